@@ -1,0 +1,110 @@
+# cppsvc_generate(TARGET <target> PROTOS <files...> [IMPORT_DIRS <dirs...>]
+#                 [OUT_DIR <dir>] [OPTIONS <key=value...>])
+#
+# Runs protoc at build time with protoc-gen-cpp-svc and protoc's own C++ and
+# gRPC generators over PROTOS (one invocation, so the plugin checks the files
+# against each other), adds the generated sources and OUT_DIR to <target> and
+# links it to CppSvc::runtime. Regenerates when a proto, the plugin (and so
+# any template, which is built into it) or protoc changes.
+#
+# IMPORT_DIRS: roots the protos' import paths are relative to (default: the
+#   current source directory); the cppsvc options and protobuf's well-known
+#   types are always importable.
+# OUT_DIR: where generated files go (default: ${CMAKE_CURRENT_BINARY_DIR}/cppsvc).
+# OPTIONS: passed as --cpp-svc_opt, e.g. werror=true.
+#
+# Each <dir>/<name>.proto yields <name>.pb.{h,cc}, <name>.grpc.pb.{h,cc},
+# <name>.cppsvc.h and <name>.cppsvc.md under OUT_DIR/<dir>.
+include_guard(GLOBAL)
+# Kept globally so the function works from any directory or function scope,
+# not only where the package was found.
+set_property(GLOBAL PROPERTY CPPSVC_PROTO_DIR "${CPPSVC_PROTO_DIR}")
+
+function(cppsvc_generate)
+  cmake_parse_arguments(ARG "" "TARGET;OUT_DIR" "PROTOS;IMPORT_DIRS;OPTIONS" ${ARGN})
+  if(NOT ARG_TARGET)
+    message(FATAL_ERROR "cppsvc_generate: TARGET is required")
+  endif()
+  if(NOT TARGET ${ARG_TARGET})
+    message(FATAL_ERROR "cppsvc_generate: '${ARG_TARGET}' is not a target (create it first)")
+  endif()
+  if(NOT ARG_PROTOS)
+    message(FATAL_ERROR "cppsvc_generate: PROTOS is required")
+  endif()
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "cppsvc_generate: unknown arguments: ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT ARG_IMPORT_DIRS)
+    set(ARG_IMPORT_DIRS "${CMAKE_CURRENT_SOURCE_DIR}")
+  endif()
+  if(NOT ARG_OUT_DIR)
+    set(ARG_OUT_DIR "${CMAKE_CURRENT_BINARY_DIR}/cppsvc")
+  endif()
+
+  set(import_args "")
+  set(abs_dirs "")
+  foreach(dir IN LISTS ARG_IMPORT_DIRS)
+    get_filename_component(abs "${dir}" ABSOLUTE)
+    list(APPEND abs_dirs "${abs}")
+    list(APPEND import_args "-I${abs}")
+  endforeach()
+  get_property(proto_dir GLOBAL PROPERTY CPPSVC_PROTO_DIR)
+  list(APPEND import_args "-I${proto_dir}")
+  # protobuf's well-known types (google/protobuf/*.proto).
+  get_target_property(protobuf_includes protobuf::libprotobuf INTERFACE_INCLUDE_DIRECTORIES)
+  foreach(dir IN LISTS protobuf_includes)
+    list(APPEND import_args "-I${dir}")
+  endforeach()
+
+  set(outputs "")
+  set(sources "")
+  set(rel_protos "")
+  set(abs_protos "")
+  foreach(proto IN LISTS ARG_PROTOS)
+    get_filename_component(abs "${proto}" ABSOLUTE)
+    set(rel "")
+    foreach(dir IN LISTS abs_dirs)
+      file(RELATIVE_PATH candidate "${dir}" "${abs}")
+      if(NOT candidate MATCHES "^\\.\\./")
+        set(rel "${candidate}")
+        break()
+      endif()
+    endforeach()
+    if(rel STREQUAL "")
+      message(FATAL_ERROR "cppsvc_generate: ${proto} is not under any of IMPORT_DIRS (${ARG_IMPORT_DIRS})")
+    endif()
+    string(REGEX REPLACE "\\.proto$" "" base "${rel}")
+    list(APPEND rel_protos "${rel}")
+    list(APPEND abs_protos "${abs}")
+    foreach(suffix .pb.cc .grpc.pb.cc)
+      list(APPEND sources "${ARG_OUT_DIR}/${base}${suffix}")
+    endforeach()
+    foreach(suffix .pb.h .grpc.pb.h .cppsvc.h .cppsvc.md .pb.cc .grpc.pb.cc)
+      list(APPEND outputs "${ARG_OUT_DIR}/${base}${suffix}")
+    endforeach()
+  endforeach()
+
+  set(opt_args "")
+  if(ARG_OPTIONS)
+    list(JOIN ARG_OPTIONS "," joined)
+    set(opt_args "--cpp-svc_opt=${joined}")
+  endif()
+
+  add_custom_command(
+    OUTPUT ${outputs}
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${ARG_OUT_DIR}"
+    COMMAND protobuf::protoc ${import_args}
+            "--plugin=protoc-gen-cpp-svc=$<TARGET_FILE:CppSvc::protoc-gen-cpp-svc>"
+            "--plugin=protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>"
+            "--cpp_out=${ARG_OUT_DIR}" "--grpc_out=${ARG_OUT_DIR}" "--cpp-svc_out=${ARG_OUT_DIR}"
+            ${opt_args} ${rel_protos}
+    DEPENDS ${abs_protos} CppSvc::protoc-gen-cpp-svc gRPC::grpc_cpp_plugin protobuf::protoc
+            "${proto_dir}/cppsvc/v1/options.proto"
+    COMMENT "cpp-svc: generating ${ARG_TARGET} from ${rel_protos}"
+    VERBATIM)
+
+  target_sources(${ARG_TARGET} PRIVATE ${sources})
+  target_include_directories(${ARG_TARGET} PUBLIC "$<BUILD_INTERFACE:${ARG_OUT_DIR}>")
+  target_link_libraries(${ARG_TARGET} PUBLIC CppSvc::runtime gRPC::grpc++)
+  set_property(TARGET ${ARG_TARGET} APPEND PROPERTY CPPSVC_GENERATED_FILES ${outputs})
+endfunction()

@@ -1,0 +1,103 @@
+#include <set>
+
+#include "emit/cpp_layout.h"
+#include "emit/emitters.h"
+#include "emit/template.h"
+#include "model/names.h"
+
+namespace cppsvc::emit {
+namespace {
+
+// Types of the file's own package are written unqualified, as in the .pb.h.
+std::string TypeIn(const model::Model& model, const model::File& file, const std::string& full_name) {
+  const model::Message& m = model.messages.at(full_name);
+  std::string prefix = file.cpp_namespace.empty() ? "::" : "::" + file.cpp_namespace + "::";
+  if (m.package == file.package && m.cpp_type.rfind(prefix, 0) == 0) return m.cpp_type.substr(prefix.size());
+  return m.cpp_type;
+}
+
+Data MethodView(const model::Model& model, const model::File& file, const model::Service& service,
+                const model::Method& method) {
+  Data v;
+  std::string doc = method.description.empty() ? method.comment : method.description;
+  std::string summary = method.name + " (" + AccessSummary(service, method);
+  if (method.http) summary += "; " + method.http->verb + " " + method.http->path;
+  summary += ")";
+  v.set("comment", LayoutComment(2, summary + (doc.empty() ? "" : ": " + doc)));
+  v.set("declaration", LayoutDeclaration(2, "virtual ::cppsvc::Status " + method.cpp_name,
+                                         {"::cppsvc::CallContext& ctx",
+                                          "const " + TypeIn(model, file, method.input) + "& request",
+                                          TypeIn(model, file, method.output) + "& response"},
+                                         " = 0;"));
+  return v;
+}
+
+Data SubscriptionView(const model::Model& model, const model::File& file, const model::Subscription& sub) {
+  Data v;
+  const model::Message* event = model.FindEvent(sub.event);
+  std::string subject = event != nullptr ? event->event->subject : "";
+  v.set("comment", LayoutComment(2, "Event " + sub.event + " on '" + subject + "'. Runs once per event id; return "
+                                    "an error to have it redelivered."));
+  v.set("declaration", LayoutDeclaration(2, "virtual ::cppsvc::Status " + sub.handler,
+                                         {"::cppsvc::EventContext& ctx",
+                                          "const " + TypeIn(model, file, sub.event) + "& event"},
+                                         " = 0;"));
+  return v;
+}
+
+}  // namespace
+
+void EmitHandlerBase(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+  // The file's own .pb.h and those of event types from other files, sorted
+  // (as clang-format orders an include block).
+  std::set<std::string> includes = {file.pb_header};
+  for (const model::Service& s : file.services) {
+    for (const model::Subscription& sub : s.subscriptions) {
+      const model::Message* m = model.FindMessage(sub.event);
+      if (m != nullptr && m->file != file.name) includes.insert(model.FindFile(m->file)->pb_header);
+    }
+  }
+
+  Data view;
+  view.set("source", file.name);
+  Data include_list = List();
+  for (const std::string& inc : includes) include_list.push_back(Data(inc));
+  view.set("includes", include_list);
+  view.set("has_namespace", !file.cpp_namespace.empty());
+  view.set("namespace", file.cpp_namespace);
+
+  Data services = List();
+  for (const model::Service& s : file.services) {
+    Data sv;
+    sv.set("base_class", s.base_class);
+    sv.set("full_name", s.full_name);
+    sv.set("short_name", s.short_name);
+    sv.set("comment", LayoutComment(0, "Handlers of " + s.full_name + " (\"" + s.short_name +
+                                           "\"). Subclass it in services/ and implement every method; the "
+                                           "generated server calls them only after authentication, "
+                                           "authorization and validation."));
+    Data methods = List();
+    for (const model::Method& m : s.methods) methods.push_back(MethodView(model, file, s, m));
+    sv.set("methods", methods);
+    Data subs = List();
+    for (const model::Subscription& sub : s.subscriptions) {
+      if (model.FindEvent(sub.event) != nullptr) subs.push_back(SubscriptionView(model, file, sub));
+    }
+    sv.set("subscriptions", subs);
+    services.push_back(sv);
+  }
+  view.set("services", services);
+
+  out.push_back({file.base + ".cppsvc.h", Render("handler_base/handler_base.h.mustache", view)});
+}
+
+std::string AccessSummary(const model::Service& service, const model::Method& method) {
+  if (method.is_public) return "public";
+  const auto& roles = method.roles.empty() ? service.default_roles : method.roles;
+  std::string out;
+  for (const std::string& r : roles) out += (out.empty() ? "" : ", ") + r;
+  if (!method.owner_field.empty()) out += "; owner: " + method.owner_field;
+  return out;
+}
+
+}  // namespace cppsvc::emit

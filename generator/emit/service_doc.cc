@@ -1,0 +1,254 @@
+#include <map>
+#include <set>
+
+#include "emit/emitters.h"
+#include "emit/template.h"
+#include "model/names.h"
+
+namespace cppsvc::emit {
+namespace {
+
+// Markdown table cells cannot hold '|' or line breaks.
+std::string Cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+std::string Code(const std::string& s) { return s.empty() ? "" : "`" + s + "`"; }
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+Data Bool(bool b) { return Data(b); }
+
+Data MethodRow(const model::Service& s, const model::Method& m) {
+  Data row;
+  row.set("name", m.name);
+  row.set("input", model::ShortName(m.input));
+  row.set("output", model::ShortName(m.output));
+  row.set("access", Cell(AccessSummary(s, m)));
+  row.set("http", m.http ? Code(m.http->verb + " " + m.http->path) : "");
+  std::vector<std::string> notes;
+  if (m.idempotent) notes.push_back("idempotent");
+  if (!m.idempotency_key.empty()) notes.push_back("idempotency key `" + m.idempotency_key + "`");
+  if (m.timeout_ms) notes.push_back("timeout " + std::to_string(m.timeout_ms) + " ms");
+  if (!m.emits.empty()) {
+    std::vector<std::string> short_names;
+    for (const std::string& e : m.emits) short_names.push_back(Code(model::ShortName(e)));
+    notes.push_back("emits " + Join(short_names));
+  }
+  if (m.rate_limit) {
+    char rps[32];
+    std::snprintf(rps, sizeof rps, "%g", m.rate_limit->requests_per_second);
+    notes.push_back(std::string("rate limit ") + rps + "/s per " + m.rate_limit->key);
+  }
+  row.set("notes", Cell(Join(notes)));
+  row.set("doc", Cell(m.description.empty() ? m.comment : m.description));
+  return row;
+}
+
+std::string Subject(const model::Model& model, const std::string& event) {
+  const model::Message* m = model.FindEvent(event);
+  return m != nullptr ? m->event->subject : "";
+}
+
+Data ServiceView(const model::Model& model, const model::Service& s) {
+  Data v;
+  v.set("name", s.name);
+  v.set("full_name", s.full_name);
+  v.set("short_name", s.short_name);
+  v.set("description", Cell(s.description.empty() ? s.comment : s.description));
+  v.set("database", s.database.empty() ? "none" : Code(s.database));
+  v.set("grpc_port", s.grpc_port ? std::to_string(s.grpc_port) : "default");
+  v.set("admin_port", s.admin_port ? std::to_string(s.admin_port) : "default");
+  v.set("transports", s.nats ? "gRPC, NATS request-reply" : "gRPC");
+  v.set("default_roles", s.default_roles.empty() ? "none" : Join(s.default_roles));
+  v.set("stream", Code(s.stream));
+
+  Data methods = List();
+  for (const model::Method& m : s.methods) methods.push_back(MethodRow(s, m));
+  v.set("methods", methods);
+
+  // Events published, each with where it comes from, in name order.
+  std::map<std::string, std::vector<std::string>> published;
+  for (const model::Method& m : s.methods) {
+    for (const std::string& e : m.emits) published[e].push_back("rpc " + Code(m.name));
+  }
+  for (const model::Subscription& sub : s.subscriptions) {
+    for (const std::string& e : sub.emits) published[e].push_back("on " + Code(model::ShortName(sub.event)));
+  }
+  for (const std::string& e : s.publishes) published[e].push_back("service");
+  Data pub = List();
+  for (const auto& [event, sources] : published) {
+    Data row;
+    row.set("event", event);
+    row.set("subject", Code(Subject(model, event)));
+    row.set("sources", Join(sources));
+    pub.push_back(row);
+  }
+  v.set("has_published", Bool(!published.empty()));
+  v.set("published", pub);
+
+  Data consumed = List();
+  for (const model::Subscription& sub : s.subscriptions) {
+    Data row;
+    row.set("event", sub.event);
+    row.set("subject", Code(Subject(model, sub.event)));
+    row.set("handler", Code(sub.handler));
+    row.set("queue_group", Code(sub.queue_group.empty() ? s.short_name : sub.queue_group));
+    row.set("max_deliver", std::to_string(sub.max_deliver ? sub.max_deliver : 5));
+    consumed.push_back(row);
+  }
+  v.set("has_consumed", Bool(!s.subscriptions.empty()));
+  v.set("consumed", consumed);
+  return v;
+}
+
+// A flowchart of the saga: steps in order, failures to the compensations of
+// the steps before, in reverse order, then to the aborted end.
+std::vector<std::string> SagaDiagram(const model::Saga& saga) {
+  std::vector<std::string> lines = {"flowchart TD"};
+  auto event = [](const std::string& e) { return model::ShortName(e); };
+  auto node = [](const model::SagaStep& st) { return "step_" + st.name; };
+  auto undo = [](const model::SagaStep& st) { return "undo_" + st.name; };
+  const std::string done_label = saga.completed_event.empty() ? "completed" : event(saga.completed_event);
+  const std::string aborted_label = saga.aborted_event.empty() ? "aborted" : event(saga.aborted_event);
+
+  lines.push_back("  trigger([\"" + event(saga.trigger) + "\"])");
+  for (const model::SagaStep& st : saga.steps) {
+    lines.push_back("  " + node(st) + "[\"" + st.name + "<br/>" + st.participant + "\"]");
+  }
+  for (const model::SagaStep& st : saga.steps) {
+    if (st.has_compensation) {
+      lines.push_back("  " + undo(st) + "[\"undo " + st.name + "<br/>" + st.participant + "\"]");
+    }
+  }
+  lines.push_back("  completed([\"" + done_label + "\"])");
+  bool can_abort = false;
+  for (const model::SagaStep& st : saga.steps) can_abort = can_abort || !st.failure_event.empty();
+  if (can_abort) lines.push_back("  aborted([\"" + aborted_label + "\"])");
+
+  // Success path.
+  for (size_t i = 0; i < saga.steps.size(); ++i) {
+    const model::SagaStep& st = saga.steps[i];
+    std::string from = i == 0 ? "trigger" : node(saga.steps[i - 1]);
+    std::string label = i == 0 ? "" : event(saga.steps[i - 1].success_event);
+    lines.push_back("  " + from + (label.empty() ? " --> " : " -- " + label + " --> ") + node(st));
+  }
+  lines.push_back("  " + node(saga.steps.back()) + " -- " + event(saga.steps.back().success_event) +
+                  " --> completed");
+  // Failure paths and the compensation chain (reverse order).
+  for (size_t k = 0; k < saga.steps.size(); ++k) {
+    const model::SagaStep& st = saga.steps[k];
+    if (st.failure_event.empty()) continue;
+    std::string target = k == 0 ? "aborted" : (saga.steps[k - 1].has_compensation ? undo(saga.steps[k - 1]) : "aborted");
+    lines.push_back("  " + node(st) + " -. " + event(st.failure_event) + " .-> " + target);
+  }
+  for (size_t j = saga.steps.size(); j-- > 0;) {
+    const model::SagaStep& st = saga.steps[j];
+    if (!st.has_compensation) continue;
+    std::string target = j > 0 && saga.steps[j - 1].has_compensation ? undo(saga.steps[j - 1]) : "aborted";
+    lines.push_back("  " + undo(st) + " -. " + event(st.compensation_done_event) + " .-> " + target);
+  }
+  return lines;
+}
+
+}  // namespace
+
+void EmitServiceDoc(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+  Data view;
+  view.set("source", file.name);
+  view.set("package", file.package.empty() ? "(no package)" : file.package);
+
+  Data services = List();
+  for (const model::Service& s : file.services) services.push_back(ServiceView(model, s));
+  view.set("has_services", Bool(!file.services.empty()));
+  view.set("services", services);
+
+  Data events = List(), tables = List();
+  for (const std::string& name : file.messages) {
+    const model::Message& m = model.messages.at(name);
+    if (m.event) {
+      Data row;
+      row.set("name", m.name);
+      row.set("subject", Code(m.event->subject));
+      row.set("key", m.event->key.empty() ? "none" : Code(m.event->key));
+      row.set("doc", Cell(m.event->description.empty() ? m.comment : m.event->description));
+      events.push_back(row);
+    }
+    if (m.table) {
+      Data row;
+      row.set("name", Code(m.table->name));
+      row.set("message", m.name);
+      row.set("primary_key", Code(Join(m.table->primary_key)));
+      std::vector<std::string> indexes;
+      for (const model::Index& idx : m.table->indexes) {
+        indexes.push_back((idx.unique ? "unique " : "") + Code(Join(idx.fields)));
+      }
+      row.set("indexes", indexes.empty() ? "none" : Join(indexes));
+      row.set("versioned", m.table->versioned ? "yes" : "no");
+      tables.push_back(row);
+    }
+  }
+  view.set("has_events", Bool(!events.is_empty_list()));
+  view.set("events", events);
+  view.set("has_tables", Bool(!tables.is_empty_list()));
+  view.set("tables", tables);
+
+  Data roles = List();
+  for (const model::Role& r : file.roles) {
+    Data row;
+    row.set("name", Code(r.name));
+    row.set("includes", r.includes.empty() ? "" : Join(r.includes));
+    row.set("bypass", r.bypass_ownership ? "yes" : "no");
+    row.set("doc", Cell(r.description));
+    roles.push_back(row);
+  }
+  view.set("has_roles", Bool(!file.roles.empty()));
+  view.set("roles", roles);
+
+  Data sagas = List();
+  for (const model::Saga& saga : file.sagas) {
+    Data sv;
+    sv.set("name", saga.name);
+    sv.set("owner", Code(saga.owner));
+    sv.set("trigger", Code(saga.trigger));
+    sv.set("timeout", saga.timeout_ms ? std::to_string(saga.timeout_ms) + " ms" : "none");
+    sv.set("description", saga.description);
+    Data diagram = List();
+    if (!saga.steps.empty()) {
+      for (const std::string& line : SagaDiagram(saga)) diagram.push_back(Data(line));
+    }
+    sv.set("diagram", diagram);
+    Data steps = List();
+    for (size_t i = 0; i < saga.steps.size(); ++i) {
+      const model::SagaStep& st = saga.steps[i];
+      Data row;
+      row.set("number", std::to_string(i + 1));
+      row.set("name", st.name);
+      row.set("participant", Code(st.participant));
+      row.set("on", Code(model::ShortName(st.on)));
+      row.set("success", Code(model::ShortName(st.success_event)));
+      row.set("failure", st.failure_event.empty() ? "cannot fail" : Code(model::ShortName(st.failure_event)));
+      row.set("compensation",
+              st.has_compensation ? "until " + Code(model::ShortName(st.compensation_done_event)) : "none");
+      steps.push_back(row);
+    }
+    sv.set("steps", steps);
+    sagas.push_back(sv);
+  }
+  view.set("has_sagas", Bool(!file.sagas.empty()));
+  view.set("sagas", sagas);
+
+  out.push_back({file.base + ".cppsvc.md", Render("service_doc/service_doc.md.mustache", view)});
+}
+
+}  // namespace cppsvc::emit

@@ -1,0 +1,25 @@
+// Mustache templates compiled into the plugin (see cmake/EmbedTemplates.cmake)
+// and rendered without HTML escaping: the output is code, not a web page.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <kainjow/mustache.hpp>
+
+namespace cppsvc::emit {
+
+using Data = kainjow::mustache::data;
+
+// A list value for Data::set.
+Data List();
+
+// Renders the embedded template `name` (its path under templates/, e.g.
+// "handler_base/handler_base.h.mustache"). Throws std::logic_error for an
+// unknown or invalid template: that is a bug in the plugin, not in the input.
+std::string Render(std::string_view name, const Data& data);
+
+// Renders template text with the same rules (for tests).
+std::string RenderText(std::string_view text, const Data& data);
+
+}  // namespace cppsvc::emit

@@ -1,0 +1,41 @@
+// The protoc plugin: CodeGeneratorRequest -> model::Build -> model::Check ->
+// emitters -> files.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <google/protobuf/compiler/code_generator.h>
+
+#include "diag/diagnostics.h"
+#include "emit/emitters.h"
+#include "model/model.h"
+
+namespace cppsvc {
+
+// --cpp-svc_opt parameters, parsed strictly.
+struct Parameters {
+  bool emit_handler_base = true;
+  bool emit_doc = true;
+  bool warnings_as_errors = false;
+};
+
+// Parses "k=v,k=v". Every problem (unknown key, bad value) is reported.
+bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::string>& errors);
+
+// Everything but the I/O: checks the model and, when it is clean, renders
+// every artifact of every file to generate. Returns false when there are
+// errors; warnings are left in `diags` either way.
+bool Generate(const model::Model& model, const Parameters& params, diag::Diagnostics& diags,
+              std::vector<emit::OutputFile>& out);
+
+class CppSvcGenerator : public google::protobuf::compiler::CodeGenerator {
+ public:
+  bool Generate(const google::protobuf::FileDescriptor* file, const std::string& parameter,
+                google::protobuf::compiler::GeneratorContext* context, std::string* error) const override;
+  bool GenerateAll(const std::vector<const google::protobuf::FileDescriptor*>& files, const std::string& parameter,
+                   google::protobuf::compiler::GeneratorContext* context, std::string* error) const override;
+  uint64_t GetSupportedFeatures() const override { return FEATURE_PROTO3_OPTIONAL; }
+};
+
+}  // namespace cppsvc

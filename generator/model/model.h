@@ -1,0 +1,272 @@
+// The plain model of a contract: what model::Build reads out of descriptors
+// and custom options, and all that emitters and templates ever see. Every
+// derived name (C++ class, handler method, short service name) is computed
+// once, here, by the builder.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "diag/diagnostics.h"
+
+namespace cppsvc::model {
+
+using diag::Span;
+
+enum class FieldKind {
+  kDouble, kFloat, kInt32, kInt64, kUint32, kUint64, kSint32, kSint64,
+  kFixed32, kFixed64, kSfixed32, kSfixed64, kBool, kString, kBytes, kEnum, kMessage,
+};
+
+bool IsNumeric(FieldKind kind);
+bool IsInteger(FieldKind kind);
+// "string", "int64", ... as written in a .proto file.
+const char* KindName(FieldKind kind);
+
+struct ValidationRules {
+  bool required = false;
+  std::optional<uint32_t> min_len, max_len;
+  std::optional<double> gte, lte, gt, lt;
+  std::string pattern;
+  bool email = false;
+  bool uuid = false;
+  bool enum_defined = false;
+  std::optional<uint32_t> min_items, max_items;
+
+  bool Any() const;
+};
+
+enum class GeneratedValue { kNone, kUuid, kCreatedAt, kUpdatedAt };
+enum class Storage { kDefault, kJsonb, kChildTable };
+
+struct ColumnOptions {
+  std::string name;  // override; empty = field name
+  std::string type;  // SQL type override
+  Storage storage = Storage::kDefault;
+  bool skip = false;
+  std::string default_value;
+  bool Any() const;
+};
+
+struct Field {
+  std::string name;
+  std::string cpp_name;  // accessor name as protoc's C++ generator spells it
+  int number = 0;
+  FieldKind kind = FieldKind::kString;
+  std::string type_name;  // full name of the message or enum type; "" for scalars
+  bool repeated = false;
+  bool map = false;
+  bool has_presence = false;  // proto3 `optional`, or a message field
+  bool proto3_optional = false;
+  std::string comment;
+  ValidationRules validate;
+  ColumnOptions column;
+  GeneratedValue generated = GeneratedValue::kNone;
+  bool has_options = false;
+  Span span;
+  Span option_span;
+};
+
+struct Index {
+  std::vector<std::string> fields;
+  bool unique = false;
+  std::string name;
+};
+
+struct Table {
+  std::string name;
+  std::vector<std::string> primary_key;
+  std::vector<Index> indexes;
+  bool versioned = false;
+  std::string description;
+  Span span;
+};
+
+struct Event {
+  std::string subject;
+  std::string key;
+  std::string description;
+  Span span;
+};
+
+struct Message {
+  std::string full_name;
+  std::string name;
+  std::string file;
+  std::string package;
+  std::string cpp_type;  // fully qualified C++ class, e.g. ::commerce::orders::v1::Order
+  std::string comment;
+  bool map_entry = false;
+  std::vector<Field> fields;
+  std::optional<Table> table;
+  std::optional<Event> event;
+  Span span;
+
+  const Field* FindField(const std::string& field_name) const;
+};
+
+struct EnumType {
+  std::string full_name;
+  std::vector<std::pair<std::string, int>> values;
+};
+
+struct HttpRoute {
+  std::string verb;  // GET, PUT, POST, DELETE, PATCH
+  std::string path;
+  std::string body;
+  std::string response_body;
+};
+
+struct RetryPolicy {
+  uint32_t max_attempts = 0;
+  uint32_t initial_backoff_ms = 0;
+  uint32_t max_backoff_ms = 0;
+  double backoff_multiplier = 0;
+  std::vector<std::string> retryable_codes;
+};
+
+struct RateLimit {
+  double requests_per_second = 0;
+  uint32_t burst = 0;
+  std::string key;  // caller, global, peer
+};
+
+struct CircuitBreaker {
+  double failure_rate_threshold = 0;
+  uint32_t window = 0;
+  uint32_t min_calls = 0;
+  uint32_t open_ms = 0;
+  uint32_t half_open_calls = 0;
+};
+
+struct Method {
+  std::string name;
+  std::string cpp_name;
+  std::string full_name;
+  std::string input;   // full name of the request message
+  std::string output;  // full name of the response message
+  bool client_streaming = false;
+  bool server_streaming = false;
+  std::string comment;
+
+  bool has_options = false;
+  std::vector<std::string> roles;
+  bool is_public = false;
+  std::string owner_field;
+  std::optional<HttpRoute> http;
+  uint32_t timeout_ms = 0;
+  bool idempotent = false;
+  std::string idempotency_key;
+  std::vector<std::string> emits;  // resolved to full names
+  std::optional<RetryPolicy> retry;
+  std::optional<RateLimit> rate_limit;
+  std::string description;
+
+  Span span;
+  Span option_span;
+};
+
+struct Subscription {
+  std::string event;  // resolved full name
+  std::string queue_group;
+  uint32_t max_deliver = 0;
+  uint32_t ack_wait_ms = 0;
+  std::vector<std::string> emits;  // resolved full names
+  std::string handler;             // On<Event>
+};
+
+struct Service {
+  std::string name;  // proto name, e.g. OrdersService
+  std::string full_name;
+  std::string short_name;  // e.g. orders
+  std::string file;
+  std::string package;
+  std::string base_class;  // e.g. OrdersServiceBase
+  std::string comment;
+
+  bool has_options = false;
+  std::string database;
+  uint32_t grpc_port = 0;
+  uint32_t admin_port = 0;
+  bool nats = false;
+  std::vector<std::string> default_roles;
+  std::vector<Subscription> subscriptions;
+  std::vector<std::string> publishes;  // resolved full names
+  uint32_t default_timeout_ms = 0;
+  uint32_t max_concurrency = 0;
+  uint32_t max_queue = 0;
+  std::optional<CircuitBreaker> circuit_breaker;
+  std::optional<RetryPolicy> default_retry;
+  std::string stream;
+  std::string description;
+
+  std::vector<Method> methods;
+  Span span;
+  Span option_span;
+};
+
+struct Role {
+  std::string name;
+  std::vector<std::string> includes;
+  std::string description;
+  bool bypass_ownership = false;
+  std::string file;
+  Span span;
+};
+
+struct SagaStep {
+  std::string name;
+  std::string participant;
+  std::string on;  // resolved: explicit, previous success event or the trigger
+  bool on_explicit = false;
+  std::string success_event;
+  std::string failure_event;
+  bool has_compensation = false;
+  std::string compensation_done_event;
+  std::string description;
+};
+
+struct Saga {
+  std::string name;
+  std::string owner;
+  std::string trigger;
+  std::vector<SagaStep> steps;
+  uint32_t timeout_ms = 0;
+  std::string completed_event;
+  std::string aborted_event;
+  std::string description;
+  std::string file;
+  Span span;
+};
+
+struct File {
+  std::string name;     // proto path as given to protoc, e.g. commerce/orders/v1/orders.proto
+  std::string base;     // name without ".proto"
+  std::string package;
+  Span package_span;
+  std::string cpp_namespace;  // e.g. commerce::orders::v1 ("" without package)
+  std::string pb_header;      // e.g. commerce/orders/v1/orders.pb.h
+  bool generate = false;      // listed in the request, not only imported
+  std::vector<std::string> dependencies;
+  std::vector<std::string> messages;  // full names, declaration order, nested after parent
+  std::vector<Service> services;
+  std::vector<Role> roles;
+  std::vector<Saga> sagas;
+};
+
+struct Model {
+  std::vector<File> files;  // sorted by name
+  std::map<std::string, Message> messages;
+  std::map<std::string, EnumType> enums;
+
+  const Message* FindMessage(const std::string& full_name) const;
+  const Message* FindEvent(const std::string& full_name) const;
+  const Service* FindService(const std::string& short_name) const;
+  const Role* FindRole(const std::string& name) const;
+  const File* FindFile(const std::string& name) const;
+};
+
+}  // namespace cppsvc::model

@@ -1,0 +1,76 @@
+// What a handler knows about the call or event it serves: who the caller is
+// and until when the result is still wanted.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace cppsvc {
+
+// The authenticated caller, from a verified JWT. Anonymous callers (public
+// RPCs without a token) have an empty subject and no roles.
+struct Caller {
+  std::string subject;             // JWT `sub`: the user or service id
+  std::vector<std::string> roles;  // JWT `roles`, as granted (not expanded)
+  std::string token_id;            // JWT `jti`
+
+  bool anonymous() const { return subject.empty(); }
+  bool HasRole(const std::string& role) const;
+};
+
+using Clock = std::chrono::system_clock;
+
+// Context of one RPC. Created by the generated server per call.
+class CallContext {
+ public:
+  CallContext() = default;
+  CallContext(Caller caller, Clock::time_point deadline, std::string method, std::string trace_id)
+      : caller_(std::move(caller)),
+        deadline_(deadline),
+        method_(std::move(method)),
+        trace_id_(std::move(trace_id)) {}
+
+  const Caller& caller() const { return caller_; }
+  Clock::time_point deadline() const { return deadline_; }
+  // Full RPC name, e.g. "commerce.orders.v1.OrdersService/GetOrder".
+  const std::string& method() const { return method_; }
+  const std::string& trace_id() const { return trace_id_; }
+
+  bool expired() const { return Clock::now() >= deadline_; }
+  std::chrono::milliseconds remaining() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
+  }
+
+ private:
+  Caller caller_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  std::string method_;
+  std::string trace_id_;
+};
+
+// Context of one delivered event. Created by the generated consumer.
+class EventContext {
+ public:
+  EventContext() = default;
+  EventContext(std::string event_id, std::string subject, int delivery_attempt, std::string trace_id)
+      : event_id_(std::move(event_id)),
+        subject_(std::move(subject)),
+        delivery_attempt_(delivery_attempt),
+        trace_id_(std::move(trace_id)) {}
+
+  // Stable id of the event (the outbox row id, sent as Nats-Msg-Id).
+  const std::string& event_id() const { return event_id_; }
+  const std::string& subject() const { return subject_; }
+  // 1 for the first delivery, >1 for redeliveries.
+  int delivery_attempt() const { return delivery_attempt_; }
+  const std::string& trace_id() const { return trace_id_; }
+
+ private:
+  std::string event_id_;
+  std::string subject_;
+  int delivery_attempt_ = 1;
+  std::string trace_id_;
+};
+
+}  // namespace cppsvc

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package cpp-svc needs to build, test, benchmark and
+# run the commerce demo. Idempotent: packages already present are left alone.
+# Used by the README, .ci/run and the service Dockerfiles.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang-format
+  # protobuf and gRPC (protoc plugin API + runtime)
+  protobuf-compiler libprotobuf-dev libprotoc-dev
+  protobuf-compiler-grpc libgrpc++-dev
+  # generator templates and JSON
+  libkainjow-mustache-dev nlohmann-json3-dev
+  # runtime libraries
+  libpqxx-dev libpq-dev libnats-dev libcpp-jwt-dev libssl-dev libsodium-dev
+  prometheus-cpp-dev libboost-dev libboost-system-dev
+  # tests and benchmarks
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # real servers for integration tests and the demo
+  postgresql-15 postgresql-contrib nats-server
+)
+
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,143 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "proto_fixture.h"
+
+namespace cppsvc {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing::Preamble;
+using testing::ProtoFixture;
+
+std::vector<std::string> CheckOne(const std::string& body) {
+  ProtoFixture fx(std::map<std::string, std::string>{{"t/v1/t.proto", Preamble("t.v1") + body}});
+  EXPECT_EQ(fx.parse_errors(), "");
+  return fx.Check();
+}
+
+TEST(Check, CleanContractHasNoDiagnostics) {
+  EXPECT_THAT(CheckOne(R"(
+service T { rpc Get(GetRequest) returns (GetResponse) { option (cppsvc.v1.method) = { roles: ["customer"] }; } }
+message GetRequest {}
+message GetResponse {}
+)"),
+              ElementsAre());
+}
+
+TEST(Check, DefaultDenyPointsAtTheRpc) {
+  EXPECT_THAT(CheckOne("service T {\n  rpc Get(GetRequest) returns (GetResponse);\n}\n"
+                       "message GetRequest {}\nmessage GetResponse {}\n"),
+              ElementsAre("t/v1/t.proto:7:3: error: rpc 'T.Get' has no access rule: add roles, public: true, or "
+                          "default_roles on the service (access is denied by default)"));
+}
+
+TEST(Check, ServiceDefaultRolesGrantAccess) {
+  EXPECT_THAT(CheckOne(R"(
+service T { option (cppsvc.v1.service) = { default_roles: ["customer"] }; rpc Get(GetRequest) returns (GetResponse); }
+message GetRequest {}
+message GetResponse {}
+)"),
+              ElementsAre());
+}
+
+TEST(Check, ReportsEveryProblemNotJustTheFirst) {
+  auto diags = CheckOne(R"(
+service T {
+  rpc A(GetRequest) returns (GetResponse) { option (cppsvc.v1.method) = { roles: ["custmer"] }; }
+  rpc B(GetRequest) returns (GetResponse) { option (cppsvc.v1.method) = { public: true owner_field: "x" }; }
+  rpc C(GetRequest) returns (GetResponse) { option (cppsvc.v1.method) = { roles: ["admin"] emits: ["Nope"] }; }
+}
+message GetRequest { string id = 1 [(cppsvc.v1.field) = { validate: { min_len: 5 max_len: 2 } }]; }
+message GetResponse {}
+)");
+  ASSERT_EQ(diags.size(), 4u);
+  EXPECT_THAT(diags[0], HasSubstr("role 'custmer' is not declared (did you mean 'customer'?)"));
+  EXPECT_THAT(diags[1], HasSubstr("owner_field means nothing on a public rpc"));
+  EXPECT_THAT(diags[2], HasSubstr("event 't.v1.Nope' is not declared"));
+  EXPECT_THAT(diags[3], HasSubstr("min_len 5 is greater than max_len 2"));
+}
+
+TEST(Check, HttpVariablesMustBeRequestFields) {
+  auto diags = CheckOne(R"(
+service T {
+  rpc Get(GetRequest) returns (GetResponse) {
+    option (cppsvc.v1.method) = { roles: ["customer"] http: { get: "/v1/things/{thing_idd}" } };
+  }
+}
+message GetRequest { string thing_id = 1; }
+message GetResponse {}
+)");
+  EXPECT_THAT(diags, ElementsAre(HasSubstr("path variable {thing_idd} is not a request field: 'thing_idd' is not "
+                                           "a field of 'GetRequest' (did you mean 'thing_id'?)")));
+}
+
+TEST(Check, SagaNeedsCompensationForEarlierSteps) {
+  auto diags = CheckOne(R"(
+option (cppsvc.v1.saga) = {
+  name: "flow" owner: "t" trigger: "Started"
+  steps: [{ name: "one" participant: "t" success_event: "OneDone" },
+          { name: "two" participant: "t" success_event: "TwoDone" failure_event: "TwoFailed" }]
+};
+service T {
+  option (cppsvc.v1.service) = { publishes: ["Started", "OneDone", "TwoDone", "TwoFailed"]
+                                 subscribe: [{ event: "Started" }, { event: "OneDone" }] };
+}
+message Started { option (cppsvc.v1.event) = { subject: "t.started" }; }
+message OneDone { option (cppsvc.v1.event) = { subject: "t.one" }; }
+message TwoDone { option (cppsvc.v1.event) = { subject: "t.two" }; }
+message TwoFailed { option (cppsvc.v1.event) = { subject: "t.two.failed" }; }
+)");
+  EXPECT_THAT(diags, ElementsAre(HasSubstr("saga 'flow' step 'one' has no compensation, but step 'two' can fail "
+                                           "after it and must undo it")));
+}
+
+TEST(Check, SagaUnreachableStepAndCycle) {
+  auto diags = CheckOne(R"(
+option (cppsvc.v1.saga) = {
+  name: "flow" owner: "t" trigger: "Started"
+  steps: [{ name: "one" participant: "t" success_event: "OneDone" },
+          { name: "two" participant: "t" on: "Orphan" success_event: "Started" }]
+};
+service T {
+  option (cppsvc.v1.service) = { publishes: ["Started", "OneDone", "Orphan"]
+                                 subscribe: [{ event: "Started" }, { event: "Orphan" }, { event: "OneDone" }] };
+}
+message Started { option (cppsvc.v1.event) = { subject: "t.started" }; }
+message OneDone { option (cppsvc.v1.event) = { subject: "t.one" }; }
+message Orphan { option (cppsvc.v1.event) = { subject: "t.orphan" }; }
+)");
+  EXPECT_THAT(diags, ElementsAre(HasSubstr("step 'two' is unreachable: nothing leads to 't.v1.Orphan'"),
+                                 HasSubstr("step 'two': success event 't.v1.Started' is the saga's trigger")));
+}
+
+TEST(Check, ImportedFilesAreConsultedButNotReported) {
+  // b.proto imports a broken a.proto; only b.proto is generated.
+  std::string a = Preamble("a.v1") + "service A { rpc Get(R) returns (R); }\nmessage R {}\n";
+  std::string b = "syntax = \"proto3\";\npackage b.v1;\nimport \"a/v1/a.proto\";\nimport \"cppsvc/v1/options.proto\";\n"
+                  "service B { rpc Get(a.v1.R) returns (a.v1.R) { option (cppsvc.v1.method) = { roles: [\"admin\"] }; } }\n";
+  std::map<std::string, std::string> files = {{"a/v1/a.proto", a}, {"b/v1/b.proto", b}};
+  ProtoFixture only_b(files, {"b/v1/b.proto"});
+  EXPECT_THAT(only_b.Check(), ElementsAre());
+  ProtoFixture both(files);
+  EXPECT_THAT(both.Check(), ElementsAre(HasSubstr("rpc 'A.Get' has no access rule")));
+}
+
+TEST(Check, SubscriptionWithoutPublisherIsAWarning) {
+  auto diags = CheckOne(R"(
+service T { option (cppsvc.v1.service) = { subscribe: [{ event: "Lonely" }] }; }
+message Lonely { option (cppsvc.v1.event) = { subject: "t.lonely" }; }
+)");
+  EXPECT_THAT(diags, ElementsAre(HasSubstr("warning: service 'T' subscription: no service publishes event "
+                                           "'t.v1.Lonely'")));
+}
+
+TEST(Check, CppKeywordsThatProtocCannotEscape) {
+  ProtoFixture fx(std::map<std::string, std::string>{{"k.proto", "syntax = \"proto3\";\npackage my.class.v1;\nmessage struct { string new = 1; }\n"}});
+  EXPECT_THAT(fx.Check(), ElementsAre("k.proto:2:1: error: package 'my.class.v1': 'class' is a C++ keyword, "
+                                      "which protoc's C++ output cannot use as a namespace"));
+}
+
+}  // namespace
+}  // namespace cppsvc

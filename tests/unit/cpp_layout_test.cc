@@ -1,0 +1,46 @@
+#include <gtest/gtest.h>
+
+#include "emit/cpp_layout.h"
+
+namespace cppsvc::emit {
+namespace {
+
+TEST(CppLayout, OneLineWhenItFits) {
+  EXPECT_EQ(LayoutDeclaration(2, "virtual Status Get", {"Ctx& ctx", "const R& r"}, " = 0;"),
+            "  virtual Status Get(Ctx& ctx, const R& r) = 0;");
+}
+
+TEST(CppLayout, AlignedAfterParenWhenEveryParameterFits) {
+  std::string out = LayoutDeclaration(2, "virtual ::cppsvc::Status AddCartItem",
+                                      {"::cppsvc::CallContext& ctx", "const AddCartItemRequest& request",
+                                       "AddCartItemResponse& response"},
+                                      " = 0;");
+  EXPECT_EQ(out,
+            "  virtual ::cppsvc::Status AddCartItem(::cppsvc::CallContext& ctx,\n"
+            "                                       const AddCartItemRequest& request,\n"
+            "                                       AddCartItemResponse& response) = 0;");
+}
+
+TEST(CppLayout, BreaksAfterParenWhenAlignedDoesNotFit) {
+  std::string out = LayoutDeclaration(2, "virtual ::cppsvc::Status OnPaymentFailed",
+                                      {"::cppsvc::EventContext& ctx",
+                                       "const ::commerce::payments::v1::PaymentFailed& event"},
+                                      " = 0;");
+  EXPECT_EQ(out,
+            "  virtual ::cppsvc::Status OnPaymentFailed(\n"
+            "      ::cppsvc::EventContext& ctx,\n"
+            "      const ::commerce::payments::v1::PaymentFailed& event) = 0;");
+}
+
+TEST(CppLayout, CommentsWrapAtTheColumnLimit) {
+  std::string word(30, 'w');
+  std::string out = LayoutComment(2, word + " " + word + " " + word + " " + word);
+  EXPECT_EQ(out, "  // " + word + " " + word + " " + word + "\n  // " + word + "\n");
+  EXPECT_EQ(LayoutComment(0, "  "), "");
+  for (size_t start = 0, end; (end = out.find('\n', start)) != std::string::npos; start = end + 1) {
+    EXPECT_LE(end - start, kColumnLimit);
+  }
+}
+
+}  // namespace
+}  // namespace cppsvc::emit
