@@ -63,7 +63,7 @@ void EmitHandlerBase(const model::Model& model, const model::File& file, std::ve
   Data include_list = List();
   for (const std::string& inc : includes) include_list.push_back(Data(inc));
   view.set("includes", include_list);
-  view.set("has_namespace", !file.cpp_namespace.empty());
+  view.set("has_namespace", !file.cpp_namespace.empty() && !file.services.empty());
   view.set("namespace", file.cpp_namespace);
 
   Data services = List();

@@ -68,7 +68,7 @@ class Checker {
   bool CheckEventRef(const Span& span, const std::string& what, const std::string& event) {
     const Message* m = model_.FindMessage(event);
     if (m == nullptr) {
-      Error(span, what + ": event " + Quote(event) + " is not declared" + diag::DidYouMean(event, event_names_));
+      Error(span, what + ": event " + Quote(event) + " is not declared" + SuggestEvent(event));
       return false;
     }
     if (!m->event) {
@@ -76,6 +76,28 @@ class Checker {
       return false;
     }
     return true;
+  }
+
+  // Compares short names, so a long package does not make any event "near".
+  std::string SuggestEvent(const std::string& event) const {
+    std::vector<std::string> short_names;
+    for (const std::string& e : event_names_) {
+      // The right name in another package: suggest its full name.
+      if (ShortName(e) == ShortName(event)) return " (did you mean '" + e + "'?)";
+      short_names.push_back(ShortName(e));
+    }
+    std::string hint = diag::DidYouMean(ShortName(event), short_names);
+    if (hint.empty()) return "";
+    std::string near = hint.substr(hint.find('\'') + 1);
+    near = near.substr(0, near.find('\''));
+    // Prefer a candidate in the same package as the reference.
+    std::string package = event.substr(0, event.rfind('.') == std::string::npos ? 0 : event.rfind('.'));
+    std::string full;
+    for (const std::string& e : event_names_) {
+      if (ShortName(e) != near) continue;
+      if (full.empty() || e.rfind(package + ".", 0) == 0) full = e;
+    }
+    return " (did you mean '" + full + "'?)";
   }
 
   void CheckRoleRef(const Span& span, const std::string& what, const std::string& role) {
@@ -253,8 +275,9 @@ class Checker {
     const ValidationRules& v = f.validate;
     bool text = f.kind == FieldKind::kString || f.kind == FieldKind::kBytes;
     auto misplaced = [&](const char* rule, const char* needs) {
-      Error(span, what + ": " + rule + " means nothing on a " + (f.repeated ? "repeated " : "") + KindName(f.kind) +
-                      " field (it needs " + needs + ")");
+      std::string type = std::string(f.repeated ? "repeated " : "") + KindName(f.kind);
+      const char* article = std::string("aeiou").find(type[0]) != std::string::npos ? "an " : "a ";
+      Error(span, what + ": " + rule + " means nothing on " + article + type + " field (it needs " + needs + ")");
     };
     if ((v.min_len || v.max_len) && !text) misplaced("min_len/max_len", "a string or bytes field");
     if ((v.gte || v.lte || v.gt || v.lt) && !IsNumeric(f.kind)) misplaced("gte/lte/gt/lt", "a numeric field");
@@ -346,7 +369,9 @@ class Checker {
                           Quote(s.base_class) + ": rename the rpc");
       }
     }
+    std::set<std::string> seen_events;
     for (const Subscription& sub : s.subscriptions) {
+      if (!seen_events.insert(sub.event).second) continue;  // reported as subscribed twice
       if (!handler_names.insert(sub.handler).second) {
         Error(sspan, what + ": handler " + Quote(sub.handler) + " for event " + Quote(sub.event) +
                          " clashes with another rpc or subscription of the same name");
@@ -363,8 +388,10 @@ class Checker {
     const Message* resp = model_.FindMessage(m.output);
 
     if (m.client_streaming || m.server_streaming) {
-      Error(m.span, what + " is " + (m.client_streaming ? "client" : "server") +
-                        "-streaming: streaming rpcs are not supported, use unary rpcs or events");
+      const char* kind = m.client_streaming && m.server_streaming ? "bidirectional"
+                         : m.client_streaming                     ? "client"
+                                                                  : "server";
+      Error(m.span, what + " is " + kind + "-streaming: streaming rpcs are not supported, use unary rpcs or events");
     }
 
     // Access rules: deny by default.
@@ -386,8 +413,11 @@ class Checker {
         const Field* f = FieldPath(*req, m.owner_field, why_req);
         if (f == nullptr) f = FieldPath(*resp, m.owner_field, why_resp);
         if (f == nullptr) {
+          // Explain along the message the path starts in.
+          std::string first = m.owner_field.substr(0, m.owner_field.find('.'));
+          bool in_resp = req->FindField(first) == nullptr && resp->FindField(first) != nullptr;
           Error(span, what + ": owner_field " + Quote(m.owner_field) + " is not a field of request " +
-                          Quote(req->name) + " or response " + Quote(resp->name) + ": " + why_req);
+                          Quote(req->name) + " or response " + Quote(resp->name) + ": " + (in_resp ? why_resp : why_req));
         } else if (!SingularString(*f)) {
           Error(span, what + ": owner_field " + Quote(m.owner_field) + " must be a singular string, found " +
                           (f->repeated ? "repeated " : "") + KindName(f->kind));
@@ -590,7 +620,8 @@ class Checker {
     std::function<void(size_t)> visit = [&](size_t i) {
       state[i] = 1;
       for (size_t j : next[i]) {
-        if (state[j] == 1 && reported.emplace(i, j).second) {
+        bool via_trigger = steps[i].success_event == saga.trigger;  // reported above
+        if (state[j] == 1 && !via_trigger && reported.emplace(i, j).second) {
           Error(saga.span, what + " has a cycle: step " + Quote(steps[i].name) + " leads back to step " +
                                Quote(steps[j].name));
         } else if (state[j] == 0) {
@@ -602,8 +633,18 @@ class Checker {
     for (size_t s : starts) {
       if (state[s] == 0) visit(s);
     }
+    std::vector<int> reachable = state;
+    // Cycles among steps the trigger never reaches.
     for (size_t i = 0; i < steps.size(); ++i) {
-      if (state[i] == 0) {
+      if (state[i] == 0) visit(i);
+    }
+    std::set<size_t> in_cycle;
+    for (const auto& [from, to] : reported) {
+      in_cycle.insert(from);
+      in_cycle.insert(to);
+    }
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (reachable[i] == 0 && in_cycle.count(i) == 0) {
         Error(saga.span, what + " step " + Quote(steps[i].name) + " is unreachable: nothing leads to " +
                              Quote(steps[i].on) + ", the event that starts it");
       }
@@ -632,9 +673,17 @@ class Checker {
                             Quote(it->second->full_name));
           }
         }
+        uint32_t grpc = s.grpc_port ? s.grpc_port : kDefaultGrpcPort;
+        uint32_t admin = s.admin_port ? s.admin_port : kDefaultAdminPort;
+        if (grpc == admin) {
+          Error(span, what + ": grpc_port and admin_port are both " + std::to_string(grpc) +
+                          (s.grpc_port && s.admin_port ? "" : " (counting the defaults)"));
+        }
+        // Across services only ports set explicitly count: defaults are for
+        // one service per host or container.
         for (uint32_t port : {s.grpc_port, s.admin_port}) {
           if (port == 0) continue;
-          if (auto [it, ok] = ports.emplace(port, &s); !ok) {
+          if (auto [it, ok] = ports.emplace(port, &s); !ok && it->second != &s) {
             Error(span, what + ": port " + std::to_string(port) + " is already used by service " +
                             Quote(it->second->full_name));
           }
@@ -645,7 +694,8 @@ class Checker {
         if (m.event && !m.event->subject.empty()) {
           if (auto [it, ok] = subjects.emplace(m.event->subject, &m); !ok) {
             Error(m.event->span, "event " + Quote(m.full_name) + ": subject " + Quote(m.event->subject) +
-                                     " is already used by event " + Quote(it->second->full_name));
+                                     " is already used by event " + Quote(it->second->full_name) + " at " +
+                                     at(it->second->event->span));
           }
         }
         if (m.table) {

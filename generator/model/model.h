@@ -16,6 +16,10 @@ namespace cppsvc::model {
 
 using diag::Span;
 
+// Ports used when the service annotation sets none.
+constexpr uint32_t kDefaultGrpcPort = 50051;
+constexpr uint32_t kDefaultAdminPort = 9090;
+
 enum class FieldKind {
   kDouble, kFloat, kInt32, kInt64, kUint32, kUint64, kSint32, kSint64,
   kFixed32, kFixed64, kSfixed32, kSfixed64, kBool, kString, kBytes, kEnum, kMessage,

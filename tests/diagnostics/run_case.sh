@@ -15,7 +15,7 @@ opt=()
 [ -f "$case_dir/options.txt" ] && opt=("--cpp-svc_opt=$(tr -d '\n' < "$case_dir/options.txt")")
 
 set +e
-protoc -I "$case_dir" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" \
+"$protoc" -I "$case_dir" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" \
   --cpp-svc_out="$tmp" "${opt[@]}" "${protos[@]}" 2> "$tmp/stderr"
 rc=$?
 set -e
@@ -27,10 +27,13 @@ if [ "${CPPSVC_UPDATE:-0}" = 1 ]; then
   echo "updated $case_dir/expected_errors.txt"
   exit 0
 fi
-if grep -q ': error: ' "$case_dir/expected_errors.txt" && [ "$rc" -eq 0 ]; then
+# An error line is "<file>:<line>:<col>: error: ..." or, for plugin options,
+# "error: ...".
+error_re='(^|: )error: '
+if grep -Eq "$error_re" "$case_dir/expected_errors.txt" && [ "$rc" -eq 0 ]; then
   echo "FAIL: protoc exited 0 although errors are expected"; exit 1
 fi
-if ! grep -q ': error: ' "$case_dir/expected_errors.txt" && [ "$rc" -ne 0 ]; then
+if ! grep -Eq "$error_re" "$case_dir/expected_errors.txt" && [ "$rc" -ne 0 ]; then
   echo "FAIL: protoc exited $rc although no error is expected"; cat "$tmp/actual"; exit 1
 fi
 if ! diff -u "$case_dir/expected_errors.txt" "$tmp/actual"; then
