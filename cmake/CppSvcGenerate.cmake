@@ -14,7 +14,8 @@
 # OPTIONS: passed as --cpp-svc_opt, e.g. werror=true.
 #
 # Each <dir>/<name>.proto yields <name>.pb.{h,cc}, <name>.grpc.pb.{h,cc},
-# <name>.cppsvc.h and <name>.cppsvc.md under OUT_DIR/<dir>.
+# <name>.cppsvc.h, <name>.cppsvc.{validate,server}.{h,cc} and <name>.cppsvc.md
+# under OUT_DIR/<dir>.
 include_guard(GLOBAL)
 # Kept globally so the function works from any directory or function scope,
 # not only where the package was found.
@@ -76,10 +77,11 @@ function(cppsvc_generate)
     string(REGEX REPLACE "\\.proto$" "" base "${rel}")
     list(APPEND rel_protos "${rel}")
     list(APPEND abs_protos "${abs}")
-    foreach(suffix .pb.cc .grpc.pb.cc)
+    foreach(suffix .pb.cc .grpc.pb.cc .cppsvc.validate.cc .cppsvc.server.cc)
       list(APPEND sources "${ARG_OUT_DIR}/${base}${suffix}")
     endforeach()
-    foreach(suffix .pb.h .grpc.pb.h .cppsvc.h .cppsvc.md .pb.cc .grpc.pb.cc)
+    foreach(suffix .pb.h .grpc.pb.h .cppsvc.h .cppsvc.md .cppsvc.validate.h .cppsvc.server.h .pb.cc
+                   .grpc.pb.cc .cppsvc.validate.cc .cppsvc.server.cc)
       list(APPEND outputs "${ARG_OUT_DIR}/${base}${suffix}")
     endforeach()
   endforeach()

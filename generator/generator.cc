@@ -13,7 +13,7 @@ namespace cppsvc {
 namespace {
 
 const std::vector<std::string> kKeys = {"emit", "werror"};
-const std::vector<std::string> kArtifacts = {"handler_base", "doc"};
+const std::vector<std::string> kArtifacts = {"handler_base", "doc", "validate", "server"};
 
 bool ParseBool(const std::string& key, const std::string& value, bool& out, std::vector<std::string>& errors) {
   if (value == "true" || value == "1") {
@@ -42,7 +42,7 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
     std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
     if (key == "emit") {
       // Artifacts separated by '+', since protoc joins options with commas.
-      out.emit_handler_base = out.emit_doc = false;
+      out.emit_handler_base = out.emit_doc = out.emit_validate = out.emit_server = false;
       size_t p = 0;
       while (p <= value.size()) {
         size_t plus = value.find('+', p);
@@ -52,9 +52,13 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
           out.emit_handler_base = true;
         } else if (a == "doc") {
           out.emit_doc = true;
+        } else if (a == "validate") {
+          out.emit_validate = true;
+        } else if (a == "server") {
+          out.emit_server = true;
         } else {
           errors.push_back("option 'emit': unknown artifact '" + a + "'" + diag::DidYouMean(a, kArtifacts) +
-                           "; expected artifacts joined by '+' from: handler_base, doc");
+                           "; expected artifacts joined by '+' from: handler_base, doc, validate, server");
         }
       }
     } else if (key == "werror") {
@@ -76,6 +80,8 @@ bool Generate(const model::Model& model, const Parameters& params, diag::Diagnos
     if (!file.generate) continue;
     if (params.emit_handler_base) emit::EmitHandlerBase(model, file, out);
     if (params.emit_doc) emit::EmitServiceDoc(model, file, out);
+    if (params.emit_validate) emit::EmitValidate(model, file, out);
+    if (params.emit_server) emit::EmitServer(model, file, out);
   }
   return true;
 }

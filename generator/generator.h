@@ -17,6 +17,8 @@ namespace cppsvc {
 struct Parameters {
   bool emit_handler_base = true;
   bool emit_doc = true;
+  bool emit_validate = true;
+  bool emit_server = true;
   bool warnings_as_errors = false;
 };
 

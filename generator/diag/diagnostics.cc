@@ -41,7 +41,12 @@ void Diagnostics::PromoteWarnings() {
 std::string Format(const Diagnostic& d) {
   std::string out = d.span.file;
   if (d.span.line > 0) {
-    out += ":" + std::to_string(d.span.line) + ":" + std::to_string(d.span.column);
+    // Appended piecewise: GCC 12 at -O3 reports a false -Wrestrict on the
+    // concatenation.
+    out += ':';
+    out += std::to_string(d.span.line);
+    out += ':';
+    out += std::to_string(d.span.column);
   }
   out += d.severity == Severity::kError ? ": error: " : ": warning: ";
   out += d.message;

@@ -22,6 +22,23 @@ void EmitHandlerBase(const model::Model& model, const model::File& file, std::ve
 // roles, and each saga as a Mermaid diagram.
 void EmitServiceDoc(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
 
+// <file>.cppsvc.validate.{h,cc}: CppsvcValidate(message, violations) for
+// every message with validation rules (directly or in the messages it holds).
+void EmitValidate(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+bool NeedsValidation(const model::Model& model, const std::string& message);
+
+// <file>.cppsvc.server.{h,cc}: <Service>Server, the gRPC callback service
+// running every call through the runtime's pipeline, with the contract's
+// rules as MethodSpec constants.
+void EmitServer(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+
+// The C++ spelling of message `full_name` inside `file`'s namespace: types of
+// the file's own package unqualified (as in its .pb.h), others qualified.
+std::string CppTypeIn(const model::Model& model, const model::File& file, const std::string& full_name);
+
+// A C++ string literal.
+std::string CppLiteral(const std::string& s);
+
 // Short access summary of an RPC, e.g. "public" or "customer, admin".
 std::string AccessSummary(const model::Service& service, const model::Method& method);
 

@@ -8,14 +8,6 @@
 namespace cppsvc::emit {
 namespace {
 
-// Types of the file's own package are written unqualified, as in the .pb.h.
-std::string TypeIn(const model::Model& model, const model::File& file, const std::string& full_name) {
-  const model::Message& m = model.messages.at(full_name);
-  std::string prefix = file.cpp_namespace.empty() ? "::" : "::" + file.cpp_namespace + "::";
-  if (m.package == file.package && m.cpp_type.rfind(prefix, 0) == 0) return m.cpp_type.substr(prefix.size());
-  return m.cpp_type;
-}
-
 Data MethodView(const model::Model& model, const model::File& file, const model::Service& service,
                 const model::Method& method) {
   Data v;
@@ -26,8 +18,8 @@ Data MethodView(const model::Model& model, const model::File& file, const model:
   v.set("comment", LayoutComment(2, summary + (doc.empty() ? "" : ": " + doc)));
   v.set("declaration", LayoutDeclaration(2, "virtual ::cppsvc::Status " + method.cpp_name,
                                          {"::cppsvc::CallContext& ctx",
-                                          "const " + TypeIn(model, file, method.input) + "& request",
-                                          TypeIn(model, file, method.output) + "& response"},
+                                          "const " + CppTypeIn(model, file, method.input) + "& request",
+                                          CppTypeIn(model, file, method.output) + "& response"},
                                          " = 0;"));
   return v;
 }
@@ -40,7 +32,7 @@ Data SubscriptionView(const model::Model& model, const model::File& file, const 
                                     "an error to have it redelivered."));
   v.set("declaration", LayoutDeclaration(2, "virtual ::cppsvc::Status " + sub.handler,
                                          {"::cppsvc::EventContext& ctx",
-                                          "const " + TypeIn(model, file, sub.event) + "& event"},
+                                          "const " + CppTypeIn(model, file, sub.event) + "& event"},
                                          " = 0;"));
   return v;
 }
@@ -89,6 +81,13 @@ void EmitHandlerBase(const model::Model& model, const model::File& file, std::ve
   view.set("services", services);
 
   out.push_back({file.base + ".cppsvc.h", Render("handler_base/handler_base.h.mustache", view)});
+}
+
+std::string CppTypeIn(const model::Model& model, const model::File& file, const std::string& full_name) {
+  const model::Message& m = model.messages.at(full_name);
+  std::string prefix = file.cpp_namespace.empty() ? "::" : "::" + file.cpp_namespace + "::";
+  if (m.package == file.package && m.cpp_type.rfind(prefix, 0) == 0) return m.cpp_type.substr(prefix.size());
+  return m.cpp_type;
 }
 
 std::string AccessSummary(const model::Service& service, const model::Method& method) {

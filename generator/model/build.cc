@@ -258,7 +258,7 @@ class Builder {
 
  private:
   void AddEnum(const pb::EnumDescriptor* e) {
-    EnumType out{e->full_name(), {}};
+    EnumType out{e->full_name(), google::protobuf::compiler::cpp::QualifiedClassName(e), {}};
     for (int i = 0; i < e->value_count(); ++i) out.values.emplace_back(e->value(i)->name(), e->value(i)->number());
     model_.enums.emplace(out.full_name, std::move(out));
   }

@@ -114,6 +114,7 @@ struct Message {
 
 struct EnumType {
   std::string full_name;
+  std::string cpp_type;  // e.g. ::commerce::orders::v1::OrderStatus
   std::vector<std::pair<std::string, int>> values;
 };
 

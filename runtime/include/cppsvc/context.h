@@ -37,6 +37,13 @@ class CallContext {
   const std::string& method() const { return method_; }
   const std::string& trace_id() const { return trace_id_; }
 
+  // W3C traceparent of this call's span, for outgoing calls to continue.
+  const std::string& traceparent() const { return traceparent_; }
+  void set_traceparent(std::string value) { traceparent_ = std::move(value); }
+  // The caller's bearer token, for outgoing calls that act on its behalf.
+  const std::string& bearer_token() const { return bearer_token_; }
+  void set_bearer_token(std::string value) { bearer_token_ = std::move(value); }
+
   bool expired() const { return Clock::now() >= deadline_; }
   std::chrono::milliseconds remaining() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
@@ -47,6 +54,8 @@ class CallContext {
   Clock::time_point deadline_ = Clock::time_point::max();
   std::string method_;
   std::string trace_id_;
+  std::string traceparent_;
+  std::string bearer_token_;
 };
 
 // Context of one delivered event. Created by the generated consumer.

@@ -1,0 +1,158 @@
+#include <set>
+
+#include "emit/cpp_layout.h"
+#include "emit/emitters.h"
+#include "emit/template.h"
+#include "model/names.h"
+
+namespace cppsvc::emit {
+namespace {
+
+// `.order().user_id()` for the path "order.user_id" in `message`, or "" when
+// the path does not resolve there.
+std::string AccessorChain(const model::Model& model, const std::string& message, const std::string& path) {
+  const model::Message* m = model.FindMessage(message);
+  std::string chain;
+  size_t start = 0;
+  while (m != nullptr) {
+    size_t dot = path.find('.', start);
+    const model::Field* f = m->FindField(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (f == nullptr) return "";
+    chain += "." + f->cpp_name + "()";
+    if (dot == std::string::npos) return chain;
+    m = model.FindMessage(f->type_name);
+    start = dot + 1;
+  }
+  return "";
+}
+
+std::string StringList(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + CppLiteral(items[i]);
+  return out + "}";
+}
+
+Data MethodView(const model::Model& model, const model::File& file, const model::Service& s, const model::Method& m) {
+  Data v;
+  const std::string request = CppTypeIn(model, file, m.input);
+  const std::string response = CppTypeIn(model, file, m.output);
+  v.set("name", m.name);
+  v.set("constant", "k" + m.name);
+  v.set("full_name", s.full_name + "/" + m.name);
+  v.set("request", request);
+  v.set("response", response);
+  v.set("public", Data(m.is_public));
+  v.set("roles", StringList(m.roles.empty() ? s.default_roles : m.roles));
+  uint32_t timeout = m.timeout_ms ? m.timeout_ms : (s.default_timeout_ms ? s.default_timeout_ms : 5000);
+  v.set("timeout", std::to_string(timeout));
+  v.set("idempotent", Data(m.idempotent || !m.idempotency_key.empty()));
+  bool has_rate = m.rate_limit.has_value();
+  v.set("has_rate", Data(has_rate));
+  if (has_rate) {
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%g", m.rate_limit->requests_per_second);
+    v.set("rate", rate);
+    v.set("burst", std::to_string(m.rate_limit->burst));
+    v.set("rate_key", m.rate_limit->key == "global" ? "kGlobal" : m.rate_limit->key == "peer" ? "kPeer" : "kCaller");
+  }
+  bool validates = NeedsValidation(model, m.input);
+  v.set("validates", Data(validates));
+
+  std::string owner_request, owner_response;
+  if (!m.owner_field.empty()) {
+    owner_request = AccessorChain(model, m.input, m.owner_field);
+    if (owner_request.empty()) owner_response = AccessorChain(model, m.output, m.owner_field);
+  }
+  v.set("has_request_owner", Data(!owner_request.empty()));
+  v.set("request_owner", owner_request);
+  v.set("has_response_owner", Data(!owner_response.empty()));
+  v.set("response_owner", owner_response);
+  v.set("owner_field", m.owner_field);
+
+  v.set("declaration", LayoutDeclaration(2, "grpc::ServerUnaryReactor* " + m.name,
+                                         {"grpc::CallbackServerContext* context", "const " + request + "* request",
+                                          response + "* response"},
+                                         " override;"));
+  v.set("definition", LayoutDeclaration(0, "grpc::ServerUnaryReactor* " + s.name + "Server::" + m.name,
+                                        {"grpc::CallbackServerContext* context", "const " + request + "* request",
+                                         response + "* response"},
+                                        " {"));
+  v.set("serve", LayoutDeclaration(2, "return ::cppsvc::impl::ServeUnary",
+                                   {"runtime_", "context", "k" + m.name, "request", "response", "handlers_",
+                                    "&" + s.base_class + "::" + m.name},
+                                   ";"));
+  v.set("validate_definition",
+        LayoutDeclaration(0, "void Validate" + m.name,
+                          {"const ::cppsvc::impl::Message& m", "::cppsvc::impl::Violations& v"}, " {"));
+  return v;
+}
+
+}  // namespace
+
+void EmitServer(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+  std::set<std::string> validate_includes;
+  Data services = List();
+  for (const model::Service& s : file.services) {
+    Data sv;
+    sv.set("name", s.name);
+    sv.set("server_class", s.name + "Server");
+    sv.set("base_class", s.base_class);
+    sv.set("full_name", s.full_name);
+    sv.set("short_name", s.short_name);
+    sv.set("grpc_port", std::to_string(s.grpc_port ? s.grpc_port : model::kDefaultGrpcPort));
+    sv.set("admin_port", std::to_string(s.admin_port ? s.admin_port : model::kDefaultAdminPort));
+    sv.set("nats", s.nats ? "true" : "false");
+    sv.set("workers", std::to_string(s.max_concurrency));
+    sv.set("max_queue", std::to_string(s.max_queue));
+    sv.set("comment", LayoutComment(0, "Serves " + s.full_name + " over gRPC with the handlers of " +
+                                           s.base_class + ". Every call runs the runtime's pipeline: deadline, "
+                                           "authentication, authorization, rate limit, validation, ownership, "
+                                           "bulkhead, handler, error mapping; measured, logged and traced."));
+    sv.set("constructor", LayoutDeclaration(2, s.name + "Server",
+                                            {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"},
+                                            ";"));
+    sv.set("constructor_definition",
+           LayoutDeclaration(0, s.name + "Server::" + s.name + "Server",
+                             {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"}, ""));
+    Data methods = List();
+    for (const model::Method& m : s.methods) {
+      if (m.client_streaming || m.server_streaming) continue;
+      methods.push_back(MethodView(model, file, s, m));
+      if (NeedsValidation(model, m.input)) {
+        validate_includes.insert(model.FindFile(model.messages.at(m.input).file)->base + ".cppsvc.validate.h");
+      }
+    }
+    sv.set("methods", methods);
+    services.push_back(sv);
+  }
+
+  // Every role of the system, sorted by name.
+  std::map<std::string, const model::Role*> roles;
+  for (const model::File& f : model.files) {
+    for (const model::Role& r : f.roles) roles.emplace(r.name, &r);
+  }
+  Data role_list = List();
+  for (const auto& [name, r] : roles) {
+    Data rv;
+    rv.set("spec", "{" + CppLiteral(name) + ", " + StringList(r->includes) + ", " +
+                       (r->bypass_ownership ? "true" : "false") + "}");
+    role_list.push_back(rv);
+  }
+
+  Data view;
+  view.set("source", file.name);
+  view.set("base", file.base);
+  view.set("has_services", Data(!file.services.empty()));
+  view.set("has_namespace", !file.cpp_namespace.empty() && !file.services.empty());
+  view.set("namespace", file.cpp_namespace);
+  view.set("services", services);
+  view.set("roles", role_list);
+  Data includes = List();
+  for (const std::string& inc : validate_includes) includes.push_back(Data(inc));
+  view.set("validate_includes", includes);
+  view.set("has_validate_includes", Data(!validate_includes.empty()));
+  out.push_back({file.base + ".cppsvc.server.h", Render("server/server.h.mustache", view)});
+  out.push_back({file.base + ".cppsvc.server.cc", Render("server/server.cc.mustache", view)});
+}
+
+}  // namespace cppsvc::emit

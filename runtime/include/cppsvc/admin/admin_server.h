@@ -1,0 +1,40 @@
+// The admin HTTP endpoint of every service (Boost.Beast, its own thread):
+//   GET /healthz  200 while the process runs
+//   GET /readyz   200 when the readiness check passes, else 503 with the reason
+//   GET /metrics  Prometheus text format
+// Anything else: 404; methods other than GET: 405.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "cppsvc/observability/metrics.h"
+
+namespace cppsvc::admin {
+
+class AdminServer {
+ public:
+  // Returns true when ready; otherwise sets `why`.
+  using ReadyCheck = std::function<bool(std::string& why)>;
+
+  // Port 0 picks a free port (see port()). Binds to `address`.
+  AdminServer(std::string address, uint16_t port, std::shared_ptr<observability::Metrics> metrics,
+              ReadyCheck ready);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  // Binds and starts serving; throws std::runtime_error when it cannot bind.
+  void Start();
+  void Stop();
+  uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cppsvc::admin

@@ -1,0 +1,91 @@
+// JWT authentication with cpp-jwt. The verifier's algorithm and key are fixed
+// by configuration: a token's own `alg` header never chooses how it is
+// checked (no "none", no HS256-signed-with-the-public-key confusion).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cppsvc/context.h"
+
+namespace cppsvc::auth {
+
+enum class Algorithm { kHS256, kRS256, kES256 };
+
+// "HS256" -> kHS256; false for anything else.
+bool ParseAlgorithm(std::string_view name, Algorithm& out);
+std::string_view AlgorithmName(Algorithm alg);
+
+struct JwtConfig {
+  Algorithm algorithm = Algorithm::kHS256;
+  // HS256: the shared secret. RS256/ES256: the PEM public key (verifier) or
+  // PEM private key (signer).
+  std::string key;
+  std::string issuer;    // required `iss`
+  std::string audience;  // required `aud` (string or one of an array)
+  // Clock skew allowed on exp and nbf; capped at 60 s.
+  std::chrono::seconds leeway{30};
+};
+
+// Revoked token ids (`jti`), as published by the auth service. Thread-safe;
+// Replace() swaps in a fresh list (from a periodic refresh).
+class RevocationList {
+ public:
+  bool IsRevoked(const std::string& jti) const;
+  void Revoke(const std::string& jti);
+  void Replace(std::set<std::string> jtis);
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::string> revoked_;
+};
+
+struct VerifyResult {
+  bool ok = false;
+  Caller caller;       // when ok
+  std::string reason;  // when not ok: why, without key material or the token
+};
+
+class JwtVerifier {
+ public:
+  // Throws std::invalid_argument when the config is unusable (empty key,
+  // unparsable PEM, leeway above 60 s).
+  explicit JwtVerifier(JwtConfig config, std::shared_ptr<const RevocationList> revoked = nullptr);
+
+  // Checks signature (with the configured algorithm only), exp, nbf, iss,
+  // aud and revocation. `sub` becomes Caller::subject, the `roles` claim
+  // (array of strings) Caller::roles, `jti` Caller::token_id.
+  VerifyResult Verify(std::string_view token, Clock::time_point now = Clock::now()) const;
+
+ private:
+  JwtConfig config_;
+  std::shared_ptr<const RevocationList> revoked_;
+};
+
+struct TokenClaims {
+  std::string subject;
+  std::vector<std::string> roles;
+  std::string token_id;  // jti; generated (random) when empty
+  Clock::time_point issued_at = Clock::now();
+  std::chrono::seconds ttl{900};
+  std::optional<Clock::time_point> not_before;
+};
+
+// Issues tokens (the auth service, tests, tools).
+class JwtSigner {
+ public:
+  explicit JwtSigner(JwtConfig config);
+  std::string Sign(const TokenClaims& claims) const;
+
+ private:
+  JwtConfig config_;
+};
+
+}  // namespace cppsvc::auth

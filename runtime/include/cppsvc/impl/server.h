@@ -1,0 +1,110 @@
+// For generated servers only: the per-call pipeline shared by every
+// transport. Order per call: deadline -> authentication -> authorization ->
+// rate limit -> validation -> ownership (request) -> bulkhead -> handler ->
+// ownership (response) -> error mapping; each call is measured, logged and
+// traced.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <google/protobuf/message.h>
+
+#include "cppsvc/auth/jwt.h"
+#include "cppsvc/auth/rbac.h"
+#include "cppsvc/context.h"
+#include "cppsvc/impl/validate.h"
+#include "cppsvc/observability/metrics.h"
+#include "cppsvc/resilience/bulkhead.h"
+#include "cppsvc/resilience/rate_limiter.h"
+#include "cppsvc/status.h"
+
+namespace cppsvc::impl {
+
+using Message = google::protobuf::Message;
+
+enum class RateKey { kCaller, kGlobal, kPeer };
+
+// What the contract says about one RPC; generated as a constant per method.
+struct MethodSpec {
+  std::string_view name;       // "GetOrder"
+  std::string_view full_name;  // "commerce.orders.v1.OrdersService/GetOrder"
+  bool is_public = false;
+  std::vector<std::string> roles;  // allowed roles (service defaults already applied)
+  std::chrono::milliseconds timeout{5000};
+  bool idempotent = false;
+  double rate_per_second = 0;  // 0 = no limit
+  double rate_burst = 0;
+  RateKey rate_key = RateKey::kCaller;
+  // Generated accessors; null when the contract has no such rule.
+  void (*validate)(const Message& request, Violations& v) = nullptr;
+  std::string_view (*request_owner)(const Message& request) = nullptr;
+  std::string_view (*response_owner)(const Message& response) = nullptr;
+};
+
+// One incoming call, whatever the transport.
+class IncomingCall {
+ public:
+  virtual ~IncomingCall() = default;
+  // First value of a metadata entry / header (lowercase key), if any.
+  virtual std::optional<std::string> Metadata(std::string_view key) const = 0;
+  // The caller's own deadline, if it set one.
+  virtual std::optional<Clock::time_point> Deadline() const = 0;
+  // "ipv4:127.0.0.1:5000" or similar; for rate limits by peer.
+  virtual std::string Peer() const = 0;
+  virtual std::string_view Transport() const = 0;
+};
+
+struct ServiceOptions {
+  std::string service;  // short name, e.g. "orders"
+  std::shared_ptr<const auth::JwtVerifier> verifier;
+  std::shared_ptr<const auth::RoleGraph> roles;
+  std::shared_ptr<observability::Metrics> metrics;
+  size_t workers = 8;
+  size_t max_queue = 64;
+  bool log_requests = true;
+};
+
+using Handler = std::function<Status(CallContext& ctx)>;
+using Done = std::function<void(const Status& status)>;
+
+class ServiceRuntime {
+ public:
+  ServiceRuntime(ServiceOptions options, const std::vector<const MethodSpec*>& methods);
+  ~ServiceRuntime();
+
+  // Runs the pipeline for one call and calls `done` exactly once, on this
+  // thread (refused before the handler) or on a worker (after it). The
+  // request and response must outlive `done`.
+  void Dispatch(const IncomingCall& call, const MethodSpec& method, const Message& request, Message& response,
+                Handler handler, Done done);
+
+  // Stops accepting calls (they get UNAVAILABLE) and waits for running ones
+  // until `deadline`; true when all finished.
+  bool Drain(std::chrono::steady_clock::time_point deadline);
+  bool draining() const;
+
+  const ServiceOptions& options() const { return options_; }
+  resilience::Bulkhead& bulkhead() { return *bulkhead_; }
+
+ private:
+  struct Limits;
+  Status Admit(const IncomingCall& call, const MethodSpec& method, const Message& request, Caller& caller) const;
+  void Finish(const MethodSpec& method, const IncomingCall& call, const Caller& caller, const std::string& trace_id,
+              std::chrono::steady_clock::time_point start, const Status& status, const Done& done) const;
+
+  ServiceOptions options_;
+  std::unique_ptr<resilience::Bulkhead> bulkhead_;
+  std::unique_ptr<Limits> limits_;
+  std::atomic<bool> draining_{false};
+};
+
+// "Bearer <token>" -> token; empty when absent or another scheme.
+std::string_view BearerToken(std::string_view authorization);
+
+}  // namespace cppsvc::impl

@@ -1,0 +1,464 @@
+// JWT verification and signing on top of cpp-jwt.
+//
+// Verification is done in a fixed order, and the token never chooses how it
+// is checked:
+//   1. structure: three non-empty, canonical base64url segments, bounded size;
+//   2. header: `alg` must equal the configured algorithm exactly (so "none",
+//      "None", "hs256", or HS256 against an RS256 verifier are refused before
+//      any cryptography), `typ` if present is "JWT", no `crit`;
+//   3. signature: checked with cpp-jwt's implementation of the *configured*
+//      algorithm (pinned at compile time, never looked up from the header);
+//   4. claims, parsed with jwt::decode (one pinned algorithm): exp (required),
+//      nbf, iss, aud, sub, roles, jti, then revocation.
+//
+// cpp-jwt 1.4's own claim verification (jwt::decode with verify(true)) reads
+// std::chrono::system_clock directly, so it cannot honour the `now` passed to
+// Verify(); it also only accepts a string `aud` and has an unsigned underflow
+// on `nbf - leeway`. The time and claim checks are therefore done here, on the
+// payload cpp-jwt decoded, after the signature has been verified.
+//
+// Failure reasons are fixed phrases: never the key, the token or a library
+// message.
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <jwt/jwt.hpp>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cppsvc/auth/jwt.h"
+
+namespace cppsvc::auth {
+namespace {
+
+using json = nlohmann::json;
+
+// Larger tokens are refused before any parsing (headers are small anyway).
+constexpr size_t kMaxTokenSize = size_t{16} * 1024;
+constexpr std::chrono::seconds kMaxLeeway{60};
+
+// --- base64url (RFC 4648 §5, unpadded, canonical) --------------------------
+
+int B64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+// Strict decoding: only the base64url alphabet, no padding, no impossible
+// length, and unused trailing bits must be zero, so that every byte string has
+// exactly one accepted encoding (a changed character always changes the
+// decoded bytes).
+std::optional<std::string> Base64UrlDecode(std::string_view in) {
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int v = B64Value(c);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFFu));
+    }
+  }
+  if (bits > 0 && (acc & ((1u << bits) - 1u)) != 0) return std::nullopt;
+  return out;
+}
+
+// --- keys --------------------------------------------------------------------
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+
+// Refuses passphrase-protected keys instead of prompting on the terminal.
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
+bool LooksLikePem(std::string_view key) { return key.find("-----BEGIN") != std::string_view::npos; }
+
+// Parses a PEM key (public or private) and checks that it fits `alg`:
+// RSA of at least 2048 bits for RS256, EC on P-256 for ES256. The error
+// message names the problem, never the key.
+void CheckPemKey(Algorithm alg, const std::string& pem, bool private_key, const char* who) {
+  const std::string prefix = std::string(who) + ": ";
+  if (pem.size() > static_cast<size_t>(INT32_MAX)) {
+    throw std::invalid_argument(prefix + "key too large");
+  }
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) throw std::bad_alloc();
+  PkeyPtr key(private_key ? PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr)
+                          : PEM_read_bio_PUBKEY(bio.get(), nullptr, NoPassphrase, nullptr));
+  ERR_clear_error();
+  if (!key) {
+    throw std::invalid_argument(prefix + (private_key ? "unparsable PEM private key (or encrypted)"
+                                                      : "unparsable PEM public key"));
+  }
+  if (alg == Algorithm::kRS256) {
+    if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) {
+      throw std::invalid_argument(prefix + "RS256 needs an RSA key");
+    }
+    if (EVP_PKEY_get_bits(key.get()) < 2048) {
+      throw std::invalid_argument(prefix + "RS256 needs an RSA key of at least 2048 bits");
+    }
+  } else {
+    if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_EC) {
+      throw std::invalid_argument(prefix + "ES256 needs an EC key");
+    }
+    char group[64] = {0};
+    size_t len = 0;
+    if (EVP_PKEY_get_group_name(key.get(), group, sizeof(group), &len) != 1 ||
+        std::string_view(group, len) != "prime256v1") {
+      ERR_clear_error();
+      throw std::invalid_argument(prefix + "ES256 needs an EC key on P-256");
+    }
+  }
+}
+
+void CheckKey(Algorithm alg, const std::string& key, bool private_key, const char* who) {
+  const std::string prefix = std::string(who) + ": ";
+  if (key.empty()) throw std::invalid_argument(prefix + "empty key");
+  if (alg == Algorithm::kHS256) {
+    // A PEM as an HMAC secret is the algorithm-confusion setup (the public
+    // key is public): refuse it as a misconfiguration.
+    if (LooksLikePem(key))
+      throw std::invalid_argument(prefix + "HS256 secret must not be a PEM key");
+    return;
+  }
+  CheckPemKey(alg, key, private_key, who);
+}
+
+// --- verification helpers ------------------------------------------------------
+
+VerifyResult Fail(const char* reason) {
+  VerifyResult r;
+  r.ok = false;
+  r.reason = reason;
+  return r;
+}
+
+bool SignatureValid(Algorithm alg,
+                    const std::string& key,
+                    std::string_view signing_input,
+                    std::string_view signature_b64) {
+  const jwt::string_view input(signing_input.data(), signing_input.size());
+  switch (alg) {
+    case Algorithm::kHS256: {
+      const std::optional<std::string> given = Base64UrlDecode(signature_b64);
+      if (!given) return false;
+      // cpp-jwt's HMAC verify compares strings with ==; compute the MAC with
+      // it and compare in constant time instead.
+      const jwt::sign_result_t mac = jwt::HMACSign<jwt::algo::HS256>::sign(key, input);
+      if (mac.second || mac.first.size() != given->size() || mac.first.empty()) return false;
+      return CRYPTO_memcmp(mac.first.data(), given->data(), given->size()) == 0;
+    }
+    case Algorithm::kRS256: {
+      const jwt::verify_result_t res = jwt::PEMSign<jwt::algo::RS256>::verify(
+          key,
+          input,
+          jwt::string_view(signature_b64.data(), signature_b64.size()));
+      ERR_clear_error();
+      return !res.second && res.first;
+    }
+    case Algorithm::kES256: {
+      const jwt::verify_result_t res = jwt::PEMSign<jwt::algo::ES256>::verify(
+          key,
+          input,
+          jwt::string_view(signature_b64.data(), signature_b64.size()));
+      ERR_clear_error();
+      return !res.second && res.first;
+    }
+  }
+  return false;
+}
+
+jwt::algorithm ToCppJwt(Algorithm alg) {
+  switch (alg) {
+    case Algorithm::kHS256:
+      return jwt::algorithm::HS256;
+    case Algorithm::kRS256:
+      return jwt::algorithm::RS256;
+    case Algorithm::kES256:
+      return jwt::algorithm::ES256;
+  }
+  return jwt::algorithm::UNKN;
+}
+
+// A NumericDate claim as seconds since the epoch (integer or fractional).
+std::optional<double> NumericDate(const json& v) {
+  if (!v.is_number()) return std::nullopt;
+  const double d = v.get<double>();
+  if (!std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
+double Seconds(Clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+int64_t WholeSeconds(Clock::time_point t) {
+  return std::chrono::floor<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::string RandomTokenId() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    ERR_clear_error();
+    throw std::runtime_error("jwt signer: no randomness for jti");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0x0F]);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ParseAlgorithm(std::string_view name, Algorithm& out) {
+  if (name == "HS256") {
+    out = Algorithm::kHS256;
+  } else if (name == "RS256") {
+    out = Algorithm::kRS256;
+  } else if (name == "ES256") {
+    out = Algorithm::kES256;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view AlgorithmName(Algorithm alg) {
+  switch (alg) {
+    case Algorithm::kHS256:
+      return "HS256";
+    case Algorithm::kRS256:
+      return "RS256";
+    case Algorithm::kES256:
+      return "ES256";
+  }
+  return "unknown";
+}
+
+// --- JwtVerifier -------------------------------------------------------------------
+
+JwtVerifier::JwtVerifier(JwtConfig config, std::shared_ptr<const RevocationList> revoked)
+    : config_(std::move(config)), revoked_(std::move(revoked)) {
+  const char* who = "jwt verifier";
+  if (config_.algorithm != Algorithm::kHS256 && config_.algorithm != Algorithm::kRS256 &&
+      config_.algorithm != Algorithm::kES256) {
+    throw std::invalid_argument("jwt verifier: unsupported algorithm");
+  }
+  if (config_.leeway < std::chrono::seconds::zero()) {
+    throw std::invalid_argument("jwt verifier: negative leeway");
+  }
+  if (config_.leeway > kMaxLeeway) {
+    throw std::invalid_argument("jwt verifier: leeway above 60 s");
+  }
+  if (config_.issuer.empty()) throw std::invalid_argument("jwt verifier: empty issuer");
+  if (config_.audience.empty()) throw std::invalid_argument("jwt verifier: empty audience");
+  CheckKey(config_.algorithm, config_.key, /*private_key=*/false, who);
+}
+
+VerifyResult JwtVerifier::Verify(std::string_view token, Clock::time_point now) const {
+  try {
+    if (token.empty()) return Fail("missing token");
+    if (token.size() > kMaxTokenSize) return Fail("token too large");
+
+    // 1. Structure: header.payload.signature.
+    const size_t dot1 = token.find('.');
+    if (dot1 == std::string_view::npos) return Fail("malformed token");
+    const size_t dot2 = token.find('.', dot1 + 1);
+    if (dot2 == std::string_view::npos) return Fail("malformed token");
+    if (token.find('.', dot2 + 1) != std::string_view::npos) return Fail("malformed token");
+    const std::string_view header_b64 = token.substr(0, dot1);
+    const std::string_view payload_b64 = token.substr(dot1 + 1, dot2 - dot1 - 1);
+    const std::string_view signature_b64 = token.substr(dot2 + 1);
+    // Only the base64url alphabet anywhere (no padding, spaces, "Bearer ").
+    for (char c : token) {
+      if (c != '.' && B64Value(c) < 0) return Fail("malformed token");
+    }
+
+    // 2. Header, checked before anything else so that "none" and algorithm
+    //    confusion are refused as such.
+    const std::optional<std::string> header_raw = Base64UrlDecode(header_b64);
+    if (!header_raw || header_raw->empty()) return Fail("malformed token");
+    const json header = json::parse(*header_raw, nullptr, /*allow_exceptions=*/false);
+    if (!header.is_object()) return Fail("malformed token");
+    const auto alg = header.find("alg");
+    if (alg == header.end() || !alg->is_string()) return Fail("malformed token");
+    if (alg->get_ref<const std::string&>() != AlgorithmName(config_.algorithm)) {
+      return Fail("unexpected algorithm");
+    }
+    if (const auto typ = header.find("typ"); typ != header.end()) {
+      if (!typ->is_string()) return Fail("malformed token");
+      const std::string& t = typ->get_ref<const std::string&>();
+      if (t.size() != 3 || (t[0] | 0x20) != 'j' || (t[1] | 0x20) != 'w' || (t[2] | 0x20) != 't') {
+        return Fail("malformed token");
+      }
+    }
+    // No extension is understood, so a critical one can't be honoured.
+    if (header.contains("crit")) return Fail("unsupported critical header");
+
+    if (payload_b64.empty() || !Base64UrlDecode(payload_b64)) return Fail("malformed token");
+    if (signature_b64.empty()) return Fail("signature invalid");
+    if (!Base64UrlDecode(signature_b64)) return Fail("signature invalid");
+
+    // 3. Signature, with the configured algorithm only.
+    if (!SignatureValid(config_.algorithm, config_.key, token.substr(0, dot2), signature_b64)) {
+      return Fail("signature invalid");
+    }
+
+    // 4. Claims. cpp-jwt decodes header and payload; exactly one algorithm is
+    //    allowed. The signature was verified above, and the claims are checked
+    //    below against `now` (see the comment at the top of the file).
+    std::error_code ec;
+    const std::string alg_name(AlgorithmName(config_.algorithm));
+    jwt::jwt_object decoded =
+        jwt::decode(jwt::string_view(token.data(), token.size()),
+                    jwt::params::algorithms(std::vector<std::string>{alg_name}),
+                    ec,
+                    jwt::params::verify(false));
+    if (ec) return Fail("malformed token");
+    if (decoded.header().algo() != ToCppJwt(config_.algorithm)) return Fail("unexpected algorithm");
+    const json& claims = decoded.payload().create_json_obj();
+    if (!claims.is_object()) return Fail("malformed token");
+
+    const double now_s = Seconds(now);
+    const double leeway_s = static_cast<double>(config_.leeway.count());
+
+    const auto exp = claims.find("exp");
+    if (exp == claims.end()) return Fail("missing expiry");
+    const std::optional<double> exp_s = NumericDate(*exp);
+    if (!exp_s) return Fail("malformed token");
+    if (now_s >= *exp_s + leeway_s) return Fail("token expired");
+
+    if (const auto nbf = claims.find("nbf"); nbf != claims.end()) {
+      const std::optional<double> nbf_s = NumericDate(*nbf);
+      if (!nbf_s) return Fail("malformed token");
+      if (now_s + leeway_s < *nbf_s) return Fail("token not yet valid");
+    }
+    if (const auto iat = claims.find("iat"); iat != claims.end()) {
+      if (!NumericDate(*iat)) return Fail("malformed token");
+    }
+
+    const auto iss = claims.find("iss");
+    if (iss == claims.end() || !iss->is_string() ||
+        iss->get_ref<const std::string&>() != config_.issuer) {
+      return Fail("issuer mismatch");
+    }
+
+    const auto aud = claims.find("aud");
+    bool aud_ok = false;
+    if (aud != claims.end()) {
+      if (aud->is_string()) {
+        aud_ok = aud->get_ref<const std::string&>() == config_.audience;
+      } else if (aud->is_array()) {
+        for (const json& a : *aud) {
+          if (a.is_string() && a.get_ref<const std::string&>() == config_.audience) aud_ok = true;
+        }
+      }
+    }
+    if (!aud_ok) return Fail("audience mismatch");
+
+    const auto sub = claims.find("sub");
+    if (sub == claims.end() || !sub->is_string() || sub->get_ref<const std::string&>().empty()) {
+      return Fail("missing subject");
+    }
+
+    Caller caller;
+    caller.subject = sub->get<std::string>();
+    if (const auto roles = claims.find("roles"); roles != claims.end()) {
+      if (!roles->is_array()) return Fail("invalid roles claim");
+      for (const json& r : *roles) {
+        if (!r.is_string()) return Fail("invalid roles claim");
+        caller.roles.push_back(r.get<std::string>());
+      }
+    }
+    if (const auto jti = claims.find("jti"); jti != claims.end()) {
+      if (!jti->is_string()) return Fail("malformed token");
+      caller.token_id = jti->get<std::string>();
+    }
+    if (revoked_ && !caller.token_id.empty() && revoked_->IsRevoked(caller.token_id)) {
+      return Fail("token revoked");
+    }
+
+    VerifyResult result;
+    result.ok = true;
+    result.caller = std::move(caller);
+    return result;
+  } catch (const std::bad_alloc&) {
+    ERR_clear_error();
+    return Fail("malformed token");
+  } catch (const std::exception&) {
+    // Library messages are not passed on: fixed reason only.
+    ERR_clear_error();
+    return Fail("malformed token");
+  }
+}
+
+// --- JwtSigner -----------------------------------------------------------------------
+
+JwtSigner::JwtSigner(JwtConfig config) : config_(std::move(config)) {
+  if (config_.algorithm != Algorithm::kHS256 && config_.algorithm != Algorithm::kRS256 &&
+      config_.algorithm != Algorithm::kES256) {
+    throw std::invalid_argument("jwt signer: unsupported algorithm");
+  }
+  CheckKey(config_.algorithm, config_.key, /*private_key=*/true, "jwt signer");
+}
+
+std::string JwtSigner::Sign(const TokenClaims& claims) const {
+  const std::string alg_name(AlgorithmName(config_.algorithm));
+  jwt::jwt_object obj{jwt::params::algorithm(alg_name), jwt::params::secret(config_.key)};
+  jwt::jwt_payload& payload = obj.payload();
+  // Empty issuer/audience are left out (useful to mint bad tokens in tests).
+  if (!config_.issuer.empty()) payload.add_claim("iss", config_.issuer);
+  if (!config_.audience.empty()) payload.add_claim("aud", config_.audience);
+  if (!claims.subject.empty()) payload.add_claim("sub", claims.subject);
+  payload.add_claim("roles", json(claims.roles));
+  payload.add_claim("jti", claims.token_id.empty() ? RandomTokenId() : claims.token_id);
+  payload.add_claim("iat", WholeSeconds(claims.issued_at));
+  payload.add_claim("exp", WholeSeconds(claims.issued_at + claims.ttl));
+  if (claims.not_before) payload.add_claim("nbf", WholeSeconds(*claims.not_before));
+
+  std::error_code ec;
+  std::string token = obj.signature(ec);
+  if (ec || token.empty()) {
+    ERR_clear_error();
+    throw std::runtime_error("jwt signer: signing failed");
+  }
+  return token;
+}
+
+}  // namespace cppsvc::auth

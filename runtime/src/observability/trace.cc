@@ -1,0 +1,103 @@
+#include "cppsvc/observability/trace.h"
+
+#include <cstdint>
+#include <random>
+
+namespace cppsvc::observability {
+namespace {
+
+constexpr std::size_t kVersion00Length = 55;  // "00-" + 32 + "-" + 16 + "-" + 2
+
+bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+int HexValue(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
+
+bool AllLowerHex(std::string_view s) {
+  for (char c : s) {
+    if (!IsLowerHex(c)) return false;
+  }
+  return true;
+}
+
+bool AllZero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+
+std::mt19937_64& Rng() {
+  thread_local std::mt19937_64 rng = [] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }();
+  return rng;
+}
+
+// `digits` random lowercase hex digits, never all zero.
+std::string RandomHex(std::size_t digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(digits, '0');
+  auto& rng = Rng();
+  do {
+    for (std::size_t i = 0; i < digits; i += 16) {
+      uint64_t v = rng();
+      for (std::size_t j = i; j < digits && j < i + 16; ++j) {
+        out[j] = kHex[v & 0xF];
+        v >>= 4;
+      }
+    }
+  } while (AllZero(out));
+  return out;
+}
+
+}  // namespace
+
+bool ParseTraceparent(std::string_view header, TraceContext& out) {
+  if (header.size() < kVersion00Length) return false;
+  std::string_view version = header.substr(0, 2);
+  if (!AllLowerHex(version) || version == "ff") return false;
+  if (version == "00") {
+    if (header.size() != kVersion00Length) return false;
+  } else if (header.size() > kVersion00Length && header[kVersion00Length] != '-') {
+    // A future version may append fields, each after a '-'.
+    return false;
+  }
+  if (header[2] != '-' || header[35] != '-' || header[52] != '-') return false;
+  std::string_view trace_id = header.substr(3, 32);
+  std::string_view span_id = header.substr(36, 16);
+  std::string_view flags = header.substr(53, 2);
+  if (!AllLowerHex(trace_id) || !AllLowerHex(span_id) || !AllLowerHex(flags)) return false;
+  if (AllZero(trace_id) || AllZero(span_id)) return false;
+  out.trace_id = std::string(trace_id);
+  out.span_id = std::string(span_id);
+  out.sampled = (HexValue(flags[1]) & 0x1) != 0;
+  return true;
+}
+
+std::string FormatTraceparent(const TraceContext& ctx) {
+  std::string out;
+  out.reserve(kVersion00Length);
+  out += "00-";
+  out += ctx.trace_id;
+  out += '-';
+  out += ctx.span_id;
+  out += ctx.sampled ? "-01" : "-00";
+  return out;
+}
+
+TraceContext NewTrace() {
+  TraceContext ctx;
+  ctx.trace_id = RandomHex(32);
+  ctx.span_id = RandomHex(16);
+  ctx.sampled = true;
+  return ctx;
+}
+
+TraceContext ChildOf(const TraceContext& parent) {
+  TraceContext ctx;
+  ctx.trace_id = parent.trace_id;
+  ctx.sampled = parent.sampled;
+  do {
+    ctx.span_id = RandomHex(16);
+  } while (ctx.span_id == parent.span_id);
+  return ctx;
+}
+
+}  // namespace cppsvc::observability

@@ -1,0 +1,199 @@
+#include <exception>
+#include <map>
+
+#include "cppsvc/impl/server.h"
+#include "cppsvc/observability/log.h"
+#include "cppsvc/observability/trace.h"
+
+namespace cppsvc::impl {
+
+struct ServiceRuntime::Limits {
+  std::map<std::string_view, std::unique_ptr<resilience::RateLimiter>> by_method;
+};
+
+std::string_view BearerToken(std::string_view authorization) {
+  constexpr std::string_view kScheme = "Bearer ";
+  if (authorization.size() <= kScheme.size()) return {};
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) !=
+        std::tolower(static_cast<unsigned char>(kScheme[i]))) {
+      return {};
+    }
+  }
+  return authorization.substr(kScheme.size());
+}
+
+ServiceRuntime::ServiceRuntime(ServiceOptions options, const std::vector<const MethodSpec*>& methods)
+    : options_(std::move(options)),
+      bulkhead_(std::make_unique<resilience::Bulkhead>(options_.workers, options_.max_queue)),
+      limits_(std::make_unique<Limits>()) {
+  if (!options_.roles) options_.roles = std::make_shared<auth::RoleGraph>();
+  for (const MethodSpec* m : methods) {
+    if (m->rate_per_second > 0) {
+      double burst = m->rate_burst > 0 ? m->rate_burst : std::max(1.0, m->rate_per_second);
+      limits_->by_method.emplace(m->full_name, std::make_unique<resilience::RateLimiter>(m->rate_per_second, burst));
+    }
+  }
+}
+
+ServiceRuntime::~ServiceRuntime() = default;
+
+bool ServiceRuntime::draining() const { return draining_.load(); }
+
+bool ServiceRuntime::Drain(std::chrono::steady_clock::time_point deadline) {
+  draining_ = true;
+  return bulkhead_->Drain(deadline);
+}
+
+Status ServiceRuntime::Admit(const IncomingCall& call, const MethodSpec& method, const Message& request,
+                             Caller& caller) const {
+  // Authentication: public RPCs skip it entirely.
+  if (!method.is_public) {
+    std::optional<std::string> header = call.Metadata("authorization");
+    if (!header) return {StatusCode::kUnauthenticated, "missing bearer token"};
+    std::string_view token = BearerToken(*header);
+    if (token.empty()) return {StatusCode::kUnauthenticated, "authorization is not a bearer token"};
+    if (!options_.verifier) return {StatusCode::kUnauthenticated, "no token verifier configured"};
+    auth::VerifyResult verified = options_.verifier->Verify(token);
+    if (!verified.ok) return {StatusCode::kUnauthenticated, verified.reason};
+    caller = std::move(verified.caller);
+    // Authorization.
+    if (!options_.roles->Allows(caller, method.roles)) {
+      return {StatusCode::kPermissionDenied, "the caller's roles may not call " + std::string(method.name)};
+    }
+  }
+
+  auto limiter = limits_->by_method.find(method.full_name);
+  if (limiter != limits_->by_method.end()) {
+    std::string key = method.rate_key == RateKey::kGlobal ? ""
+                      : method.rate_key == RateKey::kPeer || caller.anonymous() ? call.Peer()
+                                                                               : caller.subject;
+    if (!limiter->second->Allow(key)) {
+      if (options_.metrics) options_.metrics->RateLimited(std::string(method.name));
+      return {StatusCode::kResourceExhausted, "rate limit exceeded"};
+    }
+  }
+
+  if (method.validate != nullptr) {
+    Violations violations;
+    method.validate(request, violations);
+    if (!violations.empty()) return {StatusCode::kInvalidArgument, violations.ToString()};
+  }
+
+  if (method.request_owner != nullptr && !options_.roles->BypassesOwnership(caller) &&
+      method.request_owner(request) != caller.subject) {
+    return {StatusCode::kPermissionDenied, "the resource belongs to another user"};
+  }
+  return Status::Ok();
+}
+
+void ServiceRuntime::Finish(const MethodSpec& method, const IncomingCall& call, const Caller& caller,
+                            const std::string& trace_id, std::chrono::steady_clock::time_point start,
+                            const Status& status, const Done& done) const {
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  std::string code(StatusCodeName(status.code()));
+  if (options_.metrics) {
+    options_.metrics->RecordRequest(std::string(method.name), code, std::chrono::duration<double>(elapsed).count(),
+                                    std::string(call.Transport()));
+    options_.metrics->InFlight(-1);
+  }
+  if (options_.log_requests) {
+    observability::RequestLog log;
+    log.service = options_.service;
+    log.method = std::string(method.full_name);
+    log.code = code;
+    log.duration = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
+    log.trace_id = trace_id;
+    log.caller = caller.subject;
+    log.transport = std::string(call.Transport());
+    observability::LogRequest(log);
+  }
+  done(status);
+}
+
+void ServiceRuntime::Dispatch(const IncomingCall& call, const MethodSpec& method, const Message& request,
+                              Message& response, Handler handler, Done done) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options_.metrics) options_.metrics->InFlight(+1);
+
+  // Trace: continue the caller's trace, or start one.
+  observability::TraceContext parent, span;
+  std::optional<std::string> incoming = call.Metadata("traceparent");
+  span = incoming && observability::ParseTraceparent(*incoming, parent) ? observability::ChildOf(parent)
+                                                                       : observability::NewTrace();
+
+  // Deadline: the caller's, capped by the contract's timeout.
+  Clock::time_point deadline = Clock::now() + method.timeout;
+  if (std::optional<Clock::time_point> own = call.Deadline(); own && *own < deadline) deadline = *own;
+
+  Caller caller;
+  Status admitted = draining_ ? Status(StatusCode::kUnavailable, "server is shutting down")
+                    : Clock::now() >= deadline ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
+                                               : Admit(call, method, request, caller);
+  if (!admitted.ok()) {
+    Finish(method, call, caller, span.trace_id, start, admitted, done);
+    return;
+  }
+
+  auto ctx = std::make_shared<CallContext>(caller, deadline, std::string(method.full_name), span.trace_id);
+  ctx->set_traceparent(observability::FormatTraceparent(span));
+  if (std::optional<std::string> header = call.Metadata("authorization")) {
+    ctx->set_bearer_token(std::string(BearerToken(*header)));
+  }
+
+  // The handler runs on the bulkhead; `call` is only valid until Dispatch
+  // returns, so what Finish needs from it is captured by value.
+  auto finish = [this, &method, transport = std::string(call.Transport()), peer = call.Peer(), ctx, start,
+                 trace_id = span.trace_id, done](const Status& status) {
+    struct Captured : IncomingCall {
+      std::string transport, peer;
+      std::optional<std::string> Metadata(std::string_view) const override { return std::nullopt; }
+      std::optional<Clock::time_point> Deadline() const override { return std::nullopt; }
+      std::string Peer() const override { return peer; }
+      std::string_view Transport() const override { return transport; }
+    } captured;
+    captured.transport = transport;
+    captured.peer = peer;
+    Finish(method, captured, ctx->caller(), trace_id, start, status, done);
+  };
+
+  bool accepted = bulkhead_->TrySubmit([this, &method, &response, handler = std::move(handler), ctx, finish]() {
+    if (ctx->expired()) {
+      finish(Status(StatusCode::kDeadlineExceeded, "deadline exceeded before the handler ran"));
+      return;
+    }
+    Status status;
+    try {
+      status = handler(*ctx);
+    } catch (const std::exception& e) {
+      observability::LogJson({{"level", "error"},
+                              {"msg", "handler threw"},
+                              {"service", options_.service},
+                              {"method", std::string(method.full_name)},
+                              {"trace_id", ctx->trace_id()},
+                              {"error", e.what()}});
+      status = Status(StatusCode::kInternal, "internal error");
+    } catch (...) {
+      observability::LogJson({{"level", "error"},
+                              {"msg", "handler threw a non-exception"},
+                              {"service", options_.service},
+                              {"method", std::string(method.full_name)},
+                              {"trace_id", ctx->trace_id()}});
+      status = Status(StatusCode::kInternal, "internal error");
+    }
+    if (status.ok() && method.response_owner != nullptr && !options_.roles->BypassesOwnership(ctx->caller()) &&
+        method.response_owner(response) != ctx->caller().subject) {
+      response.Clear();
+      status = Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
+    }
+    if (!status.ok()) response.Clear();
+    finish(status);
+  });
+  if (!accepted) {
+    if (options_.metrics) options_.metrics->BulkheadRejected();
+    Finish(method, call, caller, span.trace_id, start, Status(StatusCode::kResourceExhausted, "server overloaded"),
+           done);
+  }
+}
+
+}  // namespace cppsvc::impl

@@ -1,0 +1,145 @@
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cppsvc/observability/log.h"
+#include "observability/log_sink.h"
+
+namespace cppsvc::observability {
+namespace {
+
+// Captures log lines for the lifetime of the object.
+class CaptureLog {
+ public:
+  CaptureLog() : previous_(internal::SetLogSink(&out_)) {}
+  ~CaptureLog() { internal::SetLogSink(previous_); }
+
+  std::vector<std::string> Lines() const {
+    std::vector<std::string> lines;
+    std::istringstream in(out_.str());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+  std::string Text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::ostream* previous_;
+};
+
+void ExpectTimestamp(const nlohmann::json& line) {
+  ASSERT_TRUE(line.contains("ts"));
+  ASSERT_TRUE(line["ts"].is_string());
+  // RFC 3339 UTC with milliseconds: digits where the pattern has 'd'.
+  const std::string pattern = "dddd-dd-ddTdd:dd:dd.dddZ";
+  std::string ts = line["ts"].get<std::string>();
+  ASSERT_EQ(ts.size(), pattern.size()) << ts;
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    if (pattern[i] == 'd') {
+      EXPECT_TRUE(ts[i] >= '0' && ts[i] <= '9') << ts;
+    } else {
+      EXPECT_EQ(ts[i], pattern[i]) << ts;
+    }
+  }
+}
+
+TEST(LogRequest, OneJsonLineWithTheRequestFields) {
+  CaptureLog capture;
+  RequestLog r;
+  r.service = "orders";
+  r.method = "commerce.orders.v1.OrdersService/GetOrder";
+  r.code = "NOT_FOUND";
+  r.duration = std::chrono::microseconds(1500);
+  r.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  r.caller = "user-42";
+  LogRequest(r);
+
+  std::string text = capture.Text();
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  auto lines = capture.Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  nlohmann::json line = nlohmann::json::parse(lines[0]);  // throws if not JSON
+  ASSERT_TRUE(line.is_object());
+  EXPECT_EQ(line["level"], "info");
+  EXPECT_EQ(line["msg"], "request");
+  EXPECT_EQ(line["service"], "orders");
+  EXPECT_EQ(line["method"], "commerce.orders.v1.OrdersService/GetOrder");
+  EXPECT_EQ(line["code"], "NOT_FOUND");
+  ASSERT_TRUE(line["duration_ms"].is_number_float());
+  EXPECT_DOUBLE_EQ(line["duration_ms"].get<double>(), 1.5);
+  EXPECT_EQ(line["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(line["caller"], "user-42");
+  EXPECT_EQ(line["transport"], "grpc");
+  ExpectTimestamp(line);
+}
+
+TEST(LogRequest, AnonymousCallerAndOtherTransport) {
+  CaptureLog capture;
+  RequestLog r;
+  r.service = "orders";
+  r.method = "OrderPlaced";
+  r.code = "OK";
+  r.transport = "nats";
+  LogRequest(r);
+  auto lines = capture.Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  auto line = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(line["caller"], "");
+  EXPECT_EQ(line["transport"], "nats");
+  EXPECT_DOUBLE_EQ(line["duration_ms"].get<double>(), 0.0);
+}
+
+TEST(LogJson, AddsTimestampAndKeepsFields) {
+  CaptureLog capture;
+  LogJson({{"level", "warn"}, {"msg", "line\nbreak \"quoted\""}, {"n", 3}});
+  auto lines = capture.Lines();
+  ASSERT_EQ(lines.size(), 1u);  // the newline in a value is escaped
+  auto line = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(line["level"], "warn");
+  EXPECT_EQ(line["msg"], "line\nbreak \"quoted\"");
+  EXPECT_EQ(line["n"], 3);
+  ExpectTimestamp(line);
+}
+
+TEST(LogJson, NonObjectsAndInvalidUtf8DoNotBreakTheLine) {
+  CaptureLog capture;
+  LogJson("just a message");
+  EXPECT_NO_THROW(LogJson({{"msg", std::string("bad \xff utf8")}}));
+  auto lines = capture.Lines();
+  ASSERT_EQ(lines.size(), 2u);
+  auto first = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(first["msg"], "just a message");
+  ExpectTimestamp(first);
+  EXPECT_NO_THROW(nlohmann::json::parse(lines[1]));
+}
+
+TEST(LogJson, ConcurrentLinesDoNotInterleave) {
+  CaptureLog capture;
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        LogJson({{"msg", "concurrent"}, {"thread", t}, {"i", i}, {"pad", std::string(200, 'x')}});
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto lines = capture.Lines();
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  std::vector<int> per_thread(kThreads, 0);
+  for (const auto& text : lines) {
+    auto line = nlohmann::json::parse(text);
+    ++per_thread.at(line["thread"].get<int>());
+  }
+  for (int count : per_thread) EXPECT_EQ(count, kPerThread);
+}
+
+}  // namespace
+}  // namespace cppsvc::observability
