@@ -13,7 +13,7 @@ namespace cppsvc {
 namespace {
 
 const std::vector<std::string> kKeys = {"emit", "werror"};
-const std::vector<std::string> kArtifacts = {"handler_base", "doc", "validate", "server"};
+const std::vector<std::string> kArtifacts = {"handler_base", "doc", "validate", "server", "client", "main", "tests"};
 
 bool ParseBool(const std::string& key, const std::string& value, bool& out, std::vector<std::string>& errors) {
   if (value == "true" || value == "1") {
@@ -42,7 +42,7 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
     std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
     if (key == "emit") {
       // Artifacts separated by '+', since protoc joins options with commas.
-      out.emit_handler_base = out.emit_doc = out.emit_validate = out.emit_server = false;
+      out.emit_handler_base = out.emit_doc = out.emit_validate = out.emit_server = out.emit_client = out.emit_main = out.emit_tests = false;
       size_t p = 0;
       while (p <= value.size()) {
         size_t plus = value.find('+', p);
@@ -56,9 +56,15 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
           out.emit_validate = true;
         } else if (a == "server") {
           out.emit_server = true;
+        } else if (a == "client") {
+          out.emit_client = true;
+        } else if (a == "main") {
+          out.emit_main = true;
+        } else if (a == "tests") {
+          out.emit_tests = true;
         } else {
           errors.push_back("option 'emit': unknown artifact '" + a + "'" + diag::DidYouMean(a, kArtifacts) +
-                           "; expected artifacts joined by '+' from: handler_base, doc, validate, server");
+                           "; expected artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests");
         }
       }
     } else if (key == "werror") {
@@ -82,6 +88,9 @@ bool Generate(const model::Model& model, const Parameters& params, diag::Diagnos
     if (params.emit_doc) emit::EmitServiceDoc(model, file, out);
     if (params.emit_validate) emit::EmitValidate(model, file, out);
     if (params.emit_server) emit::EmitServer(model, file, out);
+    if (params.emit_client) emit::EmitClient(model, file, out);
+    if (params.emit_main) emit::EmitMain(model, file, out);
+    if (params.emit_tests) emit::EmitContractTest(model, file, out);
   }
   return true;
 }

@@ -19,6 +19,9 @@ struct Parameters {
   bool emit_doc = true;
   bool emit_validate = true;
   bool emit_server = true;
+  bool emit_client = true;
+  bool emit_main = true;
+  bool emit_tests = true;
   bool warnings_as_errors = false;
 };
 

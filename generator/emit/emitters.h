@@ -32,6 +32,17 @@ bool NeedsValidation(const model::Model& model, const std::string& message);
 // rules as MethodSpec constants.
 void EmitServer(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
 
+// <file>.cppsvc.client.{h,cc}: <Service>Client, the typed client.
+void EmitClient(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+
+// <file>.cppsvc.main.cc: main() running the file's service(s). Not part of
+// the contract library: cppsvc_add_service() builds it into an executable.
+void EmitMain(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+
+// <file>.cppsvc_test.cc: GoogleTest contract suites (access matrix,
+// ownership, validation edges); cppsvc_add_contract_tests() builds them.
+void EmitContractTest(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+
 // The C++ spelling of message `full_name` inside `file`'s namespace: types of
 // the file's own package unqualified (as in its .pb.h), others qualified.
 std::string CppTypeIn(const model::Model& model, const model::File& file, const std::string& full_name);

@@ -81,6 +81,9 @@ Data MethodView(const model::Model& model, const model::File& file, const model:
                                    {"runtime_", "context", "k" + m.name, "request", "response", "handlers_",
                                     "&" + s.base_class + "::" + m.name},
                                    ";"));
+  v.set("nats_route", LayoutDeclaration(2, "::cppsvc::impl::AddNatsRoute",
+                                        {"routes", "k" + m.name, "handlers_", "&" + s.base_class + "::" + m.name},
+                                        ";"));
   v.set("validate_definition",
         LayoutDeclaration(0, "void Validate" + m.name,
                           {"const ::cppsvc::impl::Message& m", "::cppsvc::impl::Violations& v"}, " {"));

@@ -143,6 +143,7 @@ ValidationRules ToRules(const v1::Validate& v) {
   r.enum_defined = v.enum_defined();
   if (v.has_min_items()) r.min_items = v.min_items();
   if (v.has_max_items()) r.max_items = v.max_items();
+  r.example = v.example();
   return r;
 }
 

@@ -301,9 +301,13 @@ class Checker {
     if (lower && upper && (*lower > *upper || (*lower == *upper && (v.gt || v.lt)))) {
       Error(span, what + ": the lower bound is above the upper bound, no value can pass");
     }
+    if (!v.example.empty() && f.kind != FieldKind::kString) misplaced("example", "a string field");
     if (!v.pattern.empty()) {
       try {
         std::regex re(v.pattern, std::regex::ECMAScript);
+        if (!v.example.empty() && !std::regex_match(v.example, re)) {
+          Error(span, what + ": example " + Quote(v.example) + " does not match pattern " + Quote(v.pattern));
+        }
       } catch (const std::regex_error& e) {
         Error(span, what + ": pattern " + Quote(v.pattern) + " is not a valid ECMAScript regular expression");
       }

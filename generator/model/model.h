@@ -39,6 +39,7 @@ struct ValidationRules {
   bool uuid = false;
   bool enum_defined = false;
   std::optional<uint32_t> min_items, max_items;
+  std::string example;
 
   bool Any() const;
 };

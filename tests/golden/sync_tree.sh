@@ -4,8 +4,8 @@
 set -euo pipefail
 src=$1 dest=$2
 mkdir -p "$dest"
-find "$dest" -type f -name '*.cppsvc.*' -delete
-(cd "$src" && find . -type f -name '*.cppsvc.*') | while read -r f; do
+find "$dest" -type f -name '*.cppsvc*' -delete
+(cd "$src" && find . -type f -name '*.cppsvc*') | while read -r f; do
   mkdir -p "$dest/$(dirname "$f")"
   cp "$src/$f" "$dest/$f"
 done

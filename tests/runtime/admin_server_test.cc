@@ -305,6 +305,7 @@ TEST_F(AdminServerTest, MalformedRequestsDoNotCrashTheServer) {
 TEST_F(AdminServerTest, ConcurrentClients) {
   std::atomic<int> ok{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 20; ++i) {

@@ -195,6 +195,13 @@ TEST(Env, CheckListsEveryProblemInOneMessage) {
   EXPECT_NE(message.find("ORDERS_DB_URL is required; ORDERS_GRPC_PORT"), std::string::npos);
 }
 
+TEST(Env, CallerProblemsAreListedToo) {
+  Env env(Fake({}));
+  env.Required("A");
+  env.Problem("B or C is required");
+  EXPECT_EQ(CheckMessage(env), "configuration: A is required; B or C is required");
+}
+
 TEST(Env, ReadsTheProcessEnvironment) {
   ::setenv("CPPSVC_ENV_TEST_PORT", "8081", 1);
   ::unsetenv("CPPSVC_ENV_TEST_MISSING");

@@ -49,7 +49,9 @@ struct Exposition {
 bool IsNameStart(char c) {
   return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
 }
-bool IsNameChar(char c) { return IsNameStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
+bool IsNameChar(char c) {
+  return IsNameStart(c) || std::isdigit(static_cast<unsigned char>(c));
+}
 
 bool ParseValue(const std::string& text, double& out) {
   if (text == "+Inf" || text == "-Inf") {
@@ -323,8 +325,9 @@ TEST(Metrics, ConcurrentRecordingIsCounted) {
   Metrics metrics("orders");
   constexpr int kThreads = 8;
   constexpr int kPerThread = 1000;
-  constexpr double kPerMethod = kThreads / 2 * kPerThread;  // two methods
+  constexpr double kPerMethod = kThreads / 2.0 * kPerThread;  // two methods
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&metrics, t] {
       for (int i = 0; i < kPerThread; ++i) {

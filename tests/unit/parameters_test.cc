@@ -35,7 +35,7 @@ TEST(Parameters, EveryProblemIsReportedByName) {
   EXPECT_THAT(errors, ElementsAre("unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror",
                                   "option 'werror' expects true or false, got 'maybe'",
                                   "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
-                                  "artifacts joined by '+' from: handler_base, doc, validate, server"));
+                                  "artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests"));
 }
 
 }  // namespace

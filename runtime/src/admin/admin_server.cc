@@ -67,11 +67,12 @@ struct AdminServer::Impl {
   bool started = false;
   bool stopped = false;
 
-  // Destroyed last (declared first): pending handlers own the sessions.
+  // Declared before the objects that use it, so destroyed after them; its
+  // pending handlers own the sessions and release them when it goes.
   asio::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   asio::steady_timer accept_retry{ioc};
-  std::list<std::weak_ptr<Session>> sessions;  // touched on the server thread only
+  std::list<std::weak_ptr<Session>> sessions;  // server thread; Stop after the join
   std::thread thread;
 };
 
@@ -298,10 +299,16 @@ AdminServer::~AdminServer() {
   }
 }
 
-void AdminServer::Start() { impl_->Start(); }
+void AdminServer::Start() {
+  impl_->Start();
+}
 
-void AdminServer::Stop() { impl_->Stop(); }
+void AdminServer::Stop() {
+  impl_->Stop();
+}
 
-uint16_t AdminServer::port() const { return impl_->bound_port.load(); }
+uint16_t AdminServer::port() const {
+  return impl_->bound_port.load();
+}
 
 }  // namespace cppsvc::admin

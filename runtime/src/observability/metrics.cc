@@ -63,9 +63,13 @@ void Metrics::RecordRequest(const std::string& method,
   latency_->Add({{"method", method}}, LatencyBuckets()).Observe(seconds < 0 ? 0 : seconds);
 }
 
-void Metrics::InFlight(int delta) { in_flight_->Add({}).Increment(delta); }
+void Metrics::InFlight(int delta) {
+  in_flight_->Add({}).Increment(delta);
+}
 
-void Metrics::BulkheadRejected() { rejections_->Add({}).Increment(); }
+void Metrics::BulkheadRejected() {
+  rejections_->Add({}).Increment();
+}
 
 void Metrics::RateLimited(const std::string& method) {
   rate_limited_->Add({{"method", method}}).Increment();

@@ -8,9 +8,13 @@ namespace {
 
 constexpr std::size_t kVersion00Length = 55;  // "00-" + 32 + "-" + 16 + "-" + 2
 
-bool IsLowerHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+bool IsLowerHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
-int HexValue(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
+int HexValue(char c) {
+  return c <= '9' ? c - '0' : c - 'a' + 10;
+}
 
 bool AllLowerHex(std::string_view s) {
   for (char c : s) {
@@ -19,7 +23,9 @@ bool AllLowerHex(std::string_view s) {
   return true;
 }
 
-bool AllZero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+bool AllZero(std::string_view s) {
+  return s.find_first_not_of('0') == std::string_view::npos;
+}
 
 std::mt19937_64& Rng() {
   thread_local std::mt19937_64 rng = [] {

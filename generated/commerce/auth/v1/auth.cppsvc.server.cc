@@ -157,6 +157,22 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& AuthServiceServer::Methods
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> AuthServiceServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kRegister, handlers_, &AuthServiceBase::Register);
+  ::cppsvc::impl::AddNatsRoute(routes, kLogin, handlers_, &AuthServiceBase::Login);
+  ::cppsvc::impl::AddNatsRoute(routes, kRefresh, handlers_, &AuthServiceBase::Refresh);
+  ::cppsvc::impl::AddNatsRoute(routes, kLogout, handlers_, &AuthServiceBase::Logout);
+  ::cppsvc::impl::AddNatsRoute(routes, kMe, handlers_, &AuthServiceBase::Me);
+  ::cppsvc::impl::AddNatsRoute(routes, kAssignRole, handlers_, &AuthServiceBase::AssignRole);
+  ::cppsvc::impl::AddNatsRoute(routes, kListUsers, handlers_, &AuthServiceBase::ListUsers);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kListRevokedTokens,
+                               handlers_,
+                               &AuthServiceBase::ListRevokedTokens);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> AuthServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"admin", {"customer"}, true});

@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "commerce/auth/v1/auth.cppsvc.h"
 #include "commerce/auth/v1/auth.grpc.pb.h"
@@ -22,6 +23,7 @@ class AuthServiceServer final : public AuthService::CallbackService {
   using Handlers = AuthServiceBase;
   static constexpr std::string_view kServiceName = "auth";
   static constexpr std::string_view kFullName = "commerce.auth.v1.AuthService";
+  static constexpr std::string_view kBaseClass = "AuthServiceBase";
   static constexpr uint16_t kDefaultGrpcPort = 3001;
   static constexpr uint16_t kDefaultAdminPort = 9001;
   static constexpr bool kServesNats = false;
@@ -37,6 +39,8 @@ class AuthServiceServer final : public AuthService::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.auth.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const RegisterRequest* request,

@@ -91,6 +91,23 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& NotificationsServiceServer
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> NotificationsServiceServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kListNotifications,
+                               handlers_,
+                               &NotificationsServiceBase::ListNotifications);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kGetPreferences,
+                               handlers_,
+                               &NotificationsServiceBase::GetPreferences);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kUpdatePreferences,
+                               handlers_,
+                               &NotificationsServiceBase::UpdatePreferences);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> NotificationsServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"admin", {"customer"}, true});

@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "commerce/notifications/v1/notifications.cppsvc.h"
 #include "commerce/notifications/v1/notifications.grpc.pb.h"
@@ -23,6 +24,7 @@ class NotificationsServiceServer final : public NotificationsService::CallbackSe
   using Handlers = NotificationsServiceBase;
   static constexpr std::string_view kServiceName = "notifications";
   static constexpr std::string_view kFullName = "commerce.notifications.v1.NotificationsService";
+  static constexpr std::string_view kBaseClass = "NotificationsServiceBase";
   static constexpr uint16_t kDefaultGrpcPort = 3005;
   static constexpr uint16_t kDefaultAdminPort = 9005;
   static constexpr bool kServesNats = false;
@@ -39,6 +41,8 @@ class NotificationsServiceServer final : public NotificationsService::CallbackSe
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.notifications.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* ListNotifications(grpc::CallbackServerContext* context,
                                               const ListNotificationsRequest* request,

@@ -151,6 +151,21 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& OrdersServiceServer::Metho
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> OrdersServiceServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kAddCartItem, handlers_, &OrdersServiceBase::AddCartItem);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kRemoveCartItem,
+                               handlers_,
+                               &OrdersServiceBase::RemoveCartItem);
+  ::cppsvc::impl::AddNatsRoute(routes, kGetCart, handlers_, &OrdersServiceBase::GetCart);
+  ::cppsvc::impl::AddNatsRoute(routes, kCheckout, handlers_, &OrdersServiceBase::Checkout);
+  ::cppsvc::impl::AddNatsRoute(routes, kGetOrder, handlers_, &OrdersServiceBase::GetOrder);
+  ::cppsvc::impl::AddNatsRoute(routes, kListOrders, handlers_, &OrdersServiceBase::ListOrders);
+  ::cppsvc::impl::AddNatsRoute(routes, kCancelOrder, handlers_, &OrdersServiceBase::CancelOrder);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> OrdersServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"admin", {"customer"}, true});

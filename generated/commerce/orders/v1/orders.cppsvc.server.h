@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "commerce/orders/v1/orders.cppsvc.h"
 #include "commerce/orders/v1/orders.grpc.pb.h"
@@ -22,6 +23,7 @@ class OrdersServiceServer final : public OrdersService::CallbackService {
   using Handlers = OrdersServiceBase;
   static constexpr std::string_view kServiceName = "orders";
   static constexpr std::string_view kFullName = "commerce.orders.v1.OrdersService";
+  static constexpr std::string_view kBaseClass = "OrdersServiceBase";
   static constexpr uint16_t kDefaultGrpcPort = 3003;
   static constexpr uint16_t kDefaultAdminPort = 9003;
   static constexpr bool kServesNats = false;
@@ -37,6 +39,8 @@ class OrdersServiceServer final : public OrdersService::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.orders.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* AddCartItem(grpc::CallbackServerContext* context,
                                         const AddCartItemRequest* request,

@@ -99,6 +99,18 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& PaymentsServiceServer::Met
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> PaymentsServiceServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kCharge, handlers_, &PaymentsServiceBase::Charge);
+  ::cppsvc::impl::AddNatsRoute(routes, kRefund, handlers_, &PaymentsServiceBase::Refund);
+  ::cppsvc::impl::AddNatsRoute(routes, kGetPayment, handlers_, &PaymentsServiceBase::GetPayment);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kProviderWebhook,
+                               handlers_,
+                               &PaymentsServiceBase::ProviderWebhook);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> PaymentsServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"admin", {"customer"}, true});

@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "commerce/payments/v1/payments.cppsvc.h"
 #include "commerce/payments/v1/payments.grpc.pb.h"
@@ -22,6 +23,7 @@ class PaymentsServiceServer final : public PaymentsService::CallbackService {
   using Handlers = PaymentsServiceBase;
   static constexpr std::string_view kServiceName = "payments";
   static constexpr std::string_view kFullName = "commerce.payments.v1.PaymentsService";
+  static constexpr std::string_view kBaseClass = "PaymentsServiceBase";
   static constexpr uint16_t kDefaultGrpcPort = 3004;
   static constexpr uint16_t kDefaultAdminPort = 9004;
   static constexpr bool kServesNats = true;
@@ -37,6 +39,8 @@ class PaymentsServiceServer final : public PaymentsService::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.payments.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* Charge(grpc::CallbackServerContext* context,
                                    const ChargeRequest* request,

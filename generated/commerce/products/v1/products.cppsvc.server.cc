@@ -207,6 +207,49 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& ProductsServiceServer::Met
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> ProductsServiceServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kCreateProduct,
+                               handlers_,
+                               &ProductsServiceBase::CreateProduct);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kUpdateProduct,
+                               handlers_,
+                               &ProductsServiceBase::UpdateProduct);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kDeleteProduct,
+                               handlers_,
+                               &ProductsServiceBase::DeleteProduct);
+  ::cppsvc::impl::AddNatsRoute(routes, kGetProduct, handlers_, &ProductsServiceBase::GetProduct);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kListProducts,
+                               handlers_,
+                               &ProductsServiceBase::ListProducts);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kSearchProducts,
+                               handlers_,
+                               &ProductsServiceBase::SearchProducts);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kCreateCategory,
+                               handlers_,
+                               &ProductsServiceBase::CreateCategory);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kListCategories,
+                               handlers_,
+                               &ProductsServiceBase::ListCategories);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kReserveStock,
+                               handlers_,
+                               &ProductsServiceBase::ReserveStock);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kReleaseStock,
+                               handlers_,
+                               &ProductsServiceBase::ReleaseStock);
+  ::cppsvc::impl::AddNatsRoute(routes, kAdjustStock, handlers_, &ProductsServiceBase::AdjustStock);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> ProductsServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"admin", {"customer"}, true});

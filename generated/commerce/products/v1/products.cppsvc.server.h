@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "commerce/products/v1/products.cppsvc.h"
 #include "commerce/products/v1/products.grpc.pb.h"
@@ -22,6 +23,7 @@ class ProductsServiceServer final : public ProductsService::CallbackService {
   using Handlers = ProductsServiceBase;
   static constexpr std::string_view kServiceName = "products";
   static constexpr std::string_view kFullName = "commerce.products.v1.ProductsService";
+  static constexpr std::string_view kBaseClass = "ProductsServiceBase";
   static constexpr uint16_t kDefaultGrpcPort = 3002;
   static constexpr uint16_t kDefaultAdminPort = 9002;
   static constexpr bool kServesNats = false;
@@ -37,6 +39,8 @@ class ProductsServiceServer final : public ProductsService::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.products.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* CreateProduct(grpc::CallbackServerContext* context,
                                           const CreateProductRequest* request,

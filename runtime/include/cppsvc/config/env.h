@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cppsvc::config {
@@ -25,6 +26,9 @@ class Env {
   bool Flag(const std::string& name, bool fallback);
   // Comma-separated list, entries trimmed, empty entries dropped.
   std::vector<std::string> List(const std::string& name, const std::vector<std::string>& fallback);
+
+  // Records a problem found by the caller's own checks.
+  void Problem(std::string text) { problems_.push_back(std::move(text)); }
 
   const std::vector<std::string>& problems() const { return problems_; }
   // Throws std::runtime_error("configuration: <problem>; <problem>...") when

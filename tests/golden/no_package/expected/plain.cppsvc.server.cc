@@ -29,6 +29,12 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& PlainServer::Methods() {
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> PlainServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kPing, handlers_, &PlainBase::Ping);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> PlainServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});

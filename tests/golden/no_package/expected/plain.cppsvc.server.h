@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "plain.cppsvc.h"
 #include "plain.grpc.pb.h"
@@ -20,6 +21,7 @@ class PlainServer final : public Plain::CallbackService {
   using Handlers = PlainBase;
   static constexpr std::string_view kServiceName = "plain";
   static constexpr std::string_view kFullName = "Plain";
+  static constexpr std::string_view kBaseClass = "PlainBase";
   static constexpr uint16_t kDefaultGrpcPort = 50051;
   static constexpr uint16_t kDefaultAdminPort = 9090;
   static constexpr bool kServesNats = false;
@@ -35,6 +37,8 @@ class PlainServer final : public Plain::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.plain.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const PingRequest* request,

@@ -55,6 +55,13 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& KeywordsServer::Methods() 
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> KeywordsServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kGet, handlers_, &KeywordsBase::Get);
+  ::cppsvc::impl::AddNatsRoute(routes, kPut, handlers_, &KeywordsBase::Put);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> KeywordsServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});

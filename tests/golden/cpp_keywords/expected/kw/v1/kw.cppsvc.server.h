@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "kw/v1/kw.cppsvc.h"
 #include "kw/v1/kw.grpc.pb.h"
@@ -22,6 +23,7 @@ class KeywordsServer final : public Keywords::CallbackService {
   using Handlers = KeywordsBase;
   static constexpr std::string_view kServiceName = "keywords";
   static constexpr std::string_view kFullName = "kw.v1.Keywords";
+  static constexpr std::string_view kBaseClass = "KeywordsBase";
   static constexpr uint16_t kDefaultGrpcPort = 50051;
   static constexpr uint16_t kDefaultAdminPort = 9090;
   static constexpr bool kServesNats = false;
@@ -37,6 +39,8 @@ class KeywordsServer final : public Keywords::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.keywords.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
                                 const Box* request,

@@ -31,6 +31,12 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& AppServiceServer::Methods(
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> AppServiceServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kStamp, handlers_, &AppServiceBase::Stamp);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> AppServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"member", {}, false});

@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "app/v1/app.cppsvc.h"
 #include "app/v1/app.grpc.pb.h"
@@ -22,6 +23,7 @@ class AppServiceServer final : public AppService::CallbackService {
   using Handlers = AppServiceBase;
   static constexpr std::string_view kServiceName = "app";
   static constexpr std::string_view kFullName = "app.v1.AppService";
+  static constexpr std::string_view kBaseClass = "AppServiceBase";
   static constexpr uint16_t kDefaultGrpcPort = 50051;
   static constexpr uint16_t kDefaultAdminPort = 9090;
   static constexpr bool kServesNats = false;
@@ -37,6 +39,8 @@ class AppServiceServer final : public AppService::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.app.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* Stamp(grpc::CallbackServerContext* context,
                                   const ::base::v1::Stamp* request,

@@ -32,6 +32,12 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& BaseServiceServer::Methods
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> BaseServiceServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kTouch, handlers_, &BaseServiceBase::Touch);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> BaseServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"member", {}, false});

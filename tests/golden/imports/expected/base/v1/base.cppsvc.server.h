@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "base/v1/base.cppsvc.h"
 #include "base/v1/base.grpc.pb.h"
@@ -22,6 +23,7 @@ class BaseServiceServer final : public BaseService::CallbackService {
   using Handlers = BaseServiceBase;
   static constexpr std::string_view kServiceName = "base";
   static constexpr std::string_view kFullName = "base.v1.BaseService";
+  static constexpr std::string_view kBaseClass = "BaseServiceBase";
   static constexpr uint16_t kDefaultGrpcPort = 50051;
   static constexpr uint16_t kDefaultAdminPort = 9090;
   static constexpr bool kServesNats = false;
@@ -37,6 +39,8 @@ class BaseServiceServer final : public BaseService::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.base.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* Touch(grpc::CallbackServerContext* context,
                                   const Stamp* request,

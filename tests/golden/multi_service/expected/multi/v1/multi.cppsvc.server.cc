@@ -39,6 +39,12 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& WriterServiceServer::Metho
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> WriterServiceServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kWriteNote, handlers_, &WriterServiceBase::WriteNote);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> WriterServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"reader", {}, false});
@@ -81,6 +87,12 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& ReaderServiceServer::Metho
       &kReadNote,
   };
   return kMethods;
+}
+
+std::vector<::cppsvc::impl::NatsRoute> ReaderServiceServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kReadNote, handlers_, &ReaderServiceBase::ReadNote);
+  return routes;
 }
 
 std::vector<::cppsvc::auth::RoleSpec> ReaderServiceServer::Roles() {

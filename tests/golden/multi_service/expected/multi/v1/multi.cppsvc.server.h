@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "multi/v1/multi.cppsvc.h"
 #include "multi/v1/multi.grpc.pb.h"
@@ -22,6 +23,7 @@ class WriterServiceServer final : public WriterService::CallbackService {
   using Handlers = WriterServiceBase;
   static constexpr std::string_view kServiceName = "writer";
   static constexpr std::string_view kFullName = "multi.v1.WriterService";
+  static constexpr std::string_view kBaseClass = "WriterServiceBase";
   static constexpr uint16_t kDefaultGrpcPort = 4001;
   static constexpr uint16_t kDefaultAdminPort = 4101;
   static constexpr bool kServesNats = false;
@@ -37,6 +39,8 @@ class WriterServiceServer final : public WriterService::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.writer.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* WriteNote(grpc::CallbackServerContext* context,
                                       const WriteNoteRequest* request,
@@ -55,6 +59,7 @@ class ReaderServiceServer final : public ReaderService::CallbackService {
   using Handlers = ReaderServiceBase;
   static constexpr std::string_view kServiceName = "reader";
   static constexpr std::string_view kFullName = "multi.v1.ReaderService";
+  static constexpr std::string_view kBaseClass = "ReaderServiceBase";
   static constexpr uint16_t kDefaultGrpcPort = 4002;
   static constexpr uint16_t kDefaultAdminPort = 4102;
   static constexpr bool kServesNats = true;
@@ -70,6 +75,8 @@ class ReaderServiceServer final : public ReaderService::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.reader.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* ReadNote(grpc::CallbackServerContext* context,
                                      const ReadNoteRequest* request,

@@ -38,6 +38,12 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& NestServer::Methods() {
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> NestServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kResolve, handlers_, &NestBase::Resolve);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> NestServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});

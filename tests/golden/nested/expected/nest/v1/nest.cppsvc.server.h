@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "nest/v1/nest.cppsvc.h"
 #include "nest/v1/nest.grpc.pb.h"
@@ -22,6 +23,7 @@ class NestServer final : public Nest::CallbackService {
   using Handlers = NestBase;
   static constexpr std::string_view kServiceName = "nest";
   static constexpr std::string_view kFullName = "nest.v1.Nest";
+  static constexpr std::string_view kBaseClass = "NestBase";
   static constexpr uint16_t kDefaultGrpcPort = 50051;
   static constexpr uint16_t kDefaultAdminPort = 9090;
   static constexpr bool kServesNats = false;
@@ -37,6 +39,8 @@ class NestServer final : public Nest::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.nest.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* Resolve(grpc::CallbackServerContext* context,
                                     const Outer_Inner* request,

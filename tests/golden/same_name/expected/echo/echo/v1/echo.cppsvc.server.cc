@@ -38,6 +38,12 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& EchoServer::Methods() {
   return kMethods;
 }
 
+std::vector<::cppsvc::impl::NatsRoute> EchoServer::NatsRoutes() {
+  std::vector<::cppsvc::impl::NatsRoute> routes;
+  ::cppsvc::impl::AddNatsRoute(routes, kEcho, handlers_, &EchoBase::Echo);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> EchoServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});

@@ -8,6 +8,7 @@
 
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/impl/grpc_server.h"
+#include "cppsvc/impl/nats_server.h"
 
 #include "echo/echo/v1/echo.cppsvc.h"
 #include "echo/echo/v1/echo.grpc.pb.h"
@@ -22,6 +23,7 @@ class EchoServer final : public Echo::CallbackService {
   using Handlers = EchoBase;
   static constexpr std::string_view kServiceName = "echo";
   static constexpr std::string_view kFullName = "echo.echo.v1.Echo";
+  static constexpr std::string_view kBaseClass = "EchoBase";
   static constexpr uint16_t kDefaultGrpcPort = 50051;
   static constexpr uint16_t kDefaultAdminPort = 9090;
   static constexpr bool kServesNats = false;
@@ -37,6 +39,8 @@ class EchoServer final : public Echo::CallbackService {
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
+  // The same handlers over NATS request-reply (cppsvc.echo.<Rpc>).
+  std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
 
   grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
                                  const EchoMessage* request,

@@ -1,0 +1,513 @@
+// <file>.cppsvc_test.cc: GoogleTest suites derived from the contract. The
+// expected status of every cell is computed here, from the model, so the
+// tests check the runtime against an independent reading of the contract.
+#include <cmath>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "emit/cpp_layout.h"
+#include "emit/emitters.h"
+#include "emit/template.h"
+#include "model/names.h"
+
+namespace cppsvc::emit {
+namespace {
+
+constexpr const char* kUuid = "00000000-0000-4000-8000-000000000001";
+constexpr const char* kEmail = "user@example.com";
+
+// Roles a role grants, itself included (transitively).
+std::set<std::string> Expand(const model::Model& model, const std::string& role) {
+  std::set<std::string> out;
+  std::function<void(const std::string&)> visit = [&](const std::string& r) {
+    if (!out.insert(r).second) return;
+    if (const model::Role* spec = model.FindRole(r)) {
+      for (const std::string& inc : spec->includes) visit(inc);
+    }
+  };
+  visit(role);
+  return out;
+}
+
+bool Bypasses(const model::Model& model, const std::string& role) {
+  for (const std::string& r : Expand(model, role)) {
+    const model::Role* spec = model.FindRole(r);
+    if (spec != nullptr && spec->bypass_ownership) return true;
+  }
+  return false;
+}
+
+std::string Bound(double d) {
+  char buf[64];
+  if (std::trunc(d) == d && std::fabs(d) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", d);
+    return buf;
+  }
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  return buf;
+}
+
+bool IsUnsigned(model::FieldKind k) {
+  return k == model::FieldKind::kUint32 || k == model::FieldKind::kUint64 || k == model::FieldKind::kFixed32 ||
+         k == model::FieldKind::kFixed64;
+}
+
+bool Is32(model::FieldKind k) {
+  return k == model::FieldKind::kInt32 || k == model::FieldKind::kSint32 || k == model::FieldKind::kSfixed32 ||
+         k == model::FieldKind::kUint32 || k == model::FieldKind::kFixed32;
+}
+
+// A C++ literal of `v` for a field of `kind`, or "" when not representable.
+std::string NumberLiteral(model::FieldKind kind, double v) {
+  if (model::IsInteger(kind)) {
+    if (std::trunc(v) != v) return "";
+    double lo = IsUnsigned(kind) ? 0 : (Is32(kind) ? -2147483648.0 : -9.2e18);
+    double hi = IsUnsigned(kind) ? (Is32(kind) ? 4294967295.0 : 1.8e19) : (Is32(kind) ? 2147483647.0 : 9.2e18);
+    if (v < lo || v > hi) return "";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+    std::string s = buf;
+    if (!Is32(kind)) s += IsUnsigned(kind) ? "ULL" : "LL";
+    else if (IsUnsigned(kind)) s += "U";
+    return s;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  std::string s = buf;
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  return kind == model::FieldKind::kFloat ? "static_cast<float>(" + s + ")" : s;
+}
+
+class Writer {
+ public:
+  Writer(const model::Model& model, const model::File& file) : model_(model), file_(file) {}
+
+  std::string Type(const std::string& full_name) { return CppTypeIn(model_, file_, full_name); }
+
+  // A value of a scalar field that passes its rules; "" when none is known.
+  std::string ValidScalar(const model::Field& f) {
+    const model::ValidationRules& r = f.validate;
+    if (f.kind == model::FieldKind::kString || f.kind == model::FieldKind::kBytes) {
+      if (!r.example.empty()) return CppLiteral(r.example);
+      if (r.uuid) return CppLiteral(kUuid);
+      if (r.email) return CppLiteral(kEmail);
+      if (!r.pattern.empty()) return "";
+      size_t n = std::max<size_t>(1, r.min_len.value_or(0));
+      return "std::string(" + std::to_string(n) + ", '" + (f.kind == model::FieldKind::kBytes ? "b" : "a") + "')";
+    }
+    if (model::IsNumeric(f.kind)) {
+      bool integer = model::IsInteger(f.kind);
+      std::optional<double> lo = r.gte, hi = r.lte;
+      if (r.gt) lo = integer ? std::floor(*r.gt) + 1 : *r.gt + (r.lt ? (*r.lt - *r.gt) / 2 : 1);
+      if (r.lt && !hi) hi = integer ? std::ceil(*r.lt) - 1 : *r.lt - (lo ? (*r.lt - *lo) / 2 : 1);
+      double v = lo ? *lo : (hi ? std::min(*hi, 0.0) : 0.0);
+      if (r.required && v == 0) v = lo || !hi || *hi >= 1 ? 1 : -1;
+      return NumberLiteral(f.kind, v);
+    }
+    if (f.kind == model::FieldKind::kBool) return "true";
+    if (f.kind == model::FieldKind::kEnum) {
+      const model::EnumType& e = model_.enums.at(f.type_name);
+      for (const auto& [name, number] : e.values) {
+        if (number != 0) return "static_cast<" + e.cpp_type + ">(" + std::to_string(number) + ")";
+      }
+      return "static_cast<" + e.cpp_type + ">(0)";
+    }
+    return "";
+  }
+
+  bool NeedsFill(const std::string& type) {
+    auto it = fill_memo_.find(type);
+    if (it != fill_memo_.end()) return it->second;
+    fill_memo_[type] = false;
+    bool needs = NeedsValidation(model_, type);
+    fill_memo_[type] = needs;
+    return needs;
+  }
+
+  // Statements making `m` (of `type`) pass its rules; false when a field has
+  // no derivable valid value (its reason in `why`).
+  bool Fill(const std::string& type, std::vector<std::string>& out, std::string& why) {
+    const model::Message& m = model_.messages.at(type);
+    for (const model::Field& f : m.fields) {
+      const model::ValidationRules& r = f.validate;
+      bool nested = f.kind == model::FieldKind::kMessage && !f.map && NeedsFill(f.type_name);
+      if (f.map) continue;
+      if (f.repeated) {
+        size_t count = std::max<size_t>(r.min_items.value_or(0), r.required ? 1 : 0);
+        for (size_t i = 0; i < count; ++i) {
+          if (f.kind == model::FieldKind::kMessage) {
+            out.push_back(nested ? "  FillValid(*m.add_" + f.cpp_name + "());" : "  m.add_" + f.cpp_name + "();");
+          } else {
+            std::string v = ValidScalar(f);
+            if (v.empty()) return Unfillable(m, f, why);
+            out.push_back("  m.add_" + f.cpp_name + "(" + v + ");");
+          }
+        }
+        continue;
+      }
+      if (f.kind == model::FieldKind::kMessage) {
+        if (nested) out.push_back("  FillValid(*m.mutable_" + f.cpp_name + "());");
+        else if (r.required) out.push_back("  m.mutable_" + f.cpp_name + "();");
+        continue;
+      }
+      if (!r.Any() || (f.proto3_optional && !r.required)) continue;
+      std::string v = ValidScalar(f);
+      if (v.empty()) return Unfillable(m, f, why);
+      out.push_back(LayoutDeclaration(2, "m.set_" + f.cpp_name, {v}, ";"));
+    }
+    return true;
+  }
+
+  // Edge cases of one field's rules: {statement, expected violations}.
+  struct Edge {
+    std::string name;
+    std::vector<std::string> set;  // statements on `m`
+    std::string expected;          // "" = valid
+  };
+  std::vector<Edge> Edges(const model::Field& f) {
+    std::vector<Edge> edges;
+    const model::ValidationRules& r = f.validate;
+    const std::string path = f.name;
+    auto set = [&](const std::string& v) { return std::vector<std::string>{"m.set_" + f.cpp_name + "(" + v + ");"}; };
+    if (f.map) return edges;
+    if (f.repeated) {
+      auto resize = [&](size_t n) {
+        std::string elem = f.kind == model::FieldKind::kMessage
+                               ? (NeedsFill(f.type_name) ? "FillValid(*m.add_" + f.cpp_name + "());"
+                                                         : "m.add_" + f.cpp_name + "();")
+                               : "m.add_" + f.cpp_name + "(" + ValidScalar(f) + ");";
+        return std::vector<std::string>{"m.clear_" + f.cpp_name + "();",
+                                        "for (int i = 0; i < " + std::to_string(n) + "; ++i) {", "  " + elem, "}"};
+      };
+      if (f.kind != model::FieldKind::kMessage && ValidScalar(f).empty()) return edges;
+      if (r.min_items && *r.min_items > 0) {
+        edges.push_back({"min_items_inside", resize(*r.min_items), ""});
+        edges.push_back({"min_items_outside", resize(*r.min_items - 1),
+                         path + ": must have at least " + std::to_string(*r.min_items) +
+                             (*r.min_items == 1 ? " item" : " items")});
+      }
+      if (r.max_items) {
+        edges.push_back({"max_items_inside", resize(*r.max_items), ""});
+        edges.push_back({"max_items_outside", resize(*r.max_items + 1),
+                         path + ": must have at most " + std::to_string(*r.max_items) +
+                             (*r.max_items == 1 ? " item" : " items")});
+      }
+      return edges;
+    }
+    bool text = f.kind == model::FieldKind::kString || f.kind == model::FieldKind::kBytes;
+    bool formatted = r.uuid || r.email || !r.pattern.empty();
+    const char* unit = f.kind == model::FieldKind::kBytes ? " bytes" : " characters";
+    const char* fill = f.kind == model::FieldKind::kBytes ? "'b'" : "'a'";
+    auto str = [&](uint32_t n) { return "std::string(" + std::to_string(n) + ", " + fill + ")"; };
+    if (text && !formatted) {
+      if (r.min_len && *r.min_len > 0) {
+        edges.push_back({"min_len_inside", set(str(*r.min_len)), ""});
+        std::string outside = path + ": must be at least " + std::to_string(*r.min_len) + unit;
+        // An empty required string also fails "is required".
+        if (*r.min_len == 1 && r.required) outside = path + ": is required; " + outside;
+        edges.push_back({"min_len_outside", set(str(*r.min_len - 1)), outside});
+      }
+      if (r.max_len) {
+        edges.push_back({"max_len_inside", set(str(*r.max_len)), ""});
+        edges.push_back({"max_len_outside", set(str(*r.max_len + 1)),
+                         path + ": must be at most " + std::to_string(*r.max_len) + unit});
+      }
+    }
+    if (f.kind == model::FieldKind::kString && r.uuid) {
+      edges.push_back({"uuid_inside", set(CppLiteral(kUuid)), ""});
+      edges.push_back({"uuid_outside", set(CppLiteral("not-a-uuid")), path + ": must be a UUID"});
+    }
+    if (f.kind == model::FieldKind::kString && r.email) {
+      edges.push_back({"email_inside", set(CppLiteral(kEmail)), ""});
+      edges.push_back({"email_outside", set(CppLiteral("not-an-email")), path + ": must be a valid email address"});
+    }
+    if (model::IsNumeric(f.kind)) {
+      bool integer = model::IsInteger(f.kind);
+      auto num = [&](const char* rule, double bound, double inside, double outside, const char* op) {
+        std::string in = NumberLiteral(f.kind, inside), out = NumberLiteral(f.kind, outside);
+        if (!in.empty()) edges.push_back({std::string(rule) + "_inside", set(in), ""});
+        if (!out.empty()) {
+          edges.push_back({std::string(rule) + "_outside", set(out), path + ": must be " + op + " " + Bound(bound)});
+        }
+      };
+      auto below = [&](double b) { return integer ? b - 1 : std::nextafter(b, -INFINITY); };
+      auto above = [&](double b) { return integer ? b + 1 : std::nextafter(b, INFINITY); };
+      if (r.gte) num("gte", *r.gte, *r.gte, below(*r.gte), ">=");
+      if (r.gt) num("gt", *r.gt, above(*r.gt), *r.gt, ">");
+      if (r.lte) num("lte", *r.lte, *r.lte, above(*r.lte), "<=");
+      if (r.lt) num("lt", *r.lt, below(*r.lt), *r.lt, "<");
+      if (f.kind == model::FieldKind::kFloat) {
+        // A float cannot hold every double bound exactly: leave floats to
+        // the runtime's own tests.
+        edges.clear();
+      }
+      if (r.required && !f.proto3_optional) {
+        bool zero_in_range = !(r.gte && *r.gte > 0) && !(r.gt && *r.gt >= 0) && !(r.lte && *r.lte < 0) &&
+                             !(r.lt && *r.lt <= 0);
+        if (zero_in_range) edges.push_back({"required_outside", set(NumberLiteral(f.kind, 0)), path + ": is required"});
+      }
+    }
+    if (f.kind == model::FieldKind::kEnum && r.enum_defined) {
+      const model::EnumType& e = model_.enums.at(f.type_name);
+      int max = 0;
+      for (const auto& [name, number] : e.values) max = std::max(max, number);
+      edges.push_back({"enum_defined_outside", set("static_cast<" + e.cpp_type + ">(" + std::to_string(max + 1) + ")"),
+                       path + ": must be a defined value"});
+    }
+    if (r.required && !f.proto3_optional && text) {
+      edges.push_back({"required_outside", set("\"\""), path + ": is required"});
+    }
+    if (r.required && f.proto3_optional) {
+      edges.push_back({"required_outside", {"m.clear_" + f.cpp_name + "();"}, path + ": is required"});
+    }
+    if (r.required && f.kind == model::FieldKind::kMessage) {
+      edges.push_back({"required_outside", {"m.clear_" + f.cpp_name + "();"}, path + ": is required"});
+    }
+    return edges;
+  }
+
+ private:
+  bool Unfillable(const model::Message& m, const model::Field& f, std::string& why) {
+    why = m.name + "." + f.name + " has a pattern and no example";
+    return false;
+  }
+
+  const model::Model& model_;
+  const model::File& file_;
+  std::map<std::string, bool> fill_memo_;
+};
+
+}  // namespace
+
+void EmitContractTest(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+  Writer w(model, file);
+
+  // FillValid for every message a test needs, in dependency order.
+  std::vector<std::string> order;
+  std::set<std::string> seen;
+  std::function<void(const std::string&)> need = [&](const std::string& type) {
+    if (!seen.insert(type).second) return;
+    for (const model::Field& f : model.messages.at(type).fields) {
+      if (f.kind == model::FieldKind::kMessage && !f.map && w.NeedsFill(f.type_name)) need(f.type_name);
+    }
+    order.push_back(type);
+  };
+  for (const model::Service& s : file.services) {
+    for (const model::Method& m : s.methods) {
+      if (w.NeedsFill(m.input)) need(m.input);
+    }
+  }
+  std::map<std::string, std::string> unfillable;  // type -> why
+  Data fills = List();
+  for (const std::string& type : order) {
+    std::vector<std::string> body;
+    std::string why;
+    if (!w.Fill(type, body, why)) {
+      unfillable[type] = why;
+      continue;
+    }
+    Data fv;
+    fv.set("signature", LayoutDeclaration(0, "[[maybe_unused]] void FillValid", {w.Type(type) + "& m"}, " {"));
+    fv.set("name", type);
+    Data lines = List();
+    for (const std::string& l : body) lines.push_back(Data(l));
+    fv.set("body", lines);
+    fills.push_back(fv);
+  }
+  auto why_unfillable = [&](const std::string& type) -> std::string {
+    for (const model::Field& f : model.messages.at(type).fields) {
+      if (f.kind == model::FieldKind::kMessage && !f.map && unfillable.count(f.type_name)) {
+        return unfillable.at(f.type_name);
+      }
+    }
+    auto it = unfillable.find(type);
+    return it == unfillable.end() ? "" : it->second;
+  };
+
+  // Every role of the system, sorted.
+  std::vector<std::string> roles;
+  for (const model::File& f : model.files) {
+    for (const model::Role& r : f.roles) roles.push_back(r.name);
+  }
+  std::sort(roles.begin(), roles.end());
+  roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
+
+  Data services = List();
+  for (const model::Service& s : file.services) {
+    Data sv;
+    sv.set("name", s.name);
+    sv.set("base_class", s.base_class);
+    sv.set("server_class", s.name + "Server");
+    sv.set("fixture", s.name + "Contract");
+
+    Data handlers = List();
+    Data access = List();
+    for (const model::Method& m : s.methods) {
+      if (m.client_streaming || m.server_streaming) continue;
+      Data h;
+      std::string request = w.Type(m.input), response = w.Type(m.output);
+      std::string owner_setter;
+      bool request_owner = false, response_owner = false;
+      std::string owner_chain;
+      if (!m.owner_field.empty()) {
+        // Field path -> mutable chain: order.user_id -> mutable_order()->set_user_id
+        auto chain = [&](const std::string& type, const std::string& prefix) -> std::string {
+          const model::Message* msg = model.FindMessage(type);
+          std::string out;
+          size_t start = 0;
+          while (msg != nullptr) {
+            size_t dot = m.owner_field.find('.', start);
+            const model::Field* f =
+                msg->FindField(m.owner_field.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+            if (f == nullptr) return "";
+            if (dot == std::string::npos) return prefix + out + "set_" + f->cpp_name;
+            out += "mutable_" + f->cpp_name + "()->";
+            msg = model.FindMessage(f->type_name);
+            start = dot + 1;
+          }
+          return "";
+        };
+        std::string req_chain = chain(m.input, "request.");
+        if (!req_chain.empty()) {
+          request_owner = true;
+          owner_chain = req_chain;
+        } else {
+          response_owner = true;
+          owner_setter = chain(m.output, "response.");
+        }
+      }
+      std::vector<std::string> params = {response_owner ? "::cppsvc::CallContext& ctx" : "::cppsvc::CallContext&",
+                                         "const " + request + "&", response + (response_owner ? "& response" : "&")};
+      std::string one_line = LayoutDeclaration(2, "::cppsvc::Status " + m.name, params, " override { return {}; }");
+      bool short_form = !response_owner && one_line.find('\n') == std::string::npos;
+      h.set("short_form", Data(short_form));
+      h.set("one_line", one_line);
+      h.set("signature", LayoutDeclaration(2, "::cppsvc::Status " + m.name, params, " override {"));
+      h.set("response_owner", Data(response_owner));
+      h.set("owner_setter", owner_setter);
+      handlers.push_back(h);
+
+      Data a;
+      a.set("rpc", m.name);
+      a.set("request", request);
+      a.set("response", response);
+      a.set("call", LayoutDeclaration(4, "grpc::Status status = stub_->" + m.name,
+                                      {"&context", "request", "&response"}, ";"));
+      a.set("fixture", s.name + "Contract");
+      std::string skip = why_unfillable(m.input);
+      a.set("skip", Data(!skip.empty()));
+      a.set("skip_reason", CppLiteral(skip));
+      a.set("fillable", Data(w.NeedsFill(m.input) && skip.empty()));
+      a.set("request_owner", Data(request_owner));
+      a.set("owner_chain", owner_chain);
+      Data cells = List();
+      auto cell = [&](const std::string& name, const std::string& token, const char* code) {
+        Data c;
+        c.set("name", CppLiteral(name));
+        c.set("token", token);
+        c.set("code", std::string("grpc::StatusCode::") + code);
+        cells.push_back(c);
+      };
+      const auto& allowed = m.roles.empty() ? s.default_roles : m.roles;
+      for (const std::string& role : roles) {
+        bool ok = m.is_public;
+        for (const std::string& granted : Expand(model, role)) {
+          ok = ok || std::find(allowed.begin(), allowed.end(), granted) != allowed.end();
+        }
+        cell("role " + role, "tokens_->Valid(subject, {" + CppLiteral(role) + "})", ok ? "OK" : "PERMISSION_DENIED");
+      }
+      cell("no token", "std::string()", m.is_public ? "OK" : "UNAUTHENTICATED");
+      a.set("cells", cells);
+      std::string bad_role;
+      for (const std::string& role : roles) {
+        if (!bad_role.empty()) break;
+        for (const std::string& granted : Expand(model, role)) {
+          if (m.is_public || std::find(allowed.begin(), allowed.end(), granted) != allowed.end()) bad_role = role;
+        }
+      }
+      a.set("bad_roles", bad_role.empty() ? "{}" : "{" + CppLiteral(bad_role) + "}");
+      a.set("bad_code", std::string("grpc::StatusCode::") + (m.is_public ? "OK" : "UNAUTHENTICATED"));
+
+      // Ownership: acting on someone else's resource.
+      Data owner_cells = List();
+      if (!m.owner_field.empty() && !m.is_public) {
+        for (const std::string& role : roles) {
+          bool allowed_role = false;
+          for (const std::string& granted : Expand(model, role)) {
+            allowed_role = allowed_role || std::find(allowed.begin(), allowed.end(), granted) != allowed.end();
+          }
+          if (!allowed_role) continue;
+          Data c;
+          c.set("name", CppLiteral("role " + role));
+          c.set("role", CppLiteral(role));
+          c.set("code", std::string("grpc::StatusCode::") + (Bypasses(model, role) ? "OK" : "PERMISSION_DENIED"));
+          owner_cells.push_back(c);
+        }
+      }
+      a.set("has_owner_cells", Data(!owner_cells.is_empty_list()));
+      a.set("owner_cells", owner_cells);
+      access.push_back(a);
+    }
+    sv.set("handlers", handlers);
+    sv.set("access", access);
+
+    // Subscribed events: the handler base needs them implemented too.
+    Data events = List();
+    for (const model::Subscription& sub : s.subscriptions) {
+      if (model.FindEvent(sub.event) == nullptr) continue;
+      Data e;
+      std::vector<std::string> params = {"::cppsvc::EventContext&", "const " + w.Type(sub.event) + "&"};
+      std::string one_line = LayoutDeclaration(2, "::cppsvc::Status " + sub.handler, params, " override { return {}; }");
+      e.set("short_form", Data(one_line.find('\n') == std::string::npos));
+      e.set("one_line", one_line);
+      e.set("signature", LayoutDeclaration(2, "::cppsvc::Status " + sub.handler, params, " override {"));
+      events.push_back(e);
+    }
+    sv.set("events", events);
+
+    // Validation edges of every request type's own fields.
+    Data validations = List();
+    std::set<std::string> done;
+    for (const model::Method& m : s.methods) {
+      if (!done.insert(m.input).second || !w.NeedsFill(m.input) || !why_unfillable(m.input).empty()) continue;
+      const model::Message& msg = model.messages.at(m.input);
+      for (const model::Field& f : msg.fields) {
+        std::vector<Writer::Edge> edges = w.Edges(f);
+        if (edges.empty()) continue;
+        Data v;
+        v.set("test", msg.name + "_" + model::PascalCase(f.name));
+        v.set("type", w.Type(m.input));
+        Data cases = List();
+        for (const Writer::Edge& e : edges) {
+          Data c;
+          c.set("name", CppLiteral(e.name));
+          Data lines = List();
+          for (const std::string& l : e.set) lines.push_back(Data("    " + l));
+          c.set("set", lines);
+          c.set("check", LayoutDeclaration(4, "EXPECT_EQ", {"Violations(m)", CppLiteral(e.expected)}, ";"));
+          cases.push_back(c);
+        }
+        v.set("cases", cases);
+        validations.push_back(v);
+      }
+    }
+    sv.set("validations", validations);
+    services.push_back(sv);
+  }
+
+  Data view;
+  view.set("source", file.name);
+  view.set("base", file.base);
+  view.set("has_services", Data(!file.services.empty()));
+  view.set("has_namespace", !file.cpp_namespace.empty() && !file.services.empty());
+  view.set("namespace", file.cpp_namespace);
+  view.set("fills", fills);
+  view.set("services", services);
+  out.push_back({file.base + ".cppsvc_test.cc", Render("contract_test/contract_test.cc.mustache", view)});
+}
+
+}  // namespace cppsvc::emit

@@ -1,0 +1,88 @@
+// For generated main()s only: runs one service process.
+//
+// Configuration comes only from the environment (PREFIX = the service's
+// short name in upper case, e.g. ORDERS):
+//   PREFIX_GRPC_PORT, PREFIX_ADMIN_PORT   defaults from the contract
+//   PREFIX_LISTEN_ADDRESS                 default 0.0.0.0
+//   PREFIX_WORKERS, PREFIX_MAX_QUEUE      bulkhead; defaults from the contract or cores x 2 / workers x 8
+//   PREFIX_DRAIN_TIMEOUT_MS               default 10000
+//   PREFIX_SHUTDOWN_DELAY_MS              /readyz is 503 this long before draining; default 0
+//   CPPSVC_JWT_ALGORITHM                  HS256, RS256 or ES256 (required)
+//   CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE HS256 secret, or PEM public key (one is required)
+//   CPPSVC_JWT_ISSUER, CPPSVC_JWT_AUDIENCE (required)
+//   CPPSVC_JWT_LEEWAY_SECONDS             0..60, default 30
+//   CPPSVC_LOG_REQUESTS                   default true
+//   NATS_URL                              required when the service serves NATS
+// A missing or malformed variable stops the process at once with one message
+// listing all of them (exit code 2).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cppsvc/impl/nats_server.h"
+#include "cppsvc/impl/server.h"
+#include "cppsvc/register.h"
+
+namespace cppsvc::impl {
+
+// What RunService needs from a generated <Service>Server, type-erased.
+struct ServiceEntry {
+  std::string_view name;  // short name
+  uint16_t default_grpc_port = 0;
+  uint16_t default_admin_port = 0;
+  bool serves_nats = false;
+  size_t workers = 0;
+  size_t max_queue = 0;
+  std::vector<auth::RoleSpec> (*roles)() = nullptr;
+  // Builds the handlers (from the registry) and the server; null when no
+  // handler class is registered.
+  struct Instance {
+    virtual ~Instance() = default;
+    virtual grpc::Service* service() = 0;
+    virtual ServiceRuntime& runtime() = 0;
+    virtual std::vector<NatsRoute> nats_routes() = 0;
+  };
+  std::unique_ptr<Instance> (*create)(ServiceOptions options) = nullptr;
+  std::string_view base_class;  // for the "nothing registered" message
+};
+
+template <typename Server>
+ServiceEntry Entry() {
+  struct Holder final : ServiceEntry::Instance {
+    std::unique_ptr<typename Server::Handlers> handlers;
+    std::unique_ptr<Server> server;
+    grpc::Service* service() override { return server.get(); }
+    ServiceRuntime& runtime() override { return server->runtime(); }
+    std::vector<NatsRoute> nats_routes() override { return server->NatsRoutes(); }
+  };
+  ServiceEntry e;
+  e.name = Server::kServiceName;
+  e.default_grpc_port = Server::kDefaultGrpcPort;
+  e.default_admin_port = Server::kDefaultAdminPort;
+  e.serves_nats = Server::kServesNats;
+  e.workers = Server::kWorkers;
+  e.max_queue = Server::kMaxQueue;
+  e.roles = &Server::Roles;
+  e.base_class = Server::kBaseClass;
+  e.create = [](ServiceOptions options) -> std::unique_ptr<ServiceEntry::Instance> {
+    auto& factory = HandlerRegistry<typename Server::Handlers>::Factory();
+    if (!factory) return nullptr;
+    auto holder = std::make_unique<Holder>();
+    holder->handlers = factory();
+    holder->server = std::make_unique<Server>(*holder->handlers, std::move(options));
+    return holder;
+  };
+  return e;
+}
+
+// Runs the service named by argv[1] (or the only one) until SIGTERM/SIGINT:
+// /readyz turns 503, in-flight calls drain within the drain timeout, exit 0.
+int RunServices(int argc, char** argv, const std::vector<ServiceEntry>& services);
+
+// The configuration step alone, for tests: returns the problems found.
+std::vector<std::string> CheckServiceEnvironment(const ServiceEntry& entry);
+
+}  // namespace cppsvc::impl

@@ -1,0 +1,133 @@
+#include <thread>
+
+#include "cppsvc/impl/client.h"
+#include "cppsvc/observability/trace.h"
+
+namespace cppsvc::impl {
+
+struct ClientRuntime::Target {
+  std::string address;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<resilience::CircuitBreaker> breaker;
+};
+
+bool CountsAsFailure(StatusCode code) {
+  switch (code) {
+    case StatusCode::kUnavailable:
+    case StatusCode::kDeadlineExceeded:
+    case StatusCode::kInternal:
+    case StatusCode::kUnknown:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kDataLoss:
+      return true;
+    default:
+      return false;
+  }
+}
+
+ClientRuntime::ClientRuntime(std::string service, ClientOptions options)
+    : service_(std::move(service)), options_(std::move(options)), budget_(options_.retry_budget_ratio) {
+  grpc::ChannelArguments args;
+  // Retries are ours (idempotent RPCs only, with a budget); reconnect fast
+  // so a replica that comes back is used again soon.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  for (const std::string& address : options_.addresses) {
+    auto target = std::make_unique<Target>();
+    target->address = address;
+    if (options_.transport == Transport::kGrpc) {
+      target->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    }
+    target->breaker = std::make_unique<resilience::CircuitBreaker>(options_.circuit_breaker);
+    targets_.push_back(std::move(target));
+  }
+  if (options_.transport == Transport::kNats) nats_ = ConnectNats(options_);
+  if (options_.transport == Transport::kNats && targets_.empty()) {
+    // Over NATS the queue group spreads calls; one breaker guards the subject.
+    auto target = std::make_unique<Target>();
+    target->address = options_.nats_url;
+    target->breaker = std::make_unique<resilience::CircuitBreaker>(options_.circuit_breaker);
+    targets_.push_back(std::move(target));
+  }
+}
+
+ClientRuntime::~ClientRuntime() = default;
+
+const std::shared_ptr<grpc::Channel>& ClientRuntime::channel(size_t target) const {
+  return targets_.at(target)->channel;
+}
+
+resilience::CircuitState ClientRuntime::circuit_state(size_t target) const {
+  return targets_.at(target)->breaker->state();
+}
+
+void ClientRuntime::Publish(size_t target) const {
+  if (options_.metrics) {
+    options_.metrics->SetCircuitState(service_ + "@" + targets_[target]->address,
+                                      static_cast<int>(targets_[target]->breaker->state()));
+  }
+}
+
+size_t ClientRuntime::Pick(std::vector<bool>& tried) {
+  const size_t n = targets_.size();
+  const size_t start = next_.fetch_add(1);
+  // Untried replicas first (a retry goes elsewhere), then any that allows.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t k = 0; k < n; ++k) {
+      size_t i = (start + k) % n;
+      if (pass == 0 && tried[i]) continue;
+      if (targets_[i]->breaker->Allow()) {
+        tried[i] = true;
+        return i;
+      }
+    }
+  }
+  return n;
+}
+
+Headers ClientRuntime::MakeHeaders(const CallOptions& call) const {
+  Headers headers;
+  std::string token = call.bearer_token;
+  if (token.empty() && options_.propagate_token && call.parent != nullptr) token = call.parent->bearer_token();
+  if (token.empty()) token = options_.bearer_token;
+  if (!token.empty()) headers.emplace_back("authorization", "Bearer " + token);
+  observability::TraceContext parent;
+  bool continued = call.parent != nullptr && observability::ParseTraceparent(call.parent->traceparent(), parent);
+  headers.emplace_back("traceparent", observability::FormatTraceparent(continued ? observability::ChildOf(parent)
+                                                                                  : observability::NewTrace()));
+  return headers;
+}
+
+Status ClientRuntime::Run(const ClientMethodSpec& method, const CallOptions& call, const Attempt& attempt) {
+  if (targets_.empty()) return {StatusCode::kUnavailable, "no replicas configured for " + service_};
+  budget_.OnCall();
+  Clock::time_point deadline = Clock::now() + (call.timeout ? *call.timeout : method.timeout);
+  if (call.parent != nullptr && call.parent->deadline() < deadline) deadline = call.parent->deadline();
+  const Headers headers = MakeHeaders(call);
+  const resilience::RetryConfig& retry = options_.retry ? *options_.retry : method.retry;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+
+  std::vector<bool> tried(targets_.size(), false);
+  Status last(StatusCode::kUnavailable, "no attempt made");
+  for (int number = 1;; ++number) {
+    if (Clock::now() >= deadline) {
+      return number == 1 ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded before the call") : last;
+    }
+    size_t target = Pick(tried);
+    if (target == targets_.size()) {
+      return {StatusCode::kUnavailable, "circuit open for every replica of " + service_};
+    }
+    last = attempt(target, headers, deadline);
+    targets_[target]->breaker->Record(!CountsAsFailure(last.code()));
+    Publish(target);
+    if (last.ok()) return last;
+    if (!resilience::ShouldRetry(retry, method.idempotent, last.code(), number) || !budget_.TryRetry()) return last;
+    auto wait = resilience::Backoff(retry, number, rng);
+    if (Clock::now() + wait >= deadline) return last;
+    std::this_thread::sleep_for(wait);
+  }
+}
+
+}  // namespace cppsvc::impl

@@ -1,0 +1,205 @@
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "cppsvc/admin/admin_server.h"
+#include "cppsvc/config/env.h"
+#include "cppsvc/impl/main.h"
+#include "cppsvc/observability/log.h"
+
+namespace cppsvc::impl {
+namespace {
+
+std::string Upper(std::string_view s) {
+  std::string out;
+  for (char c : s) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+struct Settings {
+  std::string address;
+  uint16_t grpc_port = 0;
+  uint16_t admin_port = 0;
+  size_t workers = 0;
+  size_t max_queue = 0;
+  std::chrono::milliseconds drain{10000};
+  std::chrono::milliseconds shutdown_delay{0};
+  auth::JwtConfig jwt;
+  bool log_requests = true;
+  std::string nats_url;
+};
+
+Settings Read(const ServiceEntry& entry, config::Env& env) {
+  const std::string p = Upper(entry.name) + "_";
+  Settings s;
+  s.address = env.Optional(p + "LISTEN_ADDRESS", "0.0.0.0");
+  s.grpc_port = env.Port(p + "GRPC_PORT", entry.default_grpc_port);
+  s.admin_port = env.Port(p + "ADMIN_PORT", entry.default_admin_port);
+  size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  s.workers = static_cast<size_t>(env.Integer(p + "WORKERS", entry.workers ? entry.workers : cores * 2, 1, 4096));
+  s.max_queue = static_cast<size_t>(
+      env.Integer(p + "MAX_QUEUE", entry.max_queue ? entry.max_queue : s.workers * 8, 0, 1 << 20));
+  s.drain = env.Millis(p + "DRAIN_TIMEOUT_MS", std::chrono::milliseconds(10000));
+  s.shutdown_delay = env.Millis(p + "SHUTDOWN_DELAY_MS", std::chrono::milliseconds(0));
+
+  std::string alg = env.Required("CPPSVC_JWT_ALGORITHM");
+  if (!alg.empty() && !auth::ParseAlgorithm(alg, s.jwt.algorithm)) {
+    env.Problem("CPPSVC_JWT_ALGORITHM: '" + alg + "' is not one of HS256, RS256, ES256");
+  }
+  std::string key = env.Optional("CPPSVC_JWT_KEY", "");
+  std::string key_file = env.Optional("CPPSVC_JWT_KEY_FILE", "");
+  if (key.empty() && !key_file.empty()) {
+    std::ifstream in(key_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    key = text.str();
+    if (!in) env.Problem("CPPSVC_JWT_KEY_FILE: cannot read " + key_file);
+  }
+  if (key.empty() && key_file.empty()) env.Problem("CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE is required");
+  s.jwt.key = key;
+  s.jwt.issuer = env.Required("CPPSVC_JWT_ISSUER");
+  s.jwt.audience = env.Required("CPPSVC_JWT_AUDIENCE");
+  s.jwt.leeway = std::chrono::seconds(env.Integer("CPPSVC_JWT_LEEWAY_SECONDS", 30, 0, 60));
+  s.log_requests = env.Flag("CPPSVC_LOG_REQUESTS", true);
+  if (entry.serves_nats) s.nats_url = env.Required("NATS_URL");
+  return s;
+}
+
+int Fail(const ServiceEntry& entry, const std::string& what, int code) {
+  std::cerr << entry.name << ": " << what << std::endl;
+  return code;
+}
+
+int Run(const ServiceEntry& entry, const sigset_t& signals) {
+  config::Env env;
+  Settings settings = Read(entry, env);
+  try {
+    env.Check();
+  } catch (const std::exception& e) {
+    return Fail(entry, e.what(), 2);
+  }
+
+  ServiceOptions options;
+  options.service = std::string(entry.name);
+  try {
+    options.verifier = std::make_shared<auth::JwtVerifier>(settings.jwt);
+  } catch (const std::exception& e) {
+    return Fail(entry, std::string("configuration: JWT: ") + e.what(), 2);
+  }
+  options.roles = std::make_shared<auth::RoleGraph>(entry.roles());
+  options.metrics = std::make_shared<observability::Metrics>(std::string(entry.name));
+  options.workers = settings.workers;
+  options.max_queue = settings.max_queue;
+  options.log_requests = settings.log_requests;
+
+  std::unique_ptr<ServiceEntry::Instance> instance = entry.create(options);
+  if (!instance) {
+    return Fail(entry,
+                "no handlers registered: add CPPSVC_REGISTER_HANDLERS(" + std::string(entry.base_class) +
+                    ", YourClass); next to the class implementing it",
+                2);
+  }
+
+  grpc::ServerBuilder builder;
+  int bound = 0;
+  builder.AddListeningPort(settings.address + ":" + std::to_string(settings.grpc_port),
+                           grpc::InsecureServerCredentials(), &bound);
+  builder.RegisterService(instance->service());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || bound == 0) {
+    return Fail(entry, "cannot listen on " + settings.address + ":" + std::to_string(settings.grpc_port), 1);
+  }
+
+  std::unique_ptr<NatsServer> nats;
+  if (entry.serves_nats) {
+    try {
+      nats = std::make_unique<NatsServer>(instance->runtime(), settings.nats_url, instance->nats_routes());
+      nats->Start();
+    } catch (const std::exception& e) {
+      server->Shutdown();
+      return Fail(entry, std::string("NATS: ") + e.what(), 1);
+    }
+  }
+
+  std::atomic<bool> stopping{false};
+  admin::AdminServer admin(settings.address, settings.admin_port, options.metrics,
+                           [&](std::string& why) {
+                             if (stopping) {
+                               why = "shutting down";
+                               return false;
+                             }
+                             if (nats && !nats->connected()) {
+                               why = "NATS not connected";
+                               return false;
+                             }
+                             return true;
+                           });
+  try {
+    admin.Start();
+  } catch (const std::exception& e) {
+    server->Shutdown();
+    return Fail(entry, std::string("admin endpoint: ") + e.what(), 1);
+  }
+
+  observability::LogJson({{"level", "info"},
+                          {"msg", "serving"},
+                          {"service", std::string(entry.name)},
+                          {"grpc_port", bound},
+                          {"admin_port", admin.port()},
+                          {"nats", entry.serves_nats}});
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  stopping = true;
+  observability::LogJson({{"level", "info"}, {"msg", "draining"}, {"service", std::string(entry.name)},
+                          {"signal", signal}});
+  if (settings.shutdown_delay.count() > 0) std::this_thread::sleep_for(settings.shutdown_delay);
+
+  auto deadline = std::chrono::system_clock::now() + settings.drain;
+  // Stops taking calls, waits for running ones until the deadline, then
+  // cancels what is left.
+  server->Shutdown(deadline);
+  bool drained = instance->runtime().Drain(std::chrono::steady_clock::now() +
+                                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                               deadline - std::chrono::system_clock::now()));
+  if (nats) nats->Stop();
+  admin.Stop();
+  observability::LogJson({{"level", "info"}, {"msg", "stopped"}, {"service", std::string(entry.name)},
+                          {"drained", drained}});
+  return 0;
+}
+
+}  // namespace
+
+std::vector<std::string> CheckServiceEnvironment(const ServiceEntry& entry) {
+  config::Env env;
+  Read(entry, env);
+  return env.problems();
+}
+
+int RunServices(int argc, char** argv, const std::vector<ServiceEntry>& services) {
+  // Signals are taken synchronously by the main thread; block them before
+  // any other thread starts so none of those receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::string wanted = argc > 1 ? argv[1] : "";
+  std::string names;
+  for (const ServiceEntry& e : services) {
+    names += (names.empty() ? "" : ", ") + std::string(e.name);
+    if ((wanted.empty() && services.size() == 1) || e.name == wanted) return Run(e, signals);
+  }
+  std::cerr << (argc > 0 ? argv[0] : "service") << ": "
+            << (wanted.empty() ? "name the service to run" : "unknown service '" + wanted + "'")
+            << "; this binary serves: " << names << std::endl;
+  return 2;
+}
+
+}  // namespace cppsvc::impl
