@@ -1,0 +1,123 @@
+#include <gtest/gtest.h>
+
+#include "cppsvc/impl/client.h"
+
+namespace cppsvc::impl {
+namespace {
+
+ClientOptions TwoReplicas() {
+  ClientOptions o;
+  o.addresses = {"127.0.0.1:1", "127.0.0.1:2"};  // channels connect lazily: never dialled here
+  o.retry = resilience::RetryConfig{};
+  o.retry->max_attempts = 3;
+  o.retry->initial_backoff = std::chrono::milliseconds(1);
+  o.retry->max_backoff = std::chrono::milliseconds(2);
+  o.circuit_breaker.window = 4;
+  o.circuit_breaker.min_calls = 2;
+  o.circuit_breaker.failure_rate_threshold = 0.5;
+  o.circuit_breaker.open_duration = std::chrono::seconds(60);
+  return o;
+}
+
+ClientMethodSpec Method(bool idempotent) {
+  ClientMethodSpec m;
+  m.name = "Get";
+  m.full_name = "test.Service/Get";
+  m.idempotent = idempotent;
+  m.timeout = std::chrono::seconds(5);
+  return m;
+}
+
+TEST(ClientRuntime, NonIdempotentCallsAreNeverRetried) {
+  ClientRuntime rt("test", TwoReplicas());
+  int attempts = 0;
+  Status s = rt.Run(Method(false), {}, [&](size_t, const Headers&, Clock::time_point) {
+    ++attempts;
+    return Status(StatusCode::kUnavailable, "down");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(attempts, 1);
+}
+
+TEST(ClientRuntime, IdempotentCallsRetryOnAnotherReplica) {
+  ClientRuntime rt("test", TwoReplicas());
+  std::vector<size_t> targets;
+  Status s = rt.Run(Method(true), {}, [&](size_t target, const Headers&, Clock::time_point) {
+    targets.push_back(target);
+    return targets.size() < 2 ? Status(StatusCode::kUnavailable, "down") : Status::Ok();
+  });
+  EXPECT_TRUE(s.ok());
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_NE(targets[0], targets[1]);
+}
+
+TEST(ClientRuntime, AnswersAboutTheRequestAreNotRetried) {
+  ClientRuntime rt("test", TwoReplicas());
+  int attempts = 0;
+  Status s = rt.Run(Method(true), {}, [&](size_t, const Headers&, Clock::time_point) {
+    ++attempts;
+    return Status(StatusCode::kNotFound, "no such thing");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(attempts, 1);
+}
+
+TEST(ClientRuntime, RoundRobinAndSkippingOpenCircuits) {
+  ClientRuntime rt("test", TwoReplicas());
+  std::map<size_t, int> calls;
+  auto replica0_down = [&](size_t target, const Headers&, Clock::time_point) {
+    ++calls[target];
+    return target == 0 ? Status(StatusCode::kUnavailable, "down") : Status::Ok();
+  };
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(rt.Run(Method(true), {}, replica0_down).ok());
+  EXPECT_EQ(rt.circuit_state(0), resilience::CircuitState::kOpen);
+  EXPECT_EQ(rt.circuit_state(1), resilience::CircuitState::kClosed);
+  int before = calls[0];
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(rt.Run(Method(true), {}, replica0_down).ok());
+  EXPECT_EQ(calls[0], before);  // the open replica is skipped
+}
+
+TEST(ClientRuntime, AllCircuitsOpenFailsFast) {
+  ClientRuntime rt("test", TwoReplicas());
+  auto down = [](size_t, const Headers&, Clock::time_point) { return Status(StatusCode::kUnavailable, "down"); };
+  for (int i = 0; i < 10; ++i) (void)rt.Run(Method(false), {}, down);
+  int attempts = 0;
+  Status s = rt.Run(Method(true), {}, [&](size_t, const Headers&, Clock::time_point) {
+    ++attempts;
+    return Status::Ok();
+  });
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("circuit open"), std::string::npos);
+  EXPECT_EQ(attempts, 0);
+}
+
+TEST(ClientRuntime, HeadersCarryTokenAndTrace) {
+  ClientOptions o = TwoReplicas();
+  o.bearer_token = "static-token";
+  ClientRuntime rt("test", o);
+  CallContext parent(Caller{"u1", {"customer"}, "j"}, Clock::now() + std::chrono::milliseconds(300), "m", "t");
+  parent.set_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  parent.set_bearer_token("callers-token");
+  CallOptions call;
+  call.parent = &parent;
+  Headers seen;
+  Clock::time_point deadline;
+  (void)rt.Run(Method(false), call, [&](size_t, const Headers& h, Clock::time_point d) {
+    seen = h;
+    deadline = d;
+    return Status::Ok();
+  });
+  std::map<std::string, std::string> headers(seen.begin(), seen.end());
+  EXPECT_EQ(headers["authorization"], "Bearer callers-token");  // propagated from the call being served
+  EXPECT_EQ(headers["traceparent"].substr(0, 36), "00-0af7651916cd43dd8448eb211c80319c-");
+  EXPECT_LE(deadline, parent.deadline());  // the parent's deadline caps the call's
+  (void)rt.Run(Method(false), {}, [&](size_t, const Headers& h, Clock::time_point) {
+    seen = h;
+    return Status::Ok();
+  });
+  headers = std::map<std::string, std::string>(seen.begin(), seen.end());
+  EXPECT_EQ(headers["authorization"], "Bearer static-token");
+}
+
+}  // namespace
+}  // namespace cppsvc::impl

@@ -1,0 +1,227 @@
+#include <future>
+#include <thread>
+
+#include <google/protobuf/wrappers.pb.h>
+#include <gtest/gtest.h>
+
+#include "cppsvc/impl/server.h"
+#include "observability/log_sink.h"
+
+namespace cppsvc::impl {
+namespace {
+
+using google::protobuf::StringValue;
+
+class FakeCall final : public IncomingCall {
+ public:
+  std::map<std::string, std::string> metadata;
+  std::optional<Clock::time_point> deadline;
+  std::optional<std::string> Metadata(std::string_view key) const override {
+    auto it = metadata.find(std::string(key));
+    if (it == metadata.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<Clock::time_point> Deadline() const override { return deadline; }
+  std::string Peer() const override { return "ipv4:127.0.0.1:1"; }
+  std::string_view Transport() const override { return "test"; }
+};
+
+auth::JwtConfig Config() {
+  auth::JwtConfig c;
+  c.algorithm = auth::Algorithm::kHS256;
+  c.key = "unit-test-secret-unit-test-secret";
+  c.issuer = "test";
+  c.audience = "test";
+  return c;
+}
+
+std::string Token(const std::string& subject, std::vector<std::string> roles) {
+  auth::TokenClaims claims;
+  claims.subject = subject;
+  claims.roles = std::move(roles);
+  return auth::JwtSigner(Config()).Sign(claims);
+}
+
+void RejectEmpty(const Message& m, Violations& v) {
+  if (static_cast<const StringValue&>(m).value().empty()) v.Add({nullptr, "value"}, "is required");
+}
+
+std::string_view OwnerOfValue(const Message& m) { return static_cast<const StringValue&>(m).value(); }
+
+class ServiceRuntimeTest : public ::testing::Test {
+ protected:
+  ServiceRuntimeTest() {
+    method_.name = "Get";
+    method_.full_name = "test.Service/Get";
+    method_.roles = {"customer"};
+    method_.validate = &RejectEmpty;
+    observability::internal::SetLogSink(&log_);
+  }
+  ~ServiceRuntimeTest() override { observability::internal::SetLogSink(nullptr); }
+
+  std::unique_ptr<ServiceRuntime> Runtime(size_t workers = 2, size_t queue = 8) {
+    ServiceOptions o;
+    o.service = "test";
+    o.verifier = std::make_shared<auth::JwtVerifier>(Config());
+    o.roles = std::make_shared<auth::RoleGraph>(
+        std::vector<auth::RoleSpec>{{"admin", {"customer"}, true}, {"customer", {}, false}});
+    o.metrics = std::make_shared<observability::Metrics>("test");
+    o.workers = workers;
+    o.max_queue = queue;
+    return std::make_unique<ServiceRuntime>(o, std::vector<const MethodSpec*>{&method_});
+  }
+
+  // Dispatches and waits for the outcome.
+  Status Call(ServiceRuntime& rt, const FakeCall& call, const StringValue& request, StringValue& response,
+              Handler handler) {
+    std::promise<Status> done;
+    rt.Dispatch(call, method_, request, response, std::move(handler), [&](const Status& s) { done.set_value(s); });
+    return done.get_future().get();
+  }
+
+  MethodSpec method_;
+  std::ostringstream log_;
+};
+
+TEST_F(ServiceRuntimeTest, ChecksRunInOrderBeforeTheHandler) {
+  auto rt = Runtime();
+  StringValue empty, ok_request, response;
+  ok_request.set_value("x");
+  int handled = 0;
+  Handler handler = [&](CallContext&) {
+    ++handled;
+    return Status::Ok();
+  };
+
+  FakeCall no_token;
+  // Authentication comes before validation: an invalid request without a
+  // token is UNAUTHENTICATED, not INVALID_ARGUMENT.
+  EXPECT_EQ(Call(*rt, no_token, empty, response, handler).code(), StatusCode::kUnauthenticated);
+
+  FakeCall stranger;
+  stranger.metadata["authorization"] = "Bearer " + Token("u1", {"guest"});
+  EXPECT_EQ(Call(*rt, stranger, empty, response, handler).code(), StatusCode::kPermissionDenied);
+
+  FakeCall customer;
+  customer.metadata["authorization"] = "Bearer " + Token("u1", {"customer"});
+  Status invalid = Call(*rt, customer, empty, response, handler);
+  EXPECT_EQ(invalid.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(invalid.message(), "value: is required");
+  EXPECT_EQ(handled, 0);
+
+  EXPECT_TRUE(Call(*rt, customer, ok_request, response, handler).ok());
+  EXPECT_EQ(handled, 1);
+}
+
+TEST_F(ServiceRuntimeTest, HandlerSeesCallerDeadlineAndTrace) {
+  auto rt = Runtime();
+  StringValue request, response;
+  request.set_value("x");
+  FakeCall call;
+  const std::string token = Token("u7", {"admin"});
+  call.metadata["authorization"] = "Bearer " + token;
+  call.metadata["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  call.deadline = Clock::now() + std::chrono::seconds(2);
+  CallContext seen;
+  Call(*rt, call, request, response, [&](CallContext& ctx) {
+    seen = ctx;
+    return Status::Ok();
+  });
+  EXPECT_EQ(seen.caller().subject, "u7");
+  EXPECT_EQ(seen.trace_id(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_LE(seen.deadline(), *call.deadline);
+  EXPECT_NE(seen.traceparent().find("0af7651916cd43dd8448eb211c80319c"), std::string::npos);
+  EXPECT_EQ(seen.bearer_token(), token);  // for calls made on the caller's behalf
+}
+
+TEST_F(ServiceRuntimeTest, TypedErrorsPassExceptionsBecomeInternalAndAreLogged) {
+  auto rt = Runtime();
+  StringValue request, response;
+  request.set_value("x");
+  FakeCall call;
+  call.metadata["authorization"] = "Bearer " + Token("u1", {"customer"});
+
+  Status not_found = Call(*rt, call, request, response, [](CallContext&) { return Status::NotFound("no such order"); });
+  EXPECT_EQ(not_found.code(), StatusCode::kNotFound);
+  EXPECT_EQ(not_found.message(), "no such order");
+
+  Status thrown = Call(*rt, call, request, response, [&](CallContext&) -> Status {
+    response.set_value("half-written");
+    throw std::runtime_error("db password is hunter2");
+  });
+  EXPECT_EQ(thrown.code(), StatusCode::kInternal);
+  EXPECT_EQ(thrown.message(), "internal error");  // the exception's text never reaches the caller
+  EXPECT_EQ(response.value(), "");                // nor does a half-written response
+  EXPECT_NE(log_.str().find("db password is hunter2"), std::string::npos);  // but it is logged
+}
+
+TEST_F(ServiceRuntimeTest, FullBulkheadRefusesAtOnce) {
+  auto rt = Runtime(/*workers=*/1, /*queue=*/0);
+  StringValue request, response1, response2;
+  request.set_value("x");
+  FakeCall call;
+  call.metadata["authorization"] = "Bearer " + Token("u1", {"customer"});
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<Status> first;
+  rt->Dispatch(call, method_, request, response1, [&](CallContext&) {
+    released.wait();
+    return Status::Ok();
+  }, [&](const Status& s) { first.set_value(s); });
+  // The only worker is busy and nothing may queue.
+  auto start = std::chrono::steady_clock::now();
+  Status refused = Call(*rt, call, request, response2, [](CallContext&) { return Status::Ok(); });
+  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  release.set_value();
+  EXPECT_TRUE(first.get_future().get().ok());
+}
+
+TEST_F(ServiceRuntimeTest, OwnershipOnRequestAndResponse) {
+  method_.validate = nullptr;
+  method_.request_owner = &OwnerOfValue;
+  auto rt = Runtime();
+  StringValue mine, theirs, response;
+  mine.set_value("u1");
+  theirs.set_value("u2");
+  FakeCall customer;
+  customer.metadata["authorization"] = "Bearer " + Token("u1", {"customer"});
+  FakeCall admin;
+  admin.metadata["authorization"] = "Bearer " + Token("boss", {"admin"});
+  auto ok = [](CallContext&) { return Status::Ok(); };
+  EXPECT_TRUE(Call(*rt, customer, mine, response, ok).ok());
+  EXPECT_EQ(Call(*rt, customer, theirs, response, ok).code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(Call(*rt, admin, theirs, response, ok).ok());  // admins bypass ownership
+
+  method_.request_owner = nullptr;
+  method_.response_owner = &OwnerOfValue;
+  auto rt2 = Runtime();
+  auto answer = [&](const char* owner) {
+    return [owner, &response](CallContext&) {
+      response.set_value(owner);
+      return Status::Ok();
+    };
+  };
+  EXPECT_TRUE(Call(*rt2, customer, mine, response, answer("u1")).ok());
+  EXPECT_EQ(Call(*rt2, customer, mine, response, answer("u2")).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(response.value(), "");  // the other user's resource is not sent
+}
+
+TEST_F(ServiceRuntimeTest, ExpiredDeadlineAndDrainingRefuse) {
+  auto rt = Runtime();
+  StringValue request, response;
+  request.set_value("x");
+  FakeCall late;
+  late.metadata["authorization"] = "Bearer " + Token("u1", {"customer"});
+  late.deadline = Clock::now() - std::chrono::milliseconds(1);
+  EXPECT_EQ(Call(*rt, late, request, response, [](CallContext&) { return Status::Ok(); }).code(),
+            StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(rt->Drain(std::chrono::steady_clock::now() + std::chrono::seconds(1)));
+  FakeCall call;
+  call.metadata["authorization"] = "Bearer " + Token("u1", {"customer"});
+  EXPECT_EQ(Call(*rt, call, request, response, [](CallContext&) { return Status::Ok(); }).code(),
+            StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace cppsvc::impl
