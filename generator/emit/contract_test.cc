@@ -259,7 +259,12 @@ class Writer {
                        path + ": must be a defined value"});
     }
     if (r.required && !f.proto3_optional && text) {
-      edges.push_back({"required_outside", set("\"\""), path + ": is required"});
+      // An empty value also fails a minimum length (format checks skip it).
+      std::string expected = path + ": is required";
+      if (r.min_len && *r.min_len > 0) {
+        expected += "; " + path + ": must be at least " + std::to_string(*r.min_len) + unit;
+      }
+      edges.push_back({"required_outside", set("\"\""), expected});
     }
     if (r.required && f.proto3_optional) {
       edges.push_back({"required_outside", {"m.clear_" + f.cpp_name + "();"}, path + ": is required"});

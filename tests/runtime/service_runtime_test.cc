@@ -225,3 +225,27 @@ TEST_F(ServiceRuntimeTest, ExpiredDeadlineAndDrainingRefuse) {
 
 }  // namespace
 }  // namespace cppsvc::impl
+
+namespace cppsvc::impl {
+namespace {
+
+TEST_F(ServiceRuntimeTest, RateLimitPerCaller) {
+  method_.validate = nullptr;
+  method_.rate_per_second = 0.001;  // no refill within the test
+  method_.rate_burst = 2;
+  auto rt = Runtime();
+  StringValue request, response;
+  FakeCall alice, bob;
+  alice.metadata["authorization"] = "Bearer " + Token("alice", {"customer"});
+  bob.metadata["authorization"] = "Bearer " + Token("bob", {"customer"});
+  auto ok = [](CallContext&) { return Status::Ok(); };
+  EXPECT_TRUE(Call(*rt, alice, request, response, ok).ok());
+  EXPECT_TRUE(Call(*rt, alice, request, response, ok).ok());
+  Status limited = Call(*rt, alice, request, response, ok);
+  EXPECT_EQ(limited.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(limited.message(), "rate limit exceeded");
+  EXPECT_TRUE(Call(*rt, bob, request, response, ok).ok());  // buckets are per caller
+}
+
+}  // namespace
+}  // namespace cppsvc::impl

@@ -29,7 +29,7 @@ ServiceRuntime::ServiceRuntime(ServiceOptions options, const std::vector<const M
       limits_(std::make_unique<Limits>()) {
   if (!options_.roles) options_.roles = std::make_shared<auth::RoleGraph>();
   for (const MethodSpec* m : methods) {
-    if (m->rate_per_second > 0) {
+    if (m->rate_per_second > 0 && options_.enforce_rate_limits) {
       double burst = m->rate_burst > 0 ? m->rate_burst : std::max(1.0, m->rate_per_second);
       limits_->by_method.emplace(m->full_name, std::make_unique<resilience::RateLimiter>(m->rate_per_second, burst));
     }

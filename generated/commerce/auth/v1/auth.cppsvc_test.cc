@@ -52,6 +52,9 @@ namespace {
   m.set_page_token(std::string(1, 'a'));
 }
 
+// The owner of resources that are not the caller's.
+[[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
 template <typename Message>
 std::string Violations(const Message& m) {
   ::cppsvc::impl::Violations v;
@@ -125,8 +128,11 @@ class AuthServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // Every call has its own subject, so per-caller rate limits never mix cells.
-  static std::string NextSubject() { return "user-" + std::to_string(++subjects_); }
+  // Every call has its own subject (a UUID, as user ids usually are).
+  static std::string NextSubject() {
+    std::string n = std::to_string(++subjects_);
+    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
+  }
 
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllAuthService* handlers_ = nullptr;
@@ -595,7 +601,7 @@ TEST(AuthServiceValidation, RegisterRequest_Password) {
     RegisterRequest m;
     FillValid(m);
     m.set_password("");
-    EXPECT_EQ(Violations(m), "password: is required");
+    EXPECT_EQ(Violations(m), "password: is required; password: must be at least 8 characters");
   }
 }
 
@@ -706,7 +712,7 @@ TEST(AuthServiceValidation, LoginRequest_Password) {
     LoginRequest m;
     FillValid(m);
     m.set_password("");
-    EXPECT_EQ(Violations(m), "password: is required");
+    EXPECT_EQ(Violations(m), "password: is required; password: must be at least 8 characters");
   }
 }
 
@@ -750,7 +756,8 @@ TEST(AuthServiceValidation, RefreshRequest_RefreshToken) {
     RefreshRequest m;
     FillValid(m);
     m.set_refresh_token("");
-    EXPECT_EQ(Violations(m), "refresh_token: is required");
+    EXPECT_EQ(Violations(m),
+              "refresh_token: is required; refresh_token: must be at least 32 characters");
   }
 }
 
@@ -794,7 +801,8 @@ TEST(AuthServiceValidation, LogoutRequest_RefreshToken) {
     LogoutRequest m;
     FillValid(m);
     m.set_refresh_token("");
-    EXPECT_EQ(Violations(m), "refresh_token: is required");
+    EXPECT_EQ(Violations(m),
+              "refresh_token: is required; refresh_token: must be at least 32 characters");
   }
 }
 

@@ -35,6 +35,9 @@ namespace {
   m.set_user_id("00000000-0000-4000-8000-000000000001");
 }
 
+// The owner of resources that are not the caller's.
+[[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
 template <typename Message>
 std::string Violations(const Message& m) {
   ::cppsvc::impl::Violations v;
@@ -106,8 +109,11 @@ class NotificationsServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // Every call has its own subject, so per-caller rate limits never mix cells.
-  static std::string NextSubject() { return "user-" + std::to_string(++subjects_); }
+  // Every call has its own subject (a UUID, as user ids usually are).
+  static std::string NextSubject() {
+    std::string n = std::to_string(++subjects_);
+    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
+  }
 
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllNotificationsService* handlers_ = nullptr;
@@ -171,7 +177,7 @@ TEST_F(NotificationsServiceContract, OwnershipListNotifications) {
     const std::string subject = NextSubject();
     ListNotificationsRequest request;
     FillValid(request);
-    request.set_user_id("someone-else");
+    request.set_user_id(kSomeoneElse);
     ListNotificationsResponse response;
     grpc::ClientContext context;
     ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
@@ -244,7 +250,7 @@ TEST_F(NotificationsServiceContract, OwnershipGetPreferences) {
     const std::string subject = NextSubject();
     GetPreferencesRequest request;
     FillValid(request);
-    request.set_user_id("someone-else");
+    request.set_user_id(kSomeoneElse);
     GetPreferencesResponse response;
     grpc::ClientContext context;
     ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
@@ -317,7 +323,7 @@ TEST_F(NotificationsServiceContract, OwnershipUpdatePreferences) {
     const std::string subject = NextSubject();
     UpdatePreferencesRequest request;
     FillValid(request);
-    request.set_user_id("someone-else");
+    request.set_user_id(kSomeoneElse);
     UpdatePreferencesResponse response;
     grpc::ClientContext context;
     ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));

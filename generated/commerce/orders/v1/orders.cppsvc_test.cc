@@ -52,6 +52,9 @@ namespace {
   m.set_detail(std::string(1, 'a'));
 }
 
+// The owner of resources that are not the caller's.
+[[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
 template <typename Message>
 std::string Violations(const Message& m) {
   ::cppsvc::impl::Violations v;
@@ -154,8 +157,11 @@ class OrdersServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // Every call has its own subject, so per-caller rate limits never mix cells.
-  static std::string NextSubject() { return "user-" + std::to_string(++subjects_); }
+  // Every call has its own subject (a UUID, as user ids usually are).
+  static std::string NextSubject() {
+    std::string n = std::to_string(++subjects_);
+    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
+  }
 
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllOrdersService* handlers_ = nullptr;
@@ -414,7 +420,7 @@ TEST_F(OrdersServiceContract, OwnershipGetOrder) {
     const std::string subject = NextSubject();
     GetOrderRequest request;
     FillValid(request);
-    handlers_->foreign_owner = "someone-else";
+    handlers_->foreign_owner = kSomeoneElse;
     GetOrderResponse response;
     grpc::ClientContext context;
     ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
@@ -487,7 +493,7 @@ TEST_F(OrdersServiceContract, OwnershipListOrders) {
     const std::string subject = NextSubject();
     ListOrdersRequest request;
     FillValid(request);
-    request.set_user_id("someone-else");
+    request.set_user_id(kSomeoneElse);
     ListOrdersResponse response;
     grpc::ClientContext context;
     ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));

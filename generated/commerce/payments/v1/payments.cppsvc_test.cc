@@ -48,6 +48,9 @@ namespace {
   m.set_signature("0000000000000000000000000000000000000000000000000000000000000000");
 }
 
+// The owner of resources that are not the caller's.
+[[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
 template <typename Message>
 std::string Violations(const Message& m) {
   ::cppsvc::impl::Violations v;
@@ -113,8 +116,11 @@ class PaymentsServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // Every call has its own subject, so per-caller rate limits never mix cells.
-  static std::string NextSubject() { return "user-" + std::to_string(++subjects_); }
+  // Every call has its own subject (a UUID, as user ids usually are).
+  static std::string NextSubject() {
+    std::string n = std::to_string(++subjects_);
+    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
+  }
 
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllPaymentsService* handlers_ = nullptr;
@@ -276,7 +282,7 @@ TEST_F(PaymentsServiceContract, OwnershipGetPayment) {
     const std::string subject = NextSubject();
     GetPaymentRequest request;
     FillValid(request);
-    handlers_->foreign_owner = "someone-else";
+    handlers_->foreign_owner = kSomeoneElse;
     GetPaymentResponse response;
     grpc::ClientContext context;
     ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
@@ -383,7 +389,8 @@ TEST(PaymentsServiceValidation, ChargeRequest_IdempotencyKey) {
     ChargeRequest m;
     FillValid(m);
     m.set_idempotency_key("");
-    EXPECT_EQ(Violations(m), "idempotency_key: is required");
+    EXPECT_EQ(Violations(m),
+              "idempotency_key: is required; idempotency_key: must be at least 8 characters");
   }
 }
 
@@ -621,7 +628,7 @@ TEST(PaymentsServiceValidation, RefundRequest_Reason) {
     RefundRequest m;
     FillValid(m);
     m.set_reason("");
-    EXPECT_EQ(Violations(m), "reason: is required");
+    EXPECT_EQ(Violations(m), "reason: is required; reason: must be at least 3 characters");
   }
 }
 
@@ -712,7 +719,8 @@ TEST(PaymentsServiceValidation, ProviderWebhookRequest_ProviderEventId) {
     ProviderWebhookRequest m;
     FillValid(m);
     m.set_provider_event_id("");
-    EXPECT_EQ(Violations(m), "provider_event_id: is required");
+    EXPECT_EQ(Violations(m),
+              "provider_event_id: is required; provider_event_id: must be at least 1 characters");
   }
 }
 

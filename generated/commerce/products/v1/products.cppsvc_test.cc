@@ -87,6 +87,9 @@ namespace {
   m.set_note(std::string(1, 'a'));
 }
 
+// The owner of resources that are not the caller's.
+[[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
 template <typename Message>
 std::string Violations(const Message& m) {
   ::cppsvc::impl::Violations v;
@@ -201,8 +204,11 @@ class ProductsServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // Every call has its own subject, so per-caller rate limits never mix cells.
-  static std::string NextSubject() { return "user-" + std::to_string(++subjects_); }
+  // Every call has its own subject (a UUID, as user ids usually are).
+  static std::string NextSubject() {
+    std::string n = std::to_string(++subjects_);
+    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
+  }
 
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllProductsService* handlers_ = nullptr;
@@ -805,7 +811,7 @@ TEST(ProductsServiceValidation, CreateProductRequest_Name) {
     CreateProductRequest m;
     FillValid(m);
     m.set_name("");
-    EXPECT_EQ(Violations(m), "name: is required");
+    EXPECT_EQ(Violations(m), "name: is required; name: must be at least 1 characters");
   }
 }
 
@@ -1292,7 +1298,7 @@ TEST(ProductsServiceValidation, SearchProductsRequest_Query) {
     SearchProductsRequest m;
     FillValid(m);
     m.set_query("");
-    EXPECT_EQ(Violations(m), "query: is required");
+    EXPECT_EQ(Violations(m), "query: is required; query: must be at least 2 characters");
   }
 }
 
@@ -1373,7 +1379,7 @@ TEST(ProductsServiceValidation, CreateCategoryRequest_Name) {
     CreateCategoryRequest m;
     FillValid(m);
     m.set_name("");
-    EXPECT_EQ(Violations(m), "name: is required");
+    EXPECT_EQ(Violations(m), "name: is required; name: must be at least 1 characters");
   }
 }
 

@@ -22,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include <grpcpp/grpcpp.h>
+
 #include "cppsvc/impl/nats_server.h"
 #include "cppsvc/impl/server.h"
 #include "cppsvc/register.h"

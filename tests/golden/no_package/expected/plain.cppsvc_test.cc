@@ -16,6 +16,9 @@
 #include "plain.cppsvc.validate.h"
 namespace {
 
+// The owner of resources that are not the caller's.
+[[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
 template <typename Message>
 std::string Violations(const Message& m) {
   ::cppsvc::impl::Violations v;
@@ -53,8 +56,11 @@ class PlainContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // Every call has its own subject, so per-caller rate limits never mix cells.
-  static std::string NextSubject() { return "user-" + std::to_string(++subjects_); }
+  // Every call has its own subject (a UUID, as user ids usually are).
+  static std::string NextSubject() {
+    std::string n = std::to_string(++subjects_);
+    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
+  }
 
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllPlain* handlers_ = nullptr;
