@@ -23,7 +23,10 @@ do_build=1
 build=""
 for arg in "$@"; do
   case $arg in
-    --no-build) do_build=0 ;;
+    --no-build)
+      do_build=0
+      export BENCH_NO_BUILD=1
+      ;;
     -h | --help)
       sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
@@ -50,7 +53,7 @@ if [[ $(cache_value CPPSVC_BUILD_BENCH) == OFF ]]; then
 fi
 if ((do_build)); then
   echo "run.sh: building protoc-gen-cpp-svc and make_synthetic_spec in $build" >&2
-  if ! cmake --build "$build" --target protoc-gen-cpp-svc make_synthetic_spec >&2; then
+  if ! cmake --build "$build" --target protoc-gen-cpp-svc make_synthetic_spec server_bench >&2; then
     echo "run.sh: build failed" >&2
     exit 1
   fi

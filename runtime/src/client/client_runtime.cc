@@ -4,6 +4,12 @@
 #include "cppsvc/observability/trace.h"
 
 namespace cppsvc::impl {
+namespace {
+
+// How long an attempt waits for a replica's connection before giving up on it.
+constexpr std::chrono::milliseconds kConnectWait{250};
+
+}  // namespace
 
 struct ClientRuntime::Target {
   std::string address;
@@ -57,6 +63,16 @@ ClientRuntime::~ClientRuntime() = default;
 
 const std::shared_ptr<grpc::Channel>& ClientRuntime::channel(size_t target) const {
   return targets_.at(target)->channel;
+}
+
+Status ClientRuntime::Connect(size_t target, Clock::time_point deadline) {
+  const auto& channel = targets_[target]->channel;
+  if (channel->GetState(/*try_to_connect=*/true) == GRPC_CHANNEL_READY) return Status::Ok();
+  // Waiting drives the reconnect: blocking calls that fail fast do not, and a
+  // replica that came back would otherwise be noticed only by gRPC's
+  // occasional background poll.
+  if (channel->WaitForConnected(std::min(deadline, Clock::now() + kConnectWait))) return Status::Ok();
+  return {StatusCode::kUnavailable, "replica " + targets_[target]->address + " is not reachable"};
 }
 
 resilience::CircuitState ClientRuntime::circuit_state(size_t target) const {
@@ -119,7 +135,13 @@ Status ClientRuntime::Run(const ClientMethodSpec& method, const CallOptions& cal
     if (target == targets_.size()) {
       return {StatusCode::kUnavailable, "circuit open for every replica of " + service_};
     }
-    last = attempt(target, headers, deadline);
+    Clock::time_point attempt_deadline = deadline;
+    if (options_.transport == Transport::kNats && method.idempotent && number < retry.max_attempts) {
+      // A request taken by a replica that then dies is lost without a word:
+      // give each attempt a share of the time so a retry still fits.
+      attempt_deadline = Clock::now() + (deadline - Clock::now()) / (retry.max_attempts - number + 1);
+    }
+    last = attempt(target, headers, attempt_deadline);
     targets_[target]->breaker->Record(!CountsAsFailure(last.code()));
     Publish(target);
     if (last.ok()) return last;

@@ -96,7 +96,13 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
   options.max_queue = settings.max_queue;
   options.log_requests = settings.log_requests;
 
-  std::unique_ptr<ServiceEntry::Instance> instance = entry.create(options);
+  std::unique_ptr<ServiceEntry::Instance> instance;
+  try {
+    instance = entry.create(options);
+  } catch (const std::exception& e) {
+    // Handlers read their own configuration in their constructors.
+    return Fail(entry, std::string("handlers: ") + e.what(), 2);
+  }
   if (!instance) {
     return Fail(entry,
                 "no handlers registered: add CPPSVC_REGISTER_HANDLERS(" + std::string(entry.base_class) +

@@ -56,6 +56,7 @@ class ClientRuntime {
                   const Request& request,
                   Response* response) {
     return Run(method, call, [&](size_t target, const Headers& headers, Clock::time_point deadline) {
+      if (Status connected = Connect(target, deadline); !connected.ok()) return connected;
       grpc::ClientContext context;
       context.set_deadline(deadline);
       for (const auto& [key, value] : headers) context.AddMetadata(key, value);
@@ -72,6 +73,8 @@ class ClientRuntime {
  private:
   struct Target;
   size_t Pick(std::vector<bool>& tried);
+  // Waits briefly for replica `target`'s channel to be ready.
+  Status Connect(size_t target, Clock::time_point deadline);
   Headers MakeHeaders(const CallOptions& call) const;
   void Publish(size_t target) const;
 

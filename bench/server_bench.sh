@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Server benchmark: the generated gRPC server (bench/server/proto, with JWT
+# authentication, RBAC, validation, metrics and request logging on) against a
+# hand-written minimal grpc++ callback server for the same contract and the
+# same handler logic, both driven by the same load client in one process
+# (bench/server/server_bench.cc).
+#
+#   bash bench/server_bench.sh <build-dir>
+#
+# Prints rows for bench/run.sh on stdout (see bench/README.md):
+#   ROW<TAB>name<TAB>ours<TAB>baseline<TAB>ratio<TAB>target<TAB>verdict
+#   NOTE<TAB>text
+# and progress on stderr. Builds the `server_bench` target first unless
+# BENCH_NO_BUILD=1.
+#
+# Rows:
+#   QPS, 32 in flight          closed loop; target ours >= 0.90x the baseline
+#   p99 at 50% of capacity     open loop at half the baseline's measured QPS,
+#                              latency from each call's scheduled send time,
+#                              failed calls counted as the slowest;
+#                              target ours <= 1.20x the baseline
+#   p50 (same run), CPU/call   info
+# A failed call of ours in the closed loop makes the QPS row MISS.
+#
+# Environment: SERVER_BENCH_ROUNDS (default 5; each round runs every phase
+# against both servers, order rotated), SERVER_BENCH_SECONDS (default 2, per
+# phase), SERVER_BENCH_ARGS (more server_bench flags, e.g. "--channels 4"),
+# BENCH_NO_BUILD=1. Runtime is about 4.3 x rounds x seconds + 6 s (~50 s).
+set -uo pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 <build-dir>" >&2
+  exit 2
+fi
+build=$(cd "$1" && pwd) || exit 2
+rounds=${SERVER_BENCH_ROUNDS:-5}
+seconds=${SERVER_BENCH_SECONDS:-2}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "SERVER_BENCH_ROUNDS must be a positive number" >&2; exit 2; }
+[[ $seconds =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "SERVER_BENCH_SECONDS must be a number" >&2; exit 2; }
+
+qps_name="server: QPS, 32 in flight"
+p99_name="server: p99 at 50% of baseline capacity"
+
+cache_value() {  # cache_value VAR: a value from the build's CMakeCache.txt
+  sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" 2>/dev/null | head -n 1
+}
+
+error_rows() {  # error_rows MESSAGE: both target rows as ERROR, and why
+  printf 'ROW\t%s\t—\t—\t—\t≥ 0.90x\tERROR\n' "$qps_name"
+  printf 'ROW\t%s\t—\t—\t—\t≤ 1.20x\tERROR\n' "$p99_name"
+  printf 'NOTE\tserver: %s\n' "$1"
+}
+
+if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
+  echo "server_bench: building server_bench in $build" >&2
+  if ! cmake --build "$build" --target server_bench >&2; then
+    error_rows "building server_bench failed (see the log above)"
+    exit 1
+  fi
+fi
+bin=$build/bench/server/server_bench
+if [[ ! -x $bin ]]; then
+  error_rows "$bin is missing (cmake --build $build --target server_bench)"
+  exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cppsvc-server-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+load_before=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
+# shellcheck disable=SC2086  # SERVER_BENCH_ARGS is a list of flags
+"$bin" --rounds "$rounds" --seconds "$seconds" ${SERVER_BENCH_ARGS:-} >"$work/out"
+status=$?
+load_after=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
+
+val() {  # val KEY [DEFAULT]: the value of a `KEY<TAB>value` line of the output
+  local v
+  v=$(awk -F '\t' -v k="$1" '$1 == k { print $2; exit }' "$work/out")
+  echo "${v:-${2:-}}"
+}
+
+if ((status != 0)) || [[ $(val done) != 1 ]]; then
+  why=$(val error)
+  error_rows "server_bench failed (status $status)${why:+: $why}"
+  exit 1
+fi
+
+fmt_qps() { awk -v v="$1" 'BEGIN { printf "%.0f calls/s", v }'; }
+fmt_us() {  # 812.4 -> "812 µs", 1834.2 -> "1.83 ms", -1 -> "failed" (failed calls reached the percentile)
+  awk -v v="$1" 'BEGIN { if (v < 0) printf "failed"; else if (v >= 1e6) printf "%.2f s", v / 1e6; else if (v >= 1000) printf "%.2f ms", v / 1000; else printf "%.0f µs", v }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a < 0) print "inf"; else if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
+at_least() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "inf" && r >= t) ? "ok" : "MISS" }'; }
+at_most() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "inf" && r <= t) ? "ok" : "MISS" }'; }
+
+qps_ours=$(val closed_qps_ours)
+qps_base=$(val closed_qps_baseline)
+p50_ours=$(val open_p50_us_ours)
+p50_base=$(val open_p50_us_baseline)
+p99_ours=$(val open_p99_us_ours)
+p99_base=$(val open_p99_us_baseline)
+cpu_ours=$(val cpu_us_ours)
+cpu_base=$(val cpu_us_baseline)
+closed_errors_ours=$(val closed_errors_ours 0)
+errors_ours=$((closed_errors_ours + $(val open_errors_ours 0)))
+errors_base=$(($(val closed_errors_baseline 0) + $(val open_errors_baseline 0)))
+
+r=$(ratio "$qps_ours" "$qps_base")
+verdict=$(at_least "$r" 0.90)
+((closed_errors_ours > 0)) && verdict=MISS
+printf 'ROW\t%s\t%s\t%s\t%sx\t≥ 0.90x\t%s\n' "$qps_name" "$(fmt_qps "$qps_ours")" "$(fmt_qps "$qps_base")" "$r" "$verdict"
+
+r=$(ratio "$p99_ours" "$p99_base")
+verdict=$(at_most "$r" 1.20)
+printf 'ROW\t%s\t%s\t%s\t%sx\t≤ 1.20x\t%s\n' "$p99_name" "$(fmt_us "$p99_ours")" "$(fmt_us "$p99_base")" "$r" "$verdict"
+printf 'ROW\tserver: p50 at 50%% of baseline capacity\t%s\t%s\t%sx\t—\tinfo\n' \
+  "$(fmt_us "$p50_ours")" "$(fmt_us "$p50_base")" "$(ratio "$p50_ours" "$p50_base")"
+printf 'ROW\tserver: CPU per call, 32 in flight (client + server)\t%s\t%s\t%sx\t—\tinfo\n' \
+  "$(fmt_us "$cpu_ours")" "$(fmt_us "$cpu_base")" "$(ratio "$cpu_ours" "$cpu_base")"
+
+# --- NATS request-reply: not written yet -------------------------------------
+# Rows for the same contract over NATS request-reply (the generated server's
+# NATS transport against a hand-written cnats responder) go here, read from
+# nats_* keys that server_bench.cc will print (see its TODO(nats)).
+
+build_type=$(cache_value CMAKE_BUILD_TYPE)
+flags_var=CMAKE_CXX_FLAGS_$(tr '[:lower:]' '[:upper:]' <<<"${build_type:-none}")
+per_round=$(awk -F '\t' '
+  $1 == "closed_round" { c = c sprintf("%s%s r%s %.0f/s", (c ? ", " : ""), $3, $2, $4) }
+  $1 == "open_round" { o = o sprintf("%s%s r%s %s", (o ? ", " : ""), $3, $2, ($5 < 0 ? "failed" : sprintf("%.0f µs", $5))) }
+  END { printf "QPS: %s; p99: %s", c, o }' "$work/out")
+printf 'NOTE\tserver: baseline = a hand-written grpc++ callback server, same proto and handler, no pipeline; ours = the generated BenchServiceServer with HS256 JWT, RBAC, validation, metrics and request logging (to /dev/null) on, %s bulkhead workers; both on 127.0.0.1 in one process with the load client (%s channels, callback API), so they share %s cores\n' \
+  "$(val workers)" "$(val channels)" "$(val cores)"
+printf 'NOTE\tserver: build %s (%s%s); %s rounds x %s s per phase, interleaved, medians; open loop at %s calls/s (0.5x the baseline median); load average %s before, %s after\n' \
+  "$(basename "$build")" "${build_type:-no build type}" "$([[ -n $(cache_value "$flags_var") ]] && echo ", $(cache_value "$flags_var")")" \
+  "$rounds" "$seconds" "$(awk -v v="$(val rate)" 'BEGIN { printf "%.0f", v }')" "$load_before" "$load_after"
+printf 'NOTE\tserver: per round: %s\n' "$per_round"
+if awk -v l="${load_before%% *}" -v c="$(val cores)" 'BEGIN { exit !(l + 0 > c * 0.75) }'; then
+  printf 'NOTE\tserver: the machine was busy (load %s on %s cores): other jobs take CPU from both servers, and the server with more threads (ours) gets a larger share, so the QPS ratio flatters ours; the CPU-per-call row is the steadier measure\n' \
+    "${load_before%% *}" "$(val cores)"
+fi
+if [[ -n $(val ours_without) ]]; then
+  printf 'NOTE\tserver: DIAGNOSIS RUN: ours had %s turned off (SERVER_BENCH_ARGS)\n' "$(val ours_without)"
+fi
+if ((errors_ours + errors_base > 0)); then
+  printf 'NOTE\tserver: failed calls during timing: %s (ours), %s (baseline); by code, warm-up included: ours: %s; baseline: %s\n' \
+    "$errors_ours" "$errors_base" "$(val failures_ours none)" "$(val failures_baseline none)"
+fi
+if [[ -n $(val piece_jwt_verify) ]]; then
+  printf 'NOTE\tserver: CPU per call of each step of ours on its own (one thread, hot loop): JWT verify %s µs, request log %s µs, metrics %s µs, handing the call to a bulkhead worker and back %s µs, RBAC %s µs, validation %s µs, trace ids %s µs, the handler %s µs\n' \
+    "$(val piece_jwt_verify)" "$(val piece_request_log)" "$(val piece_metrics)" "$(val piece_bulkhead_hop)" \
+    "$(val piece_rbac)" "$(val piece_validate)" "$(val piece_trace)" "$(val piece_handler)"
+fi
+exit 0
