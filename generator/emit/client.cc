@@ -95,12 +95,7 @@ void EmitClient(const model::Model& model, const model::File& file, std::vector<
     sv.set("methods", methods);
     services.push_back(sv);
   }
-  Data view;
-  view.set("source", file.name);
-  view.set("base", file.base);
-  view.set("has_services", Data(!file.services.empty()));
-  view.set("has_namespace", !file.cpp_namespace.empty() && !file.services.empty());
-  view.set("namespace", file.cpp_namespace);
+  Data view = ServiceFileView(file);
   view.set("services", services);
   out.push_back({file.base + ".cppsvc.client.h", Render("client/client.h.mustache", view)});
   out.push_back({file.base + ".cppsvc.client.cc", Render("client/client.cc.mustache", view)});

@@ -504,12 +504,7 @@ void EmitContractTest(const model::Model& model, const model::File& file, std::v
     services.push_back(sv);
   }
 
-  Data view;
-  view.set("source", file.name);
-  view.set("base", file.base);
-  view.set("has_services", Data(!file.services.empty()));
-  view.set("has_namespace", !file.cpp_namespace.empty() && !file.services.empty());
-  view.set("namespace", file.cpp_namespace);
+  Data view = ServiceFileView(file);
   view.set("fills", fills);
   view.set("services", services);
   out.push_back({file.base + ".cppsvc_test.cc", Render("contract_test/contract_test.cc.mustache", view)});

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <kainjow/mustache.hpp>
+
 #include "model/model.h"
 
 namespace cppsvc::emit {
@@ -49,6 +51,10 @@ std::string CppTypeIn(const model::Model& model, const model::File& file, const 
 
 // A C++ string literal.
 std::string CppLiteral(const std::string& s);
+
+// View data every per-file C++ artifact starts from: source, base,
+// has_services, and the namespace (opened only when the file has services).
+kainjow::mustache::data ServiceFileView(const model::File& file);
 
 // Short access summary of an RPC, e.g. "public" or "customer, admin".
 std::string AccessSummary(const model::Service& service, const model::Method& method);

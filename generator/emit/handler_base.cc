@@ -83,6 +83,16 @@ void EmitHandlerBase(const model::Model& model, const model::File& file, std::ve
   out.push_back({file.base + ".cppsvc.h", Render("handler_base/handler_base.h.mustache", view)});
 }
 
+Data ServiceFileView(const model::File& file) {
+  Data view;
+  view.set("source", file.name);
+  view.set("base", file.base);
+  view.set("has_services", Data(!file.services.empty()));
+  view.set("has_namespace", !file.cpp_namespace.empty() && !file.services.empty());
+  view.set("namespace", file.cpp_namespace);
+  return view;
+}
+
 std::string CppTypeIn(const model::Model& model, const model::File& file, const std::string& full_name) {
   const model::Message& m = model.messages.at(full_name);
   std::string prefix = file.cpp_namespace.empty() ? "::" : "::" + file.cpp_namespace + "::";

@@ -142,12 +142,7 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
     role_list.push_back(rv);
   }
 
-  Data view;
-  view.set("source", file.name);
-  view.set("base", file.base);
-  view.set("has_services", Data(!file.services.empty()));
-  view.set("has_namespace", !file.cpp_namespace.empty() && !file.services.empty());
-  view.set("namespace", file.cpp_namespace);
+  Data view = ServiceFileView(file);
   view.set("services", services);
   view.set("roles", role_list);
   Data includes = List();
