@@ -87,14 +87,14 @@ Status ServiceRuntime::Admit(const IncomingCall& call, const MethodSpec& method,
   return Status::Ok();
 }
 
-void ServiceRuntime::Finish(const MethodSpec& method, const IncomingCall& call, const Caller& caller,
+void ServiceRuntime::Finish(const MethodSpec& method, std::string_view transport, const Caller& caller,
                             const std::string& trace_id, std::chrono::steady_clock::time_point start,
                             const Status& status, const Done& done) const {
   auto elapsed = std::chrono::steady_clock::now() - start;
   std::string code(StatusCodeName(status.code()));
   if (options_.metrics) {
     options_.metrics->RecordRequest(std::string(method.name), code, std::chrono::duration<double>(elapsed).count(),
-                                    std::string(call.Transport()));
+                                    std::string(transport));
     options_.metrics->InFlight(-1);
   }
   if (options_.log_requests) {
@@ -105,7 +105,7 @@ void ServiceRuntime::Finish(const MethodSpec& method, const IncomingCall& call, 
     log.duration = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
     log.trace_id = trace_id;
     log.caller = caller.subject;
-    log.transport = std::string(call.Transport());
+    log.transport = std::string(transport);
     observability::LogRequest(log);
   }
   done(status);
@@ -131,7 +131,7 @@ void ServiceRuntime::Dispatch(const IncomingCall& call, const MethodSpec& method
                     : Clock::now() >= deadline ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
                                                : Admit(call, method, request, caller);
   if (!admitted.ok()) {
-    Finish(method, call, caller, span.trace_id, start, admitted, done);
+    Finish(method, call.Transport(), caller, span.trace_id, start, admitted, done);
     return;
   }
 
@@ -142,19 +142,10 @@ void ServiceRuntime::Dispatch(const IncomingCall& call, const MethodSpec& method
   }
 
   // The handler runs on the bulkhead; `call` is only valid until Dispatch
-  // returns, so what Finish needs from it is captured by value.
-  auto finish = [this, &method, transport = std::string(call.Transport()), peer = call.Peer(), ctx, start,
-                 trace_id = span.trace_id, done](const Status& status) {
-    struct Captured : IncomingCall {
-      std::string transport, peer;
-      std::optional<std::string> Metadata(std::string_view) const override { return std::nullopt; }
-      std::optional<Clock::time_point> Deadline() const override { return std::nullopt; }
-      std::string Peer() const override { return peer; }
-      std::string_view Transport() const override { return transport; }
-    } captured;
-    captured.transport = transport;
-    captured.peer = peer;
-    Finish(method, captured, ctx->caller(), trace_id, start, status, done);
+  // returns, so its transport name is captured by value.
+  auto finish = [this, &method, transport = std::string(call.Transport()), ctx, start, trace_id = span.trace_id,
+                 done](const Status& status) {
+    Finish(method, transport, ctx->caller(), trace_id, start, status, done);
   };
 
   bool accepted = bulkhead_->TrySubmit([this, &method, &response, handler = std::move(handler), ctx, finish]() {
@@ -191,8 +182,8 @@ void ServiceRuntime::Dispatch(const IncomingCall& call, const MethodSpec& method
   });
   if (!accepted) {
     if (options_.metrics) options_.metrics->BulkheadRejected();
-    Finish(method, call, caller, span.trace_id, start, Status(StatusCode::kResourceExhausted, "server overloaded"),
-           done);
+    Finish(method, call.Transport(), caller, span.trace_id, start,
+           Status(StatusCode::kResourceExhausted, "server overloaded"), done);
   }
 }
 

@@ -98,8 +98,9 @@ class ServiceRuntime {
  private:
   struct Limits;
   Status Admit(const IncomingCall& call, const MethodSpec& method, const Message& request, Caller& caller) const;
-  void Finish(const MethodSpec& method, const IncomingCall& call, const Caller& caller, const std::string& trace_id,
-              std::chrono::steady_clock::time_point start, const Status& status, const Done& done) const;
+  void Finish(const MethodSpec& method, std::string_view transport, const Caller& caller,
+              const std::string& trace_id, std::chrono::steady_clock::time_point start, const Status& status,
+              const Done& done) const;
 
   ServiceOptions options_;
   std::unique_ptr<resilience::Bulkhead> bulkhead_;
