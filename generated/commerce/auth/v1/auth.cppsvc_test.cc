@@ -128,6 +128,13 @@ class AuthServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
+  // One call of the matrix: a valid token of `role` (none when null).
+  struct Cell {
+    const char* name;
+    const char* role;
+    grpc::StatusCode code;
+  };
+
   // Every call has its own subject (a UUID, as user ids usually are).
   static std::string NextSubject() {
     std::string n = std::to_string(++subjects_);
@@ -152,35 +159,19 @@ TEST_F(AuthServiceContract, AccessRegister) {
     grpc::Status status = stub_->Register(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::OK},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -201,35 +192,19 @@ TEST_F(AuthServiceContract, AccessLogin) {
     grpc::Status status = stub_->Login(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::OK},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -250,35 +225,19 @@ TEST_F(AuthServiceContract, AccessRefresh) {
     grpc::Status status = stub_->Refresh(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::OK},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -299,35 +258,19 @@ TEST_F(AuthServiceContract, AccessLogout) {
     grpc::Status status = stub_->Logout(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -347,35 +290,19 @@ TEST_F(AuthServiceContract, AccessMe) {
     grpc::Status status = stub_->Me(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -396,35 +323,19 @@ TEST_F(AuthServiceContract, AccessAssignRole) {
     grpc::Status status = stub_->AssignRole(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -445,35 +356,19 @@ TEST_F(AuthServiceContract, AccessListUsers) {
     grpc::Status status = stub_->ListUsers(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -493,35 +388,19 @@ TEST_F(AuthServiceContract, AccessListRevokedTokens) {
     grpc::Status status = stub_->ListRevokedTokens(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::PERMISSION_DENIED},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));

@@ -109,6 +109,13 @@ class NotificationsServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
+  // One call of the matrix: a valid token of `role` (none when null).
+  struct Cell {
+    const char* name;
+    const char* role;
+    grpc::StatusCode code;
+  };
+
   // Every call has its own subject (a UUID, as user ids usually are).
   static std::string NextSubject() {
     std::string n = std::to_string(++subjects_);
@@ -133,35 +140,19 @@ TEST_F(NotificationsServiceContract, AccessListNotifications) {
     grpc::Status status = stub_->ListNotifications(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -185,13 +176,13 @@ TEST_F(NotificationsServiceContract, OwnershipListNotifications) {
     handlers_->foreign_owner.clear();
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
-    EXPECT_EQ(call("admin"), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    EXPECT_EQ(call("customer"), grpc::StatusCode::PERMISSION_DENIED);
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
+    EXPECT_EQ(call(cell.role), cell.code);
   }
 }
 
@@ -206,35 +197,19 @@ TEST_F(NotificationsServiceContract, AccessGetPreferences) {
     grpc::Status status = stub_->GetPreferences(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -258,13 +233,13 @@ TEST_F(NotificationsServiceContract, OwnershipGetPreferences) {
     handlers_->foreign_owner.clear();
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
-    EXPECT_EQ(call("admin"), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    EXPECT_EQ(call("customer"), grpc::StatusCode::PERMISSION_DENIED);
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
+    EXPECT_EQ(call(cell.role), cell.code);
   }
 }
 
@@ -279,35 +254,19 @@ TEST_F(NotificationsServiceContract, AccessUpdatePreferences) {
     grpc::Status status = stub_->UpdatePreferences(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -331,13 +290,13 @@ TEST_F(NotificationsServiceContract, OwnershipUpdatePreferences) {
     handlers_->foreign_owner.clear();
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
-    EXPECT_EQ(call("admin"), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    EXPECT_EQ(call("customer"), grpc::StatusCode::PERMISSION_DENIED);
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
+    EXPECT_EQ(call(cell.role), cell.code);
   }
 }
 

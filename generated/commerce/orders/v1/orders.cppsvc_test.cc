@@ -157,6 +157,13 @@ class OrdersServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
+  // One call of the matrix: a valid token of `role` (none when null).
+  struct Cell {
+    const char* name;
+    const char* role;
+    grpc::StatusCode code;
+  };
+
   // Every call has its own subject (a UUID, as user ids usually are).
   static std::string NextSubject() {
     std::string n = std::to_string(++subjects_);
@@ -181,35 +188,19 @@ TEST_F(OrdersServiceContract, AccessAddCartItem) {
     grpc::Status status = stub_->AddCartItem(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -230,35 +221,19 @@ TEST_F(OrdersServiceContract, AccessRemoveCartItem) {
     grpc::Status status = stub_->RemoveCartItem(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -278,35 +253,19 @@ TEST_F(OrdersServiceContract, AccessGetCart) {
     grpc::Status status = stub_->GetCart(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -327,35 +286,19 @@ TEST_F(OrdersServiceContract, AccessCheckout) {
     grpc::Status status = stub_->Checkout(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -376,35 +319,19 @@ TEST_F(OrdersServiceContract, AccessGetOrder) {
     grpc::Status status = stub_->GetOrder(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -428,13 +355,13 @@ TEST_F(OrdersServiceContract, OwnershipGetOrder) {
     handlers_->foreign_owner.clear();
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
-    EXPECT_EQ(call("admin"), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    EXPECT_EQ(call("customer"), grpc::StatusCode::PERMISSION_DENIED);
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
+    EXPECT_EQ(call(cell.role), cell.code);
   }
 }
 
@@ -449,35 +376,19 @@ TEST_F(OrdersServiceContract, AccessListOrders) {
     grpc::Status status = stub_->ListOrders(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -501,13 +412,13 @@ TEST_F(OrdersServiceContract, OwnershipListOrders) {
     handlers_->foreign_owner.clear();
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
-    EXPECT_EQ(call("admin"), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    EXPECT_EQ(call("customer"), grpc::StatusCode::PERMISSION_DENIED);
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
+    EXPECT_EQ(call(cell.role), cell.code);
   }
 }
 
@@ -522,35 +433,19 @@ TEST_F(OrdersServiceContract, AccessCancelOrder) {
     grpc::Status status = stub_->CancelOrder(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));

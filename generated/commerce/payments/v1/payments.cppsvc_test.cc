@@ -116,6 +116,13 @@ class PaymentsServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
+  // One call of the matrix: a valid token of `role` (none when null).
+  struct Cell {
+    const char* name;
+    const char* role;
+    grpc::StatusCode code;
+  };
+
   // Every call has its own subject (a UUID, as user ids usually are).
   static std::string NextSubject() {
     std::string n = std::to_string(++subjects_);
@@ -140,35 +147,19 @@ TEST_F(PaymentsServiceContract, AccessCharge) {
     grpc::Status status = stub_->Charge(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::PERMISSION_DENIED},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -189,35 +180,19 @@ TEST_F(PaymentsServiceContract, AccessRefund) {
     grpc::Status status = stub_->Refund(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -238,35 +213,19 @@ TEST_F(PaymentsServiceContract, AccessGetPayment) {
     grpc::Status status = stub_->GetPayment(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -290,13 +249,13 @@ TEST_F(PaymentsServiceContract, OwnershipGetPayment) {
     handlers_->foreign_owner.clear();
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
-    EXPECT_EQ(call("admin"), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    EXPECT_EQ(call("customer"), grpc::StatusCode::PERMISSION_DENIED);
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
+    EXPECT_EQ(call(cell.role), cell.code);
   }
 }
 
@@ -311,35 +270,19 @@ TEST_F(PaymentsServiceContract, AccessProviderWebhook) {
     grpc::Status status = stub_->ProviderWebhook(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::OK},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));

@@ -204,6 +204,13 @@ class ProductsServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
+  // One call of the matrix: a valid token of `role` (none when null).
+  struct Cell {
+    const char* name;
+    const char* role;
+    grpc::StatusCode code;
+  };
+
   // Every call has its own subject (a UUID, as user ids usually are).
   static std::string NextSubject() {
     std::string n = std::to_string(++subjects_);
@@ -228,35 +235,19 @@ TEST_F(ProductsServiceContract, AccessCreateProduct) {
     grpc::Status status = stub_->CreateProduct(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -277,35 +268,19 @@ TEST_F(ProductsServiceContract, AccessUpdateProduct) {
     grpc::Status status = stub_->UpdateProduct(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -326,35 +301,19 @@ TEST_F(ProductsServiceContract, AccessDeleteProduct) {
     grpc::Status status = stub_->DeleteProduct(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -375,35 +334,19 @@ TEST_F(ProductsServiceContract, AccessGetProduct) {
     grpc::Status status = stub_->GetProduct(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::OK},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -424,35 +367,19 @@ TEST_F(ProductsServiceContract, AccessListProducts) {
     grpc::Status status = stub_->ListProducts(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::OK},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -473,35 +400,19 @@ TEST_F(ProductsServiceContract, AccessSearchProducts) {
     grpc::Status status = stub_->SearchProducts(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::OK},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -522,35 +433,19 @@ TEST_F(ProductsServiceContract, AccessCreateCategory) {
     grpc::Status status = stub_->CreateCategory(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -570,35 +465,19 @@ TEST_F(ProductsServiceContract, AccessListCategories) {
     grpc::Status status = stub_->ListCategories(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::OK},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::OK},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -619,35 +498,19 @@ TEST_F(ProductsServiceContract, AccessReserveStock) {
     grpc::Status status = stub_->ReserveStock(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::PERMISSION_DENIED},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -668,35 +531,19 @@ TEST_F(ProductsServiceContract, AccessReleaseStock) {
     grpc::Status status = stub_->ReleaseStock(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::PERMISSION_DENIED},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -717,35 +564,19 @@ TEST_F(ProductsServiceContract, AccessAdjustStock) {
     grpc::Status status = stub_->AdjustStock(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role admin");
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role anonymous");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"anonymous"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role customer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"customer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role service");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));

@@ -66,6 +66,13 @@ class WriterServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
+  // One call of the matrix: a valid token of `role` (none when null).
+  struct Cell {
+    const char* name;
+    const char* role;
+    grpc::StatusCode code;
+  };
+
   // Every call has its own subject (a UUID, as user ids usually are).
   static std::string NextSubject() {
     std::string n = std::to_string(++subjects_);
@@ -90,23 +97,17 @@ TEST_F(WriterServiceContract, AccessWriteNote) {
     grpc::Status status = stub_->WriteNote(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role reader");
+  const Cell cells[] = {
+      {"role reader", "reader", grpc::StatusCode::PERMISSION_DENIED},
+      {"role writer", "writer", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"reader"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::PERMISSION_DENIED);
-  }
-  {
-    SCOPED_TRACE("role writer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"writer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
@@ -212,6 +213,13 @@ class ReaderServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
+  // One call of the matrix: a valid token of `role` (none when null).
+  struct Cell {
+    const char* name;
+    const char* role;
+    grpc::StatusCode code;
+  };
+
   // Every call has its own subject (a UUID, as user ids usually are).
   static std::string NextSubject() {
     std::string n = std::to_string(++subjects_);
@@ -235,23 +243,17 @@ TEST_F(ReaderServiceContract, AccessReadNote) {
     grpc::Status status = stub_->ReadNote(&context, request, &response);
     return status.error_code();
   };
-  {
-    SCOPED_TRACE("role reader");
+  const Cell cells[] = {
+      {"role reader", "reader", grpc::StatusCode::OK},
+      {"role writer", "writer", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
     const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"reader"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("role writer");
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Valid(subject, {"writer"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
-  {
-    SCOPED_TRACE("no token");
-    const std::string subject = NextSubject();
-    const std::string token = std::string();
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
+    std::string token;
+    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
+    EXPECT_EQ(call(token, subject), cell.code);
   }
   for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
     SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
