@@ -106,24 +106,41 @@ Options Reparse(const Options& options) {
 
 FieldKind KindOf(const pb::FieldDescriptor* field) {
   switch (field->type()) {
-    case pb::FieldDescriptor::TYPE_DOUBLE: return FieldKind::kDouble;
-    case pb::FieldDescriptor::TYPE_FLOAT: return FieldKind::kFloat;
-    case pb::FieldDescriptor::TYPE_INT32: return FieldKind::kInt32;
-    case pb::FieldDescriptor::TYPE_INT64: return FieldKind::kInt64;
-    case pb::FieldDescriptor::TYPE_UINT32: return FieldKind::kUint32;
-    case pb::FieldDescriptor::TYPE_UINT64: return FieldKind::kUint64;
-    case pb::FieldDescriptor::TYPE_SINT32: return FieldKind::kSint32;
-    case pb::FieldDescriptor::TYPE_SINT64: return FieldKind::kSint64;
-    case pb::FieldDescriptor::TYPE_FIXED32: return FieldKind::kFixed32;
-    case pb::FieldDescriptor::TYPE_FIXED64: return FieldKind::kFixed64;
-    case pb::FieldDescriptor::TYPE_SFIXED32: return FieldKind::kSfixed32;
-    case pb::FieldDescriptor::TYPE_SFIXED64: return FieldKind::kSfixed64;
-    case pb::FieldDescriptor::TYPE_BOOL: return FieldKind::kBool;
-    case pb::FieldDescriptor::TYPE_STRING: return FieldKind::kString;
-    case pb::FieldDescriptor::TYPE_BYTES: return FieldKind::kBytes;
-    case pb::FieldDescriptor::TYPE_ENUM: return FieldKind::kEnum;
+    case pb::FieldDescriptor::TYPE_DOUBLE:
+      return FieldKind::kDouble;
+    case pb::FieldDescriptor::TYPE_FLOAT:
+      return FieldKind::kFloat;
+    case pb::FieldDescriptor::TYPE_INT32:
+      return FieldKind::kInt32;
+    case pb::FieldDescriptor::TYPE_INT64:
+      return FieldKind::kInt64;
+    case pb::FieldDescriptor::TYPE_UINT32:
+      return FieldKind::kUint32;
+    case pb::FieldDescriptor::TYPE_UINT64:
+      return FieldKind::kUint64;
+    case pb::FieldDescriptor::TYPE_SINT32:
+      return FieldKind::kSint32;
+    case pb::FieldDescriptor::TYPE_SINT64:
+      return FieldKind::kSint64;
+    case pb::FieldDescriptor::TYPE_FIXED32:
+      return FieldKind::kFixed32;
+    case pb::FieldDescriptor::TYPE_FIXED64:
+      return FieldKind::kFixed64;
+    case pb::FieldDescriptor::TYPE_SFIXED32:
+      return FieldKind::kSfixed32;
+    case pb::FieldDescriptor::TYPE_SFIXED64:
+      return FieldKind::kSfixed64;
+    case pb::FieldDescriptor::TYPE_BOOL:
+      return FieldKind::kBool;
+    case pb::FieldDescriptor::TYPE_STRING:
+      return FieldKind::kString;
+    case pb::FieldDescriptor::TYPE_BYTES:
+      return FieldKind::kBytes;
+    case pb::FieldDescriptor::TYPE_ENUM:
+      return FieldKind::kEnum;
     case pb::FieldDescriptor::TYPE_MESSAGE:
-    case pb::FieldDescriptor::TYPE_GROUP: return FieldKind::kMessage;
+    case pb::FieldDescriptor::TYPE_GROUP:
+      return FieldKind::kMessage;
   }
   return FieldKind::kMessage;
 }
@@ -148,7 +165,10 @@ ValidationRules ToRules(const v1::Validate& v) {
 }
 
 RetryPolicy ToRetry(const v1::RetryPolicy& p) {
-  return {p.max_attempts(), p.initial_backoff_ms(), p.max_backoff_ms(), p.backoff_multiplier(),
+  return {p.max_attempts(),
+          p.initial_backoff_ms(),
+          p.max_backoff_ms(),
+          p.backoff_multiplier(),
           {p.retryable_codes().begin(), p.retryable_codes().end()}};
 }
 
@@ -201,13 +221,101 @@ void ResolveReferences(Model& model) {
       one(saga.aborted_event);
       std::string previous = saga.trigger;
       for (SagaStep& st : saga.steps) {
-        if (st.on_explicit) one(st.on);
-        else st.on = previous;
+        if (st.on_explicit)
+          one(st.on);
+        else
+          st.on = previous;
         one(st.success_event);
         one(st.failure_event);
         one(st.compensation_done_event);
         previous = st.success_event;
       }
+    }
+  }
+}
+
+std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
+// Columns of a table message; names referring to fields (primary key,
+// indexes) become SQL names here. Fields the checks refuse (unknown, skipped)
+// keep their spelling, so later checks and errors still see them.
+void BuildColumns(Message& m) {
+  Table& t = *m.table;
+  std::string relative = m.package.empty() ? m.full_name : m.full_name.substr(m.package.size() + 1);
+  t.repository_class = PascalCase(relative) + "Repository";
+  t.has_version_column = t.versioned;
+  for (size_t i = 0; i < m.fields.size(); ++i) {
+    const Field& f = m.fields[i];
+    if (f.column.skip) continue;
+    Column c;
+    c.name = f.column.name.empty() ? f.name : f.column.name;
+    c.codec = CodecOf(f);
+    c.sql_type = f.column.type.empty() ? SqlTypeOf(f) : f.column.type;
+    c.nullable = f.has_presence && !f.repeated;
+    c.default_sql = f.column.default_value;
+    c.field_index = i;
+    c.field = f.name;
+    c.field_number = f.number;
+    c.generated = f.generated;
+    c.span = f.has_options ? f.option_span : f.span;
+    c.primary_key =
+        std::find(t.primary_key.begin(), t.primary_key.end(), f.name) != t.primary_key.end();
+    if (c.primary_key) c.nullable = false;
+    if (f.generated == GeneratedValue::kCreatedAt || f.generated == GeneratedValue::kUpdatedAt) {
+      // Filled on every insert, so never NULL; the default also lets a
+      // generated timestamp be added to a table that already has rows.
+      c.nullable = false;
+      if (c.default_sql.empty()) c.default_sql = "now()";
+    }
+    if (t.versioned && f.name == "version" && IsInteger(f.kind) && !f.repeated) {
+      c.version = true;
+      c.nullable = false;
+      if (f.column.type.empty()) c.sql_type = "bigint";
+      if (c.default_sql.empty()) c.default_sql = "1";
+      t.version_mapped = true;
+    }
+    t.columns.push_back(std::move(c));
+  }
+  auto column_of = [&](const std::string& field) {
+    const Column* c = t.ColumnOfField(field);
+    return c == nullptr ? field : c->name;
+  };
+  for (const std::string& k : t.primary_key) t.primary_key_columns.push_back(column_of(k));
+  for (Index& idx : t.indexes) {
+    for (const std::string& f : idx.fields) idx.columns.push_back(column_of(f));
+    idx.name_given = !idx.name.empty();
+    if (!idx.name_given)
+      idx.name = t.name + "_" + Join(idx.columns, "_") + (idx.unique ? "_key" : "_idx");
+  }
+}
+
+// Storage facts of files: their database, where their migrations go, and
+// the columns of their tables.
+void ResolveStorage(Model& model) {
+  std::set<std::string> saga_owners;
+  for (const File& file : model.files) {
+    for (const Saga& saga : file.sagas) saga_owners.insert(saga.owner);
+  }
+  for (File& file : model.files) {
+    for (const Service& s : file.services) {
+      if (file.database.empty()) file.database = s.database;
+      if (saga_owners.count(s.short_name) > 0) file.owns_sagas = true;
+    }
+    size_t slash = file.base.rfind('/');
+    std::string dir = slash == std::string::npos ? "" : file.base.substr(0, slash + 1);
+    file.migrations_dir = dir + "migrations";
+    file.migrations_function =
+        PascalCase(file.base.substr(slash == std::string::npos ? 0 : slash + 1)) + "Migrations";
+    file.schema_lock = file.base + ".schema.lock.json";
+    for (const std::string& name : file.messages) {
+      Message& m = model.messages.at(name);
+      if (!m.table) continue;
+      m.table->database = file.database;
+      BuildColumns(m);
     }
   }
 }
@@ -228,7 +336,8 @@ class Builder {
     out.cpp_namespace = CppNamespace(out.package);
     out.pb_header = out.base + ".pb.h";
     out.generate = generate;
-    for (int i = 0; i < file->dependency_count(); ++i) out.dependencies.push_back(file->dependency(i)->name());
+    for (int i = 0; i < file->dependency_count(); ++i)
+      out.dependencies.push_back(file->dependency(i)->name());
 
     for (int i = 0; i < file->message_type_count(); ++i) {
       AddMessage(file->message_type(i), {kFileMessage, i}, source, out);
@@ -251,7 +360,8 @@ class Builder {
       out.roles.push_back(std::move(role));
     }
     for (int i = 0; i < options.ExtensionSize(v1::saga); ++i) {
-      out.sagas.push_back(BuildSaga(options.GetExtension(v1::saga, i), out,
+      out.sagas.push_back(BuildSaga(options.GetExtension(v1::saga, i),
+                                    out,
                                     source.At({kFileOptions, v1::kSagaFieldNumber, i})));
     }
     model_.files.push_back(std::move(out));
@@ -260,11 +370,15 @@ class Builder {
  private:
   void AddEnum(const pb::EnumDescriptor* e) {
     EnumType out{e->full_name(), google::protobuf::compiler::cpp::QualifiedClassName(e), {}};
-    for (int i = 0; i < e->value_count(); ++i) out.values.emplace_back(e->value(i)->name(), e->value(i)->number());
+    for (int i = 0; i < e->value_count(); ++i)
+      out.values.emplace_back(e->value(i)->name(), e->value(i)->number());
     model_.enums.emplace(out.full_name, std::move(out));
   }
 
-  void AddMessage(const pb::Descriptor* d, const std::vector<int>& path, const SourceIndex& source, File& file) {
+  void AddMessage(const pb::Descriptor* d,
+                  const std::vector<int>& path,
+                  const SourceIndex& source,
+                  File& file) {
     Message m;
     m.full_name = d->full_name();
     m.name = d->name();
@@ -281,7 +395,13 @@ class Builder {
       Table table;
       table.name = t.name().empty() ? SnakeCase(d->name()) + "s" : t.name();
       table.primary_key = Strings(t.primary_key());
-      for (const v1::Index& idx : t.indexes()) table.indexes.push_back({Strings(idx.fields()), idx.unique(), idx.name()});
+      for (const v1::Index& idx : t.indexes()) {
+        Index index;
+        index.fields = Strings(idx.fields());
+        index.unique = idx.unique();
+        index.name = idx.name();
+        table.indexes.push_back(std::move(index));
+      }
       table.versioned = t.versioned();
       table.description = t.description();
       table.span = source.At(Append(path, {kMessageOptions, v1::kTableFieldNumber}));
@@ -289,7 +409,9 @@ class Builder {
     }
     if (options.HasExtension(v1::event)) {
       const v1::EventOptions& e = options.GetExtension(v1::event);
-      m.event = Event{e.subject(), e.key(), e.description(),
+      m.event = Event{e.subject(),
+                      e.key(),
+                      e.description(),
                       source.At(Append(path, {kMessageOptions, v1::kEventFieldNumber}))};
     }
 
@@ -305,7 +427,9 @@ class Builder {
     for (int i = 0; i < d->enum_type_count(); ++i) AddEnum(d->enum_type(i));
   }
 
-  static Field BuildField(const pb::FieldDescriptor* f, const std::vector<int>& path, const SourceIndex& source) {
+  static Field BuildField(const pb::FieldDescriptor* f,
+                          const std::vector<int>& path,
+                          const SourceIndex& source) {
     Field out;
     out.name = f->name();
     out.cpp_name = google::protobuf::compiler::cpp::FieldName(f);
@@ -316,7 +440,8 @@ class Builder {
     out.repeated = f->is_repeated();
     out.map = f->is_map();
     out.has_presence = f->has_presence();
-    out.proto3_optional = f->has_optional_keyword() && f->file()->syntax() == pb::FileDescriptor::SYNTAX_PROTO3;
+    out.proto3_optional =
+        f->has_optional_keyword() && f->file()->syntax() == pb::FileDescriptor::SYNTAX_PROTO3;
     out.span = source.At(path);
     out.comment = OneLine(source.Comment(path));
 
@@ -335,16 +460,25 @@ class Builder {
       out.column.skip = c.skip();
       out.column.default_value = c.default_();
       switch (o.generated()) {
-        case v1::GENERATED_UUID: out.generated = GeneratedValue::kUuid; break;
-        case v1::GENERATED_CREATED_AT: out.generated = GeneratedValue::kCreatedAt; break;
-        case v1::GENERATED_UPDATED_AT: out.generated = GeneratedValue::kUpdatedAt; break;
-        default: break;
+        case v1::GENERATED_UUID:
+          out.generated = GeneratedValue::kUuid;
+          break;
+        case v1::GENERATED_CREATED_AT:
+          out.generated = GeneratedValue::kCreatedAt;
+          break;
+        case v1::GENERATED_UPDATED_AT:
+          out.generated = GeneratedValue::kUpdatedAt;
+          break;
+        default:
+          break;
       }
     }
     return out;
   }
 
-  static Service BuildService(const pb::ServiceDescriptor* s, const std::vector<int>& path, const SourceIndex& source) {
+  static Service BuildService(const pb::ServiceDescriptor* s,
+                              const std::vector<int>& path,
+                              const SourceIndex& source) {
     Service out;
     const std::string& package = s->file()->package();
     out.name = s->name();
@@ -386,7 +520,8 @@ class Builder {
       out.description = o.description();
     }
     if (out.stream.empty()) {
-      for (char c : out.short_name) out.stream += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      for (char c : out.short_name)
+        out.stream += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
 
     for (int i = 0; i < s->method_count(); ++i) {
@@ -395,7 +530,9 @@ class Builder {
     return out;
   }
 
-  static Method BuildMethod(const pb::MethodDescriptor* m, const std::vector<int>& path, const SourceIndex& source) {
+  static Method BuildMethod(const pb::MethodDescriptor* m,
+                            const std::vector<int>& path,
+                            const SourceIndex& source) {
     Method out;
     out.name = m->name();
     out.cpp_name = m->name();
@@ -419,12 +556,23 @@ class Builder {
       const v1::HttpRule& h = o.http();
       HttpRoute route;
       switch (h.pattern_case()) {
-        case v1::HttpRule::kGet: route.verb = "GET", route.path = h.get(); break;
-        case v1::HttpRule::kPut: route.verb = "PUT", route.path = h.put(); break;
-        case v1::HttpRule::kPost: route.verb = "POST", route.path = h.post(); break;
-        case v1::HttpRule::kDelete: route.verb = "DELETE", route.path = h.delete_(); break;
-        case v1::HttpRule::kPatch: route.verb = "PATCH", route.path = h.patch(); break;
-        case v1::HttpRule::PATTERN_NOT_SET: break;
+        case v1::HttpRule::kGet:
+          route.verb = "GET", route.path = h.get();
+          break;
+        case v1::HttpRule::kPut:
+          route.verb = "PUT", route.path = h.put();
+          break;
+        case v1::HttpRule::kPost:
+          route.verb = "POST", route.path = h.post();
+          break;
+        case v1::HttpRule::kDelete:
+          route.verb = "DELETE", route.path = h.delete_();
+          break;
+        case v1::HttpRule::kPatch:
+          route.verb = "PATCH", route.path = h.patch();
+          break;
+        case v1::HttpRule::PATTERN_NOT_SET:
+          break;
       }
       route.body = h.body();
       route.response_body = h.response_body();
@@ -437,7 +585,9 @@ class Builder {
     if (o.has_retry()) out.retry = ToRetry(o.retry());
     if (o.has_rate_limit()) {
       const v1::RateLimit& r = o.rate_limit();
-      const char* key = r.key() == v1::RateLimit::KEY_GLOBAL ? "global" : r.key() == v1::RateLimit::KEY_PEER ? "peer" : "caller";
+      const char* key = r.key() == v1::RateLimit::KEY_GLOBAL ? "global"
+                        : r.key() == v1::RateLimit::KEY_PEER ? "peer"
+                                                             : "caller";
       out.rate_limit = RateLimit{r.requests_per_second(), r.burst(), key};
     }
     out.description = o.description();
@@ -493,6 +643,7 @@ Model Build(const std::vector<const pb::FileDescriptor*>& files_to_generate) {
   Builder builder(model);
   for (const auto& [name, file] : all) builder.AddFile(file, requested.count(name) > 0);
   ResolveReferences(model);
+  ResolveStorage(model);
   return model;
 }
 

@@ -21,8 +21,23 @@ constexpr uint32_t kDefaultGrpcPort = 50051;
 constexpr uint32_t kDefaultAdminPort = 9090;
 
 enum class FieldKind {
-  kDouble, kFloat, kInt32, kInt64, kUint32, kUint64, kSint32, kSint64,
-  kFixed32, kFixed64, kSfixed32, kSfixed64, kBool, kString, kBytes, kEnum, kMessage,
+  kDouble,
+  kFloat,
+  kInt32,
+  kInt64,
+  kUint32,
+  kUint64,
+  kSint32,
+  kSint64,
+  kFixed32,
+  kFixed64,
+  kSfixed32,
+  kSfixed64,
+  kBool,
+  kString,
+  kBytes,
+  kEnum,
+  kMessage,
 };
 
 bool IsNumeric(FieldKind kind);
@@ -75,19 +90,71 @@ struct Field {
   Span option_span;
 };
 
+// How a column's value travels between a message field and PostgreSQL.
+// kJson: protobuf's JSON mapping of the field (messages, repeated, maps).
+enum class ColumnCodec {
+  kBool,
+  kInt32,
+  kInt64,
+  kUint32,
+  kUint64,
+  kFloat,
+  kDouble,
+  kString,
+  kBytes,
+  kEnum,
+  kTimestamp,
+  kJson,
+};
+const char* CodecName(ColumnCodec codec);
+
+// A stored field of a table message.
+struct Column {
+  std::string name;         // SQL name: column.name, else the field name
+  std::string sql_type;     // derived from the field (see SqlTypeOf), or column.type verbatim
+  bool nullable = false;    // proto3 `optional` and singular message fields, except key,
+                            // version and generated timestamp columns
+  std::string default_sql;  // column.default verbatim; else "now()" for generated
+                            // timestamps, "1" for the version column; "" = none
+  ColumnCodec codec = ColumnCodec::kString;
+  size_t field_index = 0;  // the mapped field: Message::fields[field_index]
+  std::string field;       // its name
+  int field_number = 0;
+  bool primary_key = false;
+  bool version = false;  // the optimistic-locking version of a versioned table
+  GeneratedValue generated = GeneratedValue::kNone;
+  Span span;  // the field's (cppsvc.v1.field) option, else the field
+};
+
 struct Index {
   std::vector<std::string> fields;
   bool unique = false;
-  std::string name;
+  std::string name;  // SQL name: as given, else <table>_<columns>_idx (_key when unique)
+  std::vector<std::string> columns;  // SQL names of `fields`
+  bool name_given = false;
 };
 
 struct Table {
   std::string name;
   std::vector<std::string> primary_key;
+  std::vector<std::string> primary_key_columns;  // SQL names of `primary_key`
   std::vector<Index> indexes;
   bool versioned = false;
   std::string description;
   Span span;
+
+  // One per stored field (skip: true excluded), in field declaration order.
+  std::vector<Column> columns;
+  // Versioned tables have a `version bigint NOT NULL DEFAULT 1` column. A
+  // field named `version` maps it (its Column has version = true); without
+  // one, the column exists in SQL only and is not in `columns`.
+  bool has_version_column = false;
+  bool version_mapped = false;
+  std::string repository_class;  // e.g. OrderRepository
+  std::string database;          // the database of the file's service ("" when it has none)
+
+  const Column* FindColumn(const std::string& column_name) const;
+  const Column* ColumnOfField(const std::string& field_name) const;
 };
 
 struct Event {
@@ -249,8 +316,8 @@ struct Saga {
 };
 
 struct File {
-  std::string name;     // proto path as given to protoc, e.g. commerce/orders/v1/orders.proto
-  std::string base;     // name without ".proto"
+  std::string name;  // proto path as given to protoc, e.g. commerce/orders/v1/orders.proto
+  std::string base;  // name without ".proto"
   std::string package;
   Span package_span;
   std::string cpp_namespace;  // e.g. commerce::orders::v1 ("" without package)
@@ -261,7 +328,24 @@ struct File {
   std::vector<Service> services;
   std::vector<Role> roles;
   std::vector<Saga> sagas;
+
+  // Storage. A file's tables live in the database of its service(s); the
+  // checks require exactly one database when the file has tables.
+  std::string database;             // "" = the file keeps no state
+  bool owns_sagas = false;          // a saga's owner is a service of this file
+  std::string migrations_dir;       // e.g. commerce/orders/v1/migrations
+  std::string migrations_function;  // e.g. OrdersMigrations
+  std::string schema_lock;          // e.g. commerce/orders/v1/orders.schema.lock.json
 };
+
+// Column mapping of a field, ignoring column.type and version overrides:
+// bool -> boolean, 32-bit signed integers and enums -> integer, uint32,
+// fixed32 and 64-bit signed integers -> bigint, uint64/fixed64 ->
+// numeric(20,0), float -> real, double -> double precision, string -> text,
+// bytes -> bytea, google.protobuf.Timestamp -> timestamptz, other messages,
+// repeated fields and maps -> jsonb.
+std::string SqlTypeOf(const Field& field);
+ColumnCodec CodecOf(const Field& field);
 
 struct Model {
   std::vector<File> files;  // sorted by name

@@ -16,6 +16,13 @@ std::string DefaultShortName(std::string_view service_name);
 // spells it: keywords are not escaped, which the checks refuse).
 std::string CppNamespace(std::string_view package);
 bool IsCppKeyword(std::string_view name);
+// PostgreSQL 15's reserved key words (including those allowed as function or
+// type names), lowercase: the generated SQL does not quote identifiers, so
+// these cannot name tables, columns or indexes.
+bool IsSqlReservedWord(std::string_view name);
+// Lowercase letters, digits and '_', starting with a letter or '_', at most
+// 63 bytes (PostgreSQL's NAMEDATALEN - 1).
+bool IsPlainSqlIdentifier(std::string_view name);
 // Resolves an event reference written in `package`: a name with a dot is
 // already fully qualified; a bare name lives in `package`.
 std::string ResolveName(std::string_view name, std::string_view package);

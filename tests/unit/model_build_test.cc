@@ -44,7 +44,8 @@ message ItemCounted { option (cppsvc.v1.event) = { subject: "shop.item.counted" 
 )";
 
 TEST(ModelBuild, ReadsServiceMethodAndOptions) {
-  ProtoFixture fx(std::map<std::string, std::string>{{"shop/v1/shop.proto", Preamble("shop.v1") + kShop}});
+  ProtoFixture fx(
+      std::map<std::string, std::string>{{"shop/v1/shop.proto", Preamble("shop.v1") + kShop}});
   ASSERT_EQ(fx.parse_errors(), "");
   const model::Model& m = fx.model();
   const model::File* file = m.FindFile("shop/v1/shop.proto");
@@ -87,7 +88,8 @@ TEST(ModelBuild, ReadsServiceMethodAndOptions) {
 }
 
 TEST(ModelBuild, ReadsMessagesFieldsAndSpans) {
-  ProtoFixture fx(std::map<std::string, std::string>{{"shop/v1/shop.proto", Preamble("shop.v1") + kShop}});
+  ProtoFixture fx(
+      std::map<std::string, std::string>{{"shop/v1/shop.proto", Preamble("shop.v1") + kShop}});
   const model::Model& m = fx.model();
   const model::Message* item = m.FindMessage("shop.v1.Item");
   ASSERT_NE(item, nullptr);
@@ -123,7 +125,9 @@ TEST(ModelBuild, ReadsMessagesFieldsAndSpans) {
 TEST(ModelBuild, IndependentOfFileOrder) {
   std::map<std::string, std::string> files = {
       {"a/v1/a.proto", Preamble("a.v1") + "message A { string id = 1; }\n"},
-      {"b/v1/b.proto", "syntax = \"proto3\";\npackage b.v1;\nimport \"a/v1/a.proto\";\nmessage B { a.v1.A a = 1; }\n"}};
+      {"b/v1/b.proto",
+       "syntax = \"proto3\";\npackage b.v1;\nimport \"a/v1/a.proto\";\nmessage B { a.v1.A a = 1; "
+       "}\n"}};
   ProtoFixture forward(files, {"a/v1/a.proto", "b/v1/b.proto"});
   ProtoFixture backward(files, {"b/v1/b.proto", "a/v1/a.proto"});
   std::vector<std::string> names_forward, names_backward;
@@ -159,6 +163,114 @@ option (cppsvc.v1.saga) = {
   EXPECT_EQ(saga.steps[1].on, "s.v1.OneDone");
   EXPECT_TRUE(saga.steps[1].has_compensation);
   EXPECT_EQ(saga.steps[1].compensation_done_event, "s.v1.TwoUndone");
+}
+
+TEST(ModelBuild, TableColumnsOfShop) {
+  ProtoFixture fx(
+      std::map<std::string, std::string>{{"shop/v1/shop.proto", Preamble("shop.v1") + kShop}});
+  ASSERT_EQ(fx.parse_errors(), "");
+  const model::File* file = fx.model().FindFile("shop/v1/shop.proto");
+  EXPECT_EQ(file->database, "shop");
+  EXPECT_EQ(file->migrations_dir, "shop/v1/migrations");
+  EXPECT_EQ(file->migrations_function, "ShopMigrations");
+  EXPECT_EQ(file->schema_lock, "shop/v1/shop.schema.lock.json");
+  EXPECT_FALSE(file->owns_sagas);
+
+  const model::Table& t = *fx.model().FindMessage("shop.v1.Item")->table;
+  EXPECT_EQ(t.database, "shop");
+  EXPECT_EQ(t.repository_class, "ItemRepository");
+  EXPECT_TRUE(t.has_version_column);
+  EXPECT_TRUE(t.version_mapped);
+  EXPECT_EQ(t.primary_key_columns, std::vector<std::string>{"item_id"});
+  ASSERT_EQ(t.indexes.size(), 1u);
+  EXPECT_EQ(t.indexes[0].name, "items_owner_id_key");
+  EXPECT_EQ(t.indexes[0].columns, std::vector<std::string>{"owner_id"});
+
+  ASSERT_EQ(t.columns.size(), 5u);
+  const model::Column& id = t.columns[0];
+  EXPECT_EQ(id.name, "item_id");
+  EXPECT_EQ(id.sql_type, "text");
+  EXPECT_TRUE(id.primary_key);
+  EXPECT_FALSE(id.nullable);
+  EXPECT_EQ(id.generated, model::GeneratedValue::kUuid);
+  const model::Column& version = t.columns[2];
+  EXPECT_TRUE(version.version);
+  EXPECT_EQ(version.sql_type, "bigint");
+  EXPECT_EQ(version.default_sql, "1");
+  const model::Column& tags = t.columns[3];
+  EXPECT_EQ(tags.codec, model::ColumnCodec::kJson);
+  EXPECT_EQ(tags.sql_type, "jsonb");
+  EXPECT_FALSE(tags.nullable);
+  EXPECT_EQ(tags.field_index, 3u);
+  EXPECT_EQ(tags.field_number, 4);
+  EXPECT_EQ(t.ColumnOfField("new")->name, "new");
+}
+
+TEST(ModelBuild, ColumnTypesCodecsAndNullability) {
+  std::string text = Preamble("t.v1") + R"pb(
+import "google/protobuf/timestamp.proto"
+    ;
+service TService { option (cppsvc.v1.service) = { database: "t" }; }
+enum Color { COLOR_UNSPECIFIED = 0; }
+message Part { string name = 1; }
+message Row {
+  option (cppsvc.v1.table) = { primary_key: ["a"] indexes: [{ fields: ["b", "k"] }] };
+  bool a = 1;
+  int32 b = 2;
+  sint32 c = 3;
+  uint32 d = 4;
+  int64 e = 5;
+  uint64 f = 6;
+  fixed32 g = 7;
+  fixed64 h = 8;
+  float i = 9;
+  double j = 10;
+  string k = 11 [(cppsvc.v1.field) = { column: { name: "renamed" type: "varchar(32)" default: "''" } }];
+  bytes l = 12;
+  Color m = 13;
+  google.protobuf.Timestamp n = 14;
+  google.protobuf.Timestamp o = 15 [(cppsvc.v1.field) = { generated: GENERATED_CREATED_AT }];
+  Part p = 16;
+  repeated Part q = 17;
+  map<string, int32> r = 18;
+  optional int32 s = 19;
+  string t = 20 [(cppsvc.v1.field) = { column: { skip: true } }];
+}
+)pb";
+  ProtoFixture fx(std::map<std::string, std::string>{{"t/v1/t.proto", text}});
+  ASSERT_EQ(fx.parse_errors(), "");
+  EXPECT_EQ(fx.Check(), std::vector<std::string>{});
+  const model::Table& t = *fx.model().FindMessage("t.v1.Row")->table;
+  EXPECT_FALSE(t.has_version_column);
+  EXPECT_EQ(t.indexes[0].name, "rows_b_renamed_idx");
+  std::vector<std::string> got;
+  for (const model::Column& c : t.columns) {
+    got.push_back(c.name + " " + c.sql_type + (c.nullable ? " null" : "") +
+                  (c.default_sql.empty() ? "" : " default " + c.default_sql) + " " +
+                  model::CodecName(c.codec));
+  }
+  EXPECT_EQ(got,
+            (std::vector<std::string>{
+                "a boolean bool",
+                "b integer int32",
+                "c integer int32",
+                "d bigint uint32",
+                "e bigint int64",
+                "f numeric(20,0) uint64",
+                "g bigint uint32",
+                "h numeric(20,0) uint64",
+                "i real float",
+                "j double precision double",
+                "renamed varchar(32) default '' string",
+                "l bytea bytes",
+                "m integer enum",
+                "n timestamptz null timestamp",
+                "o timestamptz default now() timestamp",
+                "p jsonb null json",
+                "q jsonb json",
+                "r jsonb json",
+                "s integer null int32",
+            }));
 }
 
 }  // namespace
