@@ -1,0 +1,24 @@
+// Exceptions repositories and handlers throw inside RunInTransaction, which
+// maps them to a Status (see MapException).
+#pragma once
+
+#include <stdexcept>
+
+namespace cppsvc::db {
+
+// The row the call is about does not exist: NOT_FOUND.
+struct NotFound : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// An optimistic update found another version than the one it read: ABORTED.
+struct VersionConflict : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The database cannot be reached, or no connection was free in time: UNAVAILABLE.
+struct Unavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace cppsvc::db

@@ -1,0 +1,198 @@
+#include "cppsvc/db/transaction.h"
+
+#include <algorithm>
+#include <optional>
+#include <pqxx/pqxx>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "cppsvc/db/errors.h"
+#include "cppsvc/observability/log.h"
+
+namespace cppsvc::db {
+
+namespace {
+
+// How an exception bears on what RunInTransaction does next.
+enum class Kind {
+  kApplication,  // NotFound, VersionConflict, unique violation: the body's answer
+  kConflict,     // serialization failure or deadlock: run again
+  kConnection,   // the connection is gone or its state unknown: drop it
+  kUnavailable,  // the database cannot be reached (no connection to drop)
+  kTimeout,      // statement_timeout: the deadline passed
+  kInternal,     // a bug or an unexpected database error
+};
+
+struct Mapped {
+  Kind kind;
+  Status status;
+};
+
+bool StartsWith(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+Mapped Classify(const std::exception& e) {
+  if (auto* not_found = dynamic_cast<const NotFound*>(&e)) {
+    return {Kind::kApplication, Status::NotFound(not_found->what())};
+  }
+  if (auto* conflict = dynamic_cast<const VersionConflict*>(&e)) {
+    return {Kind::kApplication, Status::Aborted(conflict->what())};
+  }
+  if (auto* unavailable = dynamic_cast<const Unavailable*>(&e)) {
+    return {Kind::kUnavailable, Status::Unavailable(unavailable->what())};
+  }
+  if (dynamic_cast<const pqxx::unique_violation*>(&e)) {
+    return {Kind::kApplication, Status::AlreadyExists("already exists")};
+  }
+  // libpqxx 6.4 throws these for SQLSTATE 40001 and 40P01; they are not
+  // sql_errors there (no SQLSTATE to look at).
+  if (dynamic_cast<const pqxx::serialization_failure*>(&e) ||
+      dynamic_cast<const pqxx::deadlock_detected*>(&e)) {
+    return {Kind::kConflict,
+            Status::Aborted("the transaction conflicted with a concurrent one; try again")};
+  }
+  // Before broken_connection: the connection broke while committing.
+  if (dynamic_cast<const pqxx::in_doubt_error*>(&e)) {
+    return {Kind::kConnection,
+            Status::Unavailable("the database connection was lost while committing; "
+                                "the outcome is unknown")};
+  }
+  if (dynamic_cast<const pqxx::broken_connection*>(&e)) {
+    return {Kind::kConnection, Status::Unavailable("the database is unavailable")};
+  }
+  if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    const std::string& state = sql->sqlstate();
+    if (state == "40001" || state == "40P01") {
+      return {Kind::kConflict,
+              Status::Aborted("the transaction conflicted with a concurrent one; try again")};
+    }
+    // query_canceled: statement_timeout (libpqxx 6.4 has no class for it).
+    if (state == "57014") {
+      return {Kind::kTimeout, Status(StatusCode::kDeadlineExceeded, "deadline exceeded")};
+    }
+    // Connection exceptions, and the server shutting down or starting up.
+    if (StartsWith(state, "08") || state == "57P01" || state == "57P02" || state == "57P03") {
+      return {Kind::kConnection, Status::Unavailable("the database is unavailable")};
+    }
+  }
+  return {Kind::kInternal, Status::Internal("internal error")};
+}
+
+void LogDetail(const std::exception& e, const Mapped& mapped) {
+  nlohmann::json fields = {{"level", mapped.kind == Kind::kInternal ? "error" : "warning"},
+                           {"msg", "database error"},
+                           {"code", std::string(StatusCodeName(mapped.status.code()))},
+                           {"error", e.what()}};
+  if (auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
+    fields["sqlstate"] = sql->sqlstate();
+    fields["query"] = sql->query();
+  }
+  observability::LogJson(std::move(fields));
+}
+
+// The statement_timeout that ends every statement by the deadline; at least
+// 1 ms, since 0 would mean none.
+int64_t RemainingMillis(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return std::max<int64_t>(left.count(), 1);
+}
+
+enum class Phase { kBegin, kBody, kCommit };
+
+template <pqxx::isolation_level kLevel>
+Status RunOnce(pqxx::connection_base& connection,
+               Clock::time_point deadline,
+               const std::function<Status(Tx&)>& body,
+               Phase& phase) {
+  phase = Phase::kBegin;
+  pqxx::transaction<kLevel> tx(connection);
+  tx.exec0("SET LOCAL statement_timeout = " + std::to_string(RemainingMillis(deadline)));
+  phase = Phase::kBody;
+  Status status = body(tx);
+  // Otherwise the transaction's destructor rolls it back.
+  if (!status.ok()) return status;
+  if (Clock::now() >= deadline) return {StatusCode::kDeadlineExceeded, "deadline exceeded"};
+  phase = Phase::kCommit;
+  tx.commit();
+  return status;
+}
+
+Status RunOnce(pqxx::connection_base& connection,
+               Clock::time_point deadline,
+               const std::function<Status(Tx&)>& body,
+               TxOptions::Isolation isolation,
+               Phase& phase) {
+  switch (isolation) {
+    case TxOptions::Isolation::kRepeatableRead:
+      return RunOnce<pqxx::repeatable_read>(connection, deadline, body, phase);
+    case TxOptions::Isolation::kSerializable:
+      return RunOnce<pqxx::serializable>(connection, deadline, body, phase);
+    case TxOptions::Isolation::kReadCommitted:
+      break;
+  }
+  return RunOnce<pqxx::read_committed>(connection, deadline, body, phase);
+}
+
+// Full jitter over a doubling cap, so transactions that collided do not
+// collide again in lockstep.
+std::chrono::milliseconds ConflictBackoff(int retry) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  const int cap = std::min(5 << std::min(retry, 4), 80);
+  return std::chrono::milliseconds(std::uniform_int_distribution<int>(0, cap)(rng));
+}
+
+}  // namespace
+
+Status MapException(const std::exception& e) {
+  Mapped mapped = Classify(e);
+  if (mapped.kind == Kind::kInternal || mapped.kind == Kind::kConnection) LogDetail(e, mapped);
+  return std::move(mapped.status);
+}
+
+Status RunInTransaction(Pool& pool,
+                        Clock::time_point deadline,
+                        const std::function<Status(Tx&)>& body,
+                        const TxOptions& options) {
+  int conflicts = 0;
+  size_t replaced_connections = 0;
+  while (true) {
+    if (Clock::now() >= deadline) return {StatusCode::kDeadlineExceeded, "deadline exceeded"};
+    std::optional<Pool::Lease> lease;
+    try {
+      lease.emplace(pool.Acquire(deadline));
+    } catch (const std::exception& e) {
+      return MapException(e);
+    }
+    Phase phase = Phase::kBegin;
+    try {
+      return RunOnce(lease->connection(), deadline, body, options.isolation, phase);
+    } catch (const std::exception& e) {
+      Mapped mapped = Classify(e);
+      if (mapped.kind == Kind::kConnection) {
+        lease->MarkBroken();
+        // An idle connection that died with a restarted server: nothing ran
+        // yet, so another connection may take over.
+        if (phase == Phase::kBegin && replaced_connections++ < pool.size()) continue;
+      }
+      if (mapped.kind == Kind::kConflict && conflicts < options.max_serialization_retries) {
+        ++conflicts;
+        lease.reset();
+        const auto pause = ConflictBackoff(conflicts);
+        if (Clock::now() + pause >= deadline) {
+          return {StatusCode::kDeadlineExceeded, "deadline exceeded"};
+        }
+        std::this_thread::sleep_for(pause);
+        continue;
+      }
+      return MapException(e);
+    } catch (...) {
+      observability::LogJson(
+          {{"level", "error"}, {"msg", "transaction body threw a non-standard exception"}});
+      return Status::Internal("internal error");
+    }
+  }
+}
+
+}  // namespace cppsvc::db
