@@ -88,8 +88,12 @@ std::vector<std::string> Split(const std::string& token) {
   return parts;
 }
 
-json PayloadOf(const std::string& token) { return json::parse(B64UrlDecode(Split(token).at(1))); }
-json HeaderOf(const std::string& token) { return json::parse(B64UrlDecode(Split(token).at(0))); }
+json PayloadOf(const std::string& token) {
+  return json::parse(B64UrlDecode(Split(token).at(1)));
+}
+json HeaderOf(const std::string& token) {
+  return json::parse(B64UrlDecode(Split(token).at(0)));
+}
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -573,6 +577,36 @@ TEST(JwtVerifierTest, RejectsRevokedJti) {
     EXPECT_TRUE(v.Verify(token, kNow).ok);
     revoked->Replace({"a", "tok-1", "b"});
     ExpectRejected(v, token, "token revoked");
+  }
+}
+
+// A verified token is remembered; the claims that depend on time and the
+// revocation list must still be checked on every call, and a token that
+// differs in one byte must not be served from the memory.
+TEST(JwtVerifierTest, RememberedTokensAreStillCheckedEveryTime) {
+  for (const AlgSetup& s : AllSetups()) {
+    SCOPED_TRACE(std::string(AlgorithmName(s.alg)));
+    auto revoked = std::make_shared<RevocationList>();
+    JwtVerifier v(Config(s.alg, s.verify_key), revoked);
+    TokenClaims c = GoodClaims();
+    c.not_before = kNow - seconds(10);
+    const std::string token = JwtSigner(Config(s.alg, s.sign_key)).Sign(c);
+    ASSERT_TRUE(v.Verify(token, kNow).ok);
+    VerifyResult again = v.Verify(token, kNow);
+    ASSERT_TRUE(again.ok);
+    EXPECT_EQ(again.caller.subject, c.subject);
+    EXPECT_EQ(again.caller.roles, c.roles);
+    EXPECT_EQ(again.caller.token_id, "tok-1");
+    ExpectRejected(v, token, "token expired", kNow + c.ttl + seconds(120));
+    ExpectRejected(v, token, "token not yet valid", kNow - seconds(120));
+    revoked->Revoke("tok-1");
+    ExpectRejected(v, token, "token revoked");
+    revoked->Replace({});
+    std::string flipped = token;
+    char& first = flipped[flipped.rfind('.') + 1];  // all six bits count
+    first = first == 'A' ? 'B' : 'A';
+    ExpectRejected(v, flipped, "signature invalid");
+    EXPECT_TRUE(v.Verify(token, kNow).ok);
   }
 }
 

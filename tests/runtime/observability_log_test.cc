@@ -94,6 +94,31 @@ TEST(LogRequest, AnonymousCallerAndOtherTransport) {
   EXPECT_DOUBLE_EQ(line["duration_ms"].get<double>(), 0.0);
 }
 
+TEST(LogRequest, EscapesQuotesAndControlCharactersAndKeepsNonAscii) {
+  CaptureLog capture;
+  RequestLog r;
+  r.service = "orders";
+  r.method = "m";
+  r.code = "OK";
+  r.duration = std::chrono::microseconds(2000);
+  r.caller = "a\"b\\c\nd\x01";
+  r.trace_id = "caf\xc3\xa9";  // non-ASCII takes the general path
+  LogRequest(r);
+  r.trace_id = "t";
+  LogRequest(r);
+  auto lines = capture.Lines();
+  ASSERT_EQ(lines.size(), 2u);
+  for (const std::string& text : lines) {
+    auto line = nlohmann::json::parse(text);
+    EXPECT_EQ(line["caller"], "a\"b\\c\nd\x01");
+    ASSERT_TRUE(line["duration_ms"].is_number_float()) << text;
+    EXPECT_DOUBLE_EQ(line["duration_ms"].get<double>(), 2.0);
+    ExpectTimestamp(line);
+  }
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["trace_id"], "caf\xc3\xa9");
+  EXPECT_EQ(nlohmann::json::parse(lines[1])["trace_id"], "t");
+}
+
 TEST(LogJson, AddsTimestampAndKeepsFields) {
   CaptureLog capture;
   LogJson({{"level", "warn"}, {"msg", "line\nbreak \"quoted\""}, {"n", 3}});

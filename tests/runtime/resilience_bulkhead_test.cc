@@ -122,6 +122,58 @@ TEST(Bulkhead, AcceptsAgainOnceTheQueueEmpties) {
   done.get_future().wait();
 }
 
+TEST(Bulkhead, InlineTaskRunsOnTheSubmittingThreadWhenASlotIsFree) {
+  Bulkhead b(2, 4);
+  std::thread::id ran_on;
+  ASSERT_TRUE(b.TrySubmit([&] { ran_on = std::this_thread::get_id(); }, /*may_run_inline=*/true));
+  // Ran before TrySubmit returned, here.
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(b.running(), 0u);
+  ASSERT_TRUE(b.TrySubmit([&] { ran_on = std::this_thread::get_id(); }));
+  ASSERT_TRUE(b.Drain(Clock::now() + kLongWait));
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+}
+
+TEST(Bulkhead, InlineTaskWaitsForTheWorkersWhenEverySlotIsBusy) {
+  Bulkhead b(2, 1);
+  Blocker blocker(2);
+  ASSERT_TRUE(blocker.Occupy(b, 2));
+  std::promise<std::thread::id> ran_on;
+  ASSERT_TRUE(b.TrySubmit([&] { ran_on.set_value(std::this_thread::get_id()); }, true));
+  EXPECT_EQ(b.queued(), 1u);  // queued, not run here
+  EXPECT_FALSE(b.TrySubmit([] {}, true));
+  EXPECT_EQ(b.rejected(), 1u);
+  blocker.Release();
+  EXPECT_NE(ran_on.get_future().get(), std::this_thread::get_id());
+  ASSERT_TRUE(b.Drain(Clock::now() + kLongWait));
+}
+
+TEST(Bulkhead, InlineAndPooledTasksShareTheSlots) {
+  Bulkhead b(/*workers=*/2, /*max_queue=*/8);
+  std::atomic<int> running{0}, peak{0};
+  auto task = [&] {
+    int now = running.fetch_add(1) + 1;
+    for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    running.fetch_sub(1);
+  };
+  std::vector<std::thread> submitters;
+  std::atomic<int> accepted{0};
+  for (int t = 0; t < 4; ++t) {
+    submitters.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        if (b.TrySubmit(task, t % 2 == 0)) accepted.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : submitters) t.join();
+  ASSERT_TRUE(b.Drain(Clock::now() + kLongWait));
+  EXPECT_GT(accepted.load(), 0);
+  EXPECT_LE(peak.load(), 2);
+  EXPECT_EQ(static_cast<uint64_t>(accepted.load()) + b.rejected(), 100u);
+}
+
 TEST(Bulkhead, ZeroQueueStillUsesIdleWorkers) {
   Bulkhead b(2, 0);
   Blocker blocker(2);
@@ -137,7 +189,8 @@ TEST(Bulkhead, DrainTimesOutWhileWorkIsBlockedThenSucceeds) {
   Bulkhead b(1, 4);
   Blocker blocker(1);
   ASSERT_TRUE(blocker.Occupy(b, 1));
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(b.TrySubmit([&] { ran.fetch_add(1); }));  // room for one more
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(b.TrySubmit([&] { ran.fetch_add(1); }));  // room for one more
 
   // The worker cannot finish before Release(): the deadline must pass.
   EXPECT_FALSE(b.Drain(Clock::now() + std::chrono::milliseconds(20)));

@@ -40,6 +40,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -101,9 +102,13 @@ struct BioFree {
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 
 // Refuses passphrase-protected keys instead of prompting on the terminal.
-int NoPassphrase(char*, int, int, void*) { return 0; }
+int NoPassphrase(char*, int, int, void*) {
+  return 0;
+}
 
-bool LooksLikePem(std::string_view key) { return key.find("-----BEGIN") != std::string_view::npos; }
+bool LooksLikePem(std::string_view key) {
+  return key.find("-----BEGIN") != std::string_view::npos;
+}
 
 // Parses a PEM key (public or private) and checks that it fits `alg`:
 // RSA of at least 2048 bits for RS256, EC on P-256 for ES256. The error
@@ -273,8 +278,29 @@ std::string_view AlgorithmName(Algorithm alg) {
 
 // --- JwtVerifier -------------------------------------------------------------------
 
+// Verified tokens by their exact bytes. Sharded so concurrent calls rarely
+// share a lock; a full shard forgets an arbitrary entry.
+struct JwtVerifier::Cache {
+  struct Entry {
+    Caller caller;
+    double exp_s = 0;
+    std::optional<double> nbf_s;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Entry> entries;
+  };
+  static constexpr size_t kShards = 16;
+  static constexpr size_t kPerShard = 1024;
+  std::array<Shard, kShards> shards;
+
+  Shard& For(std::string_view token) {
+    return shards[std::hash<std::string_view>{}(token) % kShards];
+  }
+};
+
 JwtVerifier::JwtVerifier(JwtConfig config, std::shared_ptr<const RevocationList> revoked)
-    : config_(std::move(config)), revoked_(std::move(revoked)) {
+    : config_(std::move(config)), revoked_(std::move(revoked)), cache_(std::make_shared<Cache>()) {
   const char* who = "jwt verifier";
   if (config_.algorithm != Algorithm::kHS256 && config_.algorithm != Algorithm::kRS256 &&
       config_.algorithm != Algorithm::kES256) {
@@ -292,6 +318,33 @@ JwtVerifier::JwtVerifier(JwtConfig config, std::shared_ptr<const RevocationList>
 }
 
 VerifyResult JwtVerifier::Verify(std::string_view token, Clock::time_point now) const {
+  if (!token.empty() && token.size() <= kMaxTokenSize) {
+    Cache::Shard& shard = cache_->For(token);
+    std::optional<Cache::Entry> hit;
+    {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      auto it = shard.entries.find(std::string(token));
+      if (it != shard.entries.end()) hit = it->second;
+    }
+    if (hit) {
+      // The same time and revocation checks as the full path, same reasons.
+      const double now_s = Seconds(now);
+      const double leeway_s = static_cast<double>(config_.leeway.count());
+      if (now_s >= hit->exp_s + leeway_s) return Fail("token expired");
+      if (hit->nbf_s && now_s + leeway_s < *hit->nbf_s) return Fail("token not yet valid");
+      if (revoked_ && !hit->caller.token_id.empty() && revoked_->IsRevoked(hit->caller.token_id)) {
+        return Fail("token revoked");
+      }
+      VerifyResult result;
+      result.ok = true;
+      result.caller = std::move(hit->caller);
+      return result;
+    }
+  }
+  return Check(token, now);
+}
+
+VerifyResult JwtVerifier::Check(std::string_view token, Clock::time_point now) const {
   try {
     if (token.empty()) return Fail("missing token");
     if (token.size() > kMaxTokenSize) return Fail("token too large");
@@ -412,6 +465,17 @@ VerifyResult JwtVerifier::Verify(std::string_view token, Clock::time_point now) 
     }
     if (revoked_ && !caller.token_id.empty() && revoked_->IsRevoked(caller.token_id)) {
       return Fail("token revoked");
+    }
+
+    Cache::Entry entry;
+    entry.caller = caller;
+    entry.exp_s = *exp_s;
+    if (const auto nbf = claims.find("nbf"); nbf != claims.end()) entry.nbf_s = NumericDate(*nbf);
+    Cache::Shard& shard = cache_->For(token);
+    {
+      std::lock_guard<std::mutex> lock(shard.mu);
+      if (shard.entries.size() >= Cache::kPerShard) shard.entries.erase(shard.entries.begin());
+      shard.entries.insert_or_assign(std::string(token), std::move(entry));
     }
 
     VerifyResult result;

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "cppsvc/admin/admin_server.h"
+#include "cppsvc/auth/revocation_feed.h"
 #include "cppsvc/config/env.h"
 #include "cppsvc/impl/main.h"
 #include "cppsvc/observability/log.h"
@@ -16,7 +17,8 @@ namespace {
 
 std::string Upper(std::string_view s) {
   std::string out;
-  for (char c : s) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : s)
+    out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -26,12 +28,28 @@ struct Settings {
   uint16_t admin_port = 0;
   size_t workers = 0;
   size_t max_queue = 0;
+  bool inline_handlers = false;
   std::chrono::milliseconds drain{10000};
   std::chrono::milliseconds shutdown_delay{0};
   auth::JwtConfig jwt;
   bool log_requests = true;
   std::string nats_url;
+  auth::RevocationFeedOptions revocation;  // target empty: no feed
 };
+
+std::string ReadKeyOrFile(config::Env& env, const std::string& name) {
+  std::string value = env.Optional(name, "");
+  std::string file = env.Optional(name + "_FILE", "");
+  if (value.empty() && !file.empty()) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    value = text.str();
+    if (!in) env.Problem(name + "_FILE: cannot read " + file);
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  }
+  return value;
+}
 
 Settings Read(const ServiceEntry& entry, config::Env& env) {
   const std::string p = Upper(entry.name) + "_";
@@ -40,9 +58,11 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
   s.grpc_port = env.Port(p + "GRPC_PORT", entry.default_grpc_port);
   s.admin_port = env.Port(p + "ADMIN_PORT", entry.default_admin_port);
   size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  s.workers = static_cast<size_t>(env.Integer(p + "WORKERS", entry.workers ? entry.workers : cores * 2, 1, 4096));
+  s.workers = static_cast<size_t>(
+      env.Integer(p + "WORKERS", entry.workers ? entry.workers : cores * 2, 1, 4096));
   s.max_queue = static_cast<size_t>(
       env.Integer(p + "MAX_QUEUE", entry.max_queue ? entry.max_queue : s.workers * 8, 0, 1 << 20));
+  s.inline_handlers = env.Flag(p + "INLINE_HANDLERS", false);
   s.drain = env.Millis(p + "DRAIN_TIMEOUT_MS", std::chrono::milliseconds(10000));
   s.shutdown_delay = env.Millis(p + "SHUTDOWN_DELAY_MS", std::chrono::milliseconds(0));
 
@@ -59,13 +79,31 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
     key = text.str();
     if (!in) env.Problem("CPPSVC_JWT_KEY_FILE: cannot read " + key_file);
   }
-  if (key.empty() && key_file.empty()) env.Problem("CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE is required");
+  if (key.empty() && key_file.empty())
+    env.Problem("CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE is required");
   s.jwt.key = key;
   s.jwt.issuer = env.Required("CPPSVC_JWT_ISSUER");
   s.jwt.audience = env.Required("CPPSVC_JWT_AUDIENCE");
   s.jwt.leeway = std::chrono::seconds(env.Integer("CPPSVC_JWT_LEEWAY_SECONDS", 30, 0, 60));
   s.log_requests = env.Flag("CPPSVC_LOG_REQUESTS", true);
   if (entry.serves_nats) s.nats_url = env.Required("NATS_URL");
+  s.revocation.target = env.Optional("CPPSVC_REVOCATION_TARGET", "");
+  if (!s.revocation.target.empty()) {
+    s.revocation.method = env.Required("CPPSVC_REVOCATION_METHOD");
+    if (!s.revocation.method.empty() && s.revocation.method.front() != '/') {
+      env.Problem(
+          "CPPSVC_REVOCATION_METHOD: expected a full gRPC path such as /pkg.Service/Method, got '" +
+          s.revocation.method + "'");
+    }
+    s.revocation.bearer_token = ReadKeyOrFile(env, "CPPSVC_SERVICE_TOKEN");
+    if (s.revocation.bearer_token.empty()) {
+      env.Problem(
+          "CPPSVC_SERVICE_TOKEN or CPPSVC_SERVICE_TOKEN_FILE is required with "
+          "CPPSVC_REVOCATION_TARGET");
+    }
+    s.revocation.interval =
+        env.Millis("CPPSVC_REVOCATION_INTERVAL_MS", std::chrono::milliseconds(5000));
+  }
   return s;
 }
 
@@ -85,8 +123,9 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
 
   ServiceOptions options;
   options.service = std::string(entry.name);
+  auto revoked = std::make_shared<auth::RevocationList>();
   try {
-    options.verifier = std::make_shared<auth::JwtVerifier>(settings.jwt);
+    options.verifier = std::make_shared<auth::JwtVerifier>(settings.jwt, revoked);
   } catch (const std::exception& e) {
     return Fail(entry, std::string("configuration: JWT: ") + e.what(), 2);
   }
@@ -94,6 +133,7 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
   options.metrics = std::make_shared<observability::Metrics>(std::string(entry.name));
   options.workers = settings.workers;
   options.max_queue = settings.max_queue;
+  options.inline_handlers = settings.inline_handlers;
   options.log_requests = settings.log_requests;
 
   std::unique_ptr<ServiceEntry::Instance> instance;
@@ -105,7 +145,8 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
   }
   if (!instance) {
     return Fail(entry,
-                "no handlers registered: add CPPSVC_REGISTER_HANDLERS(" + std::string(entry.base_class) +
+                "no handlers registered: add CPPSVC_REGISTER_HANDLERS(" +
+                    std::string(entry.base_class) +
                     ", YourClass); next to the class implementing it",
                 2);
   }
@@ -113,17 +154,22 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
   grpc::ServerBuilder builder;
   int bound = 0;
   builder.AddListeningPort(settings.address + ":" + std::to_string(settings.grpc_port),
-                           grpc::InsecureServerCredentials(), &bound);
+                           grpc::InsecureServerCredentials(),
+                           &bound);
   builder.RegisterService(instance->service());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound == 0) {
-    return Fail(entry, "cannot listen on " + settings.address + ":" + std::to_string(settings.grpc_port), 1);
+    return Fail(entry,
+                "cannot listen on " + settings.address + ":" + std::to_string(settings.grpc_port),
+                1);
   }
 
   std::unique_ptr<NatsServer> nats;
   if (entry.serves_nats) {
     try {
-      nats = std::make_unique<NatsServer>(instance->runtime(), settings.nats_url, instance->nats_routes());
+      nats = std::make_unique<NatsServer>(instance->runtime(),
+                                          settings.nats_url,
+                                          instance->nats_routes());
       nats->Start();
     } catch (const std::exception& e) {
       server->Shutdown();
@@ -131,8 +177,18 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
     }
   }
 
+  // Tokens revoked by the auth service are refused here too, within one
+  // polling interval.
+  std::unique_ptr<auth::RevocationFeed> revocation;
+  if (!settings.revocation.target.empty()) {
+    revocation = std::make_unique<auth::RevocationFeed>(settings.revocation, revoked);
+    revocation->Start();
+  }
+
   std::atomic<bool> stopping{false};
-  admin::AdminServer admin(settings.address, settings.admin_port, options.metrics,
+  admin::AdminServer admin(settings.address,
+                           settings.admin_port,
+                           options.metrics,
                            [&](std::string& why) {
                              if (stopping) {
                                why = "shutting down";
@@ -161,7 +217,9 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
   int signal = 0;
   sigwait(&signals, &signal);
   stopping = true;
-  observability::LogJson({{"level", "info"}, {"msg", "draining"}, {"service", std::string(entry.name)},
+  observability::LogJson({{"level", "info"},
+                          {"msg", "draining"},
+                          {"service", std::string(entry.name)},
                           {"signal", signal}});
   if (settings.shutdown_delay.count() > 0) std::this_thread::sleep_for(settings.shutdown_delay);
 
@@ -169,12 +227,16 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
   // Stops taking calls, waits for running ones until the deadline, then
   // cancels what is left.
   server->Shutdown(deadline);
-  bool drained = instance->runtime().Drain(std::chrono::steady_clock::now() +
-                                           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                               deadline - std::chrono::system_clock::now()));
+  bool drained =
+      instance->runtime().Drain(std::chrono::steady_clock::now() +
+                                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                    deadline - std::chrono::system_clock::now()));
   if (nats) nats->Stop();
+  revocation.reset();
   admin.Stop();
-  observability::LogJson({{"level", "info"}, {"msg", "stopped"}, {"service", std::string(entry.name)},
+  observability::LogJson({{"level", "info"},
+                          {"msg", "stopped"},
+                          {"service", std::string(entry.name)},
                           {"drained", drained}});
   return 0;
 }

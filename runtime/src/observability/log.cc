@@ -1,9 +1,12 @@
 #include "cppsvc/observability/log.h"
 
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <mutex>
+#include <string_view>
 
 #include "log_sink.h"
 
@@ -20,19 +23,57 @@ std::ostream*& Sink() {
   return sink;
 }
 
-// RFC 3339, UTC, millisecond precision: 2024-05-01T12:34:56.789Z.
+// RFC 3339, UTC, millisecond precision: 2024-05-01T12:34:56.789Z. The
+// calendar part is formatted once per second per thread.
 std::string Timestamp() {
   using namespace std::chrono;
   auto now = system_clock::now();
   auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
   if (ms < 0) ms += 1000;
   std::time_t secs = system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
+  thread_local std::time_t cached_secs = -1;
+  thread_local char cached[32];
+  thread_local std::size_t cached_len = 0;
+  if (secs != cached_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    cached_len = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_secs = secs;
+  }
+  char buf[48];
+  std::memcpy(buf, cached, cached_len);
+  std::snprintf(buf + cached_len, sizeof buf - cached_len, ".%03dZ", static_cast<int>(ms));
   return buf;
+}
+
+void Write(const std::string& line) {
+  std::lock_guard<std::mutex> lock(SinkMutex());
+  std::ostream& out = Sink() != nullptr ? *Sink() : std::cerr;
+  out.write(line.data(), static_cast<std::streamsize>(line.size()));
+  out.flush();
+}
+
+// Appends `value` as a JSON string; false (nothing sensible appended) when it
+// is not plain enough for the fast path (non-ASCII bytes go the slow way,
+// through nlohmann/json, which replaces invalid UTF-8).
+bool AppendString(std::string& out, std::string_view value) {
+  out += '"';
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) return false;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", u);
+      out += esc;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return true;
 }
 
 }  // namespace
@@ -58,13 +99,47 @@ void LogJson(nlohmann::json fields) {
   // Invalid UTF-8 in a field must not make logging throw.
   std::string line = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line += '\n';
-  std::lock_guard<std::mutex> lock(SinkMutex());
-  std::ostream& out = Sink() != nullptr ? *Sink() : std::cerr;
-  out.write(line.data(), static_cast<std::streamsize>(line.size()));
-  out.flush();
+  Write(line);
 }
 
 void LogRequest(const RequestLog& r) {
+  // One line per request is on every call's path: formatted directly, with
+  // the same keys in the same (sorted) order as LogJson would write them.
+  std::string line;
+  line.reserve(256);
+  char duration[32];
+  auto [end, ec] = std::to_chars(duration,
+                                 duration + sizeof duration,
+                                 static_cast<double>(r.duration.count()) / 1000.0);
+  bool plain = ec == std::errc();
+  // Always a JSON float, as LogJson writes doubles: 2 ms is "2.0".
+  if (plain &&
+      std::string_view(duration, end - duration).find_first_of(".e") == std::string_view::npos &&
+      end + 2 <= duration + sizeof duration) {
+    *end++ = '.';
+    *end++ = '0';
+  }
+  line += "{\"caller\":";
+  plain = plain && AppendString(line, r.caller);
+  line += ",\"code\":";
+  plain = plain && AppendString(line, r.code);
+  line += ",\"duration_ms\":";
+  line.append(duration, plain ? end : duration);
+  line += ",\"level\":\"info\",\"method\":";
+  plain = plain && AppendString(line, r.method);
+  line += ",\"msg\":\"request\",\"service\":";
+  plain = plain && AppendString(line, r.service);
+  line += ",\"trace_id\":";
+  plain = plain && AppendString(line, r.trace_id);
+  line += ",\"transport\":";
+  plain = plain && AppendString(line, r.transport);
+  line += ",\"ts\":";
+  plain = plain && AppendString(line, Timestamp());
+  line += "}\n";
+  if (plain) {
+    Write(line);
+    return;
+  }
   LogJson({
       {"level", "info"},
       {"msg", "request"},

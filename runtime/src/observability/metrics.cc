@@ -51,7 +51,7 @@ Metrics::Metrics(std::string service)
                   .Register(*registry_);
   // Series without per-call labels exist from the start, so they read 0
   // rather than being absent.
-  in_flight_->Add({});
+  in_flight_series_ = &in_flight_->Add({});
   rejections_->Add({});
 }
 
@@ -63,8 +63,36 @@ void Metrics::RecordRequest(const std::string& method,
   latency_->Add({{"method", method}}, LatencyBuckets()).Observe(seconds < 0 ? 0 : seconds);
 }
 
+MethodMetrics::MethodMetrics(Metrics& metrics, std::string method)
+    : metrics_(metrics),
+      method_(std::move(method)),
+      latency_(&metrics.latency_->Add({{"method", method_}}, LatencyBuckets())) {}
+
+void MethodMetrics::Record(int code,
+                           std::string_view code_name,
+                           std::string_view transport,
+                           double seconds) {
+  latency_->Observe(seconds < 0 ? 0 : seconds);
+  const int t = transport == "grpc" ? 0 : transport == "nats" ? 1 : -1;
+  if (t < 0 || code < 0 || code >= kCodes) {
+    metrics_.RecordRequest(method_, std::string(code_name), seconds, std::string(transport));
+    return;
+  }
+  std::atomic<prometheus::Counter*>& slot = requests_[t * kCodes + code];
+  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Family::Add returns the same series for the same labels, so a race
+    // here stores the same pointer twice.
+    counter = &metrics_.requests_->Add({{"method", method_},
+                                        {"code", std::string(code_name)},
+                                        {"transport", std::string(transport)}});
+    slot.store(counter, std::memory_order_release);
+  }
+  counter->Increment();
+}
+
 void Metrics::InFlight(int delta) {
-  in_flight_->Add({}).Increment(delta);
+  in_flight_series_->Increment(delta);
 }
 
 void Metrics::BulkheadRejected() {

@@ -9,6 +9,8 @@ namespace cppsvc::impl {
 
 struct ServiceRuntime::Limits {
   std::map<std::string_view, std::unique_ptr<resilience::RateLimiter>> by_method;
+  // Per-method request series, resolved once (keyed by the spec's address).
+  std::map<const MethodSpec*, std::unique_ptr<observability::MethodMetrics>> metrics;
 };
 
 std::string_view BearerToken(std::string_view authorization) {
@@ -23,29 +25,41 @@ std::string_view BearerToken(std::string_view authorization) {
   return authorization.substr(kScheme.size());
 }
 
-ServiceRuntime::ServiceRuntime(ServiceOptions options, const std::vector<const MethodSpec*>& methods)
+ServiceRuntime::ServiceRuntime(ServiceOptions options,
+                               const std::vector<const MethodSpec*>& methods)
     : options_(std::move(options)),
       bulkhead_(std::make_unique<resilience::Bulkhead>(options_.workers, options_.max_queue)),
       limits_(std::make_unique<Limits>()) {
   if (!options_.roles) options_.roles = std::make_shared<auth::RoleGraph>();
   for (const MethodSpec* m : methods) {
+    if (options_.metrics) {
+      limits_->metrics.emplace(
+          m,
+          std::make_unique<observability::MethodMetrics>(*options_.metrics, std::string(m->name)));
+    }
     if (m->rate_per_second > 0 && options_.enforce_rate_limits) {
       double burst = m->rate_burst > 0 ? m->rate_burst : std::max(1.0, m->rate_per_second);
-      limits_->by_method.emplace(m->full_name, std::make_unique<resilience::RateLimiter>(m->rate_per_second, burst));
+      limits_->by_method.emplace(
+          m->full_name,
+          std::make_unique<resilience::RateLimiter>(m->rate_per_second, burst));
     }
   }
 }
 
 ServiceRuntime::~ServiceRuntime() = default;
 
-bool ServiceRuntime::draining() const { return draining_.load(); }
+bool ServiceRuntime::draining() const {
+  return draining_.load();
+}
 
 bool ServiceRuntime::Drain(std::chrono::steady_clock::time_point deadline) {
   draining_ = true;
   return bulkhead_->Drain(deadline);
 }
 
-Status ServiceRuntime::Admit(const IncomingCall& call, const MethodSpec& method, const Message& request,
+Status ServiceRuntime::Admit(const IncomingCall& call,
+                             const MethodSpec& method,
+                             const Message& request,
                              Caller& caller) const {
   // Authentication: public RPCs skip it entirely.
   if (!method.is_public) {
@@ -59,15 +73,16 @@ Status ServiceRuntime::Admit(const IncomingCall& call, const MethodSpec& method,
     caller = std::move(verified.caller);
     // Authorization.
     if (!options_.roles->Allows(caller, method.roles)) {
-      return {StatusCode::kPermissionDenied, "the caller's roles may not call " + std::string(method.name)};
+      return {StatusCode::kPermissionDenied,
+              "the caller's roles may not call " + std::string(method.name)};
     }
   }
 
   auto limiter = limits_->by_method.find(method.full_name);
   if (limiter != limits_->by_method.end()) {
-    std::string key = method.rate_key == RateKey::kGlobal ? ""
+    std::string key = method.rate_key == RateKey::kGlobal                       ? ""
                       : method.rate_key == RateKey::kPeer || caller.anonymous() ? call.Peer()
-                                                                               : caller.subject;
+                                                                                : caller.subject;
     if (!limiter->second->Allow(key)) {
       if (options_.metrics) options_.metrics->RateLimited(std::string(method.name));
       return {StatusCode::kResourceExhausted, "rate limit exceeded"};
@@ -87,21 +102,32 @@ Status ServiceRuntime::Admit(const IncomingCall& call, const MethodSpec& method,
   return Status::Ok();
 }
 
-void ServiceRuntime::Finish(const MethodSpec& method, std::string_view transport, const Caller& caller,
-                            const std::string& trace_id, std::chrono::steady_clock::time_point start,
-                            const Status& status, const Done& done) const {
+void ServiceRuntime::Finish(const MethodSpec& method,
+                            std::string_view transport,
+                            const Caller& caller,
+                            const std::string& trace_id,
+                            std::chrono::steady_clock::time_point start,
+                            const Status& status,
+                            const Done& done) const {
   auto elapsed = std::chrono::steady_clock::now() - start;
-  std::string code(StatusCodeName(status.code()));
+  const std::string_view code = StatusCodeName(status.code());
   if (options_.metrics) {
-    options_.metrics->RecordRequest(std::string(method.name), code, std::chrono::duration<double>(elapsed).count(),
-                                    std::string(transport));
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    if (auto it = limits_->metrics.find(&method); it != limits_->metrics.end()) {
+      it->second->Record(static_cast<int>(status.code()), code, transport, seconds);
+    } else {
+      options_.metrics->RecordRequest(std::string(method.name),
+                                      std::string(code),
+                                      seconds,
+                                      std::string(transport));
+    }
     options_.metrics->InFlight(-1);
   }
   if (options_.log_requests) {
     observability::RequestLog log;
     log.service = options_.service;
     log.method = std::string(method.full_name);
-    log.code = code;
+    log.code = std::string(code);
     log.duration = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
     log.trace_id = trace_id;
     log.caller = caller.subject;
@@ -111,31 +137,39 @@ void ServiceRuntime::Finish(const MethodSpec& method, std::string_view transport
   done(status);
 }
 
-void ServiceRuntime::Dispatch(const IncomingCall& call, const MethodSpec& method, const Message& request,
-                              Message& response, Handler handler, Done done) {
+void ServiceRuntime::Dispatch(const IncomingCall& call,
+                              const MethodSpec& method,
+                              const Message& request,
+                              Message& response,
+                              Handler handler,
+                              Done done) {
   const auto start = std::chrono::steady_clock::now();
   if (options_.metrics) options_.metrics->InFlight(+1);
 
   // Trace: continue the caller's trace, or start one.
   observability::TraceContext parent, span;
   std::optional<std::string> incoming = call.Metadata("traceparent");
-  span = incoming && observability::ParseTraceparent(*incoming, parent) ? observability::ChildOf(parent)
-                                                                       : observability::NewTrace();
+  span = incoming && observability::ParseTraceparent(*incoming, parent)
+             ? observability::ChildOf(parent)
+             : observability::NewTrace();
 
   // Deadline: the caller's, capped by the contract's timeout.
   Clock::time_point deadline = Clock::now() + method.timeout;
-  if (std::optional<Clock::time_point> own = call.Deadline(); own && *own < deadline) deadline = *own;
+  if (std::optional<Clock::time_point> own = call.Deadline(); own && *own < deadline)
+    deadline = *own;
 
   Caller caller;
   Status admitted = draining_ ? Status(StatusCode::kUnavailable, "server is shutting down")
-                    : Clock::now() >= deadline ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
-                                               : Admit(call, method, request, caller);
+                    : Clock::now() >= deadline
+                        ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
+                        : Admit(call, method, request, caller);
   if (!admitted.ok()) {
     Finish(method, call.Transport(), caller, span.trace_id, start, admitted, done);
     return;
   }
 
-  auto ctx = std::make_shared<CallContext>(caller, deadline, std::string(method.full_name), span.trace_id);
+  auto ctx =
+      std::make_shared<CallContext>(caller, deadline, std::string(method.full_name), span.trace_id);
   ctx->set_traceparent(observability::FormatTraceparent(span));
   if (std::optional<std::string> header = call.Metadata("authorization")) {
     ctx->set_bearer_token(std::string(BearerToken(*header)));
@@ -143,47 +177,60 @@ void ServiceRuntime::Dispatch(const IncomingCall& call, const MethodSpec& method
 
   // The handler runs on the bulkhead; `call` is only valid until Dispatch
   // returns, so its transport name is captured by value.
-  auto finish = [this, &method, transport = std::string(call.Transport()), ctx, start, trace_id = span.trace_id,
+  auto finish = [this,
+                 &method,
+                 transport = std::string(call.Transport()),
+                 ctx,
+                 start,
+                 trace_id = span.trace_id,
                  done](const Status& status) {
     Finish(method, transport, ctx->caller(), trace_id, start, status, done);
   };
 
-  bool accepted = bulkhead_->TrySubmit([this, &method, &response, handler = std::move(handler), ctx, finish]() {
-    if (ctx->expired()) {
-      finish(Status(StatusCode::kDeadlineExceeded, "deadline exceeded before the handler ran"));
-      return;
-    }
-    Status status;
-    try {
-      status = handler(*ctx);
-    } catch (const std::exception& e) {
-      observability::LogJson({{"level", "error"},
-                              {"msg", "handler threw"},
-                              {"service", options_.service},
-                              {"method", std::string(method.full_name)},
-                              {"trace_id", ctx->trace_id()},
-                              {"error", e.what()}});
-      status = Status(StatusCode::kInternal, "internal error");
-    } catch (...) {
-      observability::LogJson({{"level", "error"},
-                              {"msg", "handler threw a non-exception"},
-                              {"service", options_.service},
-                              {"method", std::string(method.full_name)},
-                              {"trace_id", ctx->trace_id()}});
-      status = Status(StatusCode::kInternal, "internal error");
-    }
-    if (status.ok() && method.response_owner != nullptr && !options_.roles->BypassesOwnership(ctx->caller()) &&
-        method.response_owner(response) != ctx->caller().subject) {
-      response.Clear();
-      status = Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
-    }
-    if (!status.ok()) response.Clear();
-    finish(status);
-  });
+  bool accepted = bulkhead_->TrySubmit(
+      [this, &method, &response, handler = std::move(handler), ctx, finish]() {
+        if (ctx->expired()) {
+          finish(Status(StatusCode::kDeadlineExceeded, "deadline exceeded before the handler ran"));
+          return;
+        }
+        Status status;
+        try {
+          status = handler(*ctx);
+        } catch (const std::exception& e) {
+          observability::LogJson({{"level", "error"},
+                                  {"msg", "handler threw"},
+                                  {"service", options_.service},
+                                  {"method", std::string(method.full_name)},
+                                  {"trace_id", ctx->trace_id()},
+                                  {"error", e.what()}});
+          status = Status(StatusCode::kInternal, "internal error");
+        } catch (...) {
+          observability::LogJson({{"level", "error"},
+                                  {"msg", "handler threw a non-exception"},
+                                  {"service", options_.service},
+                                  {"method", std::string(method.full_name)},
+                                  {"trace_id", ctx->trace_id()}});
+          status = Status(StatusCode::kInternal, "internal error");
+        }
+        if (status.ok() && method.response_owner != nullptr &&
+            !options_.roles->BypassesOwnership(ctx->caller()) &&
+            method.response_owner(response) != ctx->caller().subject) {
+          response.Clear();
+          status = Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
+        }
+        if (!status.ok()) response.Clear();
+        finish(status);
+      },
+      options_.inline_handlers && call.MayRunInline());
   if (!accepted) {
     if (options_.metrics) options_.metrics->BulkheadRejected();
-    Finish(method, call.Transport(), caller, span.trace_id, start,
-           Status(StatusCode::kResourceExhausted, "server overloaded"), done);
+    Finish(method,
+           call.Transport(),
+           caller,
+           span.trace_id,
+           start,
+           Status(StatusCode::kResourceExhausted, "server overloaded"),
+           done);
   }
 }
 

@@ -62,11 +62,19 @@ class JwtVerifier {
   // Checks signature (with the configured algorithm only), exp, nbf, iss,
   // aud and revocation. `sub` becomes Caller::subject, the `roles` claim
   // (array of strings) Caller::roles, `jti` Caller::token_id.
+  //
+  // Tokens that passed are remembered (bounded, keyed by the exact token
+  // bytes), so a client's repeated token skips parsing and the signature
+  // check; time claims and revocation are still checked on every call.
   VerifyResult Verify(std::string_view token, Clock::time_point now = Clock::now()) const;
 
  private:
+  struct Cache;
+  VerifyResult Check(std::string_view token, Clock::time_point now) const;
+
   JwtConfig config_;
   std::shared_ptr<const RevocationList> revoked_;
+  std::shared_ptr<Cache> cache_;
 };
 
 struct TokenClaims {

@@ -17,6 +17,7 @@ class GrpcCall final : public IncomingCall {
   std::optional<Clock::time_point> Deadline() const override;
   std::string Peer() const override { return context_->peer(); }
   std::string_view Transport() const override { return "grpc"; }
+  bool MayRunInline() const override { return true; }
 
  private:
   grpc::CallbackServerContext* context_;

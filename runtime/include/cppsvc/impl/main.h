@@ -5,6 +5,8 @@
 //   PREFIX_GRPC_PORT, PREFIX_ADMIN_PORT   defaults from the contract
 //   PREFIX_LISTEN_ADDRESS                 default 0.0.0.0
 //   PREFIX_WORKERS, PREFIX_MAX_QUEUE      bulkhead; defaults from the contract or cores x 2 / workers x 8
+//   PREFIX_INLINE_HANDLERS                run gRPC handlers on gRPC's thread when a bulkhead slot is
+//                                         free (only for handlers that never block); default false
 //   PREFIX_DRAIN_TIMEOUT_MS               default 10000
 //   PREFIX_SHUTDOWN_DELAY_MS              /readyz is 503 this long before draining; default 0
 //   CPPSVC_JWT_ALGORITHM                  HS256, RS256 or ES256 (required)
@@ -12,6 +14,10 @@
 //   CPPSVC_JWT_ISSUER, CPPSVC_JWT_AUDIENCE (required)
 //   CPPSVC_JWT_LEEWAY_SECONDS             0..60, default 30
 //   CPPSVC_LOG_REQUESTS                   default true
+//   CPPSVC_REVOCATION_TARGET              host:port of the service listing revoked tokens; unset = no polling
+//   CPPSVC_REVOCATION_METHOD              its RPC, e.g. /commerce.auth.v1.AuthService/ListRevokedTokens
+//   CPPSVC_SERVICE_TOKEN[_FILE]           this service's bearer token for that RPC (required with the target)
+//   CPPSVC_REVOCATION_INTERVAL_MS         default 5000
 //   NATS_URL                              required when the service serves NATS
 // A missing or malformed variable stops the process at once with one message
 // listing all of them (exit code 2).

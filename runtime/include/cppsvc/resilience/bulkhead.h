@@ -1,6 +1,12 @@
-// Bulkhead: a fixed pool of worker threads and a bounded queue. When the
-// queue is full, TrySubmit refuses at once (the server answers
-// RESOURCE_EXHAUSTED) instead of queueing without limit.
+// Bulkhead: a fixed number of execution slots, a pool of worker threads and a
+// bounded queue. When the queue is full, TrySubmit refuses at once (the server
+// answers RESOURCE_EXHAUSTED) instead of queueing without limit.
+//
+// A task may run inline, on the submitting thread, when a slot is free and
+// nothing waits: that saves the hand-off to a worker (two thread wake-ups)
+// for handlers that never block. Inline and pooled tasks share the slots, so
+// at most `workers` tasks run at once either way; waiting tasks are always
+// run by the pool.
 #pragma once
 
 #include <atomic>
@@ -23,7 +29,8 @@ class Bulkhead {
   Bulkhead& operator=(const Bulkhead&) = delete;
 
   // False (and `task` not run) when the queue is full or the bulkhead stops.
-  bool TrySubmit(std::function<void()> task);
+  // With `may_run_inline`, runs `task` before returning when a slot is free.
+  bool TrySubmit(std::function<void()> task, bool may_run_inline = false);
 
   size_t queued() const;
   size_t running() const { return running_.load(); }
@@ -35,9 +42,11 @@ class Bulkhead {
 
  private:
   void Work();
+  void Release(std::unique_lock<std::mutex>& lock);
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  size_t slots_;
   std::condition_variable idle_cv_;
   std::deque<std::function<void()>> queue_;
   size_t max_queue_;
