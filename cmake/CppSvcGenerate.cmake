@@ -1,5 +1,5 @@
 # cppsvc_generate(TARGET <target> PROTOS <files...> [IMPORT_DIRS <dirs...>]
-#                 [OUT_DIR <dir>] [OPTIONS <key=value...>])
+#                 [OUT_DIR <dir>] [OPTIONS <key=value...>] [SCHEMA_LOCK_DIRS <dirs...>])
 #
 # Runs protoc at build time with protoc-gen-cpp-svc and protoc's own C++ and
 # gRPC generators over PROTOS (one invocation, so the plugin checks the files
@@ -12,20 +12,28 @@
 #   types are always importable.
 # OUT_DIR: where generated files go (default: ${CMAKE_CURRENT_BINARY_DIR}/cppsvc).
 # OPTIONS: passed as --cpp-svc_opt, e.g. werror=true.
+# SCHEMA_LOCK_DIRS: where the schema locks (<dir>/<name>.schema.lock.json) of
+#   protos with a database are read (default: IMPORT_DIRS, i.e. next to the
+#   protos). The plugin writes the updated lock and the SQL migrations
+#   (<dir>/migrations/NNNN_<slug>.sql) to OUT_DIR; the target
+#   <target>_schema_locks copies the locks back next to the protos, to be
+#   reviewed and committed with the contract change.
 #
 # <name>.cppsvc.main.cc and <name>.cppsvc_test.cc are generated too but not
 # compiled into TARGET: see cppsvc_add_service() and cppsvc_add_contract_tests().
 #
 # Each <dir>/<name>.proto yields <name>.pb.{h,cc}, <name>.grpc.pb.{h,cc},
 # <name>.cppsvc.h, <name>.cppsvc.{validate,server,client}.{h,cc} and <name>.cppsvc.md
-# under OUT_DIR/<dir>.
+# under OUT_DIR/<dir>. <name>.cppsvc.migrations.{h,cc} (<Name>Migrations(),
+# the file's migrations) are written for every file, empty when it has no
+# database.
 include_guard(GLOBAL)
 # Kept globally so the function works from any directory or function scope,
 # not only where the package was found.
 set_property(GLOBAL PROPERTY CPPSVC_PROTO_DIR "${CPPSVC_PROTO_DIR}")
 
 function(cppsvc_generate)
-  cmake_parse_arguments(ARG "" "TARGET;OUT_DIR" "PROTOS;IMPORT_DIRS;OPTIONS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TARGET;OUT_DIR" "PROTOS;IMPORT_DIRS;OPTIONS;SCHEMA_LOCK_DIRS" ${ARGN})
   if(NOT ARG_TARGET)
     message(FATAL_ERROR "cppsvc_generate: TARGET is required")
   endif()
@@ -80,14 +88,40 @@ function(cppsvc_generate)
     string(REGEX REPLACE "\\.proto$" "" base "${rel}")
     list(APPEND rel_protos "${rel}")
     list(APPEND abs_protos "${abs}")
-    foreach(suffix .pb.cc .grpc.pb.cc .cppsvc.validate.cc .cppsvc.server.cc .cppsvc.client.cc)
+    foreach(suffix .pb.cc .grpc.pb.cc .cppsvc.validate.cc .cppsvc.server.cc .cppsvc.client.cc
+                   .cppsvc.migrations.cc)
       list(APPEND sources "${ARG_OUT_DIR}/${base}${suffix}")
     endforeach()
     foreach(suffix .pb.h .grpc.pb.h .cppsvc.h .cppsvc.md .cppsvc.validate.h .cppsvc.server.h
                    .cppsvc.client.h .pb.cc .grpc.pb.cc .cppsvc.validate.cc .cppsvc.server.cc .cppsvc.client.cc
-                   .cppsvc.main.cc .cppsvc_test.cc)
+                   .cppsvc.main.cc .cppsvc_test.cc .cppsvc.migrations.h .cppsvc.migrations.cc)
       list(APPEND outputs "${ARG_OUT_DIR}/${base}${suffix}")
     endforeach()
+  endforeach()
+
+  # Schema locks: read from SCHEMA_LOCK_DIRS; those present now are inputs.
+  if(NOT ARG_SCHEMA_LOCK_DIRS)
+    set(ARG_SCHEMA_LOCK_DIRS ${abs_dirs})
+  endif()
+  set(lock_files "")
+  set(lock_copies "")
+  list(GET ARG_SCHEMA_LOCK_DIRS 0 first_lock_dir)
+  get_filename_component(first_lock_dir "${first_lock_dir}" ABSOLUTE)
+  foreach(dir IN LISTS ARG_SCHEMA_LOCK_DIRS)
+    get_filename_component(abs "${dir}" ABSOLUTE)
+    list(APPEND ARG_OPTIONS "schema_lock_dir=${abs}")
+  endforeach()
+  foreach(rel IN LISTS rel_protos)
+    string(REGEX REPLACE "\\.proto$" ".schema.lock.json" lock "${rel}")
+    foreach(dir IN LISTS ARG_SCHEMA_LOCK_DIRS)
+      get_filename_component(abs "${dir}/${lock}" ABSOLUTE)
+      if(EXISTS "${abs}")
+        list(APPEND lock_files "${abs}")
+      endif()
+    endforeach()
+    # Only files with a database get a lock; copy those that were written.
+    list(APPEND lock_copies COMMAND sh -c "[ ! -f \"$0\" ] || cmp -s \"$0\" \"$1\" || cp \"$0\" \"$1\""
+         "${ARG_OUT_DIR}/${lock}" "${first_lock_dir}/${lock}")
   endforeach()
 
   set(opt_args "")
@@ -104,10 +138,16 @@ function(cppsvc_generate)
             "--plugin=protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>"
             "--cpp_out=${ARG_OUT_DIR}" "--grpc_out=${ARG_OUT_DIR}" "--cpp-svc_out=${ARG_OUT_DIR}"
             ${opt_args} ${rel_protos}
-    DEPENDS ${abs_protos} CppSvc::protoc-gen-cpp-svc gRPC::grpc_cpp_plugin protobuf::protoc
+    DEPENDS ${abs_protos} ${lock_files} CppSvc::protoc-gen-cpp-svc gRPC::grpc_cpp_plugin protobuf::protoc
             "${proto_dir}/cppsvc/v1/options.proto"
     COMMENT "cpp-svc: generating ${ARG_TARGET} from ${rel_protos}"
     VERBATIM)
+
+  add_custom_target(${ARG_TARGET}_generate DEPENDS ${outputs})
+  add_custom_target(${ARG_TARGET}_schema_locks ${lock_copies}
+    COMMENT "cpp-svc: copying the schema locks of ${ARG_TARGET} to ${first_lock_dir}"
+    VERBATIM)
+  add_dependencies(${ARG_TARGET}_schema_locks ${ARG_TARGET}_generate)
 
   target_sources(${ARG_TARGET} PRIVATE ${sources})
   target_include_directories(${ARG_TARGET} PUBLIC "$<BUILD_INTERFACE:${ARG_OUT_DIR}>")

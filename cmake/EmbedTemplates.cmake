@@ -1,8 +1,9 @@
 # cmake -DTEMPLATE_DIR=<dir> -DOUTPUT=<file.cc> -P EmbedTemplates.cmake
-# Writes a C++ source holding every *.mustache file under TEMPLATE_DIR as a
-# raw string literal, keyed by its path relative to TEMPLATE_DIR, so the
-# plugin is one self-contained binary.
-file(GLOB_RECURSE templates RELATIVE "${TEMPLATE_DIR}" "${TEMPLATE_DIR}/*.mustache")
+# Writes a C++ source holding every *.mustache file under TEMPLATE_DIR (and
+# the plain SQL files emitted verbatim, *.sql) as a raw string literal, keyed
+# by its path relative to TEMPLATE_DIR, so the plugin is one self-contained
+# binary.
+file(GLOB_RECURSE templates RELATIVE "${TEMPLATE_DIR}" "${TEMPLATE_DIR}/*.mustache" "${TEMPLATE_DIR}/*.sql")
 list(SORT templates)
 set(body "")
 foreach(name IN LISTS templates)

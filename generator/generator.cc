@@ -1,19 +1,22 @@
 #include "generator.h"
 
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include <google/protobuf/io/zero_copy_stream.h>
 
+#include "emit/migrations.h"
 #include "model/build.h"
 #include "model/check.h"
 
 namespace cppsvc {
 namespace {
 
-const std::vector<std::string> kKeys = {"emit", "werror"};
-const std::vector<std::string> kArtifacts = {"handler_base", "doc", "validate", "server", "client", "main", "tests"};
+const std::vector<std::string> kKeys = {"emit", "werror", "schema_lock_dir"};
+const std::vector<std::string> kArtifacts = {"handler_base", "doc", "validate", "server", "client", "main", "tests", "migrations"};
 
 bool ParseBool(const std::string& key, const std::string& value, bool& out, std::vector<std::string>& errors) {
   if (value == "true" || value == "1") {
@@ -42,7 +45,8 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
     std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
     if (key == "emit") {
       // Artifacts separated by '+', since protoc joins options with commas.
-      out.emit_handler_base = out.emit_doc = out.emit_validate = out.emit_server = out.emit_client = out.emit_main = out.emit_tests = false;
+      out.emit_handler_base = out.emit_doc = out.emit_validate = out.emit_server = out.emit_client = out.emit_main = out.emit_tests =
+          out.emit_migrations = false;
       size_t p = 0;
       while (p <= value.size()) {
         size_t plus = value.find('+', p);
@@ -62,25 +66,59 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
           out.emit_main = true;
         } else if (a == "tests") {
           out.emit_tests = true;
+        } else if (a == "migrations") {
+          out.emit_migrations = true;
         } else {
           errors.push_back("option 'emit': unknown artifact '" + a + "'" + diag::DidYouMean(a, kArtifacts) +
-                           "; expected artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests");
+                           "; expected artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests, "
+                           "migrations");
         }
       }
     } else if (key == "werror") {
       ParseBool(key, value, out.warnings_as_errors, errors);
+    } else if (key == "schema_lock_dir") {
+      if (value.empty()) errors.push_back("option 'schema_lock_dir' expects a directory");
+      else out.schema_lock_dirs.push_back(value);
     } else {
       errors.push_back("unknown option '" + key + "'" + diag::DidYouMean(key, kKeys) +
-                       "; known options: emit, werror");
+                       "; known options: emit, werror, schema_lock_dir");
     }
   }
   return errors.size() == before;
 }
 
+namespace {
+
+// The schema lock of `file` from the first of `dirs` holding one.
+std::optional<emit::SchemaLock> ReadSchemaLock(const model::File& file, const std::vector<std::string>& dirs,
+                                               diag::Diagnostics& diags) {
+  for (const std::string& dir : dirs) {
+    std::ifstream in(dir + "/" + file.schema_lock, std::ios::binary);
+    if (!in) continue;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return emit::ParseSchemaLock(text.str(), diag::Span{file.schema_lock, 0, 0}, diags);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 bool Generate(const model::Model& model, const Parameters& params, diag::Diagnostics& diags,
               std::vector<emit::OutputFile>& out) {
   model::Check(model, diags);
   if (params.warnings_as_errors) diags.PromoteWarnings();
+  if (diags.HasErrors()) return false;
+  // Schema evolution may refuse the contract too, so it runs before any
+  // file is rendered.
+  std::map<std::string, emit::SchemaLock> locks;
+  for (const model::File& file : model.files) {
+    if (!file.generate || file.database.empty() || !params.emit_migrations) continue;
+    size_t errors = diags.All().size();
+    std::optional<emit::SchemaLock> lock = ReadSchemaLock(file, params.schema_lock_dirs, diags);
+    if (diags.All().size() != errors) continue;
+    emit::PlanMigrations(model, file, lock, diags, locks[file.name]);
+  }
   if (diags.HasErrors()) return false;
   for (const model::File& file : model.files) {
     if (!file.generate) continue;
@@ -91,6 +129,11 @@ bool Generate(const model::Model& model, const Parameters& params, diag::Diagnos
     if (params.emit_client) emit::EmitClient(model, file, out);
     if (params.emit_main) emit::EmitMain(model, file, out);
     if (params.emit_tests) emit::EmitContractTest(model, file, out);
+    if (params.emit_migrations) {
+      auto lock = locks.find(file.name);
+      emit::EmitMigrationsSource(file, lock == locks.end() ? nullptr : &lock->second, out);
+      if (lock != locks.end()) emit::EmitMigrationFiles(file, lock->second, out);
+    }
   }
   return true;
 }

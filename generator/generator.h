@@ -22,7 +22,12 @@ struct Parameters {
   bool emit_client = true;
   bool emit_main = true;
   bool emit_tests = true;
+  bool emit_migrations = true;
   bool warnings_as_errors = false;
+  // Where schema locks are read: <dir>/<proto base>.schema.lock.json, the
+  // first dir holding one wins (schema_lock_dir=<dir>, repeatable). None
+  // given: no lock is read and every file starts at 0001_init.
+  std::vector<std::string> schema_lock_dirs;
 };
 
 // Parses "k=v,k=v". Every problem (unknown key, bad value) is reported.

@@ -359,6 +359,11 @@ class Builder {
       role.span = source.At({kFileOptions, v1::kRoleFieldNumber, i});
       out.roles.push_back(std::move(role));
     }
+    out.schema_span = out.package_span;
+    if (options.HasExtension(v1::schema)) {
+      out.drop_tables = Strings(options.GetExtension(v1::schema).drop_tables());
+      out.schema_span = source.At({kFileOptions, v1::kSchemaFieldNumber});
+    }
     for (int i = 0; i < options.ExtensionSize(v1::saga); ++i) {
       out.sagas.push_back(BuildSaga(options.GetExtension(v1::saga, i),
                                     out,
@@ -404,6 +409,7 @@ class Builder {
       }
       table.versioned = t.versioned();
       table.description = t.description();
+      table.drop_columns = Strings(t.drop_columns());
       table.span = source.At(Append(path, {kMessageOptions, v1::kTableFieldNumber}));
       m.table = std::move(table);
     }
@@ -459,6 +465,7 @@ class Builder {
                                                                             : Storage::kDefault;
       out.column.skip = c.skip();
       out.column.default_value = c.default_();
+      out.column.allow_type_change = c.allow_type_change();
       switch (o.generated()) {
         case v1::GENERATED_UUID:
           out.generated = GeneratedValue::kUuid;

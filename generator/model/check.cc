@@ -277,6 +277,14 @@ class Checker {
       }
     }
 
+    for (const std::string& d : t.drop_columns) {
+      if (const Column* c = t.FindColumn(d); c != nullptr) {
+        Error(t.span,
+              what + ": drop_columns names column " + Quote(d) + ", which field " +
+                  Quote(m.name + "." + c->field) +
+                  " still maps: remove the field first (its column is kept until dropped)");
+      }
+    }
     std::map<std::string, const Column*> by_name;
     for (const Column& c : t.columns) {
       const Field& f = m.fields[c.field_index];
@@ -387,6 +395,16 @@ class Checker {
                 "table " + Quote(m.table->name) + " (message " + Quote(m.name) + "): index name " +
                     Quote(idx.name) + " is already used by table " + Quote(it->second) +
                     " (index names are unique in a database): set name");
+        }
+      }
+    }
+    for (const std::string& d : file.drop_tables) {
+      for (const std::string& name : file.messages) {
+        const Message& m = model_.messages.at(name);
+        if (m.table && m.table->name == d) {
+          Error(file.schema_span,
+                "schema drop_tables names table " + Quote(d) + ", which message " + Quote(m.name) +
+                    " still declares: remove the table message first");
         }
       }
     }

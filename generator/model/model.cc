@@ -180,7 +180,7 @@ bool ValidationRules::Any() const {
 
 bool ColumnOptions::Any() const {
   return !name.empty() || !type.empty() || storage != Storage::kDefault || skip ||
-         !default_value.empty();
+         !default_value.empty() || allow_type_change;
 }
 
 const Field* Message::FindField(const std::string& field_name) const {

@@ -68,6 +68,7 @@ struct ColumnOptions {
   Storage storage = Storage::kDefault;
   bool skip = false;
   std::string default_value;
+  bool allow_type_change = false;
   bool Any() const;
 };
 
@@ -141,6 +142,7 @@ struct Table {
   std::vector<Index> indexes;
   bool versioned = false;
   std::string description;
+  std::vector<std::string> drop_columns;  // schema evolution: columns to drop with their data
   Span span;
 
   // One per stored field (skip: true excluded), in field declaration order.
@@ -331,11 +333,13 @@ struct File {
 
   // Storage. A file's tables live in the database of its service(s); the
   // checks require exactly one database when the file has tables.
-  std::string database;             // "" = the file keeps no state
-  bool owns_sagas = false;          // a saga's owner is a service of this file
-  std::string migrations_dir;       // e.g. commerce/orders/v1/migrations
-  std::string migrations_function;  // e.g. OrdersMigrations
-  std::string schema_lock;          // e.g. commerce/orders/v1/orders.schema.lock.json
+  std::string database;                  // "" = the file keeps no state
+  bool owns_sagas = false;               // a saga's owner is a service of this file
+  std::string migrations_dir;            // e.g. commerce/orders/v1/migrations
+  std::string migrations_function;       // e.g. OrdersMigrations
+  std::string schema_lock;               // e.g. commerce/orders/v1/orders.schema.lock.json
+  std::vector<std::string> drop_tables;  // (cppsvc.v1.schema): tables to drop with their data
+  Span schema_span;                      // that option, else the package statement
 };
 
 // Column mapping of a field, ignoring column.type and version overrides:

@@ -3,16 +3,20 @@
 # what it reports with the case's expected_errors.txt, line for line.
 #   run_case.sh <protoc> <plugin> <specs_dir> <case_dir>
 # A case is a folder of .proto files (all given to protoc at once, sorted),
-# an expected_errors.txt, and optionally options.txt (the --cpp-svc_opt value).
+# an expected_errors.txt, optionally options.txt (the --cpp-svc_opt value)
+# and optionally lock/ (schema locks, read with schema_lock_dir=<case>/lock).
 # Set CPPSVC_UPDATE=1 to rewrite expected_errors.txt from the current output.
 set -euo pipefail
 protoc=$1 plugin=$2 specs=$3 case_dir=$4
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-mapfile -t protos < <(cd "$case_dir" && find . -name '*.proto' | sed 's|^\./||' | LC_ALL=C sort)
+mapfile -t protos < <(cd "$case_dir" && find . -name '*.proto' -not -path './lock/*' | sed 's|^\./||' | LC_ALL=C sort)
+opts=""
+[ -f "$case_dir/options.txt" ] && opts=$(tr -d '\n' < "$case_dir/options.txt")
+[ -d "$case_dir/lock" ] && opts="${opts:+$opts,}schema_lock_dir=$case_dir/lock"
 opt=()
-[ -f "$case_dir/options.txt" ] && opt=("--cpp-svc_opt=$(tr -d '\n' < "$case_dir/options.txt")")
+[ -n "$opts" ] && opt=("--cpp-svc_opt=$opts")
 
 set +e
 "$protoc" -I "$case_dir" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" \

@@ -32,10 +32,12 @@ TEST(Parameters, EveryProblemIsReportedByName) {
   Parameters p;
   std::vector<std::string> errors;
   EXPECT_FALSE(ParseParameters("emitt=doc,werror=maybe,emit=docs", p, errors));
-  EXPECT_THAT(errors, ElementsAre("unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror",
+  EXPECT_THAT(errors, ElementsAre("unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror, "
+                                  "schema_lock_dir",
                                   "option 'werror' expects true or false, got 'maybe'",
                                   "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
-                                  "artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests"));
+                                  "artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests, "
+                                  "migrations"));
 }
 
 }  // namespace

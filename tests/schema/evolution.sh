@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Takes the contract in evolution/ through its versions v1..v4, each generated
+# with the schema lock the previous one wrote, and applies each new migration
+# to a real PostgreSQL database holding the rows inserted at earlier
+# versions, which must survive. Then a destructive change without permission
+# must fail with the located errors of evolution/drop_refused/expected_errors.txt,
+# and the same change allowed (drop_allowed) must apply.
+#   evolution.sh <protoc> <plugin> <specs-dir> <pg-dir> <pg.sh>
+set -euo pipefail
+protoc=$1 plugin=$2 specs=$3 pg_dir=$4 pg_sh=$5
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+db="schema_evolution_$$_$RANDOM"
+url=$(bash "$pg_sh" createdb "$pg_dir" "$db")
+sql() { psql "$url" -v ON_ERROR_STOP=1 -X -q -A -t -c "$1"; }
+expect() {  # expect <what> <query> <expected output>
+  local got
+  got=$(sql "$2")
+  if [ "$got" != "$3" ]; then
+    echo "FAIL: $1: expected '$3', got '$got'"; exit 1
+  fi
+  echo "ok: $1"
+}
+
+mkdir -p "$tmp/locks"
+applied=0
+# generate <version>: protoc + plugin with the current lock; keeps the new lock.
+generate() {
+  local out="$tmp/out/$1"
+  mkdir -p "$out"
+  "$protoc" -I "$here/evolution/$1" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" \
+    --cpp-svc_out="$out" --cpp-svc_opt=emit=migrations,schema_lock_dir="$tmp/locks" shop/v1/shop.proto
+  mkdir -p "$tmp/locks/shop/v1"
+  cp "$out/shop/v1/shop.schema.lock.json" "$tmp/locks/shop/v1/"
+}
+# apply <version>: the migrations not applied yet, each in one transaction;
+# the old ones must be byte for byte what was applied before.
+apply() {
+  local dir="$tmp/out/$1/shop/v1/migrations" n=0 f
+  for f in $(ls "$dir" | LC_ALL=C sort); do
+    n=$((n + 1))
+    if [ $n -le $applied ]; then
+      cmp -s "$dir/$f" "$tmp/applied/$f" || { echo "FAIL: $1 rewrote the applied migration $f"; exit 1; }
+      continue
+    fi
+    echo "applying $f"
+    psql "$url" -v ON_ERROR_STOP=1 -X -q --single-transaction -f "$dir/$f"
+    mkdir -p "$tmp/applied"
+    cp "$dir/$f" "$tmp/applied/$f"
+    applied=$n
+  done
+}
+
+generate v1
+apply v1
+[ "$applied" = 1 ] || { echo "FAIL: v1 should have one migration"; exit 1; }
+sql "INSERT INTO items (id, title, count) VALUES ('a', 'first', 2147483647)"
+expect "v1 runtime tables exist" "SELECT count(*) FROM cppsvc_outbox" "0"
+
+generate v2
+apply v2
+[ "$applied" = 2 ] || { echo "FAIL: v2 should add one migration"; exit 1; }
+expect "v1 row survives v2" "SELECT title, count, note IS NULL FROM items WHERE id = 'a'" "first|2147483647|t"
+sql "UPDATE items SET count = 4294967296, note = 'wide' WHERE id = 'a'"
+sql "INSERT INTO tags (name, item_id) VALUES ('red', 'a')"
+
+generate v3
+apply v3
+[ "$applied" = 3 ] || { echo "FAIL: v3 should add one migration"; exit 1; }
+expect "v2 rows survive v3" "SELECT title, count, note, rank FROM items WHERE id = 'a'" "first|4294967296|wide|0"
+expect "index on title" "SELECT count(*) FROM pg_indexes WHERE indexname = 'items_title_idx'" "1"
+sql "INSERT INTO items (id, title, count, rank) VALUES ('b', 'second', 1, 7)"
+
+generate v4
+apply v4
+[ "$applied" = 4 ] || { echo "FAIL: v4 should add one migration"; exit 1; }
+expect "retired column keeps its data" "SELECT title, rank FROM items ORDER BY id" $'first|0\nsecond|7'
+sql "INSERT INTO items (id, count) VALUES ('c', 3)"
+expect "retired column takes NULL" "SELECT title IS NULL FROM items WHERE id = 'c'" "t"
+expect "dropped index" "SELECT count(*) FROM pg_indexes WHERE indexname IN ('items_title_idx', 'tags_item_id_idx')" "0"
+expect "tags survive" "SELECT item_id FROM tags" "a"
+
+# The same contract again: nothing new, the lock unchanged.
+cp "$tmp/locks/shop/v1/shop.schema.lock.json" "$tmp/lock.v4"
+generate v4
+cmp -s "$tmp/lock.v4" "$tmp/locks/shop/v1/shop.schema.lock.json" || { echo "FAIL: regenerating v4 changed the lock"; exit 1; }
+[ "$(ls "$tmp/out/v4/shop/v1/migrations" | wc -l)" = 4 ] || { echo "FAIL: regenerating v4 added a migration"; exit 1; }
+echo "ok: regenerating v4 is a fixed point"
+
+# Destructive changes without permission: refused, located, nothing written.
+set +e
+"$protoc" -I "$here/evolution/drop_refused" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" \
+  --cpp-svc_out="$tmp" --cpp-svc_opt=emit=migrations,schema_lock_dir="$tmp/locks" shop/v1/shop.proto 2> "$tmp/refused"
+rc=$?
+set -e
+[ $rc -ne 0 ] || { echo "FAIL: drop_refused generated"; exit 1; }
+sed 's/^--cpp-svc_out: //' "$tmp/refused" > "$tmp/refused.txt"
+diff -u "$here/evolution/drop_refused/expected_errors.txt" "$tmp/refused.txt" || { echo "FAIL: drop_refused errors differ"; exit 1; }
+echo "ok: drop_refused refused with the expected errors"
+
+# Converting count back to integer fails on values that do not fit: the
+# permission is no guarantee, the data must allow it.
+sql "UPDATE items SET count = 5 WHERE id = 'a'"
+generate drop_allowed
+apply drop_allowed
+[ "$applied" = 5 ] || { echo "FAIL: drop_allowed should add one migration"; exit 1; }
+expect "tags dropped" "SELECT count(*) FROM pg_tables WHERE tablename = 'tags'" "0"
+expect "title dropped" "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'title'" "0"
+expect "rows converted" "SELECT id || ':' || count FROM items ORDER BY id" $'a:5\nb:1\nc:3'
+echo "ok: schema evolution through $applied migrations"
