@@ -23,10 +23,11 @@
 # compiled into TARGET: see cppsvc_add_service() and cppsvc_add_contract_tests().
 #
 # Each <dir>/<name>.proto yields <name>.pb.{h,cc}, <name>.grpc.pb.{h,cc},
-# <name>.cppsvc.h, <name>.cppsvc.{validate,server,client}.{h,cc} and <name>.cppsvc.md
-# under OUT_DIR/<dir>. <name>.cppsvc.migrations.{h,cc} (<Name>Migrations(),
-# the file's migrations) are written for every file, empty when it has no
-# database.
+# <name>.cppsvc.h, <name>.cppsvc.{validate,server,client,repo}.{h,cc} and <name>.cppsvc.md
+# under OUT_DIR/<dir>. <name>.cppsvc.repo.{h,cc} (repositories of the file's
+# tables) and <name>.cppsvc.migrations.{h,cc} (<Name>Migrations(), the
+# file's migrations) are written for every file, empty when it has no tables
+# or no database.
 include_guard(GLOBAL)
 # Kept globally so the function works from any directory or function scope,
 # not only where the package was found.
@@ -89,12 +90,13 @@ function(cppsvc_generate)
     list(APPEND rel_protos "${rel}")
     list(APPEND abs_protos "${abs}")
     foreach(suffix .pb.cc .grpc.pb.cc .cppsvc.validate.cc .cppsvc.server.cc .cppsvc.client.cc
-                   .cppsvc.migrations.cc)
+                   .cppsvc.repo.cc .cppsvc.migrations.cc)
       list(APPEND sources "${ARG_OUT_DIR}/${base}${suffix}")
     endforeach()
     foreach(suffix .pb.h .grpc.pb.h .cppsvc.h .cppsvc.md .cppsvc.validate.h .cppsvc.server.h
                    .cppsvc.client.h .pb.cc .grpc.pb.cc .cppsvc.validate.cc .cppsvc.server.cc .cppsvc.client.cc
-                   .cppsvc.main.cc .cppsvc_test.cc .cppsvc.migrations.h .cppsvc.migrations.cc)
+                   .cppsvc.main.cc .cppsvc_test.cc .cppsvc.repo.h .cppsvc.repo.cc
+                   .cppsvc.migrations.h .cppsvc.migrations.cc)
       list(APPEND outputs "${ARG_OUT_DIR}/${base}${suffix}")
     endforeach()
   endforeach()

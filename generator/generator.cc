@@ -16,7 +16,7 @@ namespace cppsvc {
 namespace {
 
 const std::vector<std::string> kKeys = {"emit", "werror", "schema_lock_dir"};
-const std::vector<std::string> kArtifacts = {"handler_base", "doc", "validate", "server", "client", "main", "tests", "migrations"};
+const std::vector<std::string> kArtifacts = {"handler_base", "doc", "validate", "server", "client", "main", "tests", "repository", "migrations"};
 
 bool ParseBool(const std::string& key, const std::string& value, bool& out, std::vector<std::string>& errors) {
   if (value == "true" || value == "1") {
@@ -46,7 +46,7 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
     if (key == "emit") {
       // Artifacts separated by '+', since protoc joins options with commas.
       out.emit_handler_base = out.emit_doc = out.emit_validate = out.emit_server = out.emit_client = out.emit_main = out.emit_tests =
-          out.emit_migrations = false;
+          out.emit_repository = out.emit_migrations = false;
       size_t p = 0;
       while (p <= value.size()) {
         size_t plus = value.find('+', p);
@@ -66,12 +66,14 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
           out.emit_main = true;
         } else if (a == "tests") {
           out.emit_tests = true;
+        } else if (a == "repository") {
+          out.emit_repository = true;
         } else if (a == "migrations") {
           out.emit_migrations = true;
         } else {
           errors.push_back("option 'emit': unknown artifact '" + a + "'" + diag::DidYouMean(a, kArtifacts) +
                            "; expected artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests, "
-                           "migrations");
+                           "repository, migrations");
         }
       }
     } else if (key == "werror") {
@@ -129,6 +131,7 @@ bool Generate(const model::Model& model, const Parameters& params, diag::Diagnos
     if (params.emit_client) emit::EmitClient(model, file, out);
     if (params.emit_main) emit::EmitMain(model, file, out);
     if (params.emit_tests) emit::EmitContractTest(model, file, out);
+    if (params.emit_repository) emit::EmitRepository(model, file, out);
     if (params.emit_migrations) {
       auto lock = locks.find(file.name);
       emit::EmitMigrationsSource(file, lock == locks.end() ? nullptr : &lock->second, out);

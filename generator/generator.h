@@ -22,6 +22,7 @@ struct Parameters {
   bool emit_client = true;
   bool emit_main = true;
   bool emit_tests = true;
+  bool emit_repository = true;
   bool emit_migrations = true;
   bool warnings_as_errors = false;
   // Where schema locks are read: <dir>/<proto base>.schema.lock.json, the

@@ -45,6 +45,11 @@ void EmitMain(const model::Model& model, const model::File& file, std::vector<Ou
 // ownership, validation edges); cppsvc_add_contract_tests() builds them.
 void EmitContractTest(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
 
+// <file>.cppsvc.repo.{h,cc}: a <Message>Repository per table message, on a
+// transaction, with prepared statements only (always written, empty for a
+// file without tables, so build systems know the names up front).
+void EmitRepository(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+
 // The C++ spelling of message `full_name` inside `file`'s namespace: types of
 // the file's own package unqualified (as in its .pb.h), others qualified.
 std::string CppTypeIn(const model::Model& model, const model::File& file, const std::string& full_name);

@@ -877,7 +877,12 @@ void EmitRepository(const model::Model& model,
   Data view;
   view.set("source", file.name);
   view.set("base", file.base);
-  view.set("pb_header", file.pb_header);
+  // Sorted, as clang-format orders an include block.
+  Data includes = List();
+  for (const std::string& inc : std::set<std::string>{file.pb_header, "cppsvc/impl/repository.h"}) {
+    includes.push_back(Data(inc));
+  }
+  view.set("includes", includes);
   view.set("has_tables", Data(any));
   view.set("has_namespace", !file.cpp_namespace.empty() && any);
   view.set("namespace", file.cpp_namespace);
