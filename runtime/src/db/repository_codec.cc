@@ -186,13 +186,39 @@ std::string SqlTimestamp(const google::protobuf::Timestamp& value) {
   return buf;
 }
 
+// jsonb numbers have no negative zero: protobuf's "-0" (from -0.0) becomes
+// the string "-0", which protobuf's JSON parser reads back as -0.0.
+std::string QuoteNegativeZeros(const std::string& json) {
+  std::string out;
+  out.reserve(json.size());
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (c == '"') {
+      size_t end = i + 1;
+      while (end < json.size() && json[end] != '"') end += json[end] == '\\' ? 2 : 1;
+      out.append(json, i, end - i + 1);
+      i = end;
+      continue;
+    }
+    if (c == '-' && i + 1 < json.size() && json[i + 1] == '0' &&
+        (i + 2 == json.size() ||
+         std::string_view(",]} \n").find(json[i + 2]) != std::string_view::npos)) {
+      out += "\"-0\"";
+      ++i;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 std::string SqlJson(const google::protobuf::Message& message) {
   std::string out;
   auto status = google::protobuf::util::MessageToJsonString(message, &out, PrintOptions());
   if (!status.ok())
     throw std::runtime_error("cannot write " + message.GetTypeName() +
                              " as JSON: " + status.ToString());
-  return out;
+  return QuoteNegativeZeros(out);
 }
 
 std::string SqlJsonField(const google::protobuf::Message& holder,

@@ -12,8 +12,9 @@
 //   google.protobuf.Timestamp -> timestamptz; PostgreSQL keeps microseconds,
 //     so nanos are truncated to whole microseconds on the way in;
 //   messages, repeated fields and maps -> jsonb with protobuf's JSON mapping
-//     (proto field names, enums as numbers, unknown fields ignored on read).
-//     jsonb numbers have no negative zero: -0.0 inside JSON reads back as 0.
+//     (proto field names, enums as numbers, unknown fields ignored on read);
+//     -0.0 is written as the string "-0", since jsonb numbers have no
+//     negative zero.
 #pragma once
 
 #include <cstddef>
