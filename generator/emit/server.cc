@@ -10,13 +10,16 @@ namespace {
 
 // `.order().user_id()` for the path "order.user_id" in `message`, or "" when
 // the path does not resolve there.
-std::string AccessorChain(const model::Model& model, const std::string& message, const std::string& path) {
+std::string AccessorChain(const model::Model& model,
+                          const std::string& message,
+                          const std::string& path) {
   const model::Message* m = model.FindMessage(message);
   std::string chain;
   size_t start = 0;
   while (m != nullptr) {
     size_t dot = path.find('.', start);
-    const model::Field* f = m->FindField(path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    const model::Field* f = m->FindField(
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
     if (f == nullptr) return "";
     chain += "." + f->cpp_name + "()";
     if (dot == std::string::npos) return chain;
@@ -32,7 +35,10 @@ std::string StringList(const std::vector<std::string>& items) {
   return out + "}";
 }
 
-Data MethodView(const model::Model& model, const model::File& file, const model::Service& s, const model::Method& m) {
+Data MethodView(const model::Model& model,
+                const model::File& file,
+                const model::Service& s,
+                const model::Method& m) {
   Data v;
   const std::string request = CppTypeIn(model, file, m.input);
   const std::string response = CppTypeIn(model, file, m.output);
@@ -43,7 +49,8 @@ Data MethodView(const model::Model& model, const model::File& file, const model:
   v.set("response", response);
   v.set("public", Data(m.is_public));
   v.set("roles", StringList(m.roles.empty() ? s.default_roles : m.roles));
-  uint32_t timeout = m.timeout_ms ? m.timeout_ms : (s.default_timeout_ms ? s.default_timeout_ms : 5000);
+  uint32_t timeout =
+      m.timeout_ms ? m.timeout_ms : (s.default_timeout_ms ? s.default_timeout_ms : 5000);
   v.set("timeout", std::to_string(timeout));
   v.set("idempotent", Data(m.idempotent || !m.idempotency_key.empty()));
   bool has_rate = m.rate_limit.has_value();
@@ -53,7 +60,10 @@ Data MethodView(const model::Model& model, const model::File& file, const model:
     std::snprintf(rate, sizeof rate, "%g", m.rate_limit->requests_per_second);
     v.set("rate", rate);
     v.set("burst", std::to_string(m.rate_limit->burst));
-    v.set("rate_key", m.rate_limit->key == "global" ? "kGlobal" : m.rate_limit->key == "peer" ? "kPeer" : "kCaller");
+    v.set("rate_key",
+          m.rate_limit->key == "global" ? "kGlobal"
+          : m.rate_limit->key == "peer" ? "kPeer"
+                                        : "kCaller");
   }
   bool validates = NeedsValidation(model, m.input);
   v.set("validates", Data(validates));
@@ -68,25 +78,49 @@ Data MethodView(const model::Model& model, const model::File& file, const model:
   v.set("has_response_owner", Data(!owner_response.empty()));
   v.set("response_owner", owner_response);
   v.set("owner_field", m.owner_field);
+  // Only services with a database keep idempotency records (in their transaction).
+  std::string key_accessor;
+  if (!m.idempotency_key.empty() && !s.database.empty())
+    key_accessor = AccessorChain(model, m.input, m.idempotency_key);
+  v.set("has_idempotency_key", Data(!key_accessor.empty()));
+  v.set("idempotency_key", m.idempotency_key);
+  v.set("idempotency_accessor", key_accessor);
 
-  v.set("declaration", LayoutDeclaration(2, "grpc::ServerUnaryReactor* " + m.name,
-                                         {"grpc::CallbackServerContext* context", "const " + request + "* request",
-                                          response + "* response"},
-                                         " override;"));
-  v.set("definition", LayoutDeclaration(0, "grpc::ServerUnaryReactor* " + s.name + "Server::" + m.name,
-                                        {"grpc::CallbackServerContext* context", "const " + request + "* request",
-                                         response + "* response"},
-                                        " {"));
-  v.set("serve", LayoutDeclaration(2, "return ::cppsvc::impl::ServeUnary",
-                                   {"runtime_", "context", "k" + m.name, "request", "response", "handlers_",
-                                    "&" + s.base_class + "::" + m.name},
-                                   ";"));
-  v.set("nats_route", LayoutDeclaration(2, "::cppsvc::impl::AddNatsRoute",
-                                        {"routes", "k" + m.name, "handlers_", "&" + s.base_class + "::" + m.name},
-                                        ";"));
+  v.set("declaration",
+        LayoutDeclaration(2,
+                          "grpc::ServerUnaryReactor* " + m.name,
+                          {"grpc::CallbackServerContext* context",
+                           "const " + request + "* request",
+                           response + "* response"},
+                          " override;"));
+  v.set("definition",
+        LayoutDeclaration(0,
+                          "grpc::ServerUnaryReactor* " + s.name + "Server::" + m.name,
+                          {"grpc::CallbackServerContext* context",
+                           "const " + request + "* request",
+                           response + "* response"},
+                          " {"));
+  v.set("serve",
+        LayoutDeclaration(2,
+                          "return ::cppsvc::impl::ServeUnary",
+                          {"runtime_",
+                           "context",
+                           "k" + m.name,
+                           "request",
+                           "response",
+                           "handlers_",
+                           "&" + s.base_class + "::" + m.name},
+                          ";"));
+  v.set("nats_route",
+        LayoutDeclaration(2,
+                          "::cppsvc::impl::AddNatsRoute",
+                          {"routes", "k" + m.name, "handlers_", "&" + s.base_class + "::" + m.name},
+                          ";"));
   v.set("validate_definition",
-        LayoutDeclaration(0, "void Validate" + m.name,
-                          {"const ::cppsvc::impl::Message& m", "::cppsvc::impl::Violations& v"}, " {"));
+        LayoutDeclaration(0,
+                          "void Validate" + m.name,
+                          {"const ::cppsvc::impl::Message& m", "::cppsvc::impl::Violations& v"},
+                          " {"));
   return v;
 }
 
@@ -105,24 +139,37 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
     sv.set("grpc_port", std::to_string(s.grpc_port ? s.grpc_port : model::kDefaultGrpcPort));
     sv.set("admin_port", std::to_string(s.admin_port ? s.admin_port : model::kDefaultAdminPort));
     sv.set("nats", s.nats ? "true" : "false");
+    sv.set("database", s.database);
+    sv.set("has_database", Data(!s.database.empty()));
+    sv.set("migrations_function", file.migrations_function);
     sv.set("workers", std::to_string(s.max_concurrency));
     sv.set("max_queue", std::to_string(s.max_queue));
-    sv.set("comment", LayoutComment(0, "Serves " + s.full_name + " over gRPC with the handlers of " +
-                                           s.base_class + ". Every call runs the runtime's pipeline: deadline, "
-                                           "authentication, authorization, rate limit, validation, ownership, "
-                                           "bulkhead, handler, error mapping; measured, logged and traced."));
-    sv.set("constructor", LayoutDeclaration(2, s.name + "Server",
-                                            {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"},
-                                            ";"));
-    sv.set("constructor_definition",
-           LayoutDeclaration(0, s.name + "Server::" + s.name + "Server",
-                             {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"}, ""));
+    sv.set(
+        "comment",
+        LayoutComment(0,
+                      "Serves " + s.full_name + " over gRPC with the handlers of " + s.base_class +
+                          ". Every call runs the runtime's pipeline: deadline, "
+                          "authentication, authorization, rate limit, validation, ownership, "
+                          "bulkhead, handler, error mapping; measured, logged and traced."));
+    sv.set(
+        "constructor",
+        LayoutDeclaration(2,
+                          s.name + "Server",
+                          {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"},
+                          ";"));
+    sv.set(
+        "constructor_definition",
+        LayoutDeclaration(0,
+                          s.name + "Server::" + s.name + "Server",
+                          {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"},
+                          ""));
     Data methods = List();
     for (const model::Method& m : s.methods) {
       if (m.client_streaming || m.server_streaming) continue;
       methods.push_back(MethodView(model, file, s, m));
       if (NeedsValidation(model, m.input)) {
-        validate_includes.insert(model.FindFile(model.messages.at(m.input).file)->base + ".cppsvc.validate.h");
+        validate_includes.insert(model.FindFile(model.messages.at(m.input).file)->base +
+                                 ".cppsvc.validate.h");
       }
     }
     sv.set("methods", methods);
@@ -137,8 +184,9 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
   Data role_list = List();
   for (const auto& [name, r] : roles) {
     Data rv;
-    rv.set("spec", "{" + CppLiteral(name) + ", " + StringList(r->includes) + ", " +
-                       (r->bypass_ownership ? "true" : "false") + "}");
+    rv.set("spec",
+           "{" + CppLiteral(name) + ", " + StringList(r->includes) + ", " +
+               (r->bypass_ownership ? "true" : "false") + "}");
     role_list.push_back(rv);
   }
 
@@ -149,6 +197,9 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
   for (const std::string& inc : validate_includes) includes.push_back(Data(inc));
   view.set("validate_includes", includes);
   view.set("has_validate_includes", Data(!validate_includes.empty()));
+  bool has_database = false;
+  for (const model::Service& s : file.services) has_database = has_database || !s.database.empty();
+  view.set("has_migrations", Data(has_database));
   out.push_back({file.base + ".cppsvc.server.h", Render("server/server.h.mustache", view)});
   out.push_back({file.base + ".cppsvc.server.cc", Render("server/server.cc.mustache", view)});
 }

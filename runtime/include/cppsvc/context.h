@@ -3,8 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+namespace pqxx {
+class transaction_base;
+}
 
 namespace cppsvc {
 
@@ -49,7 +54,20 @@ class CallContext {
     return std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
   }
 
+  // The call's database transaction (services with a database): the handler's
+  // reads and writes, the idempotency record and the outbox rows commit
+  // together, and only if the handler returns OK. Throws std::logic_error in
+  // a service without a database.
+  pqxx::transaction_base& tx() const {
+    if (tx_ == nullptr)
+      throw std::logic_error("this call has no database transaction (the service has no database)");
+    return *tx_;
+  }
+  bool has_tx() const { return tx_ != nullptr; }
+  void set_tx(pqxx::transaction_base* tx) { tx_ = tx; }
+
  private:
+  pqxx::transaction_base* tx_ = nullptr;
   Caller caller_;
   Clock::time_point deadline_ = Clock::time_point::max();
   std::string method_;
@@ -62,7 +80,10 @@ class CallContext {
 class EventContext {
  public:
   EventContext() = default;
-  EventContext(std::string event_id, std::string subject, int delivery_attempt, std::string trace_id)
+  EventContext(std::string event_id,
+               std::string subject,
+               int delivery_attempt,
+               std::string trace_id)
       : event_id_(std::move(event_id)),
         subject_(std::move(subject)),
         delivery_attempt_(delivery_attempt),

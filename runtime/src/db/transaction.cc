@@ -37,6 +37,9 @@ Mapped Classify(const std::exception& e) {
   if (auto* not_found = dynamic_cast<const NotFound*>(&e)) {
     return {Kind::kApplication, Status::NotFound(not_found->what())};
   }
+  if (auto* invalid = dynamic_cast<const InvalidArgument*>(&e)) {
+    return {Kind::kApplication, Status::InvalidArgument(invalid->what())};
+  }
   if (auto* conflict = dynamic_cast<const VersionConflict*>(&e)) {
     return {Kind::kApplication, Status::Aborted(conflict->what())};
   }

@@ -9,6 +9,8 @@
 #include "cppsvc/admin/admin_server.h"
 #include "cppsvc/auth/revocation_feed.h"
 #include "cppsvc/config/env.h"
+#include "cppsvc/db/migrations.h"
+#include "cppsvc/db/pool.h"
 #include "cppsvc/impl/main.h"
 #include "cppsvc/observability/log.h"
 
@@ -35,6 +37,10 @@ struct Settings {
   bool log_requests = true;
   std::string nats_url;
   auth::RevocationFeedOptions revocation;  // target empty: no feed
+  std::string database_url;
+  size_t pool_size = 0;
+  bool migrate = true;
+  std::chrono::milliseconds db_startup{30000};
 };
 
 std::string ReadKeyOrFile(config::Env& env, const std::string& name) {
@@ -87,6 +93,13 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
   s.jwt.leeway = std::chrono::seconds(env.Integer("CPPSVC_JWT_LEEWAY_SECONDS", 30, 0, 60));
   s.log_requests = env.Flag("CPPSVC_LOG_REQUESTS", true);
   if (entry.serves_nats) s.nats_url = env.Required("NATS_URL");
+  if (!entry.database.empty()) {
+    s.database_url = env.Required(p + "DATABASE_URL");
+    s.pool_size = static_cast<size_t>(
+        env.Integer(p + "DB_POOL_SIZE", static_cast<int64_t>(s.workers), 1, 1024));
+    s.migrate = env.Flag(p + "MIGRATE", true);
+    s.db_startup = env.Millis(p + "DB_STARTUP_TIMEOUT_MS", std::chrono::milliseconds(30000));
+  }
   s.revocation.target = env.Optional("CPPSVC_REVOCATION_TARGET", "");
   if (!s.revocation.target.empty()) {
     s.revocation.method = env.Required("CPPSVC_REVOCATION_METHOD");
@@ -134,6 +147,42 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
   options.workers = settings.workers;
   options.max_queue = settings.max_queue;
   options.inline_handlers = settings.inline_handlers;
+
+  if (!entry.database.empty()) {
+    db::PoolOptions pool;
+    pool.conninfo = settings.database_url;
+    pool.size = settings.pool_size;
+    options.db = std::make_shared<db::Pool>(std::move(pool));
+    // PostgreSQL may still be starting (containers start together): wait up
+    // to the startup timeout for it to answer.
+    const auto give_up = std::chrono::steady_clock::now() + settings.db_startup;
+    for (auto wait = std::chrono::milliseconds(100); !options.db->Ready();
+         wait = std::min(wait * 2, std::chrono::milliseconds(2000))) {
+      if (std::chrono::steady_clock::now() + wait >= give_up) {
+        return Fail(entry,
+                    "database: PostgreSQL did not answer within " +
+                        std::to_string(settings.db_startup.count()) + " ms (" +
+                        std::string(entry.database) + ")",
+                    1);
+      }
+      std::this_thread::sleep_for(wait);
+    }
+    // Under an advisory lock, so replicas starting together apply each
+    // migration once; a changed migration stops the process.
+    if (settings.migrate) {
+      try {
+        db::MigrationReport report = db::ApplyMigrations(settings.database_url, entry.migrations());
+        observability::LogJson({{"level", "info"},
+                                {"msg", "migrations"},
+                                {"service", std::string(entry.name)},
+                                {"database", std::string(entry.database)},
+                                {"applied", report.applied},
+                                {"already_applied", report.already_applied}});
+      } catch (const std::exception& e) {
+        return Fail(entry, std::string("migrations: ") + e.what(), 2);
+      }
+    }
+  }
   options.log_requests = settings.log_requests;
 
   std::unique_ptr<ServiceEntry::Instance> instance;
@@ -196,6 +245,10 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
                              }
                              if (nats && !nats->connected()) {
                                why = "NATS not connected";
+                               return false;
+                             }
+                             if (options.db && !options.db->Ready()) {
+                               why = "database not reachable";
                                return false;
                              }
                              return true;

@@ -1,6 +1,12 @@
 #include <exception>
 #include <map>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "cppsvc/db/idempotency.h"
+#include "cppsvc/db/transaction.h"
+
 #include "cppsvc/impl/server.h"
 #include "cppsvc/observability/log.h"
 #include "cppsvc/observability/trace.h"
@@ -137,6 +143,101 @@ void ServiceRuntime::Finish(const MethodSpec& method,
   done(status);
 }
 
+bool ServiceRuntime::OwnsResponse(const MethodSpec& method,
+                                  const Message& response,
+                                  const Caller& caller) const {
+  return method.response_owner == nullptr || options_.roles->BypassesOwnership(caller) ||
+         method.response_owner(response) == caller.subject;
+}
+
+Status ServiceRuntime::RunInTransaction(const MethodSpec& method,
+                                        const Message& request,
+                                        Message& response,
+                                        const Handler& handler,
+                                        CallContext& ctx) const {
+  // One transaction per call: the handler's writes, the idempotency record
+  // and outbox rows commit together, and only on success.
+  return db::RunInTransaction(*options_.db, ctx.deadline(), [&](db::Tx& tx) -> Status {
+    struct Scope {
+      CallContext& c;
+      Scope(CallContext& ctx, db::Tx& tx) : c(ctx) { c.set_tx(&tx); }
+      ~Scope() { c.set_tx(nullptr); }
+    } scope(ctx, tx);
+    response.Clear();  // an attempt retried after a serialization failure starts afresh
+    const std::string_view key =
+        method.idempotency_key != nullptr ? method.idempotency_key(request) : std::string_view();
+    if (!key.empty()) {
+      std::string request_bytes;
+      {
+        google::protobuf::io::StringOutputStream stream(&request_bytes);
+        google::protobuf::io::CodedOutputStream coded(&stream);
+        coded.SetSerializationDeterministic(true);
+        request.SerializeToCodedStream(&coded);
+      }
+      std::optional<db::StoredResponse> replay;
+      if (Status claimed =
+              db::ClaimIdempotencyKey(tx, method.full_name, key, request_bytes, &replay);
+          !claimed.ok()) {
+        return claimed;
+      }
+      if (replay) {
+        // The first call's answer, without running the handler again.
+        if (!response.ParseFromString(replay->response)) return Status::Internal("internal error");
+        if (!OwnsResponse(method, response, ctx.caller())) {
+          return Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
+        }
+        return Status(replay->code, "");
+      }
+    }
+    Status status = handler(ctx);
+    if (status.ok() && !OwnsResponse(method, response, ctx.caller())) {
+      return Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
+    }
+    if (status.ok() && !key.empty()) {
+      db::StoreIdempotentResponse(tx,
+                                  method.full_name,
+                                  key,
+                                  status.code(),
+                                  response.SerializeAsString());
+    }
+    return status;
+  });
+}
+
+Status ServiceRuntime::RunHandler(const MethodSpec& method,
+                                  const Message& request,
+                                  Message& response,
+                                  const Handler& handler,
+                                  CallContext& ctx) const {
+  Status status;
+  try {
+    if (options_.db) {
+      status = RunInTransaction(method, request, response, handler, ctx);
+    } else {
+      status = handler(ctx);
+      if (status.ok() && !OwnsResponse(method, response, ctx.caller())) {
+        status = Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
+      }
+    }
+  } catch (const std::exception& e) {
+    observability::LogJson({{"level", "error"},
+                            {"msg", "handler threw"},
+                            {"service", options_.service},
+                            {"method", std::string(method.full_name)},
+                            {"trace_id", ctx.trace_id()},
+                            {"error", e.what()}});
+    status = Status(StatusCode::kInternal, "internal error");
+  } catch (...) {
+    observability::LogJson({{"level", "error"},
+                            {"msg", "handler threw a non-exception"},
+                            {"service", options_.service},
+                            {"method", std::string(method.full_name)},
+                            {"trace_id", ctx.trace_id()}});
+    status = Status(StatusCode::kInternal, "internal error");
+  }
+  return status;
+}
+
 void ServiceRuntime::Dispatch(const IncomingCall& call,
                               const MethodSpec& method,
                               const Message& request,
@@ -188,36 +289,12 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
   };
 
   bool accepted = bulkhead_->TrySubmit(
-      [this, &method, &response, handler = std::move(handler), ctx, finish]() {
+      [this, &method, &request, &response, handler = std::move(handler), ctx, finish]() {
         if (ctx->expired()) {
           finish(Status(StatusCode::kDeadlineExceeded, "deadline exceeded before the handler ran"));
           return;
         }
-        Status status;
-        try {
-          status = handler(*ctx);
-        } catch (const std::exception& e) {
-          observability::LogJson({{"level", "error"},
-                                  {"msg", "handler threw"},
-                                  {"service", options_.service},
-                                  {"method", std::string(method.full_name)},
-                                  {"trace_id", ctx->trace_id()},
-                                  {"error", e.what()}});
-          status = Status(StatusCode::kInternal, "internal error");
-        } catch (...) {
-          observability::LogJson({{"level", "error"},
-                                  {"msg", "handler threw a non-exception"},
-                                  {"service", options_.service},
-                                  {"method", std::string(method.full_name)},
-                                  {"trace_id", ctx->trace_id()}});
-          status = Status(StatusCode::kInternal, "internal error");
-        }
-        if (status.ok() && method.response_owner != nullptr &&
-            !options_.roles->BypassesOwnership(ctx->caller()) &&
-            method.response_owner(response) != ctx->caller().subject) {
-          response.Clear();
-          status = Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
-        }
+        Status status = RunHandler(method, request, response, handler, *ctx);
         if (!status.ok()) response.Clear();
         finish(status);
       },

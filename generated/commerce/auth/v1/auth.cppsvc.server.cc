@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "commerce/auth/v1/auth.cppsvc.migrations.h"
+
 #include "commerce/auth/v1/auth.cppsvc.validate.h"
 
 namespace commerce::auth::v1 {
@@ -171,6 +173,10 @@ std::vector<::cppsvc::impl::NatsRoute> AuthServiceServer::NatsRoutes() {
                                handlers_,
                                &AuthServiceBase::ListRevokedTokens);
   return routes;
+}
+
+const std::vector<::cppsvc::db::Migration>& AuthServiceServer::Migrations() {
+  return AuthMigrations();
 }
 
 std::vector<::cppsvc::auth::RoleSpec> AuthServiceServer::Roles() {

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "commerce/notifications/v1/notifications.cppsvc.migrations.h"
+
 #include "commerce/notifications/v1/notifications.cppsvc.validate.h"
 
 namespace commerce::notifications::v1 {
@@ -106,6 +108,10 @@ std::vector<::cppsvc::impl::NatsRoute> NotificationsServiceServer::NatsRoutes() 
                                handlers_,
                                &NotificationsServiceBase::UpdatePreferences);
   return routes;
+}
+
+const std::vector<::cppsvc::db::Migration>& NotificationsServiceServer::Migrations() {
+  return NotificationsMigrations();
 }
 
 std::vector<::cppsvc::auth::RoleSpec> NotificationsServiceServer::Roles() {

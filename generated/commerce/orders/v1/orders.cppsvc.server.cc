@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "commerce/orders/v1/orders.cppsvc.migrations.h"
+
 #include "commerce/orders/v1/orders.cppsvc.validate.h"
 
 namespace commerce::orders::v1 {
@@ -57,6 +59,11 @@ void ValidateCheckout(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violatio
   CppsvcValidate(static_cast<const CheckoutRequest&>(m), v);
 }
 
+// idempotency_key "request_id" of the request.
+std::string_view IdempotencyKeyOfCheckout(const ::cppsvc::impl::Message& m) {
+  return static_cast<const CheckoutRequest&>(m).request_id();
+}
+
 const ::cppsvc::impl::MethodSpec kCheckout = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Checkout";
@@ -69,6 +76,7 @@ const ::cppsvc::impl::MethodSpec kCheckout = [] {
   m.rate_burst = 3;
   m.rate_key = ::cppsvc::impl::RateKey::kCaller;
   m.validate = &ValidateCheckout;
+  m.idempotency_key = &IdempotencyKeyOfCheckout;
   return m;
 }();
 
@@ -164,6 +172,10 @@ std::vector<::cppsvc::impl::NatsRoute> OrdersServiceServer::NatsRoutes() {
   ::cppsvc::impl::AddNatsRoute(routes, kListOrders, handlers_, &OrdersServiceBase::ListOrders);
   ::cppsvc::impl::AddNatsRoute(routes, kCancelOrder, handlers_, &OrdersServiceBase::CancelOrder);
   return routes;
+}
+
+const std::vector<::cppsvc::db::Migration>& OrdersServiceServer::Migrations() {
+  return OrdersMigrations();
 }
 
 std::vector<::cppsvc::auth::RoleSpec> OrdersServiceServer::Roles() {

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "commerce/payments/v1/payments.cppsvc.migrations.h"
+
 #include "commerce/payments/v1/payments.cppsvc.validate.h"
 
 namespace commerce::payments::v1 {
@@ -12,6 +14,11 @@ namespace {
 
 void ValidateCharge(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ChargeRequest&>(m), v);
+}
+
+// idempotency_key "idempotency_key" of the request.
+std::string_view IdempotencyKeyOfCharge(const ::cppsvc::impl::Message& m) {
+  return static_cast<const ChargeRequest&>(m).idempotency_key();
 }
 
 const ::cppsvc::impl::MethodSpec kCharge = [] {
@@ -23,11 +30,17 @@ const ::cppsvc::impl::MethodSpec kCharge = [] {
   m.timeout = std::chrono::milliseconds(15000);
   m.idempotent = true;
   m.validate = &ValidateCharge;
+  m.idempotency_key = &IdempotencyKeyOfCharge;
   return m;
 }();
 
 void ValidateRefund(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const RefundRequest&>(m), v);
+}
+
+// idempotency_key "request_id" of the request.
+std::string_view IdempotencyKeyOfRefund(const ::cppsvc::impl::Message& m) {
+  return static_cast<const RefundRequest&>(m).request_id();
 }
 
 const ::cppsvc::impl::MethodSpec kRefund = [] {
@@ -39,6 +52,7 @@ const ::cppsvc::impl::MethodSpec kRefund = [] {
   m.timeout = std::chrono::milliseconds(10000);
   m.idempotent = true;
   m.validate = &ValidateRefund;
+  m.idempotency_key = &IdempotencyKeyOfRefund;
   return m;
 }();
 
@@ -68,6 +82,11 @@ void ValidateProviderWebhook(const ::cppsvc::impl::Message& m, ::cppsvc::impl::V
   CppsvcValidate(static_cast<const ProviderWebhookRequest&>(m), v);
 }
 
+// idempotency_key "provider_event_id" of the request.
+std::string_view IdempotencyKeyOfProviderWebhook(const ::cppsvc::impl::Message& m) {
+  return static_cast<const ProviderWebhookRequest&>(m).provider_event_id();
+}
+
 const ::cppsvc::impl::MethodSpec kProviderWebhook = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ProviderWebhook";
@@ -80,6 +99,7 @@ const ::cppsvc::impl::MethodSpec kProviderWebhook = [] {
   m.rate_burst = 100;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
   m.validate = &ValidateProviderWebhook;
+  m.idempotency_key = &IdempotencyKeyOfProviderWebhook;
   return m;
 }();
 
@@ -109,6 +129,10 @@ std::vector<::cppsvc::impl::NatsRoute> PaymentsServiceServer::NatsRoutes() {
                                handlers_,
                                &PaymentsServiceBase::ProviderWebhook);
   return routes;
+}
+
+const std::vector<::cppsvc::db::Migration>& PaymentsServiceServer::Migrations() {
+  return PaymentsMigrations();
 }
 
 std::vector<::cppsvc::auth::RoleSpec> PaymentsServiceServer::Roles() {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cppsvc/auth/rbac.h"
+#include "cppsvc/db/migrations.h"
 #include "cppsvc/impl/grpc_server.h"
 #include "cppsvc/impl/nats_server.h"
 
@@ -27,6 +28,8 @@ class PaymentsServiceServer final : public PaymentsService::CallbackService {
   static constexpr uint16_t kDefaultGrpcPort = 3004;
   static constexpr uint16_t kDefaultAdminPort = 9004;
   static constexpr bool kServesNats = true;
+  // PostgreSQL database of the service; "" = none (calls run without a transaction).
+  static constexpr std::string_view kDatabase = "payments";
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 8;
   static constexpr size_t kMaxQueue = 64;
@@ -35,6 +38,8 @@ class PaymentsServiceServer final : public PaymentsService::CallbackService {
 
   // The rules of every RPC (access, timeout, validation, ownership).
   static const std::vector<const ::cppsvc::impl::MethodSpec*>& Methods();
+  // The migrations of kDatabase, in order (empty without a database).
+  static const std::vector<::cppsvc::db::Migration>& Migrations();
   // The roles of the system, as declared with (cppsvc.v1.role).
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
 

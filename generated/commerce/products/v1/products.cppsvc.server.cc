@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "commerce/products/v1/products.cppsvc.migrations.h"
+
 #include "commerce/products/v1/products.cppsvc.validate.h"
 
 namespace commerce::products::v1 {
@@ -172,6 +174,11 @@ void ValidateAdjustStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Viola
   CppsvcValidate(static_cast<const AdjustStockRequest&>(m), v);
 }
 
+// idempotency_key "request_id" of the request.
+std::string_view IdempotencyKeyOfAdjustStock(const ::cppsvc::impl::Message& m) {
+  return static_cast<const AdjustStockRequest&>(m).request_id();
+}
+
 const ::cppsvc::impl::MethodSpec kAdjustStock = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "AdjustStock";
@@ -181,6 +188,7 @@ const ::cppsvc::impl::MethodSpec kAdjustStock = [] {
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
   m.validate = &ValidateAdjustStock;
+  m.idempotency_key = &IdempotencyKeyOfAdjustStock;
   return m;
 }();
 
@@ -248,6 +256,10 @@ std::vector<::cppsvc::impl::NatsRoute> ProductsServiceServer::NatsRoutes() {
                                &ProductsServiceBase::ReleaseStock);
   ::cppsvc::impl::AddNatsRoute(routes, kAdjustStock, handlers_, &ProductsServiceBase::AdjustStock);
   return routes;
+}
+
+const std::vector<::cppsvc::db::Migration>& ProductsServiceServer::Migrations() {
+  return ProductsMigrations();
 }
 
 std::vector<::cppsvc::auth::RoleSpec> ProductsServiceServer::Roles() {

@@ -16,6 +16,12 @@ struct VersionConflict : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The request names something malformed (e.g. a page token List never
+// returned): INVALID_ARGUMENT.
+struct InvalidArgument : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
 // The database cannot be reached, or no connection was free in time: UNAVAILABLE.
 struct Unavailable : std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -4,8 +4,9 @@
 // short name in upper case, e.g. ORDERS):
 //   PREFIX_GRPC_PORT, PREFIX_ADMIN_PORT   defaults from the contract
 //   PREFIX_LISTEN_ADDRESS                 default 0.0.0.0
-//   PREFIX_WORKERS, PREFIX_MAX_QUEUE      bulkhead; defaults from the contract or cores x 2 / workers x 8
-//   PREFIX_INLINE_HANDLERS                run gRPC handlers on gRPC's thread when a bulkhead slot is
+//   PREFIX_WORKERS, PREFIX_MAX_QUEUE      bulkhead; defaults from the contract or cores x 2 /
+//   workers x 8 PREFIX_INLINE_HANDLERS                run gRPC handlers on gRPC's thread when a
+//   bulkhead slot is
 //                                         free (only for handlers that never block); default false
 //   PREFIX_DRAIN_TIMEOUT_MS               default 10000
 //   PREFIX_SHUTDOWN_DELAY_MS              /readyz is 503 this long before draining; default 0
@@ -14,11 +15,15 @@
 //   CPPSVC_JWT_ISSUER, CPPSVC_JWT_AUDIENCE (required)
 //   CPPSVC_JWT_LEEWAY_SECONDS             0..60, default 30
 //   CPPSVC_LOG_REQUESTS                   default true
-//   CPPSVC_REVOCATION_TARGET              host:port of the service listing revoked tokens; unset = no polling
-//   CPPSVC_REVOCATION_METHOD              its RPC, e.g. /commerce.auth.v1.AuthService/ListRevokedTokens
-//   CPPSVC_SERVICE_TOKEN[_FILE]           this service's bearer token for that RPC (required with the target)
-//   CPPSVC_REVOCATION_INTERVAL_MS         default 5000
-//   NATS_URL                              required when the service serves NATS
+//   CPPSVC_REVOCATION_TARGET              host:port of the service listing revoked tokens; unset =
+//   no polling CPPSVC_REVOCATION_METHOD              its RPC, e.g.
+//   /commerce.auth.v1.AuthService/ListRevokedTokens CPPSVC_SERVICE_TOKEN[_FILE]           this
+//   service's bearer token for that RPC (required with the target) CPPSVC_REVOCATION_INTERVAL_MS
+//   default 5000 NATS_URL                              required when the service serves NATS
+//   PREFIX_DATABASE_URL                   PostgreSQL (libpq URL), required when the service has a
+//   database PREFIX_DB_POOL_SIZE                   default: the number of workers PREFIX_MIGRATE
+//   apply pending migrations at start (advisory lock); default true PREFIX_DB_STARTUP_TIMEOUT_MS
+//   how long to wait for PostgreSQL at start; default 30000
 // A missing or malformed variable stops the process at once with one message
 // listing all of them (exit code 2).
 #pragma once
@@ -30,6 +35,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "cppsvc/db/migrations.h"
 #include "cppsvc/impl/nats_server.h"
 #include "cppsvc/impl/server.h"
 #include "cppsvc/register.h"
@@ -42,6 +48,8 @@ struct ServiceEntry {
   uint16_t default_grpc_port = 0;
   uint16_t default_admin_port = 0;
   bool serves_nats = false;
+  std::string_view database;  // "" = no database
+  const std::vector<db::Migration>& (*migrations)() = nullptr;
   size_t workers = 0;
   size_t max_queue = 0;
   std::vector<auth::RoleSpec> (*roles)() = nullptr;
@@ -71,6 +79,8 @@ ServiceEntry Entry() {
   e.default_grpc_port = Server::kDefaultGrpcPort;
   e.default_admin_port = Server::kDefaultAdminPort;
   e.serves_nats = Server::kServesNats;
+  e.database = Server::kDatabase;
+  e.migrations = &Server::Migrations;
   e.workers = Server::kWorkers;
   e.max_queue = Server::kMaxQueue;
   e.roles = &Server::Roles;

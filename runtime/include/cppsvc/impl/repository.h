@@ -30,6 +30,7 @@
 #include <pqxx/pqxx>
 
 #include "cppsvc/db/db.h"
+#include "cppsvc/db/errors.h"
 
 namespace cppsvc::impl {
 
@@ -46,8 +47,8 @@ struct Page {
 };
 
 // A page token that is not one List returned for this table.
-struct InvalidPageToken : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
+struct InvalidPageToken : db::InvalidArgument {
+  using db::InvalidArgument::InvalidArgument;
 };
 
 // --- values to parameters ----------------------------------------------------

@@ -18,6 +18,7 @@
 #include "cppsvc/auth/jwt.h"
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/context.h"
+#include "cppsvc/db/pool.h"
 #include "cppsvc/impl/validate.h"
 #include "cppsvc/observability/metrics.h"
 #include "cppsvc/resilience/bulkhead.h"
@@ -45,6 +46,8 @@ struct MethodSpec {
   void (*validate)(const Message& request, Violations& v) = nullptr;
   std::string_view (*request_owner)(const Message& request) = nullptr;
   std::string_view (*response_owner)(const Message& response) = nullptr;
+  // The request's idempotency_key field (services with a database).
+  std::string_view (*idempotency_key)(const Message& request) = nullptr;
 };
 
 // One incoming call, whatever the transport.
@@ -76,6 +79,9 @@ struct ServiceOptions {
   // never block (no database, no outgoing calls), since a blocked transport
   // thread stops serving other calls. Limits and queueing are the same.
   bool inline_handlers = false;
+  // Services with a database: every call runs in one transaction on this
+  // pool (see ServiceRuntime::Dispatch); null = no database.
+  std::shared_ptr<db::Pool> db;
   bool log_requests = true;
   // Contract tests turn rate limits off so every cell of their matrix is
   // served; the limits themselves are tested on the pipeline directly.
@@ -110,6 +116,17 @@ class ServiceRuntime {
 
  private:
   struct Limits;
+  Status RunHandler(const MethodSpec& method,
+                    const Message& request,
+                    Message& response,
+                    const Handler& handler,
+                    CallContext& ctx) const;
+  Status RunInTransaction(const MethodSpec& method,
+                          const Message& request,
+                          Message& response,
+                          const Handler& handler,
+                          CallContext& ctx) const;
+  bool OwnsResponse(const MethodSpec& method, const Message& response, const Caller& caller) const;
   Status Admit(const IncomingCall& call,
                const MethodSpec& method,
                const Message& request,

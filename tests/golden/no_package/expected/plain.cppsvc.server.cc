@@ -35,6 +35,11 @@ std::vector<::cppsvc::impl::NatsRoute> PlainServer::NatsRoutes() {
   return routes;
 }
 
+const std::vector<::cppsvc::db::Migration>& PlainServer::Migrations() {
+  static const std::vector<::cppsvc::db::Migration> kNone;
+  return kNone;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> PlainServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});

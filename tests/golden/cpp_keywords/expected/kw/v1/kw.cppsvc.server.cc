@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "kw/v1/kw.cppsvc.migrations.h"
+
 #include "kw/v1/kw.cppsvc.validate.h"
 
 namespace kw::v1 {
@@ -60,6 +62,10 @@ std::vector<::cppsvc::impl::NatsRoute> KeywordsServer::NatsRoutes() {
   ::cppsvc::impl::AddNatsRoute(routes, kGet, handlers_, &KeywordsBase::Get);
   ::cppsvc::impl::AddNatsRoute(routes, kPut, handlers_, &KeywordsBase::Put);
   return routes;
+}
+
+const std::vector<::cppsvc::db::Migration>& KeywordsServer::Migrations() {
+  return KwMigrations();
 }
 
 std::vector<::cppsvc::auth::RoleSpec> KeywordsServer::Roles() {

@@ -37,6 +37,11 @@ std::vector<::cppsvc::impl::NatsRoute> AppServiceServer::NatsRoutes() {
   return routes;
 }
 
+const std::vector<::cppsvc::db::Migration>& AppServiceServer::Migrations() {
+  static const std::vector<::cppsvc::db::Migration> kNone;
+  return kNone;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> AppServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"member", {}, false});

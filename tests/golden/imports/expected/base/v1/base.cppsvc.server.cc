@@ -38,6 +38,11 @@ std::vector<::cppsvc::impl::NatsRoute> BaseServiceServer::NatsRoutes() {
   return routes;
 }
 
+const std::vector<::cppsvc::db::Migration>& BaseServiceServer::Migrations() {
+  static const std::vector<::cppsvc::db::Migration> kNone;
+  return kNone;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> BaseServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"member", {}, false});

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "multi/v1/multi.cppsvc.migrations.h"
+
 #include "multi/v1/multi.cppsvc.validate.h"
 
 namespace multi::v1 {
@@ -12,6 +14,11 @@ namespace {
 
 void ValidateWriteNote(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const WriteNoteRequest&>(m), v);
+}
+
+// idempotency_key "request_id" of the request.
+std::string_view IdempotencyKeyOfWriteNote(const ::cppsvc::impl::Message& m) {
+  return static_cast<const WriteNoteRequest&>(m).request_id();
 }
 
 const ::cppsvc::impl::MethodSpec kWriteNote = [] {
@@ -23,6 +30,7 @@ const ::cppsvc::impl::MethodSpec kWriteNote = [] {
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
   m.validate = &ValidateWriteNote;
+  m.idempotency_key = &IdempotencyKeyOfWriteNote;
   return m;
 }();
 
@@ -43,6 +51,10 @@ std::vector<::cppsvc::impl::NatsRoute> WriterServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
   ::cppsvc::impl::AddNatsRoute(routes, kWriteNote, handlers_, &WriterServiceBase::WriteNote);
   return routes;
+}
+
+const std::vector<::cppsvc::db::Migration>& WriterServiceServer::Migrations() {
+  return MultiMigrations();
 }
 
 std::vector<::cppsvc::auth::RoleSpec> WriterServiceServer::Roles() {
@@ -93,6 +105,11 @@ std::vector<::cppsvc::impl::NatsRoute> ReaderServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
   ::cppsvc::impl::AddNatsRoute(routes, kReadNote, handlers_, &ReaderServiceBase::ReadNote);
   return routes;
+}
+
+const std::vector<::cppsvc::db::Migration>& ReaderServiceServer::Migrations() {
+  static const std::vector<::cppsvc::db::Migration> kNone;
+  return kNone;
 }
 
 std::vector<::cppsvc::auth::RoleSpec> ReaderServiceServer::Roles() {

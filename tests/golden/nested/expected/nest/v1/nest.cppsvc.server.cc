@@ -44,6 +44,11 @@ std::vector<::cppsvc::impl::NatsRoute> NestServer::NatsRoutes() {
   return routes;
 }
 
+const std::vector<::cppsvc::db::Migration>& NestServer::Migrations() {
+  static const std::vector<::cppsvc::db::Migration> kNone;
+  return kNone;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> NestServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});

@@ -44,6 +44,11 @@ std::vector<::cppsvc::impl::NatsRoute> EchoServer::NatsRoutes() {
   return routes;
 }
 
+const std::vector<::cppsvc::db::Migration>& EchoServer::Migrations() {
+  static const std::vector<::cppsvc::db::Migration> kNone;
+  return kNone;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> EchoServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});
