@@ -13,7 +13,10 @@
 # and progress on stderr. Builds the `server_bench` target first unless
 # BENCH_NO_BUILD=1.
 #
-# Rows:
+# The binary runs twice, each run with its own baseline: ours with handlers
+# on bulkhead workers (the default), then with inline handlers
+# (<SERVICE>_INLINE_HANDLERS=true: run on gRPC's thread when a slot is free).
+# Rows, per mode:
 #   QPS, 32 in flight          closed loop; target ours >= 0.90x the baseline
 #   p99 at 50% of capacity     open loop at half the baseline's measured QPS,
 #                              latency from each call's scheduled send time,
@@ -21,11 +24,14 @@
 #                              target ours <= 1.20x the baseline
 #   p50 (same run), CPU/call   info
 # A failed call of ours in the closed loop makes the QPS row MISS.
+# With nats-server installed (scripts/nats.sh), the second run also compares
+# NATS request-reply latency, one call at a time, p50 and p99: the generated
+# server's NATS transport against a bare nats.c responder (info rows).
 #
 # Environment: SERVER_BENCH_ROUNDS (default 5; each round runs every phase
 # against both servers, order rotated), SERVER_BENCH_SECONDS (default 2, per
 # phase), SERVER_BENCH_ARGS (more server_bench flags, e.g. "--channels 4"),
-# BENCH_NO_BUILD=1. Runtime is about 4.3 x rounds x seconds + 6 s (~50 s).
+# BENCH_NO_BUILD=1. Runtime is about 10 x rounds x seconds + 15 s (~2 min).
 set -uo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -40,14 +46,18 @@ seconds=${SERVER_BENCH_SECONDS:-2}
 
 qps_name="server: QPS, 32 in flight"
 p99_name="server: p99 at 50% of baseline capacity"
+modes=("workers" "inline")
 
 cache_value() {  # cache_value VAR: a value from the build's CMakeCache.txt
   sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" 2>/dev/null | head -n 1
 }
 
-error_rows() {  # error_rows MESSAGE: both target rows as ERROR, and why
-  printf 'ROW\t%s\t—\t—\t—\t≥ 0.90x\tERROR\n' "$qps_name"
-  printf 'ROW\t%s\t—\t—\t—\t≤ 1.20x\tERROR\n' "$p99_name"
+error_rows() {  # error_rows MESSAGE: every target row as ERROR, and why
+  local m
+  for m in "${modes[@]}"; do
+    printf 'ROW\t%s (handlers %s)\t—\t—\t—\t≥ 0.90x\tERROR\n' "$qps_name" "$m"
+    printf 'ROW\t%s (handlers %s)\t—\t—\t—\t≤ 1.20x\tERROR\n' "$p99_name" "$m"
+  done
   printf 'NOTE\tserver: %s\n' "$1"
 }
 
@@ -65,25 +75,35 @@ if [[ ! -x $bin ]]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cppsvc-server-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+nats_dir="$work/nats"
+cleanup() {
+  [[ -f $nats_dir/nats.url ]] && bash "$(dirname "$0")/../scripts/nats.sh" stop "$nats_dir" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+nats_args=""
+if bash "$(dirname "$0")/../scripts/nats.sh" start "$nats_dir" >/dev/null 2>"$work/nats.err"; then
+  nats_args="--nats-url $(cat "$nats_dir/nats.url")"
+fi
 
 load_before=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
-# shellcheck disable=SC2086  # SERVER_BENCH_ARGS is a list of flags
-"$bin" --rounds "$rounds" --seconds "$seconds" ${SERVER_BENCH_ARGS:-} >"$work/out"
-status=$?
+for mode in "${modes[@]}"; do
+  extra=""
+  [[ $mode == inline ]] && extra="--inline $nats_args"
+  echo "server_bench: ours with handlers $mode" >&2
+  # shellcheck disable=SC2086  # lists of flags
+  "$bin" --rounds "$rounds" --seconds "$seconds" $extra ${SERVER_BENCH_ARGS:-} >"$work/out.$mode"
+  echo $? >"$work/status.$mode"
+done
 load_after=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
 
-val() {  # val KEY [DEFAULT]: the value of a `KEY<TAB>value` line of the output
+out=""
+val() {  # val KEY [DEFAULT]: the value of a `KEY<TAB>value` line of the current run's output
   local v
-  v=$(awk -F '\t' -v k="$1" '$1 == k { print $2; exit }' "$work/out")
+  v=$(awk -F '\t' -v k="$1" '$1 == k { print $2; exit }' "$out")
   echo "${v:-${2:-}}"
 }
-
-if ((status != 0)) || [[ $(val done) != 1 ]]; then
-  why=$(val error)
-  error_rows "server_bench failed (status $status)${why:+: $why}"
-  exit 1
-fi
 
 fmt_qps() { awk -v v="$1" 'BEGIN { printf "%.0f calls/s", v }'; }
 fmt_us() {  # 812.4 -> "812 µs", 1834.2 -> "1.83 ms", -1 -> "failed" (failed calls reached the percentile)
@@ -93,48 +113,75 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a < 0) print "inf"; else if (b > 
 at_least() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "inf" && r >= t) ? "ok" : "MISS" }'; }
 at_most() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "inf" && r <= t) ? "ok" : "MISS" }'; }
 
-qps_ours=$(val closed_qps_ours)
-qps_base=$(val closed_qps_baseline)
-p50_ours=$(val open_p50_us_ours)
-p50_base=$(val open_p50_us_baseline)
-p99_ours=$(val open_p99_us_ours)
-p99_base=$(val open_p99_us_baseline)
-cpu_ours=$(val cpu_us_ours)
-cpu_base=$(val cpu_us_baseline)
-closed_errors_ours=$(val closed_errors_ours 0)
-errors_ours=$((closed_errors_ours + $(val open_errors_ours 0)))
-errors_base=$(($(val closed_errors_baseline 0) + $(val open_errors_baseline 0)))
+failed=0
+for mode in "${modes[@]}"; do
+  out="$work/out.$mode"
+  status=$(cat "$work/status.$mode")
+  if ((status != 0)) || [[ $(val done) != 1 ]]; then
+    why=$(val error)
+    printf 'ROW\t%s (handlers %s)\t—\t—\t—\t≥ 0.90x\tERROR\n' "$qps_name" "$mode"
+    printf 'ROW\t%s (handlers %s)\t—\t—\t—\t≤ 1.20x\tERROR\n' "$p99_name" "$mode"
+    printf 'NOTE\tserver (handlers %s): server_bench failed (status %s)%s\n' "$mode" "$status" "${why:+: $why}"
+    failed=1
+    continue
+  fi
+  qps_ours=$(val closed_qps_ours)
+  qps_base=$(val closed_qps_baseline)
+  p50_ours=$(val open_p50_us_ours)
+  p50_base=$(val open_p50_us_baseline)
+  p99_ours=$(val open_p99_us_ours)
+  p99_base=$(val open_p99_us_baseline)
+  cpu_ours=$(val cpu_us_ours)
+  cpu_base=$(val cpu_us_baseline)
+  closed_errors_ours=$(val closed_errors_ours 0)
+  errors_ours=$((closed_errors_ours + $(val open_errors_ours 0)))
+  errors_base=$(($(val closed_errors_baseline 0) + $(val open_errors_baseline 0)))
 
-r=$(ratio "$qps_ours" "$qps_base")
-verdict=$(at_least "$r" 0.90)
-((closed_errors_ours > 0)) && verdict=MISS
-printf 'ROW\t%s\t%s\t%s\t%sx\t≥ 0.90x\t%s\n' "$qps_name" "$(fmt_qps "$qps_ours")" "$(fmt_qps "$qps_base")" "$r" "$verdict"
+  r=$(ratio "$qps_ours" "$qps_base")
+  verdict=$(at_least "$r" 0.90)
+  ((closed_errors_ours > 0)) && verdict=MISS
+  printf 'ROW\t%s (handlers %s)\t%s\t%s\t%sx\t≥ 0.90x\t%s\n' "$qps_name" "$mode" "$(fmt_qps "$qps_ours")" "$(fmt_qps "$qps_base")" "$r" "$verdict"
+  r=$(ratio "$p99_ours" "$p99_base")
+  verdict=$(at_most "$r" 1.20)
+  printf 'ROW\t%s (handlers %s)\t%s\t%s\t%sx\t≤ 1.20x\t%s\n' "$p99_name" "$mode" "$(fmt_us "$p99_ours")" "$(fmt_us "$p99_base")" "$r" "$verdict"
+  printf 'ROW\tserver: p50 at 50%% of baseline capacity (handlers %s)\t%s\t%s\t%sx\t—\tinfo\n' \
+    "$mode" "$(fmt_us "$p50_ours")" "$(fmt_us "$p50_base")" "$(ratio "$p50_ours" "$p50_base")"
+  printf 'ROW\tserver: CPU per call, 32 in flight, client + server (handlers %s)\t%s\t%s\t%sx\t—\tinfo\n' \
+    "$mode" "$(fmt_us "$cpu_ours")" "$(fmt_us "$cpu_base")" "$(ratio "$cpu_ours" "$cpu_base")"
 
-r=$(ratio "$p99_ours" "$p99_base")
-verdict=$(at_most "$r" 1.20)
-printf 'ROW\t%s\t%s\t%s\t%sx\t≤ 1.20x\t%s\n' "$p99_name" "$(fmt_us "$p99_ours")" "$(fmt_us "$p99_base")" "$r" "$verdict"
-printf 'ROW\tserver: p50 at 50%% of baseline capacity\t%s\t%s\t%sx\t—\tinfo\n' \
-  "$(fmt_us "$p50_ours")" "$(fmt_us "$p50_base")" "$(ratio "$p50_ours" "$p50_base")"
-printf 'ROW\tserver: CPU per call, 32 in flight (client + server)\t%s\t%s\t%sx\t—\tinfo\n' \
-  "$(fmt_us "$cpu_ours")" "$(fmt_us "$cpu_base")" "$(ratio "$cpu_ours" "$cpu_base")"
-
-# --- NATS request-reply: not written yet -------------------------------------
-# Rows for the same contract over NATS request-reply (the generated server's
-# NATS transport against a hand-written cnats responder) go here, read from
-# nats_* keys that server_bench.cc will print (see its TODO(nats)).
+  per_round=$(awk -F '\t' '
+    $1 == "closed_round" { c = c sprintf("%s%s r%s %.0f/s", (c ? ", " : ""), $3, $2, $4) }
+    $1 == "open_round" { o = o sprintf("%s%s r%s %s", (o ? ", " : ""), $3, $2, ($5 < 0 ? "failed" : sprintf("%.0f µs", $5))) }
+    END { printf "QPS: %s; p99: %s", c, o }' "$out")
+  printf 'NOTE\tserver (handlers %s): open loop at %s calls/s (0.5x the baseline median); per round: %s\n' \
+    "$mode" "$(awk -v v="$(val rate)" 'BEGIN { printf "%.0f", v }')" "$per_round"
+  if ((errors_ours + errors_base > 0)); then
+    printf 'NOTE\tserver (handlers %s): failed calls during timing: %s (ours), %s (baseline); by code, warm-up included: ours: %s; baseline: %s\n' \
+      "$mode" "$errors_ours" "$errors_base" "$(val failures_ours none)" "$(val failures_baseline none)"
+  fi
+  if [[ -n $(val nats_p50_us_ours) ]]; then
+    printf 'ROW\tserver: NATS request-reply p50, one at a time\t%s\t%s\t%sx\t—\tinfo\n' \
+      "$(fmt_us "$(val nats_p50_us_ours)")" "$(fmt_us "$(val nats_p50_us_baseline)")" \
+      "$(ratio "$(val nats_p50_us_ours)" "$(val nats_p50_us_baseline)")"
+    printf 'ROW\tserver: NATS request-reply p99, one at a time\t%s\t%s\t%sx\t—\tinfo\n' \
+      "$(fmt_us "$(val nats_p99_us_ours)")" "$(fmt_us "$(val nats_p99_us_baseline)")" \
+      "$(ratio "$(val nats_p99_us_ours)" "$(val nats_p99_us_baseline)")"
+    printf 'NOTE\tserver: NATS baseline = a bare nats.c queue subscriber answering with the same logic; ours = the generated server'"'"'s NATS transport (JWT, RBAC, validation, metrics, log; handler on a bulkhead worker); one raw nats.c requester, SendAsap everywhere; errors: ours %s, baseline %s\n' \
+      "$(val nats_errors_ours 0)" "$(val nats_errors_baseline 0)"
+  elif [[ $mode == inline ]]; then
+    printf 'NOTE\tserver: NATS rows skipped: %s\n' "$(head -n 1 "$work/nats.err" 2>/dev/null || echo "nats-server did not start")"
+  fi
+done
+out="$work/out.workers"
+[[ -s $out ]] || out="$work/out.inline"
 
 build_type=$(cache_value CMAKE_BUILD_TYPE)
 flags_var=CMAKE_CXX_FLAGS_$(tr '[:lower:]' '[:upper:]' <<<"${build_type:-none}")
-per_round=$(awk -F '\t' '
-  $1 == "closed_round" { c = c sprintf("%s%s r%s %.0f/s", (c ? ", " : ""), $3, $2, $4) }
-  $1 == "open_round" { o = o sprintf("%s%s r%s %s", (o ? ", " : ""), $3, $2, ($5 < 0 ? "failed" : sprintf("%.0f µs", $5))) }
-  END { printf "QPS: %s; p99: %s", c, o }' "$work/out")
 printf 'NOTE\tserver: baseline = a hand-written grpc++ callback server, same proto and handler, no pipeline; ours = the generated BenchServiceServer with HS256 JWT, RBAC, validation, metrics and request logging (to /dev/null) on, %s bulkhead workers; both on 127.0.0.1 in one process with the load client (%s channels, callback API), so they share %s cores\n' \
   "$(val workers)" "$(val channels)" "$(val cores)"
-printf 'NOTE\tserver: build %s (%s%s); %s rounds x %s s per phase, interleaved, medians; open loop at %s calls/s (0.5x the baseline median); load average %s before, %s after\n' \
+printf 'NOTE\tserver: build %s (%s%s); %s rounds x %s s per phase, interleaved, medians; load average %s before, %s after\n' \
   "$(basename "$build")" "${build_type:-no build type}" "$([[ -n $(cache_value "$flags_var") ]] && echo ", $(cache_value "$flags_var")")" \
-  "$rounds" "$seconds" "$(awk -v v="$(val rate)" 'BEGIN { printf "%.0f", v }')" "$load_before" "$load_after"
-printf 'NOTE\tserver: per round: %s\n' "$per_round"
+  "$rounds" "$seconds" "$load_before" "$load_after"
 if awk -v l="${load_before%% *}" -v c="$(val cores)" 'BEGIN { exit !(l + 0 > c * 0.75) }'; then
   printf 'NOTE\tserver: the machine was busy (load %s on %s cores): other jobs take CPU from both servers, and the server with more threads (ours) gets a larger share, so the QPS ratio flatters ours; the CPU-per-call row is the steadier measure\n' \
     "${load_before%% *}" "$(val cores)"
@@ -142,13 +189,9 @@ fi
 if [[ -n $(val ours_without) ]]; then
   printf 'NOTE\tserver: DIAGNOSIS RUN: ours had %s turned off (SERVER_BENCH_ARGS)\n' "$(val ours_without)"
 fi
-if ((errors_ours + errors_base > 0)); then
-  printf 'NOTE\tserver: failed calls during timing: %s (ours), %s (baseline); by code, warm-up included: ours: %s; baseline: %s\n' \
-    "$errors_ours" "$errors_base" "$(val failures_ours none)" "$(val failures_baseline none)"
-fi
 if [[ -n $(val piece_jwt_verify) ]]; then
   printf 'NOTE\tserver: CPU per call of each step of ours on its own (one thread, hot loop): JWT verify %s µs, request log %s µs, metrics %s µs, handing the call to a bulkhead worker and back %s µs, RBAC %s µs, validation %s µs, trace ids %s µs, the handler %s µs\n' \
     "$(val piece_jwt_verify)" "$(val piece_request_log)" "$(val piece_metrics)" "$(val piece_bulkhead_hop)" \
     "$(val piece_rbac)" "$(val piece_validate)" "$(val piece_trace)" "$(val piece_handler)"
 fi
-exit 0
+exit "$failed"

@@ -28,11 +28,17 @@
 // --hop-baseline (diagnosis) also times the baseline's handler run on a
 // bulkhead worker and answered from there, as the generated server does.
 //
-// The NATS request-reply comparison belongs here too (see TODO(nats) in
-// main); it is not written yet.
+// NATS request-reply (when --nats-url is given): the generated server's NATS
+// transport (same pipeline, queue group, SendAsap) against a hand-written
+// nats.c responder running the same handler logic, both called by the same
+// raw nats.c requester one call at a time, rounds interleaved: p50 and p99
+// latency per call.
+//
+// --inline serves ours with ServiceOptions::inline_handlers (gRPC handlers
+// run on gRPC's thread when a bulkhead slot is free).
 #include <fcntl.h>
-#include <time.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,12 +58,14 @@
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <nats/nats.h>
 
 #include "benchsvc/v1/bench.cppsvc.server.h"
 #include "benchsvc/v1/bench.cppsvc.validate.h"
 #include "benchsvc/v1/bench.grpc.pb.h"
 #include "cppsvc/auth/jwt.h"
 #include "cppsvc/auth/rbac.h"
+#include "cppsvc/impl/nats_server.h"
 #include "cppsvc/observability/log.h"
 #include "cppsvc/observability/metrics.h"
 #include "cppsvc/observability/trace.h"
@@ -115,7 +123,9 @@ void EchoLogic(const EchoRequest& request, EchoResponse& response) {
 // Ours: the generated server calls this after its pipeline.
 class Handlers final : public benchsvc::v1::BenchServiceBase {
  public:
-  cppsvc::Status Echo(cppsvc::CallContext&, const EchoRequest& request, EchoResponse& response) override {
+  cppsvc::Status Echo(cppsvc::CallContext&,
+                      const EchoRequest& request,
+                      EchoResponse& response) override {
     EchoLogic(request, response);
     return cppsvc::Status::Ok();
   }
@@ -124,7 +134,8 @@ class Handlers final : public benchsvc::v1::BenchServiceBase {
 // The baseline: what one would write by hand with grpc++ alone.
 class BaselineService final : public BenchService::CallbackService {
  public:
-  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context, const EchoRequest* request,
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const EchoRequest* request,
                                  EchoResponse* response) override {
     EchoLogic(*request, *response);
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -139,7 +150,8 @@ class BaselineService final : public BenchService::CallbackService {
 class HopBaselineService final : public BenchService::CallbackService {
  public:
   explicit HopBaselineService(size_t workers) : bulkhead_(workers, workers * 8) {}
-  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context, const EchoRequest* request,
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const EchoRequest* request,
                                  EchoResponse* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     if (!bulkhead_.TrySubmit([reactor, request, response] {
@@ -168,7 +180,7 @@ std::unique_ptr<grpc::Server> Start(grpc::Service* service, int& port) {
 
 struct Target {
   std::string name;
-  int id = 0;  // 0 baseline, 1 ours
+  int id = 0;                                              // 0 baseline, 1 ours
   std::vector<std::unique_ptr<BenchService::Stub>> stubs;  // one per channel (connection)
 };
 
@@ -180,7 +192,8 @@ Target Connect(const std::string& name, int id, int port, int channels) {
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("cppsvc.bench.channel", i);
     auto channel = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port),
-                                             grpc::InsecureChannelCredentials(), args);
+                                             grpc::InsecureChannelCredentials(),
+                                             args);
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(5))) {
       Fail("could not connect to " + name);
     }
@@ -235,20 +248,23 @@ ClosedResult ClosedLoop(Target& target, const LoadConfig& cfg, int inflight, dou
     slot.ctx = std::make_unique<grpc::ClientContext>();
     Prepare(*slot.ctx, cfg);
     slot.response.Clear();
-    slot.stub->async()->Echo(slot.ctx.get(), &cfg.request, &slot.response, [&](grpc::Status status) {
-      if (status.ok()) {
-        shared.ok.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        shared.errors.fetch_add(1, std::memory_order_relaxed);
-        CountFailure(target.id, status);
-      }
-      if (!shared.stop.load(std::memory_order_relaxed)) {
-        issue(slot);
-        return;
-      }
-      std::lock_guard<std::mutex> lock(shared.mu);
-      if (--shared.outstanding == 0) shared.cv.notify_all();
-    });
+    slot.stub->async()->Echo(slot.ctx.get(),
+                             &cfg.request,
+                             &slot.response,
+                             [&](grpc::Status status) {
+                               if (status.ok()) {
+                                 shared.ok.fetch_add(1, std::memory_order_relaxed);
+                               } else {
+                                 shared.errors.fetch_add(1, std::memory_order_relaxed);
+                                 CountFailure(target.id, status);
+                               }
+                               if (!shared.stop.load(std::memory_order_relaxed)) {
+                                 issue(slot);
+                                 return;
+                               }
+                               std::lock_guard<std::mutex> lock(shared.mu);
+                               if (--shared.outstanding == 0) shared.cv.notify_all();
+                             });
   };
 
   shared.outstanding = inflight;
@@ -302,7 +318,8 @@ OpenResult OpenLoop(Target& target, const LoadConfig& cfg, double rate, double s
   const auto interval = std::chrono::duration<double>(1.0 / rate);
   const auto t0 = SteadyClock::now() + std::chrono::milliseconds(5);
   for (size_t i = 0; i < total; ++i) {
-    const auto scheduled = t0 + std::chrono::duration_cast<SteadyClock::duration>(interval * static_cast<double>(i));
+    const auto scheduled =
+        t0 + std::chrono::duration_cast<SteadyClock::duration>(interval * static_cast<double>(i));
     std::this_thread::sleep_until(scheduled);
     auto* call = new Call;
     call->scheduled = scheduled;
@@ -313,10 +330,14 @@ OpenResult OpenLoop(Target& target, const LoadConfig& cfg, double rate, double s
       ++outstanding;
     }
     target.stubs[i % target.stubs.size()]->async()->Echo(
-        &call->ctx, &cfg.request, &call->response, [&, call](grpc::Status status) {
+        &call->ctx,
+        &cfg.request,
+        &call->response,
+        [&, call](grpc::Status status) {
           const auto done = SteadyClock::now();
           if (status.ok()) {
-            latency_us[call->index] = std::chrono::duration<double, std::micro>(done - call->scheduled).count();
+            latency_us[call->index] =
+                std::chrono::duration<double, std::micro>(done - call->scheduled).count();
           } else {
             errors.fetch_add(1, std::memory_order_relaxed);
             CountFailure(target.id, status);
@@ -341,7 +362,8 @@ OpenResult OpenLoop(Target& target, const LoadConfig& cfg, double rate, double s
   // faster for its caller): when they reach a percentile it is "failed", -1.
   const size_t sent = ok.size() + static_cast<size_t>(errors.load());
   auto percentile = [&](double q) {
-    size_t rank = std::clamp<size_t>(static_cast<size_t>(std::ceil(q * static_cast<double>(sent))), 1, sent);
+    size_t rank =
+        std::clamp<size_t>(static_cast<size_t>(std::ceil(q * static_cast<double>(sent))), 1, sent);
     return rank <= ok.size() ? ok[rank - 1] : -1.0;
   };
   r.p50_us = percentile(0.50);
@@ -354,14 +376,20 @@ OpenResult OpenLoop(Target& target, const LoadConfig& cfg, double rate, double s
 
 // --- checks -----------------------------------------------------------------
 
-grpc::Status CallOnce(Target& target, const std::string& bearer, const EchoRequest& request, EchoResponse& response) {
+grpc::Status CallOnce(Target& target,
+                      const std::string& bearer,
+                      const EchoRequest& request,
+                      EchoResponse& response) {
   grpc::ClientContext ctx;
   if (!bearer.empty()) ctx.AddMetadata("authorization", bearer);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   return target.stubs[0]->Echo(&ctx, request, &response);
 }
 
-void Expect(Target& target, const std::string& what, const std::string& bearer, const EchoRequest& request,
+void Expect(Target& target,
+            const std::string& what,
+            const std::string& bearer,
+            const EchoRequest& request,
             grpc::StatusCode want) {
   EchoResponse response;
   grpc::Status got = CallOnce(target, bearer, request, response);
@@ -391,46 +419,48 @@ double PerCallUs(int n, F&& f) {
 
 // What each step of ours costs on its own, single-threaded: where the
 // difference to the baseline goes. Printed as piece_<name><TAB>µs.
-void Breakdown(const cppsvc::auth::JwtVerifier& verifier, const cppsvc::auth::RoleGraph& roles,
-               cppsvc::observability::Metrics& metrics, const LoadConfig& cfg) {
+void Breakdown(const cppsvc::auth::JwtVerifier& verifier,
+               const cppsvc::auth::RoleGraph& roles,
+               cppsvc::observability::Metrics& metrics,
+               const LoadConfig& cfg) {
   constexpr int kN = 20000;
   const std::string_view token = std::string_view(cfg.bearer).substr(7);
   size_t sink = 0;
   auto print = [](const char* name, double us) { std::printf("piece_%s\t%.2f\n", name, us); };
 
   print("handler", PerCallUs(kN, [&] {
-    EchoResponse r;
-    EchoLogic(cfg.request, r);
-    sink += r.checksum();
-  }));
+          EchoResponse r;
+          EchoLogic(cfg.request, r);
+          sink += r.checksum();
+        }));
   print("jwt_verify", PerCallUs(kN / 4, [&] { sink += verifier.Verify(token).ok; }));
   cppsvc::Caller caller = verifier.Verify(token).caller;
   const std::vector<std::string> allowed = {"user"};
   print("rbac", PerCallUs(kN, [&] { sink += roles.Allows(caller, allowed); }));
   print("validate", PerCallUs(kN, [&] {
-    cppsvc::impl::Violations v;
-    benchsvc::v1::CppsvcValidate(cfg.request, v);
-    sink += v.empty();
-  }));
+          cppsvc::impl::Violations v;
+          benchsvc::v1::CppsvcValidate(cfg.request, v);
+          sink += v.empty();
+        }));
   print("trace", PerCallUs(kN, [&] {
-    cppsvc::observability::TraceContext span = cppsvc::observability::NewTrace();
-    sink += cppsvc::observability::FormatTraceparent(span).size();
-  }));
+          cppsvc::observability::TraceContext span = cppsvc::observability::NewTrace();
+          sink += cppsvc::observability::FormatTraceparent(span).size();
+        }));
   print("metrics", PerCallUs(kN, [&] {
-    metrics.InFlight(+1);
-    metrics.RecordRequest("Echo", "OK", 0.0002, "grpc");
-    metrics.InFlight(-1);
-  }));
+          metrics.InFlight(+1);
+          metrics.RecordRequest("Echo", "OK", 0.0002, "grpc");
+          metrics.InFlight(-1);
+        }));
   print("request_log", PerCallUs(kN, [&] {
-    cppsvc::observability::RequestLog log;
-    log.service = "bench";
-    log.method = "benchsvc.v1.BenchService/Echo";
-    log.code = "OK";
-    log.duration = std::chrono::microseconds(180);
-    log.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
-    log.caller = "bench-user";
-    cppsvc::observability::LogRequest(log);
-  }));
+          cppsvc::observability::RequestLog log;
+          log.service = "bench";
+          log.method = "benchsvc.v1.BenchService/Echo";
+          log.code = "OK";
+          log.duration = std::chrono::microseconds(180);
+          log.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+          log.caller = "bench-user";
+          cppsvc::observability::LogRequest(log);
+        }));
   {
     // One task handed to a bulkhead worker and waited for: the CPU time of
     // both threads (the worker's read at the start of each task).
@@ -479,8 +509,112 @@ double ArgDouble(int& i, int argc, char** argv) {
   if (i + 1 >= argc) Fail(std::string(argv[i]) + " needs a value");
   char* end = nullptr;
   double v = std::strtod(argv[++i], &end);
-  if (end == argv[i] || *end != '\0' || !(v > 0)) Fail(std::string(argv[i - 1]) + ": not a positive number");
+  if (end == argv[i] || *end != '\0' || !(v > 0))
+    Fail(std::string(argv[i - 1]) + ": not a positive number");
   return v;
+}
+
+// --- NATS request-reply ------------------------------------------------------
+
+natsConnection* NatsConnect(const std::string& url) {
+  natsOptions* opts = nullptr;
+  natsConnection* conn = nullptr;
+  natsStatus s = natsOptions_Create(&opts);
+  if (s == NATS_OK) s = natsOptions_SetURL(opts, url.c_str());
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, true);
+  if (s == NATS_OK) s = natsConnection_Connect(&conn, opts);
+  natsOptions_Destroy(opts);
+  if (s != NATS_OK) Fail("nats: cannot connect to " + url + ": " + natsStatus_GetText(s));
+  return conn;
+}
+
+// The baseline: a minimal hand-written nats.c responder with the same logic.
+class BareResponder {
+ public:
+  BareResponder(const std::string& url, const std::string& subject) : conn_(NatsConnect(url)) {
+    natsStatus s =
+        natsConnection_QueueSubscribe(&sub_, conn_, subject.c_str(), "bare", &OnMessage, this);
+    if (s == NATS_OK) s = natsConnection_Flush(conn_);
+    if (s != NATS_OK) Fail(std::string("nats: bare responder: ") + natsStatus_GetText(s));
+  }
+  ~BareResponder() {
+    natsSubscription_Unsubscribe(sub_);
+    natsSubscription_Destroy(sub_);
+    natsConnection_Destroy(conn_);
+  }
+
+ private:
+  static void OnMessage(natsConnection* conn, natsSubscription*, natsMsg* msg, void*) {
+    EchoRequest request;
+    EchoResponse response;
+    std::string out;
+    if (request.ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg))) {
+      EchoLogic(request, response);
+      response.SerializeToString(&out);
+    }
+    natsConnection_Publish(conn, natsMsg_GetReply(msg), out.data(), static_cast<int>(out.size()));
+    natsMsg_Destroy(msg);
+  }
+
+  natsConnection* conn_ = nullptr;
+  natsSubscription* sub_ = nullptr;
+};
+
+struct NatsLatency {
+  double p50_us = 0, p99_us = 0;
+  uint64_t calls = 0, errors = 0;
+};
+
+// One call at a time for `seconds`: the latency of each request-reply.
+NatsLatency NatsSequential(natsConnection* conn,
+                           const std::string& subject,
+                           const std::string& bearer,
+                           const std::string& payload,
+                           double seconds,
+                           bool check_status) {
+  std::vector<double> us;
+  NatsLatency r;
+  const auto end = SteadyClock::now() + std::chrono::duration<double>(seconds);
+  while (SteadyClock::now() < end) {
+    natsMsg* msg = nullptr;
+    natsStatus s = natsMsg_Create(&msg,
+                                  subject.c_str(),
+                                  nullptr,
+                                  payload.data(),
+                                  static_cast<int>(payload.size()));
+    if (s == NATS_OK && !bearer.empty())
+      s = natsMsgHeader_Set(msg, "authorization", bearer.c_str());
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg, "cppsvc-timeout-ms", "2000");
+    const auto start = SteadyClock::now();
+    natsMsg* reply = nullptr;
+    if (s == NATS_OK) s = natsConnection_RequestMsg(&reply, conn, msg, 2000);
+    const auto stop = SteadyClock::now();
+    bool ok = s == NATS_OK;
+    if (ok && check_status) {
+      const char* code = nullptr;
+      ok = natsMsgHeader_Get(reply, "cppsvc-status", &code) == NATS_OK &&
+           std::strcmp(code, "0") == 0;
+    }
+    EchoResponse response;
+    if (ok)
+      ok = response.ParseFromArray(natsMsg_GetData(reply), natsMsg_GetDataLength(reply)) &&
+           response.checksum() != 0;
+    natsMsg_Destroy(reply);
+    natsMsg_Destroy(msg);
+    ++r.calls;
+    if (!ok) {
+      ++r.errors;
+      continue;
+    }
+    us.push_back(std::chrono::duration<double, std::micro>(stop - start).count());
+  }
+  std::sort(us.begin(), us.end());
+  if (!us.empty()) {
+    r.p50_us = us[us.size() / 2];
+    r.p99_us =
+        us[std::min(us.size() - 1, static_cast<size_t>(static_cast<double>(us.size()) * 0.99))];
+  }
+  return r;
 }
 
 }  // namespace
@@ -492,27 +626,48 @@ int main(int argc, char** argv) {
   std::string only;
   bool keep_stderr = false, hop_baseline = false, no_open = false;
   std::string without;  // diagnosis: pipeline steps of ours to turn off
+  std::string nats_url;
+  bool inline_handlers = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--rounds") rounds = static_cast<int>(ArgDouble(i, argc, argv));
-    else if (a == "--seconds") seconds = ArgDouble(i, argc, argv);
-    else if (a == "--warmup") warmup = ArgDouble(i, argc, argv);
-    else if (a == "--inflight") inflight = static_cast<int>(ArgDouble(i, argc, argv));
-    else if (a == "--channels") channels = static_cast<int>(ArgDouble(i, argc, argv));
-    else if (a == "--rate-fraction") rate_fraction = ArgDouble(i, argc, argv);
-    else if (a == "--workers") workers = static_cast<size_t>(ArgDouble(i, argc, argv));
-    else if (a == "--only" && i + 1 < argc) only = argv[++i];
-    else if (a == "--keep-stderr") keep_stderr = true;
-    else if (a == "--hop-baseline") hop_baseline = true;
-    else if (a == "--no-open") no_open = true;
-    else if (a == "--ours-without" && i + 1 < argc) without = argv[++i];
+    if (a == "--rounds")
+      rounds = static_cast<int>(ArgDouble(i, argc, argv));
+    else if (a == "--seconds")
+      seconds = ArgDouble(i, argc, argv);
+    else if (a == "--warmup")
+      warmup = ArgDouble(i, argc, argv);
+    else if (a == "--inflight")
+      inflight = static_cast<int>(ArgDouble(i, argc, argv));
+    else if (a == "--channels")
+      channels = static_cast<int>(ArgDouble(i, argc, argv));
+    else if (a == "--rate-fraction")
+      rate_fraction = ArgDouble(i, argc, argv);
+    else if (a == "--workers")
+      workers = static_cast<size_t>(ArgDouble(i, argc, argv));
+    else if (a == "--only" && i + 1 < argc)
+      only = argv[++i];
+    else if (a == "--keep-stderr")
+      keep_stderr = true;
+    else if (a == "--hop-baseline")
+      hop_baseline = true;
+    else if (a == "--no-open")
+      no_open = true;
+    else if (a == "--inline")
+      inline_handlers = true;
+    else if (a == "--nats-url" && i + 1 < argc)
+      nats_url = argv[++i];
+    else if (a == "--ours-without" && i + 1 < argc)
+      without = argv[++i];
     else if (a == "-h" || a == "--help") {
-      std::printf("usage: %s [--rounds N] [--seconds S] [--warmup S] [--inflight N] [--channels N]\n"
-                  "       [--rate-fraction F] [--workers N] [--only ours|baseline] [--keep-stderr]\n"
-                  "       [--hop-baseline]  (diagnosis: also time the baseline answering from a bulkhead)\n"
-                  "       [--no-open]       (closed loop only, no open loop or breakdown: to profile)\n"
-                  "       [--ours-without log|metrics|log,metrics]  (diagnosis: turn steps of ours off)\n",
-                  argv[0]);
+      std::printf(
+          "usage: %s [--rounds N] [--seconds S] [--warmup S] [--inflight N] [--channels N]\n"
+          "       [--rate-fraction F] [--workers N] [--only ours|baseline] [--keep-stderr]\n"
+          "       [--hop-baseline]  (diagnosis: also time the baseline answering from a bulkhead)\n"
+          "       [--no-open]       (closed loop only, no open loop or breakdown: to profile)\n"
+          "       [--ours-without log|metrics|log,metrics]  (diagnosis: turn steps of ours off)\n"
+          "       [--inline]        (ours runs gRPC handlers inline when a bulkhead slot is free)\n"
+          "       [--nats-url URL]  (also compare NATS request-reply latency)\n",
+          argv[0]);
       return 0;
     } else {
       Fail("unknown argument " + a);
@@ -526,7 +681,8 @@ int main(int argc, char** argv) {
   if (!keep_stderr) {
     int saved = dup(2);
     int devnull = open("/dev/null", O_WRONLY);
-    if (saved < 0 || devnull < 0 || dup2(devnull, 2) < 0) Fail("could not redirect stderr to /dev/null");
+    if (saved < 0 || devnull < 0 || dup2(devnull, 2) < 0)
+      Fail("could not redirect stderr to /dev/null");
     close(devnull);
     progress = fdopen(saved, "w");
     if (progress == nullptr) Fail("fdopen");
@@ -542,10 +698,12 @@ int main(int argc, char** argv) {
   cppsvc::impl::ServiceOptions options;
   options.service = "bench";
   options.verifier = std::make_shared<const cppsvc::auth::JwtVerifier>(jwt);
-  options.roles = std::make_shared<const cppsvc::auth::RoleGraph>(benchsvc::v1::BenchServiceServer::Roles());
+  options.roles =
+      std::make_shared<const cppsvc::auth::RoleGraph>(benchsvc::v1::BenchServiceServer::Roles());
   options.metrics = metrics;
   options.workers = workers;
   options.max_queue = workers * 8;  // the contract default (max_concurrency x 8)
+  options.inline_handlers = inline_handlers;
   options.log_requests = without.find("log") == std::string::npos;
   if (without.find("metrics") != std::string::npos) options.metrics = nullptr;
   Handlers handlers;
@@ -580,12 +738,16 @@ int main(int argc, char** argv) {
     grpc::Status sb = CallOnce(baseline, cfg.bearer, cfg.request, b);
     if (!sa.ok()) Fail("ours: valid call failed: " + sa.error_message());
     if (!sb.ok()) Fail("baseline: valid call failed: " + sb.error_message());
-    if (a.SerializeAsString() != b.SerializeAsString() || a.checksum() == 0) Fail("the servers answer differently");
+    if (a.SerializeAsString() != b.SerializeAsString() || a.checksum() == 0)
+      Fail("the servers answer differently");
     Expect(ours, "no token", "", cfg.request, grpc::StatusCode::UNAUTHENTICATED);
     Expect(ours, "bad token", "Bearer x.y.z", cfg.request, grpc::StatusCode::UNAUTHENTICATED);
     cppsvc::auth::TokenClaims other = claims;
     other.roles = {"nobody"};
-    Expect(ours, "role not allowed", "Bearer " + signer.Sign(other), cfg.request,
+    Expect(ours,
+           "role not allowed",
+           "Bearer " + signer.Sign(other),
+           cfg.request,
            grpc::StatusCode::PERMISSION_DENIED);
     EchoRequest bad = cfg.request;
     bad.set_id("not-a-uuid");
@@ -598,8 +760,14 @@ int main(int argc, char** argv) {
 
   const unsigned cores = std::thread::hardware_concurrency();
   if (!without.empty()) std::printf("ours_without\t%s\n", without.c_str());
-  std::printf("cores\t%u\nworkers\t%zu\nrounds\t%d\nseconds\t%g\ninflight\t%d\nchannels\t%d\n", cores, workers,
-              rounds, seconds, inflight, channels);
+  std::printf("inline\t%d\n", inline_handlers ? 1 : 0);
+  std::printf("cores\t%u\nworkers\t%zu\nrounds\t%d\nseconds\t%g\ninflight\t%d\nchannels\t%d\n",
+              cores,
+              workers,
+              rounds,
+              seconds,
+              inflight,
+              channels);
   std::fflush(stdout);
 
   std::vector<Target*> order = {&baseline, &ours};
@@ -624,18 +792,32 @@ int main(int argc, char** argv) {
       qps[idx(t)].push_back(c.qps);
       cpu[idx(t)].push_back(c.cpu_us_per_call);
       closed_errors[idx(t)] += c.errors;
-      std::printf("closed_round\t%d\t%s\t%.1f\t%.1f\t%llu\n", r + 1, t->name.c_str(), c.qps, c.cpu_us_per_call,
+      std::printf("closed_round\t%d\t%s\t%.1f\t%.1f\t%llu\n",
+                  r + 1,
+                  t->name.c_str(),
+                  c.qps,
+                  c.cpu_us_per_call,
                   static_cast<unsigned long long>(c.errors));
       std::fflush(stdout);
-      Progress("closed round %d/%d %-8s %8.0f calls/s  %6.1f us CPU/call  %llu errors", r + 1, rounds,
-               t->name.c_str(), c.qps, c.cpu_us_per_call, static_cast<unsigned long long>(c.errors));
+      Progress("closed round %d/%d %-8s %8.0f calls/s  %6.1f us CPU/call  %llu errors",
+               r + 1,
+               rounds,
+               t->name.c_str(),
+               c.qps,
+               c.cpu_us_per_call,
+               static_cast<unsigned long long>(c.errors));
     }
   }
   for (int i : {0, 1}) {
     if (qps[i].empty()) continue;
     const char* name = i ? "ours" : "baseline";
-    std::printf("closed_qps_%s\t%.1f\ncpu_us_%s\t%.2f\nclosed_errors_%s\t%llu\n", name, Median(qps[i]), name,
-                Median(cpu[i]), name, static_cast<unsigned long long>(closed_errors[i]));
+    std::printf("closed_qps_%s\t%.1f\ncpu_us_%s\t%.2f\nclosed_errors_%s\t%llu\n",
+                name,
+                Median(qps[i]),
+                name,
+                Median(cpu[i]),
+                name,
+                static_cast<unsigned long long>(closed_errors[i]));
   }
   std::fflush(stdout);
 
@@ -650,8 +832,13 @@ int main(int argc, char** argv) {
       ClosedResult c = ClosedLoop(hop, cfg, inflight, seconds);
       hq.push_back(c.qps);
       hc.push_back(c.cpu_us_per_call);
-      Progress("closed round %d/%d %-8s %8.0f calls/s  %6.1f us CPU/call  %llu errors", r + 1, rounds,
-               hop.name.c_str(), c.qps, c.cpu_us_per_call, static_cast<unsigned long long>(c.errors));
+      Progress("closed round %d/%d %-8s %8.0f calls/s  %6.1f us CPU/call  %llu errors",
+               r + 1,
+               rounds,
+               hop.name.c_str(),
+               c.qps,
+               c.cpu_us_per_call,
+               static_cast<unsigned long long>(c.errors));
     }
     std::printf("closed_qps_hop\t%.1f\ncpu_us_hop\t%.2f\n", Median(hq), Median(hc));
     hop_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -671,26 +858,98 @@ int main(int argc, char** argv) {
       p50[idx(t)].push_back(o.p50_us);
       p99[idx(t)].push_back(o.p99_us);
       open_errors[idx(t)] += o.errors;
-      std::printf("open_round\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%llu\n", r + 1, t->name.c_str(), o.p50_us, o.p99_us,
-                  o.max_us, o.achieved, static_cast<unsigned long long>(o.errors));
+      std::printf("open_round\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%llu\n",
+                  r + 1,
+                  t->name.c_str(),
+                  o.p50_us,
+                  o.p99_us,
+                  o.max_us,
+                  o.achieved,
+                  static_cast<unsigned long long>(o.errors));
       std::fflush(stdout);
-      Progress("open round %d/%d   %-8s at %.0f/s: p50 %7.0f us  p99 %7.0f us  max %7.0f us  %llu errors", r + 1,
-               rounds, t->name.c_str(), rate, o.p50_us, o.p99_us, o.max_us,
-               static_cast<unsigned long long>(o.errors));
+      Progress(
+          "open round %d/%d   %-8s at %.0f/s: p50 %7.0f us  p99 %7.0f us  max %7.0f us  %llu "
+          "errors",
+          r + 1,
+          rounds,
+          t->name.c_str(),
+          rate,
+          o.p50_us,
+          o.p99_us,
+          o.max_us,
+          static_cast<unsigned long long>(o.errors));
     }
   }
   for (int i : {0, 1}) {
     if (p99[i].empty()) continue;
     const char* name = i ? "ours" : "baseline";
-    std::printf("open_p50_us_%s\t%.1f\nopen_p99_us_%s\t%.1f\nopen_errors_%s\t%llu\n", name, Median(p50[i]), name,
-                Median(p99[i]), name, static_cast<unsigned long long>(open_errors[i]));
+    std::printf("open_p50_us_%s\t%.1f\nopen_p99_us_%s\t%.1f\nopen_errors_%s\t%llu\n",
+                name,
+                Median(p50[i]),
+                name,
+                Median(p99[i]),
+                name,
+                static_cast<unsigned long long>(open_errors[i]));
   }
 
-  // --- NATS request-reply: not written yet ----------------------------------
-  // TODO(nats): the same EchoRequest over NATS request-reply (the generated
-  // server's NATS transport against a hand-written cnats responder), same
-  // closed/open phases; print nats_* keys and add rows in server_bench.sh
-  // (see its "NATS" placeholder).
+  // --- NATS request-reply latency -------------------------------------------
+  if (!nats_url.empty()) {
+    cppsvc::impl::NatsServer ours_nats(ours_service.runtime(), nats_url, ours_service.NatsRoutes());
+    try {
+      ours_nats.Start();
+    } catch (const std::exception& e) {
+      Fail(std::string("nats: generated server: ") + e.what());
+    }
+    const std::string bare_subject = "bench.bare.Echo";
+    const std::string ours_subject = cppsvc::impl::NatsSubject("bench", "Echo");
+    BareResponder bare(nats_url, bare_subject);
+    natsConnection* requester = NatsConnect(nats_url);
+    const std::string payload = cfg.request.SerializeAsString();
+    const std::string bearer = cfg.bearer;
+    // Both answer; ours enforces the contract over NATS too.
+    if (NatsSequential(requester, ours_subject, bearer, payload, 0.2, true).errors != 0) {
+      Fail("nats: ours: valid call failed");
+    }
+    if (NatsSequential(requester, ours_subject, "", payload, 0.05, true).p50_us != 0) {
+      Fail("nats: ours answered a call without a token");
+    }
+    if (NatsSequential(requester, bare_subject, "", payload, 0.2, false).errors != 0)
+      Fail("nats: bare call failed");
+    std::vector<double> np50[2], np99[2];
+    uint64_t nerrors[2] = {0, 0};
+    for (int r = 0; r < rounds; ++r) {
+      for (int k = 0; k < 2; ++k) {
+        const int which = (r + k) % 2;  // 0 bare, 1 ours
+        NatsLatency l =
+            which == 1 ? NatsSequential(requester, ours_subject, bearer, payload, seconds, true)
+                       : NatsSequential(requester, bare_subject, "", payload, seconds, false);
+        np50[which].push_back(l.p50_us);
+        np99[which].push_back(l.p99_us);
+        nerrors[which] += l.errors;
+        Progress("nats round %d/%d   %-8s p50 %7.0f us  p99 %7.0f us  %llu calls  %llu errors",
+                 r + 1,
+                 rounds,
+                 which ? "ours" : "bare",
+                 l.p50_us,
+                 l.p99_us,
+                 static_cast<unsigned long long>(l.calls),
+                 static_cast<unsigned long long>(l.errors));
+      }
+    }
+    for (int i : {0, 1}) {
+      const char* name = i ? "ours" : "baseline";
+      std::printf("nats_p50_us_%s\t%.1f\nnats_p99_us_%s\t%.1f\nnats_errors_%s\t%llu\n",
+                  name,
+                  Median(np50[i]),
+                  name,
+                  Median(np99[i]),
+                  name,
+                  static_cast<unsigned long long>(nerrors[i]));
+    }
+    std::fflush(stdout);
+    natsConnection_Destroy(requester);
+    ours_nats.Stop();
+  }
 
   // The pipeline really ran: every timed call of ours is in the metrics.
   const std::string exposition = metrics->Serialize();
