@@ -12,7 +12,13 @@
 #   scripts/pg.sh createdb <dir> <name>  creates database <name>, prints its URL
 #
 # PostgreSQL refuses to run as root: when run as root, the server runs as the
-# `postgres` user of the Debian package, which then owns <dir>.
+# `postgres` user of the Debian package, which then owns <dir>. When that
+# user cannot reach <dir> (a checkout under /root), the server's files (data,
+# log, socket) live in /tmp/cppsvc-pg-<hash of dir> instead, and <dir> keeps
+# pg.url and port.
+#
+# PG_DURABLE=1 keeps PostgreSQL's durability defaults (fsync, synchronous
+# commit) for benchmarks; by default a throwaway server skips them.
 # Exit status 3 means PostgreSQL 15 is not installed (apt-get install
 # postgresql-15, or scripts/install-deps.sh); PG_BINDIR overrides
 # /usr/lib/postgresql/15/bin.
@@ -50,8 +56,22 @@ as_owner() {
   fi
 }
 
+# Where the server's own files go: <dir>, or a private directory under /tmp
+# when the server's user cannot reach <dir>.
+home=""
+resolve_home() {
+  home=$dir
+  if [ "$(id -u)" -eq 0 ] && getent passwd postgres > /dev/null &&
+    ! (cd / && runuser -u postgres -- test -x "$dir"); then
+    home=/tmp/cppsvc-pg-$(printf '%s' "$dir" | sha1sum | cut -c1-16)
+    mkdir -p "$home"
+    chown postgres:postgres "$home"
+    chmod 700 "$home"
+  fi
+}
+
 running() {
-  [ -f "$dir/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" status -D "$dir/data" > /dev/null 2>&1
+  [ -f "$home/data/postmaster.pid" ] && as_owner "$bindir/pg_ctl" status -D "$home/data" > /dev/null 2>&1
 }
 
 port_in_use() {
@@ -79,45 +99,50 @@ init_cluster() {
       echo "pg.sh: running as root needs the postgres user (from the postgresql-15 package)" >&2
       exit 3
     fi
-    chown -R postgres:postgres "$dir"
-    if ! runuser -u postgres -- test -w "$dir"; then
-      echo "pg.sh: user postgres cannot write to $dir; every parent directory" \
-        "must be searchable by others" >&2
-      exit 1
-    fi
+    chown -R postgres:postgres "$dir" "$home"
   fi
-  [ -f "$dir/data/PG_VERSION" ] && return 0
-  rm -rf "$dir/data"
-  if ! as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 \
+  # A fresh <dir> gets a fresh cluster, also when the cluster lives under /tmp.
+  if [ "$home" != "$dir" ] && [ ! -e "$dir/port" ]; then
+    rm -rf "$home/data"
+  fi
+  [ -f "$home/data/PG_VERSION" ] && return 0
+  rm -rf "$home/data"
+  if ! as_owner "$bindir/initdb" -D "$home/data" -U postgres --auth=trust --encoding=UTF8 \
     --locale=C --no-sync > "$dir/initdb.log" 2>&1; then
     echo "pg.sh: initdb failed; last lines of $dir/initdb.log:" >&2
     tail -n 20 "$dir/initdb.log" >&2 || true
     exit 1
   fi
   # Only the socket in <dir> and loopback TCP, both without passwords.
-  as_owner tee "$dir/data/pg_hba.conf" > /dev/null << 'EOF'
+  as_owner tee "$home/data/pg_hba.conf" > /dev/null << 'EOF'
 local all all trust
 host all all 127.0.0.1/32 trust
 EOF
-  # A throwaway server: durability is not worth the time. Enough connections
-  # for tests that run many transactions at once, in parallel.
-  as_owner tee -a "$dir/data/postgresql.conf" > /dev/null << 'EOF'
+  # Enough connections for tests that run many transactions at once, in
+  # parallel. A throwaway server: durability is not worth the time, unless
+  # a benchmark asks for it.
+  as_owner tee -a "$home/data/postgresql.conf" > /dev/null << 'EOF'
 
 # scripts/pg.sh
 listen_addresses = '127.0.0.1'
 max_connections = 300
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 log_min_messages = warning
 log_min_error_statement = panic
 EOF
+  if [ "${PG_DURABLE:-0}" != 1 ]; then
+    as_owner tee -a "$home/data/postgresql.conf" > /dev/null << 'EOF'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+  fi
 }
 
 start() {
   check_installed
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
+  resolve_home
   if running; then
     echo "pg.sh: a PostgreSQL server is already running for $dir" >&2
     exit 1
@@ -126,8 +151,8 @@ start() {
   rm -f "$dir/pg.url"
 
   # unix_socket_directories is limited to 107 bytes per socket path.
-  local socket_dir=$dir
-  if [ "${#dir}" -gt 90 ]; then
+  local socket_dir=$home
+  if [ "${#home}" -gt 90 ]; then
     socket_dir=""
   fi
 
@@ -139,7 +164,7 @@ start() {
     else
       port=$(pick_port)
     fi
-    if as_owner "$bindir/pg_ctl" start -D "$dir/data" -l "$dir/pg.log" -w -t 60 \
+    if as_owner "$bindir/pg_ctl" start -D "$home/data" -l "$home/pg.log" -w -t 60 \
       -o "-p $port -k '$socket_dir'" > "$dir/pg_ctl.log" 2>&1; then
       echo "$port" > "$dir/port"
       local url="postgresql://postgres@127.0.0.1:$port/postgres"
@@ -147,13 +172,13 @@ start() {
       echo "$url"
       return 0
     fi
-    if [ -n "$reuse_port" ] || ! grep -q 'could not bind\|Address already in use' "$dir/pg.log"; then
+    if [ -n "$reuse_port" ] || ! grep -q 'could not bind\|Address already in use' "$home/pg.log"; then
       break
     fi
     echo "pg.sh: port $port was taken, trying another (attempt $attempt)" >&2
   done
-  echo "pg.sh: PostgreSQL did not start; last lines of $dir/pg.log:" >&2
-  tail -n 20 "$dir/pg.log" >&2 || true
+  echo "pg.sh: PostgreSQL did not start; last lines of $home/pg.log:" >&2
+  tail -n 20 "$home/pg.log" >&2 || true
   exit 1
 }
 
@@ -161,8 +186,9 @@ stop() {
   check_installed
   [ -d "$dir" ] || return 0
   dir=$(cd "$dir" && pwd)
+  resolve_home
   if running; then
-    as_owner "$bindir/pg_ctl" stop -D "$dir/data" -m fast -w -t 60 > /dev/null
+    as_owner "$bindir/pg_ctl" stop -D "$home/data" -m fast -w -t 60 > /dev/null
   fi
   rm -f "$dir/pg.url"
 }
@@ -170,6 +196,8 @@ stop() {
 createdb() {
   check_installed
   local name=$1
+  dir=$(cd "$dir" && pwd)
+  resolve_home
   if [ ! -s "$dir/port" ] || ! running; then
     echo "pg.sh: no PostgreSQL server is running for $dir" >&2
     exit 1
