@@ -96,7 +96,23 @@ class EventContext {
   int delivery_attempt() const { return delivery_attempt_; }
   const std::string& trace_id() const { return trace_id_; }
 
+  // W3C traceparent of the span that handles the event (continued from the
+  // publisher's), for events the handler emits and calls it makes.
+  const std::string& traceparent() const { return traceparent_; }
+  void set_traceparent(std::string value) { traceparent_ = std::move(value); }
+
+  // The consumer's transaction: the handler's writes, the inbox row and the
+  // events it emits commit together. Throws std::logic_error without one.
+  pqxx::transaction_base& tx() const {
+    if (tx_ == nullptr) throw std::logic_error("this event has no database transaction");
+    return *tx_;
+  }
+  bool has_tx() const { return tx_ != nullptr; }
+  void set_tx(pqxx::transaction_base* tx) { tx_ = tx; }
+
  private:
+  pqxx::transaction_base* tx_ = nullptr;
+  std::string traceparent_;
   std::string event_id_;
   std::string subject_;
   int delivery_attempt_ = 1;
