@@ -1,0 +1,539 @@
+// The outbox relay: claims committed pending rows, publishes them to
+// JetStream and marks them sent once acked.
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "../db/conninfo.h"
+#include "cppsvc/events/events.h"
+#include "cppsvc/observability/log.h"
+#include "nats_handle.h"
+
+namespace cppsvc::events {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using internal::MsgPtr;
+using internal::NatsError;
+
+// Session advisory lock of the publishing relay ("cppsvcrl").
+constexpr int64_t kLeaderLockKey = 0x637070737663726c;
+constexpr char kChannel[] = "cppsvc_outbox";
+constexpr auto kInitialBackoff = std::chrono::milliseconds(100);
+constexpr auto kRetentionEvery = std::chrono::minutes(1);
+constexpr auto kWaitSlice = std::chrono::milliseconds(100);
+constexpr long kRetentionBatch = 10000;
+
+constexpr char kClaimSql[] =
+    "SELECT id::text, subject, event_type, ordering_key, payload, headers::text, "
+    "EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8 "
+    "FROM cppsvc_outbox WHERE status = 'pending' ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED";
+
+class Listener final : public pqxx::notification_receiver {
+ public:
+  Listener(pqxx::connection_base& connection, std::atomic<bool>* flag)
+      : pqxx::notification_receiver(connection, kChannel), flag_(flag) {}
+  void operator()(const std::string&, int) override { flag_->store(true); }
+
+ private:
+  std::atomic<bool>* flag_;
+};
+
+// Results of the asynchronous publishes of the current round, filled by
+// nats.c's ack handler (on its own thread). Outlives the JetStream context.
+struct Acks {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_set<std::string> acked;
+  std::unordered_map<std::string, std::string> errors;
+
+  static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* err, void* closure) {
+    auto* self = static_cast<Acks*>(closure);
+    const char* id = nullptr;
+    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && id != nullptr) {
+      std::lock_guard lock(self->mu);
+      if (ack != nullptr) {
+        self->acked.insert(id);
+        self->errors.erase(id);
+      } else if (self->acked.count(id) == 0) {
+        std::string text = "publish failed";
+        if (err != nullptr) {
+          text = err->ErrText != nullptr && *err->ErrText != '\0' ? err->ErrText
+                                                                  : natsStatus_GetText(err->Err);
+        }
+        self->errors[id] = text;
+      }
+      self->cv.notify_all();
+    }
+    natsMsg_Destroy(msg);
+  }
+};
+
+// "{a,b,c}": uuids need no quoting in an array literal.
+std::string UuidArray(const std::vector<std::string>& ids) {
+  std::string out = "{";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += ids[i];
+  }
+  out += '}';
+  return out;
+}
+
+const prometheus::Histogram::BucketBoundaries& LagBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets =
+      {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300};
+  return kBuckets;
+}
+
+}  // namespace
+
+struct Relay::Impl {
+  explicit Impl(RelayOptions o) : options(std::move(o)) {
+    if (options.batch == 0) options.batch = 1;
+    if (options.metrics) {
+      auto& registry = options.metrics->registry();
+      const prometheus::Labels labels{{"service", options.service}};
+      backlog = &prometheus::BuildGauge()
+                     .Name("cppsvc_outbox_backlog")
+                     .Help("Outbox rows waiting to be published.")
+                     .Labels(labels)
+                     .Register(registry)
+                     .Add({});
+      published_total = &prometheus::BuildCounter()
+                             .Name("cppsvc_relay_published_total")
+                             .Help("Outbox rows published and acked by JetStream.")
+                             .Labels(labels)
+                             .Register(registry)
+                             .Add({});
+      failed_total = &prometheus::BuildCounter()
+                          .Name("cppsvc_relay_failed_publishes_total")
+                          .Help("Outbox rows whose publish was not acked (retried).")
+                          .Labels(labels)
+                          .Register(registry)
+                          .Add({});
+      lag = &prometheus::BuildHistogram()
+                 .Name("cppsvc_relay_lag_seconds")
+                 .Help("Seconds from an outbox row's creation to its JetStream ack.")
+                 .Labels(labels)
+                 .Register(registry)
+                 .Add({}, LagBuckets());
+    }
+  }
+
+  ~Impl() {
+    Stop();
+    std::lock_guard lock(round_mu);
+    DropPg();
+  }
+
+  void Start() {
+    std::lock_guard lock(thread_mu);
+    if (thread.joinable()) return;
+    stopping = false;
+    thread = std::thread([this] { Loop(); });
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(thread_mu);
+      if (!thread.joinable()) return;
+      {
+        std::lock_guard stop_lock(stop_mu);
+        stopping = true;
+      }
+      stop_cv.notify_all();
+      thread.join();
+    }
+    // Gives up leadership at once rather than when the relay is destroyed.
+    std::lock_guard lock(round_mu);
+    DropPg();
+  }
+
+  void Loop() {
+    auto backoff = std::chrono::milliseconds(kInitialBackoff);
+    std::mt19937 rng{std::random_device{}()};
+    while (!stopping) {
+      bool failed = false;
+      size_t sent = 0;
+      try {
+        sent = Round(failed);
+      } catch (const std::exception& e) {
+        failed = true;
+        Log("outbox relay round failed", e.what());
+        std::lock_guard lock(round_mu);
+        DropPg();
+      }
+      last_round_ok = !failed;
+      if (stopping) break;
+      if (failed) {
+        // Jitter keeps replicas that failed together from retrying together.
+        const auto pause = std::chrono::milliseconds(
+            std::uniform_int_distribution<int64_t>(backoff.count() / 2, backoff.count())(rng));
+        SleepUnlessStopped(pause);
+        backoff = std::min(backoff * 2, std::max(options.max_backoff, kInitialBackoff));
+        continue;
+      }
+      backoff = kInitialBackoff;
+      if (sent >= options.batch) continue;  // more rows are likely pending
+      WaitForWork();
+    }
+  }
+
+  void SleepUnlessStopped(std::chrono::milliseconds pause) {
+    std::unique_lock lock(stop_mu);
+    stop_cv.wait_for(lock, pause, [this] { return stopping.load(); });
+  }
+
+  // Until a NOTIFY arrives, the poll interval passes or Stop.
+  void WaitForWork() {
+    const auto deadline = SteadyClock::now() + options.poll;
+    while (!stopping && !notified) {
+      const auto left = deadline - SteadyClock::now();
+      if (left <= SteadyClock::duration::zero()) return;
+      const auto slice = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::min<SteadyClock::duration>(left, kWaitSlice));
+      std::unique_lock lock(round_mu);
+      if (pg == nullptr) {
+        lock.unlock();
+        SleepUnlessStopped(std::chrono::duration_cast<std::chrono::milliseconds>(slice));
+        continue;
+      }
+      try {
+        pg->await_notification(0, static_cast<long>(slice.count()));
+        if (!pg->is_open()) DropPg();
+      } catch (const std::exception& e) {
+        Log("outbox relay lost its database connection", e.what());
+        DropPg();
+      }
+    }
+  }
+
+  // Needs round_mu.
+  void DropPg() {
+    leader = false;
+    pg_ok = false;
+    try {
+      listener.reset();
+    } catch (const std::exception&) {
+      // UNLISTEN on a dead connection; the connection goes anyway.
+    }
+    pg.reset();
+  }
+
+  // Needs round_mu. Throws when PostgreSQL cannot be reached.
+  void EnsurePg() {
+    if (pg != nullptr && pg->is_open()) return;
+    DropPg();
+    pg = std::make_unique<pqxx::connection>(
+        db::internal::WithConnectTimeout(options.database_url, std::chrono::seconds(2)));
+    listener = std::make_unique<Listener>(*pg, &notified);
+    // Rows committed while no one listened.
+    notified = true;
+    pg_ok = true;
+  }
+
+  // Needs round_mu.
+  void EnsureNats() {
+    if (nats != nullptr) return;
+    jsOptions js_options;
+    jsOptions_Init(&js_options);
+    js_options.PublishAsync.AckHandler = &Acks::OnAck;
+    js_options.PublishAsync.AckHandlerClosure = &acks;
+    nats = internal::ConnectNats(options.nats_url,
+                                 "cppsvc-relay-" + options.service,
+                                 /*keep_trying=*/true,
+                                 &js_options);
+    nats_view = nats.get();
+  }
+
+  // Needs round_mu.
+  bool TryLead() {
+    if (leader) return true;
+    pqxx::nontransaction tx(*pg);
+    leader = tx.exec("SELECT pg_try_advisory_lock(" + std::to_string(kLeaderLockKey) + ")")[0][0]
+                 .as<bool>();
+    return leader;
+  }
+
+  // Needs round_mu and leadership.
+  void MaybeDeleteExpired() {
+    const auto now = SteadyClock::now();
+    if (now < next_retention) return;
+    next_retention = now + kRetentionEvery;
+    pqxx::work tx(*pg);
+    const pqxx::result deleted = tx.exec_params(
+        "DELETE FROM cppsvc_outbox WHERE id IN (SELECT id FROM cppsvc_outbox "
+        "WHERE status = 'sent' AND sent_at < now() - make_interval(secs => $1) LIMIT $2)",
+        static_cast<double>(
+            std::chrono::duration_cast<std::chrono::seconds>(options.retention).count()),
+        kRetentionBatch);
+    tx.commit();
+    // A full batch: more may be expired; the next round continues.
+    if (deleted.affected_rows() >= static_cast<size_t>(kRetentionBatch)) next_retention = now;
+  }
+
+  struct Row {
+    std::string id;
+    double age_seconds = 0;
+  };
+
+  // One claim-publish-mark round. `failed` tells whether any publish went
+  // without an ack. Throws on database errors.
+  size_t Round(bool& failed) {
+    failed = false;
+    std::lock_guard lock(round_mu);
+    EnsurePg();
+    EnsureNats();
+    if (!TryLead()) return 0;
+    MaybeDeleteExpired();
+    notified = false;
+
+    pqxx::work tx(*pg);
+    const pqxx::result claimed = tx.exec_params(kClaimSql, static_cast<long>(options.batch));
+    if (claimed.empty()) {
+      tx.commit();
+      if (backlog != nullptr) backlog->Set(0);
+      return 0;
+    }
+    const auto claimed_at = SteadyClock::now();
+    std::vector<Row> rows;
+    rows.reserve(claimed.size());
+    {
+      std::lock_guard acks_lock(acks.mu);
+      acks.acked.clear();
+      acks.errors.clear();
+    }
+    std::unordered_map<std::string, std::string> local_errors;
+    const bool connected = nats->connected();
+    for (const auto& r : claimed) {
+      Row row{r[0].as<std::string>(), r[6].as<double>()};
+      if (!connected) {
+        local_errors[row.id] = "not connected to NATS";
+      } else {
+        std::string error = Publish(row.id,
+                                    r[1].as<std::string>(),
+                                    r[2].as<std::string>(),
+                                    r[3].as<std::string>(),
+                                    pqxx::binarystring(r[4]).str(),
+                                    r[5].as<std::string>());
+        if (!error.empty()) local_errors[row.id] = std::move(error);
+      }
+      rows.push_back(std::move(row));
+    }
+
+    // The ack handler reports every publish: acked, refused, or timed out
+    // after MaxWait. The extra second covers a late timer.
+    std::vector<std::string> sent_ids;
+    std::unordered_map<std::string, std::vector<std::string>> failed_by_error;
+    std::vector<double> lags;
+    {
+      std::unique_lock acks_lock(acks.mu);
+      const auto all_answered = [&] {
+        for (const Row& row : rows) {
+          if (local_errors.count(row.id) == 0 && acks.acked.count(row.id) == 0 &&
+              acks.errors.count(row.id) == 0) {
+            return false;
+          }
+        }
+        return true;
+      };
+      acks.cv.wait_until(acks_lock,
+                         claimed_at + options.publish_timeout + std::chrono::seconds(1),
+                         all_answered);
+      const double since_claim =
+          std::chrono::duration<double>(SteadyClock::now() - claimed_at).count();
+      for (const Row& row : rows) {
+        if (acks.acked.count(row.id) > 0) {
+          sent_ids.push_back(row.id);
+          lags.push_back(row.age_seconds + since_claim);
+          continue;
+        }
+        std::string error;
+        if (auto it = local_errors.find(row.id); it != local_errors.end()) {
+          error = it->second;
+        } else if (auto it2 = acks.errors.find(row.id); it2 != acks.errors.end()) {
+          error = it2->second;
+        } else {
+          error = "no ack within " + std::to_string(options.publish_timeout.count()) + " ms";
+        }
+        failed_by_error[error].push_back(row.id);
+      }
+    }
+    // Publishes still unanswered are taken back: a late ack must not count
+    // for a row that is pending again (it is republished under the same
+    // Nats-Msg-Id, and the stream drops the duplicate).
+    natsMsgList pending{};
+    if (js_PublishAsyncGetPendingList(&pending, nats->js()) == NATS_OK) {
+      natsMsgList_Destroy(&pending);
+    }
+
+    if (!sent_ids.empty()) {
+      tx.exec_params(
+          "UPDATE cppsvc_outbox SET status = 'sent', sent_at = now() WHERE id = ANY($1::uuid[])",
+          UuidArray(sent_ids));
+    }
+    size_t failures = 0;
+    for (const auto& [error, ids] : failed_by_error) {
+      failures += ids.size();
+      tx.exec_params(
+          "UPDATE cppsvc_outbox SET attempts = attempts + 1, last_error = $2 "
+          "WHERE id = ANY($1::uuid[])",
+          UuidArray(ids),
+          error);
+    }
+    const long pending_rows =
+        tx.exec("SELECT count(*) FROM cppsvc_outbox WHERE status = 'pending'")[0][0].as<long>();
+    tx.commit();
+
+    published += sent_ids.size();
+    failed_publishes += failures;
+    ++rounds;
+    if (backlog != nullptr) backlog->Set(static_cast<double>(pending_rows));
+    if (published_total != nullptr)
+      published_total->Increment(static_cast<double>(sent_ids.size()));
+    if (failed_total != nullptr && failures > 0)
+      failed_total->Increment(static_cast<double>(failures));
+    if (lag != nullptr) {
+      for (double seconds : lags) lag->Observe(seconds);
+    }
+    if (failures > 0) {
+      failed = true;
+      Log("outbox relay could not publish " + std::to_string(failures) + " of " +
+              std::to_string(rows.size()) + " events; they stay pending",
+          failed_by_error.begin()->first);
+    }
+    return sent_ids.size();
+  }
+
+  // Starts the asynchronous publish of one row; "" or why it did not start.
+  std::string Publish(const std::string& id,
+                      const std::string& subject,
+                      const std::string& event_type,
+                      const std::string& ordering_key,
+                      const std::string& payload,
+                      const std::string& headers_json) {
+    natsMsg* raw = nullptr;
+    natsStatus s = natsMsg_Create(&raw,
+                                  subject.c_str(),
+                                  nullptr,
+                                  payload.data(),
+                                  static_cast<int>(payload.size()));
+    if (s != NATS_OK) return NatsError("message", s);
+    MsgPtr msg(raw);
+    try {
+      const nlohmann::json headers = nlohmann::json::parse(headers_json);
+      for (const auto& [key, value] : headers.items()) {
+        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+        if (s == NATS_OK) {
+          s = natsMsgHeader_Set(msg.get(), key.c_str(), internal::HeaderValue(text).c_str());
+        }
+      }
+    } catch (const std::exception& e) {
+      return std::string("malformed headers: ") + e.what();
+    }
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), kEventTypeHeader, event_type.c_str());
+    if (s == NATS_OK && !ordering_key.empty()) {
+      s = natsMsgHeader_Set(msg.get(),
+                            kOrderingKeyHeader,
+                            internal::HeaderValue(ordering_key).c_str());
+    }
+    if (s != NATS_OK) return NatsError("headers", s);
+    jsPubOptions pub;
+    jsPubOptions_Init(&pub);
+    pub.MsgId = id.c_str();  // sets Nats-Msg-Id last, over any header of the row
+    pub.MaxWait = options.publish_timeout.count();
+    natsMsg* owned = msg.release();
+    s = js_PublishMsgAsync(nats->js(), &owned, &pub);
+    natsMsg_Destroy(owned);  // null when the library took it
+    if (s != NATS_OK) return NatsError("publish", s);
+    return "";
+  }
+
+  void Log(const std::string& msg, const std::string& error) const {
+    observability::LogJson(
+        {{"level", "warning"}, {"msg", msg}, {"service", options.service}, {"error", error}});
+  }
+
+  RelayOptions options;
+
+  prometheus::Gauge* backlog = nullptr;
+  prometheus::Counter* published_total = nullptr;
+  prometheus::Counter* failed_total = nullptr;
+  prometheus::Histogram* lag = nullptr;
+
+  std::atomic<uint64_t> published{0};
+  std::atomic<uint64_t> failed_publishes{0};
+  std::atomic<uint64_t> rounds{0};
+  std::atomic<bool> pg_ok{false};
+  std::atomic<bool> leader{false};
+  std::atomic<bool> notified{false};
+
+  // One round (or wait for a notification) at a time; guards what follows.
+  std::mutex round_mu;
+  Acks acks;  // before `nats`: destroyed after the context that calls into it
+  std::unique_ptr<internal::NatsHandle> nats;
+  std::atomic<internal::NatsHandle*> nats_view{nullptr};  // for healthy(), without round_mu
+  std::unique_ptr<pqxx::connection> pg;
+  std::unique_ptr<Listener> listener;  // after `pg`: destroyed before it
+  SteadyClock::time_point next_retention{};
+
+  std::mutex thread_mu;
+  std::thread thread;
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> last_round_ok{true};
+};
+
+Relay::Relay(RelayOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Relay::~Relay() = default;
+
+void Relay::Start() {
+  impl_->Start();
+}
+
+void Relay::Stop() {
+  impl_->Stop();
+}
+
+size_t Relay::RunOnce() {
+  bool failed = false;
+  try {
+    const size_t sent = impl_->Round(failed);
+    impl_->last_round_ok = !failed;
+    return sent;
+  } catch (const std::exception& e) {
+    impl_->last_round_ok = false;
+    impl_->Log("outbox relay round failed", e.what());
+    std::lock_guard lock(impl_->round_mu);
+    impl_->DropPg();
+    return 0;
+  }
+}
+
+Relay::Stats Relay::stats() const {
+  return {impl_->published.load(), impl_->failed_publishes.load(), impl_->rounds.load()};
+}
+
+bool Relay::healthy() const {
+  if (!impl_->pg_ok || !impl_->last_round_ok) return false;
+  internal::NatsHandle* nats = impl_->nats_view;
+  return nats != nullptr && nats->connected();
+}
+
+bool Relay::leader() const {
+  return impl_->leader;
+}
+
+}  // namespace cppsvc::events
