@@ -24,6 +24,11 @@
 #              raw libpq baseline in transactions/s;
 #   throwaway  scripts/pg.sh's settings (fsync, synchronous_commit off): no
 #              commit wait, so client CPU decides; info rows.
+# Info rows per configuration: pgbench against the baseline; ours' unit of
+# work alone (the handler in db::RunInTransaction on N threads on ours' pool:
+# no gRPC, no pipeline, no thread hop) against the baseline, which splits the
+# gap between the database layer and the transport; CPU time of the bench
+# process per transaction.
 #
 # Environment: DB_BENCH_ROUNDS (default 5), DB_BENCH_SECONDS (default 3, per
 # phase; pgbench gets it rounded to whole seconds), DB_BENCH_INFLIGHT
@@ -138,7 +143,7 @@ for mode in "${modes[@]}"; do
   echo "db_bench: $mode: $url" >&2
   # shellcheck disable=SC2086  # a list of flags
   "$bin" --url "$url" --rounds "$rounds" --seconds "$seconds" --inflight "$inflight" \
-    --pgbench "$bindir/pgbench -n -c $inflight -j 2 -f $work/pgbench.sql $url" \
+    --pgbench "$bindir/pgbench -n -c $inflight -j 2 -f $work/pgbench.sql $url" --uow \
     ${DB_BENCH_ARGS:-} >"$out"
   echo $? >"$work/status.$mode"
 done
@@ -186,6 +191,12 @@ for mode in "${modes[@]}"; do
       "$inflight" "$mode" "$(fmt_tps "$(val tps_pgbench)")" "$(fmt_tps "$tps_base")" "$(ratio "$(val tps_pgbench)" "$tps_base")"
   else
     printf 'NOTE\tdb (%s): pgbench did not run: %s\n' "$mode" "$(val pgbench_error "no result")"
+  fi
+  if [[ -n $(val tps_uow) ]]; then
+    printf 'ROW\tdb: unit of work alone, no gRPC, %s threads, tx/s (%s; ours = handler in db::RunInTransaction)\t%s\t%s\t%sx\t—\tinfo\n' \
+      "$inflight" "$mode" "$(fmt_tps "$(val tps_uow)")" "$(fmt_tps "$tps_base")" "$(ratio "$(val tps_uow)" "$tps_base")"
+    printf 'NOTE\tdb (%s): CPU of the bench process per transaction of the unit of work alone: %s (ours %s, baseline %s)\n' \
+      "$mode" "$(fmt_us "$(val cpu_us_uow)")" "$(fmt_us "$(val cpu_us_ours)")" "$(fmt_us "$(val cpu_us_baseline)")"
   fi
   printf 'ROW\tdb: CPU per transaction of the bench process (%s)\t%s\t%s\t%sx\t—\tinfo\n' \
     "$mode" "$(fmt_us "$(val cpu_us_ours)")" "$(fmt_us "$(val cpu_us_baseline)")" "$(ratio "$(val cpu_us_ours)" "$(val cpu_us_baseline)")"

@@ -91,6 +91,7 @@ constexpr char kEventType[] = "benchdb.v1.Item";
 // Rows of each side carry their own name, so the end can count them apart.
 constexpr char kOursName[] = "bench-ours";
 constexpr char kBaseName[] = "bench-base";
+constexpr char kUowName[] = "bench-uow_";
 
 // --- ours: the handler of the generated server --------------------------------
 
@@ -414,6 +415,63 @@ Result BaseLoop(std::vector<std::unique_ptr<BaseConn>>& conns, double seconds) {
   return r;
 }
 
+// --- diagnosis: ours' unit of work without the transport ---------------------------
+
+std::atomic<uint64_t> uow_commits_total{0};
+
+// `threads` threads each calling the handler in db::RunInTransaction on ours'
+// pool, as ServiceRuntime does on a bulkhead worker, but with no gRPC, no
+// pipeline and no thread hop: what the database layer alone costs.
+Result UowLoop(cppsvc::db::Pool& pool, Handlers& handlers, int threads, double seconds) {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> ok{0}, errors{0};
+  std::vector<std::thread> workers;
+  for (int i = 0; i < threads; ++i) {
+    workers.emplace_back([&] {
+      CreateRequest request;
+      request.set_name(kUowName);
+      request.set_qty(42);
+      cppsvc::Caller caller{"bench-user", {"user"}, ""};
+      while (!stop.load(std::memory_order_relaxed)) {
+        cppsvc::CallContext ctx(caller,
+                                cppsvc::Clock::now() + std::chrono::seconds(5),
+                                "benchdb.v1.BenchDbService/Create",
+                                "");
+        CreateResponse response;
+        cppsvc::Status status =
+            cppsvc::db::RunInTransaction(pool, ctx.deadline(), [&](cppsvc::db::Tx& tx) {
+              ctx.set_tx(&tx);
+              response.Clear();
+              cppsvc::Status s = handlers.Create(ctx, request, response);
+              ctx.set_tx(nullptr);
+              return s;
+            });
+        if (status.ok()) {
+          ok.fetch_add(1, std::memory_order_relaxed);
+          uow_commits_total.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          errors.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // ramp, as for the others
+  const uint64_t ok0 = ok.load(), err0 = errors.load();
+  const double cpu0 = CpuSeconds();
+  const auto t0 = SteadyClock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  const uint64_t ok1 = ok.load(), err1 = errors.load();
+  const double cpu1 = CpuSeconds();
+  const auto t1 = SteadyClock::now();
+  stop = true;
+  for (auto& t : workers) t.join();
+  Result r;
+  r.tps = static_cast<double>(ok1 - ok0) / std::chrono::duration<double>(t1 - t0).count();
+  r.errors = err1 - err0;
+  r.cpu_us = ok1 > ok0 ? (cpu1 - cpu0) * 1e6 / static_cast<double>(ok1 - ok0) : 0;
+  return r;
+}
+
 // --- pgbench ---------------------------------------------------------------------
 
 // Runs `command -T seconds`; its "tps = X (without initial connection time)",
@@ -466,7 +524,7 @@ int main(int argc, char** argv) {
   int rounds = 5, inflight = 8, channels = 2;
   double seconds = 3, warmup = 1;
   size_t workers = 0;  // 0: --inflight
-  bool keep_stderr = false;
+  bool keep_stderr = false, uow = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--url" && i + 1 < argc)
@@ -489,11 +547,15 @@ int main(int argc, char** argv) {
       only = argv[++i];
     else if (a == "--keep-stderr")
       keep_stderr = true;
+    else if (a == "--uow")
+      uow = true;
     else if (a == "-h" || a == "--help") {
       std::printf(
           "usage: %s --url URL [--rounds N] [--seconds S] [--warmup S] [--inflight N]\n"
           "       [--channels N] [--workers N] [--pgbench 'pgbench ... URL' (without -T)]\n"
-          "       [--only ours|baseline] [--keep-stderr]\n",
+          "       [--only ours|baseline] [--keep-stderr]\n"
+          "       [--uow]  (also time ours' handler in db::RunInTransaction on N threads,\n"
+          "                 without gRPC or the pipeline: the database layer's share)\n",
           argv[0]);
       return 0;
     } else {
@@ -661,20 +723,22 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // --- timing ----------------------------------------------------------------------------
-  enum Side { kBase = 0, kOurs = 1, kPgbench = 2 };
-  const char* kNames[] = {"baseline", "ours", "pgbench"};
+  enum Side { kBase = 0, kOurs = 1, kPgbench = 2, kUow = 3 };
+  const char* kNames[] = {"baseline", "ours", "pgbench", "uow"};
   std::vector<Side> order = {kBase, kOurs};
   if (only == "ours") order = {kOurs};
   if (only == "baseline") order = {kBase};
   if (!pgbench.empty() && only.empty()) order.push_back(kPgbench);
+  if (uow) order.push_back(kUow);
 
   Progress("warm-up: %g s per side", warmup);
   for (Side s : order) {
     if (s == kOurs) OursLoop(client, inflight, warmup);
     if (s == kBase) BaseLoop(base, warmup);
+    if (s == kUow) UowLoop(*options.db, handlers, inflight, warmup);
   }
-  std::vector<double> tps[3], cpu[3];
-  uint64_t errors[2] = {0, 0};
+  std::vector<double> tps[4], cpu[4];
+  uint64_t errors[4] = {0, 0, 0, 0};
   for (int r = 0; r < rounds; ++r) {
     std::vector<Side> o = order;
     std::rotate(o.begin(), o.begin() + (r % static_cast<int>(o.size())), o.end());
@@ -682,6 +746,7 @@ int main(int argc, char** argv) {
       Result res;
       if (s == kOurs) res = OursLoop(client, inflight, seconds);
       if (s == kBase) res = BaseLoop(base, seconds);
+      if (s == kUow) res = UowLoop(*options.db, handlers, inflight, seconds);
       if (s == kPgbench) {
         res.tps = RunPgbench(pgbench, pgbench_seconds, &pgbench_out);
         if (res.tps < 0) {
@@ -711,7 +776,7 @@ int main(int argc, char** argv) {
                static_cast<unsigned long long>(res.errors));
     }
   }
-  for (Side s : {kBase, kOurs, kPgbench}) {
+  for (Side s : {kBase, kOurs, kPgbench, kUow}) {
     if (tps[s].empty()) continue;
     std::printf("tps_%s\t%.1f\n", kNames[s], Median(tps[s]));
     if (s != kPgbench) {
@@ -727,7 +792,13 @@ int main(int argc, char** argv) {
   // --- every acknowledged call is stored -------------------------------------------------
   const long long ours_rows = count(std::string("name = '") + kOursName + "'");
   const long long base_rows = count(std::string("name = '") + kBaseName + "'");
+  const long long uow_rows = count(std::string("name = '") + kUowName + "'");
   const long long all_items = count(""), all_outbox = outbox_count();
+  if (uow) {
+    std::printf("rows_uow\t%lld\t%llu\n",
+                uow_rows,
+                static_cast<unsigned long long>(uow_commits_total.load()));
+  }
   std::printf("rows_ours\t%lld\t%llu\nrows_baseline\t%lld\t%llu\nrows_all\t%lld\t%lld\n",
               ours_rows,
               static_cast<unsigned long long>(ours_ok_total.load()),
@@ -754,6 +825,8 @@ int main(int argc, char** argv) {
     Fail("ours acknowledged more calls than it stored");
   if (base_rows != static_cast<long long>(base_commits_total.load()))
     Fail("the baseline's rows do not match its commits");
+  if (uow_rows != static_cast<long long>(uow_commits_total.load()))
+    Fail("the unit-of-work rows do not match its commits");
   if (all_items != all_outbox) Fail("items and outbox rows differ in number");
   if (only != "baseline" && metrics->Serialize().find("cppsvc_requests_total{") == std::string::npos)
     Fail("ours recorded no cppsvc_requests_total");
