@@ -434,14 +434,17 @@ struct Relay::Impl {
       const nlohmann::json headers = nlohmann::json::parse(headers_json);
       for (const auto& [key, value] : headers.items()) {
         const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-        if (s == NATS_OK) {
+        // nats.c cannot read a header without a value back.
+        if (s == NATS_OK && !text.empty()) {
           s = natsMsgHeader_Set(msg.get(), key.c_str(), internal::HeaderValue(text).c_str());
         }
       }
     } catch (const std::exception& e) {
       return std::string("malformed headers: ") + e.what();
     }
-    if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), kEventTypeHeader, event_type.c_str());
+    if (s == NATS_OK && !event_type.empty()) {
+      s = natsMsgHeader_Set(msg.get(), kEventTypeHeader, internal::HeaderValue(event_type).c_str());
+    }
     if (s == NATS_OK && !ordering_key.empty()) {
       s = natsMsgHeader_Set(msg.get(),
                             kOrderingKeyHeader,

@@ -1,0 +1,274 @@
+// The outbox and its relay against real PostgreSQL and nats-server.
+#include <pqxx/pqxx>
+#include <set>
+#include <thread>
+
+#include "events_test_support.h"
+
+namespace cppsvc::events::testing {
+namespace {
+
+using Outbox = EventsTest;
+
+TEST_F(Outbox, RowExistsOnlyWhenTheTransactionCommits) {
+  auto pool = MakePool();
+  const Status failed = db::RunInTransaction(*pool, Clock::now() + 10s, [&](db::Tx& tx) {
+    OutboxEvent event;
+    event.subject = "t.atomic.failed";
+    event.event_type = "test.v1.Happened";
+    event.payload = "x";
+    AddToOutbox(tx, event);
+    return Status::Aborted("the handler failed after emitting");
+  });
+  EXPECT_EQ(failed.code(), StatusCode::kAborted);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox"), 0);
+
+  const Status thrown = db::RunInTransaction(*pool, Clock::now() + 10s, [&](db::Tx& tx) -> Status {
+    OutboxEvent event;
+    event.subject = "t.atomic.thrown";
+    event.event_type = "test.v1.Happened";
+    AddToOutbox(tx, event);
+    throw std::runtime_error("boom");
+  });
+  EXPECT_EQ(thrown.code(), StatusCode::kInternal);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox"), 0);
+
+  const std::string id =
+      Emit(*pool, "t.atomic.ok", std::string("a\0b", 3), {{"traceparent", "tp"}});
+  EXPECT_EQ(id.size(), 36u);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox"), 1);
+  EXPECT_EQ(Query("SELECT id::text || ' ' || subject || ' ' || status || ' ' || event_type || ' ' "
+                  "|| (headers->>'traceparent') || ' ' || length(payload) FROM cppsvc_outbox"),
+            id + " t.atomic.ok pending test.v1.Happened tp 3");
+}
+
+TEST_F(Outbox, KeepsAGivenIdAndRejectsAMalformedOne) {
+  auto pool = MakePool();
+  const std::string given = "6f1c1f43-3c0c-4a8e-9d4e-0f8e3b0b7a11";
+  std::string stored;
+  ASSERT_TRUE(db::RunInTransaction(*pool, Clock::now() + 10s, [&](db::Tx& tx) {
+                OutboxEvent event;
+                event.id = given;
+                event.subject = "t.id";
+                stored = AddToOutbox(tx, event);
+                return Status::Ok();
+              }).ok());
+  EXPECT_EQ(stored, given);
+  const Status bad = db::RunInTransaction(*pool, Clock::now() + 10s, [&](db::Tx& tx) {
+    OutboxEvent event;
+    event.id = "not-a-uuid";
+    event.subject = "t.id";
+    AddToOutbox(tx, event);
+    return Status::Ok();
+  });
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument) << bad.ToString();
+}
+
+using Relays = EventsTest;
+
+TEST_F(Relays, PublishesWithTheEventIdAndHeadersThenMarksSent) {
+  EnsureStreams(nats_->url(), {{"RELAY1", {"relay1.>"}}});
+  auto pool = MakePool();
+  std::string id1;
+  ASSERT_TRUE(db::RunInTransaction(*pool, Clock::now() + 10s, [&](db::Tx& tx) {
+                OutboxEvent event;
+                event.subject = "relay1.orders.created";
+                event.event_type = "commerce.orders.v1.OrderCreated";
+                event.ordering_key = "order-7";
+                event.payload = std::string("\x08\x07\x00z", 4);
+                event.headers = {
+                    {"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+                    {"Cppsvc-Causation-Id", "cause-1"}};
+                id1 = AddToOutbox(tx, event);
+                return Status::Ok();
+              }).ok());
+  const std::string id2 = Emit(*pool, "relay1.orders.paid", "p2");
+
+  Relay relay(RelayOptionsFor());
+  EXPECT_EQ(relay.RunOnce(), 2u);
+  EXPECT_TRUE(relay.leader());
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox WHERE status = 'sent' AND sent_at IS NOT "
+                     "NULL"),
+            2);
+  EXPECT_EQ(relay.RunOnce(), 0u);  // nothing pending any more
+
+  const std::vector<Received> got = ReadStream(nats_->url(), "RELAY1");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].subject, "relay1.orders.created");
+  EXPECT_EQ(got[0].payload, std::string("\x08\x07\x00z", 4));
+  EXPECT_EQ(got[0].headers.at("Nats-Msg-Id"), id1);
+  EXPECT_EQ(got[0].headers.at("Cppsvc-Event-Type"), "commerce.orders.v1.OrderCreated");
+  EXPECT_EQ(got[0].headers.at("Cppsvc-Ordering-Key"), "order-7");
+  EXPECT_EQ(got[0].headers.at("traceparent"),
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  EXPECT_EQ(got[0].headers.at("Cppsvc-Causation-Id"), "cause-1");
+  EXPECT_EQ(got[1].headers.at("Nats-Msg-Id"), id2);
+  EXPECT_EQ(got[1].payload, "p2");
+  EXPECT_EQ(got[1].headers.count("Cppsvc-Ordering-Key"), 0u);
+  EXPECT_EQ(relay.stats().published, 2u);
+
+  // A row published again (e.g. its ack was lost) is a duplicate in the stream.
+  Exec("UPDATE cppsvc_outbox SET status = 'pending', sent_at = NULL");
+  EXPECT_EQ(relay.RunOnce(), 2u);
+  EXPECT_EQ(StreamMessages(nats_->url(), "RELAY1"), 2u);
+}
+
+TEST_F(Relays, ALateCommitIsPublishedToo) {
+  EnsureStreams(nats_->url(), {{"LATE", {"late.>"}}});
+  auto pool = MakePool();
+  Relay relay(RelayOptionsFor());
+
+  // A inserts first (lower seq) and commits last.
+  pqxx::connection a_conn(url());
+  pqxx::work a(a_conn);
+  OutboxEvent early;
+  early.subject = "late.a";
+  early.payload = "a";
+  const std::string id_a = AddToOutbox(a, early);
+
+  const std::string id_b = Emit(*pool, "late.b", "b");
+  EXPECT_EQ(relay.RunOnce(), 1u);
+  EXPECT_EQ(Query("SELECT status FROM cppsvc_outbox WHERE id = '" + id_b + "'"), "sent");
+
+  a.commit();
+  EXPECT_EQ(Query("SELECT seq < (SELECT seq FROM cppsvc_outbox WHERE id = '" + id_b +
+                  "') FROM cppsvc_outbox WHERE id = '" + id_a + "'"),
+            "t");
+  EXPECT_EQ(relay.RunOnce(), 1u);
+
+  std::set<std::string> ids;
+  for (const Received& r : ReadStream(nats_->url(), "LATE"))
+    ids.insert(r.headers.at("Nats-Msg-Id"));
+  EXPECT_EQ(ids, (std::set<std::string>{id_a, id_b}));
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox WHERE status = 'pending'"), 0);
+}
+
+TEST_F(Relays, NatsOutageKeepsRowsPendingAndLosesNothing) {
+  EnsureStreams(nats_->url(), {{"OUTAGE", {"outage.>"}}});
+  auto pool = MakePool();
+  RelayOptions options = RelayOptionsFor();
+  options.poll = 200ms;
+  options.publish_timeout = 1s;
+  options.max_backoff = 500ms;
+  Relay relay(options);
+  relay.Start();
+
+  for (int i = 0; i < 5; ++i) Emit(*pool, "outage.before", std::to_string(i));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return QueryInt(
+                   "SELECT count(*) FROM cppsvc_outbox WHERE status = "
+                   "'sent'") == 5;
+      },
+      20s));
+
+  nats_->Stop();
+  for (int i = 0; i < 20; ++i) Emit(*pool, "outage.during", std::to_string(i));
+  // The relay keeps trying: attempts grow, nothing is marked sent.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return QueryInt(
+                   "SELECT min(attempts) FROM cppsvc_outbox WHERE "
+                   "status = 'pending'") >= 2;
+      },
+      20s));
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox WHERE status = 'pending'"), 20);
+  EXPECT_NE(Query("SELECT last_error FROM cppsvc_outbox WHERE status = 'pending' LIMIT 1"), "");
+  EXPECT_FALSE(relay.healthy());
+  EXPECT_GT(relay.stats().failed_publishes, 0u);
+
+  nats_->Start();
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return QueryInt(
+                   "SELECT count(*) FROM cppsvc_outbox WHERE status = "
+                   "'pending'") == 0;
+      },
+      30s))
+      << Query("SELECT last_error FROM cppsvc_outbox WHERE status = 'pending' LIMIT 1");
+  relay.Stop();
+  // Every row exactly once: retries of a publish that did reach the stream
+  // were dropped as duplicates.
+  ASSERT_TRUE(WaitFor([&] { return StreamMessages(nats_->url(), "OUTAGE") == 25; }, 10s))
+      << StreamMessages(nats_->url(), "OUTAGE");
+  std::set<std::string> ids;
+  for (const Received& r : ReadStream(nats_->url(), "OUTAGE"))
+    ids.insert(r.headers.at("Nats-Msg-Id"));
+  EXPECT_EQ(ids.size(), 25u);
+  EXPECT_EQ(static_cast<long long>(ids.size()), QueryInt("SELECT count(*) FROM cppsvc_outbox"));
+}
+
+TEST_F(Relays, NotifyWakesTheRelayLongBeforeThePoll) {
+  EnsureStreams(nats_->url(), {{"WAKE", {"wake.>"}}});
+  auto pool = MakePool();
+  RelayOptions options = RelayOptionsFor();
+  options.poll = 30s;
+  Relay relay(options);
+  relay.Start();
+  ASSERT_TRUE(WaitFor([&] { return relay.leader(); }, 10s));
+  std::this_thread::sleep_for(300ms);  // idle, waiting for a notification
+
+  for (int round = 0; round < 3; ++round) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string id = Emit(*pool, "wake.now", "w");
+    ASSERT_TRUE(WaitFor(
+        [&] { return Query("SELECT status FROM cppsvc_outbox WHERE id = '" + id + "'") == "sent"; },
+        10s));
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_LT(took, 5s) << "round " << round;
+  }
+  EXPECT_EQ(StreamMessages(nats_->url(), "WAKE"), 3u);
+}
+
+TEST_F(Relays, RetentionDeletesOldSentRowsOnly) {
+  EnsureStreams(nats_->url(), {{"KEEP", {"keep.>"}}});
+  auto pool = MakePool();
+  const std::string old_id = Emit(*pool, "keep.old", "o");
+  const std::string recent_id = Emit(*pool, "keep.recent", "r");
+  {
+    Relay relay(RelayOptionsFor());
+    ASSERT_EQ(relay.RunOnce(), 2u);
+  }
+  Exec("UPDATE cppsvc_outbox SET sent_at = now() - interval '8 days' WHERE id = '" + old_id + "'");
+  const std::string pending_id = Emit(*pool, "keep.pending", "p");
+  Exec("UPDATE cppsvc_outbox SET created_at = now() - interval '9 days' WHERE id = '" + pending_id +
+       "'");
+  Relay relay(RelayOptionsFor());  // retention runs in its first round
+  EXPECT_EQ(relay.RunOnce(), 1u);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox WHERE id = '" + old_id + "'"), 0);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox"), 2);
+  EXPECT_EQ(Query("SELECT status FROM cppsvc_outbox WHERE id = '" + recent_id + "'"), "sent");
+}
+
+TEST_F(Relays, OnlyOneRelayOfADatabasePublishes) {
+  EnsureStreams(nats_->url(), {{"LEAD", {"lead.>"}}});
+  auto pool = MakePool();
+  RelayOptions options = RelayOptionsFor();
+  options.poll = 200ms;
+  auto first = std::make_unique<Relay>(options);
+  Relay second(options);
+  first->Start();
+  ASSERT_TRUE(WaitFor([&] { return first->leader(); }, 10s));
+  second.Start();
+  for (int i = 0; i < 30; ++i) Emit(*pool, "lead.x", std::to_string(i));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return QueryInt(
+                   "SELECT count(*) FROM cppsvc_outbox WHERE status = "
+                   "'sent'") == 30;
+      },
+      20s));
+  EXPECT_EQ(first->stats().published, 30u);
+  EXPECT_EQ(second.stats().published, 0u);
+  EXPECT_FALSE(second.leader());
+
+  // The leader goes away: the other one takes over.
+  first.reset();
+  for (int i = 0; i < 5; ++i) Emit(*pool, "lead.y", std::to_string(i));
+  ASSERT_TRUE(WaitFor([&] { return second.stats().published == 5; }, 20s));
+  EXPECT_TRUE(second.leader());
+  EXPECT_EQ(StreamMessages(nats_->url(), "LEAD"), 35u);
+}
+
+}  // namespace
+}  // namespace cppsvc::events::testing
