@@ -52,7 +52,8 @@ class LedgerService final : public ledger::v1::LedgerServiceBase {
     const std::string event_id = NewUuid();
     const std::string payload = entry.SerializeAsString();
     ctx.tx().exec_params(
-        "INSERT INTO cppsvc_outbox (id, subject, event_type, payload) VALUES ($1::uuid, $2, $3, $4)",
+        "INSERT INTO cppsvc_outbox (id, subject, event_type, payload) VALUES ($1::uuid, $2, $3, "
+        "$4)",
         event_id,
         std::string("ledger.entries.posted"),
         std::string("ledger.v1.Entry"),
