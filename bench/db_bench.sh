@@ -170,7 +170,7 @@ for mode in "${modes[@]}"; do
     name="db: Create, ${inflight} in flight, tx/s (throwaway: fsync off)"
     target="—"
   fi
-  if ((status != 0)) || [[ $(val done) != 1 ]]; then
+  if ((status != 0)) || [[ $(val "done") != 1 ]]; then
     printf 'ROW\t%s\t—\t—\t—\t%s\tERROR\n' "$name" "$target"
     printf 'NOTE\tdb (%s): db_bench failed (status %s)%s\n' "$mode" "$status" "$(v=$(val error); echo "${v:+: $v}")"
     failed=1

@@ -185,23 +185,25 @@ Result OursLoop(Client& client, int inflight, double seconds) {
     slot.ctx->AddMetadata("authorization", client.bearer);
     slot.ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     slot.response.Clear();
-    slot.stub->async()->Create(
-        slot.ctx.get(), &client.request, &slot.response, [&](grpc::Status status) {
-          if (status.ok()) {
-            shared.ok.fetch_add(1, std::memory_order_relaxed);
-            ours_ok_total.fetch_add(1, std::memory_order_relaxed);
-          } else {
-            shared.errors.fetch_add(1, std::memory_order_relaxed);
-            const int code = static_cast<int>(status.error_code());
-            ours_failures[code >= 0 && code < 17 ? code : 2].fetch_add(1);
-          }
-          if (!shared.stop.load(std::memory_order_relaxed)) {
-            issue(slot);
-            return;
-          }
-          std::lock_guard<std::mutex> lock(shared.mu);
-          if (--shared.outstanding == 0) shared.cv.notify_all();
-        });
+    slot.stub->async()->Create(slot.ctx.get(),
+                               &client.request,
+                               &slot.response,
+                               [&](grpc::Status status) {
+                                 if (status.ok()) {
+                                   shared.ok.fetch_add(1, std::memory_order_relaxed);
+                                   ours_ok_total.fetch_add(1, std::memory_order_relaxed);
+                                 } else {
+                                   shared.errors.fetch_add(1, std::memory_order_relaxed);
+                                   const int code = static_cast<int>(status.error_code());
+                                   ours_failures[code >= 0 && code < 17 ? code : 2].fetch_add(1);
+                                 }
+                                 if (!shared.stop.load(std::memory_order_relaxed)) {
+                                   issue(slot);
+                                   return;
+                                 }
+                                 std::lock_guard<std::mutex> lock(shared.mu);
+                                 if (--shared.outstanding == 0) shared.cv.notify_all();
+                               });
   };
   shared.outstanding = inflight;
   for (size_t i = 0; i < slots.size(); ++i) {
@@ -511,8 +513,8 @@ double ArgDouble(int& i, int argc, char** argv) {
 
 std::string PgSetting(PGconn* conn, const char* name) {
   PGresult* r = PQexec(conn, (std::string("SHOW ") + name).c_str());
-  std::string v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0)
-                                                                            : "?";
+  std::string v =
+      PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "?";
   PQclear(r);
   return v;
 }
@@ -667,8 +669,8 @@ int main(int argc, char** argv) {
       CreateResponse r;
       grpc::Status got = CallOnce(client, bearer, request, r);
       if (got.error_code() != want)
-        Fail(std::string("ours: ") + what + ": expected status " + std::to_string(want) +
-             ", got " + std::to_string(got.error_code()) + " (" + got.error_message() + ")");
+        Fail(std::string("ours: ") + what + ": expected status " + std::to_string(want) + ", got " +
+             std::to_string(got.error_code()) + " (" + got.error_message() + ")");
     };
     expect("no token", "", client.request, grpc::StatusCode::UNAUTHENTICATED);
     expect("bad token", "Bearer x.y.z", client.request, grpc::StatusCode::UNAUTHENTICATED);
@@ -694,31 +696,32 @@ int main(int argc, char** argv) {
   if (!pgbench.empty()) {
     // The script must work before it is timed.
     if (RunPgbench(pgbench, 1, &pgbench_out) < 0) {
-      std::printf("pgbench_error\t%s\n",
-                  pgbench_out.substr(0, pgbench_out.find('\n')).c_str());
+      std::printf("pgbench_error\t%s\n", pgbench_out.substr(0, pgbench_out.find('\n')).c_str());
       Progress("pgbench failed: %s", pgbench_out.c_str());
       pgbench.clear();
     }
   }
 
   const unsigned cores = std::thread::hardware_concurrency();
-  std::printf("cores\t%u\nworkers\t%zu\npool\t%zu\nrounds\t%d\nseconds\t%g\ninflight\t%d\n"
-              "channels\t%d\n",
-              cores,
-              workers,
-              pool.size,
-              rounds,
-              seconds,
-              inflight,
-              channels);
-  std::printf("pg_settings\tfsync=%s, synchronous_commit=%s, full_page_writes=%s, "
-              "wal_sync_method=%s, shared_buffers=%s, max_connections=%s\n",
-              PgSetting(admin, "fsync").c_str(),
-              PgSetting(admin, "synchronous_commit").c_str(),
-              PgSetting(admin, "full_page_writes").c_str(),
-              PgSetting(admin, "wal_sync_method").c_str(),
-              PgSetting(admin, "shared_buffers").c_str(),
-              PgSetting(admin, "max_connections").c_str());
+  std::printf(
+      "cores\t%u\nworkers\t%zu\npool\t%zu\nrounds\t%d\nseconds\t%g\ninflight\t%d\n"
+      "channels\t%d\n",
+      cores,
+      workers,
+      pool.size,
+      rounds,
+      seconds,
+      inflight,
+      channels);
+  std::printf(
+      "pg_settings\tfsync=%s, synchronous_commit=%s, full_page_writes=%s, "
+      "wal_sync_method=%s, shared_buffers=%s, max_connections=%s\n",
+      PgSetting(admin, "fsync").c_str(),
+      PgSetting(admin, "synchronous_commit").c_str(),
+      PgSetting(admin, "full_page_writes").c_str(),
+      PgSetting(admin, "wal_sync_method").c_str(),
+      PgSetting(admin, "shared_buffers").c_str(),
+      PgSetting(admin, "max_connections").c_str());
   std::printf("server_version\t%s\n", PgSetting(admin, "server_version").c_str());
   std::fflush(stdout);
 
@@ -750,8 +753,7 @@ int main(int argc, char** argv) {
       if (s == kPgbench) {
         res.tps = RunPgbench(pgbench, pgbench_seconds, &pgbench_out);
         if (res.tps < 0) {
-          std::printf("pgbench_error\t%s\n",
-                      pgbench_out.substr(0, pgbench_out.find('\n')).c_str());
+          std::printf("pgbench_error\t%s\n", pgbench_out.substr(0, pgbench_out.find('\n')).c_str());
           Progress("pgbench failed: %s", pgbench_out.c_str());
           continue;
         }
@@ -828,7 +830,8 @@ int main(int argc, char** argv) {
   if (uow_rows != static_cast<long long>(uow_commits_total.load()))
     Fail("the unit-of-work rows do not match its commits");
   if (all_items != all_outbox) Fail("items and outbox rows differ in number");
-  if (only != "baseline" && metrics->Serialize().find("cppsvc_requests_total{") == std::string::npos)
+  if (only != "baseline" &&
+      metrics->Serialize().find("cppsvc_requests_total{") == std::string::npos)
     Fail("ours recorded no cppsvc_requests_total");
   std::printf("done\t1\n");
   std::fflush(stdout);
