@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <set>
 
 #include "emit/cpp_layout.h"
@@ -8,7 +9,9 @@
 namespace cppsvc::emit {
 namespace {
 
-Data MethodView(const model::Model& model, const model::File& file, const model::Service& service,
+Data MethodView(const model::Model& model,
+                const model::File& file,
+                const model::Service& service,
                 const model::Method& method) {
   Data v;
   std::string doc = method.description.empty() ? method.comment : method.description;
@@ -16,36 +19,108 @@ Data MethodView(const model::Model& model, const model::File& file, const model:
   if (method.http) summary += "; " + method.http->verb + " " + method.http->path;
   summary += ")";
   v.set("comment", LayoutComment(2, summary + (doc.empty() ? "" : ": " + doc)));
-  v.set("declaration", LayoutDeclaration(2, "virtual ::cppsvc::Status " + method.cpp_name,
-                                         {"::cppsvc::CallContext& ctx",
-                                          "const " + CppTypeIn(model, file, method.input) + "& request",
-                                          CppTypeIn(model, file, method.output) + "& response"},
-                                         " = 0;"));
+  v.set("declaration",
+        LayoutDeclaration(2,
+                          "virtual ::cppsvc::Status " + method.cpp_name,
+                          {"::cppsvc::CallContext& ctx",
+                           "const " + CppTypeIn(model, file, method.input) + "& request",
+                           CppTypeIn(model, file, method.output) + "& response"},
+                          " = 0;"));
   return v;
 }
 
-Data SubscriptionView(const model::Model& model, const model::File& file, const model::Subscription& sub) {
+Data SubscriptionView(const model::Model& model,
+                      const model::File& file,
+                      const model::Subscription& sub) {
   Data v;
   const model::Message* event = model.FindEvent(sub.event);
   std::string subject = event != nullptr ? event->event->subject : "";
-  v.set("comment", LayoutComment(2, "Event " + sub.event + " on '" + subject + "'. Runs once per event id; return "
-                                    "an error to have it redelivered."));
-  v.set("declaration", LayoutDeclaration(2, "virtual ::cppsvc::Status " + sub.handler,
-                                         {"::cppsvc::EventContext& ctx",
-                                          "const " + CppTypeIn(model, file, sub.event) + "& event"},
-                                         " = 0;"));
+  v.set("comment",
+        LayoutComment(2,
+                      "Event " + sub.event + " on '" + subject +
+                          "'. Runs once per event id; return "
+                          "an error to have it redelivered."));
+  v.set("declaration",
+        LayoutDeclaration(2,
+                          "virtual ::cppsvc::Status " + sub.handler,
+                          {"::cppsvc::EventContext& ctx",
+                           "const " + CppTypeIn(model, file, sub.event) + "& event"},
+                          " = 0;"));
+  return v;
+}
+
+// C++ expression turning the ordering key field of `event` into a string.
+std::string KeyExpression(const model::Message& event) {
+  const model::Field* f =
+      event.event && !event.event->key.empty() ? event.FindField(event.event->key) : nullptr;
+  if (f == nullptr) return "{}";
+  if (f->kind == model::FieldKind::kString || f->kind == model::FieldKind::kBytes) {
+    return "std::string(event." + f->cpp_name + "())";
+  }
+  if (f->kind == model::FieldKind::kBool)
+    return "event." + f->cpp_name + "() ? \"true\" : \"false\"";
+  return "std::to_string(event." + f->cpp_name + "())";
+}
+
+// Every event a service may publish: its methods' and subscriptions' `emits`
+// and its `publishes`, in that order, each once.
+std::vector<std::string> PublishedEvents(const model::Service& s) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& e) {
+    if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
+  };
+  for (const model::Method& m : s.methods) {
+    for (const std::string& e : m.emits) add(e);
+  }
+  for (const model::Subscription& sub : s.subscriptions) {
+    for (const std::string& e : sub.emits) add(e);
+  }
+  for (const std::string& e : s.publishes) add(e);
+  return out;
+}
+
+Data EmitView(const model::Model& model, const model::File& file, const model::Message& event) {
+  Data v;
+  const std::string type = CppTypeIn(model, file, event.full_name);
+  v.set("comment",
+        LayoutComment(2,
+                      "Records " + event.name +
+                          " in the outbox of the transaction of `ctx`; it is "
+                          "published on '" +
+                          event.event->subject +
+                          "' after the commit. Returns "
+                          "the event id."));
+  v.set("declaration",
+        LayoutDeclaration(2,
+                          "static std::string Emit",
+                          {"const Context& ctx", "const " + type + "& event"},
+                          " {"));
+  v.set("call",
+        LayoutDeclaration(4,
+                          "return ::cppsvc::impl::EmitEvent",
+                          {"ctx",
+                           "{\"" + event.full_name + "\", \"" + event.event->subject + "\"}",
+                           KeyExpression(event),
+                           "event"},
+                          ";"));
   return v;
 }
 
 }  // namespace
 
-void EmitHandlerBase(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+void EmitHandlerBase(const model::Model& model,
+                     const model::File& file,
+                     std::vector<OutputFile>& out) {
   // The file's own .pb.h and those of event types from other files, sorted
   // (as clang-format orders an include block).
   std::set<std::string> includes = {file.pb_header};
   for (const model::Service& s : file.services) {
     for (const model::Subscription& sub : s.subscriptions) {
       const model::Message* m = model.FindMessage(sub.event);
+      if (m != nullptr && m->file != file.name) includes.insert(model.FindFile(m->file)->pb_header);
+    }
+    for (const std::string& e : PublishedEvents(s)) {
+      const model::Message* m = model.FindEvent(e);
       if (m != nullptr && m->file != file.name) includes.insert(model.FindFile(m->file)->pb_header);
     }
   }
@@ -64,10 +139,12 @@ void EmitHandlerBase(const model::Model& model, const model::File& file, std::ve
     sv.set("base_class", s.base_class);
     sv.set("full_name", s.full_name);
     sv.set("short_name", s.short_name);
-    sv.set("comment", LayoutComment(0, "Handlers of " + s.full_name + " (\"" + s.short_name +
-                                           "\"). Subclass it in services/ and implement every method; the "
-                                           "generated server calls them only after authentication, "
-                                           "authorization and validation."));
+    sv.set("comment",
+           LayoutComment(0,
+                         "Handlers of " + s.full_name + " (\"" + s.short_name +
+                             "\"). Subclass it in services/ and implement every method; the "
+                             "generated server calls them only after authentication, "
+                             "authorization and validation."));
     Data methods = List();
     for (const model::Method& m : s.methods) methods.push_back(MethodView(model, file, s, m));
     sv.set("methods", methods);
@@ -76,6 +153,18 @@ void EmitHandlerBase(const model::Model& model, const model::File& file, std::ve
       if (model.FindEvent(sub.event) != nullptr) subs.push_back(SubscriptionView(model, file, sub));
     }
     sv.set("subscriptions", subs);
+    Data emits = List();
+    bool has_emits = false;
+    for (const std::string& e : PublishedEvents(s)) {
+      if (const model::Message* m = model.FindEvent(e)) {
+        Data ev = EmitView(model, file, *m);
+        ev.set("blank", Data(has_emits));
+        emits.push_back(ev);
+        has_emits = true;
+      }
+    }
+    sv.set("has_emits", Data(has_emits));
+    sv.set("emits", emits);
     services.push_back(sv);
   }
   view.set("services", services);
@@ -93,10 +182,13 @@ Data ServiceFileView(const model::File& file) {
   return view;
 }
 
-std::string CppTypeIn(const model::Model& model, const model::File& file, const std::string& full_name) {
+std::string CppTypeIn(const model::Model& model,
+                      const model::File& file,
+                      const std::string& full_name) {
   const model::Message& m = model.messages.at(full_name);
   std::string prefix = file.cpp_namespace.empty() ? "::" : "::" + file.cpp_namespace + "::";
-  if (m.package == file.package && m.cpp_type.rfind(prefix, 0) == 0) return m.cpp_type.substr(prefix.size());
+  if (m.package == file.package && m.cpp_type.rfind(prefix, 0) == 0)
+    return m.cpp_type.substr(prefix.size());
   return m.cpp_type;
 }
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <set>
 
 #include "emit/cpp_layout.h"
@@ -124,6 +125,23 @@ Data MethodView(const model::Model& model,
   return v;
 }
 
+// Every event a service may publish: its methods' and subscriptions' `emits`
+// and its `publishes`, each once, in that order.
+std::vector<std::string> PublishedEventsOf(const model::Service& s) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& e) {
+    if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
+  };
+  for (const model::Method& m : s.methods) {
+    for (const std::string& e : m.emits) add(e);
+  }
+  for (const model::Subscription& sub : s.subscriptions) {
+    for (const std::string& e : sub.emits) add(e);
+  }
+  for (const std::string& e : s.publishes) add(e);
+  return out;
+}
+
 }  // namespace
 
 void EmitServer(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
@@ -173,6 +191,58 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
       }
     }
     sv.set("methods", methods);
+
+    // Events: the service's stream and its subscriptions.
+    sv.set("stream", s.stream);
+    Data subjects = List();
+    std::set<std::string> seen;
+    auto add_subject = [&](const std::string& event) {
+      const model::Message* m = model.FindEvent(event);
+      if (m != nullptr && seen.insert(m->event->subject).second)
+        subjects.push_back(Data(CppLiteral(m->event->subject)));
+    };
+    for (const model::Method& m : s.methods) {
+      for (const std::string& e : m.emits) add_subject(e);
+    }
+    for (const model::Subscription& sub : s.subscriptions) {
+      for (const std::string& e : sub.emits) add_subject(e);
+    }
+    for (const std::string& e : s.publishes) add_subject(e);
+    sv.set("subjects", subjects);
+    Data subs = List();
+    for (const model::Subscription& sub : s.subscriptions) {
+      const model::Message* event = model.FindEvent(sub.event);
+      if (event == nullptr) continue;
+      Data v;
+      // The stream of the service that publishes the event (one per bounded context).
+      std::string stream;
+      for (const model::File& f : model.files) {
+        for (const model::Service& publisher : f.services) {
+          for (const std::string& e : PublishedEventsOf(publisher)) {
+            if (e == sub.event && stream.empty()) stream = publisher.stream;
+          }
+        }
+      }
+      const std::string durable =
+          (sub.queue_group.empty() ? s.short_name : sub.queue_group) + "-" + sub.handler;
+      v.set("route",
+            LayoutDeclaration(2,
+                              "::cppsvc::impl::AddSubscription",
+                              {"routes",
+                               CppLiteral(sub.event),
+                               CppLiteral(event->event->subject),
+                               CppLiteral(stream),
+                               CppLiteral(durable),
+                               std::to_string(sub.max_deliver ? sub.max_deliver : 5),
+                               std::to_string(sub.ack_wait_ms ? sub.ack_wait_ms : 30000),
+                               "handlers_",
+                               "&" + s.base_class + "::" + sub.handler},
+                              ";"));
+      subs.push_back(v);
+    }
+    sv.set("subscriptions", subs);
+    sv.set("subscription_count", std::to_string(s.subscriptions.size()));
+    sv.set("publishes", Data(!PublishedEventsOf(s).empty()));
     services.push_back(sv);
   }
 

@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 
 #include "cppsvc/observability/log.h"
 
@@ -57,6 +58,7 @@ struct AdminServer::Impl {
   void DoAccept();
   http::response<http::string_body> Handle(const http::request<http::string_body>& req) const;
 
+  std::vector<std::pair<std::string, Handler>> routes;
   const std::string address;
   const uint16_t requested_port;
   std::atomic<uint16_t> bound_port;
@@ -159,6 +161,19 @@ http::response<http::string_body> AdminServer::Impl::Handle(
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
 
+  for (const auto& [prefix, handler] : routes) {
+    if (path.rfind(prefix, 0) != 0) continue;
+    Reply r;
+    try {
+      r = handler(std::string_view(req.method_string().data(), req.method_string().size()),
+                  path,
+                  req.body());
+    } catch (const std::exception& e) {
+      r = {500, nlohmann::json({{"error", e.what()}}).dump()};
+    }
+    res.set(http::field::content_type, "application/json");
+    return reply(static_cast<http::status>(r.status), r.body + "\n");
+  }
   if (req.method() != http::verb::get) {
     res.set(http::field::allow, "GET");
     return reply(http::status::method_not_allowed, "method not allowed\n");
@@ -193,6 +208,10 @@ http::response<http::string_body> AdminServer::Impl::Handle(
     return reply(http::status::ok, std::move(body));
   }
   return reply(http::status::not_found, "not found\n");
+}
+
+void AdminServer::Route(std::string prefix, Handler handler) {
+  impl_->routes.emplace_back(std::move(prefix), std::move(handler));
 }
 
 void AdminServer::Impl::DoAccept() {

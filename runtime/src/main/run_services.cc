@@ -11,6 +11,7 @@
 #include "cppsvc/config/env.h"
 #include "cppsvc/db/migrations.h"
 #include "cppsvc/db/pool.h"
+#include "cppsvc/events/events.h"
 #include "cppsvc/impl/main.h"
 #include "cppsvc/observability/log.h"
 
@@ -41,6 +42,10 @@ struct Settings {
   size_t pool_size = 0;
   bool migrate = true;
   std::chrono::milliseconds db_startup{30000};
+  bool events = false;  // a database and something to publish or consume
+  bool relay = true;
+  std::chrono::milliseconds relay_poll{1000};
+  std::chrono::hours retention{168};
 };
 
 std::string ReadKeyOrFile(config::Env& env, const std::string& name) {
@@ -92,7 +97,13 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
   s.jwt.audience = env.Required("CPPSVC_JWT_AUDIENCE");
   s.jwt.leeway = std::chrono::seconds(env.Integer("CPPSVC_JWT_LEEWAY_SECONDS", 30, 0, 60));
   s.log_requests = env.Flag("CPPSVC_LOG_REQUESTS", true);
-  if (entry.serves_nats) s.nats_url = env.Required("NATS_URL");
+  s.events = !entry.database.empty() && (entry.publishes || entry.subscriptions > 0);
+  if (entry.serves_nats || s.events) s.nats_url = env.Required("NATS_URL");
+  if (s.events) {
+    s.relay = env.Flag(p + "RELAY", true);
+    s.relay_poll = env.Millis(p + "RELAY_POLL_MS", std::chrono::milliseconds(1000));
+    s.retention = std::chrono::hours(env.Integer(p + "OUTBOX_RETENTION_HOURS", 168, 1, 24 * 3650));
+  }
   if (!entry.database.empty()) {
     s.database_url = env.Required(p + "DATABASE_URL");
     s.pool_size = static_cast<size_t>(
@@ -125,7 +136,79 @@ int Fail(const ServiceEntry& entry, const std::string& what, int code) {
   return code;
 }
 
-int Run(const ServiceEntry& entry, const sigset_t& signals) {
+events::RelayOptions RelayOptionsOf(const ServiceEntry& entry,
+                                    const Settings& settings,
+                                    std::shared_ptr<observability::Metrics> metrics) {
+  events::RelayOptions o;
+  o.service = std::string(entry.name);
+  o.database_url = settings.database_url;
+  o.nats_url = settings.nats_url;
+  o.poll = settings.relay_poll;
+  o.retention = settings.retention;
+  o.metrics = std::move(metrics);
+  return o;
+}
+
+std::string DeadLetterJson(const events::DeadLetter& d) {
+  return nlohmann::json({{"id", d.id},
+                         {"consumer", d.consumer},
+                         {"event_id", d.event_id},
+                         {"subject", d.subject},
+                         {"error", d.error},
+                         {"attempts", d.attempts},
+                         {"replayed", d.replayed}})
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Replays dead letter `id` through the handler of the consumer that parked it.
+Status Replay(db::Pool& pool, const std::vector<SubscriptionRoute>& routes, int64_t id) {
+  for (const events::DeadLetter& d : events::ListDeadLetters(pool, "", true, 1000000)) {
+    if (d.id != id) continue;
+    for (const SubscriptionRoute& r : routes) {
+      if (r.durable == d.consumer) return events::ReplayDeadLetter(pool, id, r.handle);
+    }
+    return Status::FailedPrecondition("no consumer '" + d.consumer + "' in this service");
+  }
+  return Status::NotFound("no dead letter " + std::to_string(id));
+}
+
+// `dead-letters list [consumer]` and `dead-letters replay <id>`.
+int DeadLetterCommand(const ServiceEntry& entry,
+                      const std::vector<std::string>& args,
+                      db::Pool& pool,
+                      const std::vector<SubscriptionRoute>& routes) {
+  if (args.size() >= 2 && args[1] == "list" && args.size() <= 3) {
+    for (const events::DeadLetter& d :
+         events::ListDeadLetters(pool, args.size() == 3 ? args[2] : "", true, 1000000)) {
+      std::cout << DeadLetterJson(d) << "\n";
+    }
+    return 0;
+  }
+  if (args.size() == 3 && args[1] == "replay") {
+    char* end = nullptr;
+    const long long id = std::strtoll(args[2].c_str(), &end, 10);
+    if (end == args[2].c_str() || *end != '\0')
+      return Fail(entry, "dead-letters replay: not an id: " + args[2], 2);
+    Status s = Replay(pool, routes, id);
+    if (!s.ok()) return Fail(entry, "dead-letters replay " + args[2] + ": " + s.ToString(), 1);
+    std::cout << "replayed " << id << "\n";
+    return 0;
+  }
+  return Fail(entry, "usage: dead-letters list [consumer] | dead-letters replay <id>", 2);
+}
+
+int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<std::string>& args) {
+  const std::string command = args.empty() ? "" : args[0];
+  if (!command.empty() && command != "relay" && command != "dead-letters") {
+    return Fail(entry, "unknown command '" + command + "' (commands: relay, dead-letters)", 2);
+  }
+  if (!command.empty() &&
+      (entry.database.empty() || (!entry.publishes && entry.subscriptions == 0))) {
+    return Fail(
+        entry,
+        "'" + command + "' needs a service with a database that publishes or consumes events",
+        2);
+  }
   config::Env env;
   Settings settings = Read(entry, env);
   try {
@@ -185,6 +268,16 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
   }
   options.log_requests = settings.log_requests;
 
+  if (command == "relay") {
+    // The relay alone, e.g. as its own deployment next to the service.
+    events::Relay relay(RelayOptionsOf(entry, settings, options.metrics));
+    relay.Start();
+    int signal = 0;
+    sigwait(&signals, &signal);
+    relay.Stop();
+    return 0;
+  }
+
   std::unique_ptr<ServiceEntry::Instance> instance;
   try {
     instance = entry.create(options);
@@ -200,6 +293,90 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
                 2);
   }
 
+  std::vector<SubscriptionRoute> routes = instance->subscriptions();
+  if (command == "dead-letters") {
+    try {
+      return DeadLetterCommand(entry, args, *options.db, routes);
+    } catch (const std::exception& e) {
+      return Fail(entry, std::string("dead-letters: ") + e.what(), 1);
+    }
+  }
+
+  // Events: the stream of what this service publishes, the relay of its
+  // outbox, a consumer per subscription. A stream of another service may not
+  // exist yet (its publisher starts later): such consumers keep retrying.
+  std::unique_ptr<events::Relay> relay;
+  std::vector<std::unique_ptr<events::Consumer>> consumers;
+  std::atomic<bool> stopping_consumers{false};
+  std::thread consumer_starter;
+  if (settings.events) {
+    StreamRoute stream = entry.stream();
+    if (!stream.subjects.empty()) {
+      const auto give_up = std::chrono::steady_clock::now() + settings.db_startup;
+      for (auto wait = std::chrono::milliseconds(100);;
+           wait = std::min(wait * 2, std::chrono::milliseconds(2000))) {
+        try {
+          events::EnsureStreams(settings.nats_url, {{std::string(stream.name), stream.subjects}});
+          break;
+        } catch (const std::exception& e) {
+          if (std::chrono::steady_clock::now() + wait >= give_up) {
+            return Fail(entry, std::string("JetStream: ") + e.what(), 1);
+          }
+          std::this_thread::sleep_for(wait);
+        }
+      }
+      if (settings.relay) {
+        relay = std::make_unique<events::Relay>(RelayOptionsOf(entry, settings, options.metrics));
+        relay->Start();
+      }
+    }
+    for (const SubscriptionRoute& r : routes) {
+      events::ConsumerOptions co;
+      co.service = std::string(entry.name);
+      co.nats_url = settings.nats_url;
+      co.pool = options.db;
+      co.metrics = options.metrics;
+      events::ConsumerSpec spec;
+      spec.stream = std::string(r.stream);
+      spec.durable = std::string(r.durable);
+      spec.subject = std::string(r.subject);
+      spec.max_deliver = r.max_deliver;
+      spec.ack_wait = r.ack_wait;
+      consumers.push_back(std::make_unique<events::Consumer>(co, spec, r.handle));
+    }
+    consumer_starter = std::thread([&consumers, &stopping_consumers, &entry] {
+      std::vector<bool> started(consumers.size(), false);
+      for (bool warned = false; !stopping_consumers;) {
+        bool all = true;
+        for (size_t i = 0; i < consumers.size(); ++i) {
+          if (started[i]) continue;
+          try {
+            consumers[i]->Start();
+            started[i] = true;
+          } catch (const std::exception& e) {
+            all = false;
+            if (!warned) {
+              observability::LogJson({{"level", "warn"},
+                                      {"msg", "consumer not started yet, retrying"},
+                                      {"service", std::string(entry.name)},
+                                      {"error", e.what()}});
+            }
+          }
+        }
+        if (all) return;
+        warned = true;
+        for (int i = 0; i < 10 && !stopping_consumers; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
+  auto stop_events = [&] {
+    stopping_consumers = true;
+    if (consumer_starter.joinable()) consumer_starter.join();
+    for (auto& c : consumers) c->Stop();
+    if (relay) relay->Stop();
+  };
+
   grpc::ServerBuilder builder;
   int bound = 0;
   builder.AddListeningPort(settings.address + ":" + std::to_string(settings.grpc_port),
@@ -208,6 +385,7 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
   builder.RegisterService(instance->service());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound == 0) {
+    stop_events();
     return Fail(entry,
                 "cannot listen on " + settings.address + ":" + std::to_string(settings.grpc_port),
                 1);
@@ -222,6 +400,7 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
       nats->Start();
     } catch (const std::exception& e) {
       server->Shutdown();
+      stop_events();
       return Fail(entry, std::string("NATS: ") + e.what(), 1);
     }
   }
@@ -253,10 +432,48 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
                              }
                              return true;
                            });
+  if (options.db && settings.events) {
+    admin.Route(
+        "/dead-letters",
+        [&](std::string_view method, std::string_view path, const std::string&) {
+          if (method == "GET" && (path == "/dead-letters" || path == "/dead-letters/")) {
+            nlohmann::json list = nlohmann::json::array();
+            for (const events::DeadLetter& d :
+                 events::ListDeadLetters(*options.db, "", false, 1000)) {
+              list.push_back(nlohmann::json::parse(DeadLetterJson(d)));
+            }
+            return admin::AdminServer::Reply{200, list.dump()};
+          }
+          constexpr std::string_view kSuffix = "/replay";
+          std::string_view rest =
+              path.substr(std::string_view("/dead-letters/").size() <= path.size()
+                              ? std::string_view("/dead-letters/").size()
+                              : path.size());
+          if (method == "POST" && rest.size() > kSuffix.size() &&
+              rest.substr(rest.size() - kSuffix.size()) == kSuffix) {
+            const std::string id(rest.substr(0, rest.size() - kSuffix.size()));
+            char* end = nullptr;
+            const long long n = std::strtoll(id.c_str(), &end, 10);
+            if (end == id.c_str() || *end != '\0')
+              return admin::AdminServer::Reply{400, R"({"error":"not an id"})"};
+            Status s = Replay(*options.db, routes, n);
+            const int http = s.ok()                                        ? 200
+                             : s.code() == StatusCode::kNotFound           ? 404
+                             : s.code() == StatusCode::kFailedPrecondition ? 409
+                                                                           : 500;
+            return admin::AdminServer::Reply{
+                http,
+                nlohmann::json({{"code", StatusCodeName(s.code())}, {"message", s.message()}})
+                    .dump()};
+          }
+          return admin::AdminServer::Reply{404, R"({"error":"not found"})"};
+        });
+  }
   try {
     admin.Start();
   } catch (const std::exception& e) {
     server->Shutdown();
+    stop_events();
     return Fail(entry, std::string("admin endpoint: ") + e.what(), 1);
   }
 
@@ -285,6 +502,7 @@ int Run(const ServiceEntry& entry, const sigset_t& signals) {
                                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                     deadline - std::chrono::system_clock::now()));
   if (nats) nats->Stop();
+  stop_events();
   revocation.reset();
   admin.Stop();
   observability::LogJson({{"level", "info"},
@@ -315,7 +533,10 @@ int RunServices(int argc, char** argv, const std::vector<ServiceEntry>& services
   std::string names;
   for (const ServiceEntry& e : services) {
     names += (names.empty() ? "" : ", ") + std::string(e.name);
-    if ((wanted.empty() && services.size() == 1) || e.name == wanted) return Run(e, signals);
+    if (e.name == wanted) return Run(e, signals, std::vector<std::string>(argv + 2, argv + argc));
+    if (services.size() == 1 && (wanted.empty() || wanted == "relay" || wanted == "dead-letters")) {
+      return Run(e, signals, std::vector<std::string>(argv + 1, argv + argc));
+    }
   }
   std::cerr << (argc > 0 ? argv[0] : "service") << ": "
             << (wanted.empty() ? "name the service to run" : "unknown service '" + wanted + "'")

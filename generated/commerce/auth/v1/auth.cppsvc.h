@@ -2,6 +2,7 @@
 // source: commerce/auth/v1/auth.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
@@ -64,6 +65,18 @@ class AuthServiceBase : public ::cppsvc::impl::ServiceBase {
   virtual ::cppsvc::Status ListRevokedTokens(::cppsvc::CallContext& ctx,
                                              const ListRevokedTokensRequest& request,
                                              ListRevokedTokensResponse& response) = 0;
+
+ protected:
+  // Records UserRegistered in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.auth.user_registered' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const UserRegistered& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.auth.v1.UserRegistered", "commerce.auth.user_registered"},
+        std::string(event.user_id()),
+        event);
+  }
 };
 
 }  // namespace commerce::auth::v1

@@ -179,6 +179,18 @@ const std::vector<::cppsvc::db::Migration>& AuthServiceServer::Migrations() {
   return AuthMigrations();
 }
 
+::cppsvc::impl::StreamRoute AuthServiceServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "AUTH";
+  stream.subjects.push_back("commerce.auth.user_registered");
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> AuthServiceServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> AuthServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"admin", {"customer"}, true});

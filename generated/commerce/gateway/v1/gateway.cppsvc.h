@@ -2,6 +2,7 @@
 // source: commerce/gateway/v1/gateway.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"

@@ -2,6 +2,7 @@
 // source: commerce/notifications/v1/notifications.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"

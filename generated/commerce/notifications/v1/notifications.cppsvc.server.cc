@@ -114,6 +114,53 @@ const std::vector<::cppsvc::db::Migration>& NotificationsServiceServer::Migratio
   return NotificationsMigrations();
 }
 
+::cppsvc::impl::StreamRoute NotificationsServiceServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "NOTIFICATIONS";
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> NotificationsServiceServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.auth.v1.UserRegistered",
+                                  "commerce.auth.user_registered",
+                                  "AUTH",
+                                  "notifications-OnUserRegistered",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &NotificationsServiceBase::OnUserRegistered);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.orders.v1.OrderConfirmed",
+                                  "commerce.orders.order_confirmed",
+                                  "ORDERS",
+                                  "notifications-OnOrderConfirmed",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &NotificationsServiceBase::OnOrderConfirmed);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.orders.v1.OrderCancelled",
+                                  "commerce.orders.order_cancelled",
+                                  "ORDERS",
+                                  "notifications-OnOrderCancelled",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &NotificationsServiceBase::OnOrderCancelled);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.payments.v1.PaymentFailed",
+                                  "commerce.payments.payment_failed",
+                                  "PAYMENTS",
+                                  "notifications-OnPaymentFailed",
+                                  3,
+                                  30000,
+                                  handlers_,
+                                  &NotificationsServiceBase::OnPaymentFailed);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> NotificationsServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"admin", {"customer"}, true});

@@ -10,6 +10,7 @@
 #include "cppsvc/db/migrations.h"
 #include "cppsvc/impl/grpc_server.h"
 #include "cppsvc/impl/nats_server.h"
+#include "cppsvc/impl/subscriptions.h"
 
 #include "commerce/notifications/v1/notifications.cppsvc.h"
 #include "commerce/notifications/v1/notifications.grpc.pb.h"
@@ -31,6 +32,9 @@ class NotificationsServiceServer final : public NotificationsService::CallbackSe
   static constexpr bool kServesNats = false;
   // PostgreSQL database of the service; "" = none (calls run without a transaction).
   static constexpr std::string_view kDatabase = "notifications";
+  // Events: whether the service publishes any, and how many it consumes.
+  static constexpr bool kPublishes = false;
+  static constexpr size_t kSubscriptions = 4;
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 0;
   static constexpr size_t kMaxQueue = 0;
@@ -48,6 +52,10 @@ class NotificationsServiceServer final : public NotificationsService::CallbackSe
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
   // The same handlers over NATS request-reply (cppsvc.notifications.<Rpc>).
   std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
+  // The JetStream stream of the events this service publishes.
+  static ::cppsvc::impl::StreamRoute Stream();
+  // The On<Event> handlers of the subscriptions, with their consumers.
+  std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
   grpc::ServerUnaryReactor* ListNotifications(grpc::CallbackServerContext* context,
                                               const ListNotificationsRequest* request,

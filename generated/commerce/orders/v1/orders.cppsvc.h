@@ -2,6 +2,7 @@
 // source: commerce/orders/v1/orders.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
@@ -92,6 +93,40 @@ class OrdersServiceBase : public ::cppsvc::impl::ServiceBase {
   virtual ::cppsvc::Status OnPaymentFailed(
       ::cppsvc::EventContext& ctx,
       const ::commerce::payments::v1::PaymentFailed& event) = 0;
+
+ protected:
+  // Records OrderCreated in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.orders.order_created' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const OrderCreated& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.orders.v1.OrderCreated", "commerce.orders.order_created"},
+        std::string(event.order_id()),
+        event);
+  }
+
+  // Records OrderCancelled in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.orders.order_cancelled' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const OrderCancelled& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.orders.v1.OrderCancelled", "commerce.orders.order_cancelled"},
+        std::string(event.order_id()),
+        event);
+  }
+
+  // Records OrderConfirmed in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.orders.order_confirmed' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const OrderConfirmed& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.orders.v1.OrderConfirmed", "commerce.orders.order_confirmed"},
+        std::string(event.order_id()),
+        event);
+  }
 };
 
 }  // namespace commerce::orders::v1

@@ -178,6 +178,65 @@ const std::vector<::cppsvc::db::Migration>& OrdersServiceServer::Migrations() {
   return OrdersMigrations();
 }
 
+::cppsvc::impl::StreamRoute OrdersServiceServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "ORDERS";
+  stream.subjects.push_back("commerce.orders.order_created");
+  stream.subjects.push_back("commerce.orders.order_cancelled");
+  stream.subjects.push_back("commerce.orders.order_confirmed");
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> OrdersServiceServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.products.v1.StockReserved",
+                                  "commerce.products.stock_reserved",
+                                  "PRODUCTS",
+                                  "orders-OnStockReserved",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &OrdersServiceBase::OnStockReserved);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.products.v1.StockRejected",
+                                  "commerce.products.stock_rejected",
+                                  "PRODUCTS",
+                                  "orders-OnStockRejected",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &OrdersServiceBase::OnStockRejected);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.products.v1.StockReleased",
+                                  "commerce.products.stock_released",
+                                  "PRODUCTS",
+                                  "orders-OnStockReleased",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &OrdersServiceBase::OnStockReleased);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.payments.v1.PaymentProcessed",
+                                  "commerce.payments.payment_processed",
+                                  "PAYMENTS",
+                                  "orders-OnPaymentProcessed",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &OrdersServiceBase::OnPaymentProcessed);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.payments.v1.PaymentFailed",
+                                  "commerce.payments.payment_failed",
+                                  "PAYMENTS",
+                                  "orders-OnPaymentFailed",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &OrdersServiceBase::OnPaymentFailed);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> OrdersServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"admin", {"customer"}, true});

@@ -2,6 +2,7 @@
 // source: commerce/payments/v1/payments.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
@@ -57,6 +58,40 @@ class PaymentsServiceBase : public ::cppsvc::impl::ServiceBase {
   virtual ::cppsvc::Status OnOrderCancelled(
       ::cppsvc::EventContext& ctx,
       const ::commerce::orders::v1::OrderCancelled& event) = 0;
+
+ protected:
+  // Records PaymentProcessed in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.payments.payment_processed' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const PaymentProcessed& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.payments.v1.PaymentProcessed", "commerce.payments.payment_processed"},
+        std::string(event.order_id()),
+        event);
+  }
+
+  // Records PaymentFailed in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.payments.payment_failed' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const PaymentFailed& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.payments.v1.PaymentFailed", "commerce.payments.payment_failed"},
+        std::string(event.order_id()),
+        event);
+  }
+
+  // Records PaymentRefunded in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.payments.payment_refunded' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const PaymentRefunded& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.payments.v1.PaymentRefunded", "commerce.payments.payment_refunded"},
+        std::string(event.payment_id()),
+        event);
+  }
 };
 
 }  // namespace commerce::payments::v1

@@ -135,6 +135,38 @@ const std::vector<::cppsvc::db::Migration>& PaymentsServiceServer::Migrations() 
   return PaymentsMigrations();
 }
 
+::cppsvc::impl::StreamRoute PaymentsServiceServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "PAYMENTS";
+  stream.subjects.push_back("commerce.payments.payment_processed");
+  stream.subjects.push_back("commerce.payments.payment_failed");
+  stream.subjects.push_back("commerce.payments.payment_refunded");
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> PaymentsServiceServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.products.v1.StockReserved",
+                                  "commerce.products.stock_reserved",
+                                  "PRODUCTS",
+                                  "payments-OnStockReserved",
+                                  10,
+                                  60000,
+                                  handlers_,
+                                  &PaymentsServiceBase::OnStockReserved);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.orders.v1.OrderCancelled",
+                                  "commerce.orders.order_cancelled",
+                                  "ORDERS",
+                                  "payments-OnOrderCancelled",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &PaymentsServiceBase::OnOrderCancelled);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> PaymentsServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"admin", {"customer"}, true});

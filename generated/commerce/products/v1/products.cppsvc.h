@@ -2,6 +2,7 @@
 // source: commerce/products/v1/products.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
@@ -98,6 +99,51 @@ class ProductsServiceBase : public ::cppsvc::impl::ServiceBase {
   virtual ::cppsvc::Status OnOrderCancelled(
       ::cppsvc::EventContext& ctx,
       const ::commerce::orders::v1::OrderCancelled& event) = 0;
+
+ protected:
+  // Records ProductCreated in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.products.product_created' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const ProductCreated& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.products.v1.ProductCreated", "commerce.products.product_created"},
+        std::string(event.product_id()),
+        event);
+  }
+
+  // Records StockReleased in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.products.stock_released' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const StockReleased& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.products.v1.StockReleased", "commerce.products.stock_released"},
+        std::string(event.order_id()),
+        event);
+  }
+
+  // Records StockReserved in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.products.stock_reserved' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const StockReserved& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.products.v1.StockReserved", "commerce.products.stock_reserved"},
+        std::string(event.order_id()),
+        event);
+  }
+
+  // Records StockRejected in the outbox of the transaction of `ctx`; it is published on
+  // 'commerce.products.stock_rejected' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const StockRejected& event) {
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.products.v1.StockRejected", "commerce.products.stock_rejected"},
+        std::string(event.order_id()),
+        event);
+  }
 };
 
 }  // namespace commerce::products::v1

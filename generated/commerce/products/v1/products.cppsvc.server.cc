@@ -262,6 +262,48 @@ const std::vector<::cppsvc::db::Migration>& ProductsServiceServer::Migrations() 
   return ProductsMigrations();
 }
 
+::cppsvc::impl::StreamRoute ProductsServiceServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "PRODUCTS";
+  stream.subjects.push_back("commerce.products.product_created");
+  stream.subjects.push_back("commerce.products.stock_released");
+  stream.subjects.push_back("commerce.products.stock_reserved");
+  stream.subjects.push_back("commerce.products.stock_rejected");
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> ProductsServiceServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.orders.v1.OrderCreated",
+                                  "commerce.orders.order_created",
+                                  "ORDERS",
+                                  "products-OnOrderCreated",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &ProductsServiceBase::OnOrderCreated);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.payments.v1.PaymentFailed",
+                                  "commerce.payments.payment_failed",
+                                  "PAYMENTS",
+                                  "products-OnPaymentFailed",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &ProductsServiceBase::OnPaymentFailed);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.orders.v1.OrderCancelled",
+                                  "commerce.orders.order_cancelled",
+                                  "ORDERS",
+                                  "products-OnOrderCancelled",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &ProductsServiceBase::OnOrderCancelled);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> ProductsServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"admin", {"customer"}, true});

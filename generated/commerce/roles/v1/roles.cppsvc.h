@@ -2,6 +2,7 @@
 // source: commerce/roles/v1/roles.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"

@@ -2,7 +2,9 @@
 //   GET /healthz  200 while the process runs
 //   GET /readyz   200 when the readiness check passes, else 503 with the reason
 //   GET /metrics  Prometheus text format
-// Anything else: 404; methods other than GET: 405.
+// plus the routes added with Route() (e.g. the dead letters of consumers).
+// Anything else: 404; methods other than GET: 405. The admin port is for
+// operators and the cluster, not for the public: it has no authentication.
 #pragma once
 
 #include <cstdint>
@@ -21,11 +23,24 @@ class AdminServer {
   using ReadyCheck = std::function<bool(std::string& why)>;
 
   // Port 0 picks a free port (see port()). Binds to `address`.
-  AdminServer(std::string address, uint16_t port, std::shared_ptr<observability::Metrics> metrics,
+  AdminServer(std::string address,
+              uint16_t port,
+              std::shared_ptr<observability::Metrics> metrics,
               ReadyCheck ready);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
+
+  // An extra route for paths starting with `prefix`; the handler gets the
+  // method ("GET", "POST", ...), the path and the body, and returns the
+  // status code and a body (sent as JSON). Add routes before Start().
+  struct Reply {
+    int status = 200;
+    std::string body;
+  };
+  using Handler =
+      std::function<Reply(std::string_view method, std::string_view path, const std::string& body)>;
+  void Route(std::string prefix, Handler handler);
 
   // Binds and starts serving; throws std::runtime_error when it cannot bind.
   void Start();

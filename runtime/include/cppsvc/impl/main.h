@@ -38,6 +38,7 @@
 #include "cppsvc/db/migrations.h"
 #include "cppsvc/impl/nats_server.h"
 #include "cppsvc/impl/server.h"
+#include "cppsvc/impl/subscriptions.h"
 #include "cppsvc/register.h"
 
 namespace cppsvc::impl {
@@ -50,6 +51,9 @@ struct ServiceEntry {
   bool serves_nats = false;
   std::string_view database;  // "" = no database
   const std::vector<db::Migration>& (*migrations)() = nullptr;
+  StreamRoute (*stream)() = nullptr;  // the events it publishes
+  bool publishes = false;
+  size_t subscriptions = 0;
   size_t workers = 0;
   size_t max_queue = 0;
   std::vector<auth::RoleSpec> (*roles)() = nullptr;
@@ -60,6 +64,7 @@ struct ServiceEntry {
     virtual grpc::Service* service() = 0;
     virtual ServiceRuntime& runtime() = 0;
     virtual std::vector<NatsRoute> nats_routes() = 0;
+    virtual std::vector<SubscriptionRoute> subscriptions() = 0;
   };
   std::unique_ptr<Instance> (*create)(ServiceOptions options) = nullptr;
   std::string_view base_class;  // for the "nothing registered" message
@@ -73,6 +78,7 @@ ServiceEntry Entry() {
     grpc::Service* service() override { return server.get(); }
     ServiceRuntime& runtime() override { return server->runtime(); }
     std::vector<NatsRoute> nats_routes() override { return server->NatsRoutes(); }
+    std::vector<SubscriptionRoute> subscriptions() override { return server->Subscriptions(); }
   };
   ServiceEntry e;
   e.name = Server::kServiceName;
@@ -81,6 +87,9 @@ ServiceEntry Entry() {
   e.serves_nats = Server::kServesNats;
   e.database = Server::kDatabase;
   e.migrations = &Server::Migrations;
+  e.stream = &Server::Stream;
+  e.publishes = Server::kPublishes;
+  e.subscriptions = Server::kSubscriptions;
   e.workers = Server::kWorkers;
   e.max_queue = Server::kMaxQueue;
   e.roles = &Server::Roles;

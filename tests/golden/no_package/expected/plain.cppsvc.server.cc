@@ -40,6 +40,17 @@ const std::vector<::cppsvc::db::Migration>& PlainServer::Migrations() {
   return kNone;
 }
 
+::cppsvc::impl::StreamRoute PlainServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "PLAIN";
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> PlainServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> PlainServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});

@@ -10,6 +10,7 @@
 #include "cppsvc/db/migrations.h"
 #include "cppsvc/impl/grpc_server.h"
 #include "cppsvc/impl/nats_server.h"
+#include "cppsvc/impl/subscriptions.h"
 
 #include "plain.cppsvc.h"
 #include "plain.grpc.pb.h"
@@ -28,6 +29,9 @@ class PlainServer final : public Plain::CallbackService {
   static constexpr bool kServesNats = false;
   // PostgreSQL database of the service; "" = none (calls run without a transaction).
   static constexpr std::string_view kDatabase = "";
+  // Events: whether the service publishes any, and how many it consumes.
+  static constexpr bool kPublishes = false;
+  static constexpr size_t kSubscriptions = 0;
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 0;
   static constexpr size_t kMaxQueue = 0;
@@ -44,6 +48,10 @@ class PlainServer final : public Plain::CallbackService {
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
   // The same handlers over NATS request-reply (cppsvc.plain.<Rpc>).
   std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
+  // The JetStream stream of the events this service publishes.
+  static ::cppsvc::impl::StreamRoute Stream();
+  // The On<Event> handlers of the subscriptions, with their consumers.
+  std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
   grpc::ServerUnaryReactor* Ping(grpc::CallbackServerContext* context,
                                  const PingRequest* request,

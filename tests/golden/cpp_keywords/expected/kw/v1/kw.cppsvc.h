@@ -2,6 +2,7 @@
 // source: kw/v1/kw.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
@@ -30,6 +31,17 @@ class KeywordsBase : public ::cppsvc::impl::ServiceBase {
   // Event kw.v1.register on 'kw.register'. Runs once per event id; return an error to have it
   // redelivered.
   virtual ::cppsvc::Status Onregister(::cppsvc::EventContext& ctx, const register_& event) = 0;
+
+ protected:
+  // Records register in the outbox of the transaction of `ctx`; it is published on 'kw.register'
+  // after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const register_& event) {
+    return ::cppsvc::impl::EmitEvent(ctx,
+                                     {"kw.v1.register", "kw.register"},
+                                     std::string(event.class_()),
+                                     event);
+  }
 };
 
 }  // namespace kw::v1

@@ -68,6 +68,27 @@ const std::vector<::cppsvc::db::Migration>& KeywordsServer::Migrations() {
   return KwMigrations();
 }
 
+::cppsvc::impl::StreamRoute KeywordsServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "KEYWORDS";
+  stream.subjects.push_back("kw.register");
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> KeywordsServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "kw.v1.register",
+                                  "kw.register",
+                                  "KEYWORDS",
+                                  "keywords-Onregister",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &KeywordsBase::Onregister);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> KeywordsServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});

@@ -2,6 +2,7 @@
 // source: app/v1/app.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"

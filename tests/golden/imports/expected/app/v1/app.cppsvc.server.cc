@@ -42,6 +42,26 @@ const std::vector<::cppsvc::db::Migration>& AppServiceServer::Migrations() {
   return kNone;
 }
 
+::cppsvc::impl::StreamRoute AppServiceServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "APP";
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> AppServiceServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "base.v1.BaseChanged",
+                                  "base.changed",
+                                  "BASE",
+                                  "app-OnBaseChanged",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &AppServiceBase::OnBaseChanged);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> AppServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"member", {}, false});

@@ -2,6 +2,7 @@
 // source: base/v1/base.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
@@ -21,6 +22,14 @@ class BaseServiceBase : public ::cppsvc::impl::ServiceBase {
   virtual ::cppsvc::Status Touch(::cppsvc::CallContext& ctx,
                                  const Stamp& request,
                                  Stamp& response) = 0;
+
+ protected:
+  // Records BaseChanged in the outbox of the transaction of `ctx`; it is published on
+  // 'base.changed' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const BaseChanged& event) {
+    return ::cppsvc::impl::EmitEvent(ctx, {"base.v1.BaseChanged", "base.changed"}, {}, event);
+  }
 };
 
 }  // namespace base::v1

@@ -43,6 +43,18 @@ const std::vector<::cppsvc::db::Migration>& BaseServiceServer::Migrations() {
   return kNone;
 }
 
+::cppsvc::impl::StreamRoute BaseServiceServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "BASE";
+  stream.subjects.push_back("base.changed");
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> BaseServiceServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> BaseServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"member", {}, false});

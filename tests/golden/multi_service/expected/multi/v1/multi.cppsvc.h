@@ -2,6 +2,7 @@
 // source: multi/v1/multi.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
@@ -21,6 +22,17 @@ class WriterServiceBase : public ::cppsvc::impl::ServiceBase {
   virtual ::cppsvc::Status WriteNote(::cppsvc::CallContext& ctx,
                                      const WriteNoteRequest& request,
                                      WriteNoteResponse& response) = 0;
+
+ protected:
+  // Records NoteWritten in the outbox of the transaction of `ctx`; it is published on
+  // 'multi.note.written' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const NoteWritten& event) {
+    return ::cppsvc::impl::EmitEvent(ctx,
+                                     {"multi.v1.NoteWritten", "multi.note.written"},
+                                     std::string(event.note_id()),
+                                     event);
+  }
 };
 
 // Handlers of multi.v1.ReaderService ("reader"). Subclass it in services/ and implement every

@@ -57,6 +57,18 @@ const std::vector<::cppsvc::db::Migration>& WriterServiceServer::Migrations() {
   return MultiMigrations();
 }
 
+::cppsvc::impl::StreamRoute WriterServiceServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "WRITER";
+  stream.subjects.push_back("multi.note.written");
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> WriterServiceServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> WriterServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"reader", {}, false});
@@ -110,6 +122,26 @@ std::vector<::cppsvc::impl::NatsRoute> ReaderServiceServer::NatsRoutes() {
 const std::vector<::cppsvc::db::Migration>& ReaderServiceServer::Migrations() {
   static const std::vector<::cppsvc::db::Migration> kNone;
   return kNone;
+}
+
+::cppsvc::impl::StreamRoute ReaderServiceServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "READER";
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> ReaderServiceServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "multi.v1.NoteWritten",
+                                  "multi.note.written",
+                                  "WRITER",
+                                  "readers-OnNoteWritten",
+                                  3,
+                                  30000,
+                                  handlers_,
+                                  &ReaderServiceBase::OnNoteWritten);
+  return routes;
 }
 
 std::vector<::cppsvc::auth::RoleSpec> ReaderServiceServer::Roles() {

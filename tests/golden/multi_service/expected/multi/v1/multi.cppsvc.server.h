@@ -10,6 +10,7 @@
 #include "cppsvc/db/migrations.h"
 #include "cppsvc/impl/grpc_server.h"
 #include "cppsvc/impl/nats_server.h"
+#include "cppsvc/impl/subscriptions.h"
 
 #include "multi/v1/multi.cppsvc.h"
 #include "multi/v1/multi.grpc.pb.h"
@@ -30,6 +31,9 @@ class WriterServiceServer final : public WriterService::CallbackService {
   static constexpr bool kServesNats = false;
   // PostgreSQL database of the service; "" = none (calls run without a transaction).
   static constexpr std::string_view kDatabase = "notes";
+  // Events: whether the service publishes any, and how many it consumes.
+  static constexpr bool kPublishes = true;
+  static constexpr size_t kSubscriptions = 0;
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 0;
   static constexpr size_t kMaxQueue = 0;
@@ -46,6 +50,10 @@ class WriterServiceServer final : public WriterService::CallbackService {
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
   // The same handlers over NATS request-reply (cppsvc.writer.<Rpc>).
   std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
+  // The JetStream stream of the events this service publishes.
+  static ::cppsvc::impl::StreamRoute Stream();
+  // The On<Event> handlers of the subscriptions, with their consumers.
+  std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
   grpc::ServerUnaryReactor* WriteNote(grpc::CallbackServerContext* context,
                                       const WriteNoteRequest* request,
@@ -70,6 +78,9 @@ class ReaderServiceServer final : public ReaderService::CallbackService {
   static constexpr bool kServesNats = true;
   // PostgreSQL database of the service; "" = none (calls run without a transaction).
   static constexpr std::string_view kDatabase = "";
+  // Events: whether the service publishes any, and how many it consumes.
+  static constexpr bool kPublishes = false;
+  static constexpr size_t kSubscriptions = 1;
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 0;
   static constexpr size_t kMaxQueue = 0;
@@ -86,6 +97,10 @@ class ReaderServiceServer final : public ReaderService::CallbackService {
   ::cppsvc::impl::ServiceRuntime& runtime() { return runtime_; }
   // The same handlers over NATS request-reply (cppsvc.reader.<Rpc>).
   std::vector<::cppsvc::impl::NatsRoute> NatsRoutes();
+  // The JetStream stream of the events this service publishes.
+  static ::cppsvc::impl::StreamRoute Stream();
+  // The On<Event> handlers of the subscriptions, with their consumers.
+  std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
   grpc::ServerUnaryReactor* ReadNote(grpc::CallbackServerContext* context,
                                      const ReadNoteRequest* request,

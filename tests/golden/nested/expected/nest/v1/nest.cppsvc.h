@@ -2,6 +2,7 @@
 // source: nest/v1/nest.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
@@ -25,6 +26,17 @@ class NestBase : public ::cppsvc::impl::ServiceBase {
   // Event nest.v1.Outer.Changed on 'nest.outer.changed'. Runs once per event id; return an error to
   // have it redelivered.
   virtual ::cppsvc::Status OnChanged(::cppsvc::EventContext& ctx, const Outer_Changed& event) = 0;
+
+ protected:
+  // Records Changed in the outbox of the transaction of `ctx`; it is published on
+  // 'nest.outer.changed' after the commit. Returns the event id.
+  template <typename Context>
+  static std::string Emit(const Context& ctx, const Outer_Changed& event) {
+    return ::cppsvc::impl::EmitEvent(ctx,
+                                     {"nest.v1.Outer.Changed", "nest.outer.changed"},
+                                     std::string(event.name()),
+                                     event);
+  }
 };
 
 }  // namespace nest::v1

@@ -49,6 +49,27 @@ const std::vector<::cppsvc::db::Migration>& NestServer::Migrations() {
   return kNone;
 }
 
+::cppsvc::impl::StreamRoute NestServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "NEST";
+  stream.subjects.push_back("nest.outer.changed");
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> NestServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "nest.v1.Outer.Changed",
+                                  "nest.outer.changed",
+                                  "NEST",
+                                  "nest-OnChanged",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &NestBase::OnChanged);
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> NestServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});

@@ -2,6 +2,7 @@
 // source: echo/echo/v1/echo.proto
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"

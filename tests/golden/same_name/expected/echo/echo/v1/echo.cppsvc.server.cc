@@ -49,6 +49,17 @@ const std::vector<::cppsvc::db::Migration>& EchoServer::Migrations() {
   return kNone;
 }
 
+::cppsvc::impl::StreamRoute EchoServer::Stream() {
+  ::cppsvc::impl::StreamRoute stream;
+  stream.name = "ECHO";
+  return stream;
+}
+
+std::vector<::cppsvc::impl::SubscriptionRoute> EchoServer::Subscriptions() {
+  std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  return routes;
+}
+
 std::vector<::cppsvc::auth::RoleSpec> EchoServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});
