@@ -43,8 +43,9 @@ Mapped Classify(const std::exception& e) {
   if (auto* conflict = dynamic_cast<const VersionConflict*>(&e)) {
     return {Kind::kApplication, Status::Aborted(conflict->what())};
   }
-  if (auto* unavailable = dynamic_cast<const Unavailable*>(&e)) {
-    return {Kind::kUnavailable, Status::Unavailable(unavailable->what())};
+  if (dynamic_cast<const Unavailable*>(&e) != nullptr) {
+    // libpq's text names the server's address: it goes to the log only.
+    return {Kind::kUnavailable, Status::Unavailable("the database is unavailable")};
   }
   if (dynamic_cast<const pqxx::unique_violation*>(&e)) {
     return {Kind::kApplication, Status::AlreadyExists("already exists")};
@@ -150,7 +151,10 @@ std::chrono::milliseconds ConflictBackoff(int retry) {
 
 Status MapException(const std::exception& e) {
   Mapped mapped = Classify(e);
-  if (mapped.kind == Kind::kInternal || mapped.kind == Kind::kConnection) LogDetail(e, mapped);
+  if (mapped.kind == Kind::kInternal || mapped.kind == Kind::kConnection ||
+      mapped.kind == Kind::kUnavailable) {
+    LogDetail(e, mapped);
+  }
   return std::move(mapped.status);
 }
 
