@@ -55,6 +55,9 @@ struct Acks {
   std::condition_variable cv;
   std::unordered_set<std::string> acked;
   std::unordered_map<std::string, std::string> errors;
+  // Acks saying the stream had the id already (a row republished after a
+  // relay died between the ack and marking it sent): stored once.
+  std::unordered_set<std::string> duplicates;
 
   static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* err, void* closure) {
     auto* self = static_cast<Acks*>(closure);
@@ -64,6 +67,7 @@ struct Acks {
       if (ack != nullptr) {
         self->acked.insert(id);
         self->errors.erase(id);
+        if (ack->Duplicate) self->duplicates.insert(id);
       } else if (self->acked.count(id) == 0) {
         std::string text = "publish failed";
         if (err != nullptr) {
@@ -312,6 +316,7 @@ struct Relay::Impl {
       std::lock_guard acks_lock(acks.mu);
       acks.acked.clear();
       acks.errors.clear();
+      acks.duplicates.clear();
     }
     std::unordered_map<std::string, std::string> local_errors;
     const bool connected = nats->connected();
@@ -336,6 +341,7 @@ struct Relay::Impl {
     std::vector<std::string> sent_ids;
     std::unordered_map<std::string, std::vector<std::string>> failed_by_error;
     std::vector<double> lags;
+    size_t round_duplicates = 0;
     {
       std::unique_lock acks_lock(acks.mu);
       const auto all_answered = [&] {
@@ -355,6 +361,7 @@ struct Relay::Impl {
       for (const Row& row : rows) {
         if (acks.acked.count(row.id) > 0) {
           sent_ids.push_back(row.id);
+          round_duplicates += acks.duplicates.count(row.id);
           lags.push_back(row.age_seconds + since_claim);
           continue;
         }
@@ -397,7 +404,17 @@ struct Relay::Impl {
 
     published += sent_ids.size();
     failed_publishes += failures;
+    duplicates += round_duplicates;
     ++rounds;
+    // One line per round: rows a previous relay published but did not mark
+    // sent (it died in between) show up as duplicates here.
+    observability::LogJson({{"level", "info"},
+                            {"msg", "outbox relay round"},
+                            {"service", options.service},
+                            {"claimed", rows.size()},
+                            {"published", sent_ids.size()},
+                            {"duplicates", round_duplicates},
+                            {"failed", failures}});
     if (backlog != nullptr) backlog->Set(static_cast<double>(pending_rows));
     if (published_total != nullptr)
       published_total->Increment(static_cast<double>(sent_ids.size()));
@@ -476,6 +493,7 @@ struct Relay::Impl {
 
   std::atomic<uint64_t> published{0};
   std::atomic<uint64_t> failed_publishes{0};
+  std::atomic<uint64_t> duplicates{0};
   std::atomic<uint64_t> rounds{0};
   std::atomic<bool> pg_ok{false};
   std::atomic<bool> leader{false};
@@ -526,7 +544,10 @@ size_t Relay::RunOnce() {
 }
 
 Relay::Stats Relay::stats() const {
-  return {impl_->published.load(), impl_->failed_publishes.load(), impl_->rounds.load()};
+  return {impl_->published.load(),
+          impl_->failed_publishes.load(),
+          impl_->rounds.load(),
+          impl_->duplicates.load()};
 }
 
 bool Relay::healthy() const {

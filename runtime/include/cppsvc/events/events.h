@@ -106,6 +106,9 @@ class Relay {
     uint64_t published;         // rows marked sent
     uint64_t failed_publishes;  // publishes without an ack
     uint64_t rounds;            // rounds that claimed at least one row
+    // Rows marked sent whose ack said the stream had the id already: a
+    // previous relay published them and died before marking them sent.
+    uint64_t duplicates;
   };
   Stats stats() const;
   // Connected to PostgreSQL and NATS, and the last round did not fail.
