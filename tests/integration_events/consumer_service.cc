@@ -40,10 +40,12 @@ class Consumer final : public evtest::consumer::v1::ConsumerServiceBase {
                                       " fails on purpose");
     }
     ctx.tx().exec_params(
-        "INSERT INTO effects (id, event_id, seq, replica) VALUES (gen_random_uuid(), $1, $2, $3)",
+        "INSERT INTO effects (id, event_id, seq, replica, delivery) "
+        "VALUES (gen_random_uuid(), $1, $2, $3, $4)",
         ctx.event_id(),
         event.seq(),
-        replica_);
+        replica_,
+        static_cast<int64_t>(ctx.delivery_attempt()));
     return cppsvc::Status::Ok();
   }
 

@@ -460,6 +460,34 @@ long long StreamMessages(const std::string& url, const std::string& stream) {
   return out;
 }
 
+// Messages in a stream, read over one connection kept open (fast polling).
+class StreamWatcher {
+ public:
+  StreamWatcher(const std::string& url, std::string stream) : stream_(std::move(stream)) {
+    if (natsConnection_ConnectTo(&conn_, url.c_str()) != NATS_OK) conn_ = nullptr;
+    if (conn_ != nullptr && natsConnection_JetStream(&js_, conn_, nullptr) != NATS_OK)
+      js_ = nullptr;
+  }
+  ~StreamWatcher() {
+    if (js_ != nullptr) jsCtx_Destroy(js_);
+    if (conn_ != nullptr) natsConnection_Destroy(conn_);
+  }
+  long long Messages() {
+    if (js_ == nullptr) return -1;
+    jsStreamInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    if (js_GetStreamInfo(&info, js_, stream_.c_str(), nullptr, &code) != NATS_OK) return -1;
+    const long long out = static_cast<long long>(info->State.Msgs);
+    jsStreamInfo_Destroy(info);
+    return out;
+  }
+
+ private:
+  std::string stream_;
+  natsConnection* conn_ = nullptr;
+  jsCtx* js_ = nullptr;
+};
+
 // Sum of the samples of a Prometheus counter in a /metrics text.
 double MetricSum(const std::string& text, const std::string& name) {
   double sum = 0;
@@ -719,11 +747,16 @@ class EventsProcessTest : public ::testing::Test {
                        int64_t count,
                        bool fail_after_emit = false,
                        ProduceResponse* response_out = nullptr) {
-    if (!stub_ || stub_port_ != producer.grpc_port) {
-      stub_ = ProducerService::NewStub(
-          grpc::CreateChannel("127.0.0.1:" + std::to_string(producer.grpc_port),
-                              grpc::InsecureChannelCredentials()));
-      stub_port_ = producer.grpc_port;
+    ProducerService::Stub* stub = nullptr;
+    {
+      std::lock_guard lock(produce_mu_);
+      if (!stub_ || stub_port_ != producer.grpc_port) {
+        stub_ = ProducerService::NewStub(
+            grpc::CreateChannel("127.0.0.1:" + std::to_string(producer.grpc_port),
+                                grpc::InsecureChannelCredentials()));
+        stub_port_ = producer.grpc_port;
+      }
+      stub = stub_.get();
     }
     ProduceRequest request;
     request.set_first_seq(first_seq);
@@ -733,7 +766,7 @@ class EventsProcessTest : public ::testing::Test {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + 30s);
     context.AddMetadata("authorization", "Bearer " + token_);
-    grpc::Status status = stub_->Produce(&context, request, &response);
+    grpc::Status status = stub->Produce(&context, request, &response);
     if (response_out != nullptr) *response_out = response;
     return status;
   }
@@ -884,17 +917,25 @@ TEST_F(Crash, RelayKilledRepeatedlyLosesNothingAndDuplicatesNoEffect) {
   // (about 15-30 s) for every kill to meet pending rows.
   std::thread writer = ProduceInBackground(*producer, 1, kEvents, 50, 60ms, &produced);
 
-  // Random moments, half of them soon after a start: a relay that was down
-  // for a while (0-300 ms) claims the rows written meanwhile in its first
-  // rounds, which is when a kill most likely falls between the acks and
-  // marking the rows sent.
+  // Random moments; half of them as soon as the stream grows while the
+  // relay runs, i.e. once JetStream stored (and acked) the first event of a
+  // round the relay has not marked sent yet: the crash window. A relay down
+  // for 0-300 ms meets the rows written meanwhile when it comes back.
+  StreamWatcher watcher(nats_->url(), kStream);
   std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> soon_ms(5, 150), later_ms(150, 900), down_ms(0, 300);
-  std::bernoulli_distribution soon(0.5);
-  int kills = 0;
+  std::uniform_int_distribution<int> later_ms(150, 900), down_ms(0, 300);
+  std::bernoulli_distribution targeted(0.5);
+  int kills = 0, targeted_kills = 0;
   while (!produced || kills < kMinKills) {
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(soon(rng) ? soon_ms(rng) : later_ms(rng)));
+    if (targeted(rng)) {
+      const long long baseline = watcher.Messages();
+      WaitFor([&] { return watcher.Messages() > baseline || !relay->process->Running(); },
+              5000ms,
+              1ms);
+      ++targeted_kills;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(later_ms(rng)));
+    }
     if (!relay->process->Running()) {
       ADD_FAILURE() << "the relay ended on its own ("
                     << DescribeWaitStatus(relay->process->Wait(0ms)) << "):\n"
@@ -931,11 +972,12 @@ TEST_F(Crash, RelayKilledRepeatedlyLosesNothingAndDuplicatesNoEffect) {
   EXPECT_GT(log.duplicates, 0) << "no relay died between an ack and marking the rows sent";
   const double redeliveries = Redeliveries();
 
-  std::cout << "[crash] events " << kEvents << ", relay kills " << kills << ", relay runs "
-            << relay->runs << ", rounds logged " << log.rounds << ", published (logged) "
-            << log.published << ", broker duplicates " << log.duplicates
-            << ", consumer redeliveries " << redeliveries << ", writes " << produce_seconds
-            << " s, delivered after " << total_seconds << " s; " << c.Describe() << std::endl;
+  std::cout << "[crash] events " << kEvents << ", relay kills " << kills << " (" << targeted_kills
+            << " once the stream grew), relay runs " << relay->runs << ", rounds logged "
+            << log.rounds << ", published (logged) " << log.published << ", broker duplicates "
+            << log.duplicates << ", consumer redeliveries " << redeliveries << ", writes "
+            << produce_seconds << " s, delivered after " << total_seconds << " s; " << c.Describe()
+            << std::endl;
   RecordProperty("relay_kills", kills);
   RecordProperty("broker_duplicates", static_cast<int>(log.duplicates));
 }
@@ -943,7 +985,8 @@ TEST_F(Crash, RelayKilledRepeatedlyLosesNothingAndDuplicatesNoEffect) {
 // Consumer replicas killed with SIGKILL mid-stream: events they held (some
 // committed and not acked) come back after ack_wait and hit the inbox.
 TEST_F(Crash, ConsumerKilledBetweenCommitAndAckKeepsEffectsExactlyOnce) {
-  constexpr long long kEvents = 3000;
+  constexpr long long kTrickle = 1000, kBurst = 500;
+  constexpr long long kEvents = kTrickle + 4 * kBurst;
   Service* producer = StartService("producer", "producer");
   ASSERT_NE(producer, nullptr);
   Service* c1 = StartService("consumer-1", "consumer", {"CONSUMER_REPLICA=c1"});
@@ -953,11 +996,18 @@ TEST_F(Crash, ConsumerKilledBetweenCommitAndAckKeepsEffectsExactlyOnce) {
 
   const auto started = SteadyClock::now();
   std::atomic<bool> produced{false};
-  std::thread writer = ProduceInBackground(*producer, 1, kEvents, 25, 50ms, &produced);
+  // A trickle throughout (seqs 1..1000), and before each kill a burst of
+  // 500 in one call, so the victim is in the middle of a fetched batch: it
+  // holds events it has not acked, one of them perhaps committed.
+  std::thread writer = ProduceInBackground(*producer, 1, kTrickle, 25, 50ms, &produced);
   std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> delay_ms(700, 1500);
+  std::uniform_int_distribution<int> delay_ms(50, 300);
   int kills = 0;
+  long long next = kTrickle + 1;
   for (Service* victim : {c1, c2, c1, c2}) {
+    const grpc::Status burst = Produce(*producer, next, kBurst);
+    ASSERT_TRUE(burst.ok()) << burst.error_message();
+    next += kBurst;
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     ASSERT_TRUE(victim->process->Running()) << victim->id << " ended on its own";
     victim->process->Signal(SIGKILL);
@@ -975,11 +1025,16 @@ TEST_F(Crash, ConsumerKilledBetweenCommitAndAckKeepsEffectsExactlyOnce) {
   std::this_thread::sleep_for(5s);  // late redeliveries
   const Check c = RunChecker(kEvents);
   ExpectExactlyOnce(c, kEvents);
+  // Events a killed replica held without committing were applied on a later
+  // delivery (after ack_wait); recorded durably in the effect rows.
+  const long long applied_on_redelivery =
+      Consumer("SELECT count(*) FROM effects WHERE delivery > 1");
+  EXPECT_GT(applied_on_redelivery, 0) << "no event came back after a replica was killed";
   // Redeliveries seen by the processes alive now (the killed runs' counts
-  // died with them); at least the events the killed replicas held come back.
+  // died with them), including inbox hits of events committed but not acked.
   const double redeliveries = Redeliveries();
-  EXPECT_GT(redeliveries, 0) << "no event came back after a replica was killed";
   std::cout << "[consumer-crash] events " << kEvents << ", consumer kills " << kills
+            << ", effects applied on a redelivery " << applied_on_redelivery
             << ", redeliveries (live processes) " << redeliveries << ", delivered after " << seconds
             << " s; " << c.Describe() << std::endl;
 }
