@@ -52,8 +52,8 @@ if [[ $(cache_value CPPSVC_BUILD_BENCH) == OFF ]]; then
   exit 2
 fi
 if ((do_build)); then
-  echo "run.sh: building protoc-gen-cpp-svc and make_synthetic_spec in $build" >&2
-  if ! cmake --build "$build" --target protoc-gen-cpp-svc make_synthetic_spec server_bench >&2; then
+  echo "run.sh: building the benchmark targets in $build" >&2
+  if ! cmake --build "$build" --target protoc-gen-cpp-svc make_synthetic_spec server_bench db_bench events_bench >&2; then
     echo "run.sh: build failed" >&2
     exit 1
   fi
