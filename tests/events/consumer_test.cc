@@ -22,6 +22,7 @@ class Consumers : public EventsTest {
   ConsumerOptions Options(size_t batch = 16) const {
     ConsumerOptions options;
     options.service = "test";
+    options.metrics = metrics_;
     options.nats_url = nats_->url();
     options.pool = pool_;
     options.batch = batch;
@@ -48,6 +49,7 @@ class Consumers : public EventsTest {
   }
 
   std::shared_ptr<db::Pool> pool_;
+  std::shared_ptr<observability::Metrics> metrics_ = std::make_shared<observability::Metrics>("test");
 };
 
 TEST_F(Consumers, HandlerRunsInTheInboxTransaction) {
@@ -145,6 +147,9 @@ TEST_F(Consumers, PoisonEventBecomesOneDeadLetterAndOthersKeepFlowing) {
   }
   EXPECT_EQ(consumer.stats().dead_letters, 1u);
   EXPECT_EQ(consumer.stats().redeliveries, 2u);
+  EXPECT_EQ(MetricValue(*metrics_, "cppsvc_consumer_handled_total"), 2);
+  EXPECT_EQ(MetricValue(*metrics_, "cppsvc_consumer_redeliveries_total"), 2);
+  EXPECT_EQ(MetricValue(*metrics_, "cppsvc_dead_letters_total"), 1);
   EXPECT_EQ(QueryInt("SELECT count(*) FROM applied WHERE payload = 'poison'"), 0);
   EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_inbox WHERE event_id = '" + poison_id + "'"), 0);
 

@@ -272,6 +272,18 @@ std::string EventsTest::Emit(db::Pool& pool,
   return id;
 }
 
+double MetricValue(const observability::Metrics& metrics, const std::string& name) {
+  std::istringstream lines(metrics.Serialize());
+  double sum = 0;
+  bool found = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name + "{", 0) != 0 && line.rfind(name + " ", 0) != 0) continue;
+    sum += std::stod(line.substr(line.rfind(' ') + 1));
+    found = true;
+  }
+  return found ? sum : -1;
+}
+
 RelayOptions EventsTest::RelayOptionsFor() const {
   RelayOptions options;
   options.service = "test";

@@ -63,6 +63,11 @@ bool PublishSync(const std::string& nats_url,
                  const std::string& id,
                  const std::string& payload);
 
+// The sum of every sample of metric `name` (a counter, a gauge, or a
+// histogram's `name_count`) in the Prometheus text of `metrics`; -1 when the
+// metric has no sample.
+double MetricValue(const observability::Metrics& metrics, const std::string& name);
+
 // A database with the runtime's tables and a nats-server, both the test's own.
 class EventsTest : public db::testing::DatabaseTest {
  protected:

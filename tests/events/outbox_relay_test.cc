@@ -118,6 +118,35 @@ TEST_F(Relays, PublishesWithTheEventIdAndHeadersThenMarksSent) {
   EXPECT_EQ(StreamMessages(nats_->url(), "RELAY1"), 2u);
 }
 
+TEST_F(Relays, MetricsCountBacklogPublishesAndLag) {
+  EnsureStreams(nats_->url(), {{"RELAYM", {"relaym.>"}}});
+  auto pool = MakePool();
+  for (int i = 0; i < 5; ++i) Emit(*pool, "relaym.e", "m" + std::to_string(i));
+  auto metrics = std::make_shared<observability::Metrics>("test");
+  RelayOptions options = RelayOptionsFor();
+  options.batch = 2;
+  options.metrics = metrics;
+  Relay relay(options);
+  EXPECT_EQ(MetricValue(*metrics, "cppsvc_relay_published_total"), 0);
+
+  // A full batch: the backlog is counted (at most once a second).
+  ASSERT_EQ(relay.RunOnce(), 2u);
+  EXPECT_EQ(MetricValue(*metrics, "cppsvc_outbox_backlog"), 3);
+  EXPECT_EQ(MetricValue(*metrics, "cppsvc_relay_published_total"), 2);
+  EXPECT_EQ(MetricValue(*metrics, "cppsvc_relay_lag_seconds_count"), 2);
+  ASSERT_EQ(relay.RunOnce(), 2u);
+  // A short batch took every pending row: nothing is left.
+  ASSERT_EQ(relay.RunOnce(), 1u);
+  EXPECT_EQ(MetricValue(*metrics, "cppsvc_outbox_backlog"), 0);
+  EXPECT_EQ(MetricValue(*metrics, "cppsvc_relay_published_total"), 5);
+  EXPECT_EQ(MetricValue(*metrics, "cppsvc_relay_lag_seconds_count"), 5);
+  EXPECT_EQ(MetricValue(*metrics, "cppsvc_relay_failed_publishes_total"), 0);
+  // Lag is creation to ack: positive, and well under the test's length.
+  const double lag_sum = MetricValue(*metrics, "cppsvc_relay_lag_seconds_sum");
+  EXPECT_GT(lag_sum, 0);
+  EXPECT_LT(lag_sum, 5 * 60.0);
+}
+
 TEST_F(Relays, ALateCommitIsPublishedToo) {
   EnsureStreams(nats_->url(), {{"LATE", {"late.>"}}});
   auto pool = MakePool();

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -32,6 +33,8 @@ constexpr auto kInitialBackoff = std::chrono::milliseconds(100);
 constexpr auto kRetentionEvery = std::chrono::minutes(1);
 constexpr auto kWaitSlice = std::chrono::milliseconds(100);
 constexpr long kRetentionBatch = 10000;
+// The backlog gauge is counted at most this often while rows keep coming.
+constexpr auto kBacklogEvery = std::chrono::seconds(1);
 
 constexpr char kClaimSql[] =
     "SELECT id::text, subject, event_type, ordering_key, payload, headers::text, "
@@ -58,6 +61,8 @@ struct Acks {
   // Acks saying the stream had the id already (a row republished after a
   // relay died between the ack and marking it sent): stored once.
   std::unordered_set<std::string> duplicates;
+  // Publishes of the current round not answered yet.
+  std::unordered_set<std::string> waiting;
 
   static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* err, void* closure) {
     auto* self = static_cast<Acks*>(closure);
@@ -68,6 +73,7 @@ struct Acks {
         self->acked.insert(id);
         self->errors.erase(id);
         if (ack->Duplicate) self->duplicates.insert(id);
+        self->waiting.erase(id);
       } else if (self->acked.count(id) == 0) {
         std::string text = "publish failed";
         if (err != nullptr) {
@@ -75,8 +81,9 @@ struct Acks {
                                                                   : natsStatus_GetText(err->Err);
         }
         self->errors[id] = text;
+        self->waiting.erase(id);
       }
-      self->cv.notify_all();
+      if (self->waiting.empty()) self->cv.notify_all();
     }
     natsMsg_Destroy(msg);
   }
@@ -317,6 +324,8 @@ struct Relay::Impl {
       acks.acked.clear();
       acks.errors.clear();
       acks.duplicates.clear();
+      acks.waiting.clear();
+      for (const auto& r : claimed) acks.waiting.insert(r[0].as<std::string>());
     }
     std::unordered_map<std::string, std::string> local_errors;
     const bool connected = nats->connected();
@@ -335,6 +344,10 @@ struct Relay::Impl {
       }
       rows.push_back(std::move(row));
     }
+    if (!local_errors.empty()) {
+      std::lock_guard acks_lock(acks.mu);
+      for (const auto& [id, error] : local_errors) acks.waiting.erase(id);
+    }
 
     // The ack handler reports every publish: acked, refused, or timed out
     // after MaxWait. The extra second covers a late timer.
@@ -344,18 +357,9 @@ struct Relay::Impl {
     size_t round_duplicates = 0;
     {
       std::unique_lock acks_lock(acks.mu);
-      const auto all_answered = [&] {
-        for (const Row& row : rows) {
-          if (local_errors.count(row.id) == 0 && acks.acked.count(row.id) == 0 &&
-              acks.errors.count(row.id) == 0) {
-            return false;
-          }
-        }
-        return true;
-      };
       acks.cv.wait_until(acks_lock,
                          claimed_at + options.publish_timeout + std::chrono::seconds(1),
-                         all_answered);
+                         [&] { return acks.waiting.empty(); });
       const double since_claim =
           std::chrono::duration<double>(SteadyClock::now() - claimed_at).count();
       for (const Row& row : rows) {
@@ -398,24 +402,39 @@ struct Relay::Impl {
           UuidArray(ids),
           error);
     }
-    const long pending_rows =
-        tx.exec("SELECT count(*) FROM cppsvc_outbox WHERE status = 'pending'")[0][0].as<long>();
+    // Counting pending rows scans them; with a full batch (more are
+    // probably waiting) it is done at most once per kBacklogEvery. A short
+    // batch took every pending row: what is left is what failed.
+    std::optional<long> pending_rows;
+    if (backlog != nullptr) {
+      const auto now = SteadyClock::now();
+      if (rows.size() < options.batch) {
+        pending_rows = static_cast<long>(failures);
+      } else if (now >= next_backlog_count) {
+        next_backlog_count = now + kBacklogEvery;
+        pending_rows = tx.exec("SELECT count(*) FROM cppsvc_outbox WHERE status = 'pending'")[0][0]
+                           .as<long>();
+      }
+    }
     tx.commit();
 
     published += sent_ids.size();
     failed_publishes += failures;
     duplicates += round_duplicates;
     ++rounds;
-    // One line per round: rows a previous relay published but did not mark
-    // sent (it died in between) show up as duplicates here.
-    observability::LogJson({{"level", "info"},
-                            {"msg", "outbox relay round"},
-                            {"service", options.service},
-                            {"claimed", rows.size()},
-                            {"published", sent_ids.size()},
-                            {"duplicates", round_duplicates},
-                            {"failed", failures}});
-    if (backlog != nullptr) backlog->Set(static_cast<double>(pending_rows));
+    // Rows a previous relay published but did not mark sent (it died in
+    // between) come back as duplicates: JetStream stored them once, and the
+    // round says so.
+    if (round_duplicates > 0) {
+      observability::LogJson({{"level", "info"},
+                              {"msg", "outbox relay round"},
+                              {"service", options.service},
+                              {"claimed", rows.size()},
+                              {"published", sent_ids.size()},
+                              {"duplicates", round_duplicates},
+                              {"failed", failures}});
+    }
+    if (backlog != nullptr && pending_rows) backlog->Set(static_cast<double>(*pending_rows));
     if (published_total != nullptr)
       published_total->Increment(static_cast<double>(sent_ids.size()));
     if (failed_total != nullptr && failures > 0)
@@ -507,6 +526,7 @@ struct Relay::Impl {
   std::unique_ptr<pqxx::connection> pg;
   std::unique_ptr<Listener> listener;  // after `pg`: destroyed before it
   SteadyClock::time_point next_retention{};
+  SteadyClock::time_point next_backlog_count{};
 
   std::mutex thread_mu;
   std::thread thread;
