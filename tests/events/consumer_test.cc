@@ -49,7 +49,8 @@ class Consumers : public EventsTest {
   }
 
   std::shared_ptr<db::Pool> pool_;
-  std::shared_ptr<observability::Metrics> metrics_ = std::make_shared<observability::Metrics>("test");
+  std::shared_ptr<observability::Metrics> metrics_ =
+      std::make_shared<observability::Metrics>("test");
 };
 
 TEST_F(Consumers, HandlerRunsInTheInboxTransaction) {

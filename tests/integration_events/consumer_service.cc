@@ -5,11 +5,16 @@
 //   CONSUMER_FAIL_SEQ   the handler fails for the Tick of this seq (a poison
 //                       event); each attempt is recorded in `attempts` on a
 //                       connection of its own, so it survives the rollback
+//   CONSUMER_HANDLER_DELAY_US  the handler sleeps this long per event first
+//                       (keeps fetched batches in flight long enough to be
+//                       caught by a kill)
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
 #include <string>
+#include <thread>
 
 #include "cppsvc/register.h"
 #include "evtest/consumer/v1/consumer.cppsvc.h"
@@ -30,10 +35,14 @@ class Consumer final : public evtest::consumer::v1::ConsumerServiceBase {
   Consumer()
       : replica_(Env("CONSUMER_REPLICA")),
         fail_seq_(Env("CONSUMER_FAIL_SEQ").empty() ? -1 : std::stoll(Env("CONSUMER_FAIL_SEQ"))),
-        database_url_(Env("CONSUMER_DATABASE_URL")) {}
+        database_url_(Env("CONSUMER_DATABASE_URL")),
+        delay_(std::chrono::microseconds(Env("CONSUMER_HANDLER_DELAY_US").empty()
+                                             ? 0
+                                             : std::stoll(Env("CONSUMER_HANDLER_DELAY_US")))) {}
 
   cppsvc::Status OnTick(cppsvc::EventContext& ctx,
                         const evtest::producer::v1::Tick& event) override {
+    if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
     if (event.seq() == fail_seq_) {
       RecordAttempt(ctx, event);
       return cppsvc::Status::Internal("poison: seq " + std::to_string(event.seq()) +
@@ -73,6 +82,7 @@ class Consumer final : public evtest::consumer::v1::ConsumerServiceBase {
   const std::string replica_;
   const int64_t fail_seq_;
   const std::string database_url_;
+  const std::chrono::microseconds delay_;
   std::mutex mu_;
   std::unique_ptr<pqxx::connection> attempts_;
 };

@@ -989,8 +989,14 @@ TEST_F(Crash, ConsumerKilledBetweenCommitAndAckKeepsEffectsExactlyOnce) {
   constexpr long long kEvents = kTrickle + 4 * kBurst;
   Service* producer = StartService("producer", "producer");
   ASSERT_NE(producer, nullptr);
-  Service* c1 = StartService("consumer-1", "consumer", {"CONSUMER_REPLICA=c1"});
-  Service* c2 = StartService("consumer-2", "consumer", {"CONSUMER_REPLICA=c2"});
+  // 2 ms per event: a burst takes each replica about half a second, so a
+  // kill lands while the victim holds a fetched batch.
+  Service* c1 = StartService("consumer-1",
+                             "consumer",
+                             {"CONSUMER_REPLICA=c1", "CONSUMER_HANDLER_DELAY_US=2000"});
+  Service* c2 = StartService("consumer-2",
+                             "consumer",
+                             {"CONSUMER_REPLICA=c2", "CONSUMER_HANDLER_DELAY_US=2000"});
   ASSERT_NE(c1, nullptr);
   ASSERT_NE(c2, nullptr);
 

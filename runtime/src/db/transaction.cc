@@ -105,14 +105,59 @@ int64_t RemainingMillis(Clock::time_point deadline) {
 
 enum class Phase { kBegin, kBody, kCommit };
 
-template <pqxx::isolation_level kLevel>
+// A read-write transaction whose BEGIN carries the statement_timeout too:
+// "BEGIN ...; SET LOCAL statement_timeout = N" goes as one simple query, one
+// round trip where pqxx::transaction and a separate SET would take two.
+// Commit, abort and error handling are pqxx's (basic_transaction).
+class TimedTransaction final : public pqxx::internal::basic_transaction {
+ public:
+  TimedTransaction(pqxx::connection_base& connection,
+                   TxOptions::Isolation isolation,
+                   int64_t timeout_ms)
+      : pqxx::internal::namedclass{"TimedTransaction"},
+        pqxx::internal::basic_transaction(connection, IsolationName(isolation), pqxx::read_write),
+        begin_(BeginCommand(isolation, timeout_ms)) {
+    Begin();
+  }
+  TimedTransaction(const TimedTransaction&) = delete;
+  TimedTransaction& operator=(const TimedTransaction&) = delete;
+  ~TimedTransaction() noexcept override { End(); }
+
+ private:
+  static std::string IsolationName(TxOptions::Isolation isolation) {
+    switch (isolation) {
+      case TxOptions::Isolation::kRepeatableRead:
+        return pqxx::isolation_traits<pqxx::repeatable_read>::name();
+      case TxOptions::Isolation::kSerializable:
+        return pqxx::isolation_traits<pqxx::serializable>::name();
+      case TxOptions::Isolation::kReadCommitted:
+        break;
+    }
+    return pqxx::isolation_traits<pqxx::read_committed>::name();
+  }
+
+  static std::string BeginCommand(TxOptions::Isolation isolation, int64_t timeout_ms) {
+    std::string command = "BEGIN";
+    if (isolation != TxOptions::Isolation::kReadCommitted) {
+      command += " ISOLATION LEVEL " + IsolationName(isolation);
+    }
+    return command + "; SET LOCAL statement_timeout = " + std::to_string(timeout_ms);
+  }
+
+  // No reconnect-and-retry here: a broken connection is RunInTransaction's
+  // to replace.
+  void do_begin() override { direct_exec(begin_.c_str()); }
+
+  std::string begin_;
+};
+
 Status RunOnce(pqxx::connection_base& connection,
                Clock::time_point deadline,
                const std::function<Status(Tx&)>& body,
+               TxOptions::Isolation isolation,
                Phase& phase) {
   phase = Phase::kBegin;
-  pqxx::transaction<kLevel> tx(connection);
-  tx.exec0("SET LOCAL statement_timeout = " + std::to_string(RemainingMillis(deadline)));
+  TimedTransaction tx(connection, isolation, RemainingMillis(deadline));
   phase = Phase::kBody;
   Status status = body(tx);
   // Otherwise the transaction's destructor rolls it back.
@@ -121,22 +166,6 @@ Status RunOnce(pqxx::connection_base& connection,
   phase = Phase::kCommit;
   tx.commit();
   return status;
-}
-
-Status RunOnce(pqxx::connection_base& connection,
-               Clock::time_point deadline,
-               const std::function<Status(Tx&)>& body,
-               TxOptions::Isolation isolation,
-               Phase& phase) {
-  switch (isolation) {
-    case TxOptions::Isolation::kRepeatableRead:
-      return RunOnce<pqxx::repeatable_read>(connection, deadline, body, phase);
-    case TxOptions::Isolation::kSerializable:
-      return RunOnce<pqxx::serializable>(connection, deadline, body, phase);
-    case TxOptions::Isolation::kReadCommitted:
-      break;
-  }
-  return RunOnce<pqxx::read_committed>(connection, deadline, body, phase);
 }
 
 // Full jitter over a doubling cap, so transactions that collided do not

@@ -412,8 +412,8 @@ struct Relay::Impl {
         pending_rows = static_cast<long>(failures);
       } else if (now >= next_backlog_count) {
         next_backlog_count = now + kBacklogEvery;
-        pending_rows = tx.exec("SELECT count(*) FROM cppsvc_outbox WHERE status = 'pending'")[0][0]
-                           .as<long>();
+        pending_rows =
+            tx.exec("SELECT count(*) FROM cppsvc_outbox WHERE status = 'pending'")[0][0].as<long>();
       }
     }
     tx.commit();
