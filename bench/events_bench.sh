@@ -181,7 +181,7 @@ if [[ $(val drain_done) == 1 ]]; then
     "$(val cpu_us_ours)" "$(val cpu_us_baseline)" "$(ratio "$(val cpu_us_ours)" "$(val cpu_us_baseline)")"
   per_round=$(awk -F '\t' '$1 == "round" { s = s sprintf("%s%s r%s %.0f", (s ? ", " : ""), $3, $2, $4) } END { print s }' "$out")
   printf 'NOTE\tevents: drain per round (msgs/s): %s\n' "$per_round"
-  printf 'NOTE\tevents: the relay drained %s rows in %s rounds of up to %s rows, %s ms per round; the backlog count it runs at the end of every round (SELECT count(*) ... WHERE status = '"'"'pending'"'"') takes %s ms alone on that table; failed publishes: %s\n' \
+  printf 'NOTE\tevents: the relay drained %s rows in %s rounds of up to %s rows, %s ms per round; the backlog count (SELECT count(*) ... WHERE status = '"'"'pending'"'"', run by the relay at most once a second while batches come full) takes %s ms alone on that table; failed publishes: %s\n' \
     "$(group "$rows")" "$(val relay_rounds)" "$batch" "$(val ms_per_relay_round)" "$(val backlog_count_ms)" \
     "$(val relay_failed_publishes 0)"
 else
