@@ -147,6 +147,42 @@ TEST_F(Relays, MetricsCountBacklogPublishesAndLag) {
   EXPECT_LT(lag_sum, 5 * 60.0);
 }
 
+// The relay's thread keeps a full batch in flight while it claims and
+// publishes the next: a backlog still arrives whole, once, in seq order.
+TEST_F(Relays, ABacklogDrainedWithBatchesInFlightArrivesOnceInOrder) {
+  EnsureStreams(nats_->url(), {{"BACKLOG", {"backlog.>"}}});
+  auto pool = MakePool();
+  constexpr int kRows = 1000;
+  ASSERT_TRUE(db::RunInTransaction(*pool, Clock::now() + 30s, [&](db::Tx& tx) {
+                for (int i = 0; i < kRows; ++i) {
+                  OutboxEvent event;
+                  event.subject = "backlog.e";
+                  event.ordering_key = "one-key";
+                  event.payload = std::to_string(i);
+                  AddToOutbox(tx, event);
+                }
+                return Status::Ok();
+              }).ok());
+  const char* const kOthers =
+      "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+      "AND pid <> pg_backend_pid()";
+  const long long before = QueryInt(kOthers);  // the pool's
+  RelayOptions options = RelayOptionsFor();
+  options.batch = 16;
+  Relay relay(options);
+  relay.Start();
+  ASSERT_TRUE(WaitFor([&] { return relay.stats().published == kRows; }, 60s))
+      << relay.stats().published;
+  // Two connections claimed: the relay's own and the one for batches in flight.
+  EXPECT_EQ(QueryInt(kOthers) - before, 2);
+  relay.Stop();
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox WHERE status = 'sent'"), kRows);
+  EXPECT_EQ(relay.stats().failed_publishes, 0u);
+  const std::vector<Received> got = ReadStream(nats_->url(), "BACKLOG", kRows + 10);
+  ASSERT_EQ(got.size(), static_cast<size_t>(kRows));
+  for (int i = 0; i < kRows; ++i) ASSERT_EQ(got[i].payload, std::to_string(i)) << "at " << i;
+}
+
 TEST_F(Relays, ALateCommitIsPublishedToo) {
   EnsureStreams(nats_->url(), {{"LATE", {"late.>"}}});
   auto pool = MakePool();

@@ -499,7 +499,8 @@ double MetricSum(const std::string& text, const std::string& name) {
   return sum;
 }
 
-// What the relay processes logged: the sums of their per-round lines.
+// What the relay processes logged: the sums of the lines of their rounds
+// that met duplicates (rows a killed relay had published).
 struct RelayLog {
   long long rounds = 0;
   long long published = 0;
@@ -973,7 +974,7 @@ TEST_F(Crash, RelayKilledRepeatedlyLosesNothingAndDuplicatesNoEffect) {
   const double redeliveries = Redeliveries();
 
   std::cout << "[crash] events " << kEvents << ", relay kills " << kills << " (" << targeted_kills
-            << " once the stream grew), relay runs " << relay->runs << ", rounds logged "
+            << " once the stream grew), relay runs " << relay->runs << ", rounds with duplicates "
             << log.rounds << ", published (logged) " << log.published << ", broker duplicates "
             << log.duplicates << ", consumer redeliveries " << redeliveries << ", writes "
             << produce_seconds << " s, delivered after " << total_seconds << " s; " << c.Describe()

@@ -36,9 +36,11 @@ constexpr long kRetentionBatch = 10000;
 // The backlog gauge is counted at most this often while rows keep coming.
 constexpr auto kBacklogEvery = std::chrono::seconds(1);
 
+// ctid: the row's place, stable while this transaction holds its lock, so
+// the closing UPDATE finds it without an index lookup.
 constexpr char kClaimSql[] =
     "SELECT id::text, subject, event_type, ordering_key, payload, headers::text, "
-    "EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8 "
+    "EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8, ctid::text "
     "FROM cppsvc_outbox WHERE status = 'pending' ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED";
 
 class Listener final : public pqxx::notification_receiver {
@@ -51,50 +53,73 @@ class Listener final : public pqxx::notification_receiver {
   std::atomic<bool>* flag_;
 };
 
-// Results of the asynchronous publishes of the current round, filled by
+// Results of the asynchronous publishes of the batches in flight, filled by
 // nats.c's ack handler (on its own thread). Outlives the JetStream context.
 struct Acks {
+  enum class State { kWaiting, kAcked, kFailed };
+  struct Entry {
+    uint64_t batch = 0;
+    State state = State::kWaiting;
+    bool duplicate = false;  // the stream had the id already
+    std::string error;
+  };
+
   std::mutex mu;
   std::condition_variable cv;
-  std::unordered_set<std::string> acked;
-  std::unordered_map<std::string, std::string> errors;
-  // Acks saying the stream had the id already (a row republished after a
-  // relay died between the ack and marking it sent): stored once.
-  std::unordered_set<std::string> duplicates;
-  // Publishes of the current round not answered yet.
-  std::unordered_set<std::string> waiting;
+  std::unordered_map<std::string, Entry> entries;    // by event id
+  std::unordered_map<uint64_t, size_t> outstanding;  // unanswered publishes by batch
+
+  // Needs mu. A publish answered without an ack: acked later still counts.
+  void Fail(Entry& entry, std::string error) {
+    if (entry.state != State::kWaiting) return;
+    entry.state = State::kFailed;
+    entry.error = std::move(error);
+    Answered(entry.batch);
+  }
+
+  // Needs mu.
+  void Answered(uint64_t batch) {
+    auto it = outstanding.find(batch);
+    if (it != outstanding.end() && it->second > 0 && --it->second == 0) cv.notify_all();
+  }
 
   static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* err, void* closure) {
     auto* self = static_cast<Acks*>(closure);
     const char* id = nullptr;
     if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && id != nullptr) {
       std::lock_guard lock(self->mu);
-      if (ack != nullptr) {
-        self->acked.insert(id);
-        self->errors.erase(id);
-        if (ack->Duplicate) self->duplicates.insert(id);
-        self->waiting.erase(id);
-      } else if (self->acked.count(id) == 0) {
-        std::string text = "publish failed";
-        if (err != nullptr) {
-          text = err->ErrText != nullptr && *err->ErrText != '\0' ? err->ErrText
-                                                                  : natsStatus_GetText(err->Err);
+      // Absent: the ack of a batch already closed (or dropped); ignored.
+      if (auto it = self->entries.find(id); it != self->entries.end()) {
+        Entry& entry = it->second;
+        if (ack != nullptr) {
+          const bool was_waiting = entry.state == State::kWaiting;
+          entry.state = State::kAcked;
+          entry.error.clear();
+          entry.duplicate = ack->Duplicate;
+          if (was_waiting) self->Answered(entry.batch);
+        } else {
+          std::string text = "publish failed";
+          if (err != nullptr) {
+            text = err->ErrText != nullptr && *err->ErrText != '\0' ? err->ErrText
+                                                                    : natsStatus_GetText(err->Err);
+          }
+          self->Fail(entry, std::move(text));
         }
-        self->errors[id] = text;
-        self->waiting.erase(id);
       }
-      if (self->waiting.empty()) self->cv.notify_all();
     }
     natsMsg_Destroy(msg);
   }
 };
 
-// "{a,b,c}": uuids need no quoting in an array literal.
-std::string UuidArray(const std::vector<std::string>& ids) {
+// {"(0,1)","(0,2)"}: an array literal of values without quotes or
+// backslashes (tids, uuids), each quoted.
+std::string ArrayLiteral(const std::vector<std::string>& values) {
   std::string out = "{";
-  for (size_t i = 0; i < ids.size(); ++i) {
+  for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += ',';
-    out += ids[i];
+    out += '"';
+    out += values[i];
+    out += '"';
   }
   out += '}';
   return out;
@@ -175,9 +200,9 @@ struct Relay::Impl {
     std::mt19937 rng{std::random_device{}()};
     while (!stopping) {
       bool failed = false;
-      size_t sent = 0;
+      bool more = false;
       try {
-        sent = Round(failed);
+        more = Round(failed, /*pipeline=*/true).more;
       } catch (const std::exception& e) {
         failed = true;
         Log("outbox relay round failed", e.what());
@@ -195,8 +220,21 @@ struct Relay::Impl {
         continue;
       }
       backoff = kInitialBackoff;
-      if (sent >= options.batch) continue;  // more rows are likely pending
+      if (more) continue;  // a full batch: more rows are likely pending
       WaitForWork();
+    }
+    // A batch whose publishes are out is closed rather than rolled back.
+    try {
+      std::lock_guard lock(round_mu);
+      if (in_flight) {
+        bool failed = false;
+        Close(*in_flight, failed);
+        in_flight.reset();
+      }
+    } catch (const std::exception& e) {
+      Log("outbox relay round failed", e.what());
+      std::lock_guard lock(round_mu);
+      DropPg();
     }
   }
 
@@ -233,12 +271,25 @@ struct Relay::Impl {
   void DropPg() {
     leader = false;
     pg_ok = false;
+    // Its transaction rolls back: the rows are pending again (and whatever
+    // of them was published comes back as a duplicate the stream drops).
+    try {
+      in_flight.reset();
+    } catch (const std::exception&) {
+      // ROLLBACK on a dead connection.
+    }
+    {
+      std::lock_guard acks_lock(acks.mu);
+      acks.entries.clear();
+      acks.outstanding.clear();
+    }
     try {
       listener.reset();
     } catch (const std::exception&) {
       // UNLISTEN on a dead connection; the connection goes anyway.
     }
     pg.reset();
+    pg2.reset();
   }
 
   // Needs round_mu. Throws when PostgreSQL cannot be reached.
@@ -293,113 +344,186 @@ struct Relay::Impl {
     if (deleted.affected_rows() >= static_cast<size_t>(kRetentionBatch)) next_retention = now;
   }
 
-  struct Row {
-    std::string id;
-    double age_seconds = 0;
+  // What a round did: rows marked sent, and whether its claim came full.
+  struct RoundResult {
+    size_t sent = 0;
+    bool more = false;
   };
 
-  // One claim-publish-mark round. `failed` tells whether any publish went
-  // without an ack. Throws on database errors.
-  size_t Round(bool& failed) {
+  // One round: claims a batch and publishes it; then closes the batch before
+  // it (with `pipeline`) or this one. A full batch is left in flight with
+  // `pipeline`, its transaction open on the other connection, so the next
+  // round's claim and publishes overlap with waiting for its acks and
+  // marking it: claims take turns between two connections, and SKIP LOCKED
+  // passes over the rows of the batch in flight. Publishes still go out in
+  // claim (seq) order. `failed` tells whether any publish went without an
+  // ack. Throws on database errors.
+  RoundResult Round(bool& failed, bool pipeline) {
     failed = false;
     std::lock_guard lock(round_mu);
     EnsurePg();
     EnsureNats();
-    if (!TryLead()) return 0;
-    MaybeDeleteExpired();
+    if (!TryLead()) return {};
+    // Retention and leadership use the first connection, free only when no
+    // batch is in flight.
+    if (!in_flight) MaybeDeleteExpired();
     notified = false;
 
-    pqxx::work tx(*pg);
-    const pqxx::result claimed = tx.exec_params(kClaimSql, static_cast<long>(options.batch));
-    if (claimed.empty()) {
-      tx.commit();
-      if (backlog != nullptr) backlog->Set(0);
-      return 0;
+    const int connection = in_flight ? 1 - in_flight->connection : 0;
+    Batch batch = Claim(connection);
+    RoundResult result;
+    if (in_flight) {
+      result.sent += Close(*in_flight, failed);
+      in_flight.reset();
     }
-    const auto claimed_at = SteadyClock::now();
+    if (batch.rows.empty()) {
+      batch.tx->commit();
+      if (backlog != nullptr) backlog->Set(0);
+      return result;
+    }
+    result.more = batch.rows.size() >= options.batch;
+    if (pipeline && result.more) {
+      in_flight = std::move(batch);
+      return result;
+    }
+    result.sent += Close(batch, failed);
+    return result;
+  }
+
+  struct Row {
+    std::string id;
+    std::string ctid;
+    double age_seconds = 0;
+  };
+
+  // A claimed batch whose publishes are out; its transaction holds the rows.
+  struct Batch {
+    uint64_t serial = 0;
+    int connection = 0;
+    std::unique_ptr<pqxx::work> tx;
     std::vector<Row> rows;
-    rows.reserve(claimed.size());
+    SteadyClock::time_point claimed_at;
+  };
+
+  // Needs round_mu. Connection 0 leads; 1 is opened on first use.
+  pqxx::connection& Connection(int index) {
+    if (index == 0) return *pg;
+    if (pg2 == nullptr || !pg2->is_open()) {
+      pg2.reset();
+      pg2 = std::make_unique<pqxx::connection>(
+          db::internal::WithConnectTimeout(options.database_url, std::chrono::seconds(2)));
+    }
+    return *pg2;
+  }
+
+  // Needs round_mu. Claims pending rows and starts their publishes.
+  Batch Claim(int connection) {
+    Batch batch;
+    batch.serial = ++batch_serial;
+    batch.connection = connection;
+    batch.tx = std::make_unique<pqxx::work>(Connection(connection));
+    const pqxx::result claimed = batch.tx->exec_params(kClaimSql, static_cast<long>(options.batch));
+    if (claimed.empty()) return batch;
+    batch.claimed_at = SteadyClock::now();
+    batch.rows.reserve(claimed.size());
     {
       std::lock_guard acks_lock(acks.mu);
-      acks.acked.clear();
-      acks.errors.clear();
-      acks.duplicates.clear();
-      acks.waiting.clear();
-      for (const auto& r : claimed) acks.waiting.insert(r[0].as<std::string>());
-    }
-    std::unordered_map<std::string, std::string> local_errors;
-    const bool connected = nats->connected();
-    for (const auto& r : claimed) {
-      Row row{r[0].as<std::string>(), r[6].as<double>()};
-      if (!connected) {
-        local_errors[row.id] = "not connected to NATS";
-      } else {
-        std::string error = Publish(row.id,
-                                    r[1].as<std::string>(),
-                                    r[2].as<std::string>(),
-                                    r[3].as<std::string>(),
-                                    pqxx::binarystring(r[4]).str(),
-                                    r[5].as<std::string>());
-        if (!error.empty()) local_errors[row.id] = std::move(error);
+      for (const auto& r : claimed) {
+        batch.rows.push_back({r[0].as<std::string>(), r[7].as<std::string>(), r[6].as<double>()});
+        Acks::Entry& entry = acks.entries[batch.rows.back().id];
+        entry = Acks::Entry{};
+        entry.batch = batch.serial;
       }
-      rows.push_back(std::move(row));
+      acks.outstanding[batch.serial] = claimed.size();
     }
-    if (!local_errors.empty()) {
-      std::lock_guard acks_lock(acks.mu);
-      for (const auto& [id, error] : local_errors) acks.waiting.erase(id);
+    const bool connected = nats->connected();
+    for (size_t i = 0; i < claimed.size(); ++i) {
+      const auto& r = claimed[i];
+      std::string error = connected ? Publish(batch.rows[i].id,
+                                              r[1].as<std::string>(),
+                                              r[2].as<std::string>(),
+                                              r[3].as<std::string>(),
+                                              pqxx::binarystring(r[4]).str(),
+                                              r[5].as<std::string>())
+                                    : "not connected to NATS";
+      if (!error.empty()) {
+        std::lock_guard acks_lock(acks.mu);
+        acks.Fail(acks.entries[batch.rows[i].id], std::move(error));
+      }
     }
+    return batch;
+  }
 
-    // The ack handler reports every publish: acked, refused, or timed out
-    // after MaxWait. The extra second covers a late timer.
-    std::vector<std::string> sent_ids;
+  // Needs round_mu. Waits for the batch's acks (the ack handler answers
+  // every publish: acked, refused, or timed out after MaxWait; the extra
+  // second covers a late timer), marks the acked rows sent and the others
+  // failed, commits. Returns the rows marked sent.
+  size_t Close(Batch& batch, bool& failed) {
+    std::vector<std::string> sent_ctids;
     std::unordered_map<std::string, std::vector<std::string>> failed_by_error;
     std::vector<double> lags;
     size_t round_duplicates = 0;
     {
       std::unique_lock acks_lock(acks.mu);
-      acks.cv.wait_until(acks_lock,
-                         claimed_at + options.publish_timeout + std::chrono::seconds(1),
-                         [&] { return acks.waiting.empty(); });
-      const double since_claim =
-          std::chrono::duration<double>(SteadyClock::now() - claimed_at).count();
-      for (const Row& row : rows) {
-        if (acks.acked.count(row.id) > 0) {
-          sent_ids.push_back(row.id);
-          round_duplicates += acks.duplicates.count(row.id);
-          lags.push_back(row.age_seconds + since_claim);
-          continue;
+      const bool answered =
+          acks.cv.wait_until(acks_lock,
+                             batch.claimed_at + options.publish_timeout + std::chrono::seconds(1),
+                             [&] { return acks.outstanding[batch.serial] == 0; });
+      if (!answered) {
+        // Publishes still unanswered are taken back (those of a batch
+        // claimed after this one too: they fail now rather than wait). A
+        // late ack must not count for a row that is pending again; it is
+        // republished under the same Nats-Msg-Id, and the stream drops the
+        // duplicate.
+        natsMsgList pending{};
+        if (js_PublishAsyncGetPendingList(&pending, nats->js()) == NATS_OK) {
+          for (int i = 0; i < pending.Count; ++i) {
+            const char* id = nullptr;
+            if (natsMsgHeader_Get(pending.Msgs[i], "Nats-Msg-Id", &id) == NATS_OK &&
+                id != nullptr) {
+              if (auto it = acks.entries.find(id); it != acks.entries.end()) {
+                acks.Fail(
+                    it->second,
+                    "no ack within " + std::to_string(options.publish_timeout.count()) + " ms");
+              }
+            }
+          }
+          natsMsgList_Destroy(&pending);
         }
-        std::string error;
-        if (auto it = local_errors.find(row.id); it != local_errors.end()) {
-          error = it->second;
-        } else if (auto it2 = acks.errors.find(row.id); it2 != acks.errors.end()) {
-          error = it2->second;
-        } else {
-          error = "no ack within " + std::to_string(options.publish_timeout.count()) + " ms";
-        }
-        failed_by_error[error].push_back(row.id);
       }
-    }
-    // Publishes still unanswered are taken back: a late ack must not count
-    // for a row that is pending again (it is republished under the same
-    // Nats-Msg-Id, and the stream drops the duplicate).
-    natsMsgList pending{};
-    if (js_PublishAsyncGetPendingList(&pending, nats->js()) == NATS_OK) {
-      natsMsgList_Destroy(&pending);
+      const double since_claim =
+          std::chrono::duration<double>(SteadyClock::now() - batch.claimed_at).count();
+      for (const Row& row : batch.rows) {
+        auto it = acks.entries.find(row.id);
+        if (it != acks.entries.end() && it->second.state == Acks::State::kAcked) {
+          sent_ctids.push_back(row.ctid);
+          if (it->second.duplicate) ++round_duplicates;
+          lags.push_back(row.age_seconds + since_claim);
+        } else {
+          std::string error =
+              it == acks.entries.end() || it->second.state == Acks::State::kWaiting
+                  ? "no ack within " + std::to_string(options.publish_timeout.count()) + " ms"
+                  : it->second.error;
+          failed_by_error[error].push_back(row.ctid);
+        }
+        if (it != acks.entries.end()) acks.entries.erase(it);
+      }
+      acks.outstanding.erase(batch.serial);
     }
 
-    if (!sent_ids.empty()) {
+    pqxx::work& tx = *batch.tx;
+    if (!sent_ctids.empty()) {
       tx.exec_params(
-          "UPDATE cppsvc_outbox SET status = 'sent', sent_at = now() WHERE id = ANY($1::uuid[])",
-          UuidArray(sent_ids));
+          "UPDATE cppsvc_outbox SET status = 'sent', sent_at = now() WHERE ctid = ANY($1::tid[])",
+          ArrayLiteral(sent_ctids));
     }
     size_t failures = 0;
-    for (const auto& [error, ids] : failed_by_error) {
-      failures += ids.size();
+    for (const auto& [error, ctids] : failed_by_error) {
+      failures += ctids.size();
       tx.exec_params(
           "UPDATE cppsvc_outbox SET attempts = attempts + 1, last_error = $2 "
-          "WHERE id = ANY($1::uuid[])",
-          UuidArray(ids),
+          "WHERE ctid = ANY($1::tid[])",
+          ArrayLiteral(ctids),
           error);
     }
     // Counting pending rows scans them; with a full batch (more are
@@ -408,7 +532,7 @@ struct Relay::Impl {
     std::optional<long> pending_rows;
     if (backlog != nullptr) {
       const auto now = SteadyClock::now();
-      if (rows.size() < options.batch) {
+      if (batch.rows.size() < options.batch) {
         pending_rows = static_cast<long>(failures);
       } else if (now >= next_backlog_count) {
         next_backlog_count = now + kBacklogEvery;
@@ -418,7 +542,8 @@ struct Relay::Impl {
     }
     tx.commit();
 
-    published += sent_ids.size();
+    const size_t sent = sent_ctids.size();
+    published += sent;
     failed_publishes += failures;
     duplicates += round_duplicates;
     ++rounds;
@@ -429,14 +554,13 @@ struct Relay::Impl {
       observability::LogJson({{"level", "info"},
                               {"msg", "outbox relay round"},
                               {"service", options.service},
-                              {"claimed", rows.size()},
-                              {"published", sent_ids.size()},
+                              {"claimed", batch.rows.size()},
+                              {"published", sent},
                               {"duplicates", round_duplicates},
                               {"failed", failures}});
     }
     if (backlog != nullptr && pending_rows) backlog->Set(static_cast<double>(*pending_rows));
-    if (published_total != nullptr)
-      published_total->Increment(static_cast<double>(sent_ids.size()));
+    if (published_total != nullptr) published_total->Increment(static_cast<double>(sent));
     if (failed_total != nullptr && failures > 0)
       failed_total->Increment(static_cast<double>(failures));
     if (lag != nullptr) {
@@ -445,10 +569,10 @@ struct Relay::Impl {
     if (failures > 0) {
       failed = true;
       Log("outbox relay could not publish " + std::to_string(failures) + " of " +
-              std::to_string(rows.size()) + " events; they stay pending",
+              std::to_string(batch.rows.size()) + " events; they stay pending",
           failed_by_error.begin()->first);
     }
-    return sent_ids.size();
+    return sent;
   }
 
   // Starts the asynchronous publish of one row; "" or why it did not start.
@@ -523,8 +647,11 @@ struct Relay::Impl {
   Acks acks;  // before `nats`: destroyed after the context that calls into it
   std::unique_ptr<internal::NatsHandle> nats;
   std::atomic<internal::NatsHandle*> nats_view{nullptr};  // for healthy(), without round_mu
-  std::unique_ptr<pqxx::connection> pg;
-  std::unique_ptr<Listener> listener;  // after `pg`: destroyed before it
+  std::unique_ptr<pqxx::connection> pg;                   // leadership, LISTEN, retention, claims
+  std::unique_ptr<pqxx::connection> pg2;                  // claims of every other batch in flight
+  std::unique_ptr<Listener> listener;                     // after `pg`: destroyed before it
+  std::optional<Batch> in_flight;                         // after both: its transaction goes first
+  uint64_t batch_serial = 0;
   SteadyClock::time_point next_retention{};
   SteadyClock::time_point next_backlog_count{};
 
@@ -551,7 +678,7 @@ void Relay::Stop() {
 size_t Relay::RunOnce() {
   bool failed = false;
   try {
-    const size_t sent = impl_->Round(failed);
+    const size_t sent = impl_->Round(failed, /*pipeline=*/false).sent;
     impl_->last_round_ok = !failed;
     return sent;
   } catch (const std::exception& e) {

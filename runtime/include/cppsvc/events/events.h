@@ -61,7 +61,7 @@ void EnsureStreams(const std::string& nats_url, const std::vector<StreamSpec>& s
 
 struct RelayOptions {
   std::string service;       // for logs and metrics
-  std::string database_url;  // its own connection: LISTEN, leadership, claims
+  std::string database_url;  // its own connections: LISTEN, leadership, claims
   std::string nats_url;
   size_t batch = 256;
   std::chrono::milliseconds poll{1000};  // fallback when no NOTIFY arrives
@@ -79,13 +79,17 @@ struct RelayOptions {
 // publishes them with js_PublishMsgAsync (Nats-Msg-Id = id), waits for the
 // acks up to publish_timeout, then in the same transaction marks the acked
 // rows sent (sent_at = now()); rows without an ack stay pending with
-// attempts + 1 and last_error. Woken by LISTEN cppsvc_outbox, polling as a
-// fallback; after a failed round it retries with doubling backoff up to
-// max_backoff. Sent rows older than retention are deleted now and then.
-// Only the holder of a session advisory lock on the relay's connection
-// publishes, so at most one relay per database does: the others wait and
-// take over when its connection ends. That keeps rows of one ordering key
-// published in seq order, as long as every publish of a round is acked.
+// attempts + 1 and last_error. On its thread, while batches come full, the
+// relay leaves a batch in flight (its transaction open) and claims and
+// publishes the next on a second connection before closing it, so the wait
+// for acks overlaps the next batch; publishes still go out in seq order.
+// Woken by LISTEN cppsvc_outbox, polling as a fallback; after a failed round
+// it retries with doubling backoff up to max_backoff. Sent rows older than
+// retention are deleted now and then. Only the holder of a session advisory
+// lock on the relay's connection publishes, so at most one relay per
+// database does: the others wait and take over when its connection ends.
+// That keeps rows of one ordering key published in seq order, as long as
+// every publish is acked.
 class Relay {
  public:
   explicit Relay(RelayOptions options);
