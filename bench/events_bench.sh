@@ -28,7 +28,7 @@
 # Environment: EVENTS_BENCH_ROUNDS (default 3), EVENTS_BENCH_ROWS (default
 # 100000, rows per drain), EVENTS_BENCH_RATE (default 1000 events/s),
 # EVENTS_BENCH_SECONDS (default 10, measured seconds of the latency run, after
-# 1 s of warm-up), EVENTS_BENCH_DIAG_BATCH (default 1024: an info row draining
+# 1 s of warm-up), EVENTS_BENCH_DIAG_BATCH (default 256: an info row draining
 # with that relay batch; 0 = none), EVENTS_BENCH_ARGS (more events_bench
 # flags), PG_DURABLE=1, BENCH_NO_BUILD=1, BENCH_KEEP=1 (keep the directory
 # and leave both servers running). About 1.5 minutes with the defaults.
@@ -45,7 +45,7 @@ rounds=${EVENTS_BENCH_ROUNDS:-3}
 rows=${EVENTS_BENCH_ROWS:-100000}
 rate=${EVENTS_BENCH_RATE:-1000}
 seconds=${EVENTS_BENCH_SECONDS:-10}
-diag_batch=${EVENTS_BENCH_DIAG_BATCH:-1024}
+diag_batch=${EVENTS_BENCH_DIAG_BATCH:-256}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "EVENTS_BENCH_ROUNDS must be a positive number" >&2; exit 2; }
 [[ $rows =~ ^[1-9][0-9]*$ ]] || { echo "EVENTS_BENCH_ROWS must be a positive number" >&2; exit 2; }
 [[ $rate =~ ^[1-9][0-9]*$ ]] || { echo "EVENTS_BENCH_RATE must be a positive number" >&2; exit 2; }

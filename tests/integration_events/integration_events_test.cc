@@ -646,6 +646,7 @@ class EventsProcessTest : public ::testing::Test {
         p + "WORKERS=4",
         p + "DATABASE_URL=" + (s.kind == "producer" ? producer_db_ : consumer_db_),
         p + "RELAY_POLL_MS=200",
+        p + "RELAY_BATCH=100",  // many rounds, batches in flight across the kills
         "NATS_URL=" + nats_->url(),
         "CPPSVC_JWT_ALGORITHM=HS256",
         std::string("CPPSVC_JWT_KEY=") + kJwtKey,

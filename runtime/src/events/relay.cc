@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -168,8 +170,11 @@ struct Relay::Impl {
 
   ~Impl() {
     Stop();
-    std::lock_guard lock(round_mu);
-    DropPg();
+    {
+      std::lock_guard lock(round_mu);
+      DropPg();
+    }
+    StopCloser();
   }
 
   void Start() {
@@ -226,11 +231,8 @@ struct Relay::Impl {
     // A batch whose publishes are out is closed rather than rolled back.
     try {
       std::lock_guard lock(round_mu);
-      if (in_flight) {
-        bool failed = false;
-        Close(*in_flight, failed);
-        in_flight.reset();
-      }
+      bool failed = false;
+      JoinClose(failed);
     } catch (const std::exception& e) {
       Log("outbox relay round failed", e.what());
       std::lock_guard lock(round_mu);
@@ -271,12 +273,14 @@ struct Relay::Impl {
   void DropPg() {
     leader = false;
     pg_ok = false;
-    // Its transaction rolls back: the rows are pending again (and whatever
-    // of them was published comes back as a duplicate the stream drops).
+    // A batch being closed ends first; if its close failed, its transaction
+    // rolled back: the rows are pending again (and whatever of them was
+    // published comes back as a duplicate the stream drops).
     try {
-      in_flight.reset();
+      bool failed = false;
+      JoinClose(failed);
     } catch (const std::exception&) {
-      // ROLLBACK on a dead connection.
+      // Already logged by whoever saw the round fail.
     }
     {
       std::lock_guard acks_lock(acks.mu);
@@ -311,6 +315,9 @@ struct Relay::Impl {
     jsOptions_Init(&js_options);
     js_options.PublishAsync.AckHandler = &Acks::OnAck;
     js_options.PublishAsync.AckHandlerClosure = &acks;
+    // Two batches may be in flight: no publish should stall on the limit.
+    js_options.PublishAsync.MaxPending =
+        std::max<int64_t>(4000, 2 * static_cast<int64_t>(options.batch) + 64);
     nats = internal::ConnectNats(options.nats_url,
                                  "cppsvc-relay-" + options.service,
                                  /*keep_trying=*/true,
@@ -344,6 +351,21 @@ struct Relay::Impl {
     if (deleted.affected_rows() >= static_cast<size_t>(kRetentionBatch)) next_retention = now;
   }
 
+  struct Row {
+    std::string id;
+    std::string ctid;
+    double age_seconds = 0;
+  };
+
+  // A claimed batch whose publishes are out; its transaction holds the rows.
+  struct Batch {
+    uint64_t serial = 0;
+    int connection = 0;
+    std::unique_ptr<pqxx::work> tx;
+    std::vector<Row> rows;
+    SteadyClock::time_point claimed_at;
+  };
+
   // What a round did: rows marked sent, and whether its claim came full.
   struct RoundResult {
     size_t sent = 0;
@@ -365,17 +387,14 @@ struct Relay::Impl {
     EnsureNats();
     if (!TryLead()) return {};
     // Retention and leadership use the first connection, free only when no
-    // batch is in flight.
-    if (!in_flight) MaybeDeleteExpired();
+    // batch is being closed.
+    if (!closing) MaybeDeleteExpired();
     notified = false;
 
-    const int connection = in_flight ? 1 - in_flight->connection : 0;
+    const int connection = closing ? 1 - closing_connection : 0;
     Batch batch = Claim(connection);
     RoundResult result;
-    if (in_flight) {
-      result.sent += Close(*in_flight, failed);
-      in_flight.reset();
-    }
+    result.sent += JoinClose(failed);
     if (batch.rows.empty()) {
       batch.tx->commit();
       if (backlog != nullptr) backlog->Set(0);
@@ -383,27 +402,69 @@ struct Relay::Impl {
     }
     result.more = batch.rows.size() >= options.batch;
     if (pipeline && result.more) {
-      in_flight = std::move(batch);
+      StartClose(std::move(batch));
       return result;
     }
     result.sent += Close(batch, failed);
     return result;
   }
 
-  struct Row {
-    std::string id;
-    std::string ctid;
-    double age_seconds = 0;
-  };
+  // Needs round_mu. Hands `batch` to the closing thread (started on first
+  // use): Close runs there while this thread claims and publishes the next.
+  void StartClose(Batch batch) {
+    closing_connection = batch.connection;
+    std::lock_guard lock(close_mu);
+    if (!closer.joinable()) closer = std::thread([this] { CloserLoop(); });
+    closing = std::move(batch);
+    close_done = false;
+    close_cv.notify_all();
+  }
 
-  // A claimed batch whose publishes are out; its transaction holds the rows.
-  struct Batch {
-    uint64_t serial = 0;
-    int connection = 0;
-    std::unique_ptr<pqxx::work> tx;
-    std::vector<Row> rows;
-    SteadyClock::time_point claimed_at;
-  };
+  // Needs round_mu. Waits for the batch being closed, if any; returns its
+  // rows marked sent, or throws what Close threw.
+  size_t JoinClose(bool& failed) {
+    std::unique_lock lock(close_mu);
+    if (!closing) return 0;
+    close_cv.wait(lock, [this] { return close_done; });
+    std::exception_ptr error = std::exchange(close_error, nullptr);
+    closing.reset();  // rolls back unless committed
+    if (close_failed) failed = true;
+    if (error) std::rethrow_exception(error);
+    return close_sent;
+  }
+
+  void CloserLoop() {
+    std::unique_lock lock(close_mu);
+    while (true) {
+      close_cv.wait(lock, [this] { return closer_quit || (closing && !close_done); });
+      if (closer_quit) return;
+      lock.unlock();
+      size_t sent = 0;
+      bool failed = false;
+      std::exception_ptr error;
+      try {
+        sent = Close(*closing, failed);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      close_sent = sent;
+      close_failed = failed;
+      close_error = error;
+      close_done = true;
+      close_cv.notify_all();
+    }
+  }
+
+  // After the relay's thread ended (and with it any close it waited for).
+  void StopCloser() {
+    {
+      std::lock_guard lock(close_mu);
+      closer_quit = true;
+    }
+    close_cv.notify_all();
+    if (closer.joinable()) closer.join();
+  }
 
   // Needs round_mu. Connection 0 leads; 1 is opened on first use.
   pqxx::connection& Connection(int index) {
@@ -650,7 +711,18 @@ struct Relay::Impl {
   std::unique_ptr<pqxx::connection> pg;                   // leadership, LISTEN, retention, claims
   std::unique_ptr<pqxx::connection> pg2;                  // claims of every other batch in flight
   std::unique_ptr<Listener> listener;                     // after `pg`: destroyed before it
-  std::optional<Batch> in_flight;                         // after both: its transaction goes first
+  // The batch the closing thread is closing (its transaction open on the
+  // connection not used for the next claim), and what came of it.
+  std::mutex close_mu;
+  std::condition_variable close_cv;
+  std::optional<Batch> closing;  // after the connections: its transaction goes first
+  int closing_connection = 0;
+  bool close_done = true;
+  size_t close_sent = 0;
+  bool close_failed = false;
+  std::exception_ptr close_error;
+  bool closer_quit = false;
+  std::thread closer;
   uint64_t batch_serial = 0;
   SteadyClock::time_point next_retention{};
   SteadyClock::time_point next_backlog_count{};

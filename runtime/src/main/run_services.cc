@@ -45,6 +45,7 @@ struct Settings {
   bool events = false;  // a database and something to publish or consume
   bool relay = true;
   std::chrono::milliseconds relay_poll{1000};
+  size_t relay_batch = 1024;
   std::chrono::hours retention{168};
 };
 
@@ -102,6 +103,7 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
   if (s.events) {
     s.relay = env.Flag(p + "RELAY", true);
     s.relay_poll = env.Millis(p + "RELAY_POLL_MS", std::chrono::milliseconds(1000));
+    s.relay_batch = static_cast<size_t>(env.Integer(p + "RELAY_BATCH", 1024, 1, 100000));
     s.retention = std::chrono::hours(env.Integer(p + "OUTBOX_RETENTION_HOURS", 168, 1, 24 * 3650));
   }
   if (!entry.database.empty()) {
@@ -144,6 +146,7 @@ events::RelayOptions RelayOptionsOf(const ServiceEntry& entry,
   o.database_url = settings.database_url;
   o.nats_url = settings.nats_url;
   o.poll = settings.relay_poll;
+  o.batch = settings.relay_batch;
   o.retention = settings.retention;
   o.metrics = std::move(metrics);
   return o;
