@@ -79,10 +79,10 @@ struct RelayOptions {
 // publishes them with js_PublishMsgAsync (Nats-Msg-Id = id), waits for the
 // acks up to publish_timeout, then in the same transaction marks the acked
 // rows sent (sent_at = now()); rows without an ack stay pending with
-// attempts + 1 and last_error. On its thread, while batches come full, the
-// relay leaves a batch in flight (its transaction open) and claims and
-// publishes the next on a second connection before closing it, so the wait
-// for acks overlaps the next batch; publishes still go out in seq order.
+// attempts + 1 and last_error. On its thread (Start), while batches come
+// full, the relay hands a full batch to a second thread that waits for its
+// acks, marks it and commits, while the first claims and publishes the next
+// batch on a second connection; publishes still go out in seq order.
 // Woken by LISTEN cppsvc_outbox, polling as a fallback; after a failed round
 // it retries with doubling backoff up to max_backoff. Sent rows older than
 // retention are deleted now and then. Only the holder of a session advisory
