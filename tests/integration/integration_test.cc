@@ -6,26 +6,18 @@
 //
 // Every wait is bounded; every process and temporary directory a test makes
 // is removed in TearDown, also when the test fails.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -44,6 +36,7 @@
 #include "cppsvc/auth/jwt.h"
 #include "cppsvc/client.h"
 #include "echo/v1/echo.cppsvc.client.h"
+#include "process_testing.h"
 
 #ifndef ECHO_SERVICE_BINARY
 #error "ECHO_SERVICE_BINARY must name the echo_service executable"
@@ -61,264 +54,11 @@ using cppsvc::StatusCode;
 using echo::v1::EchoRequest;
 using echo::v1::EchoResponse;
 using echo::v1::EchoServiceClient;
+using namespace cppsvc::process_testing;
 
 constexpr char kJwtKey[] = "integration-test-hs256-secret-of-enough-length";
 constexpr char kIssuer[] = "cppsvc-integration";
 constexpr char kAudience[] = "echo";
-
-long long Millis(SteadyClock::duration d) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-}
-
-// Polls `done` every `step` until it holds or `timeout` passes.
-bool WaitFor(const std::function<bool()>& done,
-             std::chrono::milliseconds timeout,
-             std::chrono::milliseconds step = 20ms) {
-  const auto deadline = SteadyClock::now() + timeout;
-  while (true) {
-    if (done()) return true;
-    if (SteadyClock::now() >= deadline) return false;
-    std::this_thread::sleep_for(step);
-  }
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string Tail(const std::string& text, size_t max_chars = 4000) {
-  return text.size() <= max_chars ? text : "..." + text.substr(text.size() - max_chars);
-}
-
-std::string MakeTempDir() {
-  std::string tmpl =
-      (std::filesystem::temp_directory_path() / "cppsvc-integration-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) return "";
-  return tmpl;
-}
-
-// ---------------------------------------------------------------------------
-// Ports and HTTP.
-
-// A port the kernel considers free on 127.0.0.1 right now (bound to :0, read
-// back, closed). Ports handed out by this process are never handed out again.
-uint16_t FreePort() {
-  static std::mutex mu;
-  static std::set<uint16_t> given;
-  std::lock_guard<std::mutex> lock(mu);
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    uint16_t port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    if (port != 0 && given.insert(port).second) return port;
-  }
-  return 0;
-}
-
-struct HttpResponse {
-  int status = 0;  // 0: no answer (see error)
-  std::string body;
-  std::string error;
-};
-
-// GET http://127.0.0.1:<port><path> over a plain socket (HTTP/1.0: the
-// server closes after the answer), everything bounded by `timeout`.
-HttpResponse HttpGet(uint16_t port,
-                     const std::string& path,
-                     std::chrono::milliseconds timeout = 2000ms) {
-  HttpResponse out;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    out.error = std::string("socket: ") + std::strerror(errno);
-    return out;
-  }
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    out.error = std::string("connect: ") + std::strerror(errno);
-    close(fd);
-    return out;
-  }
-  const std::string request =
-      "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      out.error = std::string("send: ") + std::strerror(errno);
-      close(fd);
-      return out;
-    }
-    sent += static_cast<size_t>(n);
-  }
-  std::string raw;
-  const auto deadline = SteadyClock::now() + timeout;
-  char buffer[8192];
-  while (SteadyClock::now() < deadline) {
-    ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      out.error = std::string("recv: ") + std::strerror(errno);
-      break;
-    }
-    raw.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  // "HTTP/1.x NNN reason\r\n...headers...\r\n\r\nbody"
-  if (raw.rfind("HTTP/1.", 0) != 0 || raw.size() < 12) {
-    if (out.error.empty()) out.error = "not an HTTP response: '" + raw.substr(0, 64) + "'";
-    return out;
-  }
-  out.status = std::atoi(raw.c_str() + 9);
-  size_t body = raw.find("\r\n\r\n");
-  if (body != std::string::npos) out.body = raw.substr(body + 4);
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// Processes.
-
-// A child process run with an explicit environment; stdout and stderr go to
-// files. Killed (SIGKILL) and reaped when destroyed, if still running.
-class Process {
- public:
-  Process(std::string binary,
-          std::vector<std::string> env,
-          std::string out_path,
-          std::string err_path)
-      : binary_(std::move(binary)),
-        env_(std::move(env)),
-        out_path_(std::move(out_path)),
-        err_path_(std::move(err_path)) {}
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  ~Process() { Kill(); }
-
-  bool Start(std::string& error) {
-    // Everything the child needs is prepared before fork: between fork and
-    // exec only async-signal-safe calls are allowed (this process has threads).
-    int out_fd = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    int err_fd = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (out_fd < 0 || err_fd < 0 || null_fd < 0) {
-      error = std::string("open log files: ") + std::strerror(errno);
-      for (int fd : {out_fd, err_fd, null_fd}) {
-        if (fd >= 0) close(fd);
-      }
-      return false;
-    }
-    std::vector<char*> argv{binary_.data(), nullptr};
-    std::vector<char*> envp;
-    for (std::string& entry : env_) envp.push_back(entry.data());
-    envp.push_back(nullptr);
-    const pid_t parent = getpid();
-
-    pid_t pid = fork();
-    if (pid == 0) {
-      // The child dies with the test process, even when that one is killed.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(127);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      dup2(null_fd, STDIN_FILENO);
-      dup2(out_fd, STDOUT_FILENO);
-      dup2(err_fd, STDERR_FILENO);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
-    const int fork_errno = errno;
-    close(out_fd);
-    close(err_fd);
-    close(null_fd);
-    if (pid < 0) {
-      error = std::string("fork: ") + std::strerror(fork_errno);
-      return false;
-    }
-    pid_ = pid;
-    started_at_ = SteadyClock::now();
-    return true;
-  }
-
-  pid_t pid() const { return pid_; }
-  bool reaped() const { return status_.has_value(); }
-
-  // Running: started and not reaped (a zombie is reaped here and not running).
-  bool Running() {
-    if (pid_ <= 0 || status_) return false;
-    int status = 0;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      status_ = status;
-      exited_at_ = SteadyClock::now();
-    }
-    return !status_;
-  }
-
-  void Signal(int sig) {
-    if (Running()) ::kill(pid_, sig);
-  }
-
-  // The wait status once the process ended within `timeout`.
-  std::optional<int> Wait(std::chrono::milliseconds timeout) {
-    WaitFor([this] { return !Running(); }, timeout, 5ms);
-    return status_;
-  }
-
-  // SIGKILL and reap (bounded: a SIGKILLed process ends at once).
-  void Kill() {
-    if (pid_ <= 0 || status_) return;
-    Signal(SIGKILL);
-    if (!Wait(5000ms)) ADD_FAILURE() << "process " << pid_ << " did not end after SIGKILL";
-  }
-
-  std::optional<SteadyClock::time_point> exited_at() const { return exited_at_; }
-  std::string Stdout() const { return ReadFile(out_path_); }
-  std::string Stderr() const { return ReadFile(err_path_); }
-
- private:
-  std::string binary_;
-  std::vector<std::string> env_;
-  std::string out_path_;
-  std::string err_path_;
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-  SteadyClock::time_point started_at_;
-  std::optional<SteadyClock::time_point> exited_at_;
-};
-
-std::string DescribeWaitStatus(const std::optional<int>& status) {
-  if (!status) return "still running";
-  if (WIFEXITED(*status)) return "exit code " + std::to_string(WEXITSTATUS(*status));
-  if (WIFSIGNALED(*status)) return "killed by signal " + std::to_string(WTERMSIG(*status));
-  return "wait status " + std::to_string(*status);
-}
-
-std::string PathVariable() {
-  const char* path = std::getenv("PATH");
-  return std::string("PATH=") + (path != nullptr ? path : "/usr/bin:/bin");
-}
 
 // ---------------------------------------------------------------------------
 // Prometheus text exposition format (version 0.0.4).
@@ -534,7 +274,7 @@ struct CallRecord {
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    dir_ = MakeTempDir("cppsvc-integration");
     ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
     StartNats();
     if (IsSkipped() || HasFatalFailure()) return;
@@ -649,7 +389,8 @@ class ServiceTest : public ::testing::Test {
           last = HttpGet(r.admin_port, "/readyz", 500ms);
           return last.status == 200;
         },
-        timeout);
+        timeout,
+        20ms);
     if (!r.process->Running()) {
       ADD_FAILURE() << "replica " << r.id << " exited before it was ready ("
                     << DescribeWaitStatus(r.process->Wait(0ms)) << "); stderr:\n"
@@ -989,7 +730,8 @@ TEST_F(Admin, MetricsAreValidPrometheusText) {
         parsed = ParsePrometheusText(metrics.body);
         return parsed.Sum("cppsvc_requests_total", echo_ok) >= to_a;
       },
-      2s);
+      2s,
+      20ms);
   ASSERT_EQ(metrics.status, 200) << metrics.error;
   for (const std::string& e : parsed.errors) ADD_FAILURE() << "invalid Prometheus text: " << e;
   EXPECT_FALSE(parsed.samples.empty());
@@ -1080,7 +822,7 @@ TEST_F(Shutdown, SigtermDrainsInFlightCalls) {
 // Configuration.
 
 TEST(Config, FailsFastListingEveryProblem) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("cppsvc-integration");
   ASSERT_FALSE(dir.empty());
   {
     Process process(ECHO_SERVICE_BINARY, {PathVariable()}, dir + "/out", dir + "/err");

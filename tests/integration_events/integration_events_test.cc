@@ -17,11 +17,9 @@
 // Every wait is bounded; every process, database and server a test makes is
 // removed in TearDown, also when the test fails.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <nats/nats.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -29,13 +27,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -56,6 +51,7 @@
 
 #include "cppsvc/auth/jwt.h"
 #include "evtest/producer/v1/producer.grpc.pb.h"
+#include "process_testing.h"
 
 #ifndef PRODUCER_SERVICE_BINARY
 #error "PRODUCER_SERVICE_BINARY must name the producer service executable"
@@ -80,6 +76,7 @@ using SteadyClock = std::chrono::steady_clock;
 using evtest::producer::v1::ProduceRequest;
 using evtest::producer::v1::ProduceResponse;
 using evtest::producer::v1::ProducerService;
+using namespace cppsvc::process_testing;
 
 constexpr char kJwtKey[] = "integration-events-test-hs256-secret-of-enough-length";
 constexpr char kIssuer[] = "cppsvc-integration-events";
@@ -87,274 +84,6 @@ constexpr char kAudience[] = "evtest";
 constexpr char kStream[] = "PRODUCER";
 constexpr char kDurable[] = "consumer-OnTick";
 constexpr int kMaxDeliver = 3;  // consumer.proto
-
-double Seconds(SteadyClock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-bool WaitFor(const std::function<bool()>& done,
-             std::chrono::milliseconds timeout,
-             std::chrono::milliseconds step = 100ms) {
-  const auto deadline = SteadyClock::now() + timeout;
-  while (true) {
-    if (done()) return true;
-    if (SteadyClock::now() >= deadline) return false;
-    std::this_thread::sleep_for(step);
-  }
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
-}
-
-std::string Tail(const std::string& text, size_t max_chars = 3000) {
-  return text.size() <= max_chars ? text : "..." + text.substr(text.size() - max_chars);
-}
-
-std::string DescribeWaitStatus(const std::optional<int>& status) {
-  if (!status) return "still running";
-  if (WIFEXITED(*status)) return "exit code " + std::to_string(WEXITSTATUS(*status));
-  if (WIFSIGNALED(*status)) return "killed by signal " + std::to_string(WTERMSIG(*status));
-  return "wait status " + std::to_string(*status);
-}
-
-// A port free on 127.0.0.1 now; never the same one twice in this process.
-uint16_t FreePort() {
-  static std::mutex mu;
-  static std::set<uint16_t> given;
-  std::lock_guard<std::mutex> lock(mu);
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    uint16_t port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    if (port != 0 && given.insert(port).second) return port;
-  }
-  return 0;
-}
-
-struct HttpResponse {
-  int status = 0;  // 0: no answer (see error)
-  std::string body;
-  std::string error;
-};
-
-// One HTTP/1.0 request to 127.0.0.1:<port>, bounded by `timeout`.
-HttpResponse Http(const std::string& method,
-                  uint16_t port,
-                  const std::string& path,
-                  std::chrono::milliseconds timeout = 3000ms) {
-  HttpResponse out;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    out.error = std::string("socket: ") + std::strerror(errno);
-    return out;
-  }
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    out.error = std::string("connect: ") + std::strerror(errno);
-    close(fd);
-    return out;
-  }
-  const std::string request = method + " " + path +
-                              " HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
-                              "Connection: close\r\n\r\n";
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size())) {
-    out.error = std::string("send: ") + std::strerror(errno);
-    close(fd);
-    return out;
-  }
-  std::string raw;
-  const auto deadline = SteadyClock::now() + timeout;
-  char buffer[8192];
-  while (SteadyClock::now() < deadline) {
-    ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      out.error = std::string("recv: ") + std::strerror(errno);
-      break;
-    }
-    raw.append(buffer, static_cast<size_t>(n));
-  }
-  close(fd);
-  if (raw.rfind("HTTP/1.", 0) != 0 || raw.size() < 12) {
-    if (out.error.empty()) out.error = "not an HTTP response: '" + raw.substr(0, 64) + "'";
-    return out;
-  }
-  out.status = std::atoi(raw.c_str() + 9);
-  size_t body = raw.find("\r\n\r\n");
-  if (body != std::string::npos) out.body = raw.substr(body + 4);
-  return out;
-}
-
-// A child process with arguments and an explicit environment; stdout and
-// stderr appended to files. Killed (SIGKILL) and reaped when destroyed.
-class Process {
- public:
-  Process(std::vector<std::string> argv,
-          std::vector<std::string> env,
-          std::string out_path,
-          std::string err_path)
-      : argv_(std::move(argv)),
-        env_(std::move(env)),
-        out_path_(std::move(out_path)),
-        err_path_(std::move(err_path)) {}
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  ~Process() { Kill(); }
-
-  bool Start(std::string& error) {
-    int out_fd = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    int err_fd = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (out_fd < 0 || err_fd < 0 || null_fd < 0) {
-      error = std::string("open log files: ") + std::strerror(errno);
-      for (int fd : {out_fd, err_fd, null_fd}) {
-        if (fd >= 0) close(fd);
-      }
-      return false;
-    }
-    std::vector<char*> argv;
-    for (std::string& a : argv_) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (std::string& e : env_) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(127);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      dup2(null_fd, STDIN_FILENO);
-      dup2(out_fd, STDOUT_FILENO);
-      dup2(err_fd, STDERR_FILENO);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
-    const int fork_errno = errno;
-    close(out_fd);
-    close(err_fd);
-    close(null_fd);
-    if (pid < 0) {
-      error = std::string("fork: ") + std::strerror(fork_errno);
-      return false;
-    }
-    pid_ = pid;
-    return true;
-  }
-
-  pid_t pid() const { return pid_; }
-
-  bool Running() {
-    if (pid_ <= 0 || status_) return false;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) status_ = status;
-    return !status_;
-  }
-
-  std::optional<int> Wait(std::chrono::milliseconds timeout) {
-    WaitFor([this] { return !Running(); }, timeout, 5ms);
-    return status_;
-  }
-
-  void Signal(int signal) {
-    if (Running()) ::kill(pid_, signal);
-  }
-
-  void Kill() {
-    if (pid_ <= 0 || status_) return;
-    Signal(SIGKILL);
-    if (!Wait(10000ms)) ADD_FAILURE() << "process " << pid_ << " did not end after SIGKILL";
-  }
-
-  std::string Stdout() const { return ReadFile(out_path_); }
-  std::string Stderr() const { return ReadFile(err_path_); }
-  const std::string& err_path() const { return err_path_; }
-
- private:
-  std::vector<std::string> argv_;
-  std::vector<std::string> env_;
-  std::string out_path_;
-  std::string err_path_;
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-};
-
-struct ScriptResult {
-  int rc = -1;
-  std::string out;
-  std::string err;
-  bool ok() const { return rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0; }
-};
-
-ScriptResult PgScript(const std::vector<std::string>& args, const std::string& scratch) {
-  std::string command = "bash '" CPPSVC_PG_SCRIPT "'";
-  for (const std::string& a : args) command += " '" + a + "'";
-  const std::string out_file = scratch + ".out", err_file = scratch + ".err";
-  command += " > '" + out_file + "' 2> '" + err_file + "'";
-  ScriptResult result;
-  result.rc = std::system(command.c_str());
-  result.out = Trim(ReadFile(out_file));
-  result.err = ReadFile(err_file);
-  std::error_code ec;
-  std::filesystem::remove(out_file, ec);
-  std::filesystem::remove(err_file, ec);
-  return result;
-}
-
-std::vector<std::vector<std::string>> QueryRows(const std::string& url, const std::string& sql) {
-  pqxx::connection connection(url);
-  pqxx::nontransaction tx(connection);
-  std::vector<std::vector<std::string>> rows;
-  for (const pqxx::row& row : tx.exec(sql)) {
-    std::vector<std::string> fields;
-    for (const pqxx::field& field : row) {
-      fields.push_back(field.is_null() ? "" : field.as<std::string>());
-    }
-    rows.push_back(std::move(fields));
-  }
-  return rows;
-}
-
-// -1 when the query fails (e.g. the table does not exist yet).
-long long QueryInt(const std::string& url, const std::string& sql) {
-  try {
-    auto rows = QueryRows(url, sql);
-    if (rows.empty() || rows[0].empty() || rows[0][0].empty()) return -1;
-    return std::stoll(rows[0][0]);
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
 
 // A nats-server with JetStream in a directory of its own, on a port chosen
 // once: Stop and Start act like an outage of one server (same port, store).
@@ -400,11 +129,12 @@ class NatsServer {
     if (!process_->Start(error)) return error;
     for (int i = 0; i < 300; ++i) {
       if (Greets()) return "";
-      if (!process_->Running()) return "nats-server exited: " + Tail(ReadFile(dir_ + "/nats.log"));
+      if (!process_->Running())
+        return "nats-server exited: " + Tail(ReadFile(dir_ + "/nats.log"), 3000);
       std::this_thread::sleep_for(50ms);
     }
     return "nats-server did not accept connections within 15 s: " +
-           Tail(ReadFile(dir_ + "/nats.log"));
+           Tail(ReadFile(dir_ + "/nats.log"), 3000);
   }
 
   // SIGTERM (a clean shutdown that syncs the store), SIGKILL after 10 s.
@@ -611,7 +341,7 @@ class EventsProcessTest : public ::testing::Test {
       if (HasFailure() && s->process) {
         std::cerr << "--- stderr of " << s->id << " (pid " << s->process->pid() << ", "
                   << DescribeWaitStatus(s->process->Wait(0ms)) << ") ---\n"
-                  << Tail(s->process->Stderr()) << "\n";
+                  << Tail(s->process->Stderr(), 3000) << "\n";
       }
       if (s->process) s->process->Kill();
     }
@@ -711,7 +441,7 @@ class EventsProcessTest : public ::testing::Test {
     if (!s.process->Running()) {
       ADD_FAILURE() << s.id << " exited before it was ready ("
                     << DescribeWaitStatus(s.process->Wait(0ms)) << "); stderr:\n"
-                    << Tail(s.process->Stderr());
+                    << Tail(s.process->Stderr(), 3000);
       return false;
     }
     if (!ready) {
@@ -737,7 +467,7 @@ class EventsProcessTest : public ::testing::Test {
       if (!s->command && s->process && !s->process->Running()) {
         return ::testing::AssertionFailure()
                << s->id << " ended (" << DescribeWaitStatus(s->process->Wait(0ms)) << "); stderr:\n"
-               << Tail(s->process->Stderr());
+               << Tail(s->process->Stderr(), 3000);
       }
     }
     return ::testing::AssertionSuccess();
@@ -797,8 +527,8 @@ class EventsProcessTest : public ::testing::Test {
     });
   }
 
-  long long Producer(const std::string& sql) const { return QueryInt(producer_db_, sql); }
-  long long Consumer(const std::string& sql) const { return QueryInt(consumer_db_, sql); }
+  long long Producer(const std::string& sql) const { return TryQueryInt(producer_db_, sql); }
+  long long Consumer(const std::string& sql) const { return TryQueryInt(consumer_db_, sql); }
 
   // Waits until every outbox row is sent and seqs 1..expected (but `skip`)
   // have an effect, checking that every process stays up.
@@ -941,7 +671,7 @@ TEST_F(Crash, RelayKilledRepeatedlyLosesNothingAndDuplicatesNoEffect) {
     if (!relay->process->Running()) {
       ADD_FAILURE() << "the relay ended on its own ("
                     << DescribeWaitStatus(relay->process->Wait(0ms)) << "):\n"
-                    << Tail(relay->process->Stderr());
+                    << Tail(relay->process->Stderr(), 3000);
       break;
     }
     relay->process->Signal(SIGKILL);
