@@ -212,7 +212,7 @@ out=$work/out.${modes[0]}
 
 build_type=$(cache_value CMAKE_BUILD_TYPE)
 flags_var=CMAKE_CXX_FLAGS_$(tr '[:lower:]' '[:upper:]' <<<"${build_type:-none}")
-printf 'NOTE\tdb: ours = the generated BenchDbServiceServer (HS256 JWT, RBAC, validation, metrics, request log to /dev/null; %s bulkhead workers; per call: pool lease, BEGIN with SET LOCAL statement_timeout in one round trip, the repository'"'"'s prepared INSERT, the outbox INSERT via exec_params, COMMIT) called by a gRPC client with %s calls in flight over %s channels; baseline = %s threads on raw libpq connections (BEGIN, both INSERTs prepared, COMMIT); pgbench -n -c %s -j 2 (simple protocol); all on 127.0.0.1 with PostgreSQL sharing the same %s cores\n' \
+printf 'NOTE\tdb: ours = the generated BenchDbServiceServer (HS256 JWT, RBAC, validation, metrics, request log to /dev/null; %s bulkhead workers; per call: pool lease, BEGIN with SET LOCAL statement_timeout in one round trip, the repository'"'"'s prepared INSERT, the outbox row by events::AddToOutbox (prepared), COMMIT) called by a gRPC client with %s calls in flight over %s channels; baseline = %s threads on raw libpq connections (BEGIN, both INSERTs prepared, COMMIT); pgbench -n -c %s -j 2 (simple protocol); all on 127.0.0.1 with PostgreSQL sharing the same %s cores\n' \
   "$(val workers)" "$(val inflight)" "$(val channels)" "$(val inflight)" "$(val inflight)" "$(val cores)"
 printf 'NOTE\tdb: build %s (%s%s); %s rounds x %s s per phase, rotated, medians; load average %s before, %s after\n' \
   "$(basename "$build")" "${build_type:-no build type}" "$([[ -n $(cache_value "$flags_var") ]] && echo ", $(cache_value "$flags_var")")" \

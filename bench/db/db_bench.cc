@@ -1,7 +1,8 @@
 // Persistence benchmark: the generated BenchDbServiceServer (HS256 JWT, RBAC,
 // validation, metrics, request log, one transaction per call on a db::Pool)
 // whose Create handler inserts an Item through the generated repository and
-// an outbox row on ctx.tx(), driven over gRPC on loopback with --inflight
+// an outbox row with cppsvc::events::AddToOutbox on ctx.tx() (what a generated
+// Emit does), driven over gRPC on loopback with --inflight
 // calls in flight; against a hand-written loop on raw libpq (BEGIN, the same
 // two INSERTs as prepared statements, COMMIT) on --inflight connections with
 // as many threads; and, when --pgbench is given, pgbench running the same two
@@ -54,6 +55,7 @@
 #include "cppsvc/auth/jwt.h"
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/db/db.h"
+#include "cppsvc/events/events.h"
 #include "cppsvc/impl/repository.h"
 #include "cppsvc/impl/validate.h"
 #include "cppsvc/observability/metrics.h"
@@ -106,12 +108,12 @@ class Handlers final : public benchdb::v1::BenchDbServiceBase {
     item->set_name(request.name());
     item->set_qty(request.qty());
     benchdb::v1::ItemRepository(ctx.tx()).Insert(*item);
-    const std::string payload = item->SerializeAsString();
-    ctx.tx().exec_params(kOutboxInsertSql,
-                         cppsvc::impl::NewUuid(),
-                         kSubject,
-                         kEventType,
-                         pqxx::binarystring(payload.data(), payload.size()));
+    // What a generated Emit does: cppsvc::events::AddToOutbox on ctx.tx().
+    cppsvc::events::OutboxEvent event;
+    event.subject = kSubject;
+    event.event_type = kEventType;
+    event.payload = item->SerializeAsString();
+    cppsvc::events::AddToOutbox(ctx.tx(), event);
     ours_handled.fetch_add(1, std::memory_order_relaxed);
     return cppsvc::Status::Ok();
   }

@@ -11,6 +11,12 @@ namespace cppsvc::events {
 
 namespace {
 
+constexpr char kInsertName[] = "cppsvc_outbox_insert";
+constexpr char kInsertSql[] =
+    "INSERT INTO cppsvc_outbox (id, subject, event_type, ordering_key, payload, headers) "
+    "VALUES (COALESCE(NULLIF($1, '')::uuid, gen_random_uuid()), $2, $3, $4, $5, $6::jsonb) "
+    "RETURNING id::text";
+
 bool IsUuid(const std::string& s) {
   if (s.size() != 36) return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -32,17 +38,19 @@ std::string AddToOutbox(db::Tx& tx, const OutboxEvent& event) {
   }
   nlohmann::json headers = nlohmann::json::object();
   for (const auto& [key, value] : event.headers) headers[key] = value;
+  // A prepared statement, defined on whichever connection the transaction
+  // runs on (defining it again with the same text is a lookup) and prepared
+  // by libpqxx on its first use there: no parse and plan per event.
   // gen_random_uuid(): built into PostgreSQL 13+.
-  const pqxx::result row = tx.exec_params(
-      "INSERT INTO cppsvc_outbox (id, subject, event_type, ordering_key, payload, headers) "
-      "VALUES (COALESCE(NULLIF($1, '')::uuid, gen_random_uuid()), $2, $3, $4, $5, $6::jsonb) "
-      "RETURNING id::text",
-      event.id,
-      event.subject,
-      event.event_type,
-      event.ordering_key,
-      pqxx::binarystring(event.payload.data(), event.payload.size()),
-      headers.dump());
+  tx.conn().prepare(kInsertName, kInsertSql);
+  const pqxx::result row =
+      tx.exec_prepared(kInsertName,
+                       event.id,
+                       event.subject,
+                       event.event_type,
+                       event.ordering_key,
+                       pqxx::binarystring(event.payload.data(), event.payload.size()),
+                       headers.dump());
   return row[0][0].as<std::string>();
 }
 
