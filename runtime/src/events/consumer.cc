@@ -21,6 +21,7 @@ using internal::NatsError;
 
 constexpr int64_t kFetchWaitMs = 500;
 constexpr auto kFetchErrorPause = std::chrono::milliseconds(250);
+constexpr auto kDisconnectedPause = std::chrono::milliseconds(50);
 constexpr int kDeadLetterTries = 3;
 
 struct Delivery {
@@ -156,6 +157,14 @@ struct Consumer::Impl {
   void Loop() {
     bool reported = false;  // one log line per outage, not one per fetch
     while (!stopping) {
+      // No pull requests while nats.c reconnects: they would only queue in
+      // its reconnect buffer and fail; the durable consumer keeps the events.
+      if (!nats->connected()) {
+        if (!reported) Log("warning", "event fetch paused", "not connected to NATS");
+        reported = true;
+        std::this_thread::sleep_for(kDisconnectedPause);
+        continue;
+      }
       natsMsgList list{};
       jsErrCode code = static_cast<jsErrCode>(0);
       natsStatus s =

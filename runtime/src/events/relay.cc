@@ -2,11 +2,13 @@
 // JetStream and marks them sent once acked.
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -112,6 +114,14 @@ struct Acks {
     natsMsg_Destroy(msg);
   }
 };
+
+// A float8 field as PostgreSQL prints it (locale-independent); 0 if unreadable.
+double Seconds(const pqxx::field& f) {
+  double value = 0;
+  const char* text = f.c_str();
+  if (std::from_chars(text, text + f.size(), value).ec != std::errc()) return 0;
+  return value;
+}
 
 // {"(0,1)","(0,2)"}: an array literal of values without quotes or
 // backslashes (tids, uuids), each quoted.
@@ -489,8 +499,12 @@ struct Relay::Impl {
     batch.rows.reserve(claimed.size());
     {
       std::lock_guard acks_lock(acks.mu);
+      // Room for two batches in flight without rehashing.
+      acks.entries.reserve(2 * options.batch + 64);
       for (const auto& r : claimed) {
-        batch.rows.push_back({r[0].as<std::string>(), r[7].as<std::string>(), r[6].as<double>()});
+        batch.rows.push_back({std::string(r[0].c_str(), r[0].size()),
+                              std::string(r[7].c_str(), r[7].size()),
+                              Seconds(r[6])});
         Acks::Entry& entry = acks.entries[batch.rows.back().id];
         entry = Acks::Entry{};
         entry.batch = batch.serial;
@@ -501,11 +515,11 @@ struct Relay::Impl {
     for (size_t i = 0; i < claimed.size(); ++i) {
       const auto& r = claimed[i];
       std::string error = connected ? Publish(batch.rows[i].id,
-                                              r[1].as<std::string>(),
-                                              r[2].as<std::string>(),
-                                              r[3].as<std::string>(),
-                                              pqxx::binarystring(r[4]).str(),
-                                              r[5].as<std::string>())
+                                              r[1].c_str(),
+                                              std::string_view(r[2].c_str(), r[2].size()),
+                                              std::string_view(r[3].c_str(), r[3].size()),
+                                              r[4],
+                                              std::string_view(r[5].c_str(), r[5].size()))
                                     : "not connected to NATS";
       if (!error.empty()) {
         std::lock_guard acks_lock(acks.mu);
@@ -638,16 +652,17 @@ struct Relay::Impl {
 
   // Starts the asynchronous publish of one row; "" or why it did not start.
   std::string Publish(const std::string& id,
-                      const std::string& subject,
-                      const std::string& event_type,
-                      const std::string& ordering_key,
-                      const std::string& payload,
-                      const std::string& headers_json) {
+                      const char* subject,
+                      std::string_view event_type,
+                      std::string_view ordering_key,
+                      const pqxx::field& payload_field,
+                      std::string_view headers_json) {
+    const pqxx::binarystring payload(payload_field);
     natsMsg* raw = nullptr;
     natsStatus s = natsMsg_Create(&raw,
-                                  subject.c_str(),
+                                  subject,
                                   nullptr,
-                                  payload.data(),
+                                  reinterpret_cast<const char*>(payload.data()),
                                   static_cast<int>(payload.size()));
     if (s != NATS_OK) return NatsError("message", s);
     MsgPtr msg(raw);
@@ -656,20 +671,14 @@ struct Relay::Impl {
       for (const auto& [key, value] : headers.items()) {
         const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
         // nats.c cannot read a header without a value back.
-        if (s == NATS_OK && !text.empty()) {
-          s = natsMsgHeader_Set(msg.get(), key.c_str(), internal::HeaderValue(text).c_str());
-        }
+        if (s == NATS_OK && !text.empty()) s = SetHeader(msg.get(), key.c_str(), text);
       }
     } catch (const std::exception& e) {
       return std::string("malformed headers: ") + e.what();
     }
-    if (s == NATS_OK && !event_type.empty()) {
-      s = natsMsgHeader_Set(msg.get(), kEventTypeHeader, internal::HeaderValue(event_type).c_str());
-    }
+    if (s == NATS_OK && !event_type.empty()) s = SetHeader(msg.get(), kEventTypeHeader, event_type);
     if (s == NATS_OK && !ordering_key.empty()) {
-      s = natsMsgHeader_Set(msg.get(),
-                            kOrderingKeyHeader,
-                            internal::HeaderValue(ordering_key).c_str());
+      s = SetHeader(msg.get(), kOrderingKeyHeader, ordering_key);
     }
     if (s != NATS_OK) return NatsError("headers", s);
     jsPubOptions pub;
@@ -683,12 +692,24 @@ struct Relay::Impl {
     return "";
   }
 
+  // A header value without line breaks (they would end the header).
+  natsStatus SetHeader(natsMsg* msg, const char* key, std::string_view value) {
+    if (value.find_first_of("\r\n") == std::string_view::npos) {
+      header_value.assign(value);
+    } else {
+      header_value = internal::HeaderValue(value);
+    }
+    return natsMsgHeader_Set(msg, key, header_value.c_str());
+  }
+
   void Log(const std::string& msg, const std::string& error) const {
     observability::LogJson(
         {{"level", "warning"}, {"msg", msg}, {"service", options.service}, {"error", error}});
   }
 
   RelayOptions options;
+  // Reused by Publish (called with round_mu held).
+  std::string header_value;
 
   prometheus::Gauge* backlog = nullptr;
   prometheus::Counter* published_total = nullptr;
