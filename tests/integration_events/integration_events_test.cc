@@ -171,6 +171,13 @@ class NatsServer {
   std::unique_ptr<Process> process_;
 };
 
+// How many times `needle` occurs in `text`.
+size_t Occurrences(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
 // Messages stored in a stream; -1 when it cannot be read.
 long long StreamMessages(const std::string& url, const std::string& stream) {
   natsConnection* conn = nullptr;
@@ -814,6 +821,14 @@ TEST_F(Broker, NatsServerRestartMidStreamLosesAndDuplicatesNothing) {
   std::this_thread::sleep_for(5s);
   const Check c = RunChecker(kEvents);
   ExpectExactlyOnce(c, kEvents);
+  // The consumers waited out the outage: a warning each, not one per attempt.
+  for (size_t i = 1; i < 3; ++i) {
+    const std::string err = services_[i]->process->Stderr();
+    const size_t warnings = Occurrences(err, "\"msg\":\"event fetch failed\"") +
+                            Occurrences(err, "\"msg\":\"event fetch paused\"");
+    EXPECT_GE(warnings, 1u) << services_[i]->id << ":\n" << Tail(err, 3000);
+    EXPECT_LE(warnings, 3u) << services_[i]->id << ":\n" << Tail(err, 3000);
+  }
   std::cout << "[nats-restart] events " << kEvents << ", effects when stopped " << before
             << ", after 2 s down " << during << ", all delivered " << resume_seconds
             << " s after the restart (" << Seconds(SteadyClock::now() - started)
