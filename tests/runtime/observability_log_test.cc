@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <sstream>
 #include <string>
 #include <thread>
@@ -165,6 +167,57 @@ TEST(LogJson, ConcurrentLinesDoNotInterleave) {
     ++per_thread.at(line["thread"].get<int>());
   }
   for (int count : per_thread) EXPECT_EQ(count, kPerThread);
+}
+
+// The default sink: stderr, here a pipe (as under a container runtime) read
+// by another thread. Short lines from many threads and lines longer than
+// PIPE_BUF (which a pipe may split) all arrive whole.
+TEST(LogJson, ConcurrentLinesToAStderrPipeArriveWhole) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const int saved = dup(STDERR_FILENO);
+  ASSERT_GE(saved, 0);
+  ASSERT_EQ(dup2(fds[1], STDERR_FILENO), STDERR_FILENO);
+  close(fds[1]);
+  std::string received;
+  std::thread reader([&] {
+    char buf[65536];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+      received.append(buf, static_cast<size_t>(n));
+  });
+
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 300;
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every tenth line is longer than PIPE_BUF.
+        const std::string pad(i % 10 == 0 ? 6000 : 100, static_cast<char>('a' + t));
+        LogJson({{"msg", "concurrent"}, {"thread", t}, {"i", i}, {"pad", pad}});
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(dup2(saved, STDERR_FILENO), STDERR_FILENO);  // closes the pipe's last writer
+  close(saved);
+  reader.join();
+  close(fds[0]);
+
+  std::vector<int> per_thread(kThreads, 0);
+  std::istringstream in(received);
+  size_t count = 0;
+  for (std::string text; std::getline(in, text); ++count) {
+    const auto line = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(line.is_discarded()) << "not a whole line: " << text.substr(0, 200);
+    const int t = line["thread"].get<int>();
+    const std::string& pad = line["pad"].get_ref<const std::string&>();
+    EXPECT_EQ(pad.find_first_not_of(static_cast<char>('a' + t)), std::string::npos);
+    ++per_thread.at(t);
+  }
+  EXPECT_EQ(count, static_cast<size_t>(kThreads * kPerThread));
+  for (int n : per_thread) EXPECT_EQ(n, kPerThread);
 }
 
 }  // namespace

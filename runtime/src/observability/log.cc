@@ -1,11 +1,16 @@
 #include "cppsvc/observability/log.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <iostream>
 #include <mutex>
+#include <ostream>
+#include <shared_mutex>
 #include <string_view>
 
 #include "log_sink.h"
@@ -13,14 +18,29 @@
 namespace cppsvc::observability {
 namespace {
 
-std::mutex& SinkMutex() {
-  static std::mutex mu;
+// Shared: a line of at most PIPE_BUF bytes going to stderr, written with one
+// write(2), which a pipe or file takes whole. Exclusive: changing the sink,
+// writing to an ostream sink, and longer lines (which a pipe may split).
+std::shared_mutex& SinkMutex() {
+  static std::shared_mutex mu;
   return mu;
 }
 
 std::ostream*& Sink() {
-  static std::ostream* sink = nullptr;  // nullptr: std::cerr
+  static std::ostream* sink = nullptr;  // nullptr: stderr
   return sink;
+}
+
+void WriteStderr(const std::string& line) {
+  const char* data = line.data();
+  size_t left = line.size();
+  while (left > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // nowhere to report it
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
 }
 
 // RFC 3339, UTC, millisecond precision: 2024-05-01T12:34:56.789Z. The
@@ -47,10 +67,22 @@ std::string Timestamp() {
 }
 
 void Write(const std::string& line) {
-  std::lock_guard<std::mutex> lock(SinkMutex());
-  std::ostream& out = Sink() != nullptr ? *Sink() : std::cerr;
-  out.write(line.data(), static_cast<std::streamsize>(line.size()));
-  out.flush();
+  // The common case (a request line to stderr) takes no exclusive lock:
+  // request threads do not queue behind each other's write(2).
+  if (line.size() <= PIPE_BUF) {
+    std::shared_lock lock(SinkMutex());
+    if (Sink() == nullptr) {
+      WriteStderr(line);
+      return;
+    }
+  }
+  std::unique_lock lock(SinkMutex());
+  if (Sink() == nullptr) {
+    WriteStderr(line);
+    return;
+  }
+  Sink()->write(line.data(), static_cast<std::streamsize>(line.size()));
+  Sink()->flush();
 }
 
 // Appends `value` as a JSON string; false (nothing sensible appended) when it
@@ -81,7 +113,7 @@ bool AppendString(std::string& out, std::string_view value) {
 namespace internal {
 
 std::ostream* SetLogSink(std::ostream* out) {
-  std::lock_guard<std::mutex> lock(SinkMutex());
+  std::unique_lock lock(SinkMutex());
   std::ostream* previous = Sink();
   Sink() = out;
   return previous;
