@@ -7,9 +7,9 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <pqxx/pqxx>
-#include <sstream>
+
+#include "process_testing.h"
 
 #ifndef CPPSVC_TEST_PG_URL_FILE
 #error "CPPSVC_TEST_PG_URL_FILE must name the fixture server's pg.url"
@@ -28,17 +28,8 @@ namespace cppsvc::db::testing {
 
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  return s;
-}
+using process_testing::ReadFile;
+using process_testing::Trim;
 
 // PostgreSQL identifiers: lowercase, at most 63 bytes.
 std::string DatabaseName() {

@@ -9,9 +9,10 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "process_testing.h"
 
 #ifndef CPPSVC_TEST_NATS_ROOT
 #error "CPPSVC_TEST_NATS_ROOT must name a directory for the tests' nats-servers"
@@ -21,6 +22,9 @@ namespace cppsvc::events::testing {
 
 namespace {
 
+using process_testing::FreePort;
+using process_testing::ReadFile;
+
 std::string FindNatsServer() {
   if (const char* env = std::getenv("NATS_SERVER"); env != nullptr && *env != '\0') return env;
   for (const char* candidate :
@@ -28,22 +32,6 @@ std::string FindNatsServer() {
     if (access(candidate, X_OK) == 0) return candidate;
   }
   return "";
-}
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
 }
 
 // The server greets every client with INFO once it accepts connections.
@@ -62,13 +50,6 @@ bool Greets(int port) {
   }
   close(fd);
   return ok;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 struct Js {
