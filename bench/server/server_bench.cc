@@ -4,7 +4,7 @@
 // same handler logic, driven by one load client in this process.
 //
 //   server_bench [--rounds N] [--seconds S] [--warmup S] [--inflight N]
-//                [--channels N] [--rate-fraction F] [--workers N]
+//                [--channels N] [--rate-fraction F] [--workers N] [--worker-spin-us N]
 //                [--only ours|baseline] [--keep-stderr] [--hop-baseline] [--no-open]
 //                [--ours-without log|metrics|log,metrics]
 //
@@ -623,6 +623,7 @@ int main(int argc, char** argv) {
   int rounds = 5, inflight = 32, channels = 2;
   double seconds = 2, warmup = 1, rate_fraction = 0.5;
   size_t workers = std::max(1u, std::thread::hardware_concurrency()) * 2;
+  auto worker_spin = cppsvc::resilience::Bulkhead::kDefaultSpin;
   std::string only;
   bool keep_stderr = false, hop_baseline = false, no_open = false;
   std::string without;  // diagnosis: pipeline steps of ours to turn off
@@ -644,6 +645,8 @@ int main(int argc, char** argv) {
       rate_fraction = ArgDouble(i, argc, argv);
     else if (a == "--workers")
       workers = static_cast<size_t>(ArgDouble(i, argc, argv));
+    else if (a == "--worker-spin-us" && i + 1 < argc)
+      worker_spin = std::chrono::microseconds(std::strtoll(argv[++i], nullptr, 10));
     else if (a == "--only" && i + 1 < argc)
       only = argv[++i];
     else if (a == "--keep-stderr")
@@ -661,7 +664,8 @@ int main(int argc, char** argv) {
     else if (a == "-h" || a == "--help") {
       std::printf(
           "usage: %s [--rounds N] [--seconds S] [--warmup S] [--inflight N] [--channels N]\n"
-          "       [--rate-fraction F] [--workers N] [--only ours|baseline] [--keep-stderr]\n"
+          "       [--rate-fraction F] [--workers N] [--worker-spin-us N] [--only ours|baseline] "
+          "[--keep-stderr]\n"
           "       [--hop-baseline]  (diagnosis: also time the baseline answering from a bulkhead)\n"
           "       [--no-open]       (closed loop only, no open loop or breakdown: to profile)\n"
           "       [--ours-without log|metrics|log,metrics]  (diagnosis: turn steps of ours off)\n"
@@ -703,6 +707,7 @@ int main(int argc, char** argv) {
   options.metrics = metrics;
   options.workers = workers;
   options.max_queue = workers * 8;  // the contract default (max_concurrency x 8)
+  options.worker_spin = worker_spin;
   options.inline_handlers = inline_handlers;
   options.log_requests = without.find("log") == std::string::npos;
   if (without.find("metrics") != std::string::npos) options.metrics = nullptr;

@@ -845,6 +845,24 @@ TEST(Config, FailsFastListingEveryProblem) {
     EXPECT_EQ(err.find("echo: ", 1), std::string::npos) << "more than one message:\n" << err;
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "not a single line:\n" << err;
   }
+  {
+    // Malformed and out-of-range values are listed with the missing ones.
+    Process process(ECHO_SERVICE_BINARY,
+                    {PathVariable(), "ECHO_WORKERS=many", "ECHO_WORKER_SPIN_MICROS=20000"},
+                    dir + "/out2",
+                    dir + "/err2");
+    std::string error;
+    ASSERT_TRUE(process.Start(error)) << error;
+    std::optional<int> status = process.Wait(10s);
+    ASSERT_TRUE(status.has_value()) << "echo_service with bad values did not exit within 10 s";
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 2) << DescribeWaitStatus(status);
+    const std::string err = process.Stderr();
+    for (const char* variable :
+         {"ECHO_WORKERS", "ECHO_WORKER_SPIN_MICROS", "CPPSVC_JWT_ALGORITHM"}) {
+      EXPECT_NE(err.find(variable), std::string::npos) << variable << " missing from:\n" << err;
+    }
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "not a single line:\n" << err;
+  }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }

@@ -2,9 +2,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <latch>
 #include <memory>
+#include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -271,6 +274,82 @@ TEST(Bulkhead, ConcurrentSubmittersAccountForEveryTask) {
   EXPECT_EQ(accepted.load() + refused.load(), 8000);
   EXPECT_EQ(ran.load(), accepted.load());
   EXPECT_EQ(b.rejected(), static_cast<uint64_t>(refused.load()));
+}
+
+// Submits `n` tasks `gap` apart (each has long finished by the next submit),
+// waits for all of them, and returns how many submits had to wake a sleeping
+// worker.
+uint64_t WakeupsForTasksSpacedBy(Bulkhead& b, int n, std::chrono::microseconds gap) {
+  std::atomic<int> done{0};
+  for (int i = 0; i < n; ++i) {
+    EXPECT_TRUE(b.TrySubmit([&] { done.fetch_add(1); }));
+    std::this_thread::sleep_for(gap);
+  }
+  const auto give_up = Clock::now() + kLongWait;
+  while (done.load() < n && Clock::now() < give_up) std::this_thread::yield();
+  EXPECT_EQ(done.load(), n);
+  return b.wakeups();
+}
+
+TEST(Bulkhead, ASpinningWorkerTakesTasksWithoutBeingWoken) {
+  constexpr int kTasks = 100;
+  constexpr auto kGap = std::chrono::microseconds(300);
+  // A window far longer than the gap: after the first task, a worker is
+  // spinning whenever a task comes.
+  Bulkhead spinning(2, 16, std::chrono::milliseconds(50));
+  EXPECT_LT(WakeupsForTasksSpacedBy(spinning, kTasks, kGap), kTasks / 4u);
+
+  // Without spinning, every task is handed over by a wake-up.
+  Bulkhead sleeping(2, 16, std::chrono::microseconds(0));
+  EXPECT_EQ(WakeupsForTasksSpacedBy(sleeping, kTasks, kGap), static_cast<uint64_t>(kTasks));
+}
+
+TEST(Bulkhead, AnIdleSpinnerGoesToSleepAndIsWokenForTheNextTask) {
+  Bulkhead b(1, 4, std::chrono::microseconds(200));
+  // A new worker sleeps: the first task wakes it. Long past the window
+  // after that task the worker sleeps again, so the next submit wakes it
+  // (and the task still runs).
+  EXPECT_EQ(WakeupsForTasksSpacedBy(b, 1, std::chrono::milliseconds(50)), 1u);
+  EXPECT_EQ(WakeupsForTasksSpacedBy(b, 1, std::chrono::milliseconds(0)), 2u);
+}
+
+// Submitters pausing around the spin window's length, so submits land while
+// a worker spins, just as it gives up, and while every worker sleeps: each
+// task must run soon after its submit, not when some later submit happens to
+// wake a worker (a lost wake-up) or at Drain.
+TEST(Bulkhead, NoTaskIsStrandedAroundTheEndOfASpin) {
+  constexpr int kSubmitters = 4;
+  constexpr int kTasksEach = 1500;
+  Bulkhead b(3, 64, std::chrono::microseconds(50));
+  std::atomic<int> stranded{0};
+  std::atomic<int> ran{0};
+  std::vector<std::thread> submitters;
+  for (int t = 0; t < kSubmitters; ++t) {
+    submitters.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<unsigned>(t) * 7919u + 1u);
+      std::uniform_int_distribution<int> pause_us(0, 120);
+      for (int i = 0; i < kTasksEach; ++i) {
+        auto done = std::make_shared<std::promise<void>>();
+        std::future<void> ran_once = done->get_future();
+        if (!b.TrySubmit([&ran, done] {
+              ran.fetch_add(1);
+              done->set_value();
+            })) {
+          ADD_FAILURE() << "refused with a queue of 64 and 4 submitters";
+          return;
+        }
+        if (ran_once.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+          stranded.fetch_add(1);
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(pause_us(rng)));
+      }
+    });
+  }
+  for (auto& s : submitters) s.join();
+  EXPECT_EQ(stranded.load(), 0);
+  EXPECT_EQ(ran.load(), kSubmitters * kTasksEach);
+  EXPECT_TRUE(b.Drain(Clock::now() + kLongWait));
 }
 
 }  // namespace

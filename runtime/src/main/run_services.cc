@@ -31,6 +31,7 @@ struct Settings {
   uint16_t admin_port = 0;
   size_t workers = 0;
   size_t max_queue = 0;
+  std::chrono::microseconds worker_spin = resilience::Bulkhead::kDefaultSpin;
   bool inline_handlers = false;
   std::chrono::milliseconds drain{10000};
   std::chrono::milliseconds shutdown_delay{0};
@@ -74,6 +75,8 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
       env.Integer(p + "WORKERS", entry.workers ? entry.workers : cores * 2, 1, 4096));
   s.max_queue = static_cast<size_t>(
       env.Integer(p + "MAX_QUEUE", entry.max_queue ? entry.max_queue : s.workers * 8, 0, 1 << 20));
+  s.worker_spin = std::chrono::microseconds(
+      env.Integer(p + "WORKER_SPIN_MICROS", resilience::Bulkhead::kDefaultSpin.count(), 0, 10000));
   s.inline_handlers = env.Flag(p + "INLINE_HANDLERS", false);
   s.drain = env.Millis(p + "DRAIN_TIMEOUT_MS", std::chrono::milliseconds(10000));
   s.shutdown_delay = env.Millis(p + "SHUTDOWN_DELAY_MS", std::chrono::milliseconds(0));
@@ -232,6 +235,7 @@ int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<st
   options.metrics = std::make_shared<observability::Metrics>(std::string(entry.name));
   options.workers = settings.workers;
   options.max_queue = settings.max_queue;
+  options.worker_spin = settings.worker_spin;
   options.inline_handlers = settings.inline_handlers;
 
   if (!entry.database.empty()) {

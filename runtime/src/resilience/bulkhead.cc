@@ -1,12 +1,23 @@
 #include "cppsvc/resilience/bulkhead.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <utility>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPPSVC_CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define CPPSVC_CPU_RELAX() asm volatile("yield")
+#else
+#define CPPSVC_CPU_RELAX() ((void)0)
+#endif
+
 namespace cppsvc::resilience {
 
-Bulkhead::Bulkhead(size_t workers, size_t max_queue)
-    : slots_(std::max<size_t>(workers, 1)), max_queue_(max_queue) {
+Bulkhead::Bulkhead(size_t workers, size_t max_queue, std::chrono::microseconds spin)
+    : slots_(std::max<size_t>(workers, 1)), max_queue_(max_queue), spin_(spin) {
   workers = slots_;
   workers_.reserve(workers);
   for (size_t i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });
@@ -47,8 +58,16 @@ bool Bulkhead::TrySubmit(std::function<void()> task, bool may_run_inline) {
     return true;
   }
   queue_.push_back(std::move(task));
+  queued_.store(queue_.size());
+  // A spinning worker takes it without a wake-up. The spinner clears the
+  // flag under mu_ before it sleeps, so a task pushed while the flag was
+  // set is seen by its last check.
+  const bool wake = !spinning_.load();
   lock.unlock();
-  cv_.notify_one();
+  if (wake) {
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
+    cv_.notify_one();
+  }
   return true;
 }
 
@@ -76,23 +95,57 @@ bool Bulkhead::Drain(std::chrono::steady_clock::time_point deadline) {
   });
 }
 
+bool Bulkhead::SpinForWork() {
+  const auto until = std::chrono::steady_clock::now() + spin_;
+  for (unsigned i = 1;; ++i) {
+    if (stopping_.load() || queued_.load() > 0) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    for (int k = 0; k < 16; ++k) CPPSVC_CPU_RELAX();
+    // Lets a thread waiting for this CPU (the one that will submit the next
+    // task, often) run instead of the spinner.
+    if (i % 4 == 0) sched_yield();
+  }
+}
+
 void Bulkhead::Work() {
   std::unique_lock<std::mutex> lock(mu_);
+  const auto ready = [this] {
+    return (stopping_ && queue_.empty()) || (!queue_.empty() && running_.load() < slots_);
+  };
+  // Whether this worker holds the one spinner role. It is taken as soon as
+  // a task returns, before the slot is released, so a submit that the
+  // task's own result provokes finds it; it is given up under mu_ right
+  // before ready() is checked for the last time, so a task pushed while it
+  // was held (without a wake-up) is seen.
+  bool spinner = false;  // a new worker sleeps until there is work
   for (;;) {
-    cv_.wait(lock, [this] {
-      return (stopping_ && queue_.empty()) || (!queue_.empty() && running_.load() < slots_);
-    });
+    if (spinner && !ready() && !stopping_) {
+      lock.unlock();
+      SpinForWork();
+      lock.lock();
+    }
+    if (spinner) {
+      spinning_.store(false);
+      spinner = false;
+    }
+    cv_.wait(lock, ready);
     if (queue_.empty()) return;  // stopping and nothing left
     std::function<void()> task = std::move(queue_.front());
     queue_.pop_front();
+    queued_.store(queue_.size());
     running_.fetch_add(1);  // under mu_, so queue_.size() + running_ stays exact
+    // Tasks that came while a worker spun were not announced: pass the next
+    // one to a sleeping worker.
+    const bool more = !queue_.empty() && running_.load() < slots_;
     lock.unlock();
+    if (more) cv_.notify_one();
     try {
       task();
     } catch (...) {
       // A throwing task must not take the worker (and the process) down;
       // handlers report errors through Status, not exceptions.
     }
+    spinner = spin_.count() > 0 && !spinning_.exchange(true);
     task = nullptr;  // destroy captures outside the lock
     lock.lock();
     Release(lock);

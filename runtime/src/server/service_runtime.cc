@@ -34,7 +34,9 @@ std::string_view BearerToken(std::string_view authorization) {
 ServiceRuntime::ServiceRuntime(ServiceOptions options,
                                const std::vector<const MethodSpec*>& methods)
     : options_(std::move(options)),
-      bulkhead_(std::make_unique<resilience::Bulkhead>(options_.workers, options_.max_queue)),
+      bulkhead_(std::make_unique<resilience::Bulkhead>(options_.workers,
+                                                       options_.max_queue,
+                                                       options_.worker_spin)),
       limits_(std::make_unique<Limits>()) {
   if (!options_.roles) options_.roles = std::make_shared<auth::RoleGraph>();
   for (const MethodSpec* m : methods) {

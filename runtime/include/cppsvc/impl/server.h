@@ -74,6 +74,8 @@ struct ServiceOptions {
   std::shared_ptr<observability::Metrics> metrics;
   size_t workers = 8;  // handlers running at once
   size_t max_queue = 64;
+  // How long an idle worker stays awake for the next call (see Bulkhead).
+  std::chrono::microseconds worker_spin = resilience::Bulkhead::kDefaultSpin;
   // Run a handler on the transport's own thread when a bulkhead slot is free
   // instead of handing it to a worker: faster, but only for handlers that
   // never block (no database, no outgoing calls), since a blocked transport
