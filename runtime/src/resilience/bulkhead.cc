@@ -54,7 +54,7 @@ bool Bulkhead::TrySubmit(std::function<void()> task, bool may_run_inline) {
     }
     task = nullptr;
     lock.lock();
-    Release(lock);
+    Release(lock, /*by_worker=*/false);
     return true;
   }
   queue_.push_back(std::move(task));
@@ -71,12 +71,13 @@ bool Bulkhead::TrySubmit(std::function<void()> task, bool may_run_inline) {
   return true;
 }
 
-void Bulkhead::Release(std::unique_lock<std::mutex>& lock) {
+void Bulkhead::Release(std::unique_lock<std::mutex>& lock, bool by_worker) {
   running_.fetch_sub(1);
   const bool idle = queue_.empty() && running_.load() == 0;
-  const bool waiting = !queue_.empty();
+  // A slot freed by an inline task lets a waiting task start on a worker; a
+  // worker that freed one takes the next waiting task itself.
+  const bool waiting = !by_worker && !queue_.empty();
   lock.unlock();
-  // A slot freed by an inline task lets a waiting task start on a worker.
   if (waiting) cv_.notify_one();
   if (idle) idle_cv_.notify_all();
 }
@@ -148,7 +149,7 @@ void Bulkhead::Work() {
     spinner = spin_.count() > 0 && !spinning_.exchange(true);
     task = nullptr;  // destroy captures outside the lock
     lock.lock();
-    Release(lock);
+    Release(lock, /*by_worker=*/true);
     lock.lock();
   }
 }

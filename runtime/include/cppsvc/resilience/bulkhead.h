@@ -55,7 +55,7 @@ class Bulkhead {
 
  private:
   void Work();
-  void Release(std::unique_lock<std::mutex>& lock);
+  void Release(std::unique_lock<std::mutex>& lock, bool by_worker);
   // Spins for up to the spin window while nothing is queued; true when a
   // task may be waiting. Called without mu_, as the one spinner.
   bool SpinForWork();
