@@ -123,10 +123,10 @@ TEST_F(ServiceRuntimeTest, HandlerSeesCallerDeadlineAndTrace) {
   call.metadata["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
   call.deadline = Clock::now() + std::chrono::seconds(2);
   CallContext seen;
-  Call(*rt, call, request, response, [&](CallContext& ctx) {
-    seen = ctx;
-    return Status::Ok();
-  });
+  EXPECT_TRUE(Call(*rt, call, request, response, [&](CallContext& ctx) {
+                seen = ctx;
+                return Status::Ok();
+              }).ok());
   EXPECT_EQ(seen.caller().subject, "u7");
   EXPECT_EQ(seen.trace_id(), "0af7651916cd43dd8448eb211c80319c");
   EXPECT_LE(seen.deadline(), *call.deadline);

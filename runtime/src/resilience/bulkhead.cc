@@ -96,11 +96,11 @@ bool Bulkhead::Drain(std::chrono::steady_clock::time_point deadline) {
   });
 }
 
-bool Bulkhead::SpinForWork() {
+void Bulkhead::SpinForWork() {
   const auto until = std::chrono::steady_clock::now() + spin_;
   for (unsigned i = 1;; ++i) {
-    if (stopping_.load() || queued_.load() > 0) return true;
-    if (std::chrono::steady_clock::now() >= until) return false;
+    if (stopping_.load() || queued_.load() > 0) return;
+    if (std::chrono::steady_clock::now() >= until) return;
     for (int k = 0; k < 16; ++k) CPPSVC_CPU_RELAX();
     // Lets a thread waiting for this CPU (the one that will submit the next
     // task, often) run instead of the spinner.

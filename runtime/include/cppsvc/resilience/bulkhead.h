@@ -56,9 +56,9 @@ class Bulkhead {
  private:
   void Work();
   void Release(std::unique_lock<std::mutex>& lock, bool by_worker);
-  // Spins for up to the spin window while nothing is queued; true when a
-  // task may be waiting. Called without mu_, as the one spinner.
-  bool SpinForWork();
+  // Spins until a task is queued, the bulkhead stops or the spin window
+  // passes. Called without mu_, by the worker holding the spinner role.
+  void SpinForWork();
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
