@@ -645,9 +645,12 @@ int main(int argc, char** argv) {
       rate_fraction = ArgDouble(i, argc, argv);
     else if (a == "--workers")
       workers = static_cast<size_t>(ArgDouble(i, argc, argv));
-    else if (a == "--worker-spin-us" && i + 1 < argc)
-      worker_spin = std::chrono::microseconds(std::strtoll(argv[++i], nullptr, 10));
-    else if (a == "--only" && i + 1 < argc)
+    else if (a == "--worker-spin-us" && i + 1 < argc) {
+      char* end = nullptr;
+      const long long us = std::strtoll(argv[++i], &end, 10);
+      if (end == argv[i] || *end != '\0' || us < 0) Fail("--worker-spin-us: not a number >= 0");
+      worker_spin = std::chrono::microseconds(us);
+    } else if (a == "--only" && i + 1 < argc)
       only = argv[++i];
     else if (a == "--keep-stderr")
       keep_stderr = true;

@@ -72,11 +72,16 @@ std::string NatsError(std::string_view what, natsStatus s) {
   return text;
 }
 
-std::string HeaderValue(std::string_view value) {
-  std::string out(value);
+void AssignHeaderValue(std::string& out, std::string_view value) {
+  out.assign(value);
   for (char& c : out) {
     if (c == '\r' || c == '\n') c = ' ';
   }
+}
+
+std::string HeaderValue(std::string_view value) {
+  std::string out;
+  AssignHeaderValue(out, value);
   return out;
 }
 

@@ -50,8 +50,10 @@ std::unique_ptr<NatsHandle> ConnectNats(const std::string& url,
 // "what: <status text>[: <last error>]" for a failed nats.c call.
 std::string NatsError(std::string_view what, natsStatus s);
 
-// Header values may not hold line breaks.
+// Header values may not hold line breaks: `value` with each one made a space.
 std::string HeaderValue(std::string_view value);
+// The same into `out`, reusing its buffer (for a header per message).
+void AssignHeaderValue(std::string& out, std::string_view value);
 
 // Every header of `msg` (the first value of each key).
 std::map<std::string, std::string> Headers(natsMsg* msg);

@@ -692,13 +692,8 @@ struct Relay::Impl {
     return "";
   }
 
-  // A header value without line breaks (they would end the header).
   natsStatus SetHeader(natsMsg* msg, const char* key, std::string_view value) {
-    if (value.find_first_of("\r\n") == std::string_view::npos) {
-      header_value.assign(value);
-    } else {
-      header_value = internal::HeaderValue(value);
-    }
+    internal::AssignHeaderValue(header_value, value);
     return natsMsgHeader_Set(msg, key, header_value.c_str());
   }
 

@@ -10,8 +10,8 @@
 //
 // Handing a task to a sleeping worker costs a futex wake-up and a context
 // switch on each side, which on a small or virtualised machine is more CPU
-// than a short handler itself. So one worker at a time, after finishing or
-// being woken, stays awake for a short spin window (yielding the CPU to
+// than a short handler itself. So one worker at a time, after finishing a
+// task, stays awake for a short spin window (yielding the CPU to
 // anything else runnable) and takes new tasks without being woken; a submit
 // wakes a sleeping worker only when no worker is spinning. An idle bulkhead
 // spins for at most one window and then sleeps.
