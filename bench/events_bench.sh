@@ -177,6 +177,10 @@ if [[ $(val drain_done) == 1 ]]; then
       "$(val diag_batch)" "$(fmt_rate "$(val rate_diag)")" "$(fmt_rate "$(val rate_baseline)")" \
       "$(ratio "$(val rate_diag)" "$(val rate_baseline)")"
   fi
+  if [[ -n $(val mark_move_ms) ]]; then
+    printf 'ROW\tevents: marking %s claimed rows sent, PostgreSQL ms (move to cppsvc_outbox_sent; baseline: UPDATE in place, runtime tables v1)\t%s ms\t%s ms\t%sx\t—\tinfo\n' \
+      "$batch" "$(val mark_move_ms)" "$(val mark_update_ms)" "$(ratio "$(val mark_move_ms)" "$(val mark_update_ms)")"
+  fi
   printf 'ROW\tevents: relay drain, CPU per message of the bench process\t%s µs\t%s µs\t%sx\t—\tinfo\n' \
     "$(val cpu_us_ours)" "$(val cpu_us_baseline)" "$(ratio "$(val cpu_us_ours)" "$(val cpu_us_baseline)")"
   per_round=$(awk -F '\t' '$1 == "round" { s = s sprintf("%s%s r%s %.0f", (s ? ", " : ""), $3, $2, $4) } END { print s }' "$out")

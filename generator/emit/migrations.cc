@@ -154,6 +154,13 @@ class Planner {
   // Fills `steps_` and `slugs_` and returns the schema after them.
   Schema Diff(const Schema& old, const Schema& now) {
     Schema result = old;
+    if (old.infrastructure < now.infrastructure) {
+      for (int v = old.infrastructure + 1; v <= now.infrastructure; ++v) {
+        Raw("", StorageSql("storage/infrastructure_upgrade_" + std::to_string(v) + ".sql"));
+      }
+      slugs_.push_back("upgrade_runtime_tables");
+      result.infrastructure = now.infrastructure;
+    }
     if (now.saga_state && !old.saga_state) {
       Raw("", StorageSql("storage/saga_state.sql"));
       slugs_.push_back("add_saga_state");

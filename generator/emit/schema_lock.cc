@@ -188,6 +188,15 @@ std::optional<SchemaLock> ParseSchemaLock(const std::string& text,
                                  m.at("sql").get<std::string>()});
     }
     const Json& s = j.at("schema");
+    lock.schema.infrastructure = s.value("infrastructure", 1);
+    if (lock.schema.infrastructure < 1 || lock.schema.infrastructure > kInfrastructureVersion) {
+      diags.Error(span,
+                  "schema lock records version " + std::to_string(lock.schema.infrastructure) +
+                      " of the runtime's tables, but this protoc-gen-cpp-svc knows versions 1 to " +
+                      std::to_string(kInfrastructureVersion) +
+                      ": generate with the version that wrote the lock, or a newer one");
+      return std::nullopt;
+    }
     lock.schema.saga_state = s.value("saga_state", false);
     for (const Json& t : s.at("tables")) lock.schema.tables.push_back(TableFromJson(t));
     if (s.contains("dropped_tables"))
@@ -233,6 +242,7 @@ std::string FormatSchemaLock(const SchemaLock& lock) {
   }
   j["migrations"] = std::move(migrations);
   Json schema;
+  schema["infrastructure"] = lock.schema.infrastructure;
   schema["saga_state"] = lock.schema.saga_state;
   Json tables = Json::array();
   for (const LockTable& t : lock.schema.tables) tables.push_back(ToJson(t));

@@ -41,8 +41,16 @@ struct LockTable {
   const LockIndex* FindIndex(const std::string& index) const;
 };
 
-// What the migrations of one file produce, besides the runtime's tables.
+// The version of the runtime's own tables (templates/storage/
+// infrastructure.sql) that a new database gets. A lock recording an older
+// one gets the next migration's upgrade to it
+// (templates/storage/infrastructure_upgrade_<N>.sql for each N above).
+// Locks written before the version was recorded hold version 1.
+inline constexpr int kInfrastructureVersion = 2;
+
+// What the migrations of one file produce.
 struct Schema {
+  int infrastructure = kInfrastructureVersion;  // of the runtime's tables
   bool saga_state = false;  // the cppsvc_sagas table of saga owners
   std::vector<LockTable> tables;
   std::vector<std::string> dropped_tables;

@@ -1,7 +1,9 @@
 -- Tables every service database has, owned by the cpp-svc runtime.
 
 -- Events written by handlers in their own transaction; the relay publishes
--- pending rows to JetStream (Nats-Msg-Id = id) and marks them sent after the ack.
+-- pending rows to JetStream (Nats-Msg-Id = id) and, after the ack, moves
+-- them to cppsvc_outbox_sent. So every row here is pending; `status` and
+-- `sent_at` stay from version 1, where sent rows stayed in this table.
 CREATE TABLE cppsvc_outbox (
   id uuid PRIMARY KEY,
   seq bigserial NOT NULL,
@@ -17,7 +19,24 @@ CREATE TABLE cppsvc_outbox (
   sent_at timestamptz
 );
 CREATE INDEX cppsvc_outbox_pending_idx ON cppsvc_outbox (seq) WHERE status = 'pending';
-CREATE INDEX cppsvc_outbox_sent_idx ON cppsvc_outbox (sent_at) WHERE status = 'sent';
+
+-- Published events, kept for the relay's retention, then deleted. Moving a
+-- row here is a DELETE and an append to a table with only a BRIN index,
+-- where updating its status in place would write a new row version and an
+-- entry in every index of cppsvc_outbox.
+CREATE TABLE cppsvc_outbox_sent (
+  id uuid NOT NULL,
+  seq bigint NOT NULL,
+  subject text NOT NULL,
+  event_type text NOT NULL,
+  ordering_key text NOT NULL,
+  payload bytea NOT NULL,
+  headers jsonb NOT NULL,
+  attempts integer NOT NULL,
+  created_at timestamptz NOT NULL,
+  sent_at timestamptz NOT NULL
+);
+CREATE INDEX cppsvc_outbox_sent_at_idx ON cppsvc_outbox_sent USING brin (sent_at);
 
 -- One payload-free notification per transaction that wrote to the outbox
 -- (PostgreSQL folds identical notifications of a transaction into one).

@@ -41,11 +41,21 @@ constexpr long kRetentionBatch = 10000;
 constexpr auto kBacklogEvery = std::chrono::seconds(1);
 
 // ctid: the row's place, stable while this transaction holds its lock, so
-// the closing UPDATE finds it without an index lookup.
+// the closing statement finds it without an index lookup. The age is
+// date_part's float8 (EXTRACT would compute it in numeric, more slowly).
 constexpr char kClaimSql[] =
     "SELECT id::text, subject, event_type, ordering_key, payload, headers::text, "
-    "EXTRACT(EPOCH FROM clock_timestamp() - created_at)::float8, ctid::text "
+    "date_part('epoch', clock_timestamp() - created_at), ctid::text "
     "FROM cppsvc_outbox WHERE status = 'pending' ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED";
+
+// Acked rows leave the outbox for cppsvc_outbox_sent.
+constexpr char kMoveSentSql[] =
+    "WITH moved AS (DELETE FROM cppsvc_outbox WHERE ctid = ANY($1::tid[]) "
+    "RETURNING id, seq, subject, event_type, ordering_key, payload, headers, attempts, created_at) "
+    "INSERT INTO cppsvc_outbox_sent (id, seq, subject, event_type, ordering_key, payload, headers, "
+    "attempts, created_at, sent_at) "
+    "SELECT id, seq, subject, event_type, ordering_key, payload, headers, attempts, created_at, "
+    "now() FROM moved";
 
 class Listener final : public pqxx::notification_receiver {
  public:
@@ -55,6 +65,60 @@ class Listener final : public pqxx::notification_receiver {
 
  private:
   std::atomic<bool>* flag_;
+};
+
+// Hashes event ids of any string type alike, for lookups without a copy.
+struct IdHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view id) const noexcept {
+    return std::hash<std::string_view>{}(id);
+  }
+};
+
+// Sets the headers of an outbox row's `headers` object, read as it is
+// parsed (no document is built), on a message. Stops at the first value
+// that is not a string, or anything else than a flat object, so that the
+// caller can fall back to the general path; a header it set by then is set
+// again there with the same value.
+template <typename SetFn>
+class HeaderSax {
+ public:
+  using json = nlohmann::json;
+  explicit HeaderSax(SetFn set) : set_(std::move(set)) {}
+
+  bool start_object(size_t) { return depth_++ == 0; }
+  bool end_object() {
+    --depth_;
+    return true;
+  }
+  bool key(json::string_t& k) {
+    key_ = std::move(k);
+    return true;
+  }
+  bool string(json::string_t& value) {
+    if (depth_ != 1) return false;
+    // nats.c cannot read a header without a value back.
+    if (!value.empty()) status_ = set_(key_.c_str(), value);
+    return status_ == NATS_OK;
+  }
+  bool null() { return false; }
+  bool boolean(bool) { return false; }
+  bool number_integer(json::number_integer_t) { return false; }
+  bool number_unsigned(json::number_unsigned_t) { return false; }
+  bool number_float(json::number_float_t, const json::string_t&) { return false; }
+  bool binary(json::binary_t&) { return false; }
+  bool start_array(size_t) { return false; }
+  bool end_array() { return false; }
+  bool parse_error(size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
+
+  // Not NATS_OK when setting a header failed (and stopped the parse).
+  natsStatus status() const { return status_; }
+
+ private:
+  SetFn set_;
+  std::string key_;
+  int depth_ = 0;
+  natsStatus status_ = NATS_OK;
 };
 
 // Results of the asynchronous publishes of the batches in flight, filled by
@@ -70,7 +134,8 @@ struct Acks {
 
   std::mutex mu;
   std::condition_variable cv;
-  std::unordered_map<std::string, Entry> entries;    // by event id
+  // By event id; found by the ack handler's `const char*` without a copy.
+  std::unordered_map<std::string, Entry, IdHash, std::equal_to<>> entries;
   std::unordered_map<uint64_t, size_t> outstanding;  // unanswered publishes by batch
 
   // Needs mu. A publish answered without an ack: acked later still counts.
@@ -121,6 +186,33 @@ double Seconds(const pqxx::field& f) {
   const char* text = f.c_str();
   if (std::from_chars(text, text + f.size(), value).ec != std::errc()) return 0;
   return value;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A bytea field's bytes into `out`, whose buffer is reused: PostgreSQL's
+// hex output (\x...) decoded here, any other form through libpq.
+void ByteaInto(const pqxx::field& f, std::string& out) {
+  const char* text = f.c_str();
+  const size_t size = f.size();
+  if (size >= 2 && text[0] == '\\' && text[1] == 'x' && size % 2 == 0) {
+    out.resize((size - 2) / 2);
+    bool ok = true;
+    for (size_t i = 0; i < out.size() && ok; ++i) {
+      const int hi = HexDigit(text[2 + 2 * i]);
+      const int lo = HexDigit(text[3 + 2 * i]);
+      ok = hi >= 0 && lo >= 0;
+      out[i] = static_cast<char>(hi << 4 | lo);
+    }
+    if (ok) return;
+  }
+  const pqxx::binarystring bytes(f);
+  out.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
 }
 
 // {"(0,1)","(0,2)"}: an array literal of values without quotes or
@@ -351,8 +443,8 @@ struct Relay::Impl {
     next_retention = now + kRetentionEvery;
     pqxx::work tx(*pg);
     const pqxx::result deleted = tx.exec_params(
-        "DELETE FROM cppsvc_outbox WHERE id IN (SELECT id FROM cppsvc_outbox "
-        "WHERE status = 'sent' AND sent_at < now() - make_interval(secs => $1) LIMIT $2)",
+        "DELETE FROM cppsvc_outbox_sent WHERE ctid = ANY(ARRAY(SELECT ctid FROM cppsvc_outbox_sent "
+        "WHERE sent_at < now() - make_interval(secs => $1) LIMIT $2))",
         static_cast<double>(
             std::chrono::duration_cast<std::chrono::seconds>(options.retention).count()),
         kRetentionBatch);
@@ -588,9 +680,7 @@ struct Relay::Impl {
 
     pqxx::work& tx = *batch.tx;
     if (!sent_ctids.empty()) {
-      tx.exec_params(
-          "UPDATE cppsvc_outbox SET status = 'sent', sent_at = now() WHERE ctid = ANY($1::tid[])",
-          ArrayLiteral(sent_ctids));
+      tx.exec_params(kMoveSentSql, ArrayLiteral(sent_ctids));
     }
     size_t failures = 0;
     for (const auto& [error, ctids] : failed_by_error) {
@@ -657,24 +747,30 @@ struct Relay::Impl {
                       std::string_view ordering_key,
                       const pqxx::field& payload_field,
                       std::string_view headers_json) {
-    const pqxx::binarystring payload(payload_field);
+    ByteaInto(payload_field, payload);
     natsMsg* raw = nullptr;
-    natsStatus s = natsMsg_Create(&raw,
-                                  subject,
-                                  nullptr,
-                                  reinterpret_cast<const char*>(payload.data()),
-                                  static_cast<int>(payload.size()));
+    natsStatus s =
+        natsMsg_Create(&raw, subject, nullptr, payload.data(), static_cast<int>(payload.size()));
     if (s != NATS_OK) return NatsError("message", s);
     MsgPtr msg(raw);
-    try {
-      const nlohmann::json headers = nlohmann::json::parse(headers_json);
-      for (const auto& [key, value] : headers.items()) {
-        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-        // nats.c cannot read a header without a value back.
-        if (s == NATS_OK && !text.empty()) s = SetHeader(msg.get(), key.c_str(), text);
+    // Rows hold a flat object of strings (AddToOutbox writes them), set as
+    // it is parsed; anything else takes the general path.
+    auto set = [&](const char* key, std::string_view value) {
+      return SetHeader(msg.get(), key, value);
+    };
+    HeaderSax<decltype(set)> sax(set);
+    if (!nlohmann::json::sax_parse(headers_json, &sax)) {
+      if (sax.status() != NATS_OK) return NatsError("headers", sax.status());
+      try {
+        const nlohmann::json headers = nlohmann::json::parse(headers_json);
+        for (const auto& [key, value] : headers.items()) {
+          const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+          // nats.c cannot read a header without a value back.
+          if (s == NATS_OK && !text.empty()) s = SetHeader(msg.get(), key.c_str(), text);
+        }
+      } catch (const std::exception& e) {
+        return std::string("malformed headers: ") + e.what();
       }
-    } catch (const std::exception& e) {
-      return std::string("malformed headers: ") + e.what();
     }
     if (s == NATS_OK && !event_type.empty()) s = SetHeader(msg.get(), kEventTypeHeader, event_type);
     if (s == NATS_OK && !ordering_key.empty()) {
@@ -705,6 +801,7 @@ struct Relay::Impl {
   RelayOptions options;
   // Reused by Publish (called with round_mu held).
   std::string header_value;
+  std::string payload;
 
   prometheus::Gauge* backlog = nullptr;
   prometheus::Counter* published_total = nullptr;

@@ -77,17 +77,20 @@ struct RelayOptions {
 //   SELECT ... WHERE status = 'pending' ORDER BY seq LIMIT batch
 //   FOR UPDATE SKIP LOCKED
 // publishes them with js_PublishMsgAsync (Nats-Msg-Id = id), waits for the
-// acks up to publish_timeout, then in the same transaction marks the acked
-// rows sent (sent_at = now()); rows without an ack stay pending with
+// acks up to publish_timeout, then in the same transaction moves the acked
+// rows to cppsvc_outbox_sent (sent_at = now()), a DELETE and an append
+// that cost PostgreSQL less than updating them in place; rows without an
+// ack stay pending with
 // attempts + 1 and last_error. On its thread (Start), while batches come
 // full, the relay hands a full batch to a second thread that waits for its
 // acks, marks it and commits, while the first claims and publishes the next
 // batch on a second connection; publishes still go out in seq order.
 // Woken by LISTEN cppsvc_outbox, polling as a fallback; after a failed round
-// it retries with doubling backoff up to max_backoff. Sent rows older than
-// retention are deleted now and then. Only the holder of a session advisory
-// lock on the relay's connection publishes, so at most one relay per
-// database does: the others wait and take over when its connection ends.
+// it retries with doubling backoff up to max_backoff. Rows of
+// cppsvc_outbox_sent older than retention are deleted now and then. Only
+// the holder of a session advisory lock on the relay's connection
+// publishes, so at most one relay per database does: the others wait and
+// take over when its connection ends.
 // That keeps rows of one ordering key published in seq order, as long as
 // every publish is acked.
 class Relay {
