@@ -349,6 +349,14 @@ TEST_F(Relays, RetentionDeletesOldSentRowsOnly) {
   const std::string pending_id = Emit(*pool, "keep.pending", "p");
   Exec("UPDATE cppsvc_outbox SET created_at = now() - interval '9 days' WHERE id = '" + pending_id +
        "'");
+  // Rows a relay of version 1 of the runtime's tables marked sent in place
+  // (during a rolling upgrade): moved, then deleted once expired.
+  Exec(
+      "INSERT INTO cppsvc_outbox (id, subject, event_type, payload, status, sent_at) VALUES "
+      "('00000000-0000-4000-8000-0000000000a1', 'keep.v1', 'T', 'a', 'sent', "
+      "now() - interval '1 hour'), "
+      "('00000000-0000-4000-8000-0000000000a2', 'keep.v1', 'T', 'b', 'sent', "
+      "now() - interval '8 days')");
   Relay relay(RelayOptionsFor());  // retention runs in its first round
   EXPECT_EQ(relay.RunOnce(), 1u);
   // The old sent row is gone; the recent one stays, and so does the row
@@ -356,6 +364,9 @@ TEST_F(Relays, RetentionDeletesOldSentRowsOnly) {
   EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox_sent WHERE id = '" + old_id + "'"), 0);
   EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox_sent WHERE id = '" + recent_id + "'"), 1);
   EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox_sent WHERE id = '" + pending_id + "'"), 1);
+  EXPECT_EQ(Query("SELECT string_agg(id::text || ' ' || encode(payload, 'escape'), ',') FROM "
+                  "cppsvc_outbox_sent WHERE subject = 'keep.v1'"),
+            "00000000-0000-4000-8000-0000000000a1 a");
   EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox"), 0);
 }
 

@@ -57,6 +57,15 @@ constexpr char kMoveSentSql[] =
     "SELECT id, seq, subject, event_type, ordering_key, payload, headers, attempts, created_at, "
     "now() FROM moved";
 
+constexpr char kMoveMarkedSentSql[] =
+    "WITH moved AS (DELETE FROM cppsvc_outbox WHERE status = 'sent' "
+    "RETURNING id, seq, subject, event_type, ordering_key, payload, headers, attempts, created_at, "
+    "sent_at) "
+    "INSERT INTO cppsvc_outbox_sent (id, seq, subject, event_type, ordering_key, payload, headers, "
+    "attempts, created_at, sent_at) "
+    "SELECT id, seq, subject, event_type, ordering_key, payload, headers, attempts, created_at, "
+    "coalesce(sent_at, now()) FROM moved";
+
 class Listener final : public pqxx::notification_receiver {
  public:
   Listener(pqxx::connection_base& connection, std::atomic<bool>* flag)
@@ -442,6 +451,9 @@ struct Relay::Impl {
     if (now < next_retention) return;
     next_retention = now + kRetentionEvery;
     pqxx::work tx(*pg);
+    // Rows that a relay of version 1 of the runtime's tables marked sent in
+    // place (still running during a rolling upgrade) move first.
+    tx.exec(kMoveMarkedSentSql);
     const pqxx::result deleted = tx.exec_params(
         "DELETE FROM cppsvc_outbox_sent WHERE ctid = ANY(ARRAY(SELECT ctid FROM cppsvc_outbox_sent "
         "WHERE sent_at < now() - make_interval(secs => $1) LIMIT $2))",
