@@ -226,7 +226,7 @@ void ByteaInto(const pqxx::field& f, std::string& out) {
 
 // {"(0,1)","(0,2)"}: an array literal of values without quotes or
 // backslashes (tids, uuids), each quoted.
-std::string ArrayLiteral(const std::vector<std::string>& values) {
+std::string ArrayLiteral(const std::vector<std::string_view>& values) {
   std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += ',';
@@ -465,9 +465,10 @@ struct Relay::Impl {
     if (deleted.affected_rows() >= static_cast<size_t>(kRetentionBatch)) next_retention = now;
   }
 
+  // Views into the batch's claim result, which the batch keeps.
   struct Row {
-    std::string id;
-    std::string ctid;
+    std::string_view id;  // NUL-terminated, as libpq keeps every value
+    std::string_view ctid;
     double age_seconds = 0;
   };
 
@@ -476,6 +477,7 @@ struct Relay::Impl {
     uint64_t serial = 0;
     int connection = 0;
     std::unique_ptr<pqxx::work> tx;
+    pqxx::result claimed;
     std::vector<Row> rows;
     SteadyClock::time_point claimed_at;
   };
@@ -597,7 +599,8 @@ struct Relay::Impl {
     batch.serial = ++batch_serial;
     batch.connection = connection;
     batch.tx = std::make_unique<pqxx::work>(Connection(connection));
-    const pqxx::result claimed = batch.tx->exec_params(kClaimSql, static_cast<long>(options.batch));
+    batch.claimed = batch.tx->exec_params(kClaimSql, static_cast<long>(options.batch));
+    const pqxx::result& claimed = batch.claimed;
     if (claimed.empty()) return batch;
     batch.claimed_at = SteadyClock::now();
     batch.rows.reserve(claimed.size());
@@ -606,10 +609,10 @@ struct Relay::Impl {
       // Room for two batches in flight without rehashing.
       acks.entries.reserve(2 * options.batch + 64);
       for (const auto& r : claimed) {
-        batch.rows.push_back({std::string(r[0].c_str(), r[0].size()),
-                              std::string(r[7].c_str(), r[7].size()),
+        batch.rows.push_back({std::string_view(r[0].c_str(), r[0].size()),
+                              std::string_view(r[7].c_str(), r[7].size()),
                               Seconds(r[6])});
-        Acks::Entry& entry = acks.entries[batch.rows.back().id];
+        Acks::Entry& entry = acks.entries[std::string(batch.rows.back().id)];
         entry = Acks::Entry{};
         entry.batch = batch.serial;
       }
@@ -618,7 +621,7 @@ struct Relay::Impl {
     const bool connected = nats->connected();
     for (size_t i = 0; i < claimed.size(); ++i) {
       const auto& r = claimed[i];
-      std::string error = connected ? Publish(batch.rows[i].id,
+      std::string error = connected ? Publish(r[0].c_str(),
                                               r[1].c_str(),
                                               std::string_view(r[2].c_str(), r[2].size()),
                                               std::string_view(r[3].c_str(), r[3].size()),
@@ -627,7 +630,9 @@ struct Relay::Impl {
                                     : "not connected to NATS";
       if (!error.empty()) {
         std::lock_guard acks_lock(acks.mu);
-        acks.Fail(acks.entries[batch.rows[i].id], std::move(error));
+        if (auto it = acks.entries.find(batch.rows[i].id); it != acks.entries.end()) {
+          acks.Fail(it->second, std::move(error));
+        }
       }
     }
     return batch;
@@ -638,8 +643,8 @@ struct Relay::Impl {
   // second covers a late timer), marks the acked rows sent and the others
   // failed, commits. Returns the rows marked sent.
   size_t Close(Batch& batch, bool& failed) {
-    std::vector<std::string> sent_ctids;
-    std::unordered_map<std::string, std::vector<std::string>> failed_by_error;
+    std::vector<std::string_view> sent_ctids;
+    std::unordered_map<std::string, std::vector<std::string_view>> failed_by_error;
     std::vector<double> lags;
     size_t round_duplicates = 0;
     {
@@ -753,7 +758,7 @@ struct Relay::Impl {
   }
 
   // Starts the asynchronous publish of one row; "" or why it did not start.
-  std::string Publish(const std::string& id,
+  std::string Publish(const char* id,
                       const char* subject,
                       std::string_view event_type,
                       std::string_view ordering_key,
@@ -791,7 +796,7 @@ struct Relay::Impl {
     if (s != NATS_OK) return NatsError("headers", s);
     jsPubOptions pub;
     jsPubOptions_Init(&pub);
-    pub.MsgId = id.c_str();  // sets Nats-Msg-Id last, over any header of the row
+    pub.MsgId = id;  // sets Nats-Msg-Id last, over any header of the row
     pub.MaxWait = options.publish_timeout.count();
     natsMsg* owned = msg.release();
     s = js_PublishMsgAsync(nats->js(), &owned, &pub);
