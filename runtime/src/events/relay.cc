@@ -49,22 +49,16 @@ constexpr char kClaimSql[] =
     "FROM cppsvc_outbox WHERE status = 'pending' ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED";
 
 // Acked rows leave the outbox for cppsvc_outbox_sent.
-constexpr char kMoveSentSql[] =
-    "WITH moved AS (DELETE FROM cppsvc_outbox WHERE ctid = ANY($1::tid[]) "
-    "RETURNING id, seq, subject, event_type, ordering_key, payload, headers, attempts, created_at) "
-    "INSERT INTO cppsvc_outbox_sent (id, seq, subject, event_type, ordering_key, payload, headers, "
-    "attempts, created_at, sent_at) "
-    "SELECT id, seq, subject, event_type, ordering_key, payload, headers, attempts, created_at, "
-    "now() FROM moved";
-
-constexpr char kMoveMarkedSentSql[] =
-    "WITH moved AS (DELETE FROM cppsvc_outbox WHERE status = 'sent' "
-    "RETURNING id, seq, subject, event_type, ordering_key, payload, headers, attempts, created_at, "
-    "sent_at) "
-    "INSERT INTO cppsvc_outbox_sent (id, seq, subject, event_type, ordering_key, payload, headers, "
-    "attempts, created_at, sent_at) "
-    "SELECT id, seq, subject, event_type, ordering_key, payload, headers, attempts, created_at, "
-    "coalesce(sent_at, now()) FROM moved";
+// Moves the rows of cppsvc_outbox that `where` selects to
+// cppsvc_outbox_sent, sent now unless a relay of version 1 of the runtime's
+// tables recorded when (it marked rows sent in place).
+std::string MoveToSentSql(const std::string& where) {
+  static constexpr char kColumns[] =
+      "id, seq, subject, event_type, ordering_key, payload, headers, attempts, created_at";
+  return std::string("WITH moved AS (DELETE FROM cppsvc_outbox WHERE ") + where + " RETURNING " +
+         kColumns + ", sent_at) INSERT INTO cppsvc_outbox_sent (" + kColumns +
+         ", sent_at) SELECT " + kColumns + ", coalesce(sent_at, now()) FROM moved";
+}
 
 class Listener final : public pqxx::notification_receiver {
  public:
@@ -453,7 +447,8 @@ struct Relay::Impl {
     pqxx::work tx(*pg);
     // Rows that a relay of version 1 of the runtime's tables marked sent in
     // place (still running during a rolling upgrade) move first.
-    tx.exec(kMoveMarkedSentSql);
+    static const std::string kMoveMarkedSent = MoveToSentSql("status = 'sent'");
+    tx.exec(kMoveMarkedSent);
     const pqxx::result deleted = tx.exec_params(
         "DELETE FROM cppsvc_outbox_sent WHERE ctid = ANY(ARRAY(SELECT ctid FROM cppsvc_outbox_sent "
         "WHERE sent_at < now() - make_interval(secs => $1) LIMIT $2))",
@@ -697,7 +692,8 @@ struct Relay::Impl {
 
     pqxx::work& tx = *batch.tx;
     if (!sent_ctids.empty()) {
-      tx.exec_params(kMoveSentSql, ArrayLiteral(sent_ctids));
+      static const std::string kMoveAcked = MoveToSentSql("ctid = ANY($1::tid[])");
+      tx.exec_params(kMoveAcked, ArrayLiteral(sent_ctids));
     }
     size_t failures = 0;
     for (const auto& [error, ctids] : failed_by_error) {
