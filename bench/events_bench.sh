@@ -147,7 +147,8 @@ load_before=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
 # shellcheck disable=SC2086  # a list of flags
 "$bin" --admin-url "$(cat "$work/pg.url")" --nats-url "$(cat "$work/nats.url")" \
   --rounds "$rounds" --rows "$rows" --rate "$rate" --latency-seconds "$seconds" \
-  --diag-batch "$diag_batch" --runtime-log "$work/runtime.log" ${EVENTS_BENCH_ARGS:-} >"$out"
+  --diag-batch "$diag_batch" --runtime-log "$work/runtime.log" \
+  --nats-pid "$(cat "$nats_dir/nats.pid" 2>/dev/null || echo 0)" ${EVENTS_BENCH_ARGS:-} >"$out"
 status=$?
 load_after=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
 
@@ -183,6 +184,17 @@ if [[ $(val drain_done) == 1 ]]; then
   fi
   printf 'ROW\tevents: relay drain, CPU per message of the bench process\t%s µs\t%s µs\t%sx\t—\tinfo\n' \
     "$(val cpu_us_ours)" "$(val cpu_us_baseline)" "$(ratio "$(val cpu_us_ours)" "$(val cpu_us_baseline)")"
+  if [[ -n $(val nats_cpu_us_ours) && -n $(val pg_cpu_us_ours) ]]; then
+    total_ours=$(awk -v a="$(val cpu_us_ours)" -v b="$(val nats_cpu_us_ours)" -v c="$(val pg_cpu_us_ours)" 'BEGIN { printf "%.2f", a + b + c }')
+    total_base=$(awk -v a="$(val cpu_us_baseline)" -v b="$(val nats_cpu_us_baseline)" -v c="$(val pg_cpu_us_baseline)" 'BEGIN { printf "%.2f", a + b + c }')
+    printf 'ROW\tevents: relay drain, CPU per message of all three processes (bench + nats-server + PostgreSQL)\t%s µs\t%s µs\t%sx\t—\tinfo\n' \
+      "$total_ours" "$total_base" "$(ratio "$total_ours" "$total_base")"
+    printf 'NOTE\tevents: CPU per message during the drain, ours / baseline: bench process %s / %s µs, nats-server %s / %s µs, PostgreSQL %s / %s µs (PostgreSQL during a baseline round: autovacuum of an earlier round of ours, if any); cores kept busy at the median rate (total × rate): ours %s, baseline %s\n' \
+      "$(val cpu_us_ours)" "$(val cpu_us_baseline)" "$(val nats_cpu_us_ours)" "$(val nats_cpu_us_baseline)" \
+      "$(val pg_cpu_us_ours)" "$(val pg_cpu_us_baseline)" \
+      "$(awk -v t="$total_ours" -v r="$(val rate_ours)" 'BEGIN { printf "%.2f", t * r / 1e6 }')" \
+      "$(awk -v t="$total_base" -v r="$(val rate_baseline)" 'BEGIN { printf "%.2f", t * r / 1e6 }')"
+  fi
   per_round=$(awk -F '\t' '$1 == "round" { s = s sprintf("%s%s r%s %.0f", (s ? ", " : ""), $3, $2, $4) } END { print s }' "$out")
   printf 'NOTE\tevents: drain per round (msgs/s): %s\n' "$per_round"
   printf 'NOTE\tevents: the relay drained %s rows in %s rounds of up to %s rows, %s ms per round; the backlog count (SELECT count(*) ... WHERE status = '"'"'pending'"'"', run by the relay at most once a second while batches come full) takes %s ms alone on that table; failed publishes: %s\n' \
@@ -194,7 +206,10 @@ else
   failed=1
 fi
 
-if [[ $(val latency_done) == 1 ]]; then
+if [[ $(val latency_skipped) == 1 ]]; then
+  printf 'ROW\t%s\t—\t—\t—\t< 50 ms\tSKIP\n' "$p99_name"
+  printf 'NOTE\tevents: the latency run was left out (--only drain)\n'
+elif [[ $(val latency_done) == 1 ]]; then
   p99=$(val lat_p99_ms)
   verdict=$(awk -v v="$p99" 'BEGIN { print (v < 50) ? "ok" : "MISS" }')
   (($(val lat_missing 0) > 0)) && verdict=MISS

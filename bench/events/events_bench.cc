@@ -15,6 +15,7 @@
 // Results go to stdout as `key<TAB>value...` lines for bench/events_bench.sh,
 // progress to stderr. Exits non-zero when a check fails (a row not sent, a
 // stream missing messages, an event never handled).
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -93,6 +94,55 @@ double CpuSeconds() {
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
+
+// The servers' processes, whose CPU time each drain reads from /proc
+// (0: unknown, not read).
+pid_t nats_pid = 0;
+pid_t postmaster_pid = 0;
+
+// utime + stime (and with `children`, cutime + cstime: children that ended
+// and were waited for) of a process from /proc/<pid>/stat, in seconds; its
+// parent's pid into `ppid`. -1 when unreadable.
+double ProcCpuSeconds(pid_t pid, bool children, pid_t* ppid = nullptr) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return -1;
+  const size_t close = line.rfind(')');  // the command may hold spaces
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(line.substr(close + 2));
+  std::vector<std::string> f;  // f[0] is field 3 (state)
+  for (std::string x; fields >> x;) f.push_back(x);
+  if (f.size() < 15) return -1;
+  if (ppid != nullptr) *ppid = static_cast<pid_t>(std::stol(f[1]));
+  double ticks = std::stod(f[11]) + std::stod(f[12]);  // utime, stime
+  if (children) ticks += std::stod(f[13]) + std::stod(f[14]);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// A server's CPU seconds: the process and its threads, its children alive
+// now, and those that ended. 0 when `root` is unknown.
+double ServerCpuSeconds(pid_t root) {
+  if (root <= 0) return 0;
+  double total = std::max(0.0, ProcCpuSeconds(root, true));
+  if (DIR* proc = opendir("/proc"); proc != nullptr) {
+    while (const dirent* e = readdir(proc)) {
+      if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+      pid_t ppid = 0;
+      const double cpu = ProcCpuSeconds(static_cast<pid_t>(std::atol(e->d_name)), false, &ppid);
+      if (cpu > 0 && ppid == root) total += cpu;
+    }
+    closedir(proc);
+  }
+  return total;
+}
+
+// CPU seconds of this process, nats-server and PostgreSQL, read together.
+struct CpuSample {
+  double self = 0, nats = 0, pg = 0;
+  static CpuSample Now() {
+    return {CpuSeconds(), ServerCpuSeconds(nats_pid), ServerCpuSeconds(postmaster_pid)};
+  }
+};
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -220,6 +270,8 @@ struct DrainResult {
   double seconds = 0;
   double rate = 0;    // messages/s
   double cpu_us = 0;  // this process's CPU per message
+  double nats_cpu_us = 0;  // nats-server's
+  double pg_cpu_us = 0;    // PostgreSQL's
   uint64_t relay_rounds = 0;
   uint64_t failed_publishes = 0;
   double backlog_count_ms = 0;  // the relay's per-round backlog count, timed alone
@@ -275,7 +327,7 @@ DrainResult DrainOurs(const std::string& admin_url,
       nt.exec("VACUUM ANALYZE cppsvc_outbox");
     }
 
-    const double cpu0 = CpuSeconds();
+    const CpuSample cpu0 = CpuSample::Now();
     const auto t0 = SteadyClock::now();
     relay.Start();
     const auto give_up = t0 + 600s;
@@ -284,12 +336,14 @@ DrainResult DrainOurs(const std::string& admin_url,
       std::this_thread::sleep_for(1ms);
     }
     const auto t1 = SteadyClock::now();
-    const double cpu1 = CpuSeconds();
+    const CpuSample cpu1 = CpuSample::Now();
     relay.Stop();
     const auto stats = relay.stats();
     result.seconds = std::chrono::duration<double>(t1 - t0).count();
     result.rate = static_cast<double>(rows) / result.seconds;
-    result.cpu_us = (cpu1 - cpu0) * 1e6 / static_cast<double>(rows);
+    result.cpu_us = (cpu1.self - cpu0.self) * 1e6 / static_cast<double>(rows);
+    result.nats_cpu_us = (cpu1.nats - cpu0.nats) * 1e6 / static_cast<double>(rows);
+    result.pg_cpu_us = (cpu1.pg - cpu0.pg) * 1e6 / static_cast<double>(rows);
     result.relay_rounds = stats.rounds;
     result.failed_publishes = stats.failed_publishes;
   }
@@ -431,7 +485,7 @@ DrainResult DrainBaseline(const std::string& nats_url, const std::string& tag, s
   baseline_errors = 0;
 
   DrainResult result;
-  const double cpu0 = CpuSeconds();
+  const CpuSample cpu0 = CpuSample::Now();
   const auto t0 = SteadyClock::now();
   for (size_t i = 0; i < rows; ++i) {
     const std::string id = uuids.Next();
@@ -461,13 +515,15 @@ DrainResult DrainBaseline(const std::string& nats_url, const std::string& tag, s
   wait.MaxWait = 60000;
   const natsStatus s = js_PublishAsyncComplete(js.js, &wait);
   const auto t1 = SteadyClock::now();
-  const double cpu1 = CpuSeconds();
+  const CpuSample cpu1 = CpuSample::Now();
   if (s != NATS_OK) Fail(std::string("baseline publish complete: ") + natsStatus_GetText(s));
   if (baseline_errors > 0)
     Fail("baseline: " + std::to_string(baseline_errors) + " publishes failed");
   result.seconds = std::chrono::duration<double>(t1 - t0).count();
   result.rate = static_cast<double>(rows) / result.seconds;
-  result.cpu_us = (cpu1 - cpu0) * 1e6 / static_cast<double>(rows);
+  result.cpu_us = (cpu1.self - cpu0.self) * 1e6 / static_cast<double>(rows);
+  result.nats_cpu_us = (cpu1.nats - cpu0.nats) * 1e6 / static_cast<double>(rows);
+  result.pg_cpu_us = (cpu1.pg - cpu0.pg) * 1e6 / static_cast<double>(rows);
 
   const uint64_t in_stream = StreamMessages(nats_url, stream);
   if (in_stream != rows) {
@@ -661,7 +717,7 @@ void Usage() {
                "usage: events_bench --admin-url URL --nats-url URL [--rows N] [--warmup-rows N]\n"
                "                    [--rounds N] [--rate N] [--latency-seconds S]\n"
                "                    [--only drain|latency] [--runtime-log FILE]\n"
-               "                    [--diag-batch N]\n");
+               "                    [--diag-batch N] [--nats-pid PID]\n");
   std::exit(2);
 }
 
@@ -697,6 +753,8 @@ int main(int argc, char** argv) {
       diag_batch = std::stoul(value());
     } else if (a == "--runtime-log") {
       runtime_log = value();
+    } else if (a == "--nats-pid") {
+      nats_pid = static_cast<pid_t>(std::stol(value()));
     } else if (a == "--only") {
       only = value();
     } else {
@@ -722,6 +780,14 @@ int main(int argc, char** argv) {
   try {
     std::string version;
     Out("pg_settings", ServerSettings(admin_url, version));
+    {
+      // The server is on this machine: its backend's parent is the postmaster.
+      pqxx::connection c(admin_url);
+      pqxx::nontransaction tx(c);
+      const auto backend = static_cast<pid_t>(tx.exec1("SELECT pg_backend_pid()")[0].as<long>());
+      pid_t parent = 0;
+      if (ProcCpuSeconds(backend, false, &parent) >= 0) postmaster_pid = parent;
+    }
     Out("server_version", version);
     Out("natsc_version", nats_GetVersion());
     Out("cores", std::to_string(std::thread::hardware_concurrency()));
@@ -736,6 +802,7 @@ int main(int argc, char** argv) {
         DrainBaseline(nats_url, "w", warmup_rows);
       }
       std::vector<double> ours, base, ours_cpu, base_cpu, diag, count_ms;
+      std::vector<double> ours_nats, base_nats, ours_pg, base_pg;
       uint64_t relay_rounds = 0, failed = 0, diag_rounds = 0;
       for (int r = 1; r <= rounds; ++r) {
         const std::string tag = std::to_string(r);
@@ -752,6 +819,8 @@ int main(int argc, char** argv) {
             Out("round", tag + "\tours\t" + Num(d.rate, 0) + "\t" + Num(d.seconds, 3));
             ours.push_back(d.rate);
             ours_cpu.push_back(d.cpu_us);
+            ours_nats.push_back(d.nats_cpu_us);
+            ours_pg.push_back(d.pg_cpu_us);
             count_ms.push_back(d.backlog_count_ms);
             relay_rounds = d.relay_rounds;
             failed += d.failed_publishes;
@@ -765,6 +834,8 @@ int main(int argc, char** argv) {
             Out("round", tag + "\tbaseline\t" + Num(d.rate, 0) + "\t" + Num(d.seconds, 3));
             base.push_back(d.rate);
             base_cpu.push_back(d.cpu_us);
+            base_nats.push_back(d.nats_cpu_us);
+            base_pg.push_back(d.pg_cpu_us);
           }
         }
         if (diag_batch > 0) {  // diagnosis: the same drain with a larger batch
@@ -789,6 +860,14 @@ int main(int argc, char** argv) {
       Out("rate_baseline", Num(Median(base), 0));
       Out("cpu_us_ours", Num(Median(ours_cpu), 2));
       Out("cpu_us_baseline", Num(Median(base_cpu), 2));
+      if (nats_pid > 0) {
+        Out("nats_cpu_us_ours", Num(Median(ours_nats), 2));
+        Out("nats_cpu_us_baseline", Num(Median(base_nats), 2));
+      }
+      if (postmaster_pid > 0) {
+        Out("pg_cpu_us_ours", Num(Median(ours_pg), 2));
+        Out("pg_cpu_us_baseline", Num(Median(base_pg), 2));
+      }
       Out("relay_rounds", std::to_string(relay_rounds));
       Out("ms_per_relay_round",
           Num(static_cast<double>(rows) / Median(ours) * 1e3 / static_cast<double>(relay_rounds),
@@ -812,6 +891,7 @@ int main(int argc, char** argv) {
       Out("mark_update_ms", Num(m.update_ms, 2));
     }
 
+    if (only == "drain") Out("latency_skipped", "1");
     if (only.empty() || only == "latency") {
       Progress("latency: %.0f events/s for %.0f s (+%.0f s warm-up)",
                rate,
