@@ -163,6 +163,49 @@ TEST_F(Relays, HeadersOfAnyShapeAndPayloadsInEitherByteaFormatArriveIntact) {
   EXPECT_EQ(got[1].headers.at("s"), "y");
 }
 
+// PostgreSQL prints a flat jsonb object of strings as {"k": "v", ...}; the
+// relay splits that without a parser when it holds no backslash. Separators
+// inside values, and escapes (which the parser decodes), must not confuse it.
+TEST_F(Relays, HeaderValuesWithSeparatorsQuotesAndUnicodeArriveIntact) {
+  EnsureStreams(nats_->url(), {{"PLAIN", {"plain.>"}}});
+  Exec(
+      "INSERT INTO cppsvc_outbox (id, subject, event_type, payload, headers) VALUES "
+      "('00000000-0000-4000-8000-000000000011', 'plain.a', 'T', 'x', "
+      "jsonb_build_object('traceparent', "
+      "'00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'sep', 'a, b: c', "
+      "'braces', '{}}{', 'comma', ',', 'colon', 'a: b', 'uni', 'caf\u00e9 \u2603', "
+      "'key with space', 'v', 'empty', '')), "
+      "('00000000-0000-4000-8000-000000000012', 'plain.b', 'T', 'y', "
+      "jsonb_build_object('quote', 'a\", \"b\": \"c', 'slash', 'a\\b', 'plain', 'p')), "
+      "('00000000-0000-4000-8000-000000000013', 'plain.c', 'T', 'z', '{}')");
+  // As the relay reads them: the first in the plain form, the second escaped.
+  ASSERT_EQ(Query("SELECT headers::text FROM cppsvc_outbox WHERE subject = 'plain.a'").find('\\'),
+            std::string::npos);
+  ASSERT_EQ(Query("SELECT headers::text FROM cppsvc_outbox WHERE subject = 'plain.b'"),
+            R"({"plain": "p", "quote": "a\", \"b\": \"c", "slash": "a\\b"})");
+  Relay relay(RelayOptionsFor());
+  EXPECT_EQ(relay.RunOnce(), 3u);
+
+  const std::vector<Received> got = ReadStream(nats_->url(), "PLAIN");
+  ASSERT_EQ(got.size(), 3u);
+  const auto& a = got[0].headers;
+  EXPECT_EQ(a.at("traceparent"), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  EXPECT_EQ(a.at("sep"), "a, b: c");
+  EXPECT_EQ(a.at("braces"), "{}}{");
+  EXPECT_EQ(a.at("comma"), ",");
+  EXPECT_EQ(a.at("colon"), "a: b");
+  EXPECT_EQ(a.at("uni"), "caf\u00e9 \u2603");
+  EXPECT_EQ(a.at("key with space"), "v");
+  EXPECT_EQ(a.count("empty"), 0u);  // nats.c cannot carry an empty value
+  EXPECT_EQ(a.at(kEventTypeHeader), "T");
+  const auto& b = got[1].headers;
+  EXPECT_EQ(b.at("quote"), "a\", \"b\": \"c");
+  EXPECT_EQ(b.at("slash"), "a\\b");
+  EXPECT_EQ(b.at("plain"), "p");
+  EXPECT_EQ(got[2].payload, "z");
+  EXPECT_EQ(got[2].headers.at(kEventTypeHeader), "T");
+}
+
 TEST_F(Relays, MetricsCountBacklogPublishesAndLag) {
   EnsureStreams(nats_->url(), {{"RELAYM", {"relaym.>"}}});
   auto pool = MakePool();
@@ -257,6 +300,55 @@ TEST_F(Relays, ALateCommitIsPublishedToo) {
     ids.insert(r.headers.at("Nats-Msg-Id"));
   EXPECT_EQ(ids, (std::set<std::string>{id_a, id_b}));
   EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox WHERE status = 'pending'"), 0);
+}
+
+// While a batch is in flight, the next claim passes over its seq range. A
+// row of that range that commits late is claimed once the batch is closed.
+TEST_F(Relays, ALateCommitInTheRangeOfABatchInFlightIsPublishedToo) {
+  EnsureStreams(nats_->url(), {{"LATEMID", {"latemid.>"}}});
+  auto pool = MakePool();
+  auto backlog = [&](int from, int to) {
+    ASSERT_TRUE(db::RunInTransaction(*pool, Clock::now() + 30s, [&](db::Tx& tx) {
+                  for (int i = from; i < to; ++i) {
+                    OutboxEvent event;
+                    event.subject = "latemid.e";
+                    event.payload = std::to_string(i);
+                    AddToOutbox(tx, event);
+                  }
+                  return Status::Ok();
+                }).ok());
+  };
+  backlog(0, 130);
+  pqxx::connection late_conn(url());
+  pqxx::work late(late_conn);
+  OutboxEvent event;
+  event.subject = "latemid.late";
+  event.payload = "late";
+  const std::string late_id = AddToOutbox(late, event);  // not committed
+  const long long late_seq =
+      late.exec1("SELECT seq FROM cppsvc_outbox WHERE id = '" + late_id + "'")[0].as<long long>();
+  backlog(130, 600);
+
+  RelayOptions options = RelayOptionsFor();
+  options.batch = 16;
+  Relay relay(options);
+  relay.Start();
+  // The batches in flight are about to reach the late row's seq: commit it now.
+  ASSERT_TRUE(WaitFor([&] { return relay.stats().published >= 100; }, 60s));
+  late.commit();
+  ASSERT_TRUE(WaitFor([&] { return relay.stats().published == 601; }, 60s))
+      << relay.stats().published;
+  relay.Stop();
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_outbox"), 0);
+  EXPECT_EQ(QueryInt("SELECT seq FROM cppsvc_outbox_sent WHERE id = '" + late_id + "'"), late_seq);
+  EXPECT_EQ(
+      QueryInt("SELECT count(*) FROM cppsvc_outbox_sent WHERE seq < " + std::to_string(late_seq)),
+      130);
+  std::set<std::string> ids;
+  for (const Received& r : ReadStream(nats_->url(), "LATEMID", 700))
+    ids.insert(r.headers.at("Nats-Msg-Id"));
+  EXPECT_EQ(ids.size(), 601u);
+  EXPECT_EQ(ids.count(late_id), 1u);
 }
 
 TEST_F(Relays, NatsOutageKeepsRowsPendingAndLosesNothing) {

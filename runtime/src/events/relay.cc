@@ -43,10 +43,15 @@ constexpr auto kBacklogEvery = std::chrono::seconds(1);
 // ctid: the row's place, stable while this transaction holds its lock, so
 // the closing statement finds it without an index lookup. The age is
 // date_part's float8 (EXTRACT would compute it in numeric, more slowly).
+// $2..$3: the seq range of the batch in flight, whose rows another
+// transaction holds; passing over them in the scan costs less than failing
+// to lock each. Rows committed late into that range are claimed once the
+// batch is closed.
 constexpr char kClaimSql[] =
     "SELECT id::text, subject, event_type, ordering_key, payload, headers::text, "
-    "date_part('epoch', clock_timestamp() - created_at), ctid::text "
-    "FROM cppsvc_outbox WHERE status = 'pending' ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED";
+    "date_part('epoch', clock_timestamp() - created_at), ctid::text, seq "
+    "FROM cppsvc_outbox WHERE status = 'pending' AND (seq < $2 OR seq > $3) "
+    "ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED";
 
 // Acked rows leave the outbox for cppsvc_outbox_sent.
 // Moves the rows of cppsvc_outbox that `where` selects to
@@ -70,13 +75,41 @@ class Listener final : public pqxx::notification_receiver {
   std::atomic<bool>* flag_;
 };
 
-// Hashes event ids of any string type alike, for lookups without a copy.
-struct IdHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view id) const noexcept {
-    return std::hash<std::string_view>{}(id);
+// PostgreSQL prints a jsonb object as {"key": "value", "key2": "value2"}:
+// that spacing, and a backslash before anything escaped. A flat object of
+// strings printed so with no backslash at all (the trace context of almost
+// every row) is split here, into `pairs`, without a JSON parser; false for
+// anything else, which takes the parser's path.
+bool SplitPlainJsonbObject(std::string_view text,
+                           std::vector<std::pair<std::string_view, std::string_view>>& pairs) {
+  pairs.clear();
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}' ||
+      text.find('\\') != std::string_view::npos) {
+    return false;
   }
-};
+  std::string_view rest = text.substr(1, text.size() - 2);
+  // A string starting at rest[0]; false unless it is one.
+  auto take_string = [&rest](std::string_view& out) {
+    if (rest.empty() || rest.front() != '"') return false;
+    const size_t end = rest.find('"', 1);
+    if (end == std::string_view::npos) return false;
+    out = rest.substr(1, end - 1);
+    rest.remove_prefix(end + 1);
+    return true;
+  };
+  auto take = [&rest](std::string_view literal) {
+    if (rest.substr(0, literal.size()) != literal) return false;
+    rest.remove_prefix(literal.size());
+    return true;
+  };
+  while (!rest.empty()) {
+    std::string_view key, value;
+    if (!take_string(key) || !take(": ") || !take_string(value)) return false;
+    pairs.emplace_back(key, value);
+    if (!rest.empty() && !take(", ")) return false;
+  }
+  return true;
+}
 
 // Sets the headers of an outbox row's `headers` object, read as it is
 // parsed (no document is built), on a message. Stops at the first value
@@ -126,58 +159,73 @@ class HeaderSax {
 
 // Results of the asynchronous publishes of the batches in flight, filled by
 // nats.c's ack handler (on its own thread). Outlives the JetStream context.
+// A publish is known by its message: nats.c hands the message it took back
+// to the ack handler, and no other message can have its address before the
+// handler (or the take-back of a timed-out batch) destroys it, at which
+// point its entry is gone too.
 struct Acks {
   enum class State { kWaiting, kAcked, kFailed };
-  struct Entry {
-    uint64_t batch = 0;
+  struct Result {
     State state = State::kWaiting;
     bool duplicate = false;  // the stream had the id already
     std::string error;
   };
+  struct Batch {
+    std::vector<Result> rows;  // by position in the claim
+    size_t outstanding = 0;    // unanswered publishes
+  };
+  struct Slot {
+    uint64_t batch = 0;
+    size_t row = 0;
+  };
 
   std::mutex mu;
   std::condition_variable cv;
-  // By event id; found by the ack handler's `const char*` without a copy.
-  std::unordered_map<std::string, Entry, IdHash, std::equal_to<>> entries;
-  std::unordered_map<uint64_t, size_t> outstanding;  // unanswered publishes by batch
+  std::unordered_map<uint64_t, Batch> batches;
+  std::unordered_map<const natsMsg*, Slot> in_flight;  // publishes not answered yet
 
-  // Needs mu. A publish answered without an ack: acked later still counts.
-  void Fail(Entry& entry, std::string error) {
-    if (entry.state != State::kWaiting) return;
-    entry.state = State::kFailed;
-    entry.error = std::move(error);
-    Answered(entry.batch);
+  // Needs mu. Answers the publish of `msg` (if it is still awaited): acked
+  // when `error` is null.
+  void Answer(const natsMsg* msg, const std::string* error, bool duplicate = false) {
+    auto it = in_flight.find(msg);
+    if (it == in_flight.end()) return;
+    const Slot slot = it->second;
+    in_flight.erase(it);
+    Settle(slot, error, duplicate);
   }
 
-  // Needs mu.
-  void Answered(uint64_t batch) {
-    auto it = outstanding.find(batch);
-    if (it != outstanding.end() && it->second > 0 && --it->second == 0) cv.notify_all();
+  // Needs mu. Settles a row whose publish did not start, or was taken back.
+  void Fail(Slot slot, const std::string& error) { Settle(slot, &error, false); }
+
+  // Needs mu. A row is settled once: a later answer does not count.
+  void Settle(Slot slot, const std::string* error, bool duplicate) {
+    auto batch = batches.find(slot.batch);
+    if (batch == batches.end()) return;
+    Result& result = batch->second.rows[slot.row];
+    if (result.state != State::kWaiting) return;
+    if (error == nullptr) {
+      result.state = State::kAcked;
+      result.duplicate = duplicate;
+    } else {
+      result.state = State::kFailed;
+      result.error = *error;
+    }
+    if (--batch->second.outstanding == 0) cv.notify_all();
   }
 
   static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* err, void* closure) {
     auto* self = static_cast<Acks*>(closure);
-    const char* id = nullptr;
-    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) == NATS_OK && id != nullptr) {
+    if (ack != nullptr) {
       std::lock_guard lock(self->mu);
-      // Absent: the ack of a batch already closed (or dropped); ignored.
-      if (auto it = self->entries.find(id); it != self->entries.end()) {
-        Entry& entry = it->second;
-        if (ack != nullptr) {
-          const bool was_waiting = entry.state == State::kWaiting;
-          entry.state = State::kAcked;
-          entry.error.clear();
-          entry.duplicate = ack->Duplicate;
-          if (was_waiting) self->Answered(entry.batch);
-        } else {
-          std::string text = "publish failed";
-          if (err != nullptr) {
-            text = err->ErrText != nullptr && *err->ErrText != '\0' ? err->ErrText
-                                                                    : natsStatus_GetText(err->Err);
-          }
-          self->Fail(entry, std::move(text));
-        }
+      self->Answer(msg, nullptr, ack->Duplicate);
+    } else {
+      std::string text = "publish failed";
+      if (err != nullptr) {
+        text = err->ErrText != nullptr && *err->ErrText != '\0' ? err->ErrText
+                                                                : natsStatus_GetText(err->Err);
       }
+      std::lock_guard lock(self->mu);
+      self->Answer(msg, &text);
     }
     natsMsg_Destroy(msg);
   }
@@ -389,8 +437,8 @@ struct Relay::Impl {
     }
     {
       std::lock_guard acks_lock(acks.mu);
-      acks.entries.clear();
-      acks.outstanding.clear();
+      acks.batches.clear();
+      acks.in_flight.clear();
     }
     try {
       listener.reset();
@@ -460,9 +508,8 @@ struct Relay::Impl {
     if (deleted.affected_rows() >= static_cast<size_t>(kRetentionBatch)) next_retention = now;
   }
 
-  // Views into the batch's claim result, which the batch keeps.
+  // A view into the batch's claim result, which the batch keeps.
   struct Row {
-    std::string_view id;  // NUL-terminated, as libpq keeps every value
     std::string_view ctid;
     double age_seconds = 0;
   };
@@ -475,6 +522,9 @@ struct Relay::Impl {
     pqxx::result claimed;
     std::vector<Row> rows;
     SteadyClock::time_point claimed_at;
+    // The seq range of the rows, which the claim returns in seq order.
+    int64_t first_seq = 0;
+    int64_t last_seq = -1;
   };
 
   // What a round did: rows marked sent, and whether its claim came full.
@@ -503,7 +553,8 @@ struct Relay::Impl {
     notified = false;
 
     const int connection = closing ? 1 - closing_connection : 0;
-    Batch batch = Claim(connection);
+    Batch batch = closing ? Claim(connection, closing->first_seq, closing->last_seq)
+                          : Claim(connection, 0, -1);
     RoundResult result;
     result.sent += JoinClose(failed);
     if (batch.rows.empty()) {
@@ -588,35 +639,38 @@ struct Relay::Impl {
     return *pg2;
   }
 
-  // Needs round_mu. Claims pending rows and starts their publishes.
-  Batch Claim(int connection) {
+  // Needs round_mu. Claims pending rows, passing over seq `skip_first` to
+  // `skip_last` (the batch in flight), and starts their publishes.
+  Batch Claim(int connection, int64_t skip_first, int64_t skip_last) {
     Batch batch;
     batch.serial = ++batch_serial;
     batch.connection = connection;
     batch.tx = std::make_unique<pqxx::work>(Connection(connection));
-    batch.claimed = batch.tx->exec_params(kClaimSql, static_cast<long>(options.batch));
+    batch.claimed =
+        batch.tx->exec_params(kClaimSql, static_cast<long>(options.batch), skip_first, skip_last);
     const pqxx::result& claimed = batch.claimed;
     if (claimed.empty()) return batch;
+    batch.first_seq = claimed.front()[8].as<int64_t>();
+    batch.last_seq = claimed.back()[8].as<int64_t>();
     batch.claimed_at = SteadyClock::now();
     batch.rows.reserve(claimed.size());
+    for (const auto& r : claimed) {
+      batch.rows.push_back({std::string_view(r[7].c_str(), r[7].size()), Seconds(r[6])});
+    }
     {
       std::lock_guard acks_lock(acks.mu);
       // Room for two batches in flight without rehashing.
-      acks.entries.reserve(2 * options.batch + 64);
-      for (const auto& r : claimed) {
-        batch.rows.push_back({std::string_view(r[0].c_str(), r[0].size()),
-                              std::string_view(r[7].c_str(), r[7].size()),
-                              Seconds(r[6])});
-        Acks::Entry& entry = acks.entries[std::string(batch.rows.back().id)];
-        entry = Acks::Entry{};
-        entry.batch = batch.serial;
-      }
-      acks.outstanding[batch.serial] = claimed.size();
+      acks.in_flight.reserve(2 * options.batch + 64);
+      Acks::Batch& results = acks.batches[batch.serial];
+      results.rows.assign(claimed.size(), Acks::Result{});
+      results.outstanding = claimed.size();
     }
     const bool connected = nats->connected();
     for (size_t i = 0; i < claimed.size(); ++i) {
       const auto& r = claimed[i];
-      std::string error = connected ? Publish(r[0].c_str(),
+      const Acks::Slot slot{batch.serial, i};
+      std::string error = connected ? Publish(slot,
+                                              r[0].c_str(),
                                               r[1].c_str(),
                                               std::string_view(r[2].c_str(), r[2].size()),
                                               std::string_view(r[3].c_str(), r[3].size()),
@@ -625,9 +679,7 @@ struct Relay::Impl {
                                     : "not connected to NATS";
       if (!error.empty()) {
         std::lock_guard acks_lock(acks.mu);
-        if (auto it = acks.entries.find(batch.rows[i].id); it != acks.entries.end()) {
-          acks.Fail(it->second, std::move(error));
-        }
+        acks.Fail(slot, error);
       }
     }
     return batch;
@@ -644,10 +696,13 @@ struct Relay::Impl {
     size_t round_duplicates = 0;
     {
       std::unique_lock acks_lock(acks.mu);
+      Acks::Batch& results = acks.batches[batch.serial];
       const bool answered =
           acks.cv.wait_until(acks_lock,
                              batch.claimed_at + options.publish_timeout + std::chrono::seconds(1),
-                             [&] { return acks.outstanding[batch.serial] == 0; });
+                             [&] { return results.outstanding == 0; });
+      const std::string no_ack =
+          "no ack within " + std::to_string(options.publish_timeout.count()) + " ms";
       if (!answered) {
         // Publishes still unanswered are taken back (those of a batch
         // claimed after this one too: they fail now rather than wait). A
@@ -656,38 +711,30 @@ struct Relay::Impl {
         // duplicate.
         natsMsgList pending{};
         if (js_PublishAsyncGetPendingList(&pending, nats->js()) == NATS_OK) {
-          for (int i = 0; i < pending.Count; ++i) {
-            const char* id = nullptr;
-            if (natsMsgHeader_Get(pending.Msgs[i], "Nats-Msg-Id", &id) == NATS_OK &&
-                id != nullptr) {
-              if (auto it = acks.entries.find(id); it != acks.entries.end()) {
-                acks.Fail(
-                    it->second,
-                    "no ack within " + std::to_string(options.publish_timeout.count()) + " ms");
-              }
-            }
-          }
+          for (int i = 0; i < pending.Count; ++i) acks.Answer(pending.Msgs[i], &no_ack);
           natsMsgList_Destroy(&pending);
+        }
+        // Whatever of this batch nats.c still has not answered is not
+        // awaited any more.
+        for (auto it = acks.in_flight.begin(); it != acks.in_flight.end();) {
+          it = it->second.batch == batch.serial ? acks.in_flight.erase(it) : std::next(it);
         }
       }
       const double since_claim =
           std::chrono::duration<double>(SteadyClock::now() - batch.claimed_at).count();
-      for (const Row& row : batch.rows) {
-        auto it = acks.entries.find(row.id);
-        if (it != acks.entries.end() && it->second.state == Acks::State::kAcked) {
+      for (size_t i = 0; i < batch.rows.size(); ++i) {
+        const Row& row = batch.rows[i];
+        const Acks::Result& result = results.rows[i];
+        if (result.state == Acks::State::kAcked) {
           sent_ctids.push_back(row.ctid);
-          if (it->second.duplicate) ++round_duplicates;
+          if (result.duplicate) ++round_duplicates;
           lags.push_back(row.age_seconds + since_claim);
         } else {
-          std::string error =
-              it == acks.entries.end() || it->second.state == Acks::State::kWaiting
-                  ? "no ack within " + std::to_string(options.publish_timeout.count()) + " ms"
-                  : it->second.error;
-          failed_by_error[error].push_back(row.ctid);
+          failed_by_error[result.state == Acks::State::kWaiting ? no_ack : result.error].push_back(
+              row.ctid);
         }
-        if (it != acks.entries.end()) acks.entries.erase(it);
       }
-      acks.outstanding.erase(batch.serial);
+      acks.batches.erase(batch.serial);
     }
 
     pqxx::work& tx = *batch.tx;
@@ -754,7 +801,8 @@ struct Relay::Impl {
   }
 
   // Starts the asynchronous publish of one row; "" or why it did not start.
-  std::string Publish(const char* id,
+  std::string Publish(Acks::Slot slot,
+                      const char* id,
                       const char* subject,
                       std::string_view event_type,
                       std::string_view ordering_key,
@@ -766,13 +814,18 @@ struct Relay::Impl {
         natsMsg_Create(&raw, subject, nullptr, payload.data(), static_cast<int>(payload.size()));
     if (s != NATS_OK) return NatsError("message", s);
     MsgPtr msg(raw);
-    // Rows hold a flat object of strings (AddToOutbox writes them), set as
-    // it is parsed; anything else takes the general path.
+    // Rows hold a flat object of strings (AddToOutbox writes them), split
+    // or set as it is parsed; anything else takes the general path.
     auto set = [&](const char* key, std::string_view value) {
       return SetHeader(msg.get(), key, value);
     };
     HeaderSax<decltype(set)> sax(set);
-    if (!nlohmann::json::sax_parse(headers_json, &sax)) {
+    if (SplitPlainJsonbObject(headers_json, header_pairs)) {
+      for (const auto& [key, value] : header_pairs) {
+        // nats.c cannot read a header without a value back.
+        if (s == NATS_OK && !value.empty()) s = set(header_key.assign(key).c_str(), value);
+      }
+    } else if (!nlohmann::json::sax_parse(headers_json, &sax)) {
       if (sax.status() != NATS_OK) return NatsError("headers", sax.status());
       try {
         const nlohmann::json headers = nlohmann::json::parse(headers_json);
@@ -794,9 +847,18 @@ struct Relay::Impl {
     jsPubOptions_Init(&pub);
     pub.MsgId = id;  // sets Nats-Msg-Id last, over any header of the row
     pub.MaxWait = options.publish_timeout.count();
+    // Awaited before it goes: the ack may come before js_PublishMsgAsync returns.
     natsMsg* owned = msg.release();
+    {
+      std::lock_guard acks_lock(acks.mu);
+      acks.in_flight[owned] = slot;
+    }
     s = js_PublishMsgAsync(nats->js(), &owned, &pub);
-    natsMsg_Destroy(owned);  // null when the library took it
+    if (owned != nullptr) {  // the library did not take it
+      std::lock_guard acks_lock(acks.mu);
+      acks.in_flight.erase(owned);
+      natsMsg_Destroy(owned);
+    }
     if (s != NATS_OK) return NatsError("publish", s);
     return "";
   }
@@ -813,6 +875,8 @@ struct Relay::Impl {
 
   RelayOptions options;
   // Reused by Publish (called with round_mu held).
+  std::vector<std::pair<std::string_view, std::string_view>> header_pairs;
+  std::string header_key;
   std::string header_value;
   std::string payload;
 
