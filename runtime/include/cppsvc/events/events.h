@@ -84,7 +84,9 @@ struct RelayOptions {
 // attempts + 1 and last_error. On its thread (Start), while batches come
 // full, the relay hands a full batch to a second thread that waits for its
 // acks, marks it and commits, while the first claims and publishes the next
-// batch on a second connection; publishes still go out in seq order.
+// batch on a second connection (that claim passes over the seq range of the
+// batch in flight; a row of that range committing late is claimed once the
+// batch is closed); publishes still go out in seq order.
 // Woken by LISTEN cppsvc_outbox, polling as a fallback; after a failed round
 // it retries with doubling backoff up to max_backoff. Rows of
 // cppsvc_outbox_sent older than retention are deleted now and then. Only
