@@ -53,7 +53,6 @@ constexpr char kClaimSql[] =
     "FROM cppsvc_outbox WHERE status = 'pending' AND (seq < $2 OR seq > $3) "
     "ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED";
 
-// Acked rows leave the outbox for cppsvc_outbox_sent.
 // Moves the rows of cppsvc_outbox that `where` selects to
 // cppsvc_outbox_sent, sent now unless a relay of version 1 of the runtime's
 // tables recorded when (it marked rows sent in place).
@@ -110,52 +109,6 @@ bool SplitPlainJsonbObject(std::string_view text,
   }
   return true;
 }
-
-// Sets the headers of an outbox row's `headers` object, read as it is
-// parsed (no document is built), on a message. Stops at the first value
-// that is not a string, or anything else than a flat object, so that the
-// caller can fall back to the general path; a header it set by then is set
-// again there with the same value.
-template <typename SetFn>
-class HeaderSax {
- public:
-  using json = nlohmann::json;
-  explicit HeaderSax(SetFn set) : set_(std::move(set)) {}
-
-  bool start_object(size_t) { return depth_++ == 0; }
-  bool end_object() {
-    --depth_;
-    return true;
-  }
-  bool key(json::string_t& k) {
-    key_ = std::move(k);
-    return true;
-  }
-  bool string(json::string_t& value) {
-    if (depth_ != 1) return false;
-    // nats.c cannot read a header without a value back.
-    if (!value.empty()) status_ = set_(key_.c_str(), value);
-    return status_ == NATS_OK;
-  }
-  bool null() { return false; }
-  bool boolean(bool) { return false; }
-  bool number_integer(json::number_integer_t) { return false; }
-  bool number_unsigned(json::number_unsigned_t) { return false; }
-  bool number_float(json::number_float_t, const json::string_t&) { return false; }
-  bool binary(json::binary_t&) { return false; }
-  bool start_array(size_t) { return false; }
-  bool end_array() { return false; }
-  bool parse_error(size_t, const std::string&, const nlohmann::detail::exception&) { return false; }
-
-  // Not NATS_OK when setting a header failed (and stopped the parse).
-  natsStatus status() const { return status_; }
-
- private:
-  SetFn set_;
-  std::string key_;
-  int depth_ = 0;
-  natsStatus status_ = NATS_OK;
-};
 
 // Results of the asynchronous publishes of the batches in flight, filled by
 // nats.c's ack handler (on its own thread). Outlives the JetStream context.
@@ -815,18 +768,16 @@ struct Relay::Impl {
     if (s != NATS_OK) return NatsError("message", s);
     MsgPtr msg(raw);
     // Rows hold a flat object of strings (AddToOutbox writes them), split
-    // or set as it is parsed; anything else takes the general path.
-    auto set = [&](const char* key, std::string_view value) {
-      return SetHeader(msg.get(), key, value);
-    };
-    HeaderSax<decltype(set)> sax(set);
+    // without a parser when PostgreSQL printed them with no escape;
+    // anything else is parsed.
     if (SplitPlainJsonbObject(headers_json, header_pairs)) {
       for (const auto& [key, value] : header_pairs) {
         // nats.c cannot read a header without a value back.
-        if (s == NATS_OK && !value.empty()) s = set(header_key.assign(key).c_str(), value);
+        if (s == NATS_OK && !value.empty()) {
+          s = SetHeader(msg.get(), header_key.assign(key).c_str(), value);
+        }
       }
-    } else if (!nlohmann::json::sax_parse(headers_json, &sax)) {
-      if (sax.status() != NATS_OK) return NatsError("headers", sax.status());
+    } else {
       try {
         const nlohmann::json headers = nlohmann::json::parse(headers_json);
         for (const auto& [key, value] : headers.items()) {
