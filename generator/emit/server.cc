@@ -162,6 +162,7 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
     sv.set("migrations_function", file.migrations_function);
     sv.set("workers", std::to_string(s.max_concurrency));
     sv.set("max_queue", std::to_string(s.max_queue));
+    sv.set("inline_handlers", s.inline_handlers ? "true" : "false");
     sv.set(
         "comment",
         LayoutComment(0,

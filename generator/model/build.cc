@@ -521,6 +521,7 @@ class Builder {
       out.default_timeout_ms = o.default_timeout_ms();
       out.max_concurrency = o.max_concurrency();
       out.max_queue = o.max_queue();
+      out.inline_handlers = o.inline_handlers();
       if (o.has_circuit_breaker()) out.circuit_breaker = ToBreaker(o.circuit_breaker());
       if (o.has_default_retry()) out.default_retry = ToRetry(o.default_retry());
       out.stream = o.stream();

@@ -606,6 +606,12 @@ class Checker {
         CheckEventRef(sspan, sw + " to " + Quote(ShortName(sub.event)) + " emits", e);
     }
     for (const std::string& e : s.publishes) CheckEventRef(sspan, what + " publishes", e);
+    if (s.inline_handlers && !s.database.empty()) {
+      Error(sspan,
+            what +
+                ": inline_handlers is for handlers that never block, and the handlers of a "
+                "service with a database wait for it; remove one of the two");
+    }
 
     std::set<std::string> handler_names;
     for (const Method& m : s.methods) {

@@ -273,6 +273,7 @@ struct Service {
   uint32_t default_timeout_ms = 0;
   uint32_t max_concurrency = 0;
   uint32_t max_queue = 0;
+  bool inline_handlers = false;
   std::optional<CircuitBreaker> circuit_breaker;
   std::optional<RetryPolicy> default_retry;
   std::string stream;

@@ -151,6 +151,32 @@ TEST(Bulkhead, InlineTaskWaitsForTheWorkersWhenEverySlotIsBusy) {
   ASSERT_TRUE(b.Drain(Clock::now() + kLongWait));
 }
 
+TEST(Bulkhead, EnterInlineTakesAFreeSlotAndItsExitStartsAWaitingTask) {
+  Bulkhead b(/*workers=*/2, /*max_queue=*/2);
+  Blocker blocker(1);
+  ASSERT_TRUE(blocker.Occupy(b, 1));
+  ASSERT_TRUE(b.TryEnterInline());  // the second slot
+  EXPECT_EQ(b.running(), 2u);
+  EXPECT_FALSE(b.TryEnterInline());  // none left
+  std::promise<void> ran;
+  ASSERT_TRUE(b.TrySubmit([&] { ran.set_value(); }));
+  EXPECT_EQ(b.queued(), 1u);
+  b.ExitInline();  // frees the slot: the waiting task starts on a worker
+  EXPECT_EQ(ran.get_future().wait_for(kLongWait), std::future_status::ready);
+  blocker.Release();
+  ASSERT_TRUE(b.Drain(Clock::now() + kLongWait));
+  EXPECT_EQ(b.running(), 0u);
+}
+
+TEST(Bulkhead, EnterInlineRefusesOnceStopped) {
+  Bulkhead b(/*workers=*/2, /*max_queue=*/2);
+  ASSERT_TRUE(b.TryEnterInline());
+  b.ExitInline();
+  ASSERT_TRUE(b.Drain(Clock::now() + kLongWait));
+  EXPECT_FALSE(b.TryEnterInline());
+  EXPECT_EQ(b.running(), 0u);
+}
+
 TEST(Bulkhead, InlineAndPooledTasksShareTheSlots) {
   Bulkhead b(/*workers=*/2, /*max_queue=*/8);
   std::atomic<int> running{0}, peak{0};

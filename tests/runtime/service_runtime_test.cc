@@ -1,4 +1,6 @@
 #include <future>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include <google/protobuf/wrappers.pb.h>
@@ -16,10 +18,12 @@ class FakeCall final : public IncomingCall {
  public:
   std::map<std::string, std::string> metadata;
   std::optional<Clock::time_point> deadline;
-  std::optional<std::string> Metadata(std::string_view key) const override {
+  bool may_run_inline = false;
+  bool MayRunInline() const override { return may_run_inline; }
+  std::optional<std::string_view> Metadata(std::string_view key) const override {
     auto it = metadata.find(std::string(key));
     if (it == metadata.end()) return std::nullopt;
-    return it->second;
+    return std::string_view(it->second);
   }
   std::optional<Clock::time_point> Deadline() const override { return deadline; }
   std::string Peer() const override { return "ipv4:127.0.0.1:1"; }
@@ -59,8 +63,11 @@ class ServiceRuntimeTest : public ::testing::Test {
   }
   ~ServiceRuntimeTest() override { observability::internal::SetLogSink(nullptr); }
 
-  std::unique_ptr<ServiceRuntime> Runtime(size_t workers = 2, size_t queue = 8) {
+  std::unique_ptr<ServiceRuntime> Runtime(size_t workers = 2,
+                                          size_t queue = 8,
+                                          bool inline_handlers = false) {
     ServiceOptions o;
+    o.inline_handlers = inline_handlers;
     o.service = "test";
     o.verifier = std::make_shared<auth::JwtVerifier>(Config());
     o.roles = std::make_shared<auth::RoleGraph>(
@@ -132,6 +139,57 @@ TEST_F(ServiceRuntimeTest, HandlerSeesCallerDeadlineAndTrace) {
   EXPECT_LE(seen.deadline(), *call.deadline);
   EXPECT_NE(seen.traceparent().find("0af7651916cd43dd8448eb211c80319c"), std::string::npos);
   EXPECT_EQ(seen.bearer_token(), token);  // for calls made on the caller's behalf
+}
+
+TEST_F(ServiceRuntimeTest, InlineHandlersRunOnTheDeliveringThreadWithTheWholeContext) {
+  auto rt = Runtime(/*workers=*/2, /*queue=*/8, /*inline_handlers=*/true);
+  StringValue request, response;
+  request.set_value("x");
+  FakeCall call;
+  call.may_run_inline = true;
+  const std::string token = Token("u7", {"customer"});
+  call.metadata["authorization"] = "Bearer " + token;
+  call.metadata["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  std::thread::id ran_on;
+  CallContext seen;
+  std::optional<Status> outcome;
+  rt->Dispatch(
+      call,
+      method_,
+      request,
+      response,
+      [&](CallContext& ctx) {
+        ran_on = std::this_thread::get_id();
+        seen = ctx;
+        return Status::NotFound("no such thing");
+      },
+      [&](const Status& s) { outcome = s; });
+  // Answered before Dispatch returned, on this thread, and the slot is free.
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->code(), StatusCode::kNotFound);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(rt->bulkhead().running(), 0u);
+  EXPECT_EQ(seen.caller().subject, "u7");
+  EXPECT_EQ(seen.trace_id(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(seen.bearer_token(), token);
+  EXPECT_EQ(seen.method(), "test.Service/Get");
+  EXPECT_NE(log_.str().find("\"code\":\"NOT_FOUND\""), std::string::npos);
+
+  // A throwing inline handler is INTERNAL and gives its slot back.
+  Status thrown = Call(*rt, call, request, response, [](CallContext&) -> Status {
+    throw std::runtime_error("boom");
+  });
+  EXPECT_EQ(thrown.code(), StatusCode::kInternal);
+  EXPECT_EQ(rt->bulkhead().running(), 0u);
+
+  // A transport that delivers calls one at a time never runs them inline.
+  call.may_run_inline = false;
+  std::promise<std::thread::id> pooled;
+  EXPECT_TRUE(Call(*rt, call, request, response, [&](CallContext&) {
+                pooled.set_value(std::this_thread::get_id());
+                return Status::Ok();
+              }).ok());
+  EXPECT_NE(pooled.get_future().get(), std::this_thread::get_id());
 }
 
 TEST_F(ServiceRuntimeTest, TypedErrorsPassExceptionsBecomeInternalAndAreLogged) {
@@ -245,6 +303,20 @@ TEST_F(ServiceRuntimeTest, RateLimitPerCaller) {
   EXPECT_EQ(limited.code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(limited.message(), "rate limit exceeded");
   EXPECT_TRUE(Call(*rt, bob, request, response, ok).ok());  // buckets are per caller
+}
+
+TEST(BearerToken, SchemeIsCaseInsensitiveAndNeedsOneSpace) {
+  EXPECT_EQ(BearerToken("Bearer abc"), "abc");
+  EXPECT_EQ(BearerToken("bearer abc"), "abc");
+  EXPECT_EQ(BearerToken("BEARER abc"), "abc");
+  EXPECT_EQ(BearerToken("bEaReR a.b.c"), "a.b.c");
+  EXPECT_EQ(BearerToken("Bearer "), "");  // no token
+  EXPECT_EQ(BearerToken("Bearer\tabc"), "");
+  EXPECT_EQ(BearerToken("Bearerxabc"), "");
+  EXPECT_EQ(BearerToken("Basic abcdef"), "");
+  EXPECT_EQ(BearerToken("Bearar abc"), "");
+  EXPECT_EQ(BearerToken("B\xc5\xa1arer abc"), "");
+  EXPECT_EQ(BearerToken(""), "");
 }
 
 }  // namespace

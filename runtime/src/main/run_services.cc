@@ -4,6 +4,7 @@
 #include <sstream>
 #include <thread>
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
 #include "cppsvc/admin/admin_server.h"
@@ -77,7 +78,7 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
       env.Integer(p + "MAX_QUEUE", entry.max_queue ? entry.max_queue : s.workers * 8, 0, 1 << 20));
   s.worker_spin = std::chrono::microseconds(
       env.Integer(p + "WORKER_SPIN_MICROS", resilience::Bulkhead::kDefaultSpin.count(), 0, 10000));
-  s.inline_handlers = env.Flag(p + "INLINE_HANDLERS", false);
+  s.inline_handlers = env.Flag(p + "INLINE_HANDLERS", entry.inline_handlers);
   s.drain = env.Millis(p + "DRAIN_TIMEOUT_MS", std::chrono::milliseconds(10000));
   s.shutdown_delay = env.Millis(p + "SHUTDOWN_DELAY_MS", std::chrono::milliseconds(0));
 
@@ -527,7 +528,12 @@ std::vector<std::string> CheckServiceEnvironment(const ServiceEntry& entry) {
   return env.problems();
 }
 
+void DisableMutexDeadlockDetection() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+}
+
 int RunServices(int argc, char** argv, const std::vector<ServiceEntry>& services) {
+  DisableMutexDeadlockDetection();
   // Signals are taken synchronously by the main thread; block them before
   // any other thread starts so none of those receives them.
   sigset_t signals;

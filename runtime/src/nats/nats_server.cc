@@ -42,7 +42,7 @@ std::string HeaderValue(std::string_view value) {
 class NatsCall final : public IncomingCall {
  public:
   explicit NatsCall(natsMsg* msg) : msg_(msg) {
-    std::optional<std::string> timeout = Metadata("cppsvc-timeout-ms");
+    std::optional<std::string_view> timeout = Metadata("cppsvc-timeout-ms");
     if (!timeout) return;
     long long ms = 0;
     const char* end = timeout->data() + timeout->size();
@@ -51,12 +51,12 @@ class NatsCall final : public IncomingCall {
       deadline_ = Clock::now() + std::chrono::milliseconds(ms);
   }
 
-  std::optional<std::string> Metadata(std::string_view key) const override {
+  std::optional<std::string_view> Metadata(std::string_view key) const override {
     const char* value = nullptr;
     if (natsMsgHeader_Get(msg_, std::string(key).c_str(), &value) != NATS_OK || value == nullptr) {
       return std::nullopt;
     }
-    return std::string(value);
+    return std::string_view(value);
   }
   std::optional<Clock::time_point> Deadline() const override { return deadline_; }
   std::string Peer() const override { return "nats"; }

@@ -45,7 +45,13 @@ void WriteStderr(const std::string& line) {
 
 // RFC 3339, UTC, millisecond precision: 2024-05-01T12:34:56.789Z. The
 // calendar part is formatted once per second per thread.
-std::string Timestamp() {
+struct TimestampText {
+  char text[48];
+  size_t size = 0;
+  std::string_view view() const { return {text, size}; }
+};
+
+TimestampText FormatTimestamp() {
   using namespace std::chrono;
   auto now = system_clock::now();
   auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
@@ -60,10 +66,20 @@ std::string Timestamp() {
     cached_len = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
     cached_secs = secs;
   }
-  char buf[48];
-  std::memcpy(buf, cached, cached_len);
-  std::snprintf(buf + cached_len, sizeof buf - cached_len, ".%03dZ", static_cast<int>(ms));
-  return buf;
+  TimestampText out;
+  std::memcpy(out.text, cached, cached_len);
+  char* p = out.text + cached_len;
+  *p++ = '.';
+  *p++ = static_cast<char>('0' + ms / 100);
+  *p++ = static_cast<char>('0' + ms / 10 % 10);
+  *p++ = static_cast<char>('0' + ms % 10);
+  *p++ = 'Z';
+  out.size = static_cast<size_t>(p - out.text);
+  return out;
+}
+
+std::string Timestamp() {
+  return std::string(FormatTimestamp().view());
 }
 
 void Write(const std::string& line) {
@@ -166,7 +182,7 @@ void LogRequest(const RequestLog& r) {
   line += ",\"transport\":";
   plain = plain && AppendString(line, r.transport);
   line += ",\"ts\":";
-  plain = plain && AppendString(line, Timestamp());
+  plain = plain && AppendString(line, FormatTimestamp().view());
   line += "}\n";
   if (plain) {
     Write(line);
@@ -175,13 +191,13 @@ void LogRequest(const RequestLog& r) {
   LogJson({
       {"level", "info"},
       {"msg", "request"},
-      {"service", r.service},
-      {"method", r.method},
-      {"code", r.code},
+      {"service", std::string(r.service)},
+      {"method", std::string(r.method)},
+      {"code", std::string(r.code)},
       {"duration_ms", static_cast<double>(r.duration.count()) / 1000.0},
-      {"trace_id", r.trace_id},
-      {"caller", r.caller},
-      {"transport", r.transport},
+      {"trace_id", std::string(r.trace_id)},
+      {"caller", std::string(r.caller)},
+      {"transport", std::string(r.transport)},
   });
 }
 

@@ -53,8 +53,7 @@ bool Bulkhead::TrySubmit(std::function<void()> task, bool may_run_inline) {
       // As on a worker: a throwing task must not take the caller down.
     }
     task = nullptr;
-    lock.lock();
-    Release(lock, /*by_worker=*/false);
+    ExitInline();
     return true;
   }
   queue_.push_back(std::move(task));
@@ -69,6 +68,18 @@ bool Bulkhead::TrySubmit(std::function<void()> task, bool may_run_inline) {
     cv_.notify_one();
   }
   return true;
+}
+
+bool Bulkhead::TryEnterInline() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ || !queue_.empty() || running_.load() >= slots_) return false;
+  running_.fetch_add(1);
+  return true;
+}
+
+void Bulkhead::ExitInline() {
+  std::unique_lock<std::mutex> lock(mu_);
+  Release(lock, /*by_worker=*/false);
 }
 
 void Bulkhead::Release(std::unique_lock<std::mutex>& lock, bool by_worker) {

@@ -11,11 +11,11 @@ Status FromGrpcStatus(const grpc::Status& status) {
   return Status(static_cast<StatusCode>(status.error_code()), status.error_message());
 }
 
-std::optional<std::string> GrpcCall::Metadata(std::string_view key) const {
+std::optional<std::string_view> GrpcCall::Metadata(std::string_view key) const {
   const auto& metadata = context_->client_metadata();
   auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
   if (it == metadata.end()) return std::nullopt;
-  return std::string(it->second.data(), it->second.size());
+  return std::string_view(it->second.data(), it->second.size());
 }
 
 std::optional<Clock::time_point> GrpcCall::Deadline() const {

@@ -22,12 +22,12 @@ struct ServiceRuntime::Limits {
 std::string_view BearerToken(std::string_view authorization) {
   constexpr std::string_view kScheme = "Bearer ";
   if (authorization.size() <= kScheme.size()) return {};
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) !=
-        std::tolower(static_cast<unsigned char>(kScheme[i]))) {
-      return {};
-    }
+  // The scheme is case-insensitive (RFC 7235); ASCII letters differ in case
+  // by bit 0x20 only, and the space must match exactly.
+  for (size_t i = 0; i + 1 < kScheme.size(); ++i) {
+    if ((authorization[i] | 0x20) != (kScheme[i] | 0x20)) return {};
   }
+  if (authorization[kScheme.size() - 1] != ' ') return {};
   return authorization.substr(kScheme.size());
 }
 
@@ -71,7 +71,7 @@ Status ServiceRuntime::Admit(const IncomingCall& call,
                              Caller& caller) const {
   // Authentication: public RPCs skip it entirely.
   if (!method.is_public) {
-    std::optional<std::string> header = call.Metadata("authorization");
+    std::optional<std::string_view> header = call.Metadata("authorization");
     if (!header) return {StatusCode::kUnauthenticated, "missing bearer token"};
     std::string_view token = BearerToken(*header);
     if (token.empty()) return {StatusCode::kUnauthenticated, "authorization is not a bearer token"};
@@ -134,12 +134,12 @@ void ServiceRuntime::Finish(const MethodSpec& method,
   if (options_.log_requests) {
     observability::RequestLog log;
     log.service = options_.service;
-    log.method = std::string(method.full_name);
-    log.code = std::string(code);
+    log.method = method.full_name;
+    log.code = code;
     log.duration = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
     log.trace_id = trace_id;
     log.caller = caller.subject;
-    log.transport = std::string(transport);
+    log.transport = transport;
     observability::LogRequest(log);
   }
   done(status);
@@ -251,7 +251,7 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
 
   // Trace: continue the caller's trace, or start one.
   observability::TraceContext parent, span;
-  std::optional<std::string> incoming = call.Metadata("traceparent");
+  std::optional<std::string_view> incoming = call.Metadata("traceparent");
   span = incoming && observability::ParseTraceparent(*incoming, parent)
              ? observability::ChildOf(parent)
              : observability::NewTrace();
@@ -271,12 +271,32 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
     return;
   }
 
+  auto prepare = [&](CallContext& ctx) {
+    ctx.set_traceparent(observability::FormatTraceparent(span));
+    if (std::optional<std::string_view> header = call.Metadata("authorization")) {
+      ctx.set_bearer_token(std::string(BearerToken(*header)));
+    }
+  };
+
+  // Inline handlers (ServiceOptions::inline_handlers): with a slot free, the
+  // handler runs here, on the transport's thread, and nothing is packed up
+  // to run later.
+  if (options_.inline_handlers && call.MayRunInline() && bulkhead_->TryEnterInline()) {
+    struct Slot {
+      resilience::Bulkhead& bulkhead;
+      ~Slot() { bulkhead.ExitInline(); }
+    } slot{*bulkhead_};
+    CallContext ctx(std::move(caller), deadline, std::string(method.full_name), span.trace_id);
+    prepare(ctx);
+    Status status = RunHandler(method, request, response, handler, ctx);
+    if (!status.ok()) response.Clear();
+    Finish(method, call.Transport(), ctx.caller(), span.trace_id, start, status, done);
+    return;
+  }
+
   auto ctx =
       std::make_shared<CallContext>(caller, deadline, std::string(method.full_name), span.trace_id);
-  ctx->set_traceparent(observability::FormatTraceparent(span));
-  if (std::optional<std::string> header = call.Metadata("authorization")) {
-    ctx->set_bearer_token(std::string(BearerToken(*header)));
-  }
+  prepare(*ctx);
 
   // The handler runs on the bulkhead; `call` is only valid until Dispatch
   // returns, so its transport name is captured by value.
@@ -299,8 +319,7 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
         Status status = RunHandler(method, request, response, handler, *ctx);
         if (!status.ok()) response.Clear();
         finish(status);
-      },
-      options_.inline_handlers && call.MayRunInline());
+      });
   if (!accepted) {
     if (options_.metrics) options_.metrics->BulkheadRejected();
     Finish(method,

@@ -38,6 +38,8 @@ class NotificationsServiceServer final : public NotificationsService::CallbackSe
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 0;
   static constexpr size_t kMaxQueue = 0;
+  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
+  static constexpr bool kInlineHandlers = false;
 
   NotificationsServiceServer(NotificationsServiceBase& handlers,
                              ::cppsvc::impl::ServiceOptions options);

@@ -37,6 +37,8 @@ class OrdersServiceServer final : public OrdersService::CallbackService {
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 0;
   static constexpr size_t kMaxQueue = 0;
+  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
+  static constexpr bool kInlineHandlers = false;
 
   OrdersServiceServer(OrdersServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 

@@ -37,6 +37,8 @@ class PaymentsServiceServer final : public PaymentsService::CallbackService {
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 8;
   static constexpr size_t kMaxQueue = 64;
+  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
+  static constexpr bool kInlineHandlers = false;
 
   PaymentsServiceServer(PaymentsServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 

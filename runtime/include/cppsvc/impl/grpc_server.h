@@ -13,7 +13,7 @@ Status FromGrpcStatus(const grpc::Status& status);
 class GrpcCall final : public IncomingCall {
  public:
   explicit GrpcCall(grpc::CallbackServerContext* context) : context_(context) {}
-  std::optional<std::string> Metadata(std::string_view key) const override;
+  std::optional<std::string_view> Metadata(std::string_view key) const override;
   std::optional<Clock::time_point> Deadline() const override;
   std::string Peer() const override { return context_->peer(); }
   std::string_view Transport() const override { return "grpc"; }

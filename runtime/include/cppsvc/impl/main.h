@@ -11,7 +11,8 @@
 //                                          the next call; 0..10000, default 50
 //   PREFIX_INLINE_HANDLERS                 run gRPC handlers on gRPC's thread when a
 //                                          bulkhead slot is free (only for handlers
-//                                          that never block); default false
+//                                          that never block); default from the
+//                                          contract (inline_handlers), else false
 //   PREFIX_DRAIN_TIMEOUT_MS                default 10000
 //   PREFIX_SHUTDOWN_DELAY_MS               /readyz is 503 this long before draining;
 //                                          default 0
@@ -69,6 +70,7 @@ struct ServiceEntry {
   size_t subscriptions = 0;
   size_t workers = 0;
   size_t max_queue = 0;
+  bool inline_handlers = false;  // the contract's default
   std::vector<auth::RoleSpec> (*roles)() = nullptr;
   // Builds the handlers (from the registry) and the server; null when no
   // handler class is registered.
@@ -105,6 +107,7 @@ ServiceEntry Entry() {
   e.subscriptions = Server::kSubscriptions;
   e.workers = Server::kWorkers;
   e.max_queue = Server::kMaxQueue;
+  e.inline_handlers = Server::kInlineHandlers;
   e.roles = &Server::Roles;
   e.base_class = Server::kBaseClass;
   e.create = [](ServiceOptions options) -> std::unique_ptr<ServiceEntry::Instance> {
@@ -117,6 +120,15 @@ ServiceEntry Entry() {
   };
   return e;
 }
+
+// Abseil's Mutex, under gRPC's own locks, keeps a graph of the order in
+// which locks are taken and aborts the process on a cycle when Abseil is
+// built without NDEBUG, as Debian's libabsl is. That is a debugging aid: it
+// costs every lock taken while another is held, and every Mutex destroyed
+// (about a tenth of a small RPC's CPU time in bench/server_bench.sh), and
+// it may abort a service over an order that cannot deadlock. RunServices turns it off before any thread
+// starts; other binaries built on the runtime (benchmarks, tools) may too.
+void DisableMutexDeadlockDetection();
 
 // Runs the service named by argv[1] (or the only one) until SIGTERM/SIGINT:
 // /readyz turns 503, in-flight calls drain within the drain timeout, exit 0.

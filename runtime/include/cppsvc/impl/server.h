@@ -54,8 +54,9 @@ struct MethodSpec {
 class IncomingCall {
  public:
   virtual ~IncomingCall() = default;
-  // First value of a metadata entry / header (lowercase key), if any.
-  virtual std::optional<std::string> Metadata(std::string_view key) const = 0;
+  // First value of a metadata entry / header (lowercase key), if any; valid
+  // as long as the call.
+  virtual std::optional<std::string_view> Metadata(std::string_view key) const = 0;
   // The caller's own deadline, if it set one.
   virtual std::optional<Clock::time_point> Deadline() const = 0;
   // "ipv4:127.0.0.1:5000" or similar; for rate limits by peer.
@@ -98,9 +99,10 @@ class ServiceRuntime {
   ServiceRuntime(ServiceOptions options, const std::vector<const MethodSpec*>& methods);
   ~ServiceRuntime();
 
-  // Runs the pipeline for one call and calls `done` exactly once, on this
-  // thread (refused before the handler) or on a worker (after it). The
-  // request and response must outlive `done`.
+  // Runs the pipeline for one call and calls `done` exactly once: on this
+  // thread when refused before the handler or when the handler ran inline
+  // (before Dispatch returns), else on a worker after it. The request and
+  // response must outlive `done`.
   void Dispatch(const IncomingCall& call,
                 const MethodSpec& method,
                 const Message& request,

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -12,14 +13,15 @@ namespace cppsvc::observability {
 // atomically with respect to other log calls.
 void LogJson(nlohmann::json fields);
 
+// Views: the strings must outlive the LogRequest call.
 struct RequestLog {
-  std::string service;
-  std::string method;
-  std::string code;  // "OK", "NOT_FOUND", ...
+  std::string_view service;
+  std::string_view method;
+  std::string_view code;  // "OK", "NOT_FOUND", ...
   std::chrono::microseconds duration{0};
-  std::string trace_id;
-  std::string caller;  // subject, or "" for anonymous
-  std::string transport = "grpc";
+  std::string_view trace_id;
+  std::string_view caller;  // subject, or "" for anonymous
+  std::string_view transport = "grpc";
 };
 void LogRequest(const RequestLog& r);
 

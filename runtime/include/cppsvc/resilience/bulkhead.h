@@ -43,6 +43,12 @@ class Bulkhead {
   // With `may_run_inline`, runs `task` before returning when a slot is free.
   bool TrySubmit(std::function<void()> task, bool may_run_inline = false);
 
+  // The inline case of TrySubmit without a task object: takes a slot when
+  // one is free and nothing waits (true), for the caller to run its work
+  // on its own thread and then give the slot back with ExitInline.
+  bool TryEnterInline();
+  void ExitInline();
+
   size_t queued() const;
   size_t running() const { return running_.load(); }
   uint64_t rejected() const { return rejected_.load(); }

@@ -35,6 +35,8 @@ class PlainServer final : public Plain::CallbackService {
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 0;
   static constexpr size_t kMaxQueue = 0;
+  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
+  static constexpr bool kInlineHandlers = false;
 
   PlainServer(PlainBase& handlers, ::cppsvc::impl::ServiceOptions options);
 

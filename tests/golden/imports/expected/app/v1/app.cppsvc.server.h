@@ -37,6 +37,8 @@ class AppServiceServer final : public AppService::CallbackService {
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 0;
   static constexpr size_t kMaxQueue = 0;
+  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
+  static constexpr bool kInlineHandlers = false;
 
   AppServiceServer(AppServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 

@@ -37,6 +37,8 @@ class WriterServiceServer final : public WriterService::CallbackService {
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 0;
   static constexpr size_t kMaxQueue = 0;
+  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
+  static constexpr bool kInlineHandlers = false;
 
   WriterServiceServer(WriterServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 
@@ -84,6 +86,8 @@ class ReaderServiceServer final : public ReaderService::CallbackService {
   // Bulkhead sizes from the contract; 0 = the runtime's defaults.
   static constexpr size_t kWorkers = 0;
   static constexpr size_t kMaxQueue = 0;
+  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
+  static constexpr bool kInlineHandlers = false;
 
   ReaderServiceServer(ReaderServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 
