@@ -7,6 +7,8 @@
 //                [--channels N] [--rate-fraction F] [--workers N] [--worker-spin-us N]
 //                [--only ours|baseline] [--keep-stderr] [--hop-baseline] [--no-open]
 //                [--ours-without log|metrics|log,metrics]
+//                [--handlers contract|inline|workers] [--senders N]
+//                [--absl-deadlock-detection] [--nats-url URL]
 //
 // Phases, every one run against each server with the order rotated per round:
 //   warm-up   closed loop, --warmup seconds per server, not counted;
@@ -34,8 +36,13 @@
 // raw nats.c requester one call at a time, rounds interleaved: p50 and p99
 // latency per call.
 //
-// --inline serves ours with ServiceOptions::inline_handlers (gRPC handlers
-// run on gRPC's thread when a bulkhead slot is free).
+// --handlers: where ours runs its handlers. `contract` (the default) does
+// what the generated main() does by default, as the contract says
+// (bench.proto sets inline_handlers: the handler runs on gRPC's thread when
+// a bulkhead slot is free); `workers` hands every call to a bulkhead worker,
+// as services whose handlers may block do; `inline` forces the former.
+//
+// --senders N: threads sending the open loop's calls (default 2).
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -65,6 +72,7 @@
 #include "benchsvc/v1/bench.grpc.pb.h"
 #include "cppsvc/auth/jwt.h"
 #include "cppsvc/auth/rbac.h"
+#include "cppsvc/impl/main.h"
 #include "cppsvc/impl/nats_server.h"
 #include "cppsvc/observability/log.h"
 #include "cppsvc/observability/metrics.h"
@@ -295,13 +303,22 @@ ClosedResult ClosedLoop(Target& target, const LoadConfig& cfg, int inflight, dou
 
 struct OpenResult {
   double p50_us = 0, p99_us = 0, max_us = 0;
-  double achieved = 0;  // completed calls per second of schedule
+  double achieved = 0;    // completed calls per second of schedule
+  double lag_p99_us = 0;  // how late the senders were, p99 and max:
+  double lag_max_us = 0;  // the harness's own share of the latency
   uint64_t errors = 0;
 };
 
 // Calls sent at a fixed `rate` for `seconds`, whatever the answers do; each
-// latency runs from the call's scheduled send time.
-OpenResult OpenLoop(Target& target, const LoadConfig& cfg, double rate, double seconds) {
+// latency runs from the call's scheduled send time. `senders` threads share
+// the schedule (call i is sent by thread i % senders), so one sender that the
+// scheduler leaves waiting holds back only its own share, and the calls it
+// owes go out at once when it runs again.
+OpenResult OpenLoop(Target& target,
+                    const LoadConfig& cfg,
+                    double rate,
+                    double seconds,
+                    int senders) {
   const size_t total = static_cast<size_t>(rate * seconds);
   struct Call {
     grpc::ClientContext ctx;
@@ -310,43 +327,46 @@ OpenResult OpenLoop(Target& target, const LoadConfig& cfg, double rate, double s
     size_t index;
   };
   std::vector<double> latency_us(total, -1);
+  std::vector<double> lag_us(total, 0);
   std::atomic<uint64_t> errors{0};
   std::mutex mu;
   std::condition_variable cv;
-  size_t outstanding = 0;
+  size_t outstanding = total;  // every call completes exactly once
 
   const auto interval = std::chrono::duration<double>(1.0 / rate);
   const auto t0 = SteadyClock::now() + std::chrono::milliseconds(5);
-  for (size_t i = 0; i < total; ++i) {
-    const auto scheduled =
-        t0 + std::chrono::duration_cast<SteadyClock::duration>(interval * static_cast<double>(i));
-    std::this_thread::sleep_until(scheduled);
-    auto* call = new Call;
-    call->scheduled = scheduled;
-    call->index = i;
-    Prepare(call->ctx, cfg);
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      ++outstanding;
+  auto send = [&](int first) {
+    for (size_t i = static_cast<size_t>(first); i < total; i += static_cast<size_t>(senders)) {
+      const auto scheduled =
+          t0 + std::chrono::duration_cast<SteadyClock::duration>(interval * static_cast<double>(i));
+      if (SteadyClock::now() < scheduled) std::this_thread::sleep_until(scheduled);
+      auto* call = new Call;
+      call->scheduled = scheduled;
+      call->index = i;
+      Prepare(call->ctx, cfg);
+      lag_us[i] = std::chrono::duration<double, std::micro>(SteadyClock::now() - scheduled).count();
+      target.stubs[i % target.stubs.size()]->async()->Echo(
+          &call->ctx,
+          &cfg.request,
+          &call->response,
+          [&, call](grpc::Status status) {
+            const auto done = SteadyClock::now();
+            if (status.ok()) {
+              latency_us[call->index] =
+                  std::chrono::duration<double, std::micro>(done - call->scheduled).count();
+            } else {
+              errors.fetch_add(1, std::memory_order_relaxed);
+              CountFailure(target.id, status);
+            }
+            delete call;
+            std::lock_guard<std::mutex> lock(mu);
+            if (--outstanding == 0) cv.notify_all();
+          });
     }
-    target.stubs[i % target.stubs.size()]->async()->Echo(
-        &call->ctx,
-        &cfg.request,
-        &call->response,
-        [&, call](grpc::Status status) {
-          const auto done = SteadyClock::now();
-          if (status.ok()) {
-            latency_us[call->index] =
-                std::chrono::duration<double, std::micro>(done - call->scheduled).count();
-          } else {
-            errors.fetch_add(1, std::memory_order_relaxed);
-            CountFailure(target.id, status);
-          }
-          delete call;
-          std::lock_guard<std::mutex> lock(mu);
-          if (--outstanding == 0) cv.notify_all();
-        });
-  }
+  };
+  std::vector<std::thread> threads;
+  for (int k = 0; k < senders; ++k) threads.emplace_back(send, k);
+  for (auto& t : threads) t.join();
   {
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return outstanding == 0; });
@@ -371,6 +391,12 @@ OpenResult OpenLoop(Target& target, const LoadConfig& cfg, double rate, double s
   r.max_us = ok.empty() ? 0 : ok.back();
   r.achieved = static_cast<double>(ok.size()) / seconds;
   r.errors = errors.load();
+  if (!lag_us.empty()) {
+    std::sort(lag_us.begin(), lag_us.end());
+    r.lag_p99_us = lag_us[std::min(lag_us.size() - 1,
+                                   static_cast<size_t>(0.99 * static_cast<double>(lag_us.size())))];
+    r.lag_max_us = lag_us.back();
+  }
   return r;
 }
 
@@ -419,15 +445,55 @@ double PerCallUs(int n, F&& f) {
 
 // What each step of ours costs on its own, single-threaded: where the
 // difference to the baseline goes. Printed as piece_<name><TAB>µs.
+// A call as the generated server's pipeline sees it, without gRPC: the
+// token in its metadata, no deadline of its own.
+class PipelineCall final : public cppsvc::impl::IncomingCall {
+ public:
+  explicit PipelineCall(std::string_view authorization) : authorization_(authorization) {}
+  std::optional<std::string_view> Metadata(std::string_view key) const override {
+    if (key == "authorization") return authorization_;
+    return std::nullopt;
+  }
+  std::optional<cppsvc::Clock::time_point> Deadline() const override { return std::nullopt; }
+  std::string Peer() const override { return "ipv4:127.0.0.1:1"; }
+  std::string_view Transport() const override { return "grpc"; }
+  bool MayRunInline() const override { return true; }
+
+ private:
+  std::string_view authorization_;
+};
+
 void Breakdown(const cppsvc::auth::JwtVerifier& verifier,
                const cppsvc::auth::RoleGraph& roles,
                cppsvc::observability::Metrics& metrics,
+               const cppsvc::impl::ServiceOptions& options,
                const LoadConfig& cfg) {
   constexpr int kN = 20000;
   const std::string_view token = std::string_view(cfg.bearer).substr(7);
   size_t sink = 0;
   auto print = [](const char* name, double us) { std::printf("piece_%s\t%.2f\n", name, us); };
 
+  {
+    // The whole pipeline of ours around the handler, inline, as one call:
+    // what a call costs on top of gRPC and the handler.
+    cppsvc::impl::ServiceOptions inline_options = options;
+    inline_options.inline_handlers = true;
+    const auto& methods = benchsvc::v1::BenchServiceServer::Methods();
+    cppsvc::impl::ServiceRuntime runtime(inline_options, methods);
+    Handlers handlers;
+    PipelineCall call(cfg.bearer);
+    EchoResponse response;
+    print("pipeline", PerCallUs(kN / 4, [&] {
+            response.Clear();
+            runtime.Dispatch(
+                call,
+                *methods.front(),
+                cfg.request,
+                response,
+                [&](cppsvc::CallContext& ctx) { return handlers.Echo(ctx, cfg.request, response); },
+                [&](const cppsvc::Status& status) { sink += status.ok(); });
+          }));
+  }
   print("handler", PerCallUs(kN, [&] {
           EchoResponse r;
           EchoLogic(cfg.request, r);
@@ -620,15 +686,23 @@ NatsLatency NatsSequential(natsConnection* conn,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As a generated main() does (see cppsvc/impl/main.h); process-wide, so
+  // the baseline server in this process gains from it as much as ours.
+  // --absl-deadlock-detection (diagnosis) leaves it on: what it costs.
+  bool absl_detection = false;
+  for (int i = 1; i < argc; ++i)
+    absl_detection |= std::string(argv[i]) == "--absl-deadlock-detection";
+  if (!absl_detection) cppsvc::impl::DisableMutexDeadlockDetection();
   int rounds = 5, inflight = 32, channels = 2;
   double seconds = 2, warmup = 1, rate_fraction = 0.5;
+  int senders = 2;
   size_t workers = std::max(1u, std::thread::hardware_concurrency()) * 2;
   auto worker_spin = cppsvc::resilience::Bulkhead::kDefaultSpin;
   std::string only;
   bool keep_stderr = false, hop_baseline = false, no_open = false;
   std::string without;  // diagnosis: pipeline steps of ours to turn off
   std::string nats_url;
-  bool inline_handlers = false;
+  std::string handlers_mode = "contract";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--rounds")
@@ -641,6 +715,8 @@ int main(int argc, char** argv) {
       inflight = static_cast<int>(ArgDouble(i, argc, argv));
     else if (a == "--channels")
       channels = static_cast<int>(ArgDouble(i, argc, argv));
+    else if (a == "--senders")
+      senders = static_cast<int>(ArgDouble(i, argc, argv));
     else if (a == "--rate-fraction")
       rate_fraction = ArgDouble(i, argc, argv);
     else if (a == "--workers")
@@ -658,8 +734,10 @@ int main(int argc, char** argv) {
       hop_baseline = true;
     else if (a == "--no-open")
       no_open = true;
-    else if (a == "--inline")
-      inline_handlers = true;
+    else if (a == "--absl-deadlock-detection")
+      continue;  // read above
+    else if (a == "--handlers" && i + 1 < argc)
+      handlers_mode = argv[++i];
     else if (a == "--nats-url" && i + 1 < argc)
       nats_url = argv[++i];
     else if (a == "--ours-without" && i + 1 < argc)
@@ -672,7 +750,11 @@ int main(int argc, char** argv) {
           "       [--hop-baseline]  (diagnosis: also time the baseline answering from a bulkhead)\n"
           "       [--no-open]       (closed loop only, no open loop or breakdown: to profile)\n"
           "       [--ours-without log|metrics|log,metrics]  (diagnosis: turn steps of ours off)\n"
-          "       [--inline]        (ours runs gRPC handlers inline when a bulkhead slot is free)\n"
+          "       [--handlers contract|inline|workers]  (where ours runs handlers; default: as\n"
+          "                         the contract says, inline_handlers in bench.proto)\n"
+          "       [--senders N]     (threads sending the open loop's calls; default 2)\n"
+          "       [--absl-deadlock-detection]  (diagnosis: leave Abseil's on, as without a\n"
+          "                         generated main())\n"
           "       [--nats-url URL]  (also compare NATS request-reply latency)\n",
           argv[0]);
       return 0;
@@ -680,8 +762,11 @@ int main(int argc, char** argv) {
       Fail("unknown argument " + a);
     }
   }
-  if (rounds < 1 || inflight < 1 || channels < 1 || workers < 1) Fail("counts must be at least 1");
+  if (rounds < 1 || inflight < 1 || channels < 1 || workers < 1 || senders < 1)
+    Fail("counts must be at least 1");
   if (!only.empty() && only != "ours" && only != "baseline") Fail("--only takes ours or baseline");
+  if (handlers_mode != "contract" && handlers_mode != "inline" && handlers_mode != "workers")
+    Fail("--handlers takes contract, inline or workers");
 
   // Request logs are written to fd 2: keep the real stderr for progress and
   // send fd 2 to /dev/null, so logging costs what it costs but prints nothing.
@@ -711,7 +796,9 @@ int main(int argc, char** argv) {
   options.workers = workers;
   options.max_queue = workers * 8;  // the contract default (max_concurrency x 8)
   options.worker_spin = worker_spin;
-  options.inline_handlers = inline_handlers;
+  options.inline_handlers =
+      handlers_mode == "inline" ||
+      (handlers_mode == "contract" && benchsvc::v1::BenchServiceServer::kInlineHandlers);
   options.log_requests = without.find("log") == std::string::npos;
   if (without.find("metrics") != std::string::npos) options.metrics = nullptr;
   Handlers handlers;
@@ -768,7 +855,8 @@ int main(int argc, char** argv) {
 
   const unsigned cores = std::thread::hardware_concurrency();
   if (!without.empty()) std::printf("ours_without\t%s\n", without.c_str());
-  std::printf("inline\t%d\n", inline_handlers ? 1 : 0);
+  std::printf("inline\t%d\n", options.inline_handlers ? 1 : 0);
+  std::printf("senders\t%d\n", senders);
   std::printf("cores\t%u\nworkers\t%zu\nrounds\t%d\nseconds\t%g\ninflight\t%d\nchannels\t%d\n",
               cores,
               workers,
@@ -857,27 +945,45 @@ int main(int argc, char** argv) {
   const double rate = std::max(1.0, rate_fraction * capacity);
   std::printf("rate\t%.1f\n", rate);
   std::fflush(stdout);
-  std::vector<double> p50[2], p99[2];
+  std::vector<double> p50[2], p99[2], lag_p99[2];
   uint64_t open_errors[2] = {0, 0};
+  if (!no_open) {
+    // The first open loop after the closed ones runs slower than the rest
+    // on both servers (gRPC's threads and buffers settle to the new
+    // pattern): an untimed one per server first.
+    Progress("warm-up: %g s open loop per server", warmup);
+    for (Target* t : order) {
+      OpenResult o = OpenLoop(*t, cfg, rate, warmup, senders);
+      Progress("warm-up open %-8s p50 %7.0f us  p99 %7.0f us  send lag max %.0f us",
+               t->name.c_str(),
+               o.p50_us,
+               o.p99_us,
+               o.lag_max_us);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
   for (int r = 0; r < rounds && !no_open; ++r) {
     for (Target* t : rotated(r)) {
-      OpenResult o = OpenLoop(*t, cfg, rate, seconds);
+      OpenResult o = OpenLoop(*t, cfg, rate, seconds, senders);
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let a backlog clear
       p50[idx(t)].push_back(o.p50_us);
       p99[idx(t)].push_back(o.p99_us);
+      lag_p99[idx(t)].push_back(o.lag_p99_us);
       open_errors[idx(t)] += o.errors;
-      std::printf("open_round\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%llu\n",
+      std::printf("open_round\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%llu\t%.1f\t%.1f\n",
                   r + 1,
                   t->name.c_str(),
                   o.p50_us,
                   o.p99_us,
                   o.max_us,
                   o.achieved,
-                  static_cast<unsigned long long>(o.errors));
+                  static_cast<unsigned long long>(o.errors),
+                  o.lag_p99_us,
+                  o.lag_max_us);
       std::fflush(stdout);
       Progress(
           "open round %d/%d   %-8s at %.0f/s: p50 %7.0f us  p99 %7.0f us  max %7.0f us  %llu "
-          "errors",
+          "errors  send lag p99 %.0f us max %.0f us",
           r + 1,
           rounds,
           t->name.c_str(),
@@ -885,12 +991,15 @@ int main(int argc, char** argv) {
           o.p50_us,
           o.p99_us,
           o.max_us,
-          static_cast<unsigned long long>(o.errors));
+          static_cast<unsigned long long>(o.errors),
+          o.lag_p99_us,
+          o.lag_max_us);
     }
   }
   for (int i : {0, 1}) {
     if (p99[i].empty()) continue;
     const char* name = i ? "ours" : "baseline";
+    std::printf("open_lag_p99_us_%s\t%.1f\n", name, Median(lag_p99[i]));
     std::printf("open_p50_us_%s\t%.1f\nopen_p99_us_%s\t%.1f\nopen_errors_%s\t%llu\n",
                 name,
                 Median(p50[i]),
@@ -967,7 +1076,8 @@ int main(int argc, char** argv) {
     Fail("ours recorded no cppsvc_requests_total");
   }
   std::printf("metrics_bytes\t%zu\n", exposition.size());
-  if (only != "baseline" && !no_open) Breakdown(*options.verifier, *options.roles, *metrics, cfg);
+  if (only != "baseline" && !no_open)
+    Breakdown(*options.verifier, *options.roles, *metrics, options, cfg);
   for (int i : {0, 1}) {
     std::string codes;
     for (int c = 0; c < 17; ++c) {
