@@ -19,7 +19,8 @@
 # a bulkhead worker (--handlers workers), as services whose handlers may
 # block run. Rows, per mode:
 #   QPS, 32 in flight          closed loop; target ours >= 0.90x the baseline
-#   p99 at 50% of capacity     open loop at half the baseline's measured QPS,
+#   p99 at 50% of capacity     open loop at half the baseline's capacity for
+#                              calls sent one by one (see server_bench.cc),
 #                              latency from each call's scheduled send time,
 #                              failed calls counted as the slowest;
 #                              target ours <= 1.20x the baseline
@@ -163,8 +164,11 @@ for mode in "${modes[@]}"; do
     $1 == "closed_round" { c = c sprintf("%s%s r%s %.0f/s", (c ? ", " : ""), $3, $2, $4) }
     $1 == "open_round" { o = o sprintf("%s%s r%s %s", (o ? ", " : ""), $3, $2, ($5 < 0 ? "failed" : sprintf("%.0f µs", $5))) }
     END { printf "QPS: %s; p99: %s", c, o }' "$out")
-  printf 'NOTE\tserver (%s): open loop at %s calls/s (0.5x the baseline median); per round: %s\n' \
-    "$lab" "$(awk -v v="$(val rate)" 'BEGIN { printf "%.0f", v }')" "$per_round"
+  printf 'NOTE\tserver (%s): open loop at %s calls/s, half the baseline'"'"'s capacity for calls sent one by one: %s calls/s, the %s cores divided by the %s µs of CPU per call an untimed open loop at half its closed-loop QPS (%s calls/s) took (%s cores busy); calls sent one by one wake threads on both sides and get no batching; cores busy during the timed rounds, median: %s (ours), %s (baseline); per round: %s\n' \
+    "$lab" "$(awk -v v="$(val rate)" 'BEGIN { printf "%.0f", v }')" \
+    "$(awk -v v="$(val capacity)" 'BEGIN { printf "%.0f", v }')" "$(val cores)" "$(val open_probe_cpu_us)" \
+    "$(awk -v v="$(val closed_capacity)" 'BEGIN { printf "%.0f", v / 2 }')" "$(val open_probe_cores_busy)" \
+    "$(val open_cores_busy_ours)" "$(val open_cores_busy_baseline)" "$per_round"
   printf 'NOTE\tserver (%s): the open loop'"'"'s own lateness (a call sent after its scheduled time, counted in its latency), p99, median of rounds: %s (ours), %s (baseline)\n' \
     "$lab" "$(fmt_us "$(val open_lag_p99_us_ours 0)")" "$(fmt_us "$(val open_lag_p99_us_baseline 0)")"
   if ((errors_ours + errors_base > 0)); then

@@ -42,7 +42,7 @@
 // a bulkhead slot is free); `workers` hands every call to a bulkhead worker,
 // as services whose handlers may block do; `inline` forces the former.
 //
-// --senders N: threads sending the open loop's calls (default 2).
+// --senders N: threads sending the open loop's calls (default 1).
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -306,6 +306,8 @@ struct OpenResult {
   double achieved = 0;    // completed calls per second of schedule
   double lag_p99_us = 0;  // how late the senders were, p99 and max:
   double lag_max_us = 0;  // the harness's own share of the latency
+  double cores_busy = 0;  // process CPU time / wall time: client and server
+  double cpu_us_per_call = 0;  // process CPU time per scheduled call
   uint64_t errors = 0;
 };
 
@@ -335,6 +337,7 @@ OpenResult OpenLoop(Target& target,
 
   const auto interval = std::chrono::duration<double>(1.0 / rate);
   const auto t0 = SteadyClock::now() + std::chrono::milliseconds(5);
+  const double cpu0 = CpuSeconds();
   auto send = [&](int first) {
     for (size_t i = static_cast<size_t>(first); i < total; i += static_cast<size_t>(senders)) {
       const auto scheduled =
@@ -371,6 +374,8 @@ OpenResult OpenLoop(Target& target,
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return outstanding == 0; });
   }
+  const double wall = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  const double cpu = CpuSeconds() - cpu0;
   std::vector<double> ok;
   ok.reserve(total);
   for (double v : latency_us) {
@@ -391,6 +396,8 @@ OpenResult OpenLoop(Target& target,
   r.max_us = ok.empty() ? 0 : ok.back();
   r.achieved = static_cast<double>(ok.size()) / seconds;
   r.errors = errors.load();
+  r.cores_busy = wall > 0 ? cpu / wall : 0;
+  r.cpu_us_per_call = total > 0 ? cpu * 1e6 / static_cast<double>(total) : 0;
   if (!lag_us.empty()) {
     std::sort(lag_us.begin(), lag_us.end());
     r.lag_p99_us = lag_us[std::min(lag_us.size() - 1,
@@ -695,7 +702,7 @@ int main(int argc, char** argv) {
   if (!absl_detection) cppsvc::impl::DisableMutexDeadlockDetection();
   int rounds = 5, inflight = 32, channels = 2;
   double seconds = 2, warmup = 1, rate_fraction = 0.5;
-  int senders = 2;
+  int senders = 1;
   size_t workers = std::max(1u, std::thread::hardware_concurrency()) * 2;
   auto worker_spin = cppsvc::resilience::Bulkhead::kDefaultSpin;
   std::string only;
@@ -752,7 +759,7 @@ int main(int argc, char** argv) {
           "       [--ours-without log|metrics|log,metrics]  (diagnosis: turn steps of ours off)\n"
           "       [--handlers contract|inline|workers]  (where ours runs handlers; default: as\n"
           "                         the contract says, inline_handlers in bench.proto)\n"
-          "       [--senders N]     (threads sending the open loop's calls; default 2)\n"
+          "       [--senders N]     (threads sending the open loop's calls; default 1)\n"
           "       [--absl-deadlock-detection]  (diagnosis: leave Abseil's on, as without a\n"
           "                         generated main())\n"
           "       [--nats-url URL]  (also compare NATS request-reply latency)\n",
@@ -941,21 +948,50 @@ int main(int argc, char** argv) {
   }
 
   // --- open loop: latency at a fixed share of the baseline's capacity --------
-  const double capacity = Median(qps[only == "ours" ? 1 : 0]);
+  // Capacity for calls sent one by one at a fixed rate is lower than for
+  // 32 calls kept in flight: each call then wakes threads on both sides and
+  // gets no batching, so it costs the process about twice the CPU. Half the
+  // closed loop's QPS would keep the cores ~85% busy, at the knee of the
+  // latency curve, where any difference in CPU shows up multiplied. So the
+  // capacity is also measured in the open pattern: an untimed open loop on
+  // the baseline at half its closed-loop QPS gives its CPU time per call,
+  // and the cores / that is its open-loop capacity. The rate is
+  // --rate-fraction x the lower of the two.
+  const double closed_capacity = Median(qps[only == "ours" ? 1 : 0]);
+  double capacity = closed_capacity;
+  Target* probe_target = only == "ours" ? &ours : &baseline;
+  if (!no_open) {
+    Progress("warm-up: %g s open loop per server", warmup);
+    OpenResult probe =
+        OpenLoop(*probe_target, cfg, std::max(1.0, 0.5 * closed_capacity), warmup, senders);
+    if (probe.cpu_us_per_call > 0) {
+      capacity = std::min(closed_capacity, cores * 1e6 / probe.cpu_us_per_call);
+    }
+    Progress("open-loop capacity of %s: %.0f calls/s (%.1f us CPU/call at %.0f/s, %.2f cores busy)",
+             probe_target->name.c_str(),
+             capacity,
+             probe.cpu_us_per_call,
+             0.5 * closed_capacity,
+             probe.cores_busy);
+    std::printf("open_probe_cpu_us\t%.2f\nopen_probe_cores_busy\t%.2f\n",
+                probe.cpu_us_per_call,
+                probe.cores_busy);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
   const double rate = std::max(1.0, rate_fraction * capacity);
-  std::printf("rate\t%.1f\n", rate);
+  std::printf("closed_capacity\t%.1f\ncapacity\t%.1f\nrate\t%.1f\n", closed_capacity, capacity, rate);
   std::fflush(stdout);
-  std::vector<double> p50[2], p99[2], lag_p99[2];
+  std::vector<double> p50[2], p99[2], lag_p99[2], busy[2];
   uint64_t open_errors[2] = {0, 0};
   if (!no_open) {
     // The first open loop after the closed ones runs slower than the rest
     // on both servers (gRPC's threads and buffers settle to the new
-    // pattern): an untimed one per server first.
-    Progress("warm-up: %g s open loop per server", warmup);
+    // pattern): an untimed one per server at the rate first.
     for (Target* t : order) {
       OpenResult o = OpenLoop(*t, cfg, rate, warmup, senders);
-      Progress("warm-up open %-8s p50 %7.0f us  p99 %7.0f us  send lag max %.0f us",
+      Progress("warm-up open %-8s at %.0f/s: p50 %7.0f us  p99 %7.0f us  send lag max %.0f us",
                t->name.c_str(),
+               rate,
                o.p50_us,
                o.p99_us,
                o.lag_max_us);
@@ -969,6 +1005,7 @@ int main(int argc, char** argv) {
       p50[idx(t)].push_back(o.p50_us);
       p99[idx(t)].push_back(o.p99_us);
       lag_p99[idx(t)].push_back(o.lag_p99_us);
+      busy[idx(t)].push_back(o.cores_busy);
       open_errors[idx(t)] += o.errors;
       std::printf("open_round\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%llu\t%.1f\t%.1f\n",
                   r + 1,
@@ -983,7 +1020,7 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       Progress(
           "open round %d/%d   %-8s at %.0f/s: p50 %7.0f us  p99 %7.0f us  max %7.0f us  %llu "
-          "errors  send lag p99 %.0f us max %.0f us",
+          "errors  send lag p99 %.0f us max %.0f us  %.2f cores busy",
           r + 1,
           rounds,
           t->name.c_str(),
@@ -993,13 +1030,15 @@ int main(int argc, char** argv) {
           o.max_us,
           static_cast<unsigned long long>(o.errors),
           o.lag_p99_us,
-          o.lag_max_us);
+          o.lag_max_us,
+          o.cores_busy);
     }
   }
   for (int i : {0, 1}) {
     if (p99[i].empty()) continue;
     const char* name = i ? "ours" : "baseline";
     std::printf("open_lag_p99_us_%s\t%.1f\n", name, Median(lag_p99[i]));
+    std::printf("open_cores_busy_%s\t%.2f\n", name, Median(busy[i]));
     std::printf("open_p50_us_%s\t%.1f\nopen_p99_us_%s\t%.1f\nopen_errors_%s\t%llu\n",
                 name,
                 Median(p50[i]),
