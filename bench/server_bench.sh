@@ -59,23 +59,28 @@ cache_value() {  # cache_value VAR: a value from the build's CMakeCache.txt
   sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" 2>/dev/null | head -n 1
 }
 
-error_rows() {  # error_rows MESSAGE: every target row as ERROR, and why
-  local m
-  printf 'ROW\t%s (%s)\t—\t—\t—\t≥ 0.90x\tERROR\n' "$qps_name" "$(label contract)"
-  printf 'ROW\t%s (%s)\t—\t—\t—\t≤ 1.20x\tERROR\n' "$p99_name" "$(label contract)"
-  printf 'NOTE\tserver: %s\n' "$1"
+targets() {  # targets MODE: the QPS and p99 targets of a mode's rows ("—" for info rows)
+  if [[ $1 == contract ]]; then echo "≥ 0.90x|≤ 1.20x"; else echo "—|—"; fi
+}
+
+error_rows() {  # error_rows MODE MESSAGE: the mode's QPS and p99 rows as ERROR, and why
+  local t
+  t=$(targets "$1")
+  printf 'ROW\t%s (%s)\t—\t—\t—\t%s\tERROR\n' "$qps_name" "$(label "$1")" "${t%%|*}"
+  printf 'ROW\t%s (%s)\t—\t—\t—\t%s\tERROR\n' "$p99_name" "$(label "$1")" "${t##*|}"
+  printf 'NOTE\tserver (%s): %s\n' "$(label "$1")" "$2"
 }
 
 if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
   echo "server_bench: building server_bench in $build" >&2
   if ! cmake --build "$build" --target server_bench >&2; then
-    error_rows "building server_bench failed (see the log above)"
+    error_rows contract "building server_bench failed (see the log above)"
     exit 1
   fi
 fi
 bin=$build/bench/server/server_bench
 if [[ ! -x $bin ]]; then
-  error_rows "$bin is missing (cmake --build $build --target server_bench)"
+  error_rows contract "$bin is missing (cmake --build $build --target server_bench)"
   exit 1
 fi
 
@@ -125,9 +130,7 @@ for mode in "${modes[@]}"; do
   lab=$(label "$mode")
   if ((status != 0)) || [[ $(val done) != 1 ]]; then
     why=$(val error)
-    printf 'ROW\t%s (%s)\t—\t—\t—\t≥ 0.90x\tERROR\n' "$qps_name" "$lab"
-    printf 'ROW\t%s (%s)\t—\t—\t—\t≤ 1.20x\tERROR\n' "$p99_name" "$lab"
-    printf 'NOTE\tserver (%s): server_bench failed (status %s)%s\n' "$lab" "$status" "${why:+: $why}"
+    error_rows "$mode" "server_bench failed (status $status)${why:+: $why}"
     failed=1
     continue
   fi
@@ -144,8 +147,8 @@ for mode in "${modes[@]}"; do
   errors_base=$(($(val closed_errors_baseline 0) + $(val open_errors_baseline 0)))
 
   # Targets for the contract's configuration; the worker rows are info.
-  qps_target="≥ 0.90x" p99_target="≤ 1.20x"
-  [[ $mode == contract ]] || { qps_target="—"; p99_target="—"; }
+  t=$(targets "$mode")
+  qps_target=${t%%|*} p99_target=${t##*|}
   r=$(ratio "$qps_ours" "$qps_base")
   verdict=$(at_least "$r" 0.90)
   ((closed_errors_ours > 0)) && verdict=MISS

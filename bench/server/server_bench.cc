@@ -450,8 +450,6 @@ double PerCallUs(int n, F&& f) {
   return (ThreadCpuUs() - t0) / n;
 }
 
-// What each step of ours costs on its own, single-threaded: where the
-// difference to the baseline goes. Printed as piece_<name><TAB>µs.
 // A call as the generated server's pipeline sees it, without gRPC: the
 // token in its metadata, no deadline of its own.
 class PipelineCall final : public cppsvc::impl::IncomingCall {
@@ -470,6 +468,9 @@ class PipelineCall final : public cppsvc::impl::IncomingCall {
   std::string_view authorization_;
 };
 
+// What ours costs around the handler, and each step of it on its own,
+// single-threaded: where the difference to the baseline goes. Printed as
+// piece_<name><TAB>µs.
 void Breakdown(const cppsvc::auth::JwtVerifier& verifier,
                const cppsvc::auth::RoleGraph& roles,
                cppsvc::observability::Metrics& metrics,

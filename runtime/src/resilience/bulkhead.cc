@@ -35,18 +35,7 @@ Bulkhead::~Bulkhead() {
 
 bool Bulkhead::TrySubmit(std::function<void()> task, bool may_run_inline) {
   if (!task) return false;
-  std::unique_lock<std::mutex> lock(mu_);
-  // Capacity is the slots plus the waiting room: counting tasks a worker
-  // has not popped yet against the slots keeps a burst arriving at idle
-  // workers from being refused spuriously, and the tasks waiting beyond
-  // the slots never exceed max_queue.
-  if (stopping_ || queue_.size() + running_.load() >= slots_ + max_queue_) {
-    rejected_.fetch_add(1);
-    return false;
-  }
-  if (may_run_inline && queue_.empty() && running_.load() < slots_) {
-    running_.fetch_add(1);
-    lock.unlock();
+  if (may_run_inline && TryEnterInline()) {
     try {
       task();
     } catch (...) {
@@ -55,6 +44,15 @@ bool Bulkhead::TrySubmit(std::function<void()> task, bool may_run_inline) {
     task = nullptr;
     ExitInline();
     return true;
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  // Capacity is the slots plus the waiting room: counting tasks a worker
+  // has not popped yet against the slots keeps a burst arriving at idle
+  // workers from being refused spuriously, and the tasks waiting beyond
+  // the slots never exceed max_queue.
+  if (stopping_ || queue_.size() + running_.load() >= slots_ + max_queue_) {
+    rejected_.fetch_add(1);
+    return false;
   }
   queue_.push_back(std::move(task));
   queued_.store(queue_.size());

@@ -126,8 +126,9 @@ ServiceEntry Entry() {
 // built without NDEBUG, as Debian's libabsl is. That is a debugging aid: it
 // costs every lock taken while another is held, and every Mutex destroyed
 // (about a tenth of a small RPC's CPU time in bench/server_bench.sh), and
-// it may abort a service over an order that cannot deadlock. RunServices turns it off before any thread
-// starts; other binaries built on the runtime (benchmarks, tools) may too.
+// it may abort a service over an order that cannot deadlock. RunServices
+// turns it off before any thread starts; other binaries built on the
+// runtime (benchmarks, tools) may too.
 void DisableMutexDeadlockDetection();
 
 // Runs the service named by argv[1] (or the only one) until SIGTERM/SIGINT:
