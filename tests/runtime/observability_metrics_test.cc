@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -353,6 +354,82 @@ TEST(Metrics, ConcurrentRecordingIsCounted) {
                             {{"method", "M0"}},
                             kPerMethod,
                             kPerMethod * 0.001);
+}
+
+// The per-call path: shards per thread, added up by each scrape. Scrapes
+// taken while threads record pass on only what is new, so the last one
+// holds every call exactly once, in the right buckets, and the series of a
+// MethodMetrics that is gone keep its calls.
+TEST(Metrics, MethodMetricsFromManyThreadsAddUpAtEachScrape) {
+  Metrics metrics("orders");
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 3000;
+  auto method = std::make_unique<MethodMetrics>(metrics, "GetOrder");
+  std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&metrics, &method, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        metrics.InFlight(+1);
+        if (i % 3 == 2) {
+          method->Record(5, "NOT_FOUND", "nats", 0.3);  // (0.25, 0.5]
+        } else {
+          method->Record(0, "OK", "grpc", 0.0005);  // exactly on the first bound: le="0.0005"
+        }
+        if (t % 2 == 0) metrics.InFlight(-1);
+      }
+    });
+  }
+  double last_ok = 0;
+  for (int i = 0; i < 30; ++i) {
+    Exposition e;
+    EXPECT_TRUE(ParsePrometheusText(metrics.Serialize(), e));  // no ASSERT: threads run
+    auto ok = e.Find("cppsvc_requests_total", {{"method", "GetOrder"}, {"code", "OK"}});
+    if (!ok.empty()) {
+      EXPECT_GE(ok[0].value, last_ok) << "a counter went down";
+      last_ok = ok[0].value;
+    }
+  }
+  for (auto& th : threads) th.join();
+  // Half the threads leave their calls in flight, each from its own shard.
+  metrics.InFlight(-1);
+
+  Exposition e;
+  ASSERT_TRUE(ParsePrometheusText(metrics.Serialize(), e));
+  constexpr double kCalls = kThreads * kPerThread;
+  EXPECT_EQ(Value(e,
+                  "cppsvc_requests_total",
+                  {{"method", "GetOrder"}, {"code", "OK"}, {"transport", "grpc"}}),
+            kCalls * 2 / 3);
+  EXPECT_EQ(Value(e,
+                  "cppsvc_requests_total",
+                  {{"method", "GetOrder"}, {"code", "NOT_FOUND"}, {"transport", "nats"}}),
+            kCalls / 3);
+  EXPECT_EQ(e.Find("cppsvc_requests_total").size(), 2u);
+  EXPECT_EQ(Value(e, "cppsvc_requests_in_flight", {}), kThreads / 2 * kPerThread - 1);
+  ExpectConsistentHistogram(e,
+                            "cppsvc_request_duration_seconds",
+                            {{"method", "GetOrder"}},
+                            kCalls,
+                            kCalls * 2 / 3 * 0.0005 + kCalls / 3 * 0.3);
+  auto le = [&](const std::string& bound) {
+    return Value(e,
+                 "cppsvc_request_duration_seconds_bucket",
+                 {{"method", "GetOrder"}, {"le", bound}});
+  };
+  EXPECT_EQ(le("0.0005"), kCalls * 2 / 3);
+  EXPECT_EQ(le("0.25"), kCalls * 2 / 3);
+  EXPECT_EQ(le("0.5"), kCalls);
+
+  // Calls recorded after the last scrape are not lost with the object.
+  method->Record(13, "INTERNAL", "grpc", 0.002);
+  method.reset();
+  Exposition after;
+  ASSERT_TRUE(ParsePrometheusText(metrics.Serialize(), after));
+  EXPECT_EQ(Value(after, "cppsvc_requests_total", {{"method", "GetOrder"}, {"code", "INTERNAL"}}),
+            1);
+  EXPECT_EQ(Value(after, "cppsvc_request_duration_seconds_count", {{"method", "GetOrder"}}),
+            kCalls + 1);
 }
 
 }  // namespace

@@ -286,9 +286,14 @@ struct JwtVerifier::Cache {
     double exp_s = 0;
     std::optional<double> nbf_s;
   };
-  struct Shard {
+  // Looks a token up without copying it into a std::string.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct alignas(64) Shard {
     std::mutex mu;
-    std::unordered_map<std::string, Entry> entries;
+    std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries;
   };
   static constexpr size_t kShards = 16;
   static constexpr size_t kPerShard = 1024;
@@ -323,7 +328,7 @@ VerifyResult JwtVerifier::Verify(std::string_view token, Clock::time_point now) 
     std::optional<Cache::Entry> hit;
     {
       std::lock_guard<std::mutex> lock(shard.mu);
-      auto it = shard.entries.find(std::string(token));
+      auto it = shard.entries.find(token);
       if (it != shard.entries.end()) hit = it->second;
     }
     if (hit) {

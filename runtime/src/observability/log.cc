@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -10,25 +11,61 @@
 #include <ctime>
 #include <mutex>
 #include <ostream>
-#include <shared_mutex>
 #include <string_view>
+#include <thread>
 
 #include "log_sink.h"
 
 namespace cppsvc::observability {
 namespace {
 
-// Shared: a line of at most PIPE_BUF bytes going to stderr, written with one
-// write(2), which a pipe or file takes whole. Exclusive: changing the sink,
-// writing to an ostream sink, and longer lines (which a pipe may split).
-std::shared_mutex& SinkMutex() {
-  static std::shared_mutex mu;
+// Two ways to write a line:
+//  - shared: a line of at most PIPE_BUF bytes to stderr, one write(2), which
+//    a pipe or file takes whole. Request threads write this way at once,
+//    side by side.
+//  - exclusive, under SinkMutex: changing the sink, writing to an ostream
+//    sink, and lines longer than PIPE_BUF (which a pipe may split).
+// A shared writer marks itself in its thread's slot and then checks the
+// `exclusive` flag; an exclusive writer raises the flag and then waits for
+// every slot to empty. Each side writes before it reads (sequentially
+// consistent), so at least one of them sees the other. A shared writer thus
+// writes only to its own slot's cache line: request threads on different
+// cores pass no lock between them.
+std::mutex& SinkMutex() {
+  static std::mutex mu;
   return mu;
 }
 
 std::ostream*& Sink() {
-  static std::ostream* sink = nullptr;  // nullptr: stderr
+  static std::ostream* sink = nullptr;  // nullptr: stderr; under SinkMutex
   return sink;
+}
+
+struct alignas(64) WriterSlot {
+  std::atomic<int> writing{0};
+};
+constexpr unsigned kWriterSlots = 16;
+WriterSlot g_writer_slots[kWriterSlots];
+// Raised while an exclusive writer writes, and while a sink is set.
+std::atomic<bool> g_exclusive{false};
+
+WriterSlot& SlotOfThisThread() {
+  static std::atomic<unsigned> next{0};
+  thread_local WriterSlot& slot =
+      g_writer_slots[next.fetch_add(1, std::memory_order_relaxed) % kWriterSlots];
+  return slot;
+}
+
+// Under SinkMutex: raises the flag and waits for the shared writers.
+void EnterExclusive() {
+  g_exclusive.store(true);
+  for (WriterSlot& slot : g_writer_slots) {
+    while (slot.writing.load() != 0) std::this_thread::yield();
+  }
+}
+
+void ExitExclusive() {
+  g_exclusive.store(Sink() != nullptr);
 }
 
 void WriteStderr(const std::string& line) {
@@ -83,22 +120,25 @@ std::string Timestamp() {
 }
 
 void Write(const std::string& line) {
-  // The common case (a request line to stderr) takes no exclusive lock:
-  // request threads do not queue behind each other's write(2).
   if (line.size() <= PIPE_BUF) {
-    std::shared_lock lock(SinkMutex());
-    if (Sink() == nullptr) {
+    WriterSlot& slot = SlotOfThisThread();
+    slot.writing.fetch_add(1);
+    if (!g_exclusive.load()) {
       WriteStderr(line);
+      slot.writing.fetch_sub(1, std::memory_order_release);
       return;
     }
+    slot.writing.fetch_sub(1, std::memory_order_release);
   }
-  std::unique_lock lock(SinkMutex());
+  std::lock_guard lock(SinkMutex());
+  EnterExclusive();
   if (Sink() == nullptr) {
     WriteStderr(line);
-    return;
+  } else {
+    Sink()->write(line.data(), static_cast<std::streamsize>(line.size()));
+    Sink()->flush();
   }
-  Sink()->write(line.data(), static_cast<std::streamsize>(line.size()));
-  Sink()->flush();
+  ExitExclusive();
 }
 
 // Appends `value` as a JSON string; false (nothing sensible appended) when it
@@ -106,20 +146,23 @@ void Write(const std::string& line) {
 // through nlohmann/json, which replaces invalid UTF-8).
 bool AppendString(std::string& out, std::string_view value) {
   out += '"';
-  for (char c : value) {
-    const auto u = static_cast<unsigned char>(c);
+  size_t plain = 0;  // start of the run of bytes that need no escape
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto u = static_cast<unsigned char>(value[i]);
     if (u >= 0x80) return false;
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(value.data() + plain, i - plain);
+    plain = i + 1;
+    if (u < 0x20) {
       char esc[8];
       std::snprintf(esc, sizeof esc, "\\u%04x", u);
       out += esc;
     } else {
-      out += c;
+      out += '\\';
+      out += value[i];
     }
   }
+  out.append(value.data() + plain, value.size() - plain);
   out += '"';
   return true;
 }
@@ -129,9 +172,11 @@ bool AppendString(std::string& out, std::string_view value) {
 namespace internal {
 
 std::ostream* SetLogSink(std::ostream* out) {
-  std::unique_lock lock(SinkMutex());
+  std::lock_guard lock(SinkMutex());
+  EnterExclusive();
   std::ostream* previous = Sink();
   Sink() = out;
+  ExitExclusive();
   return previous;
 }
 

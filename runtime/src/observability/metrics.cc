@@ -1,8 +1,12 @@
 #include "cppsvc/observability/metrics.h"
 
+#include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include <prometheus/text_serializer.h>
+
+#include "cppsvc/status.h"
 
 namespace cppsvc::observability {
 namespace {
@@ -17,7 +21,9 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
 }  // namespace
 
 Metrics::Metrics(std::string service)
-    : service_(std::move(service)), registry_(std::make_shared<prometheus::Registry>()) {
+    : in_flight_shards_(std::make_unique<InFlightShard[]>(kShards)),
+      service_(std::move(service)),
+      registry_(std::make_shared<prometheus::Registry>()) {
   const prometheus::Labels service_label{{"service", service_}};
   requests_ = &prometheus::BuildCounter()
                    .Name("cppsvc_requests_total")
@@ -63,36 +69,87 @@ void Metrics::RecordRequest(const std::string& method,
   latency_->Add({{"method", method}}, LatencyBuckets()).Observe(seconds < 0 ? 0 : seconds);
 }
 
+unsigned Metrics::ShardOfThisThread() {
+  static std::atomic<unsigned> next{0};
+  thread_local const unsigned shard = next.fetch_add(1, std::memory_order_relaxed) % kShards;
+  return shard;
+}
+
 MethodMetrics::MethodMetrics(Metrics& metrics, std::string method)
     : metrics_(metrics),
       method_(std::move(method)),
-      latency_(&metrics.latency_->Add({{"method", method_}}, LatencyBuckets())) {}
+      latency_(&metrics.latency_->Add({{"method", method_}}, LatencyBuckets())),
+      shards_(std::make_unique<Shard[]>(Metrics::kShards)) {
+  static_assert(kBuckets == 15, "LatencyBuckets() has 14 bounds, +Inf makes 15");
+  std::lock_guard<std::mutex> lock(metrics_.publish_mu_);
+  metrics_.methods_.push_back(this);
+}
+
+MethodMetrics::~MethodMetrics() {
+  std::lock_guard<std::mutex> lock(metrics_.publish_mu_);
+  Publish();
+  auto& methods = metrics_.methods_;
+  methods.erase(std::remove(methods.begin(), methods.end(), this), methods.end());
+}
 
 void MethodMetrics::Record(int code,
                            std::string_view code_name,
                            std::string_view transport,
                            double seconds) {
-  latency_->Observe(seconds < 0 ? 0 : seconds);
   const int t = transport == "grpc" ? 0 : transport == "nats" ? 1 : -1;
   if (t < 0 || code < 0 || code >= kCodes) {
     metrics_.RecordRequest(method_, std::string(code_name), seconds, std::string(transport));
     return;
   }
-  std::atomic<prometheus::Counter*>& slot = requests_[t * kCodes + code];
-  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
-  if (counter == nullptr) {
-    // Family::Add returns the same series for the same labels, so a race
-    // here stores the same pointer twice.
-    counter = &metrics_.requests_->Add({{"method", method_},
-                                        {"code", std::string(code_name)},
-                                        {"transport", std::string(transport)}});
-    slot.store(counter, std::memory_order_release);
+  if (!(seconds > 0)) seconds = 0;  // also NaN
+  // The bucket as prometheus-cpp picks it: the first bound >= the value.
+  const auto& bounds = LatencyBuckets();
+  const size_t bucket =
+      static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
+  Shard& shard = shards_[Metrics::ShardOfThisThread()];
+  shard.requests[static_cast<size_t>(t * kCodes + code)].fetch_add(1, std::memory_order_relaxed);
+  shard.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+  shard.sum_ns.fetch_add(static_cast<uint64_t>(std::llround(std::min(seconds, 1e9) * 1e9)),
+                         std::memory_order_relaxed);
+}
+
+void MethodMetrics::Publish() {
+  static constexpr std::array<const char*, kTransports> kTransportNames = {"grpc", "nats"};
+  std::array<uint64_t, kCodes * kTransports> requests{};
+  std::array<uint64_t, kBuckets> buckets{};
+  uint64_t sum_ns = 0;
+  for (unsigned i = 0; i < Metrics::kShards; ++i) {
+    const Shard& shard = shards_[i];
+    for (size_t k = 0; k < requests.size(); ++k)
+      requests[k] += shard.requests[k].load(std::memory_order_relaxed);
+    for (size_t k = 0; k < buckets.size(); ++k)
+      buckets[k] += shard.buckets[k].load(std::memory_order_relaxed);
+    sum_ns += shard.sum_ns.load(std::memory_order_relaxed);
   }
-  counter->Increment();
+  // Each shard only grows, so neither do these totals shrink.
+  for (size_t k = 0; k < requests.size(); ++k) {
+    if (requests[k] == published_requests_[k]) continue;
+    if (counters_[k] == nullptr) {
+      const auto code = static_cast<StatusCode>(k % kCodes);
+      counters_[k] = &metrics_.requests_->Add({{"method", method_},
+                                               {"code", std::string(StatusCodeName(code))},
+                                               {"transport", kTransportNames[k / kCodes]}});
+    }
+    counters_[k]->Increment(static_cast<double>(requests[k] - published_requests_[k]));
+    published_requests_[k] = requests[k];
+  }
+  if (buckets != published_buckets_) {
+    std::vector<double> increments(buckets.size());
+    for (size_t k = 0; k < buckets.size(); ++k)
+      increments[k] = static_cast<double>(buckets[k] - published_buckets_[k]);
+    latency_->ObserveMultiple(increments, static_cast<double>(sum_ns - published_sum_ns_) / 1e9);
+    published_buckets_ = buckets;
+    published_sum_ns_ = sum_ns;
+  }
 }
 
 void Metrics::InFlight(int delta) {
-  in_flight_series_->Increment(delta);
+  in_flight_shards_[ShardOfThisThread()].value.fetch_add(delta, std::memory_order_relaxed);
 }
 
 void Metrics::BulkheadRejected() {
@@ -108,6 +165,14 @@ void Metrics::SetCircuitState(const std::string& target, int state) {
 }
 
 std::string Metrics::Serialize() const {
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    for (MethodMetrics* m : methods_) m->Publish();
+    int64_t in_flight = 0;
+    for (unsigned i = 0; i < kShards; ++i)
+      in_flight += in_flight_shards_[i].value.load(std::memory_order_relaxed);
+    in_flight_series_->Set(static_cast<double>(in_flight));
+  }
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 

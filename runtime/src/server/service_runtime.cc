@@ -68,10 +68,10 @@ bool ServiceRuntime::Drain(std::chrono::steady_clock::time_point deadline) {
 Status ServiceRuntime::Admit(const IncomingCall& call,
                              const MethodSpec& method,
                              const Message& request,
+                             std::optional<std::string_view> header,
                              Caller& caller) const {
   // Authentication: public RPCs skip it entirely.
   if (!method.is_public) {
-    std::optional<std::string_view> header = call.Metadata("authorization");
     if (!header) return {StatusCode::kUnauthenticated, "missing bearer token"};
     std::string_view token = BearerToken(*header);
     if (token.empty()) return {StatusCode::kUnauthenticated, "authorization is not a bearer token"};
@@ -262,10 +262,11 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
     deadline = *own;
 
   Caller caller;
+  const std::optional<std::string_view> authorization = call.Metadata("authorization");
   Status admitted = draining_ ? Status(StatusCode::kUnavailable, "server is shutting down")
                     : Clock::now() >= deadline
                         ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
-                        : Admit(call, method, request, caller);
+                        : Admit(call, method, request, authorization, caller);
   if (!admitted.ok()) {
     Finish(method, call.Transport(), caller, span.trace_id, start, admitted, done);
     return;
@@ -273,9 +274,7 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
 
   auto prepare = [&](CallContext& ctx) {
     ctx.set_traceparent(observability::FormatTraceparent(span));
-    if (std::optional<std::string_view> header = call.Metadata("authorization")) {
-      ctx.set_bearer_token(std::string(BearerToken(*header)));
-    }
+    if (authorization) ctx.set_bearer_token(std::string(BearerToken(*authorization)));
   };
 
   // Inline handlers (ServiceOptions::inline_handlers): with a slot free, the

@@ -131,9 +131,11 @@ class ServiceRuntime {
                           const Handler& handler,
                           CallContext& ctx) const;
   bool OwnsResponse(const MethodSpec& method, const Message& response, const Caller& caller) const;
+  // `authorization`: the call's authorization header, if any.
   Status Admit(const IncomingCall& call,
                const MethodSpec& method,
                const Message& request,
+               std::optional<std::string_view> authorization,
                Caller& caller) const;
   void Finish(const MethodSpec& method,
               std::string_view transport,

@@ -4,9 +4,12 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -17,22 +20,44 @@ namespace cppsvc::observability {
 
 class Metrics;
 
-// The request series of one method, looked up once: recording a call then
-// costs no label hashing or family lock (series per code and transport are
-// created on first use and kept).
+// The request series of one method, for the per-call path. Recording a call
+// touches only counters of the calling thread's shard (no lock, no label
+// lookup, no cache line shared with another core); Metrics::Serialize adds
+// the shards up and passes what is new on to the prometheus-cpp series, so
+// a scrape sees every call recorded before it began.
 class MethodMetrics {
  public:
   MethodMetrics(Metrics& metrics, std::string method);
+  // Passes the last calls on to the series, which outlive it.
+  ~MethodMetrics();
+  MethodMetrics(const MethodMetrics&) = delete;
+  MethodMetrics& operator=(const MethodMetrics&) = delete;
+
   // `code` is the gRPC code number (0..16), `code_name` its name.
   void Record(int code, std::string_view code_name, std::string_view transport, double seconds);
 
  private:
+  friend class Metrics;
   static constexpr int kCodes = 17;
-  static constexpr int kTransports = 2;  // grpc, nats; others are not cached
+  static constexpr int kTransports = 2;  // grpc, nats; others go through RecordRequest
+  static constexpr int kBuckets = 15;    // the latency bounds and +Inf
+  struct alignas(64) Shard {
+    std::array<std::atomic<uint64_t>, kCodes * kTransports> requests{};
+    std::array<std::atomic<uint64_t>, kBuckets> buckets{};
+    std::atomic<uint64_t> sum_ns{0};
+  };
+  // Under Metrics::publish_mu_.
+  void Publish();
+
   Metrics& metrics_;
   std::string method_;
   prometheus::Histogram* latency_;
-  std::array<std::atomic<prometheus::Counter*>, kCodes * kTransports> requests_{};
+  std::unique_ptr<Shard[]> shards_;
+  // What Publish has passed on so far, and the series it created.
+  std::array<uint64_t, kCodes * kTransports> published_requests_{};
+  std::array<uint64_t, kBuckets> published_buckets_{};
+  uint64_t published_sum_ns_ = 0;
+  std::array<prometheus::Counter*, kCodes * kTransports> counters_{};
 };
 
 class Metrics {
@@ -45,7 +70,7 @@ class Metrics {
                      const std::string& code,
                      double seconds,
                      const std::string& transport = "grpc");
-  // cppsvc_requests_in_flight{service}.
+  // cppsvc_requests_in_flight{service}; sharded like MethodMetrics.
   void InFlight(int delta);
   // cppsvc_bulkhead_rejections_total{service}.
   void BulkheadRejected();
@@ -58,8 +83,18 @@ class Metrics {
   // The Prometheus text exposition format (version 0.0.4).
   std::string Serialize() const;
 
+  // Shards of the per-call counters: a thread keeps to one.
+  static constexpr unsigned kShards = 16;
+  static unsigned ShardOfThisThread();
+
  private:
   friend class MethodMetrics;
+  struct alignas(64) InFlightShard {
+    std::atomic<int64_t> value{0};
+  };
+  mutable std::mutex publish_mu_;
+  std::vector<MethodMetrics*> methods_;  // under publish_mu_
+  std::unique_ptr<InFlightShard[]> in_flight_shards_;
   std::string service_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* requests_;
