@@ -32,10 +32,15 @@
 # NATS request-reply latency, one call at a time, p50 and p99: the generated
 # server's NATS transport against a bare nats.c responder (info rows).
 #
-# Environment: SERVER_BENCH_ROUNDS (default 10; each round runs every phase
-# against both servers, order rotated), SERVER_BENCH_SECONDS (default 1, per
-# phase), SERVER_BENCH_ARGS (more server_bench flags, e.g. "--channels 4"),
-# BENCH_NO_BUILD=1. Runtime is about 12 x rounds x seconds + 30 s (~2.5 min).
+# Each phase gives each server SERVER_BENCH_SECONDS per round, in 0.2 s
+# slices that alternate between the servers (order rotated per slice), so
+# that both meet the same moods of the shared machine; a phase's figures pool
+# all its slices (QPS over all timed time, p99 over every call sent).
+#
+# Environment: SERVER_BENCH_ROUNDS (default 10), SERVER_BENCH_SECONDS
+# (default 1, per phase and round), SERVER_BENCH_ARGS (more server_bench
+# flags, e.g. "--channels 4" or "--slice 0.5"),
+# BENCH_NO_BUILD=1. Runtime is about 10 x rounds x seconds + 30 s (~2 min).
 set -uo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -167,12 +172,12 @@ for mode in "${modes[@]}"; do
     $1 == "closed_round" { c = c sprintf("%s%s r%s %.0f/s", (c ? ", " : ""), $3, $2, $4) }
     $1 == "open_round" { o = o sprintf("%s%s r%s %s", (o ? ", " : ""), $3, $2, ($5 < 0 ? "failed" : sprintf("%.0f µs", $5))) }
     END { printf "QPS: %s; p99: %s", c, o }' "$out")
-  printf 'NOTE\tserver (%s): open loop at %s calls/s, half the baseline'"'"'s capacity for calls sent one by one: %s calls/s, the %s cores divided by the %s µs of CPU per call an untimed open loop at half its closed-loop QPS (%s calls/s) took (%s cores busy); calls sent one by one wake threads on both sides and get no batching; cores busy during the timed rounds, median: %s (ours), %s (baseline); per round: %s\n' \
+  printf 'NOTE\tserver (%s): open loop at %s calls/s, half the baseline'"'"'s capacity for calls sent one by one: %s calls/s, the %s cores divided by the %s µs of CPU per call an untimed open loop at half its closed-loop QPS (%s calls/s) took (%s cores busy); calls sent one by one wake threads on both sides and get no batching; cores busy during the timed slices: %s (ours), %s (baseline); per round (its slices pooled): %s\n' \
     "$lab" "$(awk -v v="$(val rate)" 'BEGIN { printf "%.0f", v }')" \
     "$(awk -v v="$(val capacity)" 'BEGIN { printf "%.0f", v }')" "$(val cores)" "$(val open_probe_cpu_us)" \
     "$(awk -v v="$(val closed_capacity)" 'BEGIN { printf "%.0f", v / 2 }')" "$(val open_probe_cores_busy)" \
     "$(val open_cores_busy_ours)" "$(val open_cores_busy_baseline)" "$per_round"
-  printf 'NOTE\tserver (%s): the open loop'"'"'s own lateness (a call sent after its scheduled time, counted in its latency), p99, median of rounds: %s (ours), %s (baseline)\n' \
+  printf 'NOTE\tserver (%s): the open loop'"'"'s own lateness (a call sent after its scheduled time, counted in its latency), p99 over all calls: %s (ours), %s (baseline)\n' \
     "$lab" "$(fmt_us "$(val open_lag_p99_us_ours 0)")" "$(fmt_us "$(val open_lag_p99_us_baseline 0)")"
   if ((errors_ours + errors_base > 0)); then
     printf 'NOTE\tserver (%s): failed calls during timing: %s (ours), %s (baseline); by code, warm-up included: ours: %s; baseline: %s\n' \
@@ -198,9 +203,9 @@ build_type=$(cache_value CMAKE_BUILD_TYPE)
 flags_var=CMAKE_CXX_FLAGS_$(tr '[:lower:]' '[:upper:]' <<<"${build_type:-none}")
 printf 'NOTE\tserver: baseline = a hand-written grpc++ callback server, same proto and handler, no pipeline; ours = the generated BenchServiceServer with HS256 JWT, RBAC, validation, metrics and request logging (to /dev/null) on, %s bulkhead workers; both on 127.0.0.1 in one process with the load client (%s channels, callback API; the open loop sent by %s threads after an untimed open warm-up), so they share %s cores; the process turns Abseil'"'"'s mutex deadlock detection off, as a generated main() does, for both servers\n' \
   "$(val workers)" "$(val channels)" "$(val senders)" "$(val cores)"
-printf 'NOTE\tserver: build %s (%s%s); %s rounds x %s s per phase, interleaved, medians; load average %s before, %s after\n' \
+printf 'NOTE\tserver: build %s (%s%s); %s rounds x %s s per phase and server, in %s slices of %s s alternating between the servers, pooled; load average %s before, %s after\n' \
   "$(basename "$build")" "${build_type:-no build type}" "$([[ -n $(cache_value "$flags_var") ]] && echo ", $(cache_value "$flags_var")")" \
-  "$rounds" "$seconds" "$load_before" "$load_after"
+  "$rounds" "$seconds" "$(val slices)" "$(val slice_seconds)" "$load_before" "$load_after"
 if awk -v l="${load_before%% *}" -v c="$(val cores)" 'BEGIN { exit !(l + 0 > c * 0.75) }'; then
   printf 'NOTE\tserver: the machine was busy (load %s on %s cores): other jobs take CPU from both servers, and the server with more threads (ours) gets a larger share, so the QPS ratio flatters ours; the CPU-per-call row is the steadier measure\n' \
     "${load_before%% *}" "$(val cores)"

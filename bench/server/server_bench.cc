@@ -3,22 +3,25 @@
 // hand-written minimal grpc++ callback server for the same contract and the
 // same handler logic, driven by one load client in this process.
 //
-//   server_bench [--rounds N] [--seconds S] [--warmup S] [--inflight N]
+//   server_bench [--rounds N] [--seconds S] [--slice S] [--warmup S] [--inflight N]
 //                [--channels N] [--rate-fraction F] [--workers N] [--worker-spin-us N]
 //                [--only ours|baseline] [--keep-stderr] [--hop-baseline] [--no-open]
 //                [--ours-without log|metrics|log,metrics]
 //                [--handlers contract|inline|workers] [--senders N]
 //                [--absl-deadlock-detection] [--nats-url URL]
 //
-// Phases, every one run against each server with the order rotated per round:
+// Phases, every one run against each server for --seconds per round, in
+// slices of --slice seconds (default 0.2) that alternate between the
+// servers, so that both meet the same moods of a shared machine; a phase's
+// figures pool all its slices:
 //   warm-up   closed loop, --warmup seconds per server, not counted;
-//   closed    --inflight calls always in flight, for --seconds: QPS (the
-//             capacity of client + server on this machine) and process CPU
-//             time per call;
-//   open      a fixed rate of --rate-fraction x the baseline's median closed
-//             QPS, for --seconds: latency from each call's *scheduled* send
-//             time to its completion (no coordinated omission); a failed
-//             call counts as slower than any answer.
+//   closed    --inflight calls always in flight: QPS (the capacity of
+//             client + server on this machine) and process CPU time per
+//             call;
+//   open      a fixed rate of --rate-fraction x the baseline's open-loop
+//             capacity (see main): latency from each call's *scheduled*
+//             send time to its completion (no coordinated omission); a
+//             failed call counts as slower than any answer.
 // Then, for ours, the CPU time of each pipeline step on its own
 // (piece_* keys): where the difference to the baseline goes.
 //
@@ -229,14 +232,30 @@ double CpuSeconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// What closed-loop slices of one server add up to.
 struct ClosedResult {
-  double qps = 0;
-  double cpu_us_per_call = 0;  // the whole process: client and server
+  uint64_t calls = 0;  // answered
   uint64_t errors = 0;
+  double seconds = 0;      // timed wall time
+  double cpu_seconds = 0;  // the whole process: client and server
+  double qps() const { return seconds > 0 ? static_cast<double>(calls) / seconds : 0; }
+  double cpu_us_per_call() const {
+    return calls > 0 ? cpu_seconds * 1e6 / static_cast<double>(calls) : 0;
+  }
+  void Add(const ClosedResult& o) {
+    calls += o.calls;
+    errors += o.errors;
+    seconds += o.seconds;
+    cpu_seconds += o.cpu_seconds;
+  }
 };
 
-// `inflight` calls always outstanding for `seconds` (after a short ramp).
-ClosedResult ClosedLoop(Target& target, const LoadConfig& cfg, int inflight, double seconds) {
+// `inflight` calls always outstanding for `seconds`, timed after `ramp`.
+ClosedResult ClosedLoop(Target& target,
+                        const LoadConfig& cfg,
+                        int inflight,
+                        double seconds,
+                        double ramp) {
   struct Shared {
     std::atomic<bool> stop{false};
     std::atomic<uint64_t> ok{0}, errors{0};
@@ -280,7 +299,7 @@ ClosedResult ClosedLoop(Target& target, const LoadConfig& cfg, int inflight, dou
     slots[i].stub = target.stubs[i % target.stubs.size()].get();
     issue(slots[i]);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // ramp
+  std::this_thread::sleep_for(std::chrono::duration<double>(ramp));
   const uint64_t ok0 = shared.ok.load(), err0 = shared.errors.load();
   const double cpu0 = CpuSeconds();
   const auto t0 = SteadyClock::now();
@@ -294,33 +313,83 @@ ClosedResult ClosedLoop(Target& target, const LoadConfig& cfg, int inflight, dou
     shared.cv.wait(lock, [&] { return shared.outstanding == 0; });
   }
   ClosedResult r;
-  const double elapsed = std::chrono::duration<double>(t1 - t0).count();
-  r.qps = static_cast<double>(ok1 - ok0) / elapsed;
+  r.calls = ok1 - ok0;
   r.errors = err1 - err0;
-  r.cpu_us_per_call = ok1 > ok0 ? (cpu1 - cpu0) * 1e6 / static_cast<double>(ok1 - ok0) : 0;
+  r.seconds = std::chrono::duration<double>(t1 - t0).count();
+  r.cpu_seconds = cpu1 - cpu0;
   return r;
 }
 
+// What open-loop slices of one server add up to: every call's latency.
+struct OpenSamples {
+  std::vector<double> ok_us;   // latency of each answered call
+  std::vector<double> lag_us;  // how late each call was sent: the harness's own share
+  uint64_t errors = 0;
+  double scheduled_seconds = 0;  // the schedules' lengths
+  double wall_seconds = 0;       // until the last answer
+  double cpu_seconds = 0;        // the whole process: client and server
+  void Add(const OpenSamples& o) {
+    ok_us.insert(ok_us.end(), o.ok_us.begin(), o.ok_us.end());
+    lag_us.insert(lag_us.end(), o.lag_us.begin(), o.lag_us.end());
+    errors += o.errors;
+    scheduled_seconds += o.scheduled_seconds;
+    wall_seconds += o.wall_seconds;
+    cpu_seconds += o.cpu_seconds;
+  }
+};
+
 struct OpenResult {
   double p50_us = 0, p99_us = 0, max_us = 0;
-  double achieved = 0;    // completed calls per second of schedule
+  double achieved = 0;    // answered calls per second of schedule
   double lag_p99_us = 0;  // how late the senders were, p99 and max:
   double lag_max_us = 0;  // the harness's own share of the latency
   double cores_busy = 0;  // process CPU time / wall time: client and server
-  double cpu_us_per_call = 0;  // process CPU time per scheduled call
+  double cpu_us_per_call = 0;  // process CPU time per sent call
   uint64_t errors = 0;
 };
 
+// Percentiles over all the samples. Failed calls count as slower than every
+// answer (a refused call is no faster for its caller): when they reach a
+// percentile it is "failed", -1.
+OpenResult Summarize(OpenSamples s) {
+  std::sort(s.ok_us.begin(), s.ok_us.end());
+  std::sort(s.lag_us.begin(), s.lag_us.end());
+  OpenResult r;
+  const size_t sent = s.ok_us.size() + static_cast<size_t>(s.errors);
+  auto percentile = [&](double q) {
+    if (sent == 0) return 0.0;
+    size_t rank =
+        std::clamp<size_t>(static_cast<size_t>(std::ceil(q * static_cast<double>(sent))), 1, sent);
+    return rank <= s.ok_us.size() ? s.ok_us[rank - 1] : -1.0;
+  };
+  r.p50_us = percentile(0.50);
+  r.p99_us = percentile(0.99);
+  r.max_us = s.ok_us.empty() ? 0 : s.ok_us.back();
+  r.achieved =
+      s.scheduled_seconds > 0 ? static_cast<double>(s.ok_us.size()) / s.scheduled_seconds : 0;
+  r.errors = s.errors;
+  r.cores_busy = s.wall_seconds > 0 ? s.cpu_seconds / s.wall_seconds : 0;
+  r.cpu_us_per_call = sent > 0 ? s.cpu_seconds * 1e6 / static_cast<double>(sent) : 0;
+  if (!s.lag_us.empty()) {
+    r.lag_p99_us =
+        s.lag_us[std::min(s.lag_us.size() - 1,
+                          static_cast<size_t>(0.99 * static_cast<double>(s.lag_us.size())))];
+    r.lag_max_us = s.lag_us.back();
+  }
+  return r;
+}
+
 // Calls sent at a fixed `rate` for `seconds`, whatever the answers do; each
-// latency runs from the call's scheduled send time. `senders` threads share
-// the schedule (call i is sent by thread i % senders), so one sender that the
-// scheduler leaves waiting holds back only its own share, and the calls it
-// owes go out at once when it runs again.
-OpenResult OpenLoop(Target& target,
-                    const LoadConfig& cfg,
-                    double rate,
-                    double seconds,
-                    int senders) {
+// latency runs from the call's scheduled send time. Returns once every call
+// is answered. `senders` threads share the schedule (call i is sent by
+// thread i % senders), so one sender that the scheduler leaves waiting holds
+// back only its own share, and the calls it owes go out at once when it runs
+// again.
+OpenSamples OpenLoop(Target& target,
+                     const LoadConfig& cfg,
+                     double rate,
+                     double seconds,
+                     int senders) {
   const size_t total = static_cast<size_t>(rate * seconds);
   struct Call {
     grpc::ClientContext ctx;
@@ -374,36 +443,16 @@ OpenResult OpenLoop(Target& target,
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return outstanding == 0; });
   }
-  const double wall = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-  const double cpu = CpuSeconds() - cpu0;
-  std::vector<double> ok;
-  ok.reserve(total);
-  for (double v : latency_us) {
-    if (v >= 0) ok.push_back(v);
-  }
-  std::sort(ok.begin(), ok.end());
-  OpenResult r;
-  // Failed calls count as slower than every answer (a refused call is no
-  // faster for its caller): when they reach a percentile it is "failed", -1.
-  const size_t sent = ok.size() + static_cast<size_t>(errors.load());
-  auto percentile = [&](double q) {
-    size_t rank =
-        std::clamp<size_t>(static_cast<size_t>(std::ceil(q * static_cast<double>(sent))), 1, sent);
-    return rank <= ok.size() ? ok[rank - 1] : -1.0;
-  };
-  r.p50_us = percentile(0.50);
-  r.p99_us = percentile(0.99);
-  r.max_us = ok.empty() ? 0 : ok.back();
-  r.achieved = static_cast<double>(ok.size()) / seconds;
+  OpenSamples r;
+  r.wall_seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  r.cpu_seconds = CpuSeconds() - cpu0;
+  r.scheduled_seconds = seconds;
   r.errors = errors.load();
-  r.cores_busy = wall > 0 ? cpu / wall : 0;
-  r.cpu_us_per_call = total > 0 ? cpu * 1e6 / static_cast<double>(total) : 0;
-  if (!lag_us.empty()) {
-    std::sort(lag_us.begin(), lag_us.end());
-    r.lag_p99_us = lag_us[std::min(lag_us.size() - 1,
-                                   static_cast<size_t>(0.99 * static_cast<double>(lag_us.size())))];
-    r.lag_max_us = lag_us.back();
+  r.ok_us.reserve(total);
+  for (double v : latency_us) {
+    if (v >= 0) r.ok_us.push_back(v);
   }
+  r.lag_us = std::move(lag_us);
   return r;
 }
 
@@ -520,9 +569,11 @@ void Breakdown(const cppsvc::auth::JwtVerifier& verifier,
           cppsvc::observability::TraceContext span = cppsvc::observability::NewTrace();
           sink += cppsvc::observability::FormatTraceparent(span).size();
         }));
+  // As the server records a call: the method's series, looked up once.
+  cppsvc::observability::MethodMetrics method_metrics(metrics, "Echo");
   print("metrics", PerCallUs(kN, [&] {
           metrics.InFlight(+1);
-          metrics.RecordRequest("Echo", "OK", 0.0002, "grpc");
+          method_metrics.Record(0, "OK", "grpc", 0.0002);
           metrics.InFlight(-1);
         }));
   print("request_log", PerCallUs(kN, [&] {
@@ -702,7 +753,7 @@ int main(int argc, char** argv) {
     absl_detection |= std::string(argv[i]) == "--absl-deadlock-detection";
   if (!absl_detection) cppsvc::impl::DisableMutexDeadlockDetection();
   int rounds = 5, inflight = 32, channels = 2;
-  double seconds = 2, warmup = 1, rate_fraction = 0.5;
+  double seconds = 2, warmup = 1, rate_fraction = 0.5, slice = 0.2;
   int senders = 1;
   size_t workers = std::max(1u, std::thread::hardware_concurrency()) * 2;
   auto worker_spin = cppsvc::resilience::Bulkhead::kDefaultSpin;
@@ -719,6 +770,8 @@ int main(int argc, char** argv) {
       seconds = ArgDouble(i, argc, argv);
     else if (a == "--warmup")
       warmup = ArgDouble(i, argc, argv);
+    else if (a == "--slice")
+      slice = ArgDouble(i, argc, argv);
     else if (a == "--inflight")
       inflight = static_cast<int>(ArgDouble(i, argc, argv));
     else if (a == "--channels")
@@ -752,7 +805,8 @@ int main(int argc, char** argv) {
       without = argv[++i];
     else if (a == "-h" || a == "--help") {
       std::printf(
-          "usage: %s [--rounds N] [--seconds S] [--warmup S] [--inflight N] [--channels N]\n"
+          "usage: %s [--rounds N] [--seconds S] [--slice S] [--warmup S] [--inflight N] "
+          "[--channels N]\n"
           "       [--rate-fraction F] [--workers N] [--worker-spin-us N] [--only ours|baseline] "
           "[--keep-stderr]\n"
           "       [--hop-baseline]  (diagnosis: also time the baseline answering from a bulkhead)\n"
@@ -772,6 +826,7 @@ int main(int argc, char** argv) {
   }
   if (rounds < 1 || inflight < 1 || channels < 1 || workers < 1 || senders < 1)
     Fail("counts must be at least 1");
+  if (!(seconds > 0) || !(slice > 0) || !(warmup > 0)) Fail("times must be above 0");
   if (!only.empty() && only != "ours" && only != "baseline") Fail("--only takes ours or baseline");
   if (handlers_mode != "contract" && handlers_mode != "inline" && handlers_mode != "workers")
     Fail("--handlers takes contract, inline or workers");
@@ -883,45 +938,62 @@ int main(int argc, char** argv) {
     return o;
   };
 
+  // Each round gives each server --seconds per phase, in slices of --slice
+  // seconds that alternate between the servers (the order rotated per
+  // slice): the machine is shared and its speed changes from one second to
+  // the next, so short alternating slices let both servers meet the same
+  // conditions. A phase's figures pool all of its slices: QPS is every
+  // answered call over all the timed time, p99 is over every call sent.
+  const int slices = std::max(1, static_cast<int>(std::lround(seconds / slice)));
+  const double slice_seconds = seconds / slices;
+  std::printf("slices\t%d\nslice_seconds\t%g\n", slices, slice_seconds);
+  std::fflush(stdout);
+
   Progress("warm-up: %g s closed loop per server", warmup);
-  for (Target* t : order) ClosedLoop(*t, cfg, inflight, warmup);
+  for (Target* t : order) ClosedLoop(*t, cfg, inflight, warmup, 0.3);
 
   // --- closed loop: QPS -----------------------------------------------------
-  std::vector<double> qps[2], cpu[2];
-  uint64_t closed_errors[2] = {0, 0};
+  // A slice ramps for 20 ms (32 calls in flight are reached within the
+  // first millisecond) and is timed for the rest.
+  constexpr double kSliceRamp = 0.02;
   auto idx = [&](const Target* t) { return t == &ours ? 1 : 0; };
+  ClosedResult closed[2];
   for (int r = 0; r < rounds; ++r) {
+    ClosedResult round[2];
+    for (int k = 0; k < slices; ++k) {
+      for (Target* t : rotated(r + k)) {
+        round[idx(t)].Add(ClosedLoop(*t, cfg, inflight, slice_seconds, kSliceRamp));
+      }
+    }
     for (Target* t : rotated(r)) {
-      ClosedResult c = ClosedLoop(*t, cfg, inflight, seconds);
-      qps[idx(t)].push_back(c.qps);
-      cpu[idx(t)].push_back(c.cpu_us_per_call);
-      closed_errors[idx(t)] += c.errors;
+      const ClosedResult& c = round[idx(t)];
+      closed[idx(t)].Add(c);
       std::printf("closed_round\t%d\t%s\t%.1f\t%.1f\t%llu\n",
                   r + 1,
                   t->name.c_str(),
-                  c.qps,
-                  c.cpu_us_per_call,
+                  c.qps(),
+                  c.cpu_us_per_call(),
                   static_cast<unsigned long long>(c.errors));
       std::fflush(stdout);
       Progress("closed round %d/%d %-8s %8.0f calls/s  %6.1f us CPU/call  %llu errors",
                r + 1,
                rounds,
                t->name.c_str(),
-               c.qps,
-               c.cpu_us_per_call,
+               c.qps(),
+               c.cpu_us_per_call(),
                static_cast<unsigned long long>(c.errors));
     }
   }
-  for (int i : {0, 1}) {
-    if (qps[i].empty()) continue;
-    const char* name = i ? "ours" : "baseline";
+  for (Target* t : order) {
+    const ClosedResult& c = closed[idx(t)];
+    const char* name = t->id == 1 ? "ours" : "baseline";
     std::printf("closed_qps_%s\t%.1f\ncpu_us_%s\t%.2f\nclosed_errors_%s\t%llu\n",
                 name,
-                Median(qps[i]),
+                c.qps(),
                 name,
-                Median(cpu[i]),
+                c.cpu_us_per_call(),
                 name,
-                static_cast<unsigned long long>(closed_errors[i]));
+                static_cast<unsigned long long>(c.errors));
   }
   std::fflush(stdout);
 
@@ -930,21 +1002,20 @@ int main(int argc, char** argv) {
     int hop_port = 0;
     std::unique_ptr<grpc::Server> hop_server = Start(&hop_service, hop_port);
     Target hop = Connect("baseline+hop", 2, hop_port, channels);
-    ClosedLoop(hop, cfg, inflight, warmup);
-    std::vector<double> hq, hc;
+    ClosedLoop(hop, cfg, inflight, warmup, 0.3);
+    ClosedResult all;
     for (int r = 0; r < rounds; ++r) {
-      ClosedResult c = ClosedLoop(hop, cfg, inflight, seconds);
-      hq.push_back(c.qps);
-      hc.push_back(c.cpu_us_per_call);
+      ClosedResult c = ClosedLoop(hop, cfg, inflight, seconds, 0.3);
+      all.Add(c);
       Progress("closed round %d/%d %-8s %8.0f calls/s  %6.1f us CPU/call  %llu errors",
                r + 1,
                rounds,
                hop.name.c_str(),
-               c.qps,
-               c.cpu_us_per_call,
+               c.qps(),
+               c.cpu_us_per_call(),
                static_cast<unsigned long long>(c.errors));
     }
-    std::printf("closed_qps_hop\t%.1f\ncpu_us_hop\t%.2f\n", Median(hq), Median(hc));
+    std::printf("closed_qps_hop\t%.1f\ncpu_us_hop\t%.2f\n", all.qps(), all.cpu_us_per_call());
     hop_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
 
@@ -958,13 +1029,13 @@ int main(int argc, char** argv) {
   // the baseline at half its closed-loop QPS gives its CPU time per call,
   // and the cores / that is its open-loop capacity. The rate is
   // --rate-fraction x the lower of the two.
-  const double closed_capacity = Median(qps[only == "ours" ? 1 : 0]);
+  const double closed_capacity = closed[only == "ours" ? 1 : 0].qps();
   double capacity = closed_capacity;
   Target* probe_target = only == "ours" ? &ours : &baseline;
   if (!no_open) {
     Progress("warm-up: %g s open loop per server", warmup);
-    OpenResult probe =
-        OpenLoop(*probe_target, cfg, std::max(1.0, 0.5 * closed_capacity), warmup, senders);
+    OpenResult probe = Summarize(
+        OpenLoop(*probe_target, cfg, std::max(1.0, 0.5 * closed_capacity), warmup, senders));
     if (probe.cpu_us_per_call > 0) {
       capacity = std::min(closed_capacity, cores * 1e6 / probe.cpu_us_per_call);
     }
@@ -977,37 +1048,34 @@ int main(int argc, char** argv) {
     std::printf("open_probe_cpu_us\t%.2f\nopen_probe_cores_busy\t%.2f\n",
                 probe.cpu_us_per_call,
                 probe.cores_busy);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   const double rate = std::max(1.0, rate_fraction * capacity);
   std::printf("closed_capacity\t%.1f\ncapacity\t%.1f\nrate\t%.1f\n", closed_capacity, capacity, rate);
   std::fflush(stdout);
-  std::vector<double> p50[2], p99[2], lag_p99[2], busy[2];
-  uint64_t open_errors[2] = {0, 0};
   if (!no_open) {
     // The first open loop after the closed ones runs slower than the rest
     // on both servers (gRPC's threads and buffers settle to the new
     // pattern): an untimed one per server at the rate first.
     for (Target* t : order) {
-      OpenResult o = OpenLoop(*t, cfg, rate, warmup, senders);
+      OpenResult o = Summarize(OpenLoop(*t, cfg, rate, warmup, senders));
       Progress("warm-up open %-8s at %.0f/s: p50 %7.0f us  p99 %7.0f us  send lag max %.0f us",
                t->name.c_str(),
                rate,
                o.p50_us,
                o.p99_us,
                o.lag_max_us);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }
+  OpenSamples open[2];
   for (int r = 0; r < rounds && !no_open; ++r) {
+    OpenSamples round[2];
+    for (int k = 0; k < slices; ++k) {
+      for (Target* t : rotated(r + k))
+        round[idx(t)].Add(OpenLoop(*t, cfg, rate, slice_seconds, senders));
+    }
     for (Target* t : rotated(r)) {
-      OpenResult o = OpenLoop(*t, cfg, rate, seconds, senders);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let a backlog clear
-      p50[idx(t)].push_back(o.p50_us);
-      p99[idx(t)].push_back(o.p99_us);
-      lag_p99[idx(t)].push_back(o.lag_p99_us);
-      busy[idx(t)].push_back(o.cores_busy);
-      open_errors[idx(t)] += o.errors;
+      const OpenResult o = Summarize(round[idx(t)]);
+      open[idx(t)].Add(round[idx(t)]);
       std::printf("open_round\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%llu\t%.1f\t%.1f\n",
                   r + 1,
                   t->name.c_str(),
@@ -1035,18 +1103,19 @@ int main(int argc, char** argv) {
           o.cores_busy);
     }
   }
-  for (int i : {0, 1}) {
-    if (p99[i].empty()) continue;
-    const char* name = i ? "ours" : "baseline";
-    std::printf("open_lag_p99_us_%s\t%.1f\n", name, Median(lag_p99[i]));
-    std::printf("open_cores_busy_%s\t%.2f\n", name, Median(busy[i]));
+  for (Target* t : order) {
+    if (no_open) break;
+    const OpenResult o = Summarize(std::move(open[idx(t)]));
+    const char* name = t->id == 1 ? "ours" : "baseline";
+    std::printf("open_lag_p99_us_%s\t%.1f\n", name, o.lag_p99_us);
+    std::printf("open_cores_busy_%s\t%.2f\n", name, o.cores_busy);
     std::printf("open_p50_us_%s\t%.1f\nopen_p99_us_%s\t%.1f\nopen_errors_%s\t%llu\n",
                 name,
-                Median(p50[i]),
+                o.p50_us,
                 name,
-                Median(p99[i]),
+                o.p99_us,
                 name,
-                static_cast<unsigned long long>(open_errors[i]));
+                static_cast<unsigned long long>(o.errors));
   }
 
   // --- NATS request-reply latency -------------------------------------------
