@@ -1,6 +1,7 @@
 #include "cppsvc/observability/metrics.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <utility>
 
@@ -12,9 +13,12 @@ namespace cppsvc::observability {
 namespace {
 
 // RPC latency in seconds: 0.5 ms .. 10 s.
+constexpr std::array<double, 14> kLatencyBounds = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
-  static const prometheus::Histogram::BucketBoundaries kBuckets =
-      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  static const prometheus::Histogram::BucketBoundaries kBuckets(kLatencyBounds.begin(),
+                                                                kLatencyBounds.end());
   return kBuckets;
 }
 
@@ -80,7 +84,7 @@ MethodMetrics::MethodMetrics(Metrics& metrics, std::string method)
       method_(std::move(method)),
       latency_(&metrics.latency_->Add({{"method", method_}}, LatencyBuckets())),
       shards_(std::make_unique<Shard[]>(Metrics::kShards)) {
-  static_assert(kBuckets == 15, "LatencyBuckets() has 14 bounds, +Inf makes 15");
+  static_assert(kBuckets == kLatencyBounds.size() + 1, "a shard counts each bound and +Inf");
   std::lock_guard<std::mutex> lock(metrics_.publish_mu_);
   metrics_.methods_.push_back(this);
 }
@@ -103,9 +107,9 @@ void MethodMetrics::Record(int code,
   }
   if (!(seconds > 0)) seconds = 0;  // also NaN
   // The bucket as prometheus-cpp picks it: the first bound >= the value.
-  const auto& bounds = LatencyBuckets();
-  const size_t bucket =
-      static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin());
+  const size_t bucket = static_cast<size_t>(
+      std::lower_bound(kLatencyBounds.begin(), kLatencyBounds.end(), seconds) -
+      kLatencyBounds.begin());
   Shard& shard = shards_[Metrics::ShardOfThisThread()];
   shard.requests[static_cast<size_t>(t * kCodes + code)].fetch_add(1, std::memory_order_relaxed);
   shard.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
