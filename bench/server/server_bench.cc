@@ -949,8 +949,10 @@ int main(int argc, char** argv) {
   std::printf("slices\t%d\nslice_seconds\t%g\n", slices, slice_seconds);
   std::fflush(stdout);
 
+  // A whole closed-loop phase (warm-up, --hop-baseline) ramps for 300 ms.
+  constexpr double kPhaseRamp = 0.3;
   Progress("warm-up: %g s closed loop per server", warmup);
-  for (Target* t : order) ClosedLoop(*t, cfg, inflight, warmup, 0.3);
+  for (Target* t : order) ClosedLoop(*t, cfg, inflight, warmup, kPhaseRamp);
 
   // --- closed loop: QPS -----------------------------------------------------
   // A slice ramps for 20 ms (32 calls in flight are reached within the
@@ -1002,10 +1004,10 @@ int main(int argc, char** argv) {
     int hop_port = 0;
     std::unique_ptr<grpc::Server> hop_server = Start(&hop_service, hop_port);
     Target hop = Connect("baseline+hop", 2, hop_port, channels);
-    ClosedLoop(hop, cfg, inflight, warmup, 0.3);
+    ClosedLoop(hop, cfg, inflight, warmup, kPhaseRamp);
     ClosedResult all;
     for (int r = 0; r < rounds; ++r) {
-      ClosedResult c = ClosedLoop(hop, cfg, inflight, seconds, 0.3);
+      ClosedResult c = ClosedLoop(hop, cfg, inflight, seconds, kPhaseRamp);
       all.Add(c);
       Progress("closed round %d/%d %-8s %8.0f calls/s  %6.1f us CPU/call  %llu errors",
                r + 1,

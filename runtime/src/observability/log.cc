@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "log_sink.h"
+#include "thread_shard.h"
 
 namespace cppsvc::observability {
 namespace {
@@ -44,17 +45,9 @@ std::ostream*& Sink() {
 struct alignas(64) WriterSlot {
   std::atomic<int> writing{0};
 };
-constexpr unsigned kWriterSlots = 16;
-WriterSlot g_writer_slots[kWriterSlots];
+WriterSlot g_writer_slots[internal::kThreadShards];
 // Raised while an exclusive writer writes, and while a sink is set.
 std::atomic<bool> g_exclusive{false};
-
-WriterSlot& SlotOfThisThread() {
-  static std::atomic<unsigned> next{0};
-  thread_local WriterSlot& slot =
-      g_writer_slots[next.fetch_add(1, std::memory_order_relaxed) % kWriterSlots];
-  return slot;
-}
 
 // Under SinkMutex: raises the flag and waits for the shared writers.
 void EnterExclusive() {
@@ -121,7 +114,7 @@ std::string Timestamp() {
 
 void Write(const std::string& line) {
   if (line.size() <= PIPE_BUF) {
-    WriterSlot& slot = SlotOfThisThread();
+    WriterSlot& slot = g_writer_slots[internal::ThreadShard()];
     slot.writing.fetch_add(1);
     if (!g_exclusive.load()) {
       WriteStderr(line);

@@ -8,6 +8,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "cppsvc/status.h"
+#include "thread_shard.h"
 
 namespace cppsvc::observability {
 namespace {
@@ -25,7 +26,7 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
 }  // namespace
 
 Metrics::Metrics(std::string service)
-    : in_flight_shards_(std::make_unique<InFlightShard[]>(kShards)),
+    : in_flight_shards_(std::make_unique<InFlightShard[]>(internal::kThreadShards)),
       service_(std::move(service)),
       registry_(std::make_shared<prometheus::Registry>()) {
   const prometheus::Labels service_label{{"service", service_}};
@@ -73,17 +74,11 @@ void Metrics::RecordRequest(const std::string& method,
   latency_->Add({{"method", method}}, LatencyBuckets()).Observe(seconds < 0 ? 0 : seconds);
 }
 
-unsigned Metrics::ShardOfThisThread() {
-  static std::atomic<unsigned> next{0};
-  thread_local const unsigned shard = next.fetch_add(1, std::memory_order_relaxed) % kShards;
-  return shard;
-}
-
 MethodMetrics::MethodMetrics(Metrics& metrics, std::string method)
     : metrics_(metrics),
       method_(std::move(method)),
       latency_(&metrics.latency_->Add({{"method", method_}}, LatencyBuckets())),
-      shards_(std::make_unique<Shard[]>(Metrics::kShards)) {
+      shards_(std::make_unique<Shard[]>(internal::kThreadShards)) {
   static_assert(kBuckets == kLatencyBounds.size() + 1, "a shard counts each bound and +Inf");
   std::lock_guard<std::mutex> lock(metrics_.publish_mu_);
   metrics_.methods_.push_back(this);
@@ -110,7 +105,7 @@ void MethodMetrics::Record(int code,
   const size_t bucket = static_cast<size_t>(
       std::lower_bound(kLatencyBounds.begin(), kLatencyBounds.end(), seconds) -
       kLatencyBounds.begin());
-  Shard& shard = shards_[Metrics::ShardOfThisThread()];
+  Shard& shard = shards_[internal::ThreadShard()];
   shard.requests[static_cast<size_t>(t * kCodes + code)].fetch_add(1, std::memory_order_relaxed);
   shard.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
   shard.sum_ns.fetch_add(static_cast<uint64_t>(std::llround(std::min(seconds, 1e9) * 1e9)),
@@ -122,7 +117,7 @@ void MethodMetrics::Publish() {
   std::array<uint64_t, kCodes * kTransports> requests{};
   std::array<uint64_t, kBuckets> buckets{};
   uint64_t sum_ns = 0;
-  for (unsigned i = 0; i < Metrics::kShards; ++i) {
+  for (unsigned i = 0; i < internal::kThreadShards; ++i) {
     const Shard& shard = shards_[i];
     for (size_t k = 0; k < requests.size(); ++k)
       requests[k] += shard.requests[k].load(std::memory_order_relaxed);
@@ -153,7 +148,7 @@ void MethodMetrics::Publish() {
 }
 
 void Metrics::InFlight(int delta) {
-  in_flight_shards_[ShardOfThisThread()].value.fetch_add(delta, std::memory_order_relaxed);
+  in_flight_shards_[internal::ThreadShard()].value.fetch_add(delta, std::memory_order_relaxed);
 }
 
 void Metrics::BulkheadRejected() {
@@ -173,7 +168,7 @@ std::string Metrics::Serialize() const {
     std::lock_guard<std::mutex> lock(publish_mu_);
     for (MethodMetrics* m : methods_) m->Publish();
     int64_t in_flight = 0;
-    for (unsigned i = 0; i < kShards; ++i)
+    for (unsigned i = 0; i < internal::kThreadShards; ++i)
       in_flight += in_flight_shards_[i].value.load(std::memory_order_relaxed);
     in_flight_series_->Set(static_cast<double>(in_flight));
   }

@@ -83,10 +83,6 @@ class Metrics {
   // The Prometheus text exposition format (version 0.0.4).
   std::string Serialize() const;
 
-  // Shards of the per-call counters: a thread keeps to one.
-  static constexpr unsigned kShards = 16;
-  static unsigned ShardOfThisThread();
-
  private:
   friend class MethodMetrics;
   struct alignas(64) InFlightShard {
