@@ -177,6 +177,15 @@ for mode in "${modes[@]}"; do
     "$(awk -v v="$(val capacity)" 'BEGIN { printf "%.0f", v }')" "$(val cores)" "$(val open_probe_cpu_us)" \
     "$(awk -v v="$(val closed_capacity)" 'BEGIN { printf "%.0f", v / 2 }')" "$(val open_probe_cores_busy)" \
     "$(val open_cores_busy_ours)" "$(val open_cores_busy_baseline)" "$per_round"
+  tail_shape=""
+  for q in p90 p95 p999; do
+    qo=$(val "open_${q}_us_ours") qb=$(val "open_${q}_us_baseline")
+    [[ -n $qo && -n $qb ]] || continue
+    tail_shape+="${tail_shape:+; }${q/p999/p99.9} $(fmt_us "$qo") vs $(fmt_us "$qb") ($(ratio "$qo" "$qb")x)"
+  done
+  if [[ -n $tail_shape ]]; then
+    printf 'NOTE\tserver (%s): the open loop'"'"'s latency around its p99, ours vs baseline, on the same schedule: %s\n' "$lab" "$tail_shape"
+  fi
   printf 'NOTE\tserver (%s): the open loop'"'"'s own lateness (a call sent after its scheduled time, counted in its latency), p99 over all calls: %s (ours), %s (baseline)\n' \
     "$lab" "$(fmt_us "$(val open_lag_p99_us_ours 0)")" "$(fmt_us "$(val open_lag_p99_us_baseline 0)")"
   if ((errors_ours + errors_base > 0)); then

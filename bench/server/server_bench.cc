@@ -340,6 +340,7 @@ struct OpenSamples {
 
 struct OpenResult {
   double p50_us = 0, p99_us = 0, max_us = 0;
+  double p90_us = 0, p95_us = 0, p999_us = 0;  // the shape of the tail
   double achieved = 0;    // answered calls per second of schedule
   double lag_p99_us = 0;  // how late the senders were, p99 and max:
   double lag_max_us = 0;  // the harness's own share of the latency
@@ -364,6 +365,9 @@ OpenResult Summarize(OpenSamples s) {
   };
   r.p50_us = percentile(0.50);
   r.p99_us = percentile(0.99);
+  r.p90_us = percentile(0.90);
+  r.p95_us = percentile(0.95);
+  r.p999_us = percentile(0.999);
   r.max_us = s.ok_us.empty() ? 0 : s.ok_us.back();
   r.achieved =
       s.scheduled_seconds > 0 ? static_cast<double>(s.ok_us.size()) / s.scheduled_seconds : 0;
@@ -1111,6 +1115,13 @@ int main(int argc, char** argv) {
     const char* name = t->id == 1 ? "ours" : "baseline";
     std::printf("open_lag_p99_us_%s\t%.1f\n", name, o.lag_p99_us);
     std::printf("open_cores_busy_%s\t%.2f\n", name, o.cores_busy);
+    std::printf("open_p90_us_%s\t%.1f\nopen_p95_us_%s\t%.1f\nopen_p999_us_%s\t%.1f\n",
+                name,
+                o.p90_us,
+                name,
+                o.p95_us,
+                name,
+                o.p999_us);
     std::printf("open_p50_us_%s\t%.1f\nopen_p99_us_%s\t%.1f\nopen_errors_%s\t%llu\n",
                 name,
                 o.p50_us,

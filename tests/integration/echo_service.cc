@@ -1,6 +1,7 @@
 // Handlers of echo.v1.EchoService for the integration tests' service binary.
 // Each response carries the replica's ECHO_REPLICA_ID so a test can count
 // which process answered.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -37,9 +38,11 @@ class EchoService final : public echo::v1::EchoServiceBase {
     return cppsvc::Status::Ok();
   }
 
-  cppsvc::Status Slow(cppsvc::CallContext&,
+  cppsvc::Status Slow(cppsvc::CallContext& ctx,
                       const echo::v1::SlowRequest& request,
                       echo::v1::SlowResponse& response) override {
+    response.set_deadline_left_ms(
+        static_cast<uint32_t>(std::max<int64_t>(0, ctx.remaining().count())));
     const auto start = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(std::chrono::milliseconds(request.sleep_ms()));
     response.set_replica(replica_);

@@ -525,6 +525,32 @@ TEST_F(Grpc, SpreadsAcrossReplicas) {
   EXPECT_EQ(answered["a"] + answered["b"], 100);
 }
 
+// The handler's deadline is the caller's, capped by the contract's timeout
+// (Slow: 10 s), and the contract's timeout when the caller sets none longer.
+TEST_F(Grpc, HandlersSeeTheCallersDeadline) {
+  Replica* a = StartReplica("a");
+  ASSERT_TRUE(a);
+  EchoServiceClient client(GrpcOptions({a}));
+  auto left_ms = [&](std::optional<std::chrono::milliseconds> timeout) -> int64_t {
+    echo::v1::SlowRequest request;
+    echo::v1::SlowResponse response;
+    cppsvc::CallOptions call;
+    call.timeout = timeout;
+    Status status = client.Slow(request, &response, call);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return response.deadline_left_ms();
+  };
+  const int64_t two_seconds = left_ms(2000ms);
+  EXPECT_LE(two_seconds, 2000);
+  EXPECT_GT(two_seconds, 1000);
+  const int64_t capped = left_ms(60000ms);
+  EXPECT_LE(capped, 10000);
+  EXPECT_GT(capped, 9000);
+  const int64_t contract = left_ms(std::nullopt);
+  EXPECT_LE(contract, 10000);
+  EXPECT_GT(contract, 9000);
+}
+
 TEST_F(Grpc, FailoverWithoutFailedIdempotentCalls) {
   Replica* a = StartReplica("a");
   Replica* b = StartReplica("b");

@@ -610,6 +610,50 @@ TEST(JwtVerifierTest, RememberedTokensAreStillCheckedEveryTime) {
   }
 }
 
+// A thread remembers the tokens it verified last; what one verifier
+// remembered must not pass another with different settings.
+TEST(JwtVerifierTest, RememberedTokensCountOnlyForTheirOwnVerifier) {
+  for (const AlgSetup& s : AllSetups()) {
+    SCOPED_TRACE(std::string(AlgorithmName(s.alg)));
+    JwtVerifier ours(Config(s.alg, s.verify_key));
+    JwtConfig billing_config = Config(s.alg, s.verify_key);
+    billing_config.audience = "billing";
+    JwtVerifier billing(billing_config);
+    const std::string token = JwtSigner(Config(s.alg, s.sign_key)).Sign(GoodClaims());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(ours.Verify(token, kNow).ok);
+    ExpectRejected(billing, token, "audience mismatch");
+    // A verifier made later, perhaps at the same address, starts afresh.
+    auto later = std::make_unique<JwtVerifier>(billing_config);
+    ExpectRejected(*later, token, "audience mismatch");
+    EXPECT_TRUE(ours.Verify(token, kNow).ok);
+  }
+}
+
+// More tokens than a thread remembers, in turn: each keeps its own caller.
+TEST(JwtVerifierTest, ManyRememberedTokensKeepTheirOwnCallers) {
+  JwtVerifier v(Config(Algorithm::kHS256, kSecret));
+  JwtSigner signer(Config(Algorithm::kHS256, kSecret));
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 10; ++i) {
+    TokenClaims c = GoodClaims();
+    c.subject = "user-" + std::to_string(i);
+    c.token_id = "tok-" + std::to_string(i);
+    c.roles = {i % 2 == 0 ? "customer" : "admin"};
+    tokens.push_back(signer.Sign(c));
+  }
+  for (int round = 0; round < 4; ++round) {
+    for (int step = 0; step < 10; ++step) {
+      // Rounds visit the tokens in different orders: 0..9, then by 3s.
+      const int i = round % 2 == 0 ? step : (step * 3) % 10;
+      VerifyResult r = v.Verify(tokens[static_cast<size_t>(i)], kNow);
+      ASSERT_TRUE(r.ok) << r.reason;
+      EXPECT_EQ(r.caller.subject, "user-" + std::to_string(i));
+      EXPECT_EQ(r.caller.token_id, "tok-" + std::to_string(i));
+      EXPECT_EQ(r.caller.roles, std::vector<std::string>{i % 2 == 0 ? "customer" : "admin"});
+    }
+  }
+}
+
 TEST(JwtVerifierTest, RejectsGarbage) {
   JwtVerifier v(Config(Algorithm::kRS256, Rsa().public_pem));
   const std::string good =

@@ -121,6 +121,68 @@ TEST(LogRequest, EscapesQuotesAndControlCharactersAndKeepsNonAscii) {
   EXPECT_EQ(nlohmann::json::parse(lines[1])["trace_id"], "t");
 }
 
+// duration_ms is written from whole microseconds, as LogJson (nlohmann)
+// writes the same double: shortest digits, always a fraction.
+TEST(LogRequest, DurationIsWrittenAsLogJsonWritesTheDouble) {
+  const std::vector<std::pair<int64_t, std::string>> cases = {
+      {0, "0.0"},
+      {1, "0.001"},
+      {10, "0.01"},
+      {180, "0.18"},
+      {999, "0.999"},
+      {1000, "1.0"},
+      {1500, "1.5"},
+      {2000, "2.0"},
+      {12345, "12.345"},
+      {60000000, "60000.0"},
+      {123456789012, "123456789.012"},
+      {-1500, "-1.5"},
+  };
+  for (const auto& [us, text] : cases) {
+    SCOPED_TRACE(text);
+    CaptureLog capture;
+    RequestLog r;
+    r.service = "orders";
+    r.method = "m";
+    r.code = "OK";
+    r.duration = std::chrono::microseconds(us);
+    LogRequest(r);
+    auto lines = capture.Lines();
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find("\"duration_ms\":" + text + ","), std::string::npos) << lines[0];
+    EXPECT_EQ(nlohmann::json(static_cast<double>(us) / 1000.0).dump(), text);
+    auto line = nlohmann::json::parse(lines[0]);
+    ASSERT_TRUE(line["duration_ms"].is_number_float());
+    EXPECT_EQ(line["duration_ms"].get<double>(), static_cast<double>(us) / 1000.0);
+  }
+}
+
+// Plain bytes are skipped 8 at a time: a byte that needs escaping (or the
+// general path) is found at every position of a word and across words.
+TEST(LogRequest, FindsEveryByteThatNeedsCareWhereverItStands) {
+  const std::vector<std::string> specials =
+      {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9", " ", "~"};
+  for (const std::string& special : specials) {
+    for (size_t at = 0; at < 24; ++at) {
+      SCOPED_TRACE(testing::Message()
+                   << "byte " << static_cast<int>(static_cast<unsigned char>(special[0])) << " at "
+                   << at);
+      std::string caller(24, 'a');
+      caller.replace(at, 1, special);
+      CaptureLog capture;
+      RequestLog r;
+      r.service = "orders";
+      r.method = "m";
+      r.code = "OK";
+      r.caller = caller;
+      LogRequest(r);
+      auto lines = capture.Lines();
+      ASSERT_EQ(lines.size(), 1u);
+      EXPECT_EQ(nlohmann::json::parse(lines[0])["caller"], caller) << lines[0];
+    }
+  }
+}
+
 TEST(LogJson, AddsTimestampAndKeepsFields) {
   CaptureLog capture;
   LogJson({{"level", "warn"}, {"msg", "line\nbreak \"quoted\""}, {"n", 3}});

@@ -203,6 +203,77 @@ TEST(Bulkhead, InlineAndPooledTasksShareTheSlots) {
   EXPECT_EQ(static_cast<uint64_t>(accepted.load()) + b.rejected(), 100u);
 }
 
+// Inline calls take slots without the lock that workers take them under:
+// short tasks from many threads, inline and pooled, race for the slots.
+TEST(Bulkhead, ShortInlineAndPooledTasksNeverExceedTheSlots) {
+  Bulkhead b(/*workers=*/2, /*max_queue=*/4);
+  std::atomic<int> running{0}, peak{0}, ran{0}, accepted{0};
+  std::atomic<size_t> peak_slots{0};
+  auto task = [&] {
+    int now = running.fetch_add(1) + 1;
+    for (int p = peak.load(); now > p && !peak.compare_exchange_weak(p, now);) {
+    }
+    // The bulkhead's own count of slots in use, seen from inside a task,
+    // several times while the task runs.
+    for (int k = 0; k < 20; ++k) {
+      const size_t slots = b.running();
+      for (size_t p = peak_slots.load();
+           slots > p && !peak_slots.compare_exchange_weak(p, slots);) {
+      }
+    }
+    ran.fetch_add(1);
+    running.fetch_sub(1);
+  };
+  std::vector<std::thread> submitters;
+  for (int t = 0; t < 4; ++t) {
+    submitters.emplace_back([&] {
+      for (int i = 0; i < 20000; ++i) {
+        if (b.TrySubmit(task, /*may_run_inline=*/i % 3 != 0)) accepted.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : submitters) t.join();
+  // A task stranded in the queue (a lost wake-up) would keep this false.
+  ASSERT_TRUE(b.Drain(Clock::now() + kLongWait));
+  EXPECT_LE(peak.load(), 2);
+  EXPECT_LE(peak_slots.load(), 2u);
+  EXPECT_EQ(ran.load(), accepted.load());
+  EXPECT_EQ(static_cast<uint64_t>(accepted.load()) + b.rejected(), 80000u);
+  EXPECT_EQ(b.running(), 0u);
+}
+
+TEST(Bulkhead, DrainNeverReturnsWhileAnInlineCallRuns) {
+  Bulkhead b(/*workers=*/2, /*max_queue=*/4);
+  std::atomic<bool> drained{false}, stop{false};
+  std::atomic<int> inside{0}, entries{0}, entered_after_drain{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 3; ++t) {
+    callers.emplace_back([&] {
+      while (!stop.load()) {
+        if (!b.TryEnterInline()) continue;
+        inside.fetch_add(1);
+        entries.fetch_add(1);
+        if (drained.load()) entered_after_drain.fetch_add(1);
+        for (int k = 0; k < 100; ++k) std::atomic_signal_fence(std::memory_order_seq_cst);
+        inside.fetch_sub(1);
+        b.ExitInline();
+      }
+    });
+  }
+  while (entries.load() < 1000) std::this_thread::yield();
+  const bool idle = b.Drain(Clock::now() + kLongWait);
+  const int inside_at_drain = inside.load();
+  drained.store(true);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stop.store(true);
+  for (auto& t : callers) t.join();
+  EXPECT_TRUE(idle);
+  EXPECT_EQ(inside_at_drain, 0);
+  EXPECT_EQ(entered_after_drain.load(), 0);
+  EXPECT_FALSE(b.TryEnterInline());
+  EXPECT_EQ(b.running(), 0u);
+}
+
 TEST(Bulkhead, ZeroQueueStillUsesIdleWorkers) {
   Bulkhead b(2, 0);
   Blocker blocker(2);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -134,16 +135,43 @@ void Write(const std::string& line) {
   ExitExclusive();
 }
 
+// Whether any of the 8 bytes in `w` needs a look of its own: a control
+// character (< 0x20), '"', '\\' or a non-ASCII byte (>= 0x80). Each test is
+// exact for "any byte" (bit tricks for bytes below n, and for zero bytes
+// after an XOR with the byte sought).
+bool AnyByteNeedsCare(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  const uint64_t quote = has_zero(w ^ (kOnes * '"'));
+  const uint64_t backslash = has_zero(w ^ (kOnes * '\\'));
+  return ((w & kHigh) | below_space | quote | backslash) != 0;
+}
+
 // Appends `value` as a JSON string; false (nothing sensible appended) when it
 // is not plain enough for the fast path (non-ASCII bytes go the slow way,
-// through nlohmann/json, which replaces invalid UTF-8).
+// through nlohmann/json, which replaces invalid UTF-8). Runs of plain bytes
+// are appended at once; they are found 8 bytes at a time.
 bool AppendString(std::string& out, std::string_view value) {
   out += '"';
   size_t plain = 0;  // start of the run of bytes that need no escape
-  for (size_t i = 0; i < value.size(); ++i) {
+  size_t i = 0;
+  while (i < value.size()) {
+    if (i + 8 <= value.size()) {
+      uint64_t w;
+      std::memcpy(&w, value.data() + i, sizeof w);
+      if (!AnyByteNeedsCare(w)) {
+        i += 8;
+        continue;
+      }
+    }
     const auto u = static_cast<unsigned char>(value[i]);
     if (u >= 0x80) return false;
-    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    if (u >= 0x20 && u != '"' && u != '\\') {
+      ++i;
+      continue;
+    }
     out.append(value.data() + plain, i - plain);
     plain = i + 1;
     if (u < 0x20) {
@@ -154,10 +182,32 @@ bool AppendString(std::string& out, std::string_view value) {
       out += '\\';
       out += value[i];
     }
+    ++i;
   }
   out.append(value.data() + plain, value.size() - plain);
   out += '"';
   return true;
+}
+
+// A duration in whole microseconds as milliseconds, the way LogJson writes
+// a double: shortest digits, always with a fraction ("2.0", "0.18").
+void AppendMilliseconds(std::string& out, int64_t us) {
+  auto magnitude = static_cast<uint64_t>(us);
+  if (us < 0) {
+    out += '-';
+    magnitude = 0 - magnitude;  // unsigned: the most negative value too
+  }
+  char digits[24];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, magnitude / 1000);
+  out.append(digits, end);
+  const auto frac = static_cast<unsigned>(magnitude % 1000);
+  const char f[3] = {static_cast<char>('0' + frac / 100),
+                     static_cast<char>('0' + frac / 10 % 10),
+                     static_cast<char>('0' + frac % 10)};
+  size_t n = 3;
+  while (n > 1 && f[n - 1] == '0') --n;
+  out += '.';
+  out.append(f, n);
 }
 
 }  // namespace
@@ -191,26 +241,18 @@ void LogJson(nlohmann::json fields) {
 void LogRequest(const RequestLog& r) {
   // One line per request is on every call's path: formatted directly, with
   // the same keys in the same (sorted) order as LogJson would write them.
-  std::string line;
+  // The line is built in this thread's buffer, which keeps its capacity
+  // from call to call: no allocation per request.
+  thread_local std::string line;
+  line.clear();
   line.reserve(256);
-  char duration[32];
-  auto [end, ec] = std::to_chars(duration,
-                                 duration + sizeof duration,
-                                 static_cast<double>(r.duration.count()) / 1000.0);
-  bool plain = ec == std::errc();
-  // Always a JSON float, as LogJson writes doubles: 2 ms is "2.0".
-  if (plain &&
-      std::string_view(duration, end - duration).find_first_of(".e") == std::string_view::npos &&
-      end + 2 <= duration + sizeof duration) {
-    *end++ = '.';
-    *end++ = '0';
-  }
+  bool plain = true;
   line += "{\"caller\":";
   plain = plain && AppendString(line, r.caller);
   line += ",\"code\":";
   plain = plain && AppendString(line, r.code);
   line += ",\"duration_ms\":";
-  line.append(duration, plain ? end : duration);
+  AppendMilliseconds(line, r.duration.count());
   line += ",\"level\":\"info\",\"method\":";
   plain = plain && AppendString(line, r.method);
   line += ",\"msg\":\"request\",\"service\":";

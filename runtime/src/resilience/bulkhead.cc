@@ -68,26 +68,49 @@ bool Bulkhead::TrySubmit(std::function<void()> task, bool may_run_inline) {
   return true;
 }
 
+// The inline path takes no lock: a call that runs inline only moves the
+// slot count, with sequentially consistent operations. Against Drain, each
+// side writes before it reads (a slot taken, then `stopping_` looked at;
+// `stopping_` raised, then the slots looked at), so a Drain never finds the
+// bulkhead idle while an inline task it did not see runs.
 bool Bulkhead::TryEnterInline() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_ || !queue_.empty() || running_.load() >= slots_) return false;
-  running_.fetch_add(1);
+  // Waiting tasks go first: a call does not overtake them inline.
+  if (stopping_.load() || queued_.load() != 0) return false;
+  if (!TryTakeSlot()) return false;
+  if (stopping_.load()) {
+    ExitInline();
+    return false;
+  }
   return true;
 }
 
 void Bulkhead::ExitInline() {
-  std::unique_lock<std::mutex> lock(mu_);
-  Release(lock, /*by_worker=*/false);
-}
-
-void Bulkhead::Release(std::unique_lock<std::mutex>& lock, bool by_worker) {
   running_.fetch_sub(1);
+  // The freed slot may be what a waiting task or a Drain waits for. Both
+  // wait under mu_ for conditions on the slot count, so notifying under
+  // mu_ after the count fell loses no wake-up.
+  if (queued_.load() == 0 && !stopping_.load()) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  const bool waiting = !queue_.empty();
   const bool idle = queue_.empty() && running_.load() == 0;
-  // A slot freed by an inline task lets a waiting task start on a worker; a
-  // worker that freed one takes the next waiting task itself.
-  const bool waiting = !by_worker && !queue_.empty();
   lock.unlock();
   if (waiting) cv_.notify_one();
+  if (idle) idle_cv_.notify_all();
+}
+
+bool Bulkhead::TryTakeSlot() {
+  size_t in_use = running_.load();
+  do {
+    if (in_use >= slots_) return false;
+  } while (!running_.compare_exchange_weak(in_use, in_use + 1));
+  return true;
+}
+
+void Bulkhead::Release(std::unique_lock<std::mutex>& lock) {
+  running_.fetch_sub(1);
+  const bool idle = queue_.empty() && running_.load() == 0;
+  // The worker that freed the slot takes the next waiting task itself.
+  lock.unlock();
   if (idle) idle_cv_.notify_all();
 }
 
@@ -140,10 +163,12 @@ void Bulkhead::Work() {
     }
     cv_.wait(lock, ready);
     if (queue_.empty()) return;  // stopping and nothing left
+    // Inline calls take slots without mu_: one may have taken the last
+    // free slot since ready() saw it. Its ExitInline wakes a worker then.
+    if (!TryTakeSlot()) continue;
     std::function<void()> task = std::move(queue_.front());
     queue_.pop_front();
     queued_.store(queue_.size());
-    running_.fetch_add(1);  // under mu_, so queue_.size() + running_ stays exact
     // Tasks that came while a worker spun were not announced: pass the next
     // one to a sleeping worker.
     const bool more = !queue_.empty() && running_.load() < slots_;
@@ -158,7 +183,7 @@ void Bulkhead::Work() {
     spinner = spin_.count() > 0 && !spinning_.exchange(true);
     task = nullptr;  // destroy captures outside the lock
     lock.lock();
-    Release(lock, /*by_worker=*/true);
+    Release(lock);
     lock.lock();
   }
 }

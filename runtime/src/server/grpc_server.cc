@@ -20,8 +20,11 @@ std::optional<std::string_view> GrpcCall::Metadata(std::string_view key) const {
 
 std::optional<Clock::time_point> GrpcCall::Deadline() const {
   auto deadline = context_->deadline();
-  // gRPC reports "no deadline" as a time far in the future.
-  if (deadline >= Clock::now() + std::chrono::hours(24 * 365)) return std::nullopt;
+  // gRPC reports "no deadline" as the largest time point. Anything within a
+  // century of it counts as none, without reading the clock.
+  constexpr auto kNoDeadline =
+      std::chrono::system_clock::time_point::max() - std::chrono::hours(24 * 365 * 100);
+  if (deadline >= kNoDeadline) return std::nullopt;
   return std::chrono::time_point_cast<Clock::duration>(deadline);
 }
 

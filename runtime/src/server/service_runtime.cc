@@ -69,6 +69,7 @@ Status ServiceRuntime::Admit(const IncomingCall& call,
                              const MethodSpec& method,
                              const Message& request,
                              std::optional<std::string_view> header,
+                             Clock::time_point now,
                              Caller& caller) const {
   // Authentication: public RPCs skip it entirely.
   if (!method.is_public) {
@@ -76,7 +77,7 @@ Status ServiceRuntime::Admit(const IncomingCall& call,
     std::string_view token = BearerToken(*header);
     if (token.empty()) return {StatusCode::kUnauthenticated, "authorization is not a bearer token"};
     if (!options_.verifier) return {StatusCode::kUnauthenticated, "no token verifier configured"};
-    auth::VerifyResult verified = options_.verifier->Verify(token);
+    auth::VerifyResult verified = options_.verifier->Verify(token, now);
     if (!verified.ok) return {StatusCode::kUnauthenticated, verified.reason};
     caller = std::move(verified.caller);
     // Authorization.
@@ -257,23 +258,31 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
              : observability::NewTrace();
 
   // Deadline: the caller's, capped by the contract's timeout.
-  Clock::time_point deadline = Clock::now() + method.timeout;
+  // One reading of the wall clock serves the deadline and the token's
+  // time checks.
+  const Clock::time_point now = Clock::now();
+  Clock::time_point deadline = now + method.timeout;
   if (std::optional<Clock::time_point> own = call.Deadline(); own && *own < deadline)
     deadline = *own;
 
   Caller caller;
   const std::optional<std::string_view> authorization = call.Metadata("authorization");
-  Status admitted = draining_ ? Status(StatusCode::kUnavailable, "server is shutting down")
-                    : Clock::now() >= deadline
-                        ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
-                        : Admit(call, method, request, authorization, caller);
+  Status admitted = draining_         ? Status(StatusCode::kUnavailable, "server is shutting down")
+                    : now >= deadline ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
+                                      : Admit(call, method, request, authorization, now, caller);
   if (!admitted.ok()) {
     Finish(method, call.Transport(), caller, span.trace_id, start, admitted, done);
     return;
   }
 
-  auto prepare = [&](CallContext& ctx) {
-    ctx.set_traceparent(observability::FormatTraceparent(span));
+  // The context takes the trace id; its traceparent is formatted first.
+  auto make_context = [&](CallContext& ctx) {
+    std::string traceparent = observability::FormatTraceparent(span);
+    ctx = CallContext(std::move(caller),
+                      deadline,
+                      std::string(method.full_name),
+                      std::move(span.trace_id));
+    ctx.set_traceparent(std::move(traceparent));
     if (authorization) ctx.set_bearer_token(std::string(BearerToken(*authorization)));
   };
 
@@ -285,28 +294,22 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
       resilience::Bulkhead& bulkhead;
       ~Slot() { bulkhead.ExitInline(); }
     } slot{*bulkhead_};
-    CallContext ctx(std::move(caller), deadline, std::string(method.full_name), span.trace_id);
-    prepare(ctx);
+    CallContext ctx;
+    make_context(ctx);
     Status status = RunHandler(method, request, response, handler, ctx);
     if (!status.ok()) response.Clear();
-    Finish(method, call.Transport(), ctx.caller(), span.trace_id, start, status, done);
+    Finish(method, call.Transport(), ctx.caller(), ctx.trace_id(), start, status, done);
     return;
   }
 
-  auto ctx =
-      std::make_shared<CallContext>(caller, deadline, std::string(method.full_name), span.trace_id);
-  prepare(*ctx);
+  auto ctx = std::make_shared<CallContext>();
+  make_context(*ctx);
 
   // The handler runs on the bulkhead; `call` is only valid until Dispatch
   // returns, so its transport name is captured by value.
-  auto finish = [this,
-                 &method,
-                 transport = std::string(call.Transport()),
-                 ctx,
-                 start,
-                 trace_id = span.trace_id,
-                 done](const Status& status) {
-    Finish(method, transport, ctx->caller(), trace_id, start, status, done);
+  auto finish = [this, &method, transport = std::string(call.Transport()), ctx, start, done](
+                    const Status& status) {
+    Finish(method, transport, ctx->caller(), ctx->trace_id(), start, status, done);
   };
 
   bool accepted = bulkhead_->TrySubmit(
@@ -323,8 +326,8 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
     if (options_.metrics) options_.metrics->BulkheadRejected();
     Finish(method,
            call.Transport(),
-           caller,
-           span.trace_id,
+           ctx->caller(),
+           ctx->trace_id(),
            start,
            Status(StatusCode::kResourceExhausted, "server overloaded"),
            done);

@@ -131,11 +131,13 @@ class ServiceRuntime {
                           const Handler& handler,
                           CallContext& ctx) const;
   bool OwnsResponse(const MethodSpec& method, const Message& response, const Caller& caller) const;
-  // `authorization`: the call's authorization header, if any.
+  // `authorization`: the call's authorization header, if any; `now`: the
+  // time the call arrived.
   Status Admit(const IncomingCall& call,
                const MethodSpec& method,
                const Message& request,
                std::optional<std::string_view> authorization,
+               Clock::time_point now,
                Caller& caller) const;
   void Finish(const MethodSpec& method,
               std::string_view transport,

@@ -61,7 +61,10 @@ class Bulkhead {
 
  private:
   void Work();
-  void Release(std::unique_lock<std::mutex>& lock, bool by_worker);
+  // Gives a worker's slot back (under mu_, which it releases).
+  void Release(std::unique_lock<std::mutex>& lock);
+  // Takes a slot when one is free, with or without mu_.
+  bool TryTakeSlot();
   // Spins until a task is queued, the bulkhead stops or the spin window
   // passes. Called without mu_, by the worker holding the spinner role.
   void SpinForWork();
@@ -74,7 +77,9 @@ class Bulkhead {
   size_t max_queue_;
   std::atomic<bool> stopping_{false};
   std::chrono::microseconds spin_;
-  std::atomic<size_t> running_{0};
+  // Slots in use, by workers and inline calls. Inline calls change it
+  // without mu_, so it sits on a cache line of its own.
+  alignas(64) std::atomic<size_t> running_{0};
   std::atomic<size_t> queued_{0};      // queue_.size(), readable without mu_
   std::atomic<bool> spinning_{false};  // a worker spins for tasks
   std::atomic<uint64_t> wakeups_{0};
