@@ -569,9 +569,11 @@ void Breakdown(const cppsvc::auth::JwtVerifier& verifier,
           benchsvc::v1::CppsvcValidate(cfg.request, v);
           sink += v.empty();
         }));
+  // As the server starts a call's span (the load client sends no traceparent).
   print("trace", PerCallUs(kN, [&] {
-          cppsvc::observability::TraceContext span = cppsvc::observability::NewTrace();
-          sink += cppsvc::observability::FormatTraceparent(span).size();
+          std::string trace_id, traceparent;
+          cppsvc::observability::ContinueOrStart(std::nullopt, trace_id, traceparent);
+          sink += traceparent.size();
         }));
   // As the server records a call: the method's series, looked up once.
   cppsvc::observability::MethodMetrics method_metrics(metrics, "Echo");

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "cppsvc/impl/client.h"
+#include "cppsvc/observability/trace.h"
 
 namespace cppsvc::impl {
 namespace {
@@ -109,7 +110,13 @@ TEST(ClientRuntime, HeadersCarryTokenAndTrace) {
   });
   std::map<std::string, std::string> headers(seen.begin(), seen.end());
   EXPECT_EQ(headers["authorization"], "Bearer callers-token");  // propagated from the call being served
-  EXPECT_EQ(headers["traceparent"].substr(0, 36), "00-0af7651916cd43dd8448eb211c80319c-");
+  // The served call's trace, in a span of its own, sampled as it was.
+  observability::TraceContext outgoing;
+  ASSERT_TRUE(observability::ParseTraceparent(headers["traceparent"], outgoing))
+      << headers["traceparent"];
+  EXPECT_EQ(outgoing.trace_id, "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_NE(outgoing.span_id, "b7ad6b7169203331");
+  EXPECT_TRUE(outgoing.sampled);
   EXPECT_LE(deadline, parent.deadline());  // the parent's deadline caps the call's
   (void)rt.Run(Method(false), {}, [&](size_t, const Headers& h, Clock::time_point) {
     seen = h;
@@ -117,6 +124,10 @@ TEST(ClientRuntime, HeadersCarryTokenAndTrace) {
   });
   headers = std::map<std::string, std::string>(seen.begin(), seen.end());
   EXPECT_EQ(headers["authorization"], "Bearer static-token");
+  // No call being served: a trace of its own.
+  ASSERT_TRUE(observability::ParseTraceparent(headers["traceparent"], outgoing))
+      << headers["traceparent"];
+  EXPECT_NE(outgoing.trace_id, "0af7651916cd43dd8448eb211c80319c");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -51,44 +53,46 @@ TEST(TraceParse, FutureVersionsParseTheKnownFields) {
   EXPECT_FALSE(ParseTraceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x", ctx));
 }
 
+// Values that are not a valid traceparent, and why.
+const char* const kInvalid[] = {
+    "",
+    "00",
+    // version ff is forbidden; version must be lowercase hex
+    "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "0A-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    // all-zero ids
+    "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+    // uppercase hex
+    "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0A",
+    // non-hex characters
+    "00-4bf92f3577b34da6a3ce929d0e0e473z-00f067aa0ba902b7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902bx-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",
+    // wrong lengths
+    "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e47366-00f067aa0ba902b7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b77-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-011",
+    "000-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    // version 00 allows nothing after the flags
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+    // wrong separators
+    "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7_01",
+    // surrounding whitespace is not part of the value
+    " 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 ",
+};
+
 TEST(TraceParse, RejectsInvalidValues) {
-  const char* invalid[] = {
-      "",
-      "00",
-      // version ff is forbidden; version must be lowercase hex
-      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-      "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-      "0A-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-      // all-zero ids
-      "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-      // uppercase hex
-      "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0A",
-      // non-hex characters
-      "00-4bf92f3577b34da6a3ce929d0e0e473z-00f067aa0ba902b7-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902bx-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",
-      // wrong lengths
-      "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e47366-00f067aa0ba902b7-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b77-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-011",
-      "000-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-      // version 00 allows nothing after the flags
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
-      // wrong separators
-      "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7_01",
-      // surrounding whitespace is not part of the value
-      " 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 ",
-  };
-  for (const char* value : invalid) {
+  for (const char* value : kInvalid) {
     TraceContext ctx;
     ctx.trace_id = "untouched";
     EXPECT_FALSE(ParseTraceparent(value, ctx)) << "'" << value << "'";
@@ -136,6 +140,52 @@ TEST(TraceChild, KeepsTraceAndChangesSpan) {
   TraceContext grandchild = ChildOf(child);
   EXPECT_EQ(grandchild.trace_id, parent.trace_id);
   EXPECT_NE(grandchild.span_id, child.span_id);
+}
+
+TEST(TraceContinueOrStart, ContinuesAValidTraceparentInANewSpan) {
+  const std::string ids = std::string(kTraceId) + "-" + kSpanId;
+  for (const std::string& incoming :
+       {"00-" + ids + "-01", "00-" + ids + "-00", "01-" + ids + "-03-future-fields"}) {
+    SCOPED_TRACE(incoming);
+    TraceContext parent;
+    ASSERT_TRUE(ParseTraceparent(incoming, parent));
+    std::set<std::string> spans;
+    for (int i = 0; i < 50; ++i) {
+      std::string trace_id = "stale", traceparent = "stale";
+      ContinueOrStart(std::string_view(incoming), trace_id, traceparent);
+      EXPECT_EQ(trace_id, kTraceId);
+      TraceContext span;
+      ASSERT_TRUE(ParseTraceparent(traceparent, span)) << traceparent;
+      EXPECT_EQ(traceparent.substr(0, 3), "00-");
+      EXPECT_EQ(span.trace_id, kTraceId);
+      EXPECT_NE(span.span_id, kSpanId);
+      EXPECT_TRUE(IsLowerHex(span.span_id, 16)) << span.span_id;
+      EXPECT_EQ(span.sampled, parent.sampled);
+      // The same text as the step-by-step functions give.
+      EXPECT_EQ(traceparent, FormatTraceparent(span));
+      spans.insert(span.span_id);
+    }
+    EXPECT_GE(spans.size(), 49u);  // 64 random bits per span id
+  }
+}
+
+TEST(TraceContinueOrStart, StartsANewTraceWithoutAValidOne) {
+  std::vector<std::optional<std::string_view>> incoming = {std::nullopt};
+  for (const char* value : kInvalid) incoming.emplace_back(value);
+  std::set<std::string> traces;
+  for (const auto& value : incoming) {
+    SCOPED_TRACE(value ? std::string(*value) : "(none)");
+    std::string trace_id, traceparent;
+    ContinueOrStart(value, trace_id, traceparent);
+    EXPECT_TRUE(IsLowerHex(trace_id, 32)) << trace_id;
+    TraceContext span;
+    ASSERT_TRUE(ParseTraceparent(traceparent, span)) << traceparent;
+    EXPECT_EQ(span.trace_id, trace_id);
+    EXPECT_TRUE(span.sampled);
+    EXPECT_EQ(traceparent, FormatTraceparent(span));
+    traces.insert(trace_id);
+  }
+  EXPECT_EQ(traces.size(), incoming.size());
 }
 
 }  // namespace

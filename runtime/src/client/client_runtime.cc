@@ -109,10 +109,14 @@ Headers ClientRuntime::MakeHeaders(const CallOptions& call) const {
   if (token.empty() && options_.propagate_token && call.parent != nullptr) token = call.parent->bearer_token();
   if (token.empty()) token = options_.bearer_token;
   if (!token.empty()) headers.emplace_back("authorization", "Bearer " + token);
-  observability::TraceContext parent;
-  bool continued = call.parent != nullptr && observability::ParseTraceparent(call.parent->traceparent(), parent);
-  headers.emplace_back("traceparent", observability::FormatTraceparent(continued ? observability::ChildOf(parent)
-                                                                                  : observability::NewTrace()));
+  // The served call's trace continues in a span of its own, or a trace starts.
+  std::string trace_id, traceparent;
+  observability::ContinueOrStart(call.parent != nullptr
+                                     ? std::optional<std::string_view>(call.parent->traceparent())
+                                     : std::nullopt,
+                                 trace_id,
+                                 traceparent);
+  headers.emplace_back("traceparent", std::move(traceparent));
   return headers;
 }
 

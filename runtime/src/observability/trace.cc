@@ -36,10 +36,9 @@ std::mt19937_64& Rng() {
   return rng;
 }
 
-// `digits` random lowercase hex digits, never all zero.
-std::string RandomHex(std::size_t digits) {
+// Fills `out[0, digits)` with random lowercase hex digits, never all zero.
+void FillRandomHex(char* out, std::size_t digits) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(digits, '0');
   auto& rng = Rng();
   do {
     for (std::size_t i = 0; i < digits; i += 16) {
@@ -49,13 +48,20 @@ std::string RandomHex(std::size_t digits) {
         v >>= 4;
       }
     }
-  } while (AllZero(out));
+  } while (AllZero(std::string_view(out, digits)));
+}
+
+std::string RandomHex(std::size_t digits) {
+  std::string out(digits, '0');
+  FillRandomHex(out.data(), digits);
   return out;
 }
 
-}  // namespace
-
-bool ParseTraceparent(std::string_view header, TraceContext& out) {
+// The ids and the sampled flag of a valid traceparent, as views into it.
+bool ParseIds(std::string_view header,
+              std::string_view& trace_id,
+              std::string_view& span_id,
+              bool& sampled) {
   if (header.size() < kVersion00Length) return false;
   std::string_view version = header.substr(0, 2);
   if (!AllLowerHex(version) || version == "ff") return false;
@@ -66,15 +72,51 @@ bool ParseTraceparent(std::string_view header, TraceContext& out) {
     return false;
   }
   if (header[2] != '-' || header[35] != '-' || header[52] != '-') return false;
-  std::string_view trace_id = header.substr(3, 32);
-  std::string_view span_id = header.substr(36, 16);
+  std::string_view trace = header.substr(3, 32);
+  std::string_view span = header.substr(36, 16);
   std::string_view flags = header.substr(53, 2);
-  if (!AllLowerHex(trace_id) || !AllLowerHex(span_id) || !AllLowerHex(flags)) return false;
-  if (AllZero(trace_id) || AllZero(span_id)) return false;
+  if (!AllLowerHex(trace) || !AllLowerHex(span) || !AllLowerHex(flags)) return false;
+  if (AllZero(trace) || AllZero(span)) return false;
+  trace_id = trace;
+  span_id = span;
+  sampled = (HexValue(flags[1]) & 0x1) != 0;
+  return true;
+}
+
+}  // namespace
+
+bool ParseTraceparent(std::string_view header, TraceContext& out) {
+  std::string_view trace_id, span_id;
+  bool sampled = true;
+  if (!ParseIds(header, trace_id, span_id, sampled)) return false;
   out.trace_id = std::string(trace_id);
   out.span_id = std::string(span_id);
-  out.sampled = (HexValue(flags[1]) & 0x1) != 0;
+  out.sampled = sampled;
   return true;
+}
+
+void ContinueOrStart(std::optional<std::string_view> incoming,
+                     std::string& trace_id,
+                     std::string& traceparent) {
+  std::string_view parent_trace, parent_span;
+  bool sampled = true;
+  const bool continued =
+      incoming.has_value() && ParseIds(*incoming, parent_trace, parent_span, sampled);
+  traceparent.assign(kVersion00Length, '-');
+  char* p = traceparent.data();
+  p[0] = '0';
+  p[1] = '0';
+  if (continued) {
+    parent_trace.copy(p + 3, 32);
+  } else {
+    FillRandomHex(p + 3, 32);
+  }
+  do {
+    FillRandomHex(p + 36, 16);
+  } while (continued && std::string_view(p + 36, 16) == parent_span);
+  p[53] = '0';
+  p[54] = sampled ? '1' : '0';
+  trace_id.assign(p + 3, 32);
 }
 
 std::string FormatTraceparent(const TraceContext& ctx) {

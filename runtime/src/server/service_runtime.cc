@@ -251,11 +251,8 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
   if (options_.metrics) options_.metrics->InFlight(+1);
 
   // Trace: continue the caller's trace, or start one.
-  observability::TraceContext parent, span;
-  std::optional<std::string_view> incoming = call.Metadata("traceparent");
-  span = incoming && observability::ParseTraceparent(*incoming, parent)
-             ? observability::ChildOf(parent)
-             : observability::NewTrace();
+  std::string trace_id, traceparent;
+  observability::ContinueOrStart(call.Metadata("traceparent"), trace_id, traceparent);
 
   // Deadline: the caller's, capped by the contract's timeout.
   // One reading of the wall clock serves the deadline and the token's
@@ -271,17 +268,16 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
                     : now >= deadline ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
                                       : Admit(call, method, request, authorization, now, caller);
   if (!admitted.ok()) {
-    Finish(method, call.Transport(), caller, span.trace_id, start, admitted, done);
+    Finish(method, call.Transport(), caller, trace_id, start, admitted, done);
     return;
   }
 
-  // The context takes the trace id; its traceparent is formatted first.
+  // The context takes the caller, the trace id and the traceparent.
   auto make_context = [&](CallContext& ctx) {
-    std::string traceparent = observability::FormatTraceparent(span);
     ctx = CallContext(std::move(caller),
                       deadline,
                       std::string(method.full_name),
-                      std::move(span.trace_id));
+                      std::move(trace_id));
     ctx.set_traceparent(std::move(traceparent));
     if (authorization) ctx.set_bearer_token(std::string(BearerToken(*authorization)));
   };

@@ -2,6 +2,7 @@
 // started, and propagated by clients.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,15 @@ struct TraceContext {
 // an unknown version "ff", or all-zero ids (which the spec declares invalid).
 bool ParseTraceparent(std::string_view header, TraceContext& out);
 std::string FormatTraceparent(const TraceContext& ctx);
+
+// The span of a call this process serves: the caller's trace continued when
+// `incoming` is a valid traceparent (its trace id and sampled flag, a new
+// span id), else a new trace. Sets the trace id and the span's own
+// traceparent; the same as ParseTraceparent, ChildOf or NewTrace and
+// FormatTraceparent, without the intermediate strings.
+void ContinueOrStart(std::optional<std::string_view> incoming,
+                     std::string& trace_id,
+                     std::string& traceparent);
 
 // A fresh trace with random ids.
 TraceContext NewTrace();
