@@ -346,13 +346,16 @@ struct JwtVerifier::Cache {
     }
     return nullptr;
   }
-  void KeepInFront(std::string_view token, const Entry& entry) const {
+  // Puts an entry found in the shared cache in this thread's front (in
+  // place of the oldest) and returns it there.
+  const Entry* KeepInFront(std::string_view token, Entry&& entry) const {
     Front& front = ThisThreadsFront();
     FrontEntry& slot = front.entries[front.next];
     front.next = (front.next + 1) % kFront;
     slot.cache_id = id;
     slot.token.assign(token);
-    slot.entry = entry;
+    slot.entry = std::move(entry);
+    return &slot.entry;
   }
 
   static Probe ProbeFor(std::string_view token) {
@@ -391,10 +394,7 @@ VerifyResult JwtVerifier::Verify(std::string_view token, Clock::time_point now) 
         auto it = shard.entries.find(probe);
         if (it != shard.entries.end()) shared_hit = it->second;
       }
-      if (shared_hit) {
-        cache_->KeepInFront(token, *shared_hit);
-        hit = &*shared_hit;
-      }
+      if (shared_hit) hit = cache_->KeepInFront(token, std::move(*shared_hit));
     }
     if (hit != nullptr) {
       // The same time and revocation checks as the full path, same reasons.
