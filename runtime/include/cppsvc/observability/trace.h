@@ -19,11 +19,11 @@ struct TraceContext {
 bool ParseTraceparent(std::string_view header, TraceContext& out);
 std::string FormatTraceparent(const TraceContext& ctx);
 
-// The span of a call this process serves: the caller's trace continued when
-// `incoming` is a valid traceparent (its trace id and sampled flag, a new
-// span id), else a new trace. Sets the trace id and the span's own
-// traceparent; the same as ParseTraceparent, ChildOf or NewTrace and
-// FormatTraceparent, without the intermediate strings.
+// A new span (of a call served, or of an outgoing call): the trace of
+// `incoming` continued when it is a valid traceparent (its trace id and
+// sampled flag, a new span id), else a new trace. Sets the trace id and the
+// span's own traceparent; the same as ParseTraceparent, ChildOf or NewTrace
+// and FormatTraceparent, without the intermediate strings.
 void ContinueOrStart(std::optional<std::string_view> incoming,
                      std::string& trace_id,
                      std::string& traceparent);
