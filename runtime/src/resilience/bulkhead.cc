@@ -91,11 +91,7 @@ void Bulkhead::ExitInline() {
   // mu_ after the count fell loses no wake-up.
   if (queued_.load() == 0 && !stopping_.load()) return;
   std::unique_lock<std::mutex> lock(mu_);
-  const bool waiting = !queue_.empty();
-  const bool idle = queue_.empty() && running_.load() == 0;
-  lock.unlock();
-  if (waiting) cv_.notify_one();
-  if (idle) idle_cv_.notify_all();
+  AfterSlotFreed(lock, /*by_worker=*/false);
 }
 
 bool Bulkhead::TryTakeSlot() {
@@ -106,11 +102,13 @@ bool Bulkhead::TryTakeSlot() {
   return true;
 }
 
-void Bulkhead::Release(std::unique_lock<std::mutex>& lock) {
-  running_.fetch_sub(1);
+void Bulkhead::AfterSlotFreed(std::unique_lock<std::mutex>& lock, bool by_worker) {
   const bool idle = queue_.empty() && running_.load() == 0;
-  // The worker that freed the slot takes the next waiting task itself.
+  // A slot freed inline lets a waiting task start on a worker; a worker
+  // that freed one takes the next waiting task itself.
+  const bool waiting = !by_worker && !queue_.empty();
   lock.unlock();
+  if (waiting) cv_.notify_one();
   if (idle) idle_cv_.notify_all();
 }
 
@@ -183,7 +181,8 @@ void Bulkhead::Work() {
     spinner = spin_.count() > 0 && !spinning_.exchange(true);
     task = nullptr;  // destroy captures outside the lock
     lock.lock();
-    Release(lock);
+    running_.fetch_sub(1);
+    AfterSlotFreed(lock, /*by_worker=*/true);
     lock.lock();
   }
 }

@@ -273,13 +273,14 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
   }
 
   // The context takes the caller, the trace id and the traceparent.
-  auto make_context = [&](CallContext& ctx) {
-    ctx = CallContext(std::move(caller),
-                      deadline,
-                      std::string(method.full_name),
-                      std::move(trace_id));
+  auto make_context = [&] {
+    CallContext ctx(std::move(caller),
+                    deadline,
+                    std::string(method.full_name),
+                    std::move(trace_id));
     ctx.set_traceparent(std::move(traceparent));
     if (authorization) ctx.set_bearer_token(std::string(BearerToken(*authorization)));
+    return ctx;
   };
 
   // Inline handlers (ServiceOptions::inline_handlers): with a slot free, the
@@ -290,16 +291,14 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
       resilience::Bulkhead& bulkhead;
       ~Slot() { bulkhead.ExitInline(); }
     } slot{*bulkhead_};
-    CallContext ctx;
-    make_context(ctx);
+    CallContext ctx = make_context();
     Status status = RunHandler(method, request, response, handler, ctx);
     if (!status.ok()) response.Clear();
     Finish(method, call.Transport(), ctx.caller(), ctx.trace_id(), start, status, done);
     return;
   }
 
-  auto ctx = std::make_shared<CallContext>();
-  make_context(*ctx);
+  auto ctx = std::make_shared<CallContext>(make_context());
 
   // The handler runs on the bulkhead; `call` is only valid until Dispatch
   // returns, so its transport name is captured by value.

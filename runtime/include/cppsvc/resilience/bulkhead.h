@@ -61,8 +61,10 @@ class Bulkhead {
 
  private:
   void Work();
-  // Gives a worker's slot back (under mu_, which it releases).
-  void Release(std::unique_lock<std::mutex>& lock);
+  // After a slot was given back: under mu_ (which it releases), wakes a
+  // worker for a waiting task (for a slot freed inline) and a Drain once
+  // the bulkhead is idle.
+  void AfterSlotFreed(std::unique_lock<std::mutex>& lock, bool by_worker);
   // Takes a slot when one is free, with or without mu_.
   bool TryTakeSlot();
   // Spins until a task is queued, the bulkhead stops or the spin window
