@@ -654,6 +654,49 @@ TEST(JwtVerifierTest, ManyRememberedTokensKeepTheirOwnCallers) {
   }
 }
 
+// What the server uses per call: the same verdicts as Verify, and the
+// caller with its token shared rather than copied.
+TEST(JwtVerifierTest, AuthenticateSharesTheCallerAndItsToken) {
+  for (const AlgSetup& s : AllSetups()) {
+    SCOPED_TRACE(std::string(AlgorithmName(s.alg)));
+    auto revoked = std::make_shared<RevocationList>();
+    JwtVerifier v(Config(s.alg, s.verify_key), revoked);
+    const TokenClaims c = GoodClaims();
+    const std::string token = JwtSigner(Config(s.alg, s.sign_key)).Sign(c);
+    Authenticated first = v.Authenticate(token, kNow);
+    ASSERT_TRUE(first.ok()) << first.reason;
+    EXPECT_EQ(first.credentials->bearer_token, token);
+    EXPECT_EQ(first.credentials->caller.subject, c.subject);
+    EXPECT_EQ(first.credentials->caller.roles, c.roles);
+    EXPECT_EQ(first.credentials->caller.token_id, "tok-1");
+    // Remembered: later calls on this thread share one copy.
+    Authenticated second = v.Authenticate(token, kNow);
+    Authenticated third = v.Authenticate(token, kNow);
+    ASSERT_TRUE(second.ok() && third.ok());
+    EXPECT_EQ(second.credentials, third.credentials);
+    EXPECT_EQ(second.credentials->bearer_token, token);
+    EXPECT_EQ(second.credentials->caller.subject, c.subject);
+    // Another thread gets its own copy, with the same contents.
+    std::shared_ptr<const Credentials> elsewhere;
+    std::thread([&] { elsewhere = v.Authenticate(token, kNow).credentials; }).join();
+    ASSERT_NE(elsewhere, nullptr);
+    EXPECT_EQ(elsewhere->bearer_token, token);
+    EXPECT_EQ(elsewhere->caller.token_id, "tok-1");
+    // Refusals carry a reason and no credentials, remembered or not.
+    Authenticated expired = v.Authenticate(token, kNow + c.ttl + seconds(120));
+    EXPECT_FALSE(expired.ok());
+    EXPECT_EQ(expired.credentials, nullptr);
+    EXPECT_EQ(expired.reason, "token expired");
+    revoked->Revoke("tok-1");
+    Authenticated revoked_result = v.Authenticate(token, kNow);
+    EXPECT_FALSE(revoked_result.ok());
+    EXPECT_EQ(revoked_result.reason, "token revoked");
+    Authenticated garbage = v.Authenticate("a.b.c", kNow);
+    EXPECT_FALSE(garbage.ok());
+    EXPECT_EQ(garbage.reason, v.Verify("a.b.c", kNow).reason);
+  }
+}
+
 TEST(JwtVerifierTest, RejectsGarbage) {
   JwtVerifier v(Config(Algorithm::kRS256, Rsa().public_pem));
   const std::string good =

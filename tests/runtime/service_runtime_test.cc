@@ -141,6 +141,75 @@ TEST_F(ServiceRuntimeTest, HandlerSeesCallerDeadlineAndTrace) {
   EXPECT_EQ(seen.bearer_token(), token);  // for calls made on the caller's behalf
 }
 
+// Calls presenting the same token share its caller and the token with the
+// verifier instead of copying them, and name the method by the contract's
+// constant; a worker's call as much as an inline one.
+TEST_F(ServiceRuntimeTest, CallsShareTheCallerTheTokenAndTheMethodName) {
+  for (bool inline_handlers : {true, false}) {
+    SCOPED_TRACE(inline_handlers ? "inline" : "on a worker");
+    auto rt = Runtime(/*workers=*/2, /*queue=*/8, inline_handlers);
+    StringValue request, response;
+    request.set_value("x");
+    FakeCall call;
+    call.may_run_inline = true;
+    const std::string token = Token("u7", {"customer"});
+    call.metadata["authorization"] = "Bearer " + token;
+    std::vector<const Caller*> callers;
+    std::vector<const char*> tokens;
+    std::vector<std::string> trace_ids;
+    for (int i = 0; i < 3; ++i) {
+      // One delivering thread, as a connection's calls may come.
+      ASSERT_TRUE(Call(*rt, call, request, response, [&](CallContext& ctx) {
+                    EXPECT_EQ(ctx.method().data(), method_.full_name.data());
+                    EXPECT_EQ(ctx.bearer_token(), token);
+                    EXPECT_EQ(ctx.caller().subject, "u7");
+                    callers.push_back(&ctx.caller());
+                    tokens.push_back(ctx.bearer_token().data());
+                    trace_ids.emplace_back(ctx.trace_id());
+                    EXPECT_EQ(ctx.traceparent().substr(3, 32), ctx.trace_id());
+                    return Status::Ok();
+                  }).ok());
+    }
+    ASSERT_EQ(callers.size(), 3u);
+    if (inline_handlers) {
+      // The delivering thread's remembered copy, from the second call on.
+      EXPECT_EQ(callers[1], callers[2]);
+      EXPECT_EQ(tokens[1], tokens[2]);
+    }
+    // Each call is a span of a trace of its own (no traceparent came).
+    EXPECT_NE(trace_ids[0], trace_ids[1]);
+    EXPECT_NE(trace_ids[1], trace_ids[2]);
+  }
+}
+
+// A public RPC authenticates nobody, but a token it was sent is still
+// passed on to the calls it makes on the caller's behalf.
+TEST_F(ServiceRuntimeTest, PublicCallsAreAnonymousAndKeepTheTokenTheyWereSent) {
+  method_.is_public = true;
+  method_.roles.clear();
+  for (bool inline_handlers : {true, false}) {
+    SCOPED_TRACE(inline_handlers ? "inline" : "on a worker");
+    auto rt = Runtime(/*workers=*/2, /*queue=*/8, inline_handlers);
+    StringValue request, response;
+    request.set_value("x");
+    for (const std::string header : {"Bearer not-even-a-jwt", "Basic abc", ""}) {
+      SCOPED_TRACE(header);
+      FakeCall call;
+      call.may_run_inline = true;
+      if (!header.empty()) call.metadata["authorization"] = header;
+      std::string token = "unset";
+      bool anonymous = false;
+      ASSERT_TRUE(Call(*rt, call, request, response, [&](CallContext& ctx) {
+                    token = std::string(ctx.bearer_token());
+                    anonymous = ctx.caller().anonymous();
+                    return Status::Ok();
+                  }).ok());
+      EXPECT_TRUE(anonymous);
+      EXPECT_EQ(token, header == "Bearer not-even-a-jwt" ? "not-even-a-jwt" : "");
+    }
+  }
+}
+
 TEST_F(ServiceRuntimeTest, InlineHandlersRunOnTheDeliveringThreadWithTheWholeContext) {
   auto rt = Runtime(/*workers=*/2, /*queue=*/8, /*inline_handlers=*/true);
   StringValue request, response;

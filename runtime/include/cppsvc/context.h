@@ -2,9 +2,12 @@
 // and until when the result is still wanted.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pqxx {
@@ -24,6 +27,14 @@ struct Caller {
   bool HasRole(const std::string& role) const;
 };
 
+// A verified caller together with the bearer token it presented. The
+// generated server shares one per token between the calls that present it
+// (the token verifier keeps them), so a call copies neither.
+struct Credentials {
+  Caller caller;
+  std::string bearer_token;
+};
+
 using Clock = std::chrono::system_clock;
 
 // Context of one RPC. Created by the generated server per call.
@@ -31,23 +42,33 @@ class CallContext {
  public:
   CallContext() = default;
   CallContext(Caller caller, Clock::time_point deadline, std::string method, std::string trace_id)
-      : caller_(std::move(caller)),
+      : credentials_(std::make_shared<const Credentials>(Credentials{std::move(caller), {}})),
         deadline_(deadline),
         method_(std::move(method)),
         trace_id_(std::move(trace_id)) {}
+  // For the generated server: `credentials` as the token verifier shares
+  // them (null: anonymous), `method` a name that outlives the context (the
+  // contract's), so that a call copies neither.
+  CallContext(std::shared_ptr<const Credentials> credentials,
+              Clock::time_point deadline,
+              std::string_view method)
+      : credentials_(std::move(credentials)), deadline_(deadline), static_method_(method) {}
 
-  const Caller& caller() const { return caller_; }
+  const Caller& caller() const { return credentials_ ? credentials_->caller : Anonymous(); }
   Clock::time_point deadline() const { return deadline_; }
   // Full RPC name, e.g. "commerce.orders.v1.OrdersService/GetOrder".
-  const std::string& method() const { return method_; }
-  const std::string& trace_id() const { return trace_id_; }
+  std::string_view method() const { return method_.empty() ? static_method_ : method_; }
+  // The trace id given to the constructor, else the traceparent's.
+  std::string_view trace_id() const;
 
   // W3C traceparent of this call's span, for outgoing calls to continue.
-  const std::string& traceparent() const { return traceparent_; }
-  void set_traceparent(std::string value) { traceparent_ = std::move(value); }
+  std::string_view traceparent() const;
+  void set_traceparent(std::string_view value);
   // The caller's bearer token, for outgoing calls that act on its behalf.
-  const std::string& bearer_token() const { return bearer_token_; }
-  void set_bearer_token(std::string value) { bearer_token_ = std::move(value); }
+  std::string_view bearer_token() const {
+    return credentials_ ? std::string_view(credentials_->bearer_token) : std::string_view();
+  }
+  void set_bearer_token(std::string value);
 
   bool expired() const { return Clock::now() >= deadline_; }
   std::chrono::milliseconds remaining() const {
@@ -67,13 +88,21 @@ class CallContext {
   void set_tx(pqxx::transaction_base* tx) { tx_ = tx; }
 
  private:
+  static const Caller& Anonymous();
+  // A traceparent of version 00 (55 characters, as every span this runtime
+  // starts) is kept in place, without an allocation; others in
+  // long_traceparent_.
+  static constexpr size_t kTraceparentSize = 55;
+
   pqxx::transaction_base* tx_ = nullptr;
-  Caller caller_;
+  std::shared_ptr<const Credentials> credentials_;
   Clock::time_point deadline_ = Clock::time_point::max();
+  std::string_view static_method_;
   std::string method_;
   std::string trace_id_;
-  std::string traceparent_;
-  std::string bearer_token_;
+  bool traceparent_in_place_ = false;
+  std::array<char, kTraceparentSize> traceparent_{};
+  std::string long_traceparent_;
 };
 
 // Context of one delivered event. Created by the generated consumer.

@@ -164,9 +164,8 @@ void CheckKey(Algorithm alg, const std::string& key, bool private_key, const cha
 
 // --- verification helpers ------------------------------------------------------
 
-VerifyResult Fail(const char* reason) {
-  VerifyResult r;
-  r.ok = false;
+Authenticated Fail(const char* reason) {
+  Authenticated r;
   r.reason = reason;
   return r;
 }
@@ -283,7 +282,7 @@ std::string_view AlgorithmName(Algorithm alg) {
 // share a lock; a full shard forgets an arbitrary entry.
 struct JwtVerifier::Cache {
   struct Entry {
-    Caller caller;
+    std::shared_ptr<const Credentials> credentials;
     double exp_s = 0;
     std::optional<double> nbf_s;
   };
@@ -326,9 +325,11 @@ struct JwtVerifier::Cache {
 
   // Each thread first looks in its own few most recent tokens: a hit there
   // writes nothing shared (no lock, no cache line passed between cores).
+  // A front entry's credentials are its own copy: the reference counts
+  // that calls presenting the token change stay on this thread's cache
+  // lines too.
   struct FrontEntry {
     uint64_t cache_id = 0;  // 0: empty
-    std::string token;
     Entry entry;
   };
   static constexpr size_t kFront = 4;
@@ -342,19 +343,19 @@ struct JwtVerifier::Cache {
   }
   const Entry* FindInFront(std::string_view token) const {
     for (const FrontEntry& e : ThisThreadsFront().entries) {
-      if (e.cache_id == id && e.token == token) return &e.entry;
+      if (e.cache_id == id && e.entry.credentials->bearer_token == token) return &e.entry;
     }
     return nullptr;
   }
-  // Puts an entry found in the shared cache in this thread's front (in
-  // place of the oldest) and returns it there.
-  const Entry* KeepInFront(std::string_view token, Entry&& entry) const {
+  // Puts a copy of an entry found in the shared cache in this thread's
+  // front (in place of the oldest) and returns it there.
+  const Entry* KeepInFront(const Entry& shared) const {
     Front& front = ThisThreadsFront();
     FrontEntry& slot = front.entries[front.next];
     front.next = (front.next + 1) % kFront;
     slot.cache_id = id;
-    slot.token.assign(token);
-    slot.entry = std::move(entry);
+    slot.entry = shared;
+    slot.entry.credentials = std::make_shared<const Credentials>(*shared.credentials);
     return &slot.entry;
   }
 
@@ -383,6 +384,18 @@ JwtVerifier::JwtVerifier(JwtConfig config, std::shared_ptr<const RevocationList>
 }
 
 VerifyResult JwtVerifier::Verify(std::string_view token, Clock::time_point now) const {
+  Authenticated authenticated = Authenticate(token, now);
+  VerifyResult result;
+  result.ok = authenticated.ok();
+  if (result.ok) {
+    result.caller = authenticated.credentials->caller;
+  } else {
+    result.reason = std::move(authenticated.reason);
+  }
+  return result;
+}
+
+Authenticated JwtVerifier::Authenticate(std::string_view token, Clock::time_point now) const {
   if (!token.empty() && token.size() <= kMaxTokenSize) {
     const Cache::Entry* hit = cache_->FindInFront(token);
     std::optional<Cache::Entry> shared_hit;
@@ -394,7 +407,7 @@ VerifyResult JwtVerifier::Verify(std::string_view token, Clock::time_point now) 
         auto it = shard.entries.find(probe);
         if (it != shard.entries.end()) shared_hit = it->second;
       }
-      if (shared_hit) hit = cache_->KeepInFront(token, std::move(*shared_hit));
+      if (shared_hit) hit = cache_->KeepInFront(*shared_hit);
     }
     if (hit != nullptr) {
       // The same time and revocation checks as the full path, same reasons.
@@ -402,19 +415,17 @@ VerifyResult JwtVerifier::Verify(std::string_view token, Clock::time_point now) 
       const double leeway_s = static_cast<double>(config_.leeway.count());
       if (now_s >= hit->exp_s + leeway_s) return Fail("token expired");
       if (hit->nbf_s && now_s + leeway_s < *hit->nbf_s) return Fail("token not yet valid");
-      if (revoked_ && !hit->caller.token_id.empty() && revoked_->IsRevoked(hit->caller.token_id)) {
-        return Fail("token revoked");
-      }
-      VerifyResult result;
-      result.ok = true;
-      result.caller = hit->caller;
+      const std::string& jti = hit->credentials->caller.token_id;
+      if (revoked_ && !jti.empty() && revoked_->IsRevoked(jti)) return Fail("token revoked");
+      Authenticated result;
+      result.credentials = hit->credentials;
       return result;
     }
   }
   return Check(token, now);
 }
 
-VerifyResult JwtVerifier::Check(std::string_view token, Clock::time_point now) const {
+Authenticated JwtVerifier::Check(std::string_view token, Clock::time_point now) const {
   try {
     if (token.empty()) return Fail("missing token");
     if (token.size() > kMaxTokenSize) return Fail("token too large");
@@ -538,7 +549,8 @@ VerifyResult JwtVerifier::Check(std::string_view token, Clock::time_point now) c
     }
 
     Cache::Entry entry;
-    entry.caller = caller;
+    entry.credentials =
+        std::make_shared<const Credentials>(Credentials{std::move(caller), std::string(token)});
     entry.exp_s = *exp_s;
     if (const auto nbf = claims.find("nbf"); nbf != claims.end()) entry.nbf_s = NumericDate(*nbf);
     const Cache::Probe probe = Cache::ProbeFor(token);
@@ -546,12 +558,11 @@ VerifyResult JwtVerifier::Check(std::string_view token, Clock::time_point now) c
     {
       std::lock_guard<std::mutex> lock(shard.mu);
       if (shard.entries.size() >= Cache::kPerShard) shard.entries.erase(shard.entries.begin());
-      shard.entries.insert_or_assign(Cache::Key{std::string(token), probe.hash}, std::move(entry));
+      shard.entries.insert_or_assign(Cache::Key{std::string(token), probe.hash}, entry);
     }
 
-    VerifyResult result;
-    result.ok = true;
-    result.caller = std::move(caller);
+    Authenticated result;
+    result.credentials = std::move(entry.credentials);
     return result;
   } catch (const std::bad_alloc&) {
     ERR_clear_error();

@@ -96,27 +96,37 @@ bool ParseTraceparent(std::string_view header, TraceContext& out) {
 }
 
 void ContinueOrStart(std::optional<std::string_view> incoming,
-                     std::string& trace_id,
-                     std::string& traceparent) {
+                     std::array<char, kTraceparentLength>& traceparent) {
+  static_assert(kTraceparentLength == kVersion00Length);
   std::string_view parent_trace, parent_span;
   bool sampled = true;
   const bool continued =
       incoming.has_value() && ParseIds(*incoming, parent_trace, parent_span, sampled);
-  traceparent.assign(kVersion00Length, '-');
   char* p = traceparent.data();
   p[0] = '0';
   p[1] = '0';
+  p[2] = '-';
   if (continued) {
     parent_trace.copy(p + 3, 32);
   } else {
     FillRandomHex(p + 3, 32);
   }
+  p[35] = '-';
   do {
     FillRandomHex(p + 36, 16);
   } while (continued && std::string_view(p + 36, 16) == parent_span);
+  p[52] = '-';
   p[53] = '0';
   p[54] = sampled ? '1' : '0';
-  trace_id.assign(p + 3, 32);
+}
+
+void ContinueOrStart(std::optional<std::string_view> incoming,
+                     std::string& trace_id,
+                     std::string& traceparent) {
+  std::array<char, kTraceparentLength> buffer;
+  ContinueOrStart(incoming, buffer);
+  traceparent.assign(buffer.data(), buffer.size());
+  trace_id.assign(TraceIdOf(traceparent));
 }
 
 std::string FormatTraceparent(const TraceContext& ctx) {

@@ -1,3 +1,4 @@
+#include <array>
 #include <exception>
 #include <map>
 
@@ -18,6 +19,15 @@ struct ServiceRuntime::Limits {
   // Per-method request series, resolved once (keyed by the spec's address).
   std::map<const MethodSpec*, std::unique_ptr<observability::MethodMetrics>> metrics;
 };
+
+namespace {
+
+const Caller& CallerOf(const std::shared_ptr<const Credentials>& credentials) {
+  static const Caller anonymous;
+  return credentials ? credentials->caller : anonymous;
+}
+
+}  // namespace
 
 std::string_view BearerToken(std::string_view authorization) {
   constexpr std::string_view kScheme = "Bearer ";
@@ -70,16 +80,19 @@ Status ServiceRuntime::Admit(const IncomingCall& call,
                              const Message& request,
                              std::optional<std::string_view> header,
                              Clock::time_point now,
-                             Caller& caller) const {
+                             std::shared_ptr<const Credentials>& credentials) const {
   // Authentication: public RPCs skip it entirely.
   if (!method.is_public) {
     if (!header) return {StatusCode::kUnauthenticated, "missing bearer token"};
     std::string_view token = BearerToken(*header);
     if (token.empty()) return {StatusCode::kUnauthenticated, "authorization is not a bearer token"};
     if (!options_.verifier) return {StatusCode::kUnauthenticated, "no token verifier configured"};
-    auth::VerifyResult verified = options_.verifier->Verify(token, now);
-    if (!verified.ok) return {StatusCode::kUnauthenticated, verified.reason};
-    caller = std::move(verified.caller);
+    auth::Authenticated verified = options_.verifier->Authenticate(token, now);
+    if (!verified.ok()) return {StatusCode::kUnauthenticated, std::move(verified.reason)};
+    credentials = std::move(verified.credentials);
+  }
+  const Caller& caller = CallerOf(credentials);
+  if (!method.is_public) {
     // Authorization.
     if (!options_.roles->Allows(caller, method.roles)) {
       return {StatusCode::kPermissionDenied,
@@ -114,7 +127,7 @@ Status ServiceRuntime::Admit(const IncomingCall& call,
 void ServiceRuntime::Finish(const MethodSpec& method,
                             std::string_view transport,
                             const Caller& caller,
-                            const std::string& trace_id,
+                            std::string_view trace_id,
                             std::chrono::steady_clock::time_point start,
                             const Status& status,
                             const Done& done) const {
@@ -251,8 +264,10 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
   if (options_.metrics) options_.metrics->InFlight(+1);
 
   // Trace: continue the caller's trace, or start one.
-  std::string trace_id, traceparent;
-  observability::ContinueOrStart(call.Metadata("traceparent"), trace_id, traceparent);
+  std::array<char, observability::kTraceparentLength> traceparent;
+  observability::ContinueOrStart(call.Metadata("traceparent"), traceparent);
+  const std::string_view traceparent_view(traceparent.data(), traceparent.size());
+  const std::string_view trace_id = observability::TraceIdOf(traceparent_view);
 
   // Deadline: the caller's, capped by the contract's timeout.
   // One reading of the wall clock serves the deadline and the token's
@@ -262,24 +277,28 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
   if (std::optional<Clock::time_point> own = call.Deadline(); own && *own < deadline)
     deadline = *own;
 
-  Caller caller;
+  std::shared_ptr<const Credentials> credentials;
   const std::optional<std::string_view> authorization = call.Metadata("authorization");
-  Status admitted = draining_         ? Status(StatusCode::kUnavailable, "server is shutting down")
-                    : now >= deadline ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
-                                      : Admit(call, method, request, authorization, now, caller);
+  Status admitted = draining_ ? Status(StatusCode::kUnavailable, "server is shutting down")
+                    : now >= deadline
+                        ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
+                        : Admit(call, method, request, authorization, now, credentials);
   if (!admitted.ok()) {
-    Finish(method, call.Transport(), caller, trace_id, start, admitted, done);
+    Finish(method, call.Transport(), CallerOf(credentials), trace_id, start, admitted, done);
     return;
   }
 
-  // The context takes the caller, the trace id and the traceparent.
+  // The context shares the caller and its token with the token verifier
+  // and names the method by the contract's constant: nothing is copied.
   auto make_context = [&] {
-    CallContext ctx(std::move(caller),
-                    deadline,
-                    std::string(method.full_name),
-                    std::move(trace_id));
-    ctx.set_traceparent(std::move(traceparent));
-    if (authorization) ctx.set_bearer_token(std::string(BearerToken(*authorization)));
+    CallContext ctx(std::move(credentials), deadline, method.full_name);
+    ctx.set_traceparent(traceparent_view);
+    // A public RPC's token, not verified, is still passed on to calls
+    // made on the caller's behalf.
+    if (authorization && ctx.bearer_token().empty()) {
+      if (std::string_view token = BearerToken(*authorization); !token.empty())
+        ctx.set_bearer_token(std::string(token));
+    }
     return ctx;
   };
 

@@ -53,6 +53,13 @@ struct VerifyResult {
   std::string reason;  // when not ok: why, without key material or the token
 };
 
+// What Authenticate returns: the caller with its token, or why not.
+struct Authenticated {
+  std::shared_ptr<const Credentials> credentials;  // when ok
+  std::string reason;                              // as VerifyResult::reason
+  bool ok() const { return credentials != nullptr; }
+};
+
 class JwtVerifier {
  public:
   // Throws std::invalid_argument when the config is unusable (empty key,
@@ -68,9 +75,14 @@ class JwtVerifier {
   // check; time claims and revocation are still checked on every call.
   VerifyResult Verify(std::string_view token, Clock::time_point now = Clock::now()) const;
 
+  // The same checks as Verify, for the generated server's every call: the
+  // caller and the token come back shared with the verifier's memory of
+  // the token instead of copied (Credentials::bearer_token is `token`).
+  Authenticated Authenticate(std::string_view token, Clock::time_point now = Clock::now()) const;
+
  private:
   struct Cache;
-  VerifyResult Check(std::string_view token, Clock::time_point now) const;
+  Authenticated Check(std::string_view token, Clock::time_point now) const;
 
   JwtConfig config_;
   std::shared_ptr<const RevocationList> revoked_;

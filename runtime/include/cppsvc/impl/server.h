@@ -132,17 +132,18 @@ class ServiceRuntime {
                           CallContext& ctx) const;
   bool OwnsResponse(const MethodSpec& method, const Message& response, const Caller& caller) const;
   // `authorization`: the call's authorization header, if any; `now`: the
-  // time the call arrived.
+  // time the call arrived; `credentials`: set to the caller's when the
+  // token passes (left null for public RPCs).
   Status Admit(const IncomingCall& call,
                const MethodSpec& method,
                const Message& request,
                std::optional<std::string_view> authorization,
                Clock::time_point now,
-               Caller& caller) const;
+               std::shared_ptr<const Credentials>& credentials) const;
   void Finish(const MethodSpec& method,
               std::string_view transport,
               const Caller& caller,
-              const std::string& trace_id,
+              std::string_view trace_id,
               std::chrono::steady_clock::time_point start,
               const Status& status,
               const Done& done) const;

@@ -2,6 +2,8 @@
 // started, and propagated by clients.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +29,18 @@ std::string FormatTraceparent(const TraceContext& ctx);
 void ContinueOrStart(std::optional<std::string_view> incoming,
                      std::string& trace_id,
                      std::string& traceparent);
+
+// The length of a version 00 traceparent, the version every span started
+// here has.
+inline constexpr std::size_t kTraceparentLength = 55;
+// As above, into a buffer (no allocation): the span's traceparent, whose
+// trace id TraceIdOf gives.
+void ContinueOrStart(std::optional<std::string_view> incoming,
+                     std::array<char, kTraceparentLength>& traceparent);
+// The trace id field of a version 00 traceparent.
+inline std::string_view TraceIdOf(std::string_view traceparent) {
+  return traceparent.substr(3, 32);
+}
 
 // A fresh trace with random ids.
 TraceContext NewTrace();
