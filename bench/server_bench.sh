@@ -13,11 +13,15 @@
 # and progress on stderr. Builds the `server_bench` target first unless
 # BENCH_NO_BUILD=1.
 #
-# The binary runs twice, each run with its own baseline: ours as its
+# The binary runs SERVER_BENCH_REPS times (default 5) with ours as its
 # contract configures it (bench.proto sets inline_handlers: a handler runs on
-# gRPC's thread when a bulkhead slot is free), then with every call handed to
-# a bulkhead worker (--handlers workers), as services whose handlers may
-# block run. Rows, per mode:
+# gRPC's thread when a bulkhead slot is free), then once with every call
+# handed to a bulkhead worker (--handlers workers), as services whose
+# handlers may block run. Every run has its own baseline. Each row is the
+# run whose ratio is the median of its mode's runs (see median_run), failed
+# calls are summed over the runs, and a note lists each run's own ratios:
+# one run's p99 moves with the few stalls of the shared machine that fall in
+# its slices, far more than its p50 or p95 do. Rows, per mode:
 #   QPS, 32 in flight          closed loop; target ours >= 0.90x the baseline
 #   p99 at 50% of capacity     open loop at half the baseline's capacity for
 #                              calls sent one by one (see server_bench.cc),
@@ -37,10 +41,12 @@
 # that both meet the same moods of the shared machine; a phase's figures pool
 # all its slices (QPS over all timed time, p99 over every call sent).
 #
-# Environment: SERVER_BENCH_ROUNDS (default 10), SERVER_BENCH_SECONDS
-# (default 1, per phase and round), SERVER_BENCH_ARGS (more server_bench
-# flags, e.g. "--channels 4" or "--slice 0.5"),
-# BENCH_NO_BUILD=1. Runtime is about 10 x rounds x seconds + 30 s (~2 min).
+# Environment: SERVER_BENCH_REPS (default 5), SERVER_BENCH_ROUNDS (default
+# 10), SERVER_BENCH_SECONDS (default 1, per phase and round),
+# SERVER_BENCH_ARGS (more server_bench flags, e.g. "--channels 4" or
+# "--slice 0.5"), BENCH_NO_BUILD=1. A run times 4 x rounds x seconds of load
+# and warms up for about 15 s more (a minute by default); the script makes
+# reps + 1 runs (about 6 minutes by default).
 set -uo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -50,6 +56,8 @@ fi
 build=$(cd "$1" && pwd) || exit 2
 rounds=${SERVER_BENCH_ROUNDS:-10}
 seconds=${SERVER_BENCH_SECONDS:-1}
+reps=${SERVER_BENCH_REPS:-5}
+[[ $reps =~ ^[1-9][0-9]*$ ]] || { echo "SERVER_BENCH_REPS must be a positive number" >&2; exit 2; }
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "SERVER_BENCH_ROUNDS must be a positive number" >&2; exit 2; }
 [[ $seconds =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "SERVER_BENCH_SECONDS must be a number" >&2; exit 2; }
 
@@ -102,14 +110,52 @@ if bash "$(dirname "$0")/../scripts/nats.sh" start "$nats_dir" >/dev/null 2>"$wo
   nats_args="--nats-url $(cat "$nats_dir/nats.url")"
 fi
 
+# median_run MODE KEY WORSE: the output of the mode's run whose ratio of
+# KEY_ours to KEY_baseline is the median of its runs' ratios; of an even
+# number of runs, the worse of the middle two (WORSE: "high" when a higher
+# ratio is worse, "low" when a lower one is). A failed percentile (-1) makes
+# the ratio infinite. Each run is a pair measured together, so the rows
+# compare ours and the baseline of one run rather than medians taken apart.
+median_run() {
+  local mode=$1 key=$2 worse=$3 runs f
+  runs=$(cat "$work/runs.$mode")
+  for ((run = 1; run <= runs; run++)); do
+    f="$work/out.$mode.$run"
+    awk -F '\t' -v k="$key" -v f="$f" '
+      $1 == k "_ours" { o = $2 }
+      $1 == k "_baseline" { b = $2 }
+      END { printf "%.17g\t%s\n", (o == "" || b == "" || o < 0 || b <= 0) ? 1e300 : o / b, f }' "$f"
+  done | sort -g -k1,1 | awk -F '\t' -v w="$worse" '
+    { f[NR] = $2 }
+    END { print f[(NR % 2) ? (NR + 1) / 2 : (w == "high" ? NR / 2 + 1 : NR / 2)] }'
+}
+
+# sum_runs MODE KEY: KEY summed over the mode's runs (counts of failed calls).
+sum_runs() {
+  cat "$work/out.$1".* | awk -F '\t' -v k="$2" '$1 == k { s += $2 } END { print s + 0 }'
+}
+
 load_before=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
 for mode in "${modes[@]}"; do
   extra="--handlers $mode"
   [[ $mode == contract ]] && extra="$extra $nats_args"
-  echo "server_bench: ours, $(label "$mode")" >&2
-  # shellcheck disable=SC2086  # lists of flags
-  "$bin" --rounds "$rounds" --seconds "$seconds" $extra ${SERVER_BENCH_ARGS:-} >"$work/out.$mode"
-  echo $? >"$work/status.$mode"
+  runs=1
+  [[ $mode == contract ]] && runs=$reps
+  status=0
+  for ((run = 1; run <= runs; run++)); do
+    echo "server_bench: ours, $(label "$mode"), run $run/$runs" >&2
+    # shellcheck disable=SC2086  # lists of flags
+    "$bin" --rounds "$rounds" --seconds "$seconds" $extra ${SERVER_BENCH_ARGS:-} >"$work/out.$mode.$run"
+    run_status=$?
+    if ((run_status != 0)) || [[ $(awk -F '\t' '$1 == "done" { print $2 }' "$work/out.$mode.$run") != 1 ]]; then
+      # The failed run's output, for its error line.
+      status=$((run_status != 0 ? run_status : 1))
+      cp "$work/out.$mode.$run" "$work/out.$mode.failed"
+      break
+    fi
+  done
+  echo "$status" >"$work/status.$mode"
+  echo "$runs" >"$work/runs.$mode"
 done
 load_after=$(cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo "?")
 
@@ -130,26 +176,33 @@ at_most() { awk -v r="$1" -v t="$2" 'BEGIN { print (r != "inf" && r <= t) ? "ok"
 
 failed=0
 for mode in "${modes[@]}"; do
-  out="$work/out.$mode"
   status=$(cat "$work/status.$mode")
   lab=$(label "$mode")
-  if ((status != 0)) || [[ $(val done) != 1 ]]; then
+  if ((status != 0)); then
+    out="$work/out.$mode.failed"
     why=$(val error)
     error_rows "$mode" "server_bench failed (status $status)${why:+: $why}"
     failed=1
     continue
   fi
+  # Each row from its median run; the notes from the p99 row's.
+  out=$(median_run "$mode" closed_qps low)
   qps_ours=$(val closed_qps_ours)
   qps_base=$(val closed_qps_baseline)
+  out=$(median_run "$mode" open_p50_us high)
   p50_ours=$(val open_p50_us_ours)
   p50_base=$(val open_p50_us_baseline)
-  p99_ours=$(val open_p99_us_ours)
-  p99_base=$(val open_p99_us_baseline)
+  out=$(median_run "$mode" cpu_us high)
   cpu_ours=$(val cpu_us_ours)
   cpu_base=$(val cpu_us_baseline)
-  closed_errors_ours=$(val closed_errors_ours 0)
-  errors_ours=$((closed_errors_ours + $(val open_errors_ours 0)))
-  errors_base=$(($(val closed_errors_baseline 0) + $(val open_errors_baseline 0)))
+  out=$(median_run "$mode" open_p99_us high)
+  p99_ours=$(val open_p99_us_ours)
+  p99_base=$(val open_p99_us_baseline)
+  p99_run=$out
+  # Failed calls of every run count.
+  closed_errors_ours=$(sum_runs "$mode" closed_errors_ours)
+  errors_ours=$((closed_errors_ours + $(sum_runs "$mode" open_errors_ours)))
+  errors_base=$(($(sum_runs "$mode" closed_errors_baseline) + $(sum_runs "$mode" open_errors_baseline)))
 
   # Targets for the contract's configuration; the worker rows are info.
   t=$(targets "$mode")
@@ -177,6 +230,23 @@ for mode in "${modes[@]}"; do
     "$(awk -v v="$(val capacity)" 'BEGIN { printf "%.0f", v }')" "$(val cores)" "$(val open_probe_cpu_us)" \
     "$(awk -v v="$(val closed_capacity)" 'BEGIN { printf "%.0f", v / 2 }')" "$(val open_probe_cores_busy)" \
     "$(val open_cores_busy_ours)" "$(val open_cores_busy_baseline)" "$per_round"
+  runs=$(cat "$work/runs.$mode")
+  if ((runs > 1)); then
+    # Each run's own ratios: the spread the medians above are taken over.
+    per_run=""
+    for ((run = 1; run <= runs; run++)); do
+      per_run+="${per_run:+; }run $run: $(awk -F '\t' '
+        { v[$1] = $2 }
+        function r(a, b) { return (a < 0 || b <= 0) ? "inf" : sprintf("%.2f", a / b) }
+        END {
+          printf "QPS %sx, p99 %sx, p50 %sx, CPU %sx", r(v["closed_qps_ours"], v["closed_qps_baseline"]),
+            r(v["open_p99_us_ours"], v["open_p99_us_baseline"]), r(v["open_p50_us_ours"], v["open_p50_us_baseline"]),
+            r(v["cpu_us_ours"], v["cpu_us_baseline"])
+        }' "$work/out.$mode.$run")"
+    done
+    printf 'NOTE\tserver (%s): %s runs of server_bench, each with its own baseline; each row above is the run whose ratio is the median of the runs'"'"' (of an even number, the worse of the middle two), and the notes of this mode are from the run of the p99 row (run %s); each run'"'"'s own ratios: %s\n' \
+      "$lab" "$runs" "${p99_run##*.}" "$per_run"
+  fi
   tail_shape=""
   for q in p90 p95 p999; do
     qo=$(val "open_${q}_us_ours") qb=$(val "open_${q}_us_baseline")
@@ -189,32 +259,37 @@ for mode in "${modes[@]}"; do
   printf 'NOTE\tserver (%s): the open loop'"'"'s own lateness (a call sent after its scheduled time, counted in its latency), p99 over all calls: %s (ours), %s (baseline)\n' \
     "$lab" "$(fmt_us "$(val open_lag_p99_us_ours 0)")" "$(fmt_us "$(val open_lag_p99_us_baseline 0)")"
   if ((errors_ours + errors_base > 0)); then
-    printf 'NOTE\tserver (%s): failed calls during timing: %s (ours), %s (baseline); by code, warm-up included: ours: %s; baseline: %s\n' \
+    printf 'NOTE\tserver (%s): failed calls during timing, all runs: %s (ours), %s (baseline); by code, warm-up included, in the run of the p99 row: ours: %s; baseline: %s\n' \
       "$lab" "$errors_ours" "$errors_base" "$(val failures_ours none)" "$(val failures_baseline none)"
   fi
   if [[ -n $(val nats_p50_us_ours) ]]; then
+    out=$(median_run "$mode" nats_p50_us high)
     printf 'ROW\tserver: NATS request-reply p50, one at a time\t%s\t%s\t%sx\t—\tinfo\n' \
       "$(fmt_us "$(val nats_p50_us_ours)")" "$(fmt_us "$(val nats_p50_us_baseline)")" \
       "$(ratio "$(val nats_p50_us_ours)" "$(val nats_p50_us_baseline)")"
+    out=$(median_run "$mode" nats_p99_us high)
     printf 'ROW\tserver: NATS request-reply p99, one at a time\t%s\t%s\t%sx\t—\tinfo\n' \
       "$(fmt_us "$(val nats_p99_us_ours)")" "$(fmt_us "$(val nats_p99_us_baseline)")" \
       "$(ratio "$(val nats_p99_us_ours)" "$(val nats_p99_us_baseline)")"
-    printf 'NOTE\tserver: NATS baseline = a bare nats.c queue subscriber answering with the same logic; ours = the generated server'"'"'s NATS transport (JWT, RBAC, validation, metrics, log; handler on a bulkhead worker: a NATS subscription delivers calls one at a time, so its handlers never run inline); one raw nats.c requester, SendAsap everywhere; errors: ours %s, baseline %s\n' \
-      "$(val nats_errors_ours 0)" "$(val nats_errors_baseline 0)"
+    out=$p99_run
+    printf 'NOTE\tserver: NATS baseline = a bare nats.c queue subscriber answering with the same logic; ours = the generated server'"'"'s NATS transport (JWT, RBAC, validation, metrics, log; handler on a bulkhead worker: a NATS subscription delivers calls one at a time, so its handlers never run inline); one raw nats.c requester, SendAsap everywhere; errors, all runs: ours %s, baseline %s\n' \
+      "$(sum_runs "$mode" nats_errors_ours)" "$(sum_runs "$mode" nats_errors_baseline)"
   elif [[ $mode == contract ]]; then
     printf 'NOTE\tserver: NATS rows skipped: %s\n' "$(head -n 1 "$work/nats.err" 2>/dev/null || echo "nats-server did not start")"
   fi
 done
-out="$work/out.contract"
-[[ -s $out ]] || out="$work/out.workers"
+# The common notes from any run that finished.
+for out in "$work/out.contract.1" "$work/out.workers.1" "$work/out.contract.failed" "$work/out.workers.failed"; do
+  [[ -s $out ]] && break
+done
 
 build_type=$(cache_value CMAKE_BUILD_TYPE)
 flags_var=CMAKE_CXX_FLAGS_$(tr '[:lower:]' '[:upper:]' <<<"${build_type:-none}")
 printf 'NOTE\tserver: baseline = a hand-written grpc++ callback server, same proto and handler, no pipeline; ours = the generated BenchServiceServer with HS256 JWT, RBAC, validation, metrics and request logging (to /dev/null) on, %s bulkhead workers; both on 127.0.0.1 in one process with the load client (%s channels, callback API; the open loop sent by %s threads after an untimed open warm-up), so they share %s cores; the process turns Abseil'"'"'s mutex deadlock detection off, as a generated main() does, for both servers\n' \
   "$(val workers)" "$(val channels)" "$(val senders)" "$(val cores)"
-printf 'NOTE\tserver: build %s (%s%s); %s rounds x %s s per phase and server, in %s slices of %s s alternating between the servers, pooled; load average %s before, %s after\n' \
+printf 'NOTE\tserver: build %s (%s%s); %s runs as the contract says and 1 with handlers on workers, each of %s rounds x %s s per phase and server, in %s slices of %s s alternating between the servers, pooled; load average %s before, %s after\n' \
   "$(basename "$build")" "${build_type:-no build type}" "$([[ -n $(cache_value "$flags_var") ]] && echo ", $(cache_value "$flags_var")")" \
-  "$rounds" "$seconds" "$(val slices)" "$(val slice_seconds)" "$load_before" "$load_after"
+  "$reps" "$rounds" "$seconds" "$(val slices)" "$(val slice_seconds)" "$load_before" "$load_after"
 if awk -v l="${load_before%% *}" -v c="$(val cores)" 'BEGIN { exit !(l + 0 > c * 0.75) }'; then
   printf 'NOTE\tserver: the machine was busy (load %s on %s cores): other jobs take CPU from both servers, and the server with more threads (ours) gets a larger share, so the QPS ratio flatters ours; the CPU-per-call row is the steadier measure\n' \
     "${load_before%% *}" "$(val cores)"
