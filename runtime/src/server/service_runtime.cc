@@ -90,15 +90,13 @@ Status ServiceRuntime::Admit(const IncomingCall& call,
     auth::Authenticated verified = options_.verifier->Authenticate(token, now);
     if (!verified.ok()) return {StatusCode::kUnauthenticated, std::move(verified.reason)};
     credentials = std::move(verified.credentials);
-  }
-  const Caller& caller = CallerOf(credentials);
-  if (!method.is_public) {
     // Authorization.
-    if (!options_.roles->Allows(caller, method.roles)) {
+    if (!options_.roles->Allows(credentials->caller, method.roles)) {
       return {StatusCode::kPermissionDenied,
               "the caller's roles may not call " + std::string(method.name)};
     }
   }
+  const Caller& caller = CallerOf(credentials);
 
   auto limiter = limits_->by_method.find(method.full_name);
   if (limiter != limits_->by_method.end()) {
