@@ -8,14 +8,14 @@ bool Caller::HasRole(const std::string& role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
-const Caller& CallContext::Anonymous() {
+const Caller& Caller::Anonymous() {
   static const Caller anonymous;
   return anonymous;
 }
 
 std::string_view CallContext::trace_id() const {
   if (!trace_id_.empty() || !traceparent_in_place_) return trace_id_;
-  return std::string_view(traceparent_.data() + 3, 32);  // "00-<trace id>-<span id>-<flags>"
+  return observability::TraceIdOf(traceparent());
 }
 
 std::string_view CallContext::traceparent() const {

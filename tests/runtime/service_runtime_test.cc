@@ -46,6 +46,14 @@ std::string Token(const std::string& subject, std::vector<std::string> roles) {
   return auth::JwtSigner(Config()).Sign(claims);
 }
 
+// A call that may run inline and presents `token` as its bearer token.
+FakeCall InlineCallWithToken(const std::string& token) {
+  FakeCall call;
+  call.may_run_inline = true;
+  call.metadata["authorization"] = "Bearer " + token;
+  return call;
+}
+
 void RejectEmpty(const Message& m, Violations& v) {
   if (static_cast<const StringValue&>(m).value().empty()) v.Add({nullptr, "value"}, "is required");
 }
@@ -150,10 +158,8 @@ TEST_F(ServiceRuntimeTest, CallsShareTheCallerTheTokenAndTheMethodName) {
     auto rt = Runtime(/*workers=*/2, /*queue=*/8, inline_handlers);
     StringValue request, response;
     request.set_value("x");
-    FakeCall call;
-    call.may_run_inline = true;
     const std::string token = Token("u7", {"customer"});
-    call.metadata["authorization"] = "Bearer " + token;
+    const FakeCall call = InlineCallWithToken(token);
     std::vector<const Caller*> callers;
     std::vector<const char*> tokens;
     std::vector<std::string> trace_ids;
@@ -214,10 +220,8 @@ TEST_F(ServiceRuntimeTest, InlineHandlersRunOnTheDeliveringThreadWithTheWholeCon
   auto rt = Runtime(/*workers=*/2, /*queue=*/8, /*inline_handlers=*/true);
   StringValue request, response;
   request.set_value("x");
-  FakeCall call;
-  call.may_run_inline = true;
   const std::string token = Token("u7", {"customer"});
-  call.metadata["authorization"] = "Bearer " + token;
+  FakeCall call = InlineCallWithToken(token);
   call.metadata["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
   std::thread::id ran_on;
   CallContext seen;

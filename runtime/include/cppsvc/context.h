@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cppsvc/observability/trace.h"
+
 namespace pqxx {
 class transaction_base;
 }
@@ -25,6 +27,8 @@ struct Caller {
 
   bool anonymous() const { return subject.empty(); }
   bool HasRole(const std::string& role) const;
+  // The caller of a call nobody authenticated.
+  static const Caller& Anonymous();
 };
 
 // A verified caller together with the bearer token it presented. The
@@ -54,7 +58,7 @@ class CallContext {
               std::string_view method)
       : credentials_(std::move(credentials)), deadline_(deadline), static_method_(method) {}
 
-  const Caller& caller() const { return credentials_ ? credentials_->caller : Anonymous(); }
+  const Caller& caller() const { return credentials_ ? credentials_->caller : Caller::Anonymous(); }
   Clock::time_point deadline() const { return deadline_; }
   // Full RPC name, e.g. "commerce.orders.v1.OrdersService/GetOrder".
   std::string_view method() const { return method_.empty() ? static_method_ : method_; }
@@ -88,11 +92,9 @@ class CallContext {
   void set_tx(pqxx::transaction_base* tx) { tx_ = tx; }
 
  private:
-  static const Caller& Anonymous();
-  // A traceparent of version 00 (55 characters, as every span this runtime
-  // starts) is kept in place, without an allocation; others in
-  // long_traceparent_.
-  static constexpr size_t kTraceparentSize = 55;
+  // A traceparent of version 00 (as every span this runtime starts) is
+  // kept in place, without an allocation; others in long_traceparent_.
+  static constexpr size_t kTraceparentSize = observability::kTraceparentLength;
 
   pqxx::transaction_base* tx_ = nullptr;
   std::shared_ptr<const Credentials> credentials_;

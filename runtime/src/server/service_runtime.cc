@@ -23,8 +23,7 @@ struct ServiceRuntime::Limits {
 namespace {
 
 const Caller& CallerOf(const std::shared_ptr<const Credentials>& credentials) {
-  static const Caller anonymous;
-  return credentials ? credentials->caller : anonymous;
+  return credentials ? credentials->caller : Caller::Anonymous();
 }
 
 }  // namespace
