@@ -348,6 +348,11 @@ class ServiceTest : public ::testing::Test {
         "CPPSVC_LOG_REQUESTS=false",
         "NATS_URL=" + nats_url_,
     };
+    // A variable in `extra` replaces the one above.
+    for (const std::string& e : extra) {
+      const std::string name = e.substr(0, e.find('=') + 1);
+      std::erase_if(env, [&](const std::string& v) { return v.rfind(name, 0) == 0; });
+    }
     env.insert(env.end(), extra.begin(), extra.end());
     return env;
   }
@@ -791,7 +796,14 @@ TEST_F(Admin, MetricsAreValidPrometheusText) {
 // SIGTERM: not ready, drain in-flight calls, exit 0.
 
 TEST_F(Shutdown, SigtermDrainsInFlightCalls) {
-  Replica* a = StartReplica("a", 0, {"ECHO_DRAIN_TIMEOUT_MS=5000", "ECHO_SHUTDOWN_DELAY_MS=300"});
+  // Request lines may wait a second to be written: the drained call's line
+  // must still be in the log when the process has exited.
+  Replica* a = StartReplica("a",
+                            0,
+                            {"ECHO_DRAIN_TIMEOUT_MS=5000",
+                             "ECHO_SHUTDOWN_DELAY_MS=300",
+                             "CPPSVC_LOG_REQUESTS=true",
+                             "CPPSVC_REQUEST_LOG_DELAY_MS=1000"});
   ASSERT_TRUE(a);
   EchoServiceClient client(GrpcOptions({a}));
 
@@ -842,6 +854,9 @@ TEST_F(Shutdown, SigtermDrainsInFlightCalls) {
   const std::string log = a->process->Stderr();
   EXPECT_NE(log.find("\"draining\""), std::string::npos) << log;
   EXPECT_NE(log.find("\"drained\":true"), std::string::npos) << log;
+  const size_t slow_line = log.find("\"method\":\"echo.v1.EchoService/Slow\"");
+  EXPECT_NE(slow_line, std::string::npos) << "the drained call's request line was lost:\n" << log;
+  EXPECT_LT(slow_line, log.find("\"stopped\"")) << log;
 }
 
 // ---------------------------------------------------------------------------
@@ -874,7 +889,10 @@ TEST(Config, FailsFastListingEveryProblem) {
   {
     // Malformed and out-of-range values are listed with the missing ones.
     Process process(ECHO_SERVICE_BINARY,
-                    {PathVariable(), "ECHO_WORKERS=many", "ECHO_WORKER_SPIN_MICROS=20000"},
+                    {PathVariable(),
+                     "ECHO_WORKERS=many",
+                     "ECHO_WORKER_SPIN_MICROS=20000",
+                     "CPPSVC_REQUEST_LOG_DELAY_MS=5000"},
                     dir + "/out2",
                     dir + "/err2");
     std::string error;
@@ -883,8 +901,10 @@ TEST(Config, FailsFastListingEveryProblem) {
     ASSERT_TRUE(status.has_value()) << "echo_service with bad values did not exit within 10 s";
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 2) << DescribeWaitStatus(status);
     const std::string err = process.Stderr();
-    for (const char* variable :
-         {"ECHO_WORKERS", "ECHO_WORKER_SPIN_MICROS", "CPPSVC_JWT_ALGORITHM"}) {
+    for (const char* variable : {"ECHO_WORKERS",
+                                 "ECHO_WORKER_SPIN_MICROS",
+                                 "CPPSVC_REQUEST_LOG_DELAY_MS",
+                                 "CPPSVC_JWT_ALGORITHM"}) {
       EXPECT_NE(err.find(variable), std::string::npos) << variable << " missing from:\n" << err;
     }
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "not a single line:\n" << err;

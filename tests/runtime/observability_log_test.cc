@@ -1,5 +1,11 @@
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <climits>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -280,6 +286,281 @@ TEST(LogJson, ConcurrentLinesToAStderrPipeArriveWhole) {
   }
   EXPECT_EQ(count, static_cast<size_t>(kThreads * kPerThread));
   for (int n : per_thread) EXPECT_EQ(n, kPerThread);
+}
+
+// Points stderr at a pipe for the lifetime of the object; the pipe's read
+// end does not block.
+class StderrPipe {
+ public:
+  StderrPipe() {
+    EXPECT_EQ(pipe(fds_), 0);
+    EXPECT_EQ(fcntl(fds_[0], F_SETFL, O_NONBLOCK), 0);
+    saved_ = dup(STDERR_FILENO);
+    EXPECT_EQ(dup2(fds_[1], STDERR_FILENO), STDERR_FILENO);
+    close(fds_[1]);
+  }
+  ~StderrPipe() {
+    dup2(saved_, STDERR_FILENO);
+    close(saved_);
+    close(fds_[0]);
+  }
+  // What the pipe holds now.
+  std::string ReadNow() {
+    std::string text;
+    char buf[65536];
+    for (ssize_t n; (n = read(fds_[0], buf, sizeof buf)) > 0;)
+      text.append(buf, static_cast<size_t>(n));
+    return text;
+  }
+  // Waits up to `limit` for a whole line.
+  std::string ReadLine(std::chrono::milliseconds limit) {
+    std::string text;
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (text.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
+      pollfd p{fds_[0], POLLIN, 0};
+      poll(&p, 1, 10);
+      text += ReadNow();
+    }
+    return text;
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+  int saved_ = -1;
+};
+
+// Sets the request log delay, and the default back at the end.
+class RequestLogDelay {
+ public:
+  explicit RequestLogDelay(std::chrono::milliseconds delay) { SetRequestLogDelay(delay); }
+  ~RequestLogDelay() {
+    FlushLogs();
+    SetRequestLogDelay(std::chrono::milliseconds(10));
+  }
+};
+
+constexpr std::chrono::milliseconds kHour = std::chrono::hours(1);
+
+RequestLog Request(std::string_view caller) {
+  RequestLog r;
+  r.service = "orders";
+  r.method = "commerce.orders.v1.OrdersService/GetOrder";
+  r.code = "OK";
+  r.caller = caller;
+  return r;
+}
+
+std::vector<std::string> Callers(const std::string& text) {
+  std::vector<std::string> callers;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const auto json = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    callers.push_back(json.is_discarded() ? "not JSON: " + line
+                                          : json.value("caller", json.value("msg", std::string())));
+  }
+  return callers;
+}
+
+// Request lines on stderr wait to be written together.
+TEST(RequestLogBatches, RequestLinesWaitAndAreWrittenTogether) {
+  StderrPipe pipe;
+  RequestLogDelay delay(kHour);
+  for (const char* caller : {"a", "b", "c"}) LogRequest(Request(caller));
+  EXPECT_EQ(pipe.ReadNow(), "");
+  FlushLogs();
+  EXPECT_EQ(Callers(pipe.ReadNow()), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+// Any other line is written at once, after the request lines before it.
+TEST(RequestLogBatches, AnotherLineGoesAtOnceAfterTheRequestLinesBeforeIt) {
+  StderrPipe pipe;
+  RequestLogDelay delay(kHour);
+  LogRequest(Request("a"));
+  LogRequest(Request("b"));
+  LogJson({{"level", "warn"}, {"msg", "warning"}});
+  EXPECT_EQ(Callers(pipe.ReadNow()), (std::vector<std::string>{"a", "b", "warning"}));
+}
+
+// The flusher writes a waiting line once it has waited the delay, with no
+// other call to the log.
+TEST(RequestLogBatches, TheFlusherWritesAWaitingLineAfterTheDelay) {
+  StderrPipe pipe;
+  RequestLogDelay delay(std::chrono::milliseconds(50));
+  const auto start = std::chrono::steady_clock::now();
+  LogRequest(Request("a"));
+  const std::string text = pipe.ReadLine(std::chrono::seconds(10));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(Callers(text), std::vector<std::string>{"a"});
+  EXPECT_GE(waited, std::chrono::milliseconds(45));
+}
+
+// A batch is at most PIPE_BUF bytes of whole lines: when the next line would
+// not fit, the batch is written without waiting.
+TEST(RequestLogBatches, AFullBatchIsWrittenAtOnceInWholeLines) {
+  StderrPipe pipe;
+  RequestLogDelay delay(kHour);
+  const std::string caller(200, 'x');
+  size_t logged = 0;
+  std::string written;
+  while (written.empty() && logged < 100) {
+    LogRequest(Request(caller));
+    ++logged;
+    written = pipe.ReadNow();
+  }
+  ASSERT_FALSE(written.empty());
+  EXPECT_LE(written.size(), static_cast<size_t>(PIPE_BUF));
+  EXPECT_GT(written.size() + 400, static_cast<size_t>(PIPE_BUF));  // it was full
+  EXPECT_EQ(written.back(), '\n');
+  const auto first = Callers(written);
+  EXPECT_EQ(first.size(), logged - 1);  // the last line starts the next batch
+  for (const auto& c : first) EXPECT_EQ(c, caller);
+  FlushLogs();
+  EXPECT_EQ(Callers(pipe.ReadNow()), std::vector<std::string>{caller});
+}
+
+TEST(RequestLogBatches, ZeroDelayWritesEachLineAtOnce) {
+  StderrPipe pipe;
+  RequestLogDelay delay(std::chrono::milliseconds(0));
+  LogRequest(Request("a"));
+  EXPECT_EQ(Callers(pipe.ReadNow()), std::vector<std::string>{"a"});
+  LogRequest(Request("b"));
+  EXPECT_EQ(Callers(pipe.ReadNow()), std::vector<std::string>{"b"});
+}
+
+// Lines waiting when a sink is set were logged before it: they go to
+// stderr, and the sink gets only the lines after.
+TEST(RequestLogBatches, SettingASinkWritesTheWaitingLinesToStderrFirst) {
+  StderrPipe pipe;
+  RequestLogDelay delay(kHour);
+  LogRequest(Request("before"));
+  {
+    CaptureLog capture;
+    EXPECT_EQ(Callers(pipe.ReadNow()), std::vector<std::string>{"before"});
+    LogRequest(Request("after"));
+    EXPECT_EQ(Callers(capture.Text()), std::vector<std::string>{"after"});
+  }
+  EXPECT_EQ(pipe.ReadNow(), "");
+}
+
+// A forked child starts with no waiting lines: the parent's are written
+// once, by the parent.
+TEST(RequestLogBatches, AForkedChildWritesOnlyItsOwnLines) {
+  StderrPipe pipe;
+  RequestLogDelay delay(kHour);
+  LogRequest(Request("parent"));
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    LogRequest(Request("child"));
+    FlushLogs();
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_EQ(Callers(pipe.ReadNow()), std::vector<std::string>{"child"});
+  FlushLogs();
+  EXPECT_EQ(Callers(pipe.ReadNow()), std::vector<std::string>{"parent"});
+}
+
+// The child of the test below is this program, started with
+// CPPSVC_LOG_TEST_CHILD set: before any test, it logs a request line that
+// may wait an hour, and ends normally.
+const bool kRunAsLogChild = [] {
+  if (std::getenv("CPPSVC_LOG_TEST_CHILD") == nullptr) return false;
+  SetRequestLogDelay(kHour);
+  LogRequest(Request("at exit"));
+  std::exit(0);
+}();
+
+// A process that ends normally writes the lines still waiting.
+TEST(RequestLogBatches, ExitWritesTheWaitingLines) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  char arg0[] = "observability_log_child";
+  char* argv[] = {arg0, nullptr};
+  char env0[] = "CPPSVC_LOG_TEST_CHILD=1";
+  char* envp[] = {env0, nullptr};
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    dup2(fds[1], STDERR_FILENO);
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    execve("/proc/self/exe", argv, envp);
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+    text.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  ASSERT_EQ(WEXITSTATUS(status), 0) << text;
+  EXPECT_FALSE(kRunAsLogChild);
+  EXPECT_EQ(Callers(text), std::vector<std::string>{"at exit"});
+}
+
+// Request lines and other lines (some longer than PIPE_BUF) from many
+// threads, with a short delay: every line arrives whole and once, and each
+// thread's lines in the order it logged them.
+TEST(RequestLogBatches, ConcurrentLinesArriveWholeOnceAndInEachThreadsOrder) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const int saved = dup(STDERR_FILENO);
+  ASSERT_GE(saved, 0);
+  ASSERT_EQ(dup2(fds[1], STDERR_FILENO), STDERR_FILENO);
+  close(fds[1]);
+  std::string received;
+  std::thread reader([&] {
+    char buf[65536];
+    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
+      received.append(buf, static_cast<size_t>(n));
+  });
+  {
+    RequestLogDelay delay(std::chrono::milliseconds(1));
+    constexpr int kThreads = 6;
+    constexpr int kPerThread = 500;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          if (i % 50 == 7) {
+            LogJson({{"msg", "other"},
+                     {"caller", std::to_string(t) + ":" + std::to_string(i)},
+                     {"pad", std::string(i % 100 == 7 ? 6000 : 50, 'p')}});
+          } else {
+            const std::string caller = std::to_string(t) + ":" + std::to_string(i);
+            LogRequest(Request(caller));
+          }
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    FlushLogs();
+    ASSERT_EQ(dup2(saved, STDERR_FILENO), STDERR_FILENO);  // closes the pipe's last writer
+    close(saved);
+    reader.join();
+    close(fds[0]);
+
+    std::vector<int> next(kThreads, 0);
+    size_t count = 0;
+    for (const std::string& caller : Callers(received)) {
+      ++count;
+      const size_t colon = caller.find(':');
+      ASSERT_NE(colon, std::string::npos) << caller.substr(0, 200);
+      const int t = std::stoi(caller.substr(0, colon));
+      const int i = std::stoi(caller.substr(colon + 1));
+      ASSERT_EQ(i, next.at(t)) << "thread " << t;
+      ++next.at(t);
+    }
+    EXPECT_EQ(count, static_cast<size_t>(kThreads * kPerThread));
+  }
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ struct Settings {
   std::chrono::milliseconds shutdown_delay{0};
   auth::JwtConfig jwt;
   bool log_requests = true;
+  std::chrono::milliseconds request_log_delay{10};
   std::string nats_url;
   auth::RevocationFeedOptions revocation;  // target empty: no feed
   std::string database_url;
@@ -102,6 +103,8 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
   s.jwt.audience = env.Required("CPPSVC_JWT_AUDIENCE");
   s.jwt.leeway = std::chrono::seconds(env.Integer("CPPSVC_JWT_LEEWAY_SECONDS", 30, 0, 60));
   s.log_requests = env.Flag("CPPSVC_LOG_REQUESTS", true);
+  s.request_log_delay =
+      std::chrono::milliseconds(env.Integer("CPPSVC_REQUEST_LOG_DELAY_MS", 10, 0, 1000));
   s.events = !entry.database.empty() && (entry.publishes || entry.subscriptions > 0);
   if (entry.serves_nats || s.events) s.nats_url = env.Required("NATS_URL");
   if (s.events) {
@@ -275,6 +278,7 @@ int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<st
     }
   }
   options.log_requests = settings.log_requests;
+  observability::SetRequestLogDelay(settings.request_log_delay);
 
   if (command == "relay") {
     // The relay alone, e.g. as its own deployment next to the service.

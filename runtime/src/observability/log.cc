@@ -1,18 +1,23 @@
 #include "cppsvc/observability/log.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <climits>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <new>
 #include <ostream>
 #include <string_view>
+#include <system_error>
 #include <thread>
 
 #include "log_sink.h"
@@ -22,17 +27,23 @@ namespace cppsvc::observability {
 namespace {
 
 // Two ways to write a line:
-//  - shared: a line of at most PIPE_BUF bytes to stderr, one write(2), which
-//    a pipe or file takes whole. Request threads write this way at once,
-//    side by side.
+//  - shared: a line of at most PIPE_BUF bytes to stderr, in one write(2) of
+//    at most PIPE_BUF bytes, which a pipe or file takes whole. Request
+//    threads write this way side by side.
 //  - exclusive, under SinkMutex: changing the sink, writing to an ostream
 //    sink, and lines longer than PIPE_BUF (which a pipe may split).
 // A shared writer marks itself in its thread's slot and then checks the
 // `exclusive` flag; an exclusive writer raises the flag and then waits for
 // every slot to empty. Each side writes before it reads (sequentially
-// consistent), so at least one of them sees the other. A shared writer thus
-// writes only to its own slot's cache line: request threads on different
-// cores pass no lock between them.
+// consistent), so at least one of them sees the other.
+//
+// Request lines on the shared way are batched (see SetRequestLogDelay):
+// they gather in one buffer of at most PIPE_BUF bytes, written when the
+// next line would not fit, or by the flusher thread once the oldest line
+// has waited the delay, or by FlushLogs (also at exit). Every other line
+// is written at once, after the lines waiting before it, so the order of
+// lines is the order of the calls. The buffer's mutex also keeps the
+// flusher from writing while an exclusive writer writes.
 std::mutex& SinkMutex() {
   static std::mutex mu;
   return mu;
@@ -62,9 +73,9 @@ void ExitExclusive() {
   g_exclusive.store(Sink() != nullptr);
 }
 
-void WriteStderr(const std::string& line) {
-  const char* data = line.data();
-  size_t left = line.size();
+void WriteStderr(std::string_view text) {
+  const char* data = text.data();
+  size_t left = text.size();
   while (left > 0) {
     const ssize_t n = ::write(STDERR_FILENO, data, left);
     if (n < 0 && errno == EINTR) continue;
@@ -72,6 +83,129 @@ void WriteStderr(const std::string& line) {
     data += n;
     left -= static_cast<size_t>(n);
   }
+}
+
+constexpr int64_t kDefaultDelayMicros = 10'000;
+std::atomic<int64_t> g_delay_micros{kDefaultDelayMicros};
+
+// The request lines waiting to be written. Never destroyed: the flusher
+// thread and the exit handler may use it while statics are torn down.
+struct Batch {
+  std::mutex mu;
+  // Wakes the flusher: a first line while it is idle, a new delay.
+  std::condition_variable wake;
+  // Whole lines, at most PIPE_BUF bytes, and when the first of them came.
+  std::string lines;
+  std::chrono::steady_clock::time_point oldest;
+  bool flusher_started = false;
+  bool flusher_idle = false;  // waiting for a line, with no time set
+};
+
+Batch& TheBatch() {
+  static Batch* batch = [] {
+    auto* b = new Batch;
+    b->lines.reserve(PIPE_BUF);
+    return b;
+  }();
+  return *batch;
+}
+
+// Under Batch::mu.
+void WriteWaiting(Batch& b) {
+  if (b.lines.empty()) return;
+  WriteStderr(b.lines);
+  b.lines.clear();
+}
+
+void FlushAtExit() {
+  Batch& b = TheBatch();
+  std::lock_guard lock(b.mu);
+  WriteWaiting(b);
+}
+
+// A child process starts with no waiting lines (the parent writes them)
+// and no flusher thread; the mutex is held across fork() so that the
+// child's copy is not left locked by a thread the child does not have.
+void LockBeforeFork() {
+  TheBatch().mu.lock();
+}
+void UnlockInParent() {
+  TheBatch().mu.unlock();
+}
+void ResetInChild() {
+  Batch& b = TheBatch();
+  b.lines.clear();
+  b.flusher_started = false;
+  b.flusher_idle = false;
+  // The parent's flusher may count as a waiter in the copy: start afresh.
+  new (&b.wake) std::condition_variable;
+  b.mu.unlock();
+}
+
+// Writes the lines waiting once the oldest has waited the delay. It sleeps
+// until then; with no line waiting, until the next first line wakes it. A
+// batch written in between (full, or flushed) just moves the time on.
+void RunFlusher(Batch* b) {
+  std::unique_lock lock(b->mu);
+  for (;;) {
+    if (b->lines.empty()) {
+      b->flusher_idle = true;
+      b->wake.wait(lock);
+      b->flusher_idle = false;
+      continue;
+    }
+    const auto due = b->oldest + std::chrono::microseconds(g_delay_micros.load());
+    if (std::chrono::steady_clock::now() >= due) {
+      WriteWaiting(*b);
+    } else {
+      b->wake.wait_until(lock, due);
+    }
+  }
+}
+
+// Under Batch::mu. False when no thread could be started (the caller then
+// writes the line at once).
+bool StartFlusher(Batch& b) {
+  static std::once_flag registered;
+  std::call_once(registered, [] {
+    std::atexit(FlushAtExit);
+    pthread_atfork(LockBeforeFork, UnlockInParent, ResetInChild);
+  });
+  try {
+    std::thread(RunFlusher, &b).detach();
+  } catch (const std::system_error&) {
+    return false;
+  }
+  b.flusher_started = true;
+  return true;
+}
+
+// On the shared way: `line` (at most PIPE_BUF bytes) after the waiting
+// lines, or into the batch when it is a request line and batching is on.
+void WriteShared(const std::string& line, bool batch) {
+  Batch& b = TheBatch();
+  std::unique_lock lock(b.mu);
+  if (!batch || g_delay_micros.load(std::memory_order_relaxed) <= 0) {
+    if (b.lines.empty() || b.lines.size() + line.size() > PIPE_BUF) {
+      WriteWaiting(b);
+      WriteStderr(line);
+    } else {
+      b.lines += line;  // one write for both
+      WriteWaiting(b);
+    }
+    return;
+  }
+  if (b.lines.size() + line.size() > PIPE_BUF) WriteWaiting(b);
+  if (b.lines.empty()) b.oldest = std::chrono::steady_clock::now();
+  b.lines += line;
+  if (!b.flusher_started && !StartFlusher(b)) {
+    WriteWaiting(b);
+    return;
+  }
+  const bool wake = b.flusher_idle;
+  b.flusher_idle = false;  // one wake is enough
+  lock.unlock();
+  if (wake) b.wake.notify_one();
 }
 
 // RFC 3339, UTC, millisecond precision: 2024-05-01T12:34:56.789Z. The
@@ -113,12 +247,13 @@ std::string Timestamp() {
   return std::string(FormatTimestamp().view());
 }
 
-void Write(const std::string& line) {
+// `batch`: a request line, which may wait in the batch.
+void Write(const std::string& line, bool batch = false) {
   if (line.size() <= PIPE_BUF) {
     WriterSlot& slot = g_writer_slots[internal::ThreadShard()];
     slot.writing.fetch_add(1);
     if (!g_exclusive.load()) {
-      WriteStderr(line);
+      WriteShared(line, batch);
       slot.writing.fetch_sub(1, std::memory_order_release);
       return;
     }
@@ -126,11 +261,16 @@ void Write(const std::string& line) {
   }
   std::lock_guard lock(SinkMutex());
   EnterExclusive();
-  if (Sink() == nullptr) {
-    WriteStderr(line);
-  } else {
-    Sink()->write(line.data(), static_cast<std::streamsize>(line.size()));
-    Sink()->flush();
+  {
+    Batch& b = TheBatch();
+    std::lock_guard batch_lock(b.mu);
+    WriteWaiting(b);
+    if (Sink() == nullptr) {
+      WriteStderr(line);
+    } else {
+      Sink()->write(line.data(), static_cast<std::streamsize>(line.size()));
+      Sink()->flush();
+    }
   }
   ExitExclusive();
 }
@@ -217,6 +357,12 @@ namespace internal {
 std::ostream* SetLogSink(std::ostream* out) {
   std::lock_guard lock(SinkMutex());
   EnterExclusive();
+  {
+    // The lines waiting were logged before the change: they go to stderr.
+    Batch& b = TheBatch();
+    std::lock_guard batch_lock(b.mu);
+    WriteWaiting(b);
+  }
   std::ostream* previous = Sink();
   Sink() = out;
   ExitExclusive();
@@ -236,6 +382,17 @@ void LogJson(nlohmann::json fields) {
   std::string line = fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line += '\n';
   Write(line);
+}
+
+void SetRequestLogDelay(std::chrono::milliseconds max_delay) {
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(max_delay).count();
+  g_delay_micros.store(micros > 0 ? micros : 0);
+  if (micros <= 0) FlushLogs();
+  TheBatch().wake.notify_all();  // the flusher sets its time anew
+}
+
+void FlushLogs() {
+  FlushAtExit();
 }
 
 void LogRequest(const RequestLog& r) {
@@ -265,7 +422,7 @@ void LogRequest(const RequestLog& r) {
   plain = plain && AppendString(line, FormatTimestamp().view());
   line += "}\n";
   if (plain) {
-    Write(line);
+    Write(line, /*batch=*/true);
     return;
   }
   LogJson({

@@ -22,6 +22,9 @@
 //   CPPSVC_JWT_ISSUER, CPPSVC_JWT_AUDIENCE (required)
 //   CPPSVC_JWT_LEEWAY_SECONDS              0..60, default 30
 //   CPPSVC_LOG_REQUESTS                    default true
+//   CPPSVC_REQUEST_LOG_DELAY_MS            how long a request line may wait to be
+//                                          written with others; 0..1000, default 10
+//                                          (0: each at once)
 //   CPPSVC_REVOCATION_TARGET               host:port of the service listing revoked
 //                                          tokens; unset = no polling
 //   CPPSVC_REVOCATION_METHOD               its RPC, e.g.
