@@ -297,6 +297,9 @@ fi
 if [[ -n $(val ours_without) ]]; then
   printf 'NOTE\tserver: DIAGNOSIS RUN: ours had %s turned off (SERVER_BENCH_ARGS)\n' "$(val ours_without)"
 fi
+if [[ -n $(val baseline_twice) ]]; then
+  printf 'NOTE\tserver: DIAGNOSIS RUN: "ours" was a second baseline server (--baseline-twice): the ratios are the harness'"'"'s own spread\n'
+fi
 if [[ -n $(val piece_jwt_verify) ]]; then
   printf 'NOTE\tserver: CPU per call of the whole pipeline of ours around the handler, inline, without gRPC (one thread, hot loop): %s µs\n' "$(val piece_pipeline)"
   printf 'NOTE\tserver: CPU per call of each step of ours on its own (one thread, hot loop): JWT verify %s µs, request log %s µs, metrics %s µs, handing the call to a bulkhead worker and back %s µs, RBAC %s µs, validation %s µs, trace ids %s µs, the handler %s µs\n' \

@@ -6,6 +6,7 @@
 //   server_bench [--rounds N] [--seconds S] [--slice S] [--warmup S] [--inflight N]
 //                [--channels N] [--rate-fraction F] [--workers N] [--worker-spin-us N]
 //                [--only ours|baseline] [--keep-stderr] [--hop-baseline] [--no-open]
+//                [--baseline-twice]
 //                [--ours-without log|metrics|log,metrics]
 //                [--handlers contract|inline|workers] [--senders N]
 //                [--absl-deadlock-detection] [--nats-url URL]
@@ -29,6 +30,9 @@
 // run (the logging cost is paid, the terminal is not flooded); progress goes
 // to the original stderr. Results go to stdout as `key<TAB>value...` lines
 // for bench/server_bench.sh. Exits non-zero when a check fails.
+//
+// --baseline-twice (diagnosis) puts a second hand-written server in ours'
+// place: the ratios then show how far the harness alone spreads them.
 //
 // --hop-baseline (diagnosis) also times the baseline's handler run on a
 // bulkhead worker and answered from there, as the generated server does.
@@ -765,7 +769,7 @@ int main(int argc, char** argv) {
   size_t workers = std::max(1u, std::thread::hardware_concurrency()) * 2;
   auto worker_spin = cppsvc::resilience::Bulkhead::kDefaultSpin;
   std::string only;
-  bool keep_stderr = false, hop_baseline = false, no_open = false;
+  bool keep_stderr = false, hop_baseline = false, no_open = false, baseline_twice = false;
   std::string without;  // diagnosis: pipeline steps of ours to turn off
   std::string nats_url;
   std::string handlers_mode = "contract";
@@ -802,6 +806,8 @@ int main(int argc, char** argv) {
       hop_baseline = true;
     else if (a == "--no-open")
       no_open = true;
+    else if (a == "--baseline-twice")
+      baseline_twice = true;
     else if (a == "--absl-deadlock-detection")
       continue;  // read above
     else if (a == "--handlers" && i + 1 < argc)
@@ -818,6 +824,8 @@ int main(int argc, char** argv) {
           "[--keep-stderr]\n"
           "       [--hop-baseline]  (diagnosis: also time the baseline answering from a bulkhead)\n"
           "       [--no-open]       (closed loop only, no open loop or breakdown: to profile)\n"
+          "       [--baseline-twice] (diagnosis: \"ours\" is a second baseline server, so the\n"
+          "                         ratios show the harness's own spread)\n"
           "       [--ours-without log|metrics|log,metrics]  (diagnosis: turn steps of ours off)\n"
           "       [--handlers contract|inline|workers]  (where ours runs handlers; default: as\n"
           "                         the contract says, inline_handlers in bench.proto)\n"
@@ -880,6 +888,11 @@ int main(int argc, char** argv) {
   BaselineService baseline_service;
   int baseline_port = 0;
   std::unique_ptr<grpc::Server> baseline_server = Start(&baseline_service, baseline_port);
+  // --baseline-twice: a second one, measured in ours' place.
+  BaselineService twin_service;
+  int twin_port = 0;
+  std::unique_ptr<grpc::Server> twin_server;
+  if (baseline_twice) twin_server = Start(&twin_service, twin_port);
 
   // --- the client -----------------------------------------------------------
   cppsvc::auth::JwtSigner signer(jwt);
@@ -893,7 +906,7 @@ int main(int argc, char** argv) {
   cfg.request.set_payload(std::string(64, 'x'));
   cfg.request.set_n(12345);
 
-  Target ours = Connect("ours", 1, ours_port, channels);
+  Target ours = Connect("ours", 1, baseline_twice ? twin_port : ours_port, channels);
   Target baseline = Connect("baseline", 0, baseline_port, channels);
 
   // Both answer the same; ours enforces the contract.
@@ -905,26 +918,29 @@ int main(int argc, char** argv) {
     if (!sb.ok()) Fail("baseline: valid call failed: " + sb.error_message());
     if (a.SerializeAsString() != b.SerializeAsString() || a.checksum() == 0)
       Fail("the servers answer differently");
-    Expect(ours, "no token", "", cfg.request, grpc::StatusCode::UNAUTHENTICATED);
-    Expect(ours, "bad token", "Bearer x.y.z", cfg.request, grpc::StatusCode::UNAUTHENTICATED);
-    cppsvc::auth::TokenClaims other = claims;
-    other.roles = {"nobody"};
-    Expect(ours,
-           "role not allowed",
-           "Bearer " + signer.Sign(other),
-           cfg.request,
-           grpc::StatusCode::PERMISSION_DENIED);
-    EchoRequest bad = cfg.request;
-    bad.set_id("not-a-uuid");
-    Expect(ours, "invalid id", cfg.bearer, bad, grpc::StatusCode::INVALID_ARGUMENT);
-    bad = cfg.request;
-    bad.set_n(-1);
-    Expect(ours, "n below 0", cfg.bearer, bad, grpc::StatusCode::INVALID_ARGUMENT);
-    Expect(baseline, "invalid id (ignored)", cfg.bearer, bad, grpc::StatusCode::OK);
+    if (!baseline_twice) {
+      Expect(ours, "no token", "", cfg.request, grpc::StatusCode::UNAUTHENTICATED);
+      Expect(ours, "bad token", "Bearer x.y.z", cfg.request, grpc::StatusCode::UNAUTHENTICATED);
+      cppsvc::auth::TokenClaims other = claims;
+      other.roles = {"nobody"};
+      Expect(ours,
+             "role not allowed",
+             "Bearer " + signer.Sign(other),
+             cfg.request,
+             grpc::StatusCode::PERMISSION_DENIED);
+      EchoRequest bad = cfg.request;
+      bad.set_id("not-a-uuid");
+      Expect(ours, "invalid id", cfg.bearer, bad, grpc::StatusCode::INVALID_ARGUMENT);
+      bad = cfg.request;
+      bad.set_n(-1);
+      Expect(ours, "n below 0", cfg.bearer, bad, grpc::StatusCode::INVALID_ARGUMENT);
+      Expect(baseline, "invalid id (ignored)", cfg.bearer, bad, grpc::StatusCode::OK);
+    }
   }
 
   const unsigned cores = std::thread::hardware_concurrency();
   if (!without.empty()) std::printf("ours_without\t%s\n", without.c_str());
+  if (baseline_twice) std::printf("baseline_twice\t1\n");
   std::printf("inline\t%d\n", options.inline_handlers ? 1 : 0);
   std::printf("senders\t%d\n", senders);
   std::printf("cores\t%u\nworkers\t%zu\nrounds\t%d\nseconds\t%g\ninflight\t%d\nchannels\t%d\n",
@@ -1135,7 +1151,7 @@ int main(int argc, char** argv) {
   }
 
   // --- NATS request-reply latency -------------------------------------------
-  if (!nats_url.empty()) {
+  if (!nats_url.empty() && !baseline_twice) {
     cppsvc::impl::NatsServer ours_nats(ours_service.runtime(), nats_url, ours_service.NatsRoutes());
     try {
       ours_nats.Start();
@@ -1218,5 +1234,7 @@ int main(int argc, char** argv) {
 
   ours_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   baseline_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (twin_server)
+    twin_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   return 0;
 }
