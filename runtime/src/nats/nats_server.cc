@@ -191,7 +191,10 @@ struct NatsServerState : std::enable_shared_from_this<NatsServerState> {
         *route.route.method,
         *request,
         *response,
-        [self, &route, request, response](CallContext& ctx) {
+        // The reply callback below keeps the state, request and response
+        // alive until after the handler: plain pointers do here, and keep
+        // the handler in place (see Handler).
+        [&route, request = request.get(), response = response.get()](CallContext& ctx) {
           return route.route.invoke(ctx, *request, *response);
         },
         [self, reply_subject = std::move(reply_subject), request, response](const Status& status) {

@@ -6,11 +6,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <google/protobuf/message.h>
@@ -91,7 +95,40 @@ struct ServiceOptions {
   bool enforce_rate_limits = true;
 };
 
-using Handler = std::function<Status(CallContext& ctx)>;
+// The handler of one call, given the call's context. A small callable that
+// is trivially copyable (a generated server's: the handlers object, the
+// method, the request and the response) is kept in place, so a call
+// allocates nothing for it; any other is kept in a std::function.
+class Handler {
+ public:
+  Handler() = default;
+  template <
+      typename F,
+      typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Handler> &&
+                                  std::is_invocable_r_v<Status, std::decay_t<F>&, CallContext&>>>
+  Handler(F&& f) {  // implicit: a lambda converts
+    using D = std::decay_t<F>;
+    if constexpr (sizeof(D) <= kInPlace && alignof(D) <= alignof(std::max_align_t) &&
+                  std::is_trivially_copyable_v<D> && std::is_trivially_destructible_v<D>) {
+      ::new (static_cast<void*>(in_place_)) D(std::forward<F>(f));
+      call_ = [](const Handler& h, CallContext& ctx) -> Status {
+        return (*std::launder(reinterpret_cast<D*>(const_cast<unsigned char*>(h.in_place_))))(ctx);
+      };
+    } else {
+      other_ = std::forward<F>(f);
+      call_ = [](const Handler& h, CallContext& ctx) -> Status { return h.other_(ctx); };
+    }
+  }
+
+  Status operator()(CallContext& ctx) const { return call_(*this, ctx); }
+  explicit operator bool() const { return call_ != nullptr; }
+
+ private:
+  static constexpr size_t kInPlace = 48;
+  alignas(std::max_align_t) unsigned char in_place_[kInPlace];
+  Status (*call_)(const Handler&, CallContext&) = nullptr;
+  std::function<Status(CallContext&)> other_;
+};
 using Done = std::function<void(const Status& status)>;
 
 class ServiceRuntime {
