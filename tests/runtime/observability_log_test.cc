@@ -394,6 +394,18 @@ TEST(RequestLogBatches, TheFlusherWritesAWaitingLineAfterTheDelay) {
   EXPECT_GE(waited, std::chrono::milliseconds(45));
 }
 
+// A new delay applies to the lines already waiting: a flusher asleep until
+// the old time wakes to the new one.
+TEST(RequestLogBatches, ANewDelayAppliesToTheLinesWaiting) {
+  StderrPipe pipe;
+  RequestLogDelay delay(kHour);
+  LogRequest(Request("a"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the flusher sleeps
+  EXPECT_EQ(pipe.ReadNow(), "");
+  SetRequestLogDelay(std::chrono::milliseconds(30));
+  EXPECT_EQ(Callers(pipe.ReadLine(std::chrono::seconds(10))), std::vector<std::string>{"a"});
+}
+
 // A batch is at most PIPE_BUF bytes of whole lines: when the next line would
 // not fit, the batch is written without waiting.
 TEST(RequestLogBatches, AFullBatchIsWrittenAtOnceInWholeLines) {

@@ -386,9 +386,15 @@ void LogJson(nlohmann::json fields) {
 
 void SetRequestLogDelay(std::chrono::milliseconds max_delay) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(max_delay).count();
-  g_delay_micros.store(micros > 0 ? micros : 0);
-  if (micros <= 0) FlushLogs();
-  TheBatch().wake.notify_all();  // the flusher sets its time anew
+  Batch& b = TheBatch();
+  {
+    // Under the mutex: a flusher about to sleep until the old time either
+    // reads the new delay or is asleep when woken.
+    std::lock_guard lock(b.mu);
+    g_delay_micros.store(micros > 0 ? micros : 0);
+    if (micros <= 0) WriteWaiting(b);
+  }
+  b.wake.notify_all();  // the flusher sets its time anew
 }
 
 void FlushLogs() {
