@@ -335,7 +335,7 @@ class RequestLogDelay {
   explicit RequestLogDelay(std::chrono::milliseconds delay) { SetRequestLogDelay(delay); }
   ~RequestLogDelay() {
     FlushLogs();
-    SetRequestLogDelay(std::chrono::milliseconds(10));
+    SetRequestLogDelay(kDefaultRequestLogDelay);
   }
 };
 

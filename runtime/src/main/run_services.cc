@@ -38,7 +38,7 @@ struct Settings {
   std::chrono::milliseconds shutdown_delay{0};
   auth::JwtConfig jwt;
   bool log_requests = true;
-  std::chrono::milliseconds request_log_delay{10};
+  std::chrono::milliseconds request_log_delay = observability::kDefaultRequestLogDelay;
   std::string nats_url;
   auth::RevocationFeedOptions revocation;  // target empty: no feed
   std::string database_url;
@@ -104,7 +104,10 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
   s.jwt.leeway = std::chrono::seconds(env.Integer("CPPSVC_JWT_LEEWAY_SECONDS", 30, 0, 60));
   s.log_requests = env.Flag("CPPSVC_LOG_REQUESTS", true);
   s.request_log_delay =
-      std::chrono::milliseconds(env.Integer("CPPSVC_REQUEST_LOG_DELAY_MS", 10, 0, 1000));
+      std::chrono::milliseconds(env.Integer("CPPSVC_REQUEST_LOG_DELAY_MS",
+                                            observability::kDefaultRequestLogDelay.count(),
+                                            0,
+                                            1000));
   s.events = !entry.database.empty() && (entry.publishes || entry.subscriptions > 0);
   if (entry.serves_nats || s.events) s.nats_url = env.Required("NATS_URL");
   if (s.events) {

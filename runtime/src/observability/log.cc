@@ -85,8 +85,8 @@ void WriteStderr(std::string_view text) {
   }
 }
 
-constexpr int64_t kDefaultDelayMicros = 10'000;
-std::atomic<int64_t> g_delay_micros{kDefaultDelayMicros};
+std::atomic<int64_t> g_delay_micros{
+    std::chrono::duration_cast<std::chrono::microseconds>(kDefaultRequestLogDelay).count()};
 
 // The request lines waiting to be written. Never destroyed: the flusher
 // thread and the exit handler may use it while statics are torn down.

@@ -23,6 +23,7 @@ struct RequestLog {
   std::string_view caller;  // subject, or "" for anonymous
   std::string_view transport = "grpc";
 };
+
 // Writes one line for the request. On stderr, request lines are written in
 // batches (fewer write calls): a line waits at most the request log delay,
 // or until the lines waiting fill PIPE_BUF bytes, and every other log line
@@ -30,9 +31,10 @@ struct RequestLog {
 // pipe arrive whole.
 void LogRequest(const RequestLog& r);
 
-// How long a request line may wait to be written (default 10 ms); zero
-// writes each one at once. Lines waiting are lost only if the process dies
-// without running exit handlers (SIGKILL, a crash).
+// How long a request line may wait to be written; zero writes each one at
+// once. Lines waiting are lost only if the process dies without running
+// exit handlers (SIGKILL, a crash).
+inline constexpr std::chrono::milliseconds kDefaultRequestLogDelay{10};
 void SetRequestLogDelay(std::chrono::milliseconds max_delay);
 
 // Writes the request lines waiting now. Also runs at exit.
