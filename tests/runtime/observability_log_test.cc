@@ -237,22 +237,52 @@ TEST(LogJson, ConcurrentLinesDoNotInterleave) {
   for (int count : per_thread) EXPECT_EQ(count, kPerThread);
 }
 
+// Reads `fd` until end of file.
+std::string ReadToEnd(int fd) {
+  std::string text;
+  char buf[65536];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  return text;
+}
+
+// Points stderr at a pipe read by another thread (as under a container
+// runtime) until Finish(), which gives back all that was written.
+class StderrReader {
+ public:
+  StderrReader() {
+    EXPECT_EQ(pipe(fds_), 0);
+    saved_ = dup(STDERR_FILENO);
+    EXPECT_GE(saved_, 0);
+    EXPECT_EQ(dup2(fds_[1], STDERR_FILENO), STDERR_FILENO);
+    close(fds_[1]);
+    reader_ = std::thread([this] { received_ = ReadToEnd(fds_[0]); });
+  }
+  ~StderrReader() { Finish(); }
+
+  // Restores stderr, which closes the pipe's last writer, and waits for the
+  // reader to reach the end.
+  const std::string& Finish() {
+    if (reader_.joinable()) {
+      EXPECT_EQ(dup2(saved_, STDERR_FILENO), STDERR_FILENO);
+      close(saved_);
+      reader_.join();
+      close(fds_[0]);
+    }
+    return received_;
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+  int saved_ = -1;
+  std::thread reader_;
+  std::string received_;
+};
+
 // The default sink: stderr, here a pipe (as under a container runtime) read
 // by another thread. Short lines from many threads and lines longer than
 // PIPE_BUF (which a pipe may split) all arrive whole.
 TEST(LogJson, ConcurrentLinesToAStderrPipeArriveWhole) {
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const int saved = dup(STDERR_FILENO);
-  ASSERT_GE(saved, 0);
-  ASSERT_EQ(dup2(fds[1], STDERR_FILENO), STDERR_FILENO);
-  close(fds[1]);
-  std::string received;
-  std::thread reader([&] {
-    char buf[65536];
-    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
-      received.append(buf, static_cast<size_t>(n));
-  });
+  StderrReader stderr_reader;
 
   constexpr int kThreads = 8;
   constexpr int kPerThread = 300;
@@ -268,10 +298,7 @@ TEST(LogJson, ConcurrentLinesToAStderrPipeArriveWhole) {
     });
   }
   for (auto& th : threads) th.join();
-  ASSERT_EQ(dup2(saved, STDERR_FILENO), STDERR_FILENO);  // closes the pipe's last writer
-  close(saved);
-  reader.join();
-  close(fds[0]);
+  const std::string& received = stderr_reader.Finish();
 
   std::vector<int> per_thread(kThreads, 0);
   std::istringstream in(received);
@@ -305,13 +332,7 @@ class StderrPipe {
     close(fds_[0]);
   }
   // What the pipe holds now.
-  std::string ReadNow() {
-    std::string text;
-    char buf[65536];
-    for (ssize_t n; (n = read(fds_[0], buf, sizeof buf)) > 0;)
-      text.append(buf, static_cast<size_t>(n));
-    return text;
-  }
+  std::string ReadNow() { return ReadToEnd(fds_[0]); }  // stops where a read would wait
   // Waits up to `limit` for a whole line.
   std::string ReadLine(std::chrono::milliseconds limit) {
     std::string text;
@@ -505,10 +526,7 @@ TEST(RequestLogBatches, ExitWritesTheWaitingLines) {
     _exit(127);
   }
   close(fds[1]);
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
-    text.append(buf, static_cast<size_t>(n));
+  const std::string text = ReadToEnd(fds[0]);
   close(fds[0]);
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
@@ -522,18 +540,7 @@ TEST(RequestLogBatches, ExitWritesTheWaitingLines) {
 // threads, with a short delay: every line arrives whole and once, and each
 // thread's lines in the order it logged them.
 TEST(RequestLogBatches, ConcurrentLinesArriveWholeOnceAndInEachThreadsOrder) {
-  int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
-  const int saved = dup(STDERR_FILENO);
-  ASSERT_GE(saved, 0);
-  ASSERT_EQ(dup2(fds[1], STDERR_FILENO), STDERR_FILENO);
-  close(fds[1]);
-  std::string received;
-  std::thread reader([&] {
-    char buf[65536];
-    for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;)
-      received.append(buf, static_cast<size_t>(n));
-  });
+  StderrReader stderr_reader;
   {
     RequestLogDelay delay(std::chrono::milliseconds(1));
     constexpr int kThreads = 6;
@@ -555,10 +562,7 @@ TEST(RequestLogBatches, ConcurrentLinesArriveWholeOnceAndInEachThreadsOrder) {
     }
     for (auto& th : threads) th.join();
     FlushLogs();
-    ASSERT_EQ(dup2(saved, STDERR_FILENO), STDERR_FILENO);  // closes the pipe's last writer
-    close(saved);
-    reader.join();
-    close(fds[0]);
+    const std::string& received = stderr_reader.Finish();
 
     std::vector<int> next(kThreads, 0);
     size_t count = 0;

@@ -117,12 +117,6 @@ void WriteWaiting(Batch& b) {
   b.lines.clear();
 }
 
-void FlushAtExit() {
-  Batch& b = TheBatch();
-  std::lock_guard lock(b.mu);
-  WriteWaiting(b);
-}
-
 // A child process starts with no waiting lines (the parent writes them)
 // and no flusher thread; the mutex is held across fork() so that the
 // child's copy is not left locked by a thread the child does not have.
@@ -168,7 +162,7 @@ void RunFlusher(Batch* b) {
 bool StartFlusher(Batch& b) {
   static std::once_flag registered;
   std::call_once(registered, [] {
-    std::atexit(FlushAtExit);
+    std::atexit(FlushLogs);
     pthread_atfork(LockBeforeFork, UnlockInParent, ResetInChild);
   });
   try {
@@ -398,7 +392,9 @@ void SetRequestLogDelay(std::chrono::milliseconds max_delay) {
 }
 
 void FlushLogs() {
-  FlushAtExit();
+  Batch& b = TheBatch();
+  std::lock_guard lock(b.mu);
+  WriteWaiting(b);
 }
 
 void LogRequest(const RequestLog& r) {
