@@ -17,6 +17,8 @@ packages=(
   prometheus-cpp-dev libboost-dev libboost-system-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # libFuzzer targets (clang with its sanitizer and fuzzer runtimes); RE2
+  clang-14 libclang-rt-14-dev libre2-dev
   # real servers for integration tests and the demo
   postgresql-15 postgresql-contrib nats-server
 )

@@ -79,10 +79,16 @@ class Writer {
       if (r.uuid) out.push_back(Call(indent, "CheckUuid", {"v", ref, value}));
       if (r.email) out.push_back(Call(indent, "CheckEmail", {"v", ref, value}));
       if (!r.pattern.empty()) {
-        out.push_back(std::string(indent, ' ') + "static const std::regex kPattern" + std::to_string(++patterns_) +
-                      "(" + Literal(r.pattern) + ");");
-        out.push_back(Call(indent, "CheckPattern",
-                           {"v", ref, value, "kPattern" + std::to_string(patterns_), Literal(r.pattern)}));
+        // The length rules go with the pattern: a value they refuse is never
+        // matched.
+        const std::string name = "kPattern" + std::to_string(++patterns_);
+        std::vector<std::string> args = {Literal(r.pattern)};
+        if (r.min_len || r.max_len) {
+          args.push_back(std::to_string(r.min_len.value_or(0)));
+          args.push_back(r.max_len ? std::to_string(*r.max_len) : "::cppsvc::impl::Pattern::kNoMaxLen");
+        }
+        out.push_back(LayoutDeclaration(indent, "static const ::cppsvc::impl::Pattern " + name, args, ";"));
+        out.push_back(Call(indent, "CheckPattern", {"v", ref, value, name}));
       }
     } else if (f.kind == model::FieldKind::kBytes) {
       if (r.min_len) out.push_back(Call(indent, "CheckMinBytes", {"v", ref, value, std::to_string(*r.min_len)}));

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <functional>
 #include <map>
-#include <regex>
 #include <set>
+
+#include <re2/re2.h>
 
 #include "model/http_path.h"
 #include "model/names.h"
@@ -336,12 +337,12 @@ class Checker {
     if (!o.type.empty()) {
       // A type name, optionally with a modifier and array brackets:
       // varchar(254), numeric(12,2), double precision, citext, text[].
-      static const std::regex kType(
+      static const re2::RE2 kType(
           R"([A-Za-z_][A-Za-z0-9_]*( [A-Za-z_][A-Za-z0-9_]*)*( ?\( *[0-9]+ *(, *[0-9]+ *)?\))?(\[\])?)");
       std::string lower;
       for (char ch : o.type)
         lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      if (!std::regex_match(o.type, kType)) {
+      if (!re2::RE2::FullMatch(o.type, kType)) {
         Error(c.span,
               what + ": column type " + Quote(o.type) +
                   " is not a SQL type name (expected e.g. 'varchar(64)', 'numeric(12,2)' or "
@@ -446,8 +447,8 @@ class Checker {
     if (e.subject.empty()) {
       Error(e.span, "event " + Quote(m.full_name) + " has no subject: set subject");
     } else {
-      static const std::regex kSubject("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
-      if (!std::regex_match(e.subject, kSubject)) {
+      static const re2::RE2 kSubject("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
+      if (!re2::RE2::FullMatch(e.subject, kSubject)) {
         Error(e.span,
               "event " + Quote(m.full_name) + ": subject " + Quote(e.subject) +
                   " must be dot-separated tokens of letters, digits, '_' and '-' (no wildcards)");
@@ -536,19 +537,22 @@ class Checker {
       Error(span, what + ": the lower bound is above the upper bound, no value can pass");
     }
     if (!v.example.empty() && f.kind != FieldKind::kString) misplaced("example", "a string field");
-    if (!v.pattern.empty()) {
-      try {
-        std::regex re(v.pattern, std::regex::ECMAScript);
-        if (!v.example.empty() && !std::regex_match(v.example, re)) {
-          Error(span,
-                what + ": example " + Quote(v.example) + " does not match pattern " +
-                    Quote(v.pattern));
-        }
-      } catch (const std::regex_error& e) {
-        Error(span,
-              what + ": pattern " + Quote(v.pattern) +
-                  " is not a valid ECMAScript regular expression");
-      }
+    if (!v.pattern.empty()) CheckPattern(span, what, v);
+  }
+
+  // Patterns are matched with RE2 at run time (linear, no recursion), so
+  // they are checked with RE2's own syntax here.
+  void CheckPattern(const Span& span, const std::string& what, const ValidationRules& v) {
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    const re2::RE2 re(v.pattern, options);
+    if (!re.ok()) {
+      Error(span,
+            what + ": pattern " + Quote(v.pattern) +
+                " is not a valid RE2 regular expression: " + re.error());
+    } else if (!v.example.empty() && !re2::RE2::FullMatch(v.example, re)) {
+      Error(span,
+            what + ": example " + Quote(v.example) + " does not match pattern " + Quote(v.pattern));
     }
   }
 

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <re2/re2.h>
+
 namespace cppsvc::impl {
 
 std::string FieldRef::Path() const {
@@ -21,7 +23,7 @@ std::string FieldRef::Path() const {
 }
 
 void Violations::Add(const FieldRef& field, std::string message) {
-  items_.emplace_back(field.Path(), std::move(message));
+  if (++count_ <= kMaxKept) items_.emplace_back(field.Path(), std::move(message));
 }
 
 std::string Violations::ToString() const {
@@ -30,7 +32,37 @@ std::string Violations::ToString() const {
     if (!out.empty()) out += "; ";
     out += path + ": " + message;
   }
+  if (count_ > items_.size()) out += "; and " + std::to_string(count_ - items_.size()) + " more";
   return out;
+}
+
+namespace {
+
+re2::RE2::Options PatternOptions() {
+  re2::RE2::Options options;  // UTF-8, longest match off, 8 MiB memory budget
+  options.set_log_errors(false);
+  return options;
+}
+
+}  // namespace
+
+Pattern::Pattern(std::string_view text, uint32_t min_len, uint32_t max_len)
+    : text_(text),
+      re_(std::make_unique<re2::RE2>(re2::StringPiece(text.data(), text.size()), PatternOptions())),
+      min_len_(min_len),
+      max_len_(max_len) {}
+
+Pattern::~Pattern() = default;
+
+bool Pattern::FullMatch(std::string_view value) const {
+  return re_->ok() && re2::RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *re_);
+}
+
+bool Pattern::WithinLength(std::string_view value) const {
+  // A value no longer in bytes than max_len has at most max_len characters.
+  if (min_len_ == 0 && value.size() <= max_len_) return true;
+  const size_t length = Utf8Length(value);
+  return length >= min_len_ && length <= max_len_;
 }
 
 size_t Utf8Length(std::string_view s) {
@@ -113,11 +145,9 @@ void CheckUuid(Violations& v, const FieldRef& f, std::string_view s) {
 void CheckEmail(Violations& v, const FieldRef& f, std::string_view s) {
   if (!s.empty() && !IsEmail(s)) v.Add(f, "must be a valid email address");
 }
-void CheckPattern(Violations& v, const FieldRef& f, std::string_view s, const std::regex& re,
-                  std::string_view pattern) {
-  if (!s.empty() && !std::regex_match(s.begin(), s.end(), re)) {
-    v.Add(f, "must match " + std::string(pattern));
-  }
+void CheckPattern(Violations& v, const FieldRef& f, std::string_view s, const Pattern& pattern) {
+  if (s.empty() || !pattern.WithinLength(s)) return;
+  if (!pattern.FullMatch(s)) v.Add(f, "must match " + pattern.text());
 }
 void CheckEnumDefined(Violations& v, const FieldRef& f, bool defined) {
   if (!defined) v.Add(f, "must be a defined value");

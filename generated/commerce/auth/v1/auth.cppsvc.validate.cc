@@ -57,8 +57,8 @@ void CppsvcValidate(const AssignRoleRequest& m,
   ::cppsvc::impl::CheckRequired(v, {parent, "user_id"}, !m.user_id().empty());
   ::cppsvc::impl::CheckUuid(v, {parent, "user_id"}, m.user_id());
   ::cppsvc::impl::CheckRequired(v, {parent, "role"}, !m.role().empty());
-  static const std::regex kPattern1("^[a-z][a-z0-9_]{0,31}$");
-  ::cppsvc::impl::CheckPattern(v, {parent, "role"}, m.role(), kPattern1, "^[a-z][a-z0-9_]{0,31}$");
+  static const ::cppsvc::impl::Pattern kPattern1("^[a-z][a-z0-9_]{0,31}$");
+  ::cppsvc::impl::CheckPattern(v, {parent, "role"}, m.role(), kPattern1);
 }
 
 // commerce.auth.v1.ListUsersRequest

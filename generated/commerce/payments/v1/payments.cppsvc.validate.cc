@@ -49,12 +49,8 @@ void CppsvcValidate(const ProviderWebhookRequest& m,
                     ::cppsvc::impl::Violations& v,
                     const ::cppsvc::impl::FieldRef* parent) {
   ::cppsvc::impl::CheckRequired(v, {parent, "provider"}, !m.provider().empty());
-  static const std::regex kPattern1("^[a-z][a-z0-9_]{1,31}$");
-  ::cppsvc::impl::CheckPattern(v,
-                               {parent, "provider"},
-                               m.provider(),
-                               kPattern1,
-                               "^[a-z][a-z0-9_]{1,31}$");
+  static const ::cppsvc::impl::Pattern kPattern1("^[a-z][a-z0-9_]{1,31}$");
+  ::cppsvc::impl::CheckPattern(v, {parent, "provider"}, m.provider(), kPattern1);
   ::cppsvc::impl::CheckRequired(v, {parent, "provider_event_id"}, !m.provider_event_id().empty());
   ::cppsvc::impl::CheckMinLen(v, {parent, "provider_event_id"}, m.provider_event_id(), 1);
   ::cppsvc::impl::CheckMaxLen(v, {parent, "provider_event_id"}, m.provider_event_id(), 128);
@@ -66,12 +62,8 @@ void CppsvcValidate(const ProviderWebhookRequest& m,
                                    ::commerce::payments::v1::ProviderOutcome_IsValid(m.outcome()));
   ::cppsvc::impl::CheckMaxLen(v, {parent, "failure_message"}, m.failure_message(), 500);
   ::cppsvc::impl::CheckRequired(v, {parent, "signature"}, !m.signature().empty());
-  static const std::regex kPattern2("^[0-9a-f]{64}$");
-  ::cppsvc::impl::CheckPattern(v,
-                               {parent, "signature"},
-                               m.signature(),
-                               kPattern2,
-                               "^[0-9a-f]{64}$");
+  static const ::cppsvc::impl::Pattern kPattern2("^[0-9a-f]{64}$");
+  ::cppsvc::impl::CheckPattern(v, {parent, "signature"}, m.signature(), kPattern2);
 }
 
 }  // namespace commerce::payments::v1

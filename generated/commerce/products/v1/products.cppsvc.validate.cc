@@ -9,8 +9,8 @@ void CppsvcValidate(const CreateProductRequest& m,
                     ::cppsvc::impl::Violations& v,
                     const ::cppsvc::impl::FieldRef* parent) {
   ::cppsvc::impl::CheckRequired(v, {parent, "sku"}, !m.sku().empty());
-  static const std::regex kPattern1("^[A-Z0-9-]{3,32}$");
-  ::cppsvc::impl::CheckPattern(v, {parent, "sku"}, m.sku(), kPattern1, "^[A-Z0-9-]{3,32}$");
+  static const ::cppsvc::impl::Pattern kPattern1("^[A-Z0-9-]{3,32}$");
+  ::cppsvc::impl::CheckPattern(v, {parent, "sku"}, m.sku(), kPattern1);
   ::cppsvc::impl::CheckRequired(v, {parent, "name"}, !m.name().empty());
   ::cppsvc::impl::CheckMinLen(v, {parent, "name"}, m.name(), 1);
   ::cppsvc::impl::CheckMaxLen(v, {parent, "name"}, m.name(), 200);
@@ -94,12 +94,8 @@ void CppsvcValidate(const CreateCategoryRequest& m,
   ::cppsvc::impl::CheckMaxLen(v, {parent, "name"}, m.name(), 100);
   ::cppsvc::impl::CheckRequired(v, {parent, "slug"}, !m.slug().empty());
   ::cppsvc::impl::CheckMaxLen(v, {parent, "slug"}, m.slug(), 64);
-  static const std::regex kPattern2("^[a-z0-9]+(-[a-z0-9]+)*$");
-  ::cppsvc::impl::CheckPattern(v,
-                               {parent, "slug"},
-                               m.slug(),
-                               kPattern2,
-                               "^[a-z0-9]+(-[a-z0-9]+)*$");
+  static const ::cppsvc::impl::Pattern kPattern2("^[a-z0-9]+(-[a-z0-9]+)*$", 0, 64);
+  ::cppsvc::impl::CheckPattern(v, {parent, "slug"}, m.slug(), kPattern2);
 }
 
 // commerce.products.v1.ReserveStockRequest
