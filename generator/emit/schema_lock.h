@@ -46,7 +46,7 @@ struct LockTable {
 // one gets the next migration's upgrade to it
 // (templates/storage/infrastructure_upgrade_<N>.sql for each N above).
 // Locks written before the version was recorded hold version 1.
-inline constexpr int kInfrastructureVersion = 2;
+inline constexpr int kInfrastructureVersion = 3;
 
 // What the migrations of one file produce.
 struct Schema {

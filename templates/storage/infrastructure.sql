@@ -74,13 +74,15 @@ CREATE TABLE cppsvc_dead_letters (
 CREATE INDEX cppsvc_dead_letters_pending_idx ON cppsvc_dead_letters (id) WHERE replayed_at IS NULL;
 
 -- Responses of RPCs called with an idempotency key, stored with the key in
--- the call's own transaction.
+-- the call's own transaction. Keys are scoped by caller (the token's
+-- subject): another caller's key is a new key.
 CREATE TABLE cppsvc_idempotency_keys (
   method text NOT NULL,
+  caller text NOT NULL DEFAULT '',
   key text NOT NULL,
   request_hash text NOT NULL,
   status_code integer NOT NULL DEFAULT 0,
   response bytea NOT NULL DEFAULT ''::bytea,
   created_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (method, key)
+  PRIMARY KEY (method, caller, key)
 );

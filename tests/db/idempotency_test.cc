@@ -19,6 +19,7 @@ using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr char kMethod[] = "commerce.orders.v1.OrdersService/PlaceOrder";
+constexpr char kCaller[] = "user-1";
 // Serialized responses are binary: NUL and high bytes must survive.
 const std::string kResponse(
     "\x0a\x03"
@@ -53,11 +54,13 @@ class IdempotencyTest : public DatabaseTest {
   Outcome Call(Pool& pool,
                const std::string& key,
                const std::string& request,
-               const std::function<Status(Tx&)>& handler = nullptr) {
+               const std::function<Status(Tx&)>& handler = nullptr,
+               const std::string& caller = kCaller) {
     Outcome outcome;
+    const IdempotencyScope scope{kMethod, caller, key};
     outcome.status = RunInTransaction(pool, In(30s), [&](Tx& tx) {
       outcome.replay.reset();
-      Status claimed = ClaimIdempotencyKey(tx, kMethod, key, request, &outcome.replay);
+      Status claimed = ClaimIdempotencyKey(tx, scope, request, &outcome.replay);
       if (!claimed.ok()) return claimed;
       if (outcome.replay) return Status::Ok();
       tx.exec_params("INSERT INTO orders (key) VALUES ($1)", key);
@@ -65,7 +68,7 @@ class IdempotencyTest : public DatabaseTest {
         Status status = handler(tx);
         if (!status.ok()) return status;
       }
-      StoreIdempotentResponse(tx, kMethod, key, StatusCode::kOk, kResponse);
+      StoreIdempotentResponse(tx, scope, StatusCode::kOk, kResponse);
       return Status::Ok();
     });
     outcome.replayed = outcome.replay.has_value();
@@ -109,19 +112,36 @@ TEST_F(IdempotencyTest, KeysBelongToOneMethod) {
   ASSERT_TRUE(Call("key-1", "request-a").status.ok());
   Status status = RunInTransaction(*pool_, In(10s), [](Tx& tx) {
     std::optional<StoredResponse> replay;
-    Status claimed = ClaimIdempotencyKey(tx, "other.v1.Other/Do", "key-1", "request-a", &replay);
+    Status claimed =
+        ClaimIdempotencyKey(tx, {"other.v1.Other/Do", kCaller, "key-1"}, "request-a", &replay);
     if (!claimed.ok()) return claimed;
     return replay ? Status::Internal("replayed another method's response") : Status::Ok();
   });
   EXPECT_TRUE(status.ok()) << status.ToString();
 }
 
+// Another caller's key is a new key: it neither replays the first caller's
+// response nor is refused for a different request (which would tell it the
+// key is in use).
+TEST_F(IdempotencyTest, KeysBelongToOneCaller) {
+  ASSERT_TRUE(Call("key-1", "request-a").status.ok());
+  Outcome same = Call(*pool_, "key-1", "request-a", nullptr, "user-2");
+  ASSERT_TRUE(same.status.ok()) << same.status.ToString();
+  EXPECT_FALSE(same.replayed);
+  Outcome other = Call(*pool_, "key-1", "request-b", nullptr, "user-3");
+  ASSERT_TRUE(other.status.ok()) << other.status.ToString();
+  EXPECT_FALSE(other.replayed);
+  EXPECT_EQ(Orders(), 3);
+  EXPECT_TRUE(Call("key-1", "request-a").replayed);
+  EXPECT_EQ(Orders(), 3);
+}
+
 TEST_F(IdempotencyTest, StoredStatusCodeIsReplayed) {
   Status status = RunInTransaction(*pool_, In(10s), [](Tx& tx) {
     std::optional<StoredResponse> replay;
-    Status claimed = ClaimIdempotencyKey(tx, kMethod, "key-2", "request", &replay);
+    Status claimed = ClaimIdempotencyKey(tx, {kMethod, kCaller, "key-2"}, "request", &replay);
     if (!claimed.ok()) return claimed;
-    StoreIdempotentResponse(tx, kMethod, "key-2", StatusCode::kAlreadyExists, "");
+    StoreIdempotentResponse(tx, {kMethod, kCaller, "key-2"}, StatusCode::kAlreadyExists, "");
     return Status::Ok();
   });
   ASSERT_TRUE(status.ok()) << status.ToString();
@@ -133,7 +153,7 @@ TEST_F(IdempotencyTest, StoredStatusCodeIsReplayed) {
 
 TEST_F(IdempotencyTest, StoringAnUnclaimedKeyIsABug) {
   Status status = RunInTransaction(*pool_, In(10s), [](Tx& tx) {
-    StoreIdempotentResponse(tx, kMethod, "never-claimed", StatusCode::kOk, "x");
+    StoreIdempotentResponse(tx, {kMethod, kCaller, "never-claimed"}, StatusCode::kOk, "x");
     return Status::Ok();
   });
   EXPECT_EQ(status.code(), StatusCode::kInternal);

@@ -30,6 +30,12 @@ class EchoService final : public echo::v1::EchoServiceBase {
     return cppsvc::Status::Ok();
   }
 
+  cppsvc::Status Limited(cppsvc::CallContext& ctx,
+                         const echo::v1::EchoRequest& request,
+                         echo::v1::EchoResponse& response) override {
+    return Echo(ctx, request, response);
+  }
+
   cppsvc::Status Write(cppsvc::CallContext&,
                        const echo::v1::WriteRequest&,
                        echo::v1::WriteResponse& response) override {

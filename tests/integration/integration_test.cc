@@ -442,7 +442,9 @@ TEST(Config, FailsFastListingEveryProblem) {
                     {PathVariable(),
                      "ECHO_WORKERS=many",
                      "ECHO_WORKER_SPIN_MICROS=20000",
-                     "CPPSVC_REQUEST_LOG_DELAY_MS=5000"},
+                     "CPPSVC_REQUEST_LOG_DELAY_MS=5000",
+                     "CPPSVC_JWT_ALGORITHM=HS256",
+                     "CPPSVC_JWT_KEY=only-31-bytes-of-hs256-secret!!"},
                     dir + "/out2",
                     dir + "/err2");
     std::string error;
@@ -454,9 +456,13 @@ TEST(Config, FailsFastListingEveryProblem) {
     for (const char* variable : {"ECHO_WORKERS",
                                  "ECHO_WORKER_SPIN_MICROS",
                                  "CPPSVC_REQUEST_LOG_DELAY_MS",
-                                 "CPPSVC_JWT_ALGORITHM"}) {
+                                 "CPPSVC_JWT_ISSUER"}) {
       EXPECT_NE(err.find(variable), std::string::npos) << variable << " missing from:\n" << err;
     }
+    // RFC 7518: an HS256 key at least as long as the hash.
+    EXPECT_NE(err.find("CPPSVC_JWT_KEY: an HS256 key must be at least 32 bytes, got 31"),
+              std::string::npos)
+        << err;
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "not a single line:\n" << err;
   }
   std::error_code ec;

@@ -3,10 +3,14 @@
 // shaped to crash, confuse or exhaust them. Each test fails on a service that
 // lets the attack through.
 #include <chrono>
+#include <memory>
 #include <string>
 
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "cppsvc/auth/jwt.h"
+#include "echo/v1/echo.grpc.pb.h"
 #include "echo_fixture.h"
 
 namespace cppsvc::integration {
@@ -25,6 +29,34 @@ class Attack : public ServiceTest {
     Status status = Echo(client, "still here", &response);
     EXPECT_TRUE(status.ok()) << status.ToString();
     EXPECT_EQ(response.message(), "still here");
+  }
+
+  // A call to Limited on a connection of its own (a local subchannel pool:
+  // gRPC would otherwise share one connection between channels).
+  grpc::StatusCode LimitedOnFreshConnection(const Replica& r) const {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto stub = echo::v1::EchoService::NewStub(
+        grpc::CreateCustomChannel(r.address(), grpc::InsecureChannelCredentials(), args));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 5s);
+    context.AddMetadata("authorization", "Bearer " + token_);
+    EchoRequest request;
+    EchoResponse response;
+    return stub->Limited(&context, request, &response).error_code();
+  }
+
+  static std::string TokenFor(const std::string& subject) {
+    cppsvc::auth::JwtConfig config;
+    config.algorithm = cppsvc::auth::Algorithm::kHS256;
+    config.key = kJwtKey;
+    config.issuer = kIssuer;
+    config.audience = kAudience;
+    cppsvc::auth::TokenClaims claims;
+    claims.subject = subject;
+    claims.roles = {"user"};
+    claims.ttl = std::chrono::seconds(3600);
+    return cppsvc::auth::JwtSigner(config).Sign(claims);
   }
 };
 
@@ -62,6 +94,68 @@ TEST_F(Attack, LongValuesForPatternFieldsAreRefusedAndTheServiceStaysUp) {
     ExpectAlive(client);
   }
   EXPECT_TRUE(r->process->Running()) << process_testing::Tail(r->process->Stderr());
+}
+
+// The per-peer key held the source port: every new connection got a full
+// bucket, so brute-force limits were no limits.
+TEST_F(Attack, NewConnectionsDoNotResetAPeersRateLimit) {
+  Replica* r = StartReplica("a");
+  ASSERT_NE(r, nullptr);
+  int served = 0, refused = 0;
+  for (int i = 0; i < 20; ++i) {
+    const grpc::StatusCode code = LimitedOnFreshConnection(*r);
+    served += code == grpc::StatusCode::OK;
+    refused += code == grpc::StatusCode::RESOURCE_EXHAUSTED;
+  }
+  EXPECT_LE(served, 6) << "a burst of 5 (one more may refill during the run)";
+  EXPECT_EQ(served + refused, 20);
+}
+
+// Every NATS caller was peer "nats": one client spending the budget locked
+// every other client out. Over NATS a peer is now the token's subject.
+TEST_F(Attack, NatsCallersHaveBudgetsOfTheirOwn) {
+  Replica* r = StartReplica("a");
+  ASSERT_NE(r, nullptr);
+  cppsvc::ClientOptions options = NatsOptions();
+  options.bearer_token = TokenFor("greedy");
+  EchoServiceClient greedy(options);
+  options.bearer_token = TokenFor("patient");
+  EchoServiceClient patient(options);
+  EchoRequest request;
+  EchoResponse response;
+  int greedy_served = 0;
+  for (int i = 0; i < 10; ++i) greedy_served += greedy.Limited(request, &response).ok();
+  EXPECT_LE(greedy_served, 6);
+  for (int i = 0; i < 5; ++i) {
+    Status status = patient.Limited(request, &response);
+    EXPECT_TRUE(status.ok()) << "call " << i << ": " << status.ToString();
+  }
+}
+
+// The admin port bound every address without authentication. It now binds
+// loopback unless configured, even when the service listens on all.
+TEST_F(Attack, AdminPortListensOnLoopbackOnly) {
+  Replica* r = StartReplica("a", 0, {"ECHO_LISTEN_ADDRESS=0.0.0.0"});
+  ASSERT_NE(r, nullptr);
+  process_testing::HttpRequest healthz;
+  healthz.port = r->admin_port;
+  healthz.path = "/healthz";
+  EXPECT_EQ(process_testing::Send(healthz).status, 200);
+  healthz.host = "127.0.0.2";  // another address of this host
+  process_testing::HttpResponse other = process_testing::Send(healthz);
+  EXPECT_EQ(other.status, 0) << "the admin port answered on 127.0.0.2: " << other.body;
+  EXPECT_NE(other.error.find("Connection refused"), std::string::npos) << other.error;
+
+  // The gRPC port does answer there: the address is reachable.
+  cppsvc::ClientOptions options = GrpcOptions({r});
+  options.addresses = {"127.0.0.2:" + std::to_string(r->grpc_port)};
+  EchoServiceClient client(options);
+  ExpectAlive(client);
+
+  Replica* open = StartReplica("b", 0, {"ECHO_ADMIN_ADDRESS=0.0.0.0"});
+  ASSERT_NE(open, nullptr);
+  healthz.port = open->admin_port;
+  EXPECT_EQ(process_testing::Send(healthz).status, 200) << "ECHO_ADMIN_ADDRESS is not honoured";
 }
 
 }  // namespace

@@ -206,16 +206,21 @@ class LedgerTest : public ::testing::Test {
   void SetUp() override {
     dir_ = MakeTempDir("cppsvc-integration-db");
     ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
+    token_ = TokenFor("integration-db-test");
+  }
+
+  // A token of the "user" role for `subject`.
+  static std::string TokenFor(const std::string& subject) {
     cppsvc::auth::JwtConfig config;
     config.algorithm = cppsvc::auth::Algorithm::kHS256;
     config.key = kJwtKey;
     config.issuer = kIssuer;
     config.audience = kAudience;
     cppsvc::auth::TokenClaims claims;
-    claims.subject = "integration-db-test";
+    claims.subject = subject;
     claims.roles = {"user"};
     claims.ttl = std::chrono::seconds(3600);
-    token_ = cppsvc::auth::JwtSigner(config).Sign(claims);
+    return cppsvc::auth::JwtSigner(config).Sign(claims);
   }
 
   void TearDown() override {
@@ -643,6 +648,42 @@ TEST_F(Idempotency, ConcurrentIdenticalPostsWriteOnceAndAnswerAlike) {
   cppsvc::Status status = client.Post(request, &via_client);
   ASSERT_TRUE(status.ok()) << status.ToString();
   EXPECT_EQ(Bytes(via_client), outcomes[0].response);
+}
+
+// Keys are scoped by caller: a second caller who sends the first's key (with
+// the same body, or another) gets a call of its own, never the first's
+// response, and no hint that the key is in use.
+TEST_F(Idempotency, AnotherCallersKeyIsANewKey) {
+  CreateSharedDatabase();
+  ASSERT_FALSE(HasFatalFailure());
+  Service* s = StartService("ledger");
+  ASSERT_TRUE(s);
+  ledger::v1::LedgerServiceClient alice(ClientOptions(*s));
+  PostResponse first;
+  cppsvc::Status status = alice.Post(MakePost("order-key-1", "alice", 100), &first);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+
+  cppsvc::ClientOptions options = ClientOptions(*s);
+  options.bearer_token = TokenFor("mallory");
+  ledger::v1::LedgerServiceClient mallory(options);
+  PostResponse different;
+  status = mallory.Post(MakePost("order-key-1", "alice", 999), &different);
+  ASSERT_TRUE(status.ok()) << "the answer tells another caller the key is in use: "
+                           << status.ToString();
+  options.bearer_token = TokenFor("bob");
+  ledger::v1::LedgerServiceClient bob(options);
+  PostResponse same;
+  status = bob.Post(MakePost("order-key-1", "alice", 100), &same);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_NE(same.entry().id(), first.entry().id()) << "another caller's response was replayed";
+  EXPECT_EQ(Count("SELECT count(*) FROM entries"), 3);
+
+  // The first caller's key still replays its own response.
+  PostResponse again;
+  status = alice.Post(MakePost("order-key-1", "alice", 100), &again);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(again.entry().id(), first.entry().id());
+  EXPECT_EQ(Count("SELECT count(*) FROM entries"), 3);
 }
 
 // ---------------------------------------------------------------------------

@@ -315,6 +315,9 @@ class EventsProcessTest : public ::testing::Test {
     claims.roles = {"user"};
     claims.ttl = std::chrono::seconds(3600);
     token_ = cppsvc::auth::JwtSigner(config).Sign(claims);
+    claims.subject = "operator";
+    claims.roles = {"admin"};
+    admin_token_ = cppsvc::auth::JwtSigner(config).Sign(claims);
 
     server_url_ = Trim(ReadFile(CPPSVC_TEST_PG_DIR "/pg.url"));
     ASSERT_EQ(server_url_.rfind("postgresql://postgres@127.0.0.1:", 0), 0u)
@@ -623,6 +626,19 @@ class EventsProcessTest : public ::testing::Test {
 
   std::string dir_;
   std::string token_;
+  std::string admin_token_;  // of the "admin" role, for the admin routes
+
+  static HttpResponse Admin(const std::string& method,
+                            uint16_t port,
+                            const std::string& path,
+                            const std::string& token) {
+    HttpRequest request;
+    request.method = method;
+    request.port = port;
+    request.path = path;
+    request.headers = {"Authorization: Bearer " + token};
+    return Send(request);
+  }
   std::string server_url_;
   std::vector<std::string> databases_;
   std::string producer_db_;
@@ -887,8 +903,16 @@ TEST_F(Poison, DeadLetterAfterMaxDeliverThenReplayedExactlyOnce) {
   EXPECT_EQ(listed[0].at("attempts"), kMaxDeliver);
   EXPECT_EQ(listed[0].at("replayed"), false);
   EXPECT_NE(listed[0].at("error").get<std::string>().find("poison"), std::string::npos);
-  // GET /dead-letters of a running replica.
-  const HttpResponse get = Http("GET", c1->admin_port, "/dead-letters");
+  // GET /dead-letters of a running replica: only with a token of the
+  // admin role, since it shows event payloads.
+  const HttpResponse anonymous = Http("GET", c1->admin_port, "/dead-letters");
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body << anonymous.error;
+  EXPECT_NE(anonymous.headers.find("WWW-Authenticate: Bearer"), std::string::npos)
+      << anonymous.headers;
+  EXPECT_EQ(anonymous.body.find(kDurable), std::string::npos) << anonymous.body;
+  const HttpResponse user = Admin("GET", c1->admin_port, "/dead-letters", token_);
+  EXPECT_EQ(user.status, 403) << user.body << user.error;
+  const HttpResponse get = Admin("GET", c1->admin_port, "/dead-letters", admin_token_);
   ASSERT_EQ(get.status, 200) << get.body << get.error;
   const nlohmann::json open = nlohmann::json::parse(get.body);
   ASSERT_EQ(open.size(), 1u) << get.body;
@@ -912,10 +936,11 @@ TEST_F(Poison, DeadLetterAfterMaxDeliverThenReplayedExactlyOnce) {
   EXPECT_EQ(DescribeWaitStatus(again->process->Wait(0ms)), "exit code 1");
   EXPECT_NE(again->process->Stderr().find("replayed already"), std::string::npos)
       << again->process->Stderr();
-  const HttpResponse post =
-      Http("POST", c1->admin_port, "/dead-letters/" + std::to_string(id) + "/replay");
+  const std::string replay_path = "/dead-letters/" + std::to_string(id) + "/replay";
+  EXPECT_EQ(Http("POST", c1->admin_port, replay_path).status, 401);
+  const HttpResponse post = Admin("POST", c1->admin_port, replay_path, admin_token_);
   EXPECT_EQ(post.status, 409) << post.body << post.error;
-  EXPECT_EQ(Trim(Http("GET", c1->admin_port, "/dead-letters").body), "[]");
+  EXPECT_EQ(Trim(Admin("GET", c1->admin_port, "/dead-letters", admin_token_).body), "[]");
 
   ASSERT_TRUE(AllRunning());
   const Check c = RunChecker(kFirst + kSecond);

@@ -117,6 +117,16 @@ HttpResponse Http(const std::string& method,
                   uint16_t port,
                   const std::string& path,
                   milliseconds timeout) {
+  HttpRequest request;
+  request.method = method;
+  request.port = port;
+  request.path = path;
+  request.timeout = timeout;
+  return Send(request);
+}
+
+HttpResponse Send(const HttpRequest& r) {
+  const milliseconds timeout = r.timeout;
   HttpResponse out;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -130,16 +140,21 @@ HttpResponse Http(const std::string& method,
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
+  if (inet_pton(AF_INET, r.host.c_str(), &addr.sin_addr) != 1) {
+    out.error = "not an IPv4 address: " + r.host;
+    close(fd);
+    return out;
+  }
+  addr.sin_port = htons(r.port);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     out.error = std::string("connect: ") + std::strerror(errno);
     close(fd);
     return out;
   }
-  const std::string request = method + " " + path +
-                              " HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n"
-                              "Connection: close\r\n\r\n";
+  std::string request = r.method + " " + r.path + " HTTP/1.0\r\nHost: " + r.host +
+                        "\r\nContent-Length: 0\r\nConnection: close\r\n";
+  for (const std::string& h : r.headers) request += h + "\r\n";
+  request += "\r\n";
   size_t sent = 0;
   while (sent < request.size()) {
     ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -172,6 +187,8 @@ HttpResponse Http(const std::string& method,
   out.status = std::atoi(raw.c_str() + 9);
   size_t body = raw.find("\r\n\r\n");
   if (body != std::string::npos) out.body = raw.substr(body + 4);
+  const size_t first_line = raw.find("\r\n");
+  if (first_line < body) out.headers = raw.substr(first_line + 2, body - first_line - 2);
   return out;
 }
 

@@ -58,10 +58,24 @@ std::string PathVariable();
 uint16_t FreePort();
 
 struct HttpResponse {
-  int status = 0;  // 0: no answer (see error)
+  int status = 0;       // 0: no answer (see error)
+  std::string headers;  // the header lines as received
   std::string body;
   std::string error;
 };
+
+// One HTTP/1.0 request, with extra header lines ("Name: value") and a
+// loopback address of choice (e.g. 127.0.0.2, to reach only what listens on
+// every address).
+struct HttpRequest {
+  std::string method = "GET";
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  std::string path = "/";
+  std::vector<std::string> headers;
+  std::chrono::milliseconds timeout{3000};
+};
+HttpResponse Send(const HttpRequest& request);
 
 // One HTTP/1.0 request without a body to http://127.0.0.1:<port><path> over
 // a plain socket (the server closes after the answer), everything bounded by

@@ -338,6 +338,17 @@ TEST(JwtVerifierTest, AcceptsTokenWithoutRolesOrJti) {
   EXPECT_TRUE(r.caller.token_id.empty());
 }
 
+TEST(JwtVerifierTest, RequireJtiRefusesTokensThatCouldNotBeRevoked) {
+  json payload = GoodPayload();
+  payload.erase("jti");
+  const std::string token = CraftHs256({{"alg", "HS256"}, {"typ", "JWT"}}, payload, kSecret);
+  JwtConfig config = Config(Algorithm::kHS256, kSecret);
+  config.require_jti = true;
+  JwtVerifier v(config, std::make_shared<RevocationList>());
+  ExpectRejected(v, token, "token has no jti, so it could not be revoked");
+  EXPECT_TRUE(v.Verify(CraftHs256({{"alg", "HS256"}}, GoodPayload(), kSecret), kNow).ok);
+}
+
 TEST(JwtVerifierTest, AcceptsAudienceArrayContainingOurs) {
   json payload = GoodPayload();
   payload["aud"] = {"billing", kAudience};
@@ -779,6 +790,10 @@ TEST(JwtVerifierTest, RejectsMissingOrMistypedClaims) {
   ExpectRejected(v, with("jti", 7), "malformed token");
   ExpectRejected(v, without("iss"), "issuer mismatch");
   ExpectRejected(v, without("aud"), "audience mismatch");
+  // Beyond int64 seconds no clock reaches: malformed, not "valid forever".
+  ExpectRejected(v, with("exp", 1e19), "malformed token");
+  ExpectRejected(v, with("exp", 9223372036854775807.0), "malformed token");
+  ExpectRejected(v, with("nbf", -1e300), "malformed token");
   // Fractional NumericDate is fine.
   EXPECT_TRUE(v.Verify(with("exp", 1893456000.5), kNow).ok);
   ExpectRejected(v, with("exp", 1893456000.0 - 30.5), "token expired");

@@ -112,10 +112,12 @@ expect "rows converted" "SELECT id || ':' || count FROM items ORDER BY id" $'a:5
 echo "ok: schema evolution through $applied migrations"
 
 # A lock written when the runtime's tables were at version 1 (sent outbox
-# rows stayed in cppsvc_outbox with status 'sent'): regenerating the same
-# contract adds one migration that upgrades them, over a database holding a
-# sent and a pending row. The sent row moves to cppsvc_outbox_sent whole;
-# the pending one stays; the lock records version 2 and is then a fixed point.
+# rows stayed in cppsvc_outbox with status 'sent'; idempotency keys were not
+# scoped by caller): regenerating the same contract adds one migration that
+# upgrades them to the current version, over a database holding a sent and a
+# pending row and a stored key. The sent row moves to cppsvc_outbox_sent
+# whole; the pending one stays; the key stays, under the empty caller; the
+# lock records the current version and is then a fixed point.
 db2="schema_runtime_v1_$$_$RANDOM"
 url=$(bash "$pg_sh" createdb "$pg_dir" "$db2")
 rm -rf "$tmp/locks" "$tmp/applied" "$tmp/out/runtime_v1"
@@ -134,6 +136,7 @@ sql "INSERT INTO cppsvc_outbox (id, subject, event_type, payload, headers, statu
      VALUES ('00000000-0000-0000-0000-000000000001', 'shop.a', 'A', '\x01', '{\"k\": \"v\"}', 'sent', 2,
              '2026-01-02 03:04:05+00'),
             ('00000000-0000-0000-0000-000000000002', 'shop.b', 'B', '\x02', '{}', 'pending', 0, NULL)"
+sql "INSERT INTO cppsvc_idempotency_keys (method, key, request_hash) VALUES ('shop.v1.Shop/Buy', 'k1', 'h')"
 psql "$url" -v ON_ERROR_STOP=1 -X -q --single-transaction -f "$migrations/0002_upgrade_runtime_tables.sql"
 expect "the sent row moved whole" \
   "SELECT id || ' ' || seq || ' ' || subject || ' ' || event_type || ' ' || encode(payload, 'hex') || ' ' || (headers->>'k') || ' ' || attempts || ' ' || (sent_at = '2026-01-02 03:04:05+00') FROM cppsvc_outbox_sent" \
@@ -142,11 +145,17 @@ expect "the pending row stays" "SELECT id || ' ' || status FROM cppsvc_outbox" \
   "00000000-0000-0000-0000-000000000002 pending"
 expect "the sent index of version 1 is gone" \
   "SELECT count(*) FROM pg_indexes WHERE indexname = 'cppsvc_outbox_sent_idx'" "0"
-grep -q '"infrastructure": 2' "$tmp/out/runtime_v1/shop/v1/shop.schema.lock.json" ||
-  { echo "FAIL: the new lock does not record version 2 of the runtime's tables"; exit 1; }
+expect "the stored key stays, under the empty caller" \
+  "SELECT method || ' [' || caller || '] ' || key FROM cppsvc_idempotency_keys" "shop.v1.Shop/Buy [] k1"
+expect "keys are unique per method, caller and key" \
+  "SELECT string_agg(a.attname, ',' ORDER BY array_position(i.indkey, a.attnum)) FROM pg_index i
+   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+   WHERE i.indrelid = 'cppsvc_idempotency_keys'::regclass AND i.indisprimary" "method,caller,key"
+grep -q '"infrastructure": 3' "$tmp/out/runtime_v1/shop/v1/shop.schema.lock.json" ||
+  { echo "FAIL: the new lock does not record version 3 of the runtime's tables"; exit 1; }
 cp "$tmp/out/runtime_v1/shop/v1/shop.schema.lock.json" "$tmp/locks/shop/v1/"
 rm -rf "$tmp/out/runtime_v1" && mkdir -p "$tmp/out/runtime_v1"
 "$protoc" -I "$here/evolution/v1" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" \
   --cpp-svc_out="$tmp/out/runtime_v1" --cpp-svc_opt=emit=migrations,schema_lock_dir="$tmp/locks" shop/v1/shop.proto
 [ "$(ls "$migrations" | wc -l)" = 2 ] || { echo "FAIL: regenerating after the upgrade added a migration"; exit 1; }
-echo "ok: runtime tables upgraded from version 1 to 2"
+echo "ok: runtime tables upgraded from version 1 to 3"

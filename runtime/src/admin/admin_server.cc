@@ -59,6 +59,7 @@ struct AdminServer::Impl {
   http::response<http::string_body> Handle(const http::request<http::string_body>& req) const;
 
   std::vector<std::pair<std::string, Handler>> routes;
+  Authorize authorize;  // of the routes; none: open
   const std::string address;
   const uint16_t requested_port;
   std::atomic<uint16_t> bound_port;
@@ -164,6 +165,18 @@ http::response<http::string_body> AdminServer::Impl::Handle(
   for (const auto& [prefix, handler] : routes) {
     if (path.rfind(prefix, 0) != 0) continue;
     Reply r;
+    res.set(http::field::content_type, "application/json");
+    if (authorize) {
+      std::optional<std::string_view> header;
+      if (auto it = req.find(http::field::authorization); it != req.end())
+        header = std::string_view(it->value().data(), it->value().size());
+      std::string why;
+      if (const int status = authorize(header, why); status != 0) {
+        if (status == 401) res.set(http::field::www_authenticate, "Bearer");
+        return reply(static_cast<http::status>(status),
+                     nlohmann::json({{"error", why}}).dump() + "\n");
+      }
+    }
     try {
       r = handler(std::string_view(req.method_string().data(), req.method_string().size()),
                   path,
@@ -171,7 +184,6 @@ http::response<http::string_body> AdminServer::Impl::Handle(
     } catch (const std::exception& e) {
       r = {500, nlohmann::json({{"error", e.what()}}).dump()};
     }
-    res.set(http::field::content_type, "application/json");
     return reply(static_cast<http::status>(r.status), r.body + "\n");
   }
   if (req.method() != http::verb::get) {
@@ -212,6 +224,10 @@ http::response<http::string_body> AdminServer::Impl::Handle(
 
 void AdminServer::Route(std::string prefix, Handler handler) {
   impl_->routes.emplace_back(std::move(prefix), std::move(handler));
+}
+
+void AdminServer::RequireAuthorization(Authorize authorize) {
+  impl_->authorize = std::move(authorize);
 }
 
 void AdminServer::Impl::DoAccept() {

@@ -221,7 +221,9 @@ jwt::algorithm ToCppJwt(Algorithm alg) {
 std::optional<double> NumericDate(const json& v) {
   if (!v.is_number()) return std::nullopt;
   const double d = v.get<double>();
-  if (!std::isfinite(d)) return std::nullopt;
+  // Beyond int64 seconds no clock can reach it: such a date is malformed.
+  constexpr double kInt64Seconds = 9223372036854775807.0;
+  if (!std::isfinite(d) || std::fabs(d) >= kInt64Seconds) return std::nullopt;
   return d;
 }
 
@@ -543,6 +545,9 @@ Authenticated JwtVerifier::Check(std::string_view token, Clock::time_point now) 
     if (const auto jti = claims.find("jti"); jti != claims.end()) {
       if (!jti->is_string()) return Fail("malformed token");
       caller.token_id = jti->get<std::string>();
+    }
+    if (caller.token_id.empty() && config_.require_jti) {
+      return Fail("token has no jti, so it could not be revoked");
     }
     if (revoked_ && !caller.token_id.empty() && revoked_->IsRevoked(caller.token_id)) {
       return Fail("token revoked");

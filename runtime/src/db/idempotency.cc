@@ -9,36 +9,38 @@
 namespace cppsvc::db {
 
 Status ClaimIdempotencyKey(Tx& tx,
-                           std::string_view method,
-                           std::string_view key,
+                           const IdempotencyScope& scope,
                            std::string_view request_bytes,
                            std::optional<StoredResponse>* replay) {
   replay->reset();
-  const std::string method_text(method);
-  const std::string key_text(key);
+  const std::string method(scope.method);
+  const std::string caller(scope.caller);
+  const std::string key(scope.key);
   const std::string request_hash = Sha256Hex(request_bytes);
   // The row of a concurrent call that has not committed yet makes this
   // INSERT wait for that call's transaction: if it commits, the row is there
   // to replay; if it rolls back, the INSERT goes through.
   const pqxx::result inserted = tx.exec_params(
-      "INSERT INTO cppsvc_idempotency_keys (method, key, request_hash) VALUES ($1, $2, $3) "
-      "ON CONFLICT (method, key) DO NOTHING",
-      method_text,
-      key_text,
+      "INSERT INTO cppsvc_idempotency_keys (method, caller, key, request_hash) "
+      "VALUES ($1, $2, $3, $4) ON CONFLICT (method, caller, key) DO NOTHING",
+      method,
+      caller,
+      key,
       request_hash);
   if (inserted.affected_rows() == 1) return Status::Ok();
 
   const pqxx::result stored = tx.exec_params(
       "SELECT request_hash, status_code, response FROM cppsvc_idempotency_keys "
-      "WHERE method = $1 AND key = $2",
-      method_text,
-      key_text);
+      "WHERE method = $1 AND caller = $2 AND key = $3",
+      method,
+      caller,
+      key);
   if (stored.empty()) {
     // Only if someone deleted the row in between; the caller's retry sorts it out.
-    return Status::Aborted("idempotency key " + key_text + " changed concurrently; try again");
+    return Status::Aborted("idempotency key " + key + " changed concurrently; try again");
   }
   if (stored[0][0].as<std::string>() != request_hash) {
-    return Status::FailedPrecondition("idempotency key " + key_text +
+    return Status::FailedPrecondition("idempotency key " + key +
                                       " was already used with a different request");
   }
   StoredResponse response;
@@ -49,20 +51,20 @@ Status ClaimIdempotencyKey(Tx& tx,
 }
 
 void StoreIdempotentResponse(Tx& tx,
-                             std::string_view method,
-                             std::string_view key,
+                             const IdempotencyScope& scope,
                              StatusCode code,
                              std::string_view response_bytes) {
   const pqxx::result updated = tx.exec_params(
-      "UPDATE cppsvc_idempotency_keys SET status_code = $3, response = $4 "
-      "WHERE method = $1 AND key = $2",
-      std::string(method),
-      std::string(key),
+      "UPDATE cppsvc_idempotency_keys SET status_code = $4, response = $5 "
+      "WHERE method = $1 AND caller = $2 AND key = $3",
+      std::string(scope.method),
+      std::string(scope.caller),
+      std::string(scope.key),
       static_cast<int>(code),
       pqxx::binarystring(response_bytes.data(), response_bytes.size()));
   if (updated.affected_rows() != 1) {
-    throw std::logic_error("idempotency key " + std::string(key) + " of " + std::string(method) +
-                           " was not claimed in this transaction");
+    throw std::logic_error("idempotency key " + std::string(scope.key) + " of " +
+                           std::string(scope.method) + " was not claimed in this transaction");
   }
 }
 

@@ -39,6 +39,9 @@ struct Settings {
   auth::JwtConfig jwt;
   bool log_requests = true;
   std::chrono::milliseconds request_log_delay = observability::kDefaultRequestLogDelay;
+  std::vector<std::string> trusted_proxies;
+  std::string admin_address;
+  std::string admin_role;
   std::string nats_url;
   auth::RevocationFeedOptions revocation;  // target empty: no feed
   std::string database_url;
@@ -98,10 +101,21 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
   }
   if (key.empty() && key_file.empty())
     env.Problem("CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE is required");
+  // RFC 7518 3.2: an HMAC key at least as long as the hash.
+  if (s.jwt.algorithm == auth::Algorithm::kHS256 && !key.empty() && key.size() < 32) {
+    env.Problem("CPPSVC_JWT_KEY: an HS256 key must be at least 32 bytes, got " +
+                std::to_string(key.size()));
+  }
   s.jwt.key = key;
   s.jwt.issuer = env.Required("CPPSVC_JWT_ISSUER");
   s.jwt.audience = env.Required("CPPSVC_JWT_AUDIENCE");
   s.jwt.leeway = std::chrono::seconds(env.Integer("CPPSVC_JWT_LEEWAY_SECONDS", 30, 0, 60));
+  s.jwt.require_jti =
+      env.Flag("CPPSVC_JWT_REQUIRE_JTI", !env.Optional("CPPSVC_REVOCATION_TARGET", "").empty());
+  s.trusted_proxies = env.List("CPPSVC_TRUSTED_PROXIES", {});
+  // The admin port serves operators and probes, not the public.
+  s.admin_address = env.Optional(p + "ADMIN_ADDRESS", "127.0.0.1");
+  s.admin_role = env.Optional("CPPSVC_ADMIN_ROLE", "admin");
   s.log_requests = env.Flag("CPPSVC_LOG_REQUESTS", true);
   s.request_log_delay =
       std::chrono::milliseconds(env.Integer("CPPSVC_REQUEST_LOG_DELAY_MS",
@@ -210,6 +224,30 @@ int DeadLetterCommand(const ServiceEntry& entry,
   return Fail(entry, "usage: dead-letters list [consumer] | dead-letters replay <id>", 2);
 }
 
+// Who may use the admin routes beyond /healthz, /readyz and /metrics: a
+// caller whose token (verified like any call's) holds `role`.
+admin::AdminServer::Authorize AdminAuthorization(const ServiceOptions& options, std::string role) {
+  return [verifier = options.verifier,
+          roles = options.roles,
+          role = std::move(role)](std::optional<std::string_view> header, std::string& why) {
+    const std::string_view token = header ? BearerToken(*header) : std::string_view();
+    if (token.empty()) {
+      why = header ? "authorization is not a bearer token" : "missing bearer token";
+      return 401;
+    }
+    auth::Authenticated verified = verifier->Authenticate(token, Clock::now());
+    if (!verified.ok()) {
+      why = std::move(verified.reason);
+      return 401;
+    }
+    if (!roles->Allows(verified.credentials->caller, {role})) {
+      why = "the caller's roles may not use the admin routes (needs '" + role + "')";
+      return 403;
+    }
+    return 0;
+  };
+}
+
 int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<std::string>& args) {
   const std::string command = args.empty() ? "" : args[0];
   if (!command.empty() && command != "relay" && command != "dead-letters") {
@@ -244,6 +282,7 @@ int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<st
   options.max_queue = settings.max_queue;
   options.worker_spin = settings.worker_spin;
   options.inline_handlers = settings.inline_handlers;
+  options.trusted_proxies = settings.trusted_proxies;
 
   if (!entry.database.empty()) {
     db::PoolOptions pool;
@@ -429,7 +468,7 @@ int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<st
   }
 
   std::atomic<bool> stopping{false};
-  admin::AdminServer admin(settings.address,
+  admin::AdminServer admin(settings.admin_address,
                            settings.admin_port,
                            options.metrics,
                            [&](std::string& why) {
@@ -447,6 +486,7 @@ int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<st
                              }
                              return true;
                            });
+  admin.RequireAuthorization(AdminAuthorization(options, settings.admin_role));
   if (options.db && settings.events) {
     admin.Route(
         "/dead-letters",

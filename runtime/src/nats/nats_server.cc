@@ -60,6 +60,7 @@ class NatsCall final : public IncomingCall {
   }
   std::optional<Clock::time_point> Deadline() const override { return deadline_; }
   std::string Peer() const override { return "nats"; }
+  bool IdentifiesPeers() const override { return false; }
   std::string_view Transport() const override { return "nats"; }
 
  private:

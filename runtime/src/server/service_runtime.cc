@@ -8,6 +8,7 @@
 #include "cppsvc/db/idempotency.h"
 #include "cppsvc/db/transaction.h"
 
+#include "cppsvc/impl/client_address.h"
 #include "cppsvc/impl/server.h"
 #include "cppsvc/observability/log.h"
 #include "cppsvc/observability/trace.h"
@@ -38,6 +39,19 @@ std::string_view BearerToken(std::string_view authorization) {
   }
   if (authorization[kScheme.size() - 1] != ' ') return {};
   return authorization.substr(kScheme.size());
+}
+
+std::string ServiceRuntime::RateLimitKey(const IncomingCall& call,
+                                         RateKey rate_key,
+                                         const Caller& caller) const {
+  // Prefixed, so no subject can share a bucket with an address.
+  if (rate_key == RateKey::kGlobal) return "";
+  if (rate_key == RateKey::kCaller && !caller.anonymous()) return "s:" + caller.subject;
+  if (call.IdentifiesPeers()) {
+    return "a:" +
+           ClientAddress(call.Peer(), call.Metadata("x-forwarded-for"), options_.trusted_proxies);
+  }
+  return caller.anonymous() ? "anonymous" : "s:" + caller.subject;
 }
 
 ServiceRuntime::ServiceRuntime(ServiceOptions options,
@@ -99,10 +113,7 @@ Status ServiceRuntime::Admit(const IncomingCall& call,
 
   auto limiter = limits_->by_method.find(method.full_name);
   if (limiter != limits_->by_method.end()) {
-    std::string key = method.rate_key == RateKey::kGlobal                       ? ""
-                      : method.rate_key == RateKey::kPeer || caller.anonymous() ? call.Peer()
-                                                                                : caller.subject;
-    if (!limiter->second->Allow(key)) {
+    if (!limiter->second->Allow(RateLimitKey(call, method.rate_key, caller))) {
       if (options_.metrics) options_.metrics->RateLimited(std::string(method.name));
       return {StatusCode::kResourceExhausted, "rate limit exceeded"};
     }
@@ -179,6 +190,7 @@ Status ServiceRuntime::RunInTransaction(const MethodSpec& method,
     response.Clear();  // an attempt retried after a serialization failure starts afresh
     const std::string_view key =
         method.idempotency_key != nullptr ? method.idempotency_key(request) : std::string_view();
+    const db::IdempotencyScope idempotency{method.full_name, ctx.caller().subject, key};
     if (!key.empty()) {
       std::string request_bytes;
       {
@@ -188,8 +200,7 @@ Status ServiceRuntime::RunInTransaction(const MethodSpec& method,
         request.SerializeToCodedStream(&coded);
       }
       std::optional<db::StoredResponse> replay;
-      if (Status claimed =
-              db::ClaimIdempotencyKey(tx, method.full_name, key, request_bytes, &replay);
+      if (Status claimed = db::ClaimIdempotencyKey(tx, idempotency, request_bytes, &replay);
           !claimed.ok()) {
         return claimed;
       }
@@ -207,11 +218,7 @@ Status ServiceRuntime::RunInTransaction(const MethodSpec& method,
       return Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
     }
     if (status.ok() && !key.empty()) {
-      db::StoreIdempotentResponse(tx,
-                                  method.full_name,
-                                  key,
-                                  status.code(),
-                                  response.SerializeAsString());
+      db::StoreIdempotentResponse(tx, idempotency, status.code(), response.SerializeAsString());
     }
     return status;
   });

@@ -2,15 +2,20 @@
 //   GET /healthz  200 while the process runs
 //   GET /readyz   200 when the readiness check passes, else 503 with the reason
 //   GET /metrics  Prometheus text format
-// plus the routes added with Route() (e.g. the dead letters of consumers).
+// plus the routes added with Route() (e.g. the dead letters of consumers),
+// which show event payloads and change state: with RequireAuthorization()
+// they answer only callers it allows (401 with WWW-Authenticate, or 403).
 // Anything else: 404; methods other than GET: 405. The admin port is for
-// operators and the cluster, not for the public: it has no authentication.
+// operators and the cluster, not for the public: services bind it to
+// loopback unless configured otherwise.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "cppsvc/observability/metrics.h"
@@ -41,6 +46,12 @@ class AdminServer {
   using Handler =
       std::function<Reply(std::string_view method, std::string_view path, const std::string& body)>;
   void Route(std::string prefix, Handler handler);
+
+  // Decides who may use the routes added with Route(), from the request's
+  // Authorization header: returns 0 to allow, else 401 or 403 with `why`.
+  using Authorize =
+      std::function<int(std::optional<std::string_view> authorization, std::string& why)>;
+  void RequireAuthorization(Authorize authorize);
 
   // Binds and starts serving; throws std::runtime_error when it cannot bind.
   void Start();

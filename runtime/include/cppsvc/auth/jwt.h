@@ -31,6 +31,8 @@ struct JwtConfig {
   std::string audience;  // required `aud` (string or one of an array)
   // Clock skew allowed on exp and nbf; capped at 60 s.
   std::chrono::seconds leeway{30};
+  // Refuse tokens without `jti`: a token without one cannot be revoked.
+  bool require_jti = false;
 };
 
 // Revoked token ids (`jti`), as published by the auth service. Thread-safe;

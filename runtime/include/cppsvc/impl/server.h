@@ -70,6 +70,10 @@ class IncomingCall {
   // ServiceOptions::inline_handlers). Transports that deliver calls one at a
   // time on one thread (a NATS subscription) say no.
   virtual bool MayRunInline() const { return false; }
+  // Whether Peer() tells clients apart. A NATS request carries no client
+  // identity (its reply inbox changes with every connection), so per-peer
+  // limits there key by the token's subject, and anonymous callers share one.
+  virtual bool IdentifiesPeers() const { return true; }
 };
 
 struct ServiceOptions {
@@ -93,6 +97,9 @@ struct ServiceOptions {
   // Contract tests turn rate limits off so every cell of their matrix is
   // served; the limits themselves are tested on the pipeline directly.
   bool enforce_rate_limits = true;
+  // Proxies whose X-Forwarded-For is believed for per-peer rate limits
+  // (addresses, e.g. the gateway's); empty: the peer's own address counts.
+  std::vector<std::string> trusted_proxies;
 };
 
 // The handler of one call, given the call's context. A small callable that
@@ -171,6 +178,8 @@ class ServiceRuntime {
   // `authorization`: the call's authorization header, if any; `now`: the
   // time the call arrived; `credentials`: set to the caller's when the
   // token passes (left null for public RPCs).
+  // The bucket of a call in a per-method rate limiter.
+  std::string RateLimitKey(const IncomingCall& call, RateKey rate_key, const Caller& caller) const;
   Status Admit(const IncomingCall& call,
                const MethodSpec& method,
                const Message& request,
