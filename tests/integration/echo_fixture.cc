@@ -122,6 +122,14 @@ std::vector<std::string> ServiceTest::ReplicaEnv(const Replica& r,
 Replica* ServiceTest::StartReplica(const std::string& id,
                                    uint16_t grpc_port,
                                    const std::vector<std::string>& extra) {
+  Replica* r = LaunchReplica(id, grpc_port, extra);
+  if (r == nullptr || !WaitReady(*r, 10s)) return nullptr;
+  return r;
+}
+
+Replica* ServiceTest::LaunchReplica(const std::string& id,
+                                    uint16_t grpc_port,
+                                    const std::vector<std::string>& extra) {
   auto r = std::make_unique<Replica>();
   r->id = id;
   r->grpc_port = grpc_port != 0 ? grpc_port : FreePort();
@@ -142,7 +150,6 @@ Replica* ServiceTest::StartReplica(const std::string& id,
   }
   Replica* raw = r.get();
   replicas_.push_back(std::move(r));
-  if (!WaitReady(*raw, 10s)) return nullptr;
   return raw;
 }
 

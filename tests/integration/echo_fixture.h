@@ -61,6 +61,11 @@ class ServiceTest : public ::testing::Test {
                         uint16_t grpc_port = 0,
                         const std::vector<std::string>& extra = {});
 
+  // Starts a replica without waiting for it to be ready.
+  Replica* LaunchReplica(const std::string& id,
+                         uint16_t grpc_port = 0,
+                         const std::vector<std::string>& extra = {});
+
   bool WaitReady(Replica& r, std::chrono::milliseconds timeout);
 
   cppsvc::ClientOptions GrpcOptions(const std::vector<Replica*>& targets) const;

@@ -12,6 +12,7 @@
 #include "cppsvc/auth/jwt.h"
 #include "echo/v1/echo.grpc.pb.h"
 #include "echo_fixture.h"
+#include "prometheus_text.h"
 
 namespace cppsvc::integration {
 namespace {
@@ -46,7 +47,9 @@ class Attack : public ServiceTest {
     return stub->Limited(&context, request, &response).error_code();
   }
 
-  static std::string TokenFor(const std::string& subject) {
+  static std::string TokenFor(
+      const std::string& subject,
+      std::chrono::system_clock::time_point issued_at = std::chrono::system_clock::now()) {
     cppsvc::auth::JwtConfig config;
     config.algorithm = cppsvc::auth::Algorithm::kHS256;
     config.key = kJwtKey;
@@ -55,6 +58,7 @@ class Attack : public ServiceTest {
     cppsvc::auth::TokenClaims claims;
     claims.subject = subject;
     claims.roles = {"user"};
+    claims.issued_at = issued_at;
     claims.ttl = std::chrono::seconds(3600);
     return cppsvc::auth::JwtSigner(config).Sign(claims);
   }
@@ -156,6 +160,67 @@ TEST_F(Attack, AdminPortListensOnLoopbackOnly) {
   ASSERT_NE(open, nullptr);
   healthz.port = open->admin_port;
   EXPECT_EQ(process_testing::Send(healthz).status, 200) << "ECHO_ADMIN_ADDRESS is not honoured";
+}
+
+// A service whose revocation target was unreachable reported ready and
+// accepted revoked tokens forever. Now it is not ready before its first
+// list, and past the staleness bound it refuses tokens older than its last
+// good list (here: every token issued before it started).
+TEST_F(Attack, RevocationFailsClosedWhenItsTargetIsDown) {
+  const std::string dead_target = "127.0.0.1:" + std::to_string(process_testing::FreePort());
+  const auto before_start = std::chrono::system_clock::now() - 10s;
+  Replica* r = LaunchReplica("a",
+                             0,
+                             {"CPPSVC_REVOCATION_TARGET=" + dead_target,
+                              "CPPSVC_REVOCATION_METHOD=/auth.v1.Auth/ListRevokedTokens",
+                              "CPPSVC_SERVICE_TOKEN=service-token",
+                              "CPPSVC_REVOCATION_INTERVAL_MS=100",
+                              "CPPSVC_REVOCATION_MAX_STALENESS_MS=500"});
+  ASSERT_NE(r, nullptr);
+  process_testing::HttpResponse ready;
+  bool answered = process_testing::WaitFor(
+      [&] {
+        ready = process_testing::HttpGet(r->admin_port, "/readyz", 500ms);
+        return ready.status != 0;
+      },
+      10s,
+      20ms);
+  ASSERT_TRUE(answered) << ready.error;
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("revocation list not fetched yet"), std::string::npos) << ready.body;
+
+  cppsvc::ClientOptions options = GrpcOptions({r});
+  options.bearer_token = TokenFor("old", before_start);
+  EchoServiceClient old_token(options);
+  EchoResponse response;
+  Status status;
+  bool refused = process_testing::WaitFor(
+      [&] {
+        status = Echo(old_token, "hi", &response);
+        return status.code() == StatusCode::kUnauthenticated;
+      },
+      10s,
+      50ms);
+  ASSERT_TRUE(refused) << status.ToString();
+  EXPECT_EQ(status.message(), "token issued before the revocation list went stale");
+
+  // A token issued after the last good list (here: after the service
+  // started; a little ahead, since iat has whole seconds) passes.
+  options.bearer_token = TokenFor("new", std::chrono::system_clock::now() + 5s);
+  EchoServiceClient new_token(options);
+  ExpectAlive(new_token);
+
+  const Exposition metrics =
+      ParsePrometheusText(process_testing::HttpGet(r->admin_port, "/metrics").body);
+  EXPECT_EQ(metrics.Sum("cppsvc_revocation_stale", {{"service", "echo"}}), 1);
+  EXPECT_EQ(metrics.Sum("cppsvc_revocation_stale_total", {{"service", "echo"}}), 1);
+  const std::string err = r->process->Stderr();
+  size_t lines = 0;
+  for (size_t at = err.find("revocation list stale"); at != std::string::npos;
+       at = err.find("revocation list stale", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << "one log line per outage:\n" << process_testing::Tail(err);
 }
 
 }  // namespace

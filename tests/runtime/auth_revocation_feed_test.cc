@@ -216,6 +216,63 @@ TEST_F(RevocationFeedTest, FailuresAreReportedAndKeepTheList) {
   EXPECT_TRUE(list->IsRevoked("kept"));
 }
 
+// Past max_staleness without a good fetch the list is stale: tokens issued
+// before the last good fetch are refused (or all, by configuration) until
+// a fetch succeeds again.
+TEST_F(RevocationFeedTest, StaleListRefusesTokensIssuedBeforeTheLastGoodFetch) {
+  for (bool refuse_all : {false, true}) {
+    SCOPED_TRACE(refuse_all ? "refuse_all" : "refuse_older");
+    JwtConfig config;
+    config.key = "revocation-feed-test-secret-0123456789";
+    config.issuer = "iss";
+    config.audience = "aud";
+    auto list = std::make_shared<RevocationList>();
+    JwtVerifier verifier(config, list);
+    TokenClaims claims;
+    claims.subject = "user-1";
+    claims.issued_at = std::chrono::system_clock::now() - std::chrono::hours(1);
+    claims.ttl = std::chrono::hours(2);
+    const std::string old_token = JwtSigner(config).Sign(claims);
+    claims.issued_at = std::chrono::system_clock::now() + std::chrono::seconds(2);
+    const std::string new_token = JwtSigner(config).Sign(claims);
+
+    RevocationFeedOptions o = Options();
+    o.max_staleness = std::chrono::milliseconds(50);
+    o.refuse_all_when_stale = refuse_all;
+    RevocationFeed feed(o, list);
+    const auto started = std::chrono::steady_clock::now();
+    ASSERT_TRUE(feed.PollOnce().ok());
+    feed.CheckStaleness(started);
+    EXPECT_FALSE(list->stale());
+    EXPECT_TRUE(verifier.Verify(old_token).ok);
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(80));
+    feed.CheckStaleness(started);
+    ASSERT_TRUE(list->stale());
+    VerifyResult r = verifier.Verify(old_token);
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.reason,
+              refuse_all ? "revocation list is stale"
+                         : "token issued before the revocation list went stale");
+    EXPECT_EQ(verifier.Verify(new_token).ok, !refuse_all);
+
+    ASSERT_TRUE(feed.PollOnce().ok());
+    feed.CheckStaleness(started);
+    EXPECT_FALSE(list->stale());
+    EXPECT_TRUE(verifier.Verify(old_token).ok);
+  }
+}
+
+TEST_F(RevocationFeedTest, WithoutABoundTheListNeverGoesStale) {
+  auto list = std::make_shared<RevocationList>();
+  server_->Shutdown();
+  RevocationFeed feed(Options(), list);
+  const auto started = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  EXPECT_FALSE(feed.PollOnce().ok());
+  feed.CheckStaleness(started);
+  EXPECT_FALSE(list->stale());
+}
+
 TEST(RevocationWire, RoundTripsAndRejectsGarbage) {
   std::vector<std::string> jtis;
   std::optional<SysClock::time_point> as_of;

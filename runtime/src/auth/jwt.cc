@@ -287,6 +287,7 @@ struct JwtVerifier::Cache {
     std::shared_ptr<const Credentials> credentials;
     double exp_s = 0;
     std::optional<double> nbf_s;
+    std::optional<double> iat_s;
   };
   // A token's hash, computed once per lookup: it picks the shard and the
   // bucket. Lookups take a view of the token, so it is not copied.
@@ -417,8 +418,10 @@ Authenticated JwtVerifier::Authenticate(std::string_view token, Clock::time_poin
       const double leeway_s = static_cast<double>(config_.leeway.count());
       if (now_s >= hit->exp_s + leeway_s) return Fail("token expired");
       if (hit->nbf_s && now_s + leeway_s < *hit->nbf_s) return Fail("token not yet valid");
-      const std::string& jti = hit->credentials->caller.token_id;
-      if (revoked_ && !jti.empty() && revoked_->IsRevoked(jti)) return Fail("token revoked");
+      if (revoked_) {
+        const char* refusal = revoked_->Refusal(hit->credentials->caller.token_id, hit->iat_s);
+        if (refusal != nullptr) return Fail(refusal);
+      }
       Authenticated result;
       result.credentials = hit->credentials;
       return result;
@@ -549,8 +552,11 @@ Authenticated JwtVerifier::Check(std::string_view token, Clock::time_point now) 
     if (caller.token_id.empty() && config_.require_jti) {
       return Fail("token has no jti, so it could not be revoked");
     }
-    if (revoked_ && !caller.token_id.empty() && revoked_->IsRevoked(caller.token_id)) {
-      return Fail("token revoked");
+    std::optional<double> iat_s;
+    if (const auto iat = claims.find("iat"); iat != claims.end()) iat_s = NumericDate(*iat);
+    if (revoked_) {
+      const char* refusal = revoked_->Refusal(caller.token_id, iat_s);
+      if (refusal != nullptr) return Fail(refusal);
     }
 
     Cache::Entry entry;
@@ -558,6 +564,7 @@ Authenticated JwtVerifier::Check(std::string_view token, Clock::time_point now) 
         std::make_shared<const Credentials>(Credentials{std::move(caller), std::string(token)});
     entry.exp_s = *exp_s;
     if (const auto nbf = claims.find("nbf"); nbf != claims.end()) entry.nbf_s = NumericDate(*nbf);
+    entry.iat_s = iat_s;
     const Cache::Probe probe = Cache::ProbeFor(token);
     Cache::Shard& shard = cache_->For(probe);
     {

@@ -1,6 +1,7 @@
 #include "cppsvc/auth/revocation_feed.h"
 
 #include <future>
+#include <map>
 #include <set>
 #include <utility>
 #include <vector>
@@ -11,6 +12,8 @@
 #include <google/protobuf/wire_format_lite.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 
 #include "cppsvc/observability/log.h"
 
@@ -82,12 +85,28 @@ bool DecodeRevokedTokens(const std::string& bytes,
 struct RevocationFeed::Impl {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<grpc::GenericStub> stub;
+  prometheus::Gauge* stale = nullptr;
+  prometheus::Counter* outages = nullptr;
 };
 
 RevocationFeed::RevocationFeed(RevocationFeedOptions options, std::shared_ptr<RevocationList> list)
     : options_(std::move(options)), list_(std::move(list)), impl_(std::make_unique<Impl>()) {
   impl_->channel = grpc::CreateChannel(options_.target, grpc::InsecureChannelCredentials());
   impl_->stub = std::make_unique<grpc::GenericStub>(impl_->channel);
+  if (options_.metrics) {
+    auto& registry = options_.metrics->registry();
+    const std::map<std::string, std::string> labels{{"service", options_.service}};
+    impl_->stale = &prometheus::BuildGauge()
+                        .Name("cppsvc_revocation_stale")
+                        .Help("1 while the revocation list has gone too long without a good fetch")
+                        .Register(registry)
+                        .Add(labels);
+    impl_->outages = &prometheus::BuildCounter()
+                          .Name("cppsvc_revocation_stale_total")
+                          .Help("Times the revocation list went stale")
+                          .Register(registry)
+                          .Add(labels);
+  }
 }
 
 RevocationFeed::~RevocationFeed() {
@@ -139,8 +158,37 @@ Status RevocationFeed::PollOnce(bool full) {
   }
   // Without as_of from the server, the next poll is a full one again.
   as_of_ = as_of;
+  last_good_ = std::chrono::steady_clock::now();
+  last_good_wall_ = SysClock::now();
   successes_.fetch_add(1);
   return Status::Ok();
+}
+
+void RevocationFeed::CheckStaleness(std::chrono::steady_clock::time_point started) {
+  if (options_.max_staleness.count() <= 0) return;
+  if (!started_wall_) started_wall_ = SysClock::now();
+  const bool fetched = successes_.load() > 0;
+  const auto since = fetched ? last_good_ : started;
+  const bool stale = std::chrono::steady_clock::now() - since > options_.max_staleness;
+  if (stale == list_->stale()) return;
+  if (stale) {
+    const SysClock::time_point fresh_as_of = fetched ? last_good_wall_ : *started_wall_;
+    list_->Stale(fresh_as_of, options_.refuse_all_when_stale);
+    observability::LogJson(
+        {{"level", "error"},
+         {"msg", "revocation list stale"},
+         {"service", options_.service},
+         {"refusing",
+          options_.refuse_all_when_stale ? "every token"
+                                         : "tokens issued before the last good fetch"},
+         {"max_staleness_ms", static_cast<int64_t>(options_.max_staleness.count())}});
+    if (impl_->outages != nullptr) impl_->outages->Increment();
+  } else {
+    list_->Fresh();
+    observability::LogJson(
+        {{"level", "info"}, {"msg", "revocation list fresh again"}, {"service", options_.service}});
+  }
+  if (impl_->stale != nullptr) impl_->stale->Set(stale ? 1 : 0);
 }
 
 void RevocationFeed::Start() {
@@ -149,6 +197,7 @@ void RevocationFeed::Start() {
 }
 
 void RevocationFeed::Loop() {
+  const auto started = std::chrono::steady_clock::now();
   bool failing = false;
   for (;;) {
     const bool full = std::chrono::steady_clock::now() - last_full_ >= options_.full_refresh;
@@ -160,6 +209,7 @@ void RevocationFeed::Loop() {
       observability::LogJson({{"level", "info"}, {"msg", "revocation feed recovered"}});
     }
     failing = !s.ok();
+    CheckStaleness(started);
     std::unique_lock<std::mutex> lock(mu_);
     if (cv_.wait_for(lock, options_.interval, [this] { return stopping_; })) return;
   }

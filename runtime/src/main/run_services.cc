@@ -153,6 +153,18 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
     }
     s.revocation.interval =
         env.Millis("CPPSVC_REVOCATION_INTERVAL_MS", std::chrono::milliseconds(5000));
+    s.revocation.max_staleness =
+        env.Millis("CPPSVC_REVOCATION_MAX_STALENESS_MS", std::chrono::milliseconds(30000));
+    if (s.revocation.max_staleness < s.revocation.interval) {
+      env.Problem("CPPSVC_REVOCATION_MAX_STALENESS_MS: must be at least the interval (" +
+                  std::to_string(s.revocation.interval.count()) + " ms)");
+    }
+    const std::string policy = env.Optional("CPPSVC_REVOCATION_STALE_POLICY", "refuse_older");
+    if (policy != "refuse_older" && policy != "refuse_all") {
+      env.Problem("CPPSVC_REVOCATION_STALE_POLICY: expected refuse_older or refuse_all, got '" +
+                  policy + "'");
+    }
+    s.revocation.refuse_all_when_stale = policy == "refuse_all";
   }
   return s;
 }
@@ -463,7 +475,10 @@ int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<st
   // polling interval.
   std::unique_ptr<auth::RevocationFeed> revocation;
   if (!settings.revocation.target.empty()) {
-    revocation = std::make_unique<auth::RevocationFeed>(settings.revocation, revoked);
+    auth::RevocationFeedOptions feed = settings.revocation;
+    feed.metrics = options.metrics;
+    feed.service = std::string(entry.name);
+    revocation = std::make_unique<auth::RevocationFeed>(std::move(feed), revoked);
     revocation->Start();
   }
 
@@ -474,6 +489,12 @@ int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<st
                            [&](std::string& why) {
                              if (stopping) {
                                why = "shutting down";
+                               return false;
+                             }
+                             // Not before the first revocation list: until
+                             // then a revoked token would pass here.
+                             if (revocation && revocation->successes() == 0) {
+                               why = "revocation list not fetched yet";
                                return false;
                              }
                              if (nats && !nats->connected()) {

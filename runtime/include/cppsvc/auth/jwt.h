@@ -3,6 +3,7 @@
 // checked (no "none", no HS256-signed-with-the-public-key confusion).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -44,9 +45,25 @@ class RevocationList {
   void Replace(std::set<std::string> jtis);
   size_t size() const;
 
+  // While the feed behind the list has failed for longer than it may (see
+  // RevocationFeedOptions::max_staleness), a token may have been revoked
+  // without this list knowing: tokens issued before `fresh_as_of` (the last
+  // good fetch) are refused, or every token with `refuse_all`. Fresh() ends
+  // that. A list no feed marks stale never is.
+  void Stale(std::chrono::system_clock::time_point fresh_as_of, bool refuse_all);
+  void Fresh();
+  bool stale() const { return stale_.load(std::memory_order_relaxed); }
+
+  // Why a token with this `jti` and issue time (seconds since the epoch;
+  // none when it has no `iat`) is refused now, or null when it is not.
+  const char* Refusal(const std::string& jti, std::optional<double> iat_s) const;
+
  private:
   mutable std::mutex mu_;
   std::set<std::string> revoked_;
+  std::atomic<bool> stale_{false};
+  bool refuse_all_ = false;   // under mu_
+  double fresh_as_of_s_ = 0;  // under mu_
 };
 
 struct VerifyResult {

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "cppsvc/auth/jwt.h"
+#include "cppsvc/observability/metrics.h"
 #include "cppsvc/status.h"
 
 namespace cppsvc::auth {
@@ -30,6 +31,16 @@ struct RevocationFeedOptions {
   std::chrono::milliseconds interval{5000};
   std::chrono::milliseconds full_refresh{600000};
   std::chrono::milliseconds timeout{1000};
+  // How long the list may go without a good fetch (or, before the first
+  // one, since Start) before it is marked stale (RevocationList::Stale):
+  // the service then refuses tokens issued before the last good fetch, or
+  // all of them with `refuse_all_when_stale`. 0: never stale.
+  std::chrono::milliseconds max_staleness{0};
+  bool refuse_all_when_stale = false;
+  // cppsvc_revocation_stale{service} (1 while stale) and
+  // cppsvc_revocation_stale_total{service} (outages), when set.
+  std::shared_ptr<observability::Metrics> metrics;
+  std::string service;
 };
 
 class RevocationFeed {
@@ -45,6 +56,9 @@ class RevocationFeed {
   void Start();
   // Polls that succeeded so far.
   uint64_t successes() const { return successes_.load(); }
+  // Marks the list stale or fresh by the time since the last good fetch
+  // (or since `started` before the first); logs and counts each outage.
+  void CheckStaleness(std::chrono::steady_clock::time_point started);
 
  private:
   struct Impl;
@@ -55,6 +69,9 @@ class RevocationFeed {
   std::unique_ptr<Impl> impl_;
   std::optional<std::chrono::system_clock::time_point> as_of_;
   std::chrono::steady_clock::time_point last_full_{};
+  std::chrono::steady_clock::time_point last_good_{};
+  std::chrono::system_clock::time_point last_good_wall_{};
+  std::optional<std::chrono::system_clock::time_point> started_wall_;
   std::atomic<uint64_t> successes_{0};
   std::mutex mu_;
   std::condition_variable cv_;
