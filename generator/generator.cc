@@ -11,6 +11,7 @@
 #include "emit/migrations.h"
 #include "model/build.h"
 #include "model/check.h"
+#include "model/resolve.h"
 
 namespace cppsvc {
 namespace {
@@ -159,6 +160,7 @@ bool CppSvcGenerator::GenerateAll(const std::vector<const google::protobuf::File
   }
 
   model::Model model = model::Build(files);
+  model::Resolve(model);
   diag::Diagnostics diags;
   std::vector<emit::OutputFile> out;
   bool ok = cppsvc::Generate(model, params, diags, out);

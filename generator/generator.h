@@ -1,5 +1,5 @@
-// The protoc plugin: CodeGeneratorRequest -> model::Build -> model::Check ->
-// emitters -> files.
+// The protoc plugin: CodeGeneratorRequest -> model::Build -> model::Resolve ->
+// model::Check -> emitters -> files.
 #pragma once
 
 #include <string>
@@ -34,7 +34,7 @@ struct Parameters {
 // Parses "k=v,k=v". Every problem (unknown key, bad value) is reported.
 bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::string>& errors);
 
-// Everything but the I/O: checks the model and, when it is clean, renders
+// Everything but the I/O: checks the (built and resolved) model and, when it is clean, renders
 // every artifact of every file to generate. Returns false when there are
 // errors; warnings are left in `diags` either way.
 bool Generate(const model::Model& model, const Parameters& params, diag::Diagnostics& diags,

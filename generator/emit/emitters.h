@@ -62,6 +62,6 @@ std::string CppLiteral(const std::string& s);
 kainjow::mustache::data ServiceFileView(const model::File& file);
 
 // Short access summary of an RPC, e.g. "public" or "customer, admin".
-std::string AccessSummary(const model::Service& service, const model::Method& method);
+std::string AccessSummary(const model::Method& method);
 
 }  // namespace cppsvc::emit

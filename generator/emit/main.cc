@@ -16,7 +16,7 @@ void EmitMain(const model::Model&, const model::File& file, std::vector<OutputFi
   std::string names;
   for (const model::Service& s : file.services) {
     Data sv;
-    sv.set("server_class", s.name + "Server");
+    sv.set("server_class", s.server_class);
     services.push_back(sv);
     names += (names.empty() ? "" : ", ") + s.full_name;
   }
