@@ -2,6 +2,7 @@
 // model::Check -> emitters -> files.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,20 +16,16 @@ namespace cppsvc {
 
 // --cpp-svc_opt parameters, parsed strictly.
 struct Parameters {
-  bool emit_handler_base = true;
-  bool emit_doc = true;
-  bool emit_validate = true;
-  bool emit_server = true;
-  bool emit_client = true;
-  bool emit_main = true;
-  bool emit_tests = true;
-  bool emit_repository = true;
-  bool emit_migrations = true;
+  // Names of the artifacts to emit (emit=a+b); all of them by default.
+  std::set<std::string> artifacts = DefaultArtifacts();
   bool warnings_as_errors = false;
   // Where schema locks are read: <dir>/<proto base>.schema.lock.json, the
   // first dir holding one wins (schema_lock_dir=<dir>, repeatable). None
   // given: no lock is read and every file starts at 0001_init.
   std::vector<std::string> schema_lock_dirs;
+
+  bool Emits(const std::string& artifact) const { return artifacts.count(artifact) > 0; }
+  static std::set<std::string> DefaultArtifacts();
 };
 
 // Parses "k=v,k=v". Every problem (unknown key, bad value) is reported.

@@ -92,7 +92,9 @@ Data MethodView(const model::Model& model,
 
 }  // namespace
 
-void EmitClient(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+void EmitClient(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   Data services = List();
   for (const model::Service& s : file.services) {
     Data sv;
@@ -127,8 +129,8 @@ void EmitClient(const model::Model& model, const model::File& file, std::vector<
   }
   Data view = ServiceFileView(file);
   view.set("services", services);
-  out.push_back({file.base + ".cppsvc.client.h", Render("client/client.h.mustache", view)});
-  out.push_back({file.base + ".cppsvc.client.cc", Render("client/client.cc.mustache", view)});
+  out.outputs.push_back(Render("client/client.h.mustache", view));
+  out.outputs.push_back(Render("client/client.cc.mustache", view));
 }
 
 }  // namespace cppsvc::emit

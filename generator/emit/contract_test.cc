@@ -291,7 +291,9 @@ class Writer {
 
 }  // namespace
 
-void EmitContractTest(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+void EmitContractTest(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   Writer w(model, file);
 
   // FillValid for every message a test needs, in dependency order.
@@ -507,7 +509,7 @@ void EmitContractTest(const model::Model& model, const model::File& file, std::v
   Data view = ServiceFileView(file);
   view.set("fills", fills);
   view.set("services", services);
-  out.push_back({file.base + ".cppsvc_test.cc", Render("contract_test/contract_test.cc.mustache", view)});
+  out.outputs.push_back(Render("contract_test/contract_test.cc.mustache", view));
 }
 
 }  // namespace cppsvc::emit

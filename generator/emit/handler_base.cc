@@ -88,9 +88,9 @@ Data EmitView(const model::Model& model, const model::File& file, const model::M
 
 }  // namespace
 
-void EmitHandlerBase(const model::Model& model,
-                     const model::File& file,
-                     std::vector<OutputFile>& out) {
+void EmitHandlerBase(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   // The file's own .pb.h and those of event types from other files, sorted
   // (as clang-format orders an include block).
   std::set<std::string> includes = {file.pb_header};
@@ -149,7 +149,7 @@ void EmitHandlerBase(const model::Model& model,
   }
   view.set("services", services);
 
-  out.push_back({file.base + ".cppsvc.h", Render("handler_base/handler_base.h.mustache", view)});
+  out.outputs.push_back(Render("handler_base/handler_base.h.mustache", view));
 }
 
 Data ServiceFileView(const model::File& file) {

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "emit/cpp_layout.h"
+#include "emit/artifacts.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
@@ -161,7 +162,9 @@ Data SubscriptionViews(const model::Model& model, const model::Service& s) {
 
 }  // namespace
 
-void EmitServer(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+void EmitServer(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   std::set<std::string> validate_includes;
   Data services = List();
   for (const model::Service& s : file.services) {
@@ -204,8 +207,8 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
       if (m.client_streaming || m.server_streaming) continue;
       methods.push_back(MethodView(model, file, s, m));
       if (NeedsValidation(model, m.input)) {
-        validate_includes.insert(model.FindFile(model.messages.at(m.input).file)->base +
-                                 ".cppsvc.validate.h");
+        validate_includes.insert(
+            OutputPath(*model.FindFile(model.messages.at(m.input).file), "validate", 0));
       }
     }
     sv.set("methods", methods);
@@ -243,8 +246,8 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
   bool has_database = false;
   for (const model::Service& s : file.services) has_database = has_database || !s.database.empty();
   view.set("has_migrations", Data(has_database));
-  out.push_back({file.base + ".cppsvc.server.h", Render("server/server.h.mustache", view)});
-  out.push_back({file.base + ".cppsvc.server.cc", Render("server/server.cc.mustache", view)});
+  out.outputs.push_back(Render("server/server.h.mustache", view));
+  out.outputs.push_back(Render("server/server.cc.mustache", view));
 }
 
 }  // namespace cppsvc::emit

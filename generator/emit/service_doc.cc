@@ -176,7 +176,9 @@ std::vector<std::string> SagaDiagram(const model::Saga& saga) {
 
 }  // namespace
 
-void EmitServiceDoc(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+void EmitServiceDoc(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   Data view;
   view.set("source", file.name);
   view.set("package", file.package.empty() ? "(no package)" : file.package);
@@ -261,7 +263,7 @@ void EmitServiceDoc(const model::Model& model, const model::File& file, std::vec
   view.set("has_sagas", Bool(!file.sagas.empty()));
   view.set("sagas", sagas);
 
-  out.push_back({file.base + ".cppsvc.md", Render("service_doc/service_doc.md.mustache", view)});
+  out.outputs.push_back(Render("service_doc/service_doc.md.mustache", view));
 }
 
 }  // namespace cppsvc::emit
