@@ -22,9 +22,11 @@
 # <name>.cppsvc.main.cc and <name>.cppsvc_test.cc are generated too but not
 # compiled into TARGET: see cppsvc_add_service() and cppsvc_add_contract_tests().
 #
-# Each <dir>/<name>.proto yields <name>.pb.{h,cc}, <name>.grpc.pb.{h,cc},
-# <name>.cppsvc.h, <name>.cppsvc.{validate,server,client,repo}.{h,cc} and <name>.cppsvc.md
-# under OUT_DIR/<dir>. <name>.cppsvc.repo.{h,cc} (repositories of the file's
+# Each <dir>/<name>.proto yields <name>.pb.{h,cc}, <name>.grpc.pb.{h,cc} and
+# the files of every artifact of the plugin under OUT_DIR/<dir>: their names
+# come from the plugin's artifact table (artifacts.def), e.g.
+# <name>.cppsvc.h, <name>.cppsvc.{validate,server,client,repo}.{h,cc} and
+# <name>.cppsvc.md. <name>.cppsvc.repo.{h,cc} (repositories of the file's
 # tables) and <name>.cppsvc.migrations.{h,cc} (<Name>Migrations(), the
 # file's migrations) are written for every file, empty when it has no tables
 # or no database.
@@ -32,6 +34,49 @@ include_guard(GLOBAL)
 # Kept globally so the function works from any directory or function scope,
 # not only where the package was found.
 set_property(GLOBAL PROPERTY CPPSVC_PROTO_DIR "${CPPSVC_PROTO_DIR}")
+
+# The plugin's artifact table, read as text: the names of the files it writes
+# must be known at configure time, before the plugin is built. Installed
+# next to this file; the source tree points CPPSVC_ARTIFACTS_TABLE at it.
+if(NOT CPPSVC_ARTIFACTS_TABLE)
+  set(CPPSVC_ARTIFACTS_TABLE "${CMAKE_CURRENT_LIST_DIR}/artifacts.def")
+endif()
+# Sets, in the caller: <prefix>_OUTPUTS (every suffix), <prefix>_SOURCES (the
+# .cc suffixes compiled into the contract library), <prefix>_MAIN and
+# <prefix>_TEST (the suffixes of main() and of the contract tests).
+function(_cppsvc_read_artifacts table prefix)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${table}")
+  file(STRINGS "${table}" rows REGEX "^CPPSVC_ARTIFACT\\(")
+  set(outputs "")
+  set(sources "")
+  set(main "")
+  set(test "")
+  foreach(row IN LISTS rows)
+    if(NOT row MATCHES "^CPPSVC_ARTIFACT\\([a-z_]+, *[A-Za-z]+, *([a-z]+),")
+      message(FATAL_ERROR "cppsvc: unreadable row of ${table}: ${row}")
+    endif()
+    set(sources_for "${CMAKE_MATCH_1}")
+    string(REGEX MATCHALL "\"[^\"]+\"" quoted "${row}")
+    string(REPLACE "\"" "" suffixes "${quoted}")
+    list(APPEND outputs ${suffixes})
+    list(FILTER suffixes INCLUDE REGEX "\\.cc$")
+    if(sources_for STREQUAL "library")
+      list(APPEND sources ${suffixes})
+    elseif(sources_for STREQUAL "service")
+      set(main ${suffixes})
+    elseif(sources_for STREQUAL "tests")
+      set(test ${suffixes})
+    endif()
+  endforeach()
+  set(${prefix}_OUTPUTS ${outputs} PARENT_SCOPE)
+  set(${prefix}_SOURCES ${sources} PARENT_SCOPE)
+  set(${prefix}_MAIN ${main} PARENT_SCOPE)
+  set(${prefix}_TEST ${test} PARENT_SCOPE)
+endfunction()
+_cppsvc_read_artifacts("${CPPSVC_ARTIFACTS_TABLE}" _cppsvc)
+foreach(list OUTPUTS SOURCES MAIN TEST)
+  set_property(GLOBAL PROPERTY CPPSVC_${list} ${_cppsvc_${list}})
+endforeach()
 
 function(cppsvc_generate)
   cmake_parse_arguments(ARG "" "TARGET;OUT_DIR" "PROTOS;IMPORT_DIRS;OPTIONS;SCHEMA_LOCK_DIRS" ${ARGN})
@@ -69,6 +114,10 @@ function(cppsvc_generate)
     list(APPEND import_args "-I${dir}")
   endforeach()
 
+  get_property(artifact_outputs GLOBAL PROPERTY CPPSVC_OUTPUTS)
+  get_property(artifact_sources GLOBAL PROPERTY CPPSVC_SOURCES)
+  get_property(main_suffix GLOBAL PROPERTY CPPSVC_MAIN)
+  get_property(test_suffix GLOBAL PROPERTY CPPSVC_TEST)
   set(outputs "")
   set(sources "")
   set(rel_protos "")
@@ -89,14 +138,10 @@ function(cppsvc_generate)
     string(REGEX REPLACE "\\.proto$" "" base "${rel}")
     list(APPEND rel_protos "${rel}")
     list(APPEND abs_protos "${abs}")
-    foreach(suffix .pb.cc .grpc.pb.cc .cppsvc.validate.cc .cppsvc.server.cc .cppsvc.client.cc
-                   .cppsvc.repo.cc .cppsvc.migrations.cc)
+    foreach(suffix .pb.cc .grpc.pb.cc ${artifact_sources})
       list(APPEND sources "${ARG_OUT_DIR}/${base}${suffix}")
     endforeach()
-    foreach(suffix .pb.h .grpc.pb.h .cppsvc.h .cppsvc.md .cppsvc.validate.h .cppsvc.server.h
-                   .cppsvc.client.h .pb.cc .grpc.pb.cc .cppsvc.validate.cc .cppsvc.server.cc .cppsvc.client.cc
-                   .cppsvc.main.cc .cppsvc_test.cc .cppsvc.repo.h .cppsvc.repo.cc
-                   .cppsvc.migrations.h .cppsvc.migrations.cc)
+    foreach(suffix .pb.h .grpc.pb.h .pb.cc .grpc.pb.cc ${artifact_outputs})
       list(APPEND outputs "${ARG_OUT_DIR}/${base}${suffix}")
     endforeach()
   endforeach()
@@ -157,8 +202,8 @@ function(cppsvc_generate)
   set_property(TARGET ${ARG_TARGET} APPEND PROPERTY CPPSVC_GENERATED_FILES ${outputs})
   foreach(rel IN LISTS rel_protos)
     string(REGEX REPLACE "\\.proto$" "" base "${rel}")
-    set_property(TARGET ${ARG_TARGET} PROPERTY "CPPSVC_MAIN_${rel}" "${ARG_OUT_DIR}/${base}.cppsvc.main.cc")
-    set_property(TARGET ${ARG_TARGET} PROPERTY "CPPSVC_TEST_${rel}" "${ARG_OUT_DIR}/${base}.cppsvc_test.cc")
+    set_property(TARGET ${ARG_TARGET} PROPERTY "CPPSVC_MAIN_${rel}" "${ARG_OUT_DIR}/${base}${main_suffix}")
+    set_property(TARGET ${ARG_TARGET} PROPERTY "CPPSVC_TEST_${rel}" "${ARG_OUT_DIR}/${base}${test_suffix}")
   endforeach()
 endfunction()
 

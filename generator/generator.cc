@@ -8,15 +8,16 @@
 
 #include <google/protobuf/io/zero_copy_stream.h>
 
+#include "emit/artifacts.h"
 #include "emit/migrations.h"
 #include "model/build.h"
 #include "model/check.h"
+#include "model/resolve.h"
 
 namespace cppsvc {
 namespace {
 
 const std::vector<std::string> kKeys = {"emit", "werror", "schema_lock_dir"};
-const std::vector<std::string> kArtifacts = {"handler_base", "doc", "validate", "server", "client", "main", "tests", "repository", "migrations"};
 
 bool ParseBool(const std::string& key, const std::string& value, bool& out, std::vector<std::string>& errors) {
   if (value == "true" || value == "1") {
@@ -30,7 +31,32 @@ bool ParseBool(const std::string& key, const std::string& value, bool& out, std:
   return true;
 }
 
+// emit=a+b: artifacts separated by '+', since protoc joins options with commas.
+void ParseArtifacts(const std::string& value, std::set<std::string>& out, std::vector<std::string>& errors) {
+  out.clear();
+  const std::vector<std::string> names = emit::ArtifactNames();
+  size_t p = 0;
+  while (p <= value.size()) {
+    size_t plus = value.find('+', p);
+    std::string a = value.substr(p, plus == std::string::npos ? std::string::npos : plus - p);
+    p = plus == std::string::npos ? value.size() + 1 : plus + 1;
+    if (emit::FindArtifact(a) != nullptr) {
+      out.insert(a);
+    } else {
+      std::string all;
+      for (const std::string& n : names) all += (all.empty() ? "" : ", ") + n;
+      errors.push_back("option 'emit': unknown artifact '" + a + "'" + diag::DidYouMean(a, names) +
+                       "; expected artifacts joined by '+' from: " + all);
+    }
+  }
+}
+
 }  // namespace
+
+std::set<std::string> Parameters::DefaultArtifacts() {
+  std::vector<std::string> names = emit::ArtifactNames();
+  return {names.begin(), names.end()};
+}
 
 bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::string>& errors) {
   size_t before = errors.size();
@@ -44,38 +70,7 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
     std::string key = item.substr(0, eq);
     std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
     if (key == "emit") {
-      // Artifacts separated by '+', since protoc joins options with commas.
-      out.emit_handler_base = out.emit_doc = out.emit_validate = out.emit_server = out.emit_client = out.emit_main = out.emit_tests =
-          out.emit_repository = out.emit_migrations = false;
-      size_t p = 0;
-      while (p <= value.size()) {
-        size_t plus = value.find('+', p);
-        std::string a = value.substr(p, plus == std::string::npos ? std::string::npos : plus - p);
-        p = plus == std::string::npos ? value.size() + 1 : plus + 1;
-        if (a == "handler_base") {
-          out.emit_handler_base = true;
-        } else if (a == "doc") {
-          out.emit_doc = true;
-        } else if (a == "validate") {
-          out.emit_validate = true;
-        } else if (a == "server") {
-          out.emit_server = true;
-        } else if (a == "client") {
-          out.emit_client = true;
-        } else if (a == "main") {
-          out.emit_main = true;
-        } else if (a == "tests") {
-          out.emit_tests = true;
-        } else if (a == "repository") {
-          out.emit_repository = true;
-        } else if (a == "migrations") {
-          out.emit_migrations = true;
-        } else {
-          errors.push_back("option 'emit': unknown artifact '" + a + "'" + diag::DidYouMean(a, kArtifacts) +
-                           "; expected artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests, "
-                           "repository, migrations");
-        }
-      }
+      ParseArtifacts(value, out.artifacts, errors);
     } else if (key == "werror") {
       ParseBool(key, value, out.warnings_as_errors, errors);
     } else if (key == "schema_lock_dir") {
@@ -115,7 +110,8 @@ bool Generate(const model::Model& model, const Parameters& params, diag::Diagnos
   // file is rendered.
   std::map<std::string, emit::SchemaLock> locks;
   for (const model::File& file : model.files) {
-    if (!file.generate || file.database.empty() || !params.emit_migrations) continue;
+    // Only the migrations use the lock.
+    if (!file.generate || file.database.empty() || !params.Emits("migrations")) continue;
     size_t errors = diags.All().size();
     std::optional<emit::SchemaLock> lock = ReadSchemaLock(file, params.schema_lock_dirs, diags);
     if (diags.All().size() != errors) continue;
@@ -124,18 +120,10 @@ bool Generate(const model::Model& model, const Parameters& params, diag::Diagnos
   if (diags.HasErrors()) return false;
   for (const model::File& file : model.files) {
     if (!file.generate) continue;
-    if (params.emit_handler_base) emit::EmitHandlerBase(model, file, out);
-    if (params.emit_doc) emit::EmitServiceDoc(model, file, out);
-    if (params.emit_validate) emit::EmitValidate(model, file, out);
-    if (params.emit_server) emit::EmitServer(model, file, out);
-    if (params.emit_client) emit::EmitClient(model, file, out);
-    if (params.emit_main) emit::EmitMain(model, file, out);
-    if (params.emit_tests) emit::EmitContractTest(model, file, out);
-    if (params.emit_repository) emit::EmitRepository(model, file, out);
-    if (params.emit_migrations) {
-      auto lock = locks.find(file.name);
-      emit::EmitMigrationsSource(file, lock == locks.end() ? nullptr : &lock->second, out);
-      if (lock != locks.end()) emit::EmitMigrationFiles(file, lock->second, out);
+    auto lock = locks.find(file.name);
+    const emit::EmitInput in{model, file, lock == locks.end() ? nullptr : &lock->second};
+    for (const emit::Artifact& a : emit::Artifacts()) {
+      if (params.Emits(std::string(a.name))) emit::EmitArtifact(a, in, out);
     }
   }
   return true;
@@ -159,6 +147,7 @@ bool CppSvcGenerator::GenerateAll(const std::vector<const google::protobuf::File
   }
 
   model::Model model = model::Build(files);
+  model::Resolve(model);
   diag::Diagnostics diags;
   std::vector<emit::OutputFile> out;
   bool ok = cppsvc::Generate(model, params, diags, out);

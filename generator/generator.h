@@ -1,7 +1,8 @@
-// The protoc plugin: CodeGeneratorRequest -> model::Build -> model::Check ->
-// emitters -> files.
+// The protoc plugin: CodeGeneratorRequest -> model::Build -> model::Resolve ->
+// model::Check -> emitters -> files.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,26 +16,22 @@ namespace cppsvc {
 
 // --cpp-svc_opt parameters, parsed strictly.
 struct Parameters {
-  bool emit_handler_base = true;
-  bool emit_doc = true;
-  bool emit_validate = true;
-  bool emit_server = true;
-  bool emit_client = true;
-  bool emit_main = true;
-  bool emit_tests = true;
-  bool emit_repository = true;
-  bool emit_migrations = true;
+  // Names of the artifacts to emit (emit=a+b); all of them by default.
+  std::set<std::string> artifacts = DefaultArtifacts();
   bool warnings_as_errors = false;
   // Where schema locks are read: <dir>/<proto base>.schema.lock.json, the
   // first dir holding one wins (schema_lock_dir=<dir>, repeatable). None
   // given: no lock is read and every file starts at 0001_init.
   std::vector<std::string> schema_lock_dirs;
+
+  bool Emits(const std::string& artifact) const { return artifacts.count(artifact) > 0; }
+  static std::set<std::string> DefaultArtifacts();
 };
 
 // Parses "k=v,k=v". Every problem (unknown key, bad value) is reported.
 bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::string>& errors);
 
-// Everything but the I/O: checks the model and, when it is clean, renders
+// Everything but the I/O: checks the (built and resolved) model and, when it is clean, renders
 // every artifact of every file to generate. Returns false when there are
 // errors; warnings are left in `diags` either way.
 bool Generate(const model::Model& model, const Parameters& params, diag::Diagnostics& diags,

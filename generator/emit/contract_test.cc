@@ -17,7 +17,10 @@ namespace {
 constexpr const char* kUuid = "00000000-0000-4000-8000-000000000001";
 constexpr const char* kEmail = "user@example.com";
 
-// Roles a role grants, itself included (transitively).
+// Roles a role grants, itself included (transitively). Deliberately not the
+// model's Role::grants: the expected cells must come from a reading of the
+// contract independent of the one the generated server and runtime rely on,
+// or a mistake in that one would be copied into the tests that should catch it.
 std::set<std::string> Expand(const model::Model& model, const std::string& role) {
   std::set<std::string> out;
   std::function<void(const std::string&)> visit = [&](const std::string& r) {
@@ -288,7 +291,9 @@ class Writer {
 
 }  // namespace
 
-void EmitContractTest(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+void EmitContractTest(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   Writer w(model, file);
 
   // FillValid for every message a test needs, in dependency order.
@@ -346,8 +351,8 @@ void EmitContractTest(const model::Model& model, const model::File& file, std::v
     Data sv;
     sv.set("name", s.name);
     sv.set("base_class", s.base_class);
-    sv.set("server_class", s.name + "Server");
-    sv.set("fixture", s.name + "Contract");
+    sv.set("server_class", s.server_class);
+    sv.set("fixture", s.contract_test_class);
 
     Data handlers = List();
     Data access = List();
@@ -402,7 +407,7 @@ void EmitContractTest(const model::Model& model, const model::File& file, std::v
       a.set("response", response);
       a.set("call", LayoutDeclaration(4, "grpc::Status status = stub_->" + m.name,
                                       {"&context", "request", "&response"}, ";"));
-      a.set("fixture", s.name + "Contract");
+      a.set("fixture", s.contract_test_class);
       std::string skip = why_unfillable(m.input);
       a.set("skip", Data(!skip.empty()));
       a.set("skip_reason", CppLiteral(skip));
@@ -415,7 +420,7 @@ void EmitContractTest(const model::Model& model, const model::File& file, std::v
         c.set("row", "{" + CppLiteral(name) + ", " + role + ", grpc::StatusCode::" + code + "}");
         cells.push_back(c);
       };
-      const auto& allowed = m.roles.empty() ? s.default_roles : m.roles;
+      const std::vector<std::string>& allowed = m.effective_roles;
       for (const std::string& role : roles) {
         bool ok = m.is_public;
         for (const std::string& granted : Expand(model, role)) {
@@ -504,7 +509,7 @@ void EmitContractTest(const model::Model& model, const model::File& file, std::v
   Data view = ServiceFileView(file);
   view.set("fills", fills);
   view.set("services", services);
-  out.push_back({file.base + ".cppsvc_test.cc", Render("contract_test/contract_test.cc.mustache", view)});
+  out.outputs.push_back(Render("contract_test/contract_test.cc.mustache", view));
 }
 
 }  // namespace cppsvc::emit

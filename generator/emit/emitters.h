@@ -1,5 +1,5 @@
 // One emitter per artifact: each turns the model of one .proto file into view
-// data and renders its template. Later artifacts plug in beside these.
+// data and renders its template. emit/artifacts.def lists them.
 #pragma once
 
 #include <string>
@@ -16,39 +16,56 @@ struct OutputFile {
   std::string content;
 };
 
+struct SchemaLock;
+
+// What an emitter renders from: one .proto file of the model.
+struct EmitInput {
+  const model::Model& model;
+  const model::File& file;
+  const SchemaLock* lock = nullptr;  // the file's planned schema lock; null without one
+};
+
+// What an emitter renders. The artifact table (emit/artifacts.def) names the
+// files: outputs[i] goes to <base><the artifact's i-th suffix>, so no
+// emitter spells a file name that build systems must also know.
+struct Rendered {
+  std::vector<std::string> outputs;
+  std::vector<OutputFile> extra;  // files named by the emitter (migrations, schema locks)
+};
+
 // <file>.cppsvc.h: a `<Service>Base` per service, one pure virtual per RPC
 // and per subscribed event.
-void EmitHandlerBase(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+void EmitHandlerBase(const EmitInput& in, Rendered& out);
 
 // <file>.cppsvc.md: RPC tables, events published and consumed, tables,
 // roles, and each saga as a Mermaid diagram.
-void EmitServiceDoc(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+void EmitServiceDoc(const EmitInput& in, Rendered& out);
 
 // <file>.cppsvc.validate.{h,cc}: CppsvcValidate(message, violations) for
 // every message with validation rules (directly or in the messages it holds).
-void EmitValidate(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+void EmitValidate(const EmitInput& in, Rendered& out);
 bool NeedsValidation(const model::Model& model, const std::string& message);
 
 // <file>.cppsvc.server.{h,cc}: <Service>Server, the gRPC callback service
 // running every call through the runtime's pipeline, with the contract's
 // rules as MethodSpec constants.
-void EmitServer(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+void EmitServer(const EmitInput& in, Rendered& out);
 
 // <file>.cppsvc.client.{h,cc}: <Service>Client, the typed client.
-void EmitClient(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+void EmitClient(const EmitInput& in, Rendered& out);
 
 // <file>.cppsvc.main.cc: main() running the file's service(s). Not part of
 // the contract library: cppsvc_add_service() builds it into an executable.
-void EmitMain(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+void EmitMain(const EmitInput& in, Rendered& out);
 
 // <file>.cppsvc_test.cc: GoogleTest contract suites (access matrix,
 // ownership, validation edges); cppsvc_add_contract_tests() builds them.
-void EmitContractTest(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+void EmitContractTest(const EmitInput& in, Rendered& out);
 
 // <file>.cppsvc.repo.{h,cc}: a <Message>Repository per table message, on a
 // transaction, with prepared statements only (always written, empty for a
 // file without tables, so build systems know the names up front).
-void EmitRepository(const model::Model& model, const model::File& file, std::vector<OutputFile>& out);
+void EmitRepository(const EmitInput& in, Rendered& out);
 
 // The C++ spelling of message `full_name` inside `file`'s namespace: types of
 // the file's own package unqualified (as in its .pb.h), others qualified.
@@ -62,6 +79,6 @@ std::string CppLiteral(const std::string& s);
 kainjow::mustache::data ServiceFileView(const model::File& file);
 
 // Short access summary of an RPC, e.g. "public" or "customer, admin".
-std::string AccessSummary(const model::Service& service, const model::Method& method);
+std::string AccessSummary(const model::Method& method);
 
 }  // namespace cppsvc::emit

@@ -9,13 +9,10 @@
 namespace cppsvc::emit {
 namespace {
 
-Data MethodView(const model::Model& model,
-                const model::File& file,
-                const model::Service& service,
-                const model::Method& method) {
+Data MethodView(const model::Model& model, const model::File& file, const model::Method& method) {
   Data v;
   std::string doc = method.description.empty() ? method.comment : method.description;
-  std::string summary = method.name + " (" + AccessSummary(service, method);
+  std::string summary = method.name + " (" + AccessSummary(method);
   if (method.http) summary += "; " + method.http->verb + " " + method.http->path;
   summary += ")";
   v.set("comment", LayoutComment(2, summary + (doc.empty() ? "" : ": " + doc)));
@@ -62,23 +59,6 @@ std::string KeyExpression(const model::Message& event) {
   return "std::to_string(event." + f->cpp_name + "())";
 }
 
-// Every event a service may publish: its methods' and subscriptions' `emits`
-// and its `publishes`, in that order, each once.
-std::vector<std::string> PublishedEvents(const model::Service& s) {
-  std::vector<std::string> out;
-  auto add = [&](const std::string& e) {
-    if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
-  };
-  for (const model::Method& m : s.methods) {
-    for (const std::string& e : m.emits) add(e);
-  }
-  for (const model::Subscription& sub : s.subscriptions) {
-    for (const std::string& e : sub.emits) add(e);
-  }
-  for (const std::string& e : s.publishes) add(e);
-  return out;
-}
-
 Data EmitView(const model::Model& model, const model::File& file, const model::Message& event) {
   Data v;
   const std::string type = CppTypeIn(model, file, event.full_name);
@@ -108,9 +88,9 @@ Data EmitView(const model::Model& model, const model::File& file, const model::M
 
 }  // namespace
 
-void EmitHandlerBase(const model::Model& model,
-                     const model::File& file,
-                     std::vector<OutputFile>& out) {
+void EmitHandlerBase(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   // The file's own .pb.h and those of event types from other files, sorted
   // (as clang-format orders an include block).
   std::set<std::string> includes = {file.pb_header};
@@ -119,8 +99,8 @@ void EmitHandlerBase(const model::Model& model,
       const model::Message* m = model.FindMessage(sub.event);
       if (m != nullptr && m->file != file.name) includes.insert(model.FindFile(m->file)->pb_header);
     }
-    for (const std::string& e : PublishedEvents(s)) {
-      const model::Message* m = model.FindEvent(e);
+    for (const model::PublishedEvent& p : s.published) {
+      const model::Message* m = model.FindEvent(p.event);
       if (m != nullptr && m->file != file.name) includes.insert(model.FindFile(m->file)->pb_header);
     }
   }
@@ -146,7 +126,7 @@ void EmitHandlerBase(const model::Model& model,
                              "generated server calls them only after authentication, "
                              "authorization and validation."));
     Data methods = List();
-    for (const model::Method& m : s.methods) methods.push_back(MethodView(model, file, s, m));
+    for (const model::Method& m : s.methods) methods.push_back(MethodView(model, file, m));
     sv.set("methods", methods);
     Data subs = List();
     for (const model::Subscription& sub : s.subscriptions) {
@@ -155,8 +135,8 @@ void EmitHandlerBase(const model::Model& model,
     sv.set("subscriptions", subs);
     Data emits = List();
     bool has_emits = false;
-    for (const std::string& e : PublishedEvents(s)) {
-      if (const model::Message* m = model.FindEvent(e)) {
+    for (const model::PublishedEvent& p : s.published) {
+      if (const model::Message* m = model.FindEvent(p.event)) {
         Data ev = EmitView(model, file, *m);
         ev.set("blank", Data(has_emits));
         emits.push_back(ev);
@@ -169,7 +149,7 @@ void EmitHandlerBase(const model::Model& model,
   }
   view.set("services", services);
 
-  out.push_back({file.base + ".cppsvc.h", Render("handler_base/handler_base.h.mustache", view)});
+  out.outputs.push_back(Render("handler_base/handler_base.h.mustache", view));
 }
 
 Data ServiceFileView(const model::File& file) {
@@ -192,11 +172,10 @@ std::string CppTypeIn(const model::Model& model,
   return m.cpp_type;
 }
 
-std::string AccessSummary(const model::Service& service, const model::Method& method) {
+std::string AccessSummary(const model::Method& method) {
   if (method.is_public) return "public";
-  const auto& roles = method.roles.empty() ? service.default_roles : method.roles;
   std::string out;
-  for (const std::string& r : roles) out += (out.empty() ? "" : ", ") + r;
+  for (const std::string& r : method.effective_roles) out += (out.empty() ? "" : ", ") + r;
   if (!method.owner_field.empty()) out += "; owner: " + method.owner_field;
   return out;
 }

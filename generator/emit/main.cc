@@ -4,7 +4,8 @@
 
 namespace cppsvc::emit {
 
-void EmitMain(const model::Model&, const model::File& file, std::vector<OutputFile>& out) {
+void EmitMain(const EmitInput& in, Rendered& out) {
+  const model::File& file = in.file;
   Data view;
   view.set("source", file.name);
   view.set("base", file.base);
@@ -16,7 +17,7 @@ void EmitMain(const model::Model&, const model::File& file, std::vector<OutputFi
   std::string names;
   for (const model::Service& s : file.services) {
     Data sv;
-    sv.set("server_class", s.name + "Server");
+    sv.set("server_class", s.server_class);
     services.push_back(sv);
     names += (names.empty() ? "" : ", ") + s.full_name;
   }
@@ -24,7 +25,7 @@ void EmitMain(const model::Model&, const model::File& file, std::vector<OutputFi
   view.set("comment", LayoutComment(0, "Runs " + names + " until SIGTERM. The handlers are the class registered "
                                                           "with CPPSVC_REGISTER_HANDLERS; configuration comes from "
                                                           "the environment."));
-  out.push_back({file.base + ".cppsvc.main.cc", Render("main/main.cc.mustache", view)});
+  out.outputs.push_back(Render("main/main.cc.mustache", view));
 }
 
 }  // namespace cppsvc::emit

@@ -514,9 +514,14 @@ void EmitMigrationFiles(const model::File& file,
   out.push_back({file.schema_lock, FormatSchemaLock(lock)});
 }
 
+void EmitMigrations(const EmitInput& in, Rendered& out) {
+  EmitMigrationsSource(in.file, in.lock, out.outputs);
+  if (in.lock != nullptr) EmitMigrationFiles(in.file, *in.lock, out.extra);
+}
+
 void EmitMigrationsSource(const model::File& file,
                           const SchemaLock* lock,
-                          std::vector<OutputFile>& out) {
+                          std::vector<std::string>& out) {
   Data view;
   view.set("source", file.name);
   view.set("base", file.base);
@@ -546,10 +551,8 @@ void EmitMigrationsSource(const model::File& file,
   }
   view.set("has_migrations", Data(!list.is_empty_list()));
   view.set("migrations", list);
-  out.push_back(
-      {file.base + ".cppsvc.migrations.h", Render("storage/migrations.h.mustache", view)});
-  out.push_back(
-      {file.base + ".cppsvc.migrations.cc", Render("storage/migrations.cc.mustache", view)});
+  out.push_back(Render("storage/migrations.h.mustache", view));
+  out.push_back(Render("storage/migrations.cc.mustache", view));
 }
 
 }  // namespace cppsvc::emit

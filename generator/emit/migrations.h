@@ -32,9 +32,14 @@ void EmitMigrationFiles(const model::File& file,
 
 // <file>.cppsvc.migrations.{h,cc}: `<Base>Migrations()`, the migrations as
 // cppsvc::db::Migration values (always written, empty for a file without a
-// database, so build systems know the names up front).
+// database, so build systems know the names up front): the header and the
+// source, in that order.
 void EmitMigrationsSource(const model::File& file,
                           const SchemaLock* lock,
-                          std::vector<OutputFile>& out);
+                          std::vector<std::string>& out);
+
+// The migrations artifact: EmitMigrationsSource, and EmitMigrationFiles
+// when the file has a lock (`in.lock`).
+void EmitMigrations(const EmitInput& in, Rendered& out);
 
 }  // namespace cppsvc::emit

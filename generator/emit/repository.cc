@@ -864,9 +864,9 @@ class TableWriter {
 
 }  // namespace
 
-void EmitRepository(const model::Model& model,
-                    const model::File& file,
-                    std::vector<OutputFile>& out) {
+void EmitRepository(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   Data tables = List();
   for (const std::string& name : file.messages) {
     const model::Message& m = model.messages.at(name);
@@ -887,8 +887,8 @@ void EmitRepository(const model::Model& model,
   view.set("has_namespace", !file.cpp_namespace.empty() && any);
   view.set("namespace", file.cpp_namespace);
   view.set("tables", tables);
-  out.push_back({file.base + ".cppsvc.repo.h", Render("repository/repository.h.mustache", view)});
-  out.push_back({file.base + ".cppsvc.repo.cc", Render("repository/repository.cc.mustache", view)});
+  out.outputs.push_back(Render("repository/repository.h.mustache", view));
+  out.outputs.push_back(Render("repository/repository.cc.mustache", view));
 }
 
 }  // namespace cppsvc::emit

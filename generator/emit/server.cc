@@ -2,6 +2,7 @@
 #include <set>
 
 #include "emit/cpp_layout.h"
+#include "emit/artifacts.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
@@ -49,11 +50,9 @@ Data MethodView(const model::Model& model,
   v.set("request", request);
   v.set("response", response);
   v.set("public", Data(m.is_public));
-  v.set("roles", StringList(m.roles.empty() ? s.default_roles : m.roles));
-  uint32_t timeout =
-      m.timeout_ms ? m.timeout_ms : (s.default_timeout_ms ? s.default_timeout_ms : 5000);
-  v.set("timeout", std::to_string(timeout));
-  v.set("idempotent", Data(m.idempotent || !m.idempotency_key.empty()));
+  v.set("roles", StringList(m.effective_roles));
+  v.set("timeout", std::to_string(m.effective_timeout_ms));
+  v.set("idempotent", Data(m.effective_idempotent));
   bool has_rate = m.rate_limit.has_value();
   v.set("has_rate", Data(has_rate));
   if (has_rate) {
@@ -96,7 +95,7 @@ Data MethodView(const model::Model& model,
                           " override;"));
   v.set("definition",
         LayoutDeclaration(0,
-                          "grpc::ServerUnaryReactor* " + s.name + "Server::" + m.name,
+                          "grpc::ServerUnaryReactor* " + s.server_class + "::" + m.name,
                           {"grpc::CallbackServerContext* context",
                            "const " + request + "* request",
                            response + "* response"},
@@ -125,37 +124,58 @@ Data MethodView(const model::Model& model,
   return v;
 }
 
-// Every event a service may publish: its methods' and subscriptions' `emits`
-// and its `publishes`, each once, in that order.
-std::vector<std::string> PublishedEventsOf(const model::Service& s) {
-  std::vector<std::string> out;
-  auto add = [&](const std::string& e) {
-    if (std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
-  };
-  for (const model::Method& m : s.methods) {
-    for (const std::string& e : m.emits) add(e);
+// The subjects of the events `s` publishes, each once.
+Data PublishedSubjects(const model::Model& model, const model::Service& s) {
+  Data subjects = List();
+  std::set<std::string> seen;
+  for (const model::PublishedEvent& p : s.published) {
+    const model::Message* m = model.FindEvent(p.event);
+    if (m != nullptr && seen.insert(m->event->subject).second)
+      subjects.push_back(Data(CppLiteral(m->event->subject)));
   }
+  return subjects;
+}
+
+Data SubscriptionViews(const model::Model& model, const model::Service& s) {
+  Data subs = List();
   for (const model::Subscription& sub : s.subscriptions) {
-    for (const std::string& e : sub.emits) add(e);
+    const model::Message* event = model.FindEvent(sub.event);
+    if (event == nullptr) continue;
+    Data v;
+    v.set("route",
+          LayoutDeclaration(2,
+                            "::cppsvc::impl::AddSubscription",
+                            {"routes",
+                             CppLiteral(sub.event),
+                             CppLiteral(event->event->subject),
+                             CppLiteral(sub.stream),
+                             CppLiteral(sub.durable),
+                             std::to_string(sub.effective_max_deliver),
+                             std::to_string(sub.effective_ack_wait_ms),
+                             "handlers_",
+                             "&" + s.base_class + "::" + sub.handler},
+                            ";"));
+    subs.push_back(v);
   }
-  for (const std::string& e : s.publishes) add(e);
-  return out;
+  return subs;
 }
 
 }  // namespace
 
-void EmitServer(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+void EmitServer(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   std::set<std::string> validate_includes;
   Data services = List();
   for (const model::Service& s : file.services) {
     Data sv;
     sv.set("name", s.name);
-    sv.set("server_class", s.name + "Server");
+    sv.set("server_class", s.server_class);
     sv.set("base_class", s.base_class);
     sv.set("full_name", s.full_name);
     sv.set("short_name", s.short_name);
-    sv.set("grpc_port", std::to_string(s.grpc_port ? s.grpc_port : model::kDefaultGrpcPort));
-    sv.set("admin_port", std::to_string(s.admin_port ? s.admin_port : model::kDefaultAdminPort));
+    sv.set("grpc_port", std::to_string(s.effective_grpc_port));
+    sv.set("admin_port", std::to_string(s.effective_admin_port));
     sv.set("nats", s.nats ? "true" : "false");
     sv.set("database", s.database);
     sv.set("has_database", Data(!s.database.empty()));
@@ -173,13 +193,13 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
     sv.set(
         "constructor",
         LayoutDeclaration(2,
-                          s.name + "Server",
+                          s.server_class,
                           {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"},
                           ";"));
     sv.set(
         "constructor_definition",
         LayoutDeclaration(0,
-                          s.name + "Server::" + s.name + "Server",
+                          s.server_class + "::" + s.server_class,
                           {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"},
                           ""));
     Data methods = List();
@@ -187,63 +207,18 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
       if (m.client_streaming || m.server_streaming) continue;
       methods.push_back(MethodView(model, file, s, m));
       if (NeedsValidation(model, m.input)) {
-        validate_includes.insert(model.FindFile(model.messages.at(m.input).file)->base +
-                                 ".cppsvc.validate.h");
+        validate_includes.insert(
+            OutputPath(*model.FindFile(model.messages.at(m.input).file), "validate", 0));
       }
     }
     sv.set("methods", methods);
 
     // Events: the service's stream and its subscriptions.
     sv.set("stream", s.stream);
-    Data subjects = List();
-    std::set<std::string> seen;
-    auto add_subject = [&](const std::string& event) {
-      const model::Message* m = model.FindEvent(event);
-      if (m != nullptr && seen.insert(m->event->subject).second)
-        subjects.push_back(Data(CppLiteral(m->event->subject)));
-    };
-    for (const model::Method& m : s.methods) {
-      for (const std::string& e : m.emits) add_subject(e);
-    }
-    for (const model::Subscription& sub : s.subscriptions) {
-      for (const std::string& e : sub.emits) add_subject(e);
-    }
-    for (const std::string& e : s.publishes) add_subject(e);
-    sv.set("subjects", subjects);
-    Data subs = List();
-    for (const model::Subscription& sub : s.subscriptions) {
-      const model::Message* event = model.FindEvent(sub.event);
-      if (event == nullptr) continue;
-      Data v;
-      // The stream of the service that publishes the event (one per bounded context).
-      std::string stream;
-      for (const model::File& f : model.files) {
-        for (const model::Service& publisher : f.services) {
-          for (const std::string& e : PublishedEventsOf(publisher)) {
-            if (e == sub.event && stream.empty()) stream = publisher.stream;
-          }
-        }
-      }
-      const std::string durable =
-          (sub.queue_group.empty() ? s.short_name : sub.queue_group) + "-" + sub.handler;
-      v.set("route",
-            LayoutDeclaration(2,
-                              "::cppsvc::impl::AddSubscription",
-                              {"routes",
-                               CppLiteral(sub.event),
-                               CppLiteral(event->event->subject),
-                               CppLiteral(stream),
-                               CppLiteral(durable),
-                               std::to_string(sub.max_deliver ? sub.max_deliver : 5),
-                               std::to_string(sub.ack_wait_ms ? sub.ack_wait_ms : 30000),
-                               "handlers_",
-                               "&" + s.base_class + "::" + sub.handler},
-                              ";"));
-      subs.push_back(v);
-    }
-    sv.set("subscriptions", subs);
+    sv.set("subjects", PublishedSubjects(model, s));
+    sv.set("subscriptions", SubscriptionViews(model, s));
     sv.set("subscription_count", std::to_string(s.subscriptions.size()));
-    sv.set("publishes", Data(!PublishedEventsOf(s).empty()));
+    sv.set("publishes", Data(!s.published.empty()));
     services.push_back(sv);
   }
 
@@ -271,8 +246,8 @@ void EmitServer(const model::Model& model, const model::File& file, std::vector<
   bool has_database = false;
   for (const model::Service& s : file.services) has_database = has_database || !s.database.empty();
   view.set("has_migrations", Data(has_database));
-  out.push_back({file.base + ".cppsvc.server.h", Render("server/server.h.mustache", view)});
-  out.push_back({file.base + ".cppsvc.server.cc", Render("server/server.cc.mustache", view)});
+  out.outputs.push_back(Render("server/server.h.mustache", view));
+  out.outputs.push_back(Render("server/server.cc.mustache", view));
 }
 
 }  // namespace cppsvc::emit

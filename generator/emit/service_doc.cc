@@ -29,12 +29,12 @@ std::string Join(const std::vector<std::string>& items) {
 
 Data Bool(bool b) { return Data(b); }
 
-Data MethodRow(const model::Service& s, const model::Method& m) {
+Data MethodRow(const model::Method& m) {
   Data row;
   row.set("name", m.name);
   row.set("input", model::ShortName(m.input));
   row.set("output", model::ShortName(m.output));
-  row.set("access", Cell(AccessSummary(s, m)));
+  row.set("access", Cell(AccessSummary(m)));
   row.set("http", m.http ? Code(m.http->verb + " " + m.http->path) : "");
   std::vector<std::string> notes;
   if (m.idempotent) notes.push_back("idempotent");
@@ -60,6 +60,25 @@ std::string Subject(const model::Model& model, const std::string& event) {
   return m != nullptr ? m->event->subject : "";
 }
 
+// "rpc `Pay`, on `OrderPlaced`, service".
+std::string Sources(const model::PublishedEvent& p) {
+  std::vector<std::string> sources;
+  for (const model::PublishedEvent::Origin& o : p.origins) {
+    switch (o.source) {
+      case model::PublishedEvent::Source::kRpc:
+        sources.push_back("rpc " + Code(o.name));
+        break;
+      case model::PublishedEvent::Source::kSubscription:
+        sources.push_back("on " + Code(model::ShortName(o.name)));
+        break;
+      case model::PublishedEvent::Source::kService:
+        sources.push_back("service");
+        break;
+    }
+  }
+  return Join(sources);
+}
+
 Data ServiceView(const model::Model& model, const model::Service& s) {
   Data v;
   v.set("name", s.name);
@@ -74,24 +93,18 @@ Data ServiceView(const model::Model& model, const model::Service& s) {
   v.set("stream", Code(s.stream));
 
   Data methods = List();
-  for (const model::Method& m : s.methods) methods.push_back(MethodRow(s, m));
+  for (const model::Method& m : s.methods) methods.push_back(MethodRow(m));
   v.set("methods", methods);
 
   // Events published, each with where it comes from, in name order.
-  std::map<std::string, std::vector<std::string>> published;
-  for (const model::Method& m : s.methods) {
-    for (const std::string& e : m.emits) published[e].push_back("rpc " + Code(m.name));
-  }
-  for (const model::Subscription& sub : s.subscriptions) {
-    for (const std::string& e : sub.emits) published[e].push_back("on " + Code(model::ShortName(sub.event)));
-  }
-  for (const std::string& e : s.publishes) published[e].push_back("service");
+  std::map<std::string, const model::PublishedEvent*> published;
+  for (const model::PublishedEvent& p : s.published) published.emplace(p.event, &p);
   Data pub = List();
-  for (const auto& [event, sources] : published) {
+  for (const auto& [event, p] : published) {
     Data row;
     row.set("event", event);
     row.set("subject", Code(Subject(model, event)));
-    row.set("sources", Join(sources));
+    row.set("sources", Sources(*p));
     pub.push_back(row);
   }
   v.set("has_published", Bool(!published.empty()));
@@ -103,8 +116,8 @@ Data ServiceView(const model::Model& model, const model::Service& s) {
     row.set("event", sub.event);
     row.set("subject", Code(Subject(model, sub.event)));
     row.set("handler", Code(sub.handler));
-    row.set("queue_group", Code(sub.queue_group.empty() ? s.short_name : sub.queue_group));
-    row.set("max_deliver", std::to_string(sub.max_deliver ? sub.max_deliver : 5));
+    row.set("queue_group", Code(sub.effective_queue_group));
+    row.set("max_deliver", std::to_string(sub.effective_max_deliver));
     consumed.push_back(row);
   }
   v.set("has_consumed", Bool(!s.subscriptions.empty()));
@@ -163,7 +176,9 @@ std::vector<std::string> SagaDiagram(const model::Saga& saga) {
 
 }  // namespace
 
-void EmitServiceDoc(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+void EmitServiceDoc(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   Data view;
   view.set("source", file.name);
   view.set("package", file.package.empty() ? "(no package)" : file.package);
@@ -248,7 +263,7 @@ void EmitServiceDoc(const model::Model& model, const model::File& file, std::vec
   view.set("has_sagas", Bool(!file.sagas.empty()));
   view.set("sagas", sagas);
 
-  out.push_back({file.base + ".cppsvc.md", Render("service_doc/service_doc.md.mustache", view)});
+  out.outputs.push_back(Render("service_doc/service_doc.md.mustache", view));
 }
 
 }  // namespace cppsvc::emit

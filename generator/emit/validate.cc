@@ -6,6 +6,7 @@
 #include <set>
 
 #include "emit/cpp_layout.h"
+#include "emit/artifacts.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
@@ -197,7 +198,9 @@ bool NeedsValidation(const model::Model& model, const std::string& message) {
   return Writer(model).NeedsValidation(message);
 }
 
-void EmitValidate(const model::Model& model, const model::File& file, std::vector<OutputFile>& out) {
+void EmitValidate(const EmitInput& in, Rendered& out) {
+  const model::Model& model = in.model;
+  const model::File& file = in.file;
   Writer writer(model);
   std::set<std::string> includes = {file.pb_header};
   Data messages = List();
@@ -207,7 +210,7 @@ void EmitValidate(const model::Model& model, const model::File& file, std::vecto
     for (const model::Field& f : m.fields) {
       if (f.kind != model::FieldKind::kMessage || !writer.NeedsValidation(f.type_name)) continue;
       const std::string& other = model.messages.at(f.type_name).file;
-      if (other != file.name) includes.insert(model.FindFile(other)->base + ".cppsvc.validate.h");
+      if (other != file.name) includes.insert(OutputPath(*model.FindFile(other), "validate", 0));
     }
     std::string type = CppTypeIn(model, file, name);
     Data view;
@@ -238,8 +241,8 @@ void EmitValidate(const model::Model& model, const model::File& file, std::vecto
   view.set("has_namespace", !file.cpp_namespace.empty() && any);
   view.set("namespace", file.cpp_namespace);
   view.set("messages", messages);
-  out.push_back({file.base + ".cppsvc.validate.h", Render("validate/validate.h.mustache", view)});
-  out.push_back({file.base + ".cppsvc.validate.cc", Render("validate/validate.cc.mustache", view)});
+  out.outputs.push_back(Render("validate/validate.h.mustache", view));
+  out.outputs.push_back(Render("validate/validate.cc.mustache", view));
 }
 
 }  // namespace cppsvc::emit

@@ -210,7 +210,6 @@ void ResolveReferences(Model& model) {
       for (Subscription& sub : s.subscriptions) {
         one(sub.event);
         ResolveAll(model, sub.emits, package);
-        sub.handler = "On" + ShortName(sub.event);
       }
       ResolveAll(model, s.publishes, package);
       for (Method& m : s.methods) ResolveAll(model, m.emits, package);
@@ -492,7 +491,6 @@ class Builder {
     out.full_name = s->full_name();
     out.file = s->file()->name();
     out.package = package;
-    out.base_class = s->name() + "Base";
     out.comment = OneLine(source.Comment(path));
     out.span = source.At(path);
     out.short_name = DefaultShortName(s->name());
@@ -526,10 +524,6 @@ class Builder {
       if (o.has_default_retry()) out.default_retry = ToRetry(o.default_retry());
       out.stream = o.stream();
       out.description = o.description();
-    }
-    if (out.stream.empty()) {
-      for (char c : out.short_name)
-        out.stream += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
 
     for (int i = 0; i < s->method_count(); ++i) {

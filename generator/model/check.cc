@@ -42,11 +42,7 @@ class Checker {
       for (const Role& r : file.roles) role_names_.push_back(r.name);
       for (const Service& s : file.services) {
         service_names_.push_back(s.short_name);
-        auto add = [&](const std::string& event) { publishers_[event].insert(s.short_name); };
-        for (const Method& m : s.methods) std::for_each(m.emits.begin(), m.emits.end(), add);
-        for (const Subscription& sub : s.subscriptions)
-          std::for_each(sub.emits.begin(), sub.emits.end(), add);
-        std::for_each(s.publishes.begin(), s.publishes.end(), add);
+        for (const PublishedEvent& p : s.published) publishers_[p.event].insert(s.short_name);
       }
     }
     for (const auto& [name, m] : model_.messages) {
@@ -182,22 +178,20 @@ class Checker {
         }
       }
     }
-    // Inheritance cycles: a role reachable from itself through includes.
     for (const auto& [name, role] : seen) {
-      std::set<std::string> visited;
-      std::function<bool(const std::string&)> reaches = [&](const std::string& from) {
-        const Role* r = model_.FindRole(from);
-        if (r == nullptr) return false;
-        for (const std::string& inc : r->includes) {
-          if (inc == name && from != name) return true;
-          if (inc != from && visited.insert(inc).second && reaches(inc)) return true;
-        }
-        return false;
-      };
-      if (reaches(name)) {
+      if (InCycle(*role)) {
         Error(role->span, "role " + Quote(name) + " includes itself through a cycle of includes");
       }
     }
+  }
+
+  // Whether another role that `role` includes grants it back (including
+  // itself directly is reported on its own).
+  bool InCycle(const Role& role) const {
+    return std::any_of(role.includes.begin(), role.includes.end(), [&](const std::string& inc) {
+      const Role* r = inc == role.name ? nullptr : model_.FindRole(inc);
+      return r != nullptr && std::binary_search(r->grants.begin(), r->grants.end(), role.name);
+    });
   }
 
   // --- messages: tables, events, field options ------------------------------
@@ -995,8 +989,8 @@ class Checker {
                       Quote(it->second->full_name));
           }
         }
-        uint32_t grpc = s.grpc_port ? s.grpc_port : kDefaultGrpcPort;
-        uint32_t admin = s.admin_port ? s.admin_port : kDefaultAdminPort;
+        uint32_t grpc = s.effective_grpc_port;
+        uint32_t admin = s.effective_admin_port;
         if (grpc == admin) {
           Error(span,
                 what + ": grpc_port and admin_port are both " + std::to_string(grpc) +

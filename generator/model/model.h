@@ -1,7 +1,8 @@
 // The plain model of a contract: what model::Build reads out of descriptors
 // and custom options, and all that emitters and templates ever see. Every
-// derived name (C++ class, handler method, short service name) is computed
-// once, here, by the builder.
+// derived name (C++ class, handler method, short service name) and every
+// value a default stands in for is computed once, here: by the builder, or
+// by model::Resolve for the fields marked "resolved".
 #pragma once
 
 #include <cstdint>
@@ -15,10 +16,6 @@
 namespace cppsvc::model {
 
 using diag::Span;
-
-// Ports used when the service annotation sets none.
-constexpr uint32_t kDefaultGrpcPort = 50051;
-constexpr uint32_t kDefaultAdminPort = 9090;
 
 enum class FieldKind {
   kDouble,
@@ -240,6 +237,14 @@ struct Method {
   std::optional<RateLimit> rate_limit;
   std::string description;
 
+  // Resolved.
+  std::vector<std::string> effective_roles;  // roles, else the service's default_roles
+  uint32_t effective_timeout_ms = 0;         // timeout_ms, else the service's, else the default
+  bool effective_idempotent = false;         // idempotent, or has an idempotency_key
+  // retry, else the service's default_retry, with defaults for unset fields.
+  std::optional<RetryPolicy> effective_retry;
+  std::string nats_subject;  // cppsvc.<service short name>.<rpc>
+
   Span span;
   Span option_span;
 };
@@ -250,7 +255,26 @@ struct Subscription {
   uint32_t max_deliver = 0;
   uint32_t ack_wait_ms = 0;
   std::vector<std::string> emits;  // resolved full names
-  std::string handler;             // On<Event>
+
+  // Resolved.
+  std::string handler;                // On<Event>
+  std::string effective_queue_group;  // queue_group, else the service's short name
+  std::string durable;                // <effective_queue_group>-<handler>
+  std::string stream;                 // of the service publishing the event; "" when none does
+  uint32_t effective_max_deliver = 0;
+  uint32_t effective_ack_wait_ms = 0;
+};
+
+// An event a service publishes, with every place of the contract that says
+// so, in declaration order (methods, subscriptions, the service's publishes).
+struct PublishedEvent {
+  enum class Source { kRpc, kSubscription, kService };
+  struct Origin {
+    Source source = Source::kService;
+    std::string name;  // the rpc, or the subscribed event's full name; "" for kService
+  };
+  std::string event;  // full name
+  std::vector<Origin> origins;
 };
 
 struct Service {
@@ -259,7 +283,6 @@ struct Service {
   std::string short_name;  // e.g. orders
   std::string file;
   std::string package;
-  std::string base_class;  // e.g. OrdersServiceBase
   std::string comment;
 
   bool has_options = false;
@@ -276,10 +299,21 @@ struct Service {
   bool inline_handlers = false;
   std::optional<CircuitBreaker> circuit_breaker;
   std::optional<RetryPolicy> default_retry;
-  std::string stream;
+  std::string stream;  // resolved when not given: the short name in upper case
   std::string description;
 
   std::vector<Method> methods;
+
+  // Resolved.
+  std::string base_class;           // OrdersServiceBase: the handlers to implement
+  std::string server_class;         // OrdersServiceServer
+  std::string client_class;         // OrdersServiceClient
+  std::string contract_test_class;  // OrdersServiceContract: the contract tests' fixture
+  uint32_t effective_grpc_port = 0;
+  uint32_t effective_admin_port = 0;
+  // Methods' and subscriptions' emits, then publishes, each event once.
+  std::vector<PublishedEvent> published;
+
   Span span;
   Span option_span;
 };
@@ -291,6 +325,9 @@ struct Role {
   bool bypass_ownership = false;
   std::string file;
   Span span;
+
+  // Resolved: this role and every role it includes, transitively, sorted.
+  std::vector<std::string> grants;
 };
 
 struct SagaStep {

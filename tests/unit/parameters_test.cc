@@ -1,7 +1,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "emit/artifacts.h"
 #include "generator.h"
+#include "proto_fixture.h"
 
 namespace cppsvc {
 namespace {
@@ -12,8 +14,8 @@ TEST(Parameters, DefaultsEmitEverything) {
   Parameters p;
   std::vector<std::string> errors;
   EXPECT_TRUE(ParseParameters("", p, errors));
-  EXPECT_TRUE(p.emit_handler_base);
-  EXPECT_TRUE(p.emit_doc);
+  EXPECT_TRUE(p.Emits("handler_base"));
+  EXPECT_TRUE(p.Emits("doc"));
   EXPECT_FALSE(p.warnings_as_errors);
 }
 
@@ -21,23 +23,65 @@ TEST(Parameters, KnownKeys) {
   Parameters p;
   std::vector<std::string> errors;
   EXPECT_TRUE(ParseParameters("emit=doc,werror=true", p, errors));
-  EXPECT_FALSE(p.emit_handler_base);
-  EXPECT_TRUE(p.emit_doc);
+  EXPECT_FALSE(p.Emits("handler_base"));
+  EXPECT_TRUE(p.Emits("doc"));
   EXPECT_TRUE(p.warnings_as_errors);
   EXPECT_TRUE(ParseParameters("emit=handler_base+doc", p, errors));
-  EXPECT_TRUE(p.emit_handler_base && p.emit_doc);
+  EXPECT_TRUE(p.Emits("handler_base") && p.Emits("doc"));
 }
 
 TEST(Parameters, EveryProblemIsReportedByName) {
   Parameters p;
   std::vector<std::string> errors;
   EXPECT_FALSE(ParseParameters("emitt=doc,werror=maybe,emit=docs", p, errors));
-  EXPECT_THAT(errors, ElementsAre("unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror, "
-                                  "schema_lock_dir",
-                                  "option 'werror' expects true or false, got 'maybe'",
-                                  "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
-                                  "artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests, "
-                                  "repository, migrations"));
+  EXPECT_THAT(
+      errors,
+      ElementsAre(
+          "unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror, "
+          "schema_lock_dir",
+          "option 'werror' expects true or false, got 'maybe'",
+          "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
+          "artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests, "
+          "repository, migrations"));
+}
+
+TEST(Parameters, EmitAcceptsEveryArtifactOfTheTableAndNothingElse) {
+  std::vector<std::string> names = emit::ArtifactNames();
+  ASSERT_FALSE(names.empty());
+  for (const std::string& name : names) {
+    Parameters p;
+    std::vector<std::string> errors;
+    EXPECT_TRUE(ParseParameters("emit=" + name, p, errors)) << name;
+    EXPECT_EQ(p.artifacts, std::set<std::string>{name});
+  }
+  Parameters all;
+  EXPECT_EQ(all.artifacts, std::set<std::string>(names.begin(), names.end()));
+  std::vector<std::string> errors;
+  EXPECT_FALSE(ParseParameters("emit=", all, errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0], ::testing::EndsWith(names.back()));
+}
+
+TEST(Parameters, EachArtifactWritesTheFilesOfItsRow) {
+  testing::ProtoFixture fx(std::map<std::string, std::string>{
+      {"a/v1/a.proto",
+       testing::Preamble("a.v1") +
+           "service AService {\n"
+           "  rpc Get(M) returns (M) { option (cppsvc.v1.method) = { public: true }; }\n"
+           "}\n"
+           "message M { string id = 1; }\n"}});
+  ASSERT_EQ(fx.parse_errors(), "");
+  for (const emit::Artifact& a : emit::Artifacts()) {
+    Parameters p;
+    p.artifacts = {std::string(a.name)};
+    diag::Diagnostics diags;
+    std::vector<emit::OutputFile> out;
+    ASSERT_TRUE(Generate(fx.model(), p, diags, out)) << a.name;
+    std::vector<std::string> names, expected;
+    for (const emit::OutputFile& f : out) names.push_back(f.name);
+    for (std::string_view suffix : a.outputs) expected.push_back("a/v1/a" + std::string(suffix));
+    EXPECT_EQ(names, expected) << a.name;
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "model/build.h"
 #include "model/check.h"
+#include "model/resolve.h"
 
 namespace cppsvc::testing {
 
@@ -42,6 +43,7 @@ ProtoFixture::ProtoFixture(const std::map<std::string, std::string>& files, std:
     if (fd != nullptr) descriptors.push_back(fd);
   }
   model_ = model::Build(descriptors);
+  model::Resolve(model_);
 }
 
 ProtoFixture::~ProtoFixture() { std::filesystem::remove_all(dir_); }

@@ -1,5 +1,6 @@
 // Parses .proto sources given as strings (plus specs/ for the cppsvc
-// options) and builds the model from them, as the plugin does from protoc.
+// options) and builds and resolves the model from them, as the plugin does
+// from protoc.
 #pragma once
 
 #include <map>

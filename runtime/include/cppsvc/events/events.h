@@ -23,6 +23,7 @@
 #include "cppsvc/context.h"
 #include "cppsvc/db/pool.h"
 #include "cppsvc/db/transaction.h"
+#include "cppsvc/defaults.h"
 #include "cppsvc/observability/metrics.h"
 #include "cppsvc/status.h"
 
@@ -134,8 +135,8 @@ struct ConsumerSpec {
   std::string stream;   // stream holding the subject
   std::string durable;  // durable consumer name, shared by all replicas (a queue)
   std::string subject;  // filter subject
-  int max_deliver = 5;
-  std::chrono::milliseconds ack_wait{30000};
+  int max_deliver = defaults::kMaxDeliver;
+  std::chrono::milliseconds ack_wait = defaults::kAckWait;
   // Redelivery delays after a failed attempt n (1-based): backoff[n - 1],
   // the last one repeated; empty = redeliver at once.
   std::vector<std::chrono::milliseconds> backoff;

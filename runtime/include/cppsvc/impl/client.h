@@ -14,6 +14,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "cppsvc/client.h"
+#include "cppsvc/defaults.h"
 #include "cppsvc/impl/grpc_server.h"
 #include "cppsvc/status.h"
 
@@ -23,7 +24,7 @@ struct ClientMethodSpec {
   std::string_view name;          // "GetOrder"
   std::string_view full_name;     // "commerce.orders.v1.OrdersService/GetOrder"
   std::string_view nats_subject;  // "cppsvc.orders.GetOrder"
-  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds timeout = defaults::kRpcTimeout;
   bool idempotent = false;
   resilience::RetryConfig retry;
 };

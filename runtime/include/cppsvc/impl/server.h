@@ -23,6 +23,7 @@
 #include "cppsvc/auth/rbac.h"
 #include "cppsvc/context.h"
 #include "cppsvc/db/pool.h"
+#include "cppsvc/defaults.h"
 #include "cppsvc/impl/validate.h"
 #include "cppsvc/observability/metrics.h"
 #include "cppsvc/resilience/bulkhead.h"
@@ -41,7 +42,7 @@ struct MethodSpec {
   std::string_view full_name;  // "commerce.orders.v1.OrdersService/GetOrder"
   bool is_public = false;
   std::vector<std::string> roles;  // allowed roles (service defaults already applied)
-  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds timeout = defaults::kRpcTimeout;
   bool idempotent = false;
   double rate_per_second = 0;  // 0 = no limit
   double rate_burst = 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cppsvc/context.h"
+#include "cppsvc/defaults.h"
 #include "cppsvc/status.h"
 
 namespace cppsvc::impl {
@@ -26,8 +27,8 @@ struct SubscriptionRoute {
   std::string_view subject;
   std::string_view stream;   // the publisher's stream
   std::string_view durable;  // consumer shared by the service's replicas
-  int max_deliver = 5;
-  std::chrono::milliseconds ack_wait{30000};
+  int max_deliver = defaults::kMaxDeliver;
+  std::chrono::milliseconds ack_wait = defaults::kAckWait;
   // Decodes the payload and runs the handler (inside the consumer's
   // transaction); an undecodable payload is an error like any other, so it
   // ends in the dead letters after max_deliver attempts.

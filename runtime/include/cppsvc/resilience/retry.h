@@ -7,15 +7,16 @@
 #include <random>
 #include <set>
 
+#include "cppsvc/defaults.h"
 #include "cppsvc/status.h"
 
 namespace cppsvc::resilience {
 
 struct RetryConfig {
-  int max_attempts = 3;  // including the first
-  std::chrono::milliseconds initial_backoff{50};
-  std::chrono::milliseconds max_backoff{2000};
-  double multiplier = 2.0;
+  int max_attempts = defaults::kRetryMaxAttempts;  // including the first
+  std::chrono::milliseconds initial_backoff = defaults::kRetryInitialBackoff;
+  std::chrono::milliseconds max_backoff = defaults::kRetryMaxBackoff;
+  double multiplier = defaults::kRetryMultiplier;
   std::set<StatusCode> retryable = {StatusCode::kUnavailable, StatusCode::kDeadlineExceeded,
                                     StatusCode::kResourceExhausted};
 };
