@@ -86,31 +86,13 @@ Data MethodView(const model::Model& model,
   v.set("idempotency_key", m.idempotency_key);
   v.set("idempotency_accessor", key_accessor);
 
-  v.set("declaration",
-        LayoutDeclaration(2,
-                          "grpc::ServerUnaryReactor* " + m.name,
-                          {"grpc::CallbackServerContext* context",
-                           "const " + request + "* request",
-                           response + "* response"},
-                          " override;"));
-  v.set("definition",
-        LayoutDeclaration(0,
-                          "grpc::ServerUnaryReactor* " + s.server_class + "::" + m.name,
-                          {"grpc::CallbackServerContext* context",
-                           "const " + request + "* request",
-                           response + "* response"},
-                          " {"));
-  v.set("serve",
-        LayoutDeclaration(2,
-                          "return ::cppsvc::impl::ServeUnary",
-                          {"runtime_",
-                           "context",
-                           "k" + m.name,
-                           "request",
-                           "response",
-                           "handlers_",
-                           "&" + s.base_class + "::" + m.name},
-                          ";"));
+  // gRPC's method index is the RPC's position in the service.
+  const auto index = std::find_if(s.methods.begin(), s.methods.end(), [&](const model::Method& x) {
+                       return &x == &m;
+                     }) - s.methods.begin();
+  v.set("register",
+        LayoutDeclaration(
+            2, "Serve", {std::to_string(index), "k" + m.name, "&" + s.base_class + "::" + m.name}, ";"));
   v.set("nats_route",
         LayoutDeclaration(2,
                           "::cppsvc::impl::AddNatsRoute",

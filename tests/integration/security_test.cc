@@ -3,9 +3,11 @@
 // shaped to crash, confuse or exhaust them. Each test fails on a service that
 // lets the attack through.
 #include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -221,6 +223,61 @@ TEST_F(Attack, RevocationFailsClosedWhenItsTargetIsDown) {
     ++lines;
   }
   EXPECT_EQ(lines, 1u) << "one log line per outage:\n" << process_testing::Tail(err);
+}
+
+// gRPC C++'s callback API answered bytes that do not parse as the request
+// with UNIMPLEMENTED and an empty message, and the call appeared in neither
+// the metrics nor the request log.
+TEST_F(Attack, MalformedRequestBytesAreInvalidArgumentCountedAndLogged) {
+  Replica* r = StartReplica("a", 0, {"CPPSVC_LOG_REQUESTS=true", "CPPSVC_REQUEST_LOG_DELAY_MS=0"});
+  ASSERT_NE(r, nullptr);
+  grpc::GenericStub stub(grpc::CreateChannel(r->address(), grpc::InsecureChannelCredentials()));
+  // Field 1, length 5, but only two bytes follow.
+  const std::string garbage(
+      "\x0a\x05"
+      "ab",
+      4);
+  for (const std::string method : {"/echo.v1.EchoService/Echo", "/echo.v1.EchoService/Write"}) {
+    SCOPED_TRACE(method);
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 5s);
+    context.AddMetadata("authorization", "Bearer " + token_);
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&context,
+                   method,
+                   grpc::StubOptions(),
+                   &request,
+                   &response,
+                   [&done](grpc::Status s) { done.set_value(std::move(s)); });
+    const grpc::Status status = done.get_future().get();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    const std::string type =
+        method.ends_with("/Echo") ? "echo.v1.EchoRequest" : "echo.v1.WriteRequest";
+    EXPECT_EQ(status.error_message(), "request is not a valid " + type);
+  }
+  EchoServiceClient client(GrpcOptions({r}));
+  ExpectAlive(client);
+
+  const Exposition metrics =
+      ParsePrometheusText(process_testing::HttpGet(r->admin_port, "/metrics").body);
+  EXPECT_EQ(
+      metrics.Sum("cppsvc_requests_total", {{"method", "Echo"}, {"code", "INVALID_ARGUMENT"}}),
+      1);
+  EXPECT_EQ(
+      metrics.Sum("cppsvc_requests_total", {{"method", "Write"}, {"code", "INVALID_ARGUMENT"}}),
+      1);
+  bool logged = process_testing::WaitFor(
+      [&] {
+        const std::string err = r->process->Stderr();
+        return err.find("\"code\":\"INVALID_ARGUMENT\"") != std::string::npos &&
+               err.find("echo.v1.EchoService/Write") != std::string::npos;
+      },
+      5s,
+      50ms);
+  EXPECT_TRUE(logged) << process_testing::Tail(r->process->Stderr());
 }
 
 }  // namespace

@@ -175,9 +175,11 @@ struct NatsServerState : std::enable_shared_from_this<NatsServerState> {
     std::shared_ptr<Message> request(route.route.new_request());
     std::shared_ptr<Message> response(route.route.new_response());
     if (!request->ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg))) {
-      Reply(reply_subject,
-            Status(StatusCode::kInvalidArgument, "malformed request payload"),
-            nullptr);
+      // Counted and logged like any call.
+      runtime->Refuse(NatsCall(msg),
+                      *route.route.method,
+                      InvalidRequest(request->GetDescriptor()->full_name()),
+                      [&](const Status& status) { Reply(reply_subject, status, nullptr); });
       return;
     }
 

@@ -54,6 +54,10 @@ std::string ServiceRuntime::RateLimitKey(const IncomingCall& call,
   return caller.anonymous() ? "anonymous" : "s:" + caller.subject;
 }
 
+Status InvalidRequest(std::string_view type) {
+  return {StatusCode::kInvalidArgument, "request is not a valid " + std::string(type)};
+}
+
 ServiceRuntime::ServiceRuntime(ServiceOptions options,
                                const std::vector<const MethodSpec*>& methods)
     : options_(std::move(options)),
@@ -256,6 +260,19 @@ Status ServiceRuntime::RunHandler(const MethodSpec& method,
     status = Status(StatusCode::kInternal, "internal error");
   }
   return status;
+}
+
+void ServiceRuntime::Refuse(const IncomingCall& call,
+                            const MethodSpec& method,
+                            const Status& status,
+                            Done done) {
+  const auto start = std::chrono::steady_clock::now();
+  if (options_.metrics) options_.metrics->InFlight(+1);
+  std::array<char, observability::kTraceparentLength> traceparent;
+  observability::ContinueOrStart(call.Metadata("traceparent"), traceparent);
+  const std::string_view trace_id =
+      observability::TraceIdOf(std::string_view(traceparent.data(), traceparent.size()));
+  Finish(method, call.Transport(), Caller::Anonymous(), trace_id, start, status, done);
 }
 
 void ServiceRuntime::Dispatch(const IncomingCall& call,

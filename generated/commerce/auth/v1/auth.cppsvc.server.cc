@@ -143,7 +143,18 @@ const ::cppsvc::impl::MethodSpec kListRevokedTokens = [] {
 
 AuthServiceServer::AuthServiceServer(AuthServiceBase& handlers,
                                      ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kRegister, &AuthServiceBase::Register);
+  Serve(1, kLogin, &AuthServiceBase::Login);
+  Serve(2, kRefresh, &AuthServiceBase::Refresh);
+  Serve(3, kLogout, &AuthServiceBase::Logout);
+  Serve(4, kMe, &AuthServiceBase::Me);
+  Serve(5, kAssignRole, &AuthServiceBase::AssignRole);
+  Serve(6, kListUsers, &AuthServiceBase::ListUsers);
+  Serve(7, kListRevokedTokens, &AuthServiceBase::ListRevokedTokens);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& AuthServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -198,103 +209,6 @@ std::vector<::cppsvc::auth::RoleSpec> AuthServiceServer::Roles() {
   roles.push_back({"customer", {}, false});
   roles.push_back({"service", {}, true});
   return roles;
-}
-
-grpc::ServerUnaryReactor* AuthServiceServer::Register(grpc::CallbackServerContext* context,
-                                                      const RegisterRequest* request,
-                                                      RegisterResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kRegister,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &AuthServiceBase::Register);
-}
-
-grpc::ServerUnaryReactor* AuthServiceServer::Login(grpc::CallbackServerContext* context,
-                                                   const LoginRequest* request,
-                                                   LoginResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kLogin,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &AuthServiceBase::Login);
-}
-
-grpc::ServerUnaryReactor* AuthServiceServer::Refresh(grpc::CallbackServerContext* context,
-                                                     const RefreshRequest* request,
-                                                     RefreshResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kRefresh,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &AuthServiceBase::Refresh);
-}
-
-grpc::ServerUnaryReactor* AuthServiceServer::Logout(grpc::CallbackServerContext* context,
-                                                    const LogoutRequest* request,
-                                                    LogoutResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kLogout,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &AuthServiceBase::Logout);
-}
-
-grpc::ServerUnaryReactor* AuthServiceServer::Me(grpc::CallbackServerContext* context,
-                                                const MeRequest* request,
-                                                MeResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kMe,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &AuthServiceBase::Me);
-}
-
-grpc::ServerUnaryReactor* AuthServiceServer::AssignRole(grpc::CallbackServerContext* context,
-                                                        const AssignRoleRequest* request,
-                                                        AssignRoleResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kAssignRole,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &AuthServiceBase::AssignRole);
-}
-
-grpc::ServerUnaryReactor* AuthServiceServer::ListUsers(grpc::CallbackServerContext* context,
-                                                       const ListUsersRequest* request,
-                                                       ListUsersResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kListUsers,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &AuthServiceBase::ListUsers);
-}
-
-grpc::ServerUnaryReactor* AuthServiceServer::ListRevokedTokens(
-    grpc::CallbackServerContext* context,
-    const ListRevokedTokensRequest* request,
-    ListRevokedTokensResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kListRevokedTokens,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &AuthServiceBase::ListRevokedTokens);
 }
 
 }  // namespace commerce::auth::v1

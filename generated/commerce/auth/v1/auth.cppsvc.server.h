@@ -57,39 +57,15 @@ class AuthServiceServer final : public AuthService::CallbackService {
   // The On<Event> handlers of the subscriptions, with their consumers.
   std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
-  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
-                                     const RegisterRequest* request,
-                                     RegisterResponse* response) override;
-
-  grpc::ServerUnaryReactor* Login(grpc::CallbackServerContext* context,
-                                  const LoginRequest* request,
-                                  LoginResponse* response) override;
-
-  grpc::ServerUnaryReactor* Refresh(grpc::CallbackServerContext* context,
-                                    const RefreshRequest* request,
-                                    RefreshResponse* response) override;
-
-  grpc::ServerUnaryReactor* Logout(grpc::CallbackServerContext* context,
-                                   const LogoutRequest* request,
-                                   LogoutResponse* response) override;
-
-  grpc::ServerUnaryReactor* Me(grpc::CallbackServerContext* context,
-                               const MeRequest* request,
-                               MeResponse* response) override;
-
-  grpc::ServerUnaryReactor* AssignRole(grpc::CallbackServerContext* context,
-                                       const AssignRoleRequest* request,
-                                       AssignRoleResponse* response) override;
-
-  grpc::ServerUnaryReactor* ListUsers(grpc::CallbackServerContext* context,
-                                      const ListUsersRequest* request,
-                                      ListUsersResponse* response) override;
-
-  grpc::ServerUnaryReactor* ListRevokedTokens(grpc::CallbackServerContext* context,
-                                              const ListRevokedTokensRequest* request,
-                                              ListRevokedTokensResponse* response) override;
-
  private:
+  // Registers RPC `index` raw, served through the runtime (RawUnaryHandler).
+  template <typename Request, typename Response>
+  void Serve(int index,
+             const ::cppsvc::impl::MethodSpec& method,
+             ::cppsvc::Status (Handlers::*rpc)(::cppsvc::CallContext&, const Request&, Response&)) {
+    MarkMethodRawCallback(index, ::cppsvc::impl::RawUnaryHandler(runtime_, method, handlers_, rpc));
+  }
+
   AuthServiceBase& handlers_;
   ::cppsvc::impl::ServiceRuntime runtime_;
 };

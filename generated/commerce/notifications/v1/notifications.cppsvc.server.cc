@@ -82,7 +82,13 @@ const ::cppsvc::impl::MethodSpec kUpdatePreferences = [] {
 
 NotificationsServiceServer::NotificationsServiceServer(NotificationsServiceBase& handlers,
                                                        ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kListNotifications, &NotificationsServiceBase::ListNotifications);
+  Serve(1, kGetPreferences, &NotificationsServiceBase::GetPreferences);
+  Serve(2, kUpdatePreferences, &NotificationsServiceBase::UpdatePreferences);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& NotificationsServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -168,45 +174,6 @@ std::vector<::cppsvc::auth::RoleSpec> NotificationsServiceServer::Roles() {
   roles.push_back({"customer", {}, false});
   roles.push_back({"service", {}, true});
   return roles;
-}
-
-grpc::ServerUnaryReactor* NotificationsServiceServer::ListNotifications(
-    grpc::CallbackServerContext* context,
-    const ListNotificationsRequest* request,
-    ListNotificationsResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kListNotifications,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &NotificationsServiceBase::ListNotifications);
-}
-
-grpc::ServerUnaryReactor* NotificationsServiceServer::GetPreferences(
-    grpc::CallbackServerContext* context,
-    const GetPreferencesRequest* request,
-    GetPreferencesResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kGetPreferences,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &NotificationsServiceBase::GetPreferences);
-}
-
-grpc::ServerUnaryReactor* NotificationsServiceServer::UpdatePreferences(
-    grpc::CallbackServerContext* context,
-    const UpdatePreferencesRequest* request,
-    UpdatePreferencesResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kUpdatePreferences,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &NotificationsServiceBase::UpdatePreferences);
 }
 
 }  // namespace commerce::notifications::v1

@@ -59,19 +59,15 @@ class NotificationsServiceServer final : public NotificationsService::CallbackSe
   // The On<Event> handlers of the subscriptions, with their consumers.
   std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
-  grpc::ServerUnaryReactor* ListNotifications(grpc::CallbackServerContext* context,
-                                              const ListNotificationsRequest* request,
-                                              ListNotificationsResponse* response) override;
-
-  grpc::ServerUnaryReactor* GetPreferences(grpc::CallbackServerContext* context,
-                                           const GetPreferencesRequest* request,
-                                           GetPreferencesResponse* response) override;
-
-  grpc::ServerUnaryReactor* UpdatePreferences(grpc::CallbackServerContext* context,
-                                              const UpdatePreferencesRequest* request,
-                                              UpdatePreferencesResponse* response) override;
-
  private:
+  // Registers RPC `index` raw, served through the runtime (RawUnaryHandler).
+  template <typename Request, typename Response>
+  void Serve(int index,
+             const ::cppsvc::impl::MethodSpec& method,
+             ::cppsvc::Status (Handlers::*rpc)(::cppsvc::CallContext&, const Request&, Response&)) {
+    MarkMethodRawCallback(index, ::cppsvc::impl::RawUnaryHandler(runtime_, method, handlers_, rpc));
+  }
+
   NotificationsServiceBase& handlers_;
   ::cppsvc::impl::ServiceRuntime runtime_;
 };

@@ -144,7 +144,17 @@ const ::cppsvc::impl::MethodSpec kCancelOrder = [] {
 
 OrdersServiceServer::OrdersServiceServer(OrdersServiceBase& handlers,
                                          ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kAddCartItem, &OrdersServiceBase::AddCartItem);
+  Serve(1, kRemoveCartItem, &OrdersServiceBase::RemoveCartItem);
+  Serve(2, kGetCart, &OrdersServiceBase::GetCart);
+  Serve(3, kCheckout, &OrdersServiceBase::Checkout);
+  Serve(4, kGetOrder, &OrdersServiceBase::GetOrder);
+  Serve(5, kListOrders, &OrdersServiceBase::ListOrders);
+  Serve(6, kCancelOrder, &OrdersServiceBase::CancelOrder);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& OrdersServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -244,90 +254,6 @@ std::vector<::cppsvc::auth::RoleSpec> OrdersServiceServer::Roles() {
   roles.push_back({"customer", {}, false});
   roles.push_back({"service", {}, true});
   return roles;
-}
-
-grpc::ServerUnaryReactor* OrdersServiceServer::AddCartItem(grpc::CallbackServerContext* context,
-                                                           const AddCartItemRequest* request,
-                                                           AddCartItemResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kAddCartItem,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &OrdersServiceBase::AddCartItem);
-}
-
-grpc::ServerUnaryReactor* OrdersServiceServer::RemoveCartItem(grpc::CallbackServerContext* context,
-                                                              const RemoveCartItemRequest* request,
-                                                              RemoveCartItemResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kRemoveCartItem,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &OrdersServiceBase::RemoveCartItem);
-}
-
-grpc::ServerUnaryReactor* OrdersServiceServer::GetCart(grpc::CallbackServerContext* context,
-                                                       const GetCartRequest* request,
-                                                       GetCartResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kGetCart,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &OrdersServiceBase::GetCart);
-}
-
-grpc::ServerUnaryReactor* OrdersServiceServer::Checkout(grpc::CallbackServerContext* context,
-                                                        const CheckoutRequest* request,
-                                                        CheckoutResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kCheckout,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &OrdersServiceBase::Checkout);
-}
-
-grpc::ServerUnaryReactor* OrdersServiceServer::GetOrder(grpc::CallbackServerContext* context,
-                                                        const GetOrderRequest* request,
-                                                        GetOrderResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kGetOrder,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &OrdersServiceBase::GetOrder);
-}
-
-grpc::ServerUnaryReactor* OrdersServiceServer::ListOrders(grpc::CallbackServerContext* context,
-                                                          const ListOrdersRequest* request,
-                                                          ListOrdersResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kListOrders,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &OrdersServiceBase::ListOrders);
-}
-
-grpc::ServerUnaryReactor* OrdersServiceServer::CancelOrder(grpc::CallbackServerContext* context,
-                                                           const CancelOrderRequest* request,
-                                                           CancelOrderResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kCancelOrder,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &OrdersServiceBase::CancelOrder);
 }
 
 }  // namespace commerce::orders::v1

@@ -57,35 +57,15 @@ class OrdersServiceServer final : public OrdersService::CallbackService {
   // The On<Event> handlers of the subscriptions, with their consumers.
   std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
-  grpc::ServerUnaryReactor* AddCartItem(grpc::CallbackServerContext* context,
-                                        const AddCartItemRequest* request,
-                                        AddCartItemResponse* response) override;
-
-  grpc::ServerUnaryReactor* RemoveCartItem(grpc::CallbackServerContext* context,
-                                           const RemoveCartItemRequest* request,
-                                           RemoveCartItemResponse* response) override;
-
-  grpc::ServerUnaryReactor* GetCart(grpc::CallbackServerContext* context,
-                                    const GetCartRequest* request,
-                                    GetCartResponse* response) override;
-
-  grpc::ServerUnaryReactor* Checkout(grpc::CallbackServerContext* context,
-                                     const CheckoutRequest* request,
-                                     CheckoutResponse* response) override;
-
-  grpc::ServerUnaryReactor* GetOrder(grpc::CallbackServerContext* context,
-                                     const GetOrderRequest* request,
-                                     GetOrderResponse* response) override;
-
-  grpc::ServerUnaryReactor* ListOrders(grpc::CallbackServerContext* context,
-                                       const ListOrdersRequest* request,
-                                       ListOrdersResponse* response) override;
-
-  grpc::ServerUnaryReactor* CancelOrder(grpc::CallbackServerContext* context,
-                                        const CancelOrderRequest* request,
-                                        CancelOrderResponse* response) override;
-
  private:
+  // Registers RPC `index` raw, served through the runtime (RawUnaryHandler).
+  template <typename Request, typename Response>
+  void Serve(int index,
+             const ::cppsvc::impl::MethodSpec& method,
+             ::cppsvc::Status (Handlers::*rpc)(::cppsvc::CallContext&, const Request&, Response&)) {
+    MarkMethodRawCallback(index, ::cppsvc::impl::RawUnaryHandler(runtime_, method, handlers_, rpc));
+  }
+
   OrdersServiceBase& handlers_;
   ::cppsvc::impl::ServiceRuntime runtime_;
 };

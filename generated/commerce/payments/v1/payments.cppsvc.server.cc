@@ -107,7 +107,14 @@ const ::cppsvc::impl::MethodSpec kProviderWebhook = [] {
 
 PaymentsServiceServer::PaymentsServiceServer(PaymentsServiceBase& handlers,
                                              ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kCharge, &PaymentsServiceBase::Charge);
+  Serve(1, kRefund, &PaymentsServiceBase::Refund);
+  Serve(2, kGetPayment, &PaymentsServiceBase::GetPayment);
+  Serve(3, kProviderWebhook, &PaymentsServiceBase::ProviderWebhook);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& PaymentsServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -174,55 +181,6 @@ std::vector<::cppsvc::auth::RoleSpec> PaymentsServiceServer::Roles() {
   roles.push_back({"customer", {}, false});
   roles.push_back({"service", {}, true});
   return roles;
-}
-
-grpc::ServerUnaryReactor* PaymentsServiceServer::Charge(grpc::CallbackServerContext* context,
-                                                        const ChargeRequest* request,
-                                                        ChargeResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kCharge,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &PaymentsServiceBase::Charge);
-}
-
-grpc::ServerUnaryReactor* PaymentsServiceServer::Refund(grpc::CallbackServerContext* context,
-                                                        const RefundRequest* request,
-                                                        RefundResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kRefund,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &PaymentsServiceBase::Refund);
-}
-
-grpc::ServerUnaryReactor* PaymentsServiceServer::GetPayment(grpc::CallbackServerContext* context,
-                                                            const GetPaymentRequest* request,
-                                                            GetPaymentResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kGetPayment,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &PaymentsServiceBase::GetPayment);
-}
-
-grpc::ServerUnaryReactor* PaymentsServiceServer::ProviderWebhook(
-    grpc::CallbackServerContext* context,
-    const ProviderWebhookRequest* request,
-    ProviderWebhookResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kProviderWebhook,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &PaymentsServiceBase::ProviderWebhook);
 }
 
 }  // namespace commerce::payments::v1

@@ -57,23 +57,15 @@ class PaymentsServiceServer final : public PaymentsService::CallbackService {
   // The On<Event> handlers of the subscriptions, with their consumers.
   std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
-  grpc::ServerUnaryReactor* Charge(grpc::CallbackServerContext* context,
-                                   const ChargeRequest* request,
-                                   ChargeResponse* response) override;
-
-  grpc::ServerUnaryReactor* Refund(grpc::CallbackServerContext* context,
-                                   const RefundRequest* request,
-                                   RefundResponse* response) override;
-
-  grpc::ServerUnaryReactor* GetPayment(grpc::CallbackServerContext* context,
-                                       const GetPaymentRequest* request,
-                                       GetPaymentResponse* response) override;
-
-  grpc::ServerUnaryReactor* ProviderWebhook(grpc::CallbackServerContext* context,
-                                            const ProviderWebhookRequest* request,
-                                            ProviderWebhookResponse* response) override;
-
  private:
+  // Registers RPC `index` raw, served through the runtime (RawUnaryHandler).
+  template <typename Request, typename Response>
+  void Serve(int index,
+             const ::cppsvc::impl::MethodSpec& method,
+             ::cppsvc::Status (Handlers::*rpc)(::cppsvc::CallContext&, const Request&, Response&)) {
+    MarkMethodRawCallback(index, ::cppsvc::impl::RawUnaryHandler(runtime_, method, handlers_, rpc));
+  }
+
   PaymentsServiceBase& handlers_;
   ::cppsvc::impl::ServiceRuntime runtime_;
 };

@@ -196,7 +196,21 @@ const ::cppsvc::impl::MethodSpec kAdjustStock = [] {
 
 ProductsServiceServer::ProductsServiceServer(ProductsServiceBase& handlers,
                                              ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kCreateProduct, &ProductsServiceBase::CreateProduct);
+  Serve(1, kUpdateProduct, &ProductsServiceBase::UpdateProduct);
+  Serve(2, kDeleteProduct, &ProductsServiceBase::DeleteProduct);
+  Serve(3, kGetProduct, &ProductsServiceBase::GetProduct);
+  Serve(4, kListProducts, &ProductsServiceBase::ListProducts);
+  Serve(5, kSearchProducts, &ProductsServiceBase::SearchProducts);
+  Serve(6, kCreateCategory, &ProductsServiceBase::CreateCategory);
+  Serve(7, kListCategories, &ProductsServiceBase::ListCategories);
+  Serve(8, kReserveStock, &ProductsServiceBase::ReserveStock);
+  Serve(9, kReleaseStock, &ProductsServiceBase::ReleaseStock);
+  Serve(10, kAdjustStock, &ProductsServiceBase::AdjustStock);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& ProductsServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -311,141 +325,6 @@ std::vector<::cppsvc::auth::RoleSpec> ProductsServiceServer::Roles() {
   roles.push_back({"customer", {}, false});
   roles.push_back({"service", {}, true});
   return roles;
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::CreateProduct(grpc::CallbackServerContext* context,
-                                                               const CreateProductRequest* request,
-                                                               CreateProductResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kCreateProduct,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::CreateProduct);
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::UpdateProduct(grpc::CallbackServerContext* context,
-                                                               const UpdateProductRequest* request,
-                                                               UpdateProductResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kUpdateProduct,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::UpdateProduct);
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::DeleteProduct(grpc::CallbackServerContext* context,
-                                                               const DeleteProductRequest* request,
-                                                               DeleteProductResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kDeleteProduct,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::DeleteProduct);
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::GetProduct(grpc::CallbackServerContext* context,
-                                                            const GetProductRequest* request,
-                                                            GetProductResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kGetProduct,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::GetProduct);
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::ListProducts(grpc::CallbackServerContext* context,
-                                                              const ListProductsRequest* request,
-                                                              ListProductsResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kListProducts,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::ListProducts);
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::SearchProducts(
-    grpc::CallbackServerContext* context,
-    const SearchProductsRequest* request,
-    SearchProductsResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kSearchProducts,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::SearchProducts);
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::CreateCategory(
-    grpc::CallbackServerContext* context,
-    const CreateCategoryRequest* request,
-    CreateCategoryResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kCreateCategory,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::CreateCategory);
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::ListCategories(
-    grpc::CallbackServerContext* context,
-    const ListCategoriesRequest* request,
-    ListCategoriesResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kListCategories,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::ListCategories);
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::ReserveStock(grpc::CallbackServerContext* context,
-                                                              const ReserveStockRequest* request,
-                                                              ReserveStockResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kReserveStock,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::ReserveStock);
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::ReleaseStock(grpc::CallbackServerContext* context,
-                                                              const ReleaseStockRequest* request,
-                                                              ReleaseStockResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kReleaseStock,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::ReleaseStock);
-}
-
-grpc::ServerUnaryReactor* ProductsServiceServer::AdjustStock(grpc::CallbackServerContext* context,
-                                                             const AdjustStockRequest* request,
-                                                             AdjustStockResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kAdjustStock,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ProductsServiceBase::AdjustStock);
 }
 
 }  // namespace commerce::products::v1

@@ -57,51 +57,15 @@ class ProductsServiceServer final : public ProductsService::CallbackService {
   // The On<Event> handlers of the subscriptions, with their consumers.
   std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
-  grpc::ServerUnaryReactor* CreateProduct(grpc::CallbackServerContext* context,
-                                          const CreateProductRequest* request,
-                                          CreateProductResponse* response) override;
-
-  grpc::ServerUnaryReactor* UpdateProduct(grpc::CallbackServerContext* context,
-                                          const UpdateProductRequest* request,
-                                          UpdateProductResponse* response) override;
-
-  grpc::ServerUnaryReactor* DeleteProduct(grpc::CallbackServerContext* context,
-                                          const DeleteProductRequest* request,
-                                          DeleteProductResponse* response) override;
-
-  grpc::ServerUnaryReactor* GetProduct(grpc::CallbackServerContext* context,
-                                       const GetProductRequest* request,
-                                       GetProductResponse* response) override;
-
-  grpc::ServerUnaryReactor* ListProducts(grpc::CallbackServerContext* context,
-                                         const ListProductsRequest* request,
-                                         ListProductsResponse* response) override;
-
-  grpc::ServerUnaryReactor* SearchProducts(grpc::CallbackServerContext* context,
-                                           const SearchProductsRequest* request,
-                                           SearchProductsResponse* response) override;
-
-  grpc::ServerUnaryReactor* CreateCategory(grpc::CallbackServerContext* context,
-                                           const CreateCategoryRequest* request,
-                                           CreateCategoryResponse* response) override;
-
-  grpc::ServerUnaryReactor* ListCategories(grpc::CallbackServerContext* context,
-                                           const ListCategoriesRequest* request,
-                                           ListCategoriesResponse* response) override;
-
-  grpc::ServerUnaryReactor* ReserveStock(grpc::CallbackServerContext* context,
-                                         const ReserveStockRequest* request,
-                                         ReserveStockResponse* response) override;
-
-  grpc::ServerUnaryReactor* ReleaseStock(grpc::CallbackServerContext* context,
-                                         const ReleaseStockRequest* request,
-                                         ReleaseStockResponse* response) override;
-
-  grpc::ServerUnaryReactor* AdjustStock(grpc::CallbackServerContext* context,
-                                        const AdjustStockRequest* request,
-                                        AdjustStockResponse* response) override;
-
  private:
+  // Registers RPC `index` raw, served through the runtime (RawUnaryHandler).
+  template <typename Request, typename Response>
+  void Serve(int index,
+             const ::cppsvc::impl::MethodSpec& method,
+             ::cppsvc::Status (Handlers::*rpc)(::cppsvc::CallContext&, const Request&, Response&)) {
+    MarkMethodRawCallback(index, ::cppsvc::impl::RawUnaryHandler(runtime_, method, handlers_, rpc));
+  }
+
   ProductsServiceBase& handlers_;
   ::cppsvc::impl::ServiceRuntime runtime_;
 };

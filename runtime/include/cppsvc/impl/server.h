@@ -155,6 +155,11 @@ class ServiceRuntime {
                 Handler handler,
                 Done done);
 
+  // Answers a call refused before it could enter the pipeline (its request
+  // did not parse) with `status`, counted and logged like any call; `done`
+  // runs on this thread.
+  void Refuse(const IncomingCall& call, const MethodSpec& method, const Status& status, Done done);
+
   // Stops accepting calls (they get UNAVAILABLE) and waits for running ones
   // until `deadline`; true when all finished.
   bool Drain(std::chrono::steady_clock::time_point deadline);
@@ -203,5 +208,9 @@ class ServiceRuntime {
 
 // "Bearer <token>" -> token; empty when absent or another scheme.
 std::string_view BearerToken(std::string_view authorization);
+
+// INVALID_ARGUMENT "request is not a valid <type>": bytes that do not parse
+// as the RPC's request message.
+Status InvalidRequest(std::string_view type);
 
 }  // namespace cppsvc::impl

@@ -20,7 +20,11 @@ const ::cppsvc::impl::MethodSpec kPing = [] {
 }  // namespace
 
 PlainServer::PlainServer(PlainBase& handlers, ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kPing, &PlainBase::Ping);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& PlainServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -55,16 +59,4 @@ std::vector<::cppsvc::auth::RoleSpec> PlainServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});
   return roles;
-}
-
-grpc::ServerUnaryReactor* PlainServer::Ping(grpc::CallbackServerContext* context,
-                                            const PingRequest* request,
-                                            PingResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kPing,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &PlainBase::Ping);
 }

@@ -47,7 +47,12 @@ const ::cppsvc::impl::MethodSpec kPut = [] {
 }  // namespace
 
 KeywordsServer::KeywordsServer(KeywordsBase& handlers, ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kGet, &KeywordsBase::Get);
+  Serve(1, kPut, &KeywordsBase::Put);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& KeywordsServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -93,30 +98,6 @@ std::vector<::cppsvc::auth::RoleSpec> KeywordsServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});
   return roles;
-}
-
-grpc::ServerUnaryReactor* KeywordsServer::Get(grpc::CallbackServerContext* context,
-                                              const Box* request,
-                                              Box_int* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kGet,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &KeywordsBase::Get);
-}
-
-grpc::ServerUnaryReactor* KeywordsServer::Put(grpc::CallbackServerContext* context,
-                                              const Box_int* request,
-                                              Box* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kPut,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &KeywordsBase::Put);
 }
 
 }  // namespace kw::v1

@@ -57,15 +57,15 @@ class KeywordsServer final : public Keywords::CallbackService {
   // The On<Event> handlers of the subscriptions, with their consumers.
   std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
-  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
-                                const Box* request,
-                                Box_int* response) override;
-
-  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* context,
-                                const Box_int* request,
-                                Box* response) override;
-
  private:
+  // Registers RPC `index` raw, served through the runtime (RawUnaryHandler).
+  template <typename Request, typename Response>
+  void Serve(int index,
+             const ::cppsvc::impl::MethodSpec& method,
+             ::cppsvc::Status (Handlers::*rpc)(::cppsvc::CallContext&, const Request&, Response&)) {
+    MarkMethodRawCallback(index, ::cppsvc::impl::RawUnaryHandler(runtime_, method, handlers_, rpc));
+  }
+
   KeywordsBase& handlers_;
   ::cppsvc::impl::ServiceRuntime runtime_;
 };

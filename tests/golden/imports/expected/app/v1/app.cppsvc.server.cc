@@ -22,7 +22,11 @@ const ::cppsvc::impl::MethodSpec kStamp = [] {
 }  // namespace
 
 AppServiceServer::AppServiceServer(AppServiceBase& handlers, ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kStamp, &AppServiceBase::Stamp);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& AppServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -66,18 +70,6 @@ std::vector<::cppsvc::auth::RoleSpec> AppServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"member", {}, false});
   return roles;
-}
-
-grpc::ServerUnaryReactor* AppServiceServer::Stamp(grpc::CallbackServerContext* context,
-                                                  const ::base::v1::Stamp* request,
-                                                  StampResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kStamp,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &AppServiceBase::Stamp);
 }
 
 }  // namespace app::v1

@@ -57,11 +57,15 @@ class AppServiceServer final : public AppService::CallbackService {
   // The On<Event> handlers of the subscriptions, with their consumers.
   std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
-  grpc::ServerUnaryReactor* Stamp(grpc::CallbackServerContext* context,
-                                  const ::base::v1::Stamp* request,
-                                  StampResponse* response) override;
-
  private:
+  // Registers RPC `index` raw, served through the runtime (RawUnaryHandler).
+  template <typename Request, typename Response>
+  void Serve(int index,
+             const ::cppsvc::impl::MethodSpec& method,
+             ::cppsvc::Status (Handlers::*rpc)(::cppsvc::CallContext&, const Request&, Response&)) {
+    MarkMethodRawCallback(index, ::cppsvc::impl::RawUnaryHandler(runtime_, method, handlers_, rpc));
+  }
+
   AppServiceBase& handlers_;
   ::cppsvc::impl::ServiceRuntime runtime_;
 };

@@ -23,7 +23,11 @@ const ::cppsvc::impl::MethodSpec kTouch = [] {
 
 BaseServiceServer::BaseServiceServer(BaseServiceBase& handlers,
                                      ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kTouch, &BaseServiceBase::Touch);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& BaseServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -59,18 +63,6 @@ std::vector<::cppsvc::auth::RoleSpec> BaseServiceServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"member", {}, false});
   return roles;
-}
-
-grpc::ServerUnaryReactor* BaseServiceServer::Touch(grpc::CallbackServerContext* context,
-                                                   const Stamp* request,
-                                                   Stamp* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kTouch,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &BaseServiceBase::Touch);
 }
 
 }  // namespace base::v1

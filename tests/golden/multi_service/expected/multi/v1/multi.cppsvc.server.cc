@@ -38,7 +38,11 @@ const ::cppsvc::impl::MethodSpec kWriteNote = [] {
 
 WriterServiceServer::WriterServiceServer(WriterServiceBase& handlers,
                                          ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kWriteNote, &WriterServiceBase::WriteNote);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& WriterServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -75,18 +79,6 @@ std::vector<::cppsvc::auth::RoleSpec> WriterServiceServer::Roles() {
   roles.push_back({"writer", {"reader"}, false});
   return roles;
 }
-
-grpc::ServerUnaryReactor* WriterServiceServer::WriteNote(grpc::CallbackServerContext* context,
-                                                         const WriteNoteRequest* request,
-                                                         WriteNoteResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kWriteNote,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &WriterServiceBase::WriteNote);
-}
 namespace {
 
 const ::cppsvc::impl::MethodSpec kReadNote = [] {
@@ -104,7 +96,11 @@ const ::cppsvc::impl::MethodSpec kReadNote = [] {
 
 ReaderServiceServer::ReaderServiceServer(ReaderServiceBase& handlers,
                                          ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kReadNote, &ReaderServiceBase::ReadNote);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& ReaderServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -149,18 +145,6 @@ std::vector<::cppsvc::auth::RoleSpec> ReaderServiceServer::Roles() {
   roles.push_back({"reader", {}, false});
   roles.push_back({"writer", {"reader"}, false});
   return roles;
-}
-
-grpc::ServerUnaryReactor* ReaderServiceServer::ReadNote(grpc::CallbackServerContext* context,
-                                                        const ReadNoteRequest* request,
-                                                        ReadNoteResponse* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kReadNote,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &ReaderServiceBase::ReadNote);
 }
 
 }  // namespace multi::v1

@@ -57,11 +57,15 @@ class WriterServiceServer final : public WriterService::CallbackService {
   // The On<Event> handlers of the subscriptions, with their consumers.
   std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
-  grpc::ServerUnaryReactor* WriteNote(grpc::CallbackServerContext* context,
-                                      const WriteNoteRequest* request,
-                                      WriteNoteResponse* response) override;
-
  private:
+  // Registers RPC `index` raw, served through the runtime (RawUnaryHandler).
+  template <typename Request, typename Response>
+  void Serve(int index,
+             const ::cppsvc::impl::MethodSpec& method,
+             ::cppsvc::Status (Handlers::*rpc)(::cppsvc::CallContext&, const Request&, Response&)) {
+    MarkMethodRawCallback(index, ::cppsvc::impl::RawUnaryHandler(runtime_, method, handlers_, rpc));
+  }
+
   WriterServiceBase& handlers_;
   ::cppsvc::impl::ServiceRuntime runtime_;
 };
@@ -106,11 +110,15 @@ class ReaderServiceServer final : public ReaderService::CallbackService {
   // The On<Event> handlers of the subscriptions, with their consumers.
   std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
 
-  grpc::ServerUnaryReactor* ReadNote(grpc::CallbackServerContext* context,
-                                     const ReadNoteRequest* request,
-                                     ReadNoteResponse* response) override;
-
  private:
+  // Registers RPC `index` raw, served through the runtime (RawUnaryHandler).
+  template <typename Request, typename Response>
+  void Serve(int index,
+             const ::cppsvc::impl::MethodSpec& method,
+             ::cppsvc::Status (Handlers::*rpc)(::cppsvc::CallContext&, const Request&, Response&)) {
+    MarkMethodRawCallback(index, ::cppsvc::impl::RawUnaryHandler(runtime_, method, handlers_, rpc));
+  }
+
   ReaderServiceBase& handlers_;
   ::cppsvc::impl::ServiceRuntime runtime_;
 };

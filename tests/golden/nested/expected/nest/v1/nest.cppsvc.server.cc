@@ -29,7 +29,11 @@ const ::cppsvc::impl::MethodSpec kResolve = [] {
 }  // namespace
 
 NestServer::NestServer(NestBase& handlers, ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kResolve, &NestBase::Resolve);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& NestServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -74,18 +78,6 @@ std::vector<::cppsvc::auth::RoleSpec> NestServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});
   return roles;
-}
-
-grpc::ServerUnaryReactor* NestServer::Resolve(grpc::CallbackServerContext* context,
-                                              const Outer_Inner* request,
-                                              Outer_Inner_Deep* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kResolve,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &NestBase::Resolve);
 }
 
 }  // namespace nest::v1

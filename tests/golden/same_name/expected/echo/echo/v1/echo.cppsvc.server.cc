@@ -29,7 +29,11 @@ const ::cppsvc::impl::MethodSpec kEcho = [] {
 }  // namespace
 
 EchoServer::EchoServer(EchoBase& handlers, ::cppsvc::impl::ServiceOptions options)
-    : handlers_(handlers), runtime_(std::move(options), Methods()) {}
+    : handlers_(handlers), runtime_(std::move(options), Methods()) {
+  // Raw methods: the runtime parses each request, so one that does not parse
+  // is answered INVALID_ARGUMENT and counted like any call.
+  Serve(0, kEcho, &EchoBase::Echo);
+}
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& EchoServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
@@ -64,18 +68,6 @@ std::vector<::cppsvc::auth::RoleSpec> EchoServer::Roles() {
   std::vector<::cppsvc::auth::RoleSpec> roles;
   roles.push_back({"user", {}, false});
   return roles;
-}
-
-grpc::ServerUnaryReactor* EchoServer::Echo(grpc::CallbackServerContext* context,
-                                           const EchoMessage* request,
-                                           EchoMessage* response) {
-  return ::cppsvc::impl::ServeUnary(runtime_,
-                                    context,
-                                    kEcho,
-                                    request,
-                                    response,
-                                    handlers_,
-                                    &EchoBase::Echo);
 }
 
 }  // namespace echo::echo::v1
