@@ -35,17 +35,22 @@ void ServiceTest::SetUp() {
   ASSERT_FALSE(dir_.empty()) << "mkdtemp failed";
   StartNats();
   if (IsSkipped() || HasFatalFailure()) return;
+  token_ = TokenFor("integration-test");
+}
 
+std::string ServiceTest::TokenFor(const std::string& subject,
+                                  std::chrono::system_clock::time_point issued_at) {
   cppsvc::auth::JwtConfig config;
   config.algorithm = cppsvc::auth::Algorithm::kHS256;
   config.key = kJwtKey;
   config.issuer = kIssuer;
   config.audience = kAudience;
   cppsvc::auth::TokenClaims claims;
-  claims.subject = "integration-test";
+  claims.subject = subject;
   claims.roles = {"user"};
+  claims.issued_at = issued_at;
   claims.ttl = std::chrono::seconds(3600);
-  token_ = cppsvc::auth::JwtSigner(config).Sign(claims);
+  return cppsvc::auth::JwtSigner(config).Sign(claims);
 }
 
 void ServiceTest::TearDown() {

@@ -48,6 +48,11 @@ class ServiceTest : public ::testing::Test {
 
   void TearDown() override;
 
+  // A token of the "user" role for `subject`, valid for an hour.
+  static std::string TokenFor(
+      const std::string& subject,
+      std::chrono::system_clock::time_point issued_at = std::chrono::system_clock::now());
+
   // A throwaway nats-server; skips the test when nats-server is not installed.
   void StartNats();
 

@@ -11,7 +11,6 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include "cppsvc/auth/jwt.h"
 #include "echo/v1/echo.grpc.pb.h"
 #include "echo_fixture.h"
 #include "prometheus_text.h"
@@ -47,22 +46,6 @@ class Attack : public ServiceTest {
     EchoRequest request;
     EchoResponse response;
     return stub->Limited(&context, request, &response).error_code();
-  }
-
-  static std::string TokenFor(
-      const std::string& subject,
-      std::chrono::system_clock::time_point issued_at = std::chrono::system_clock::now()) {
-    cppsvc::auth::JwtConfig config;
-    config.algorithm = cppsvc::auth::Algorithm::kHS256;
-    config.key = kJwtKey;
-    config.issuer = kIssuer;
-    config.audience = kAudience;
-    cppsvc::auth::TokenClaims claims;
-    claims.subject = subject;
-    claims.roles = {"user"};
-    claims.issued_at = issued_at;
-    claims.ttl = std::chrono::seconds(3600);
-    return cppsvc::auth::JwtSigner(config).Sign(claims);
   }
 };
 
