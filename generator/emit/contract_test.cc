@@ -440,7 +440,10 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
       a.set("bad_roles", bad_role.empty() ? "{}" : "{" + CppLiteral(bad_role) + "}");
       a.set("bad_code", std::string("grpc::StatusCode::") + (m.is_public ? "OK" : "UNAUTHENTICATED"));
 
-      // Ownership: acting on someone else's resource.
+      // Ownership: acting on someone else's resource gets the service's
+      // foreign_resources answer.
+      const char* foreign =
+          s.effective_foreign_resources == ForeignResources::kNotFound ? "NOT_FOUND" : "PERMISSION_DENIED";
       Data owner_cells = List();
       if (!m.owner_field.empty() && !m.is_public) {
         for (const std::string& role : roles) {
@@ -451,7 +454,7 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
           if (!allowed_role) continue;
           Data c;
           c.set("row", "{" + CppLiteral("role " + role) + ", " + CppLiteral(role) + ", grpc::StatusCode::" +
-                           (Bypasses(model, role) ? "OK" : "PERMISSION_DENIED") + "}");
+                           (Bypasses(model, role) ? "OK" : foreign) + "}");
           owner_cells.push_back(c);
         }
       }

@@ -119,6 +119,9 @@ void EmitHandlerBase(const EmitInput& in, Rendered& out) {
     sv.set("base_class", s.base_class);
     sv.set("full_name", s.full_name);
     sv.set("short_name", s.short_name);
+    sv.set("foreign_resources",
+           s.effective_foreign_resources == ForeignResources::kNotFound ? "kNotFound"
+                                                                        : "kPermissionDenied");
     sv.set("comment",
            LayoutComment(0,
                          "Handlers of " + s.full_name + " (\"" + s.short_name +

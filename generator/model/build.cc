@@ -520,6 +520,11 @@ class Builder {
       out.max_concurrency = o.max_concurrency();
       out.max_queue = o.max_queue();
       out.inline_handlers = o.inline_handlers();
+      if (o.foreign_resources() == v1::FOREIGN_NOT_FOUND)
+        out.foreign_resources = ForeignResources::kNotFound;
+      if (o.foreign_resources() == v1::FOREIGN_PERMISSION_DENIED) {
+        out.foreign_resources = ForeignResources::kPermissionDenied;
+      }
       if (o.has_circuit_breaker()) out.circuit_breaker = ToBreaker(o.circuit_breaker());
       if (o.has_default_retry()) out.default_retry = ToRetry(o.default_retry());
       out.stream = o.stream();

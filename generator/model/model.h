@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cppsvc/defaults.h"
 #include "diag/diagnostics.h"
 
 namespace cppsvc::model {
@@ -297,6 +298,7 @@ struct Service {
   uint32_t max_concurrency = 0;
   uint32_t max_queue = 0;
   bool inline_handlers = false;
+  std::optional<ForeignResources> foreign_resources;  // unset: the default
   std::optional<CircuitBreaker> circuit_breaker;
   std::optional<RetryPolicy> default_retry;
   std::string stream;  // resolved when not given: the short name in upper case
@@ -311,6 +313,7 @@ struct Service {
   std::string contract_test_class;  // OrdersServiceContract: the contract tests' fixture
   uint32_t effective_grpc_port = 0;
   uint32_t effective_admin_port = 0;
+  ForeignResources effective_foreign_resources = defaults::kForeignResources;
   // Methods' and subscriptions' emits, then publishes, each event once.
   std::vector<PublishedEvent> published;
 

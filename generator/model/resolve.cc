@@ -72,6 +72,7 @@ void ResolveService(Service& s) {
   s.contract_test_class = s.name + "Contract";
   s.effective_grpc_port = Or(s.grpc_port, defaults::kGrpcPort);
   s.effective_admin_port = Or(s.admin_port, defaults::kAdminPort);
+  s.effective_foreign_resources = s.foreign_resources.value_or(defaults::kForeignResources);
   if (s.stream.empty()) s.stream = UpperCase(s.short_name);
   for (Method& m : s.methods) ResolveMethod(s, m);
   ResolvePublished(s);

@@ -76,6 +76,7 @@ class ServiceRuntimeTest : public ::testing::Test {
                                           bool inline_handlers = false) {
     ServiceOptions o;
     o.inline_handlers = inline_handlers;
+    o.foreign_resources = foreign_resources_;
     o.service = "test";
     o.verifier = std::make_shared<auth::JwtVerifier>(Config());
     o.roles = std::make_shared<auth::RoleGraph>(
@@ -95,6 +96,7 @@ class ServiceRuntimeTest : public ::testing::Test {
   }
 
   MethodSpec method_;
+  ForeignResources foreign_resources_ = defaults::kForeignResources;
   std::ostringstream log_;
 };
 
@@ -308,10 +310,23 @@ TEST_F(ServiceRuntimeTest, FullBulkheadRefusesAtOnce) {
   EXPECT_TRUE(first.get_future().get().ok());
 }
 
+// Another user's resource gets the service's foreign_resources answer, on
+// the request before the handler and on the response after it; by default
+// the same as a resource that does not exist.
 TEST_F(ServiceRuntimeTest, OwnershipOnRequestAndResponse) {
+  struct Setting {
+    std::optional<ForeignResources> foreign_resources;  // unset: the default
+    StatusCode code;
+    std::string message;
+  };
+  const Setting settings[] = {
+      {std::nullopt, StatusCode::kNotFound, "not found"},
+      {ForeignResources::kNotFound, StatusCode::kNotFound, "not found"},
+      {ForeignResources::kPermissionDenied,
+       StatusCode::kPermissionDenied,
+       "the resource belongs to another user"},
+  };
   method_.validate = nullptr;
-  method_.request_owner = &OwnerOfValue;
-  auto rt = Runtime();
   StringValue mine, theirs, response;
   mine.set_value("u1");
   theirs.set_value("u2");
@@ -320,22 +335,33 @@ TEST_F(ServiceRuntimeTest, OwnershipOnRequestAndResponse) {
   FakeCall admin;
   admin.metadata["authorization"] = "Bearer " + Token("boss", {"admin"});
   auto ok = [](CallContext&) { return Status::Ok(); };
-  EXPECT_TRUE(Call(*rt, customer, mine, response, ok).ok());
-  EXPECT_EQ(Call(*rt, customer, theirs, response, ok).code(), StatusCode::kPermissionDenied);
-  EXPECT_TRUE(Call(*rt, admin, theirs, response, ok).ok());  // admins bypass ownership
-
-  method_.request_owner = nullptr;
-  method_.response_owner = &OwnerOfValue;
-  auto rt2 = Runtime();
   auto answer = [&](const char* owner) {
     return [owner, &response](CallContext&) {
       response.set_value(owner);
       return Status::Ok();
     };
   };
-  EXPECT_TRUE(Call(*rt2, customer, mine, response, answer("u1")).ok());
-  EXPECT_EQ(Call(*rt2, customer, mine, response, answer("u2")).code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(response.value(), "");  // the other user's resource is not sent
+  for (const Setting& setting : settings) {
+    SCOPED_TRACE(setting.message);
+    foreign_resources_ = setting.foreign_resources.value_or(defaults::kForeignResources);
+    method_.request_owner = &OwnerOfValue;
+    method_.response_owner = nullptr;
+    auto rt = Runtime();
+    EXPECT_TRUE(Call(*rt, customer, mine, response, ok).ok());
+    Status foreign = Call(*rt, customer, theirs, response, ok);
+    EXPECT_EQ(foreign.code(), setting.code);
+    EXPECT_EQ(foreign.message(), setting.message);
+    EXPECT_TRUE(Call(*rt, admin, theirs, response, ok).ok());  // admins bypass ownership
+
+    method_.request_owner = nullptr;
+    method_.response_owner = &OwnerOfValue;
+    auto rt2 = Runtime();
+    EXPECT_TRUE(Call(*rt2, customer, mine, response, answer("u1")).ok());
+    foreign = Call(*rt2, customer, mine, response, answer("u2"));
+    EXPECT_EQ(foreign.code(), setting.code);
+    EXPECT_EQ(foreign.message(), setting.message);
+    EXPECT_EQ(response.value(), "");  // the other user's resource is not sent
+  }
 }
 
 TEST_F(ServiceRuntimeTest, ExpiredDeadlineAndDrainingRefuse) {

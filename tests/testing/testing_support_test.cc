@@ -331,16 +331,21 @@ TEST(TestServiceOptionsTest, SmallBulkheadTokensVerifierAndRoles) {
   EXPECT_FALSE(o.log_requests);
 }
 
+// Handlers of a contract with foreign_resources: FOREIGN_PERMISSION_DENIED.
+struct DenyingHandlers {
+  static constexpr auto kForeignResources = ForeignResources::kPermissionDenied;
+  int id = 0;
+};
+
 // Stands in for a generated <Service>Server: what InProcessServer needs.
-class FakeServer : public EchoService {
+template <typename HandlersT>
+class FakeServerOf : public EchoService {
  public:
-  struct Handlers {
-    int id = 0;
-  };
+  using Handlers = HandlersT;
   static constexpr std::string_view kServiceName = "fake";
   static std::vector<auth::RoleSpec> Roles() { return SomeRoles(); }
 
-  FakeServer(Handlers& handlers, impl::ServiceOptions options)
+  FakeServerOf(Handlers& handlers, impl::ServiceOptions options)
       : handlers_(handlers), options_(std::move(options)) {}
   const impl::ServiceOptions& options() const { return options_; }
   Handlers& handlers() { return handlers_; }
@@ -349,6 +354,12 @@ class FakeServer : public EchoService {
   Handlers& handlers_;
   impl::ServiceOptions options_;
 };
+
+// Handlers generated before foreign_resources existed.
+struct PlainHandlers {
+  int id = 0;
+};
+using FakeServer = FakeServerOf<PlainHandlers>;
 
 TEST(InProcessServerTest, BuildsTheServerWithTestOptionsAndServesIt) {
   FakeServer::Handlers handlers{42};
@@ -364,6 +375,15 @@ TEST(InProcessServerTest, BuildsTheServerWithTestOptionsAndServesIt) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(out.substr(0, out.find('|')), "in-process");
   EXPECT_NE(out.find("|Bearer ey"), std::string::npos);
+}
+
+TEST(InProcessServerTest, AnswersForeignResourcesAsTheContractSays) {
+  FakeServer::Handlers plain{1};
+  InProcessServer<FakeServer> by_default(plain, Tokens());
+  EXPECT_EQ(by_default.server().options().foreign_resources, ForeignResources::kNotFound);
+  DenyingHandlers denying{2};
+  InProcessServer<FakeServerOf<DenyingHandlers>> denies(denying, Tokens());
+  EXPECT_EQ(denies.server().options().foreign_resources, ForeignResources::kPermissionDenied);
 }
 
 }  // namespace

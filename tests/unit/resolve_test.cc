@@ -33,7 +33,8 @@ message ItemCounted { option (cppsvc.v1.event) = { subject: "shop.item.counted" 
 
 const char* kBank = R"(
 service BankService {
-  option (cppsvc.v1.service) = { name: "bank" stream: "MONEY" publishes: ["Paid"] };
+  option (cppsvc.v1.service) = { name: "bank" stream: "MONEY" publishes: ["Paid"]
+                                 foreign_resources: FOREIGN_PERMISSION_DENIED };
   rpc Pay(Paid) returns (Paid) { option (cppsvc.v1.method) = { public: true }; }
 }
 message Paid { option (cppsvc.v1.event) = { subject: "bank.paid" }; string id = 1; }
@@ -102,6 +103,12 @@ TEST_F(Resolve, ClassNamesPortsAndStreams) {
   EXPECT_EQ(s.effective_admin_port, defaults::kAdminPort);
   EXPECT_EQ(s.stream, "SHOP");
   EXPECT_EQ(Bank().stream, "MONEY");
+}
+
+TEST_F(Resolve, ForeignResources) {
+  EXPECT_EQ(Shop().effective_foreign_resources, defaults::kForeignResources);
+  EXPECT_EQ(defaults::kForeignResources, ForeignResources::kNotFound);
+  EXPECT_EQ(Bank().effective_foreign_resources, ForeignResources::kPermissionDenied);
 }
 
 TEST_F(Resolve, PublishedEventsOnceEachWithEveryOrigin) {

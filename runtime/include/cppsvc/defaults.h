@@ -6,6 +6,14 @@
 #include <chrono>
 #include <cstdint>
 
+namespace cppsvc {
+
+// How a service answers a call on a resource of another user (the
+// contract's foreign_resources).
+enum class ForeignResources { kNotFound, kPermissionDenied };
+
+}  // namespace cppsvc
+
 namespace cppsvc::defaults {
 
 // Deadline of an RPC without timeout_ms on the method or default_timeout_ms on
@@ -27,5 +35,8 @@ inline constexpr double kRetryMultiplier = 2.0;
 // may stay unacknowledged before it is redelivered.
 inline constexpr int kMaxDeliver = 5;
 inline constexpr std::chrono::milliseconds kAckWait{30000};
+
+// Another user's resource looks missing, so an outsider cannot probe ids.
+inline constexpr ForeignResources kForeignResources = ForeignResources::kNotFound;
 
 }  // namespace cppsvc::defaults

@@ -34,6 +34,7 @@ struct Settings {
   size_t max_queue = 0;
   std::chrono::microseconds worker_spin = resilience::Bulkhead::kDefaultSpin;
   bool inline_handlers = false;
+  ForeignResources foreign_resources = defaults::kForeignResources;
   std::chrono::milliseconds drain{10000};
   std::chrono::milliseconds shutdown_delay{0};
   auth::JwtConfig jwt;
@@ -69,6 +70,18 @@ std::string ReadKeyOrFile(config::Env& env, const std::string& name) {
   return value;
 }
 
+ForeignResources ReadForeignResources(config::Env& env,
+                                      const std::string& name,
+                                      ForeignResources fallback) {
+  const std::string value = env.Optional(name, "");
+  if (value == "not_found") return ForeignResources::kNotFound;
+  if (value == "permission_denied") return ForeignResources::kPermissionDenied;
+  if (!value.empty()) {
+    env.Problem(name + ": '" + value + "' is not one of not_found, permission_denied");
+  }
+  return fallback;
+}
+
 Settings Read(const ServiceEntry& entry, config::Env& env) {
   const std::string p = Upper(entry.name) + "_";
   Settings s;
@@ -83,6 +96,7 @@ Settings Read(const ServiceEntry& entry, config::Env& env) {
   s.worker_spin = std::chrono::microseconds(
       env.Integer(p + "WORKER_SPIN_MICROS", resilience::Bulkhead::kDefaultSpin.count(), 0, 10000));
   s.inline_handlers = env.Flag(p + "INLINE_HANDLERS", entry.inline_handlers);
+  s.foreign_resources = ReadForeignResources(env, p + "FOREIGN_RESOURCES", entry.foreign_resources);
   s.drain = env.Millis(p + "DRAIN_TIMEOUT_MS", std::chrono::milliseconds(10000));
   s.shutdown_delay = env.Millis(p + "SHUTDOWN_DELAY_MS", std::chrono::milliseconds(0));
 
@@ -294,6 +308,7 @@ int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<st
   options.max_queue = settings.max_queue;
   options.worker_spin = settings.worker_spin;
   options.inline_handlers = settings.inline_handlers;
+  options.foreign_resources = settings.foreign_resources;
   options.trusted_proxies = settings.trusted_proxies;
 
   if (!entry.database.empty()) {

@@ -131,7 +131,7 @@ Status ServiceRuntime::Admit(const IncomingCall& call,
 
   if (method.request_owner != nullptr && !options_.roles->BypassesOwnership(caller) &&
       method.request_owner(request) != caller.subject) {
-    return {StatusCode::kPermissionDenied, "the resource belongs to another user"};
+    return ForeignResource();
   }
   return Status::Ok();
 }
@@ -178,6 +178,14 @@ bool ServiceRuntime::OwnsResponse(const MethodSpec& method,
          method.response_owner(response) == caller.subject;
 }
 
+Status ServiceRuntime::ForeignResource() const {
+  // "not found" says nothing about ownership: the caller learns no more
+  // than it would from an id that does not exist.
+  if (options_.foreign_resources == ForeignResources::kNotFound)
+    return Status::NotFound("not found");
+  return Status::PermissionDenied("the resource belongs to another user");
+}
+
 Status ServiceRuntime::RunInTransaction(const MethodSpec& method,
                                         const Message& request,
                                         Message& response,
@@ -212,14 +220,14 @@ Status ServiceRuntime::RunInTransaction(const MethodSpec& method,
         // The first call's answer, without running the handler again.
         if (!response.ParseFromString(replay->response)) return Status::Internal("internal error");
         if (!OwnsResponse(method, response, ctx.caller())) {
-          return Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
+          return ForeignResource();
         }
         return Status(replay->code, "");
       }
     }
     Status status = handler(ctx);
     if (status.ok() && !OwnsResponse(method, response, ctx.caller())) {
-      return Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
+      return ForeignResource();
     }
     if (status.ok() && !key.empty()) {
       db::StoreIdempotentResponse(tx, idempotency, status.code(), response.SerializeAsString());
@@ -240,7 +248,7 @@ Status ServiceRuntime::RunHandler(const MethodSpec& method,
     } else {
       status = handler(ctx);
       if (status.ok() && !OwnsResponse(method, response, ctx.caller())) {
-        status = Status(StatusCode::kPermissionDenied, "the resource belongs to another user");
+        status = ForeignResource();
       }
     }
   } catch (const std::exception& e) {

@@ -17,6 +17,8 @@ class AuthServiceBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "auth";
   static constexpr std::string_view kFullName = "commerce.auth.v1.AuthService";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // Register (public; POST /v1/auth/register): Creates a customer account. The password is stored
   // as an Argon2id hash; the new user holds the "customer" role.

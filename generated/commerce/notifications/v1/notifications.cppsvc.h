@@ -21,6 +21,8 @@ class NotificationsServiceBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "notifications";
   static constexpr std::string_view kFullName = "commerce.notifications.v1.NotificationsService";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // ListNotifications (customer; owner: user_id; GET /v1/users/{user_id}/notifications): Lists a
   // user's notifications, newest first. Customers list their own.

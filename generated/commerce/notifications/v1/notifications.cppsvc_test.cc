@@ -178,7 +178,7 @@ TEST_F(NotificationsServiceContract, OwnershipListNotifications) {
   };
   const Cell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
-      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
   for (const Cell& cell : cells) {
     SCOPED_TRACE(cell.name);
@@ -235,7 +235,7 @@ TEST_F(NotificationsServiceContract, OwnershipGetPreferences) {
   };
   const Cell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
-      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
   for (const Cell& cell : cells) {
     SCOPED_TRACE(cell.name);
@@ -292,7 +292,7 @@ TEST_F(NotificationsServiceContract, OwnershipUpdatePreferences) {
   };
   const Cell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
-      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
   for (const Cell& cell : cells) {
     SCOPED_TRACE(cell.name);

@@ -20,6 +20,8 @@ class OrdersServiceBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "orders";
   static constexpr std::string_view kFullName = "commerce.orders.v1.OrdersService";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // AddCartItem (customer; POST /v1/cart/items): Puts a product in the caller's cart with the given
   // quantity, replacing the quantity of a line already there. The product's name and price are

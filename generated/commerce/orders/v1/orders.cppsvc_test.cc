@@ -357,7 +357,7 @@ TEST_F(OrdersServiceContract, OwnershipGetOrder) {
   };
   const Cell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
-      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
   for (const Cell& cell : cells) {
     SCOPED_TRACE(cell.name);
@@ -414,7 +414,7 @@ TEST_F(OrdersServiceContract, OwnershipListOrders) {
   };
   const Cell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
-      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
   for (const Cell& cell : cells) {
     SCOPED_TRACE(cell.name);

@@ -20,6 +20,8 @@ class PaymentsServiceBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "payments";
   static constexpr std::string_view kFullName = "commerce.payments.v1.PaymentsService";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // Charge (service): Charges an order's amount. Internal: the saga charges on StockReserved; this
   // rpc serves callers that need the outcome synchronously. A repeated idempotency_key returns the

@@ -20,6 +20,8 @@ class ProductsServiceBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "products";
   static constexpr std::string_view kFullName = "commerce.products.v1.ProductsService";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // CreateProduct (admin; POST /v1/products): Adds a product to the catalog.
   virtual ::cppsvc::Status CreateProduct(::cppsvc::CallContext& ctx,

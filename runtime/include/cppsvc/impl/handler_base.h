@@ -7,6 +7,7 @@
 #include <google/protobuf/message.h>
 
 #include "cppsvc/context.h"
+#include "cppsvc/defaults.h"
 #include "cppsvc/status.h"
 
 namespace cppsvc::impl {

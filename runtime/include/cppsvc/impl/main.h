@@ -13,6 +13,10 @@
 //                                          bulkhead slot is free (only for handlers
 //                                          that never block); default from the
 //                                          contract (inline_handlers), else false
+//   PREFIX_FOREIGN_RESOURCES               not_found or permission_denied: the answer
+//                                          to a call on another user's resource;
+//                                          default from the contract
+//                                          (foreign_resources), else not_found
 //   PREFIX_DRAIN_TIMEOUT_MS                default 10000
 //   PREFIX_SHUTDOWN_DELAY_MS               /readyz is 503 this long before draining;
 //                                          default 0
@@ -73,7 +77,8 @@ struct ServiceEntry {
   size_t subscriptions = 0;
   size_t workers = 0;
   size_t max_queue = 0;
-  bool inline_handlers = false;  // the contract's default
+  bool inline_handlers = false;                                      // the contract's default
+  ForeignResources foreign_resources = defaults::kForeignResources;  // the contract's
   std::vector<auth::RoleSpec> (*roles)() = nullptr;
   // Builds the handlers (from the registry) and the server; null when no
   // handler class is registered.
@@ -111,6 +116,7 @@ ServiceEntry Entry() {
   e.workers = Server::kWorkers;
   e.max_queue = Server::kMaxQueue;
   e.inline_handlers = Server::kInlineHandlers;
+  e.foreign_resources = ForeignResourcesOf<typename Server::Handlers>();
   e.roles = &Server::Roles;
   e.base_class = Server::kBaseClass;
   e.create = [](ServiceOptions options) -> std::unique_ptr<ServiceEntry::Instance> {

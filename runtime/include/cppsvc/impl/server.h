@@ -91,6 +91,9 @@ struct ServiceOptions {
   // never block (no database, no outgoing calls), since a blocked transport
   // thread stops serving other calls. Limits and queueing are the same.
   bool inline_handlers = false;
+  // The answer to a call on another user's resource (owner_field):
+  // NOT_FOUND hides that it exists; PERMISSION_DENIED says so.
+  ForeignResources foreign_resources = defaults::kForeignResources;
   // Services with a database: every call runs in one transaction on this
   // pool (see ServiceRuntime::Dispatch); null = no database.
   std::shared_ptr<db::Pool> db;
@@ -102,6 +105,18 @@ struct ServiceOptions {
   // (addresses, e.g. the gateway's); empty: the peer's own address counts.
   std::vector<std::string> trusted_proxies;
 };
+
+// The contract's foreign_resources, from a generated handler base; the
+// default for one generated before the setting existed, so such code still
+// builds against this runtime.
+template <typename Handlers>
+constexpr ForeignResources ForeignResourcesOf() {
+  if constexpr (requires { Handlers::kForeignResources; }) {
+    return Handlers::kForeignResources;
+  } else {
+    return defaults::kForeignResources;
+  }
+}
 
 // The handler of one call, given the call's context. A small callable that
 // is trivially copyable (a generated server's: the handlers object, the
@@ -181,6 +196,8 @@ class ServiceRuntime {
                           const Handler& handler,
                           CallContext& ctx) const;
   bool OwnsResponse(const MethodSpec& method, const Message& response, const Caller& caller) const;
+  // The status of a call on a resource the caller may not see.
+  Status ForeignResource() const;
   // `authorization`: the call's authorization header, if any; `now`: the
   // time the call arrived; `credentials`: set to the caller's when the
   // token passes (left null for public RPCs).

@@ -15,6 +15,8 @@ class PlainBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "plain";
   static constexpr std::string_view kFullName = "Plain";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // Ping (user): Replies with the same payload.
   virtual ::cppsvc::Status Ping(::cppsvc::CallContext& ctx,

@@ -37,13 +37,20 @@ template <typename Server>
 class InProcessServer {
  public:
   InProcessServer(typename Server::Handlers& handlers, const TestTokens& tokens)
-      : server_(handlers, TestServiceOptions(std::string(Server::kServiceName), tokens, Server::Roles())),
-        grpc_(server_) {}
+      : server_(handlers, Options(tokens)), grpc_(server_) {}
 
   std::shared_ptr<grpc::Channel> channel() const { return grpc_.channel(); }
   Server& server() { return server_; }
 
  private:
+  static impl::ServiceOptions Options(const TestTokens& tokens) {
+    impl::ServiceOptions options =
+        TestServiceOptions(std::string(Server::kServiceName), tokens, Server::Roles());
+    // As the contract says, so the tests expect what a deployment answers.
+    options.foreign_resources = impl::ForeignResourcesOf<typename Server::Handlers>();
+    return options;
+  }
+
   Server server_;
   GrpcTestServer grpc_;
 };

@@ -17,6 +17,8 @@ class KeywordsBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "keywords";
   static constexpr std::string_view kFullName = "kw.v1.Keywords";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // Get (user)
   virtual ::cppsvc::Status Get(::cppsvc::CallContext& ctx,

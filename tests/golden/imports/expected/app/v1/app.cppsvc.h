@@ -18,6 +18,8 @@ class AppServiceBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "app";
   static constexpr std::string_view kFullName = "app.v1.AppService";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // Stamp (member)
   virtual ::cppsvc::Status Stamp(::cppsvc::CallContext& ctx,

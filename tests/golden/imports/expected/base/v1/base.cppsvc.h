@@ -17,6 +17,8 @@ class BaseServiceBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "base";
   static constexpr std::string_view kFullName = "base.v1.BaseService";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // Touch (member)
   virtual ::cppsvc::Status Touch(::cppsvc::CallContext& ctx,

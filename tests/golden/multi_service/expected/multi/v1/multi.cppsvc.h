@@ -17,6 +17,8 @@ class WriterServiceBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "writer";
   static constexpr std::string_view kFullName = "multi.v1.WriterService";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // WriteNote (writer; POST /v1/notes)
   virtual ::cppsvc::Status WriteNote(::cppsvc::CallContext& ctx,
@@ -41,6 +43,8 @@ class ReaderServiceBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "reader";
   static constexpr std::string_view kFullName = "multi.v1.ReaderService";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // ReadNote (reader; GET /v1/notes/{note_id})
   virtual ::cppsvc::Status ReadNote(::cppsvc::CallContext& ctx,

@@ -17,6 +17,8 @@ class NestBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "nest";
   static constexpr std::string_view kFullName = "nest.v1.Nest";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // Resolve (user): Resolves an inner value.
   virtual ::cppsvc::Status Resolve(::cppsvc::CallContext& ctx,

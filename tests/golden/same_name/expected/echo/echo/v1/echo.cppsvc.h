@@ -17,6 +17,8 @@ class EchoBase : public ::cppsvc::impl::ServiceBase {
  public:
   static constexpr std::string_view kServiceName = "echo";
   static constexpr std::string_view kFullName = "echo.echo.v1.Echo";
+  // The server's answer to a call on another user's resource (foreign_resources).
+  static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
   // Echo (public; POST /v1/echo)
   virtual ::cppsvc::Status Echo(::cppsvc::CallContext& ctx,
