@@ -32,11 +32,16 @@ struct Noun {
 };
 
 constexpr Noun kNouns[] = {
-    {"Account", "accounts", "account"},   {"Invoice", "invoices", "invoice"},
-    {"Shipment", "shipments", "shipment"}, {"Ticket", "tickets", "ticket"},
-    {"Device", "devices", "device"},       {"Report", "reports", "report"},
-    {"Coupon", "coupons", "coupon"},       {"Review", "reviews", "review"},
-    {"Booking", "bookings", "booking"},    {"Document", "documents", "document"},
+    {"Account", "accounts", "account"},
+    {"Invoice", "invoices", "invoice"},
+    {"Shipment", "shipments", "shipment"},
+    {"Ticket", "tickets", "ticket"},
+    {"Device", "devices", "device"},
+    {"Report", "reports", "report"},
+    {"Coupon", "coupons", "coupon"},
+    {"Review", "reviews", "review"},
+    {"Booking", "bookings", "booking"},
+    {"Document", "documents", "document"},
 };
 constexpr int kMaxServices = sizeof(kNouns) / sizeof(kNouns[0]);
 
@@ -149,17 +154,23 @@ std::string DomainFile(int d, int services) {
     o << "    default_roles: [\"viewer\"]\n"
       << "    default_timeout_ms: 3000\n";
     if (s % 3 == 0) {
-      o << "    circuit_breaker: { failure_rate_threshold: 0.5 window: 50 min_calls: 10 open_ms: 10000 }\n"
-        << "    default_retry: { max_attempts: 4 initial_backoff_ms: 25 retryable_codes: [\"UNAVAILABLE\"] }\n";
+      o << "    circuit_breaker: { failure_rate_threshold: 0.5 window: 50 min_calls: 10 open_ms: "
+           "10000 }\n"
+        << "    default_retry: { max_attempts: 4 initial_backoff_ms: 25 retryable_codes: "
+           "[\"UNAVAILABLE\"] }\n";
     }
     o << "    subscribe: [\n"
-      << "      { event: \"" << prev.type << "Created\" max_deliver: 8 emits: [\"" << T << "Processed\"] }";
+      << "      { event: \"" << prev.type << "Created\" max_deliver: 8 emits: [\"" << T
+      << "Processed\"] }";
     if (stateful && services >= 2) o << ",\n      { event: \"" << kNouns[1].type << "Processed\" }";
     o << "\n    ]\n";
     o << "    description: \"The " << P << " of domain " << dd << ".\"\n"
       << "  };\n\n";
 
-    auto rpc = [&](const std::string& name, const std::string& in, const std::string& out, const std::string& doc,
+    auto rpc = [&](const std::string& name,
+                   const std::string& in,
+                   const std::string& out,
+                   const std::string& doc,
                    const std::string& options) {
       o << "  // " << doc << "\n"
         << "  rpc " << name << "(" << in << ") returns (" << out << ") {\n"
@@ -167,57 +178,101 @@ std::string DomainFile(int d, int services) {
         << options << "    };\n"
         << "  }\n\n";
     };
-    rpc("Create" + T, "Create" + T + "Request", "Create" + T + "Response",
+    rpc("Create" + T,
+        "Create" + T + "Request",
+        "Create" + T + "Response",
         "Creates a " + F + " owned by the caller. A repeated request_id returns the first one.",
         "      roles: [\"editor\"]\n"
         "      owner_field: \"owner_id\"\n"
-        "      http: { post: \"" + route + "\" body: \"*\" }\n"
-        "      idempotency_key: \"request_id\"\n"
-        "      emits: [\"" + T + "Created\"]\n"
-        "      timeout_ms: 2000\n"
-        "      rate_limit: { requests_per_second: 50 burst: 100 }\n");
-    rpc("Get" + T, "Get" + T + "Request", "Get" + T + "Response",
+        "      http: { post: \"" +
+            route +
+            "\" body: \"*\" }\n"
+            "      idempotency_key: \"request_id\"\n"
+            "      emits: [\"" +
+            T +
+            "Created\"]\n"
+            "      timeout_ms: 2000\n"
+            "      rate_limit: { requests_per_second: 50 burst: 100 }\n");
+    rpc("Get" + T,
+        "Get" + T + "Request",
+        "Get" + T + "Response",
         "Returns one " + F + " of the caller (admins: of anyone).",
-        "      owner_field: \"" + F + ".owner_id\"\n"
-        "      http: { get: \"" + route + "/{id}\" }\n"
-        "      idempotent: true\n"
-        "      retry: { max_attempts: 3 initial_backoff_ms: 20 max_backoff_ms: 500 }\n");
-    rpc("List" + T + "s", "List" + T + "sRequest", "List" + T + "sResponse",
+        "      owner_field: \"" + F +
+            ".owner_id\"\n"
+            "      http: { get: \"" +
+            route +
+            "/{id}\" }\n"
+            "      idempotent: true\n"
+            "      retry: { max_attempts: 3 initial_backoff_ms: 20 max_backoff_ms: 500 }\n");
+    rpc("List" + T + "s",
+        "List" + T + "sRequest",
+        "List" + T + "sResponse",
         "Lists a user's " + P + ", newest first.",
         "      owner_field: \"owner_id\"\n"
-        "      http: { get: \"/v1/d" + dd + "/users/{owner_id}/" + P + "\" }\n"
-        "      idempotent: true\n");
-    rpc("Update" + T, "Update" + T + "Request", "Update" + T + "Response",
+        "      http: { get: \"/v1/d" +
+            dd + "/users/{owner_id}/" + P +
+            "\" }\n"
+            "      idempotent: true\n");
+    rpc("Update" + T,
+        "Update" + T + "Request",
+        "Update" + T + "Response",
         "Changes the name or status of a " + F + ".",
         "      roles: [\"editor\"]\n"
-        "      http: { patch: \"" + route + "/{id}\" body: \"*\" }\n"
-        "      idempotent: true\n");
-    rpc("Delete" + T, "Delete" + T + "Request", "Delete" + T + "Response", "Deletes a " + F + ".",
+        "      http: { patch: \"" +
+            route +
+            "/{id}\" body: \"*\" }\n"
+            "      idempotent: true\n");
+    rpc("Delete" + T,
+        "Delete" + T + "Request",
+        "Delete" + T + "Response",
+        "Deletes a " + F + ".",
         "      roles: [\"admin\"]\n"
-        "      http: { delete: \"" + route + "/{id}\" }\n"
-        "      emits: [\"" + T + "Deleted\"]\n");
-    rpc("Archive" + T, "Archive" + T + "Request", "Archive" + T + "Response",
+        "      http: { delete: \"" +
+            route +
+            "/{id}\" }\n"
+            "      emits: [\"" +
+            T + "Deleted\"]\n");
+    rpc("Archive" + T,
+        "Archive" + T + "Request",
+        "Archive" + T + "Response",
         "Archives a " + F + "; archived " + P + " are read-only.",
         "      roles: [\"editor\"]\n"
-        "      http: { post: \"" + route + "/{id}:archive\" body: \"*\" }\n");
-    rpc("Restore" + T, "Restore" + T + "Request", "Restore" + T + "Response", "Restores an archived " + F + ".",
+        "      http: { post: \"" +
+            route + "/{id}:archive\" body: \"*\" }\n");
+    rpc("Restore" + T,
+        "Restore" + T + "Request",
+        "Restore" + T + "Response",
+        "Restores an archived " + F + ".",
         "      roles: [\"admin\", \"service\"]\n"
-        "      http: { post: \"" + route + "/{id}:restore\" body: \"*\" }\n");
-    rpc("Approve" + T, "Approve" + T + "Request", "Approve" + T + "Response",
+        "      http: { post: \"" +
+            route + "/{id}:restore\" body: \"*\" }\n");
+    rpc("Approve" + T,
+        "Approve" + T + "Request",
+        "Approve" + T + "Response",
         "Approves a " + F + " with a review code.",
         "      roles: [\"admin\"]\n"
-        "      http: { post: \"" + route + "/{id}:approve\" body: \"*\" }\n"
-        "      timeout_ms: 1000\n");
-    rpc("Reject" + T, "Reject" + T + "Request", "Reject" + T + "Response",
+        "      http: { post: \"" +
+            route +
+            "/{id}:approve\" body: \"*\" }\n"
+            "      timeout_ms: 1000\n");
+    rpc("Reject" + T,
+        "Reject" + T + "Request",
+        "Reject" + T + "Response",
         "Rejects a " + F + " with a reason.",
         "      roles: [\"admin\"]\n"
-        "      http: { post: \"" + route + "/{id}:reject\" body: \"*\" }\n"
-        "      rate_limit: { requests_per_second: 5 key: KEY_GLOBAL }\n");
-    rpc("Count" + T + "s", "Count" + T + "sRequest", "Count" + T + "sResponse",
+        "      http: { post: \"" +
+            route +
+            "/{id}:reject\" body: \"*\" }\n"
+            "      rate_limit: { requests_per_second: 5 key: KEY_GLOBAL }\n");
+    rpc("Count" + T + "s",
+        "Count" + T + "sRequest",
+        "Count" + T + "sResponse",
         "Counts the " + P + " in a status. Public.",
         "      public: true\n"
-        "      http: { get: \"" + route + ":count\" }\n"
-        "      idempotent: true\n");
+        "      http: { get: \"" +
+            route +
+            ":count\" }\n"
+            "      idempotent: true\n");
     o << "}\n\n";
 
     // --- the resource -------------------------------------------------------
@@ -233,10 +288,13 @@ std::string DomainFile(int d, int services) {
         << "  string owner_id = 2 [(cppsvc.v1.field) = { column: { type: \"uuid\" } }];\n"
         << "  string name = 3;\n"
         << "  ResourceStatus status = 4;\n"
-        << "  repeated string tags = 5 [(cppsvc.v1.field) = { column: { storage: STORAGE_JSONB } }];\n"
+        << "  repeated string tags = 5 [(cppsvc.v1.field) = { column: { storage: STORAGE_JSONB } "
+           "}];\n"
         << "  int64 amount_cents = 6 [(cppsvc.v1.field) = { column: { default: \"0\" } }];\n"
-        << "  google.protobuf.Timestamp created_at = 7 [(cppsvc.v1.field) = { generated: GENERATED_CREATED_AT }];\n"
-        << "  google.protobuf.Timestamp updated_at = 8 [(cppsvc.v1.field) = { generated: GENERATED_UPDATED_AT }];\n"
+        << "  google.protobuf.Timestamp created_at = 7 [(cppsvc.v1.field) = { generated: "
+           "GENERATED_CREATED_AT }];\n"
+        << "  google.protobuf.Timestamp updated_at = 8 [(cppsvc.v1.field) = { generated: "
+           "GENERATED_UPDATED_AT }];\n"
         << "  int64 version = 9;\n";
     } else {
       o << "  string id = 1;\n"
@@ -257,7 +315,8 @@ std::string DomainFile(int d, int services) {
       lower[0] = static_cast<char>(lower[0] - 'A' + 'a');
       o << "// A " << F << " was " << lower << ".\n"
         << "message " << T << what << " {\n"
-        << "  option (cppsvc.v1.event) = { subject: \"" << subject << lower << "\" key: \"" << F << "_id\" };\n"
+        << "  option (cppsvc.v1.event) = { subject: \"" << subject << lower << "\" key: \"" << F
+        << "_id\" };\n"
         << "  string " << F << "_id = 1;\n"
         << "  string owner_id = 2;\n"
         << "  google.protobuf.Timestamp occurred_at = 3;\n"
@@ -272,10 +331,13 @@ std::string DomainFile(int d, int services) {
       << "  string request_id = 1" << uuid << ";\n"
       << "  // Owner of the new " << F << ".\n"
       << "  string owner_id = 2" << uuid << ";\n"
-      << "  string name = 3 [(cppsvc.v1.field) = { validate: { required: true min_len: 1 max_len: 200 } }];\n"
+      << "  string name = 3 [(cppsvc.v1.field) = { validate: { required: true min_len: 1 max_len: "
+         "200 } }];\n"
       << "  repeated string tags = 4 [(cppsvc.v1.field) = { validate: { max_items: 20 } }];\n"
-      << "  int64 amount_cents = 5 [(cppsvc.v1.field) = { validate: { gte: 0 lte: 1000000000 } }];\n"
-      << "  string contact_email = 6 [(cppsvc.v1.field) = { validate: { email: true max_len: 254 } }];\n"
+      << "  int64 amount_cents = 5 [(cppsvc.v1.field) = { validate: { gte: 0 lte: 1000000000 } "
+         "}];\n"
+      << "  string contact_email = 6 [(cppsvc.v1.field) = { validate: { email: true max_len: 254 } "
+         "}];\n"
       << "}\n\n"
       << "// Output of Create" << T << ".\n"
       << "message Create" << T << "Response {\n"
@@ -307,7 +369,8 @@ std::string DomainFile(int d, int services) {
     o << "// Input of Update" << T << ".\n"
       << "message Update" << T << "Request {\n"
       << "  string id = 1" << uuid << ";\n"
-      << "  optional string name = 2 [(cppsvc.v1.field) = { validate: { min_len: 1 max_len: 200 } }];\n"
+      << "  optional string name = 2 [(cppsvc.v1.field) = { validate: { min_len: 1 max_len: 200 } "
+         "}];\n"
       << "  ResourceStatus status = 3 [(cppsvc.v1.field) = { validate: { enum_defined: true } }];\n"
       << "  int64 version = 4 [(cppsvc.v1.field) = { validate: { gt: 0 } }];\n"
       << "}\n\n"
@@ -338,7 +401,8 @@ std::string DomainFile(int d, int services) {
       << "message Approve" << T << "Request {\n"
       << "  string id = 1" << uuid << ";\n"
       << "  // Review code, e.g. \"REV-0042\".\n"
-      << "  string code = 2 [(cppsvc.v1.field) = { validate: { required: true pattern: \"[A-Z]{3}-[0-9]{4}\" } }];\n"
+      << "  string code = 2 [(cppsvc.v1.field) = { validate: { required: true pattern: "
+         "\"[A-Z]{3}-[0-9]{4}\" } }];\n"
       << "  string comment = 3 [(cppsvc.v1.field) = { validate: { max_len: 1000 } }];\n"
       << "}\n\n"
       << "// Output of Approve" << T << ".\n"
@@ -349,7 +413,8 @@ std::string DomainFile(int d, int services) {
     o << "// Input of Reject" << T << ".\n"
       << "message Reject" << T << "Request {\n"
       << "  string id = 1" << uuid << ";\n"
-      << "  repeated string reasons = 2 [(cppsvc.v1.field) = { validate: { min_items: 1 max_items: 5 } }];\n"
+      << "  repeated string reasons = 2 [(cppsvc.v1.field) = { validate: { min_items: 1 max_items: "
+         "5 } }];\n"
       << "  double score = 3 [(cppsvc.v1.field) = { validate: { gte: 0 lt: 1 } }];\n"
       << "}\n\n"
       << "// Output of Reject" << T << ".\n"
@@ -392,7 +457,8 @@ int main(int argc, char* argv[]) {
     } else if (arg == "--services") {
       services = ParseCount("--services", i + 1 < argc ? argv[++i] : nullptr, kMaxServices);
     } else if (arg == "-h" || arg == "--help") {
-      std::cout << "usage: make_synthetic_spec <out-dir> [--domains N (20)] [--services N per domain (10, max "
+      std::cout << "usage: make_synthetic_spec <out-dir> [--domains N (20)] [--services N per "
+                   "domain (10, max "
                 << kMaxServices << ")]\n";
       return 0;
     } else if (out_dir.empty() && !arg.empty() && arg[0] != '-') {
@@ -411,7 +477,8 @@ int main(int argc, char* argv[]) {
   // Files of an earlier, larger run would otherwise be picked up by globs.
   std::filesystem::remove_all(root);
   WriteFile(root / "roles.proto", RolesFile());
-  for (int d = 0; d < domains; ++d) WriteFile(root / ("domain_" + Two(d) + ".proto"), DomainFile(d, services));
+  for (int d = 0; d < domains; ++d)
+    WriteFile(root / ("domain_" + Two(d) + ".proto"), DomainFile(d, services));
   std::cout << "wrote " << domains + 1 << " files, " << domains * services << " services, "
             << domains * services * 10 << " rpcs under " << root.string() << "\n";
   return 0;

@@ -19,7 +19,10 @@ namespace {
 
 const std::vector<std::string> kKeys = {"emit", "werror", "schema_lock_dir"};
 
-bool ParseBool(const std::string& key, const std::string& value, bool& out, std::vector<std::string>& errors) {
+bool ParseBool(const std::string& key,
+               const std::string& value,
+               bool& out,
+               std::vector<std::string>& errors) {
   if (value == "true" || value == "1") {
     out = true;
   } else if (value == "false" || value == "0") {
@@ -32,7 +35,9 @@ bool ParseBool(const std::string& key, const std::string& value, bool& out, std:
 }
 
 // emit=a+b: artifacts separated by '+', since protoc joins options with commas.
-void ParseArtifacts(const std::string& value, std::set<std::string>& out, std::vector<std::string>& errors) {
+void ParseArtifacts(const std::string& value,
+                    std::set<std::string>& out,
+                    std::vector<std::string>& errors) {
   out.clear();
   const std::vector<std::string> names = emit::ArtifactNames();
   size_t p = 0;
@@ -63,7 +68,8 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
   size_t start = 0;
   while (start <= text.size() && !text.empty()) {
     size_t comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     start = comma == std::string::npos ? text.size() + 1 : comma + 1;
     if (item.empty()) continue;
     size_t eq = item.find('=');
@@ -74,8 +80,10 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
     } else if (key == "werror") {
       ParseBool(key, value, out.warnings_as_errors, errors);
     } else if (key == "schema_lock_dir") {
-      if (value.empty()) errors.push_back("option 'schema_lock_dir' expects a directory");
-      else out.schema_lock_dirs.push_back(value);
+      if (value.empty())
+        errors.push_back("option 'schema_lock_dir' expects a directory");
+      else
+        out.schema_lock_dirs.push_back(value);
     } else {
       errors.push_back("unknown option '" + key + "'" + diag::DidYouMean(key, kKeys) +
                        "; known options: emit, werror, schema_lock_dir");
@@ -87,7 +95,8 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
 namespace {
 
 // The schema lock of `file` from the first of `dirs` holding one.
-std::optional<emit::SchemaLock> ReadSchemaLock(const model::File& file, const std::vector<std::string>& dirs,
+std::optional<emit::SchemaLock> ReadSchemaLock(const model::File& file,
+                                               const std::vector<std::string>& dirs,
                                                diag::Diagnostics& diags) {
   for (const std::string& dir : dirs) {
     std::ifstream in(dir + "/" + file.schema_lock, std::ios::binary);
@@ -101,7 +110,9 @@ std::optional<emit::SchemaLock> ReadSchemaLock(const model::File& file, const st
 
 }  // namespace
 
-bool Generate(const model::Model& model, const Parameters& params, diag::Diagnostics& diags,
+bool Generate(const model::Model& model,
+              const Parameters& params,
+              diag::Diagnostics& diags,
               std::vector<emit::OutputFile>& out) {
   model::Check(model, diags);
   if (params.warnings_as_errors) diags.PromoteWarnings();
@@ -129,8 +140,10 @@ bool Generate(const model::Model& model, const Parameters& params, diag::Diagnos
   return true;
 }
 
-bool CppSvcGenerator::Generate(const google::protobuf::FileDescriptor* file, const std::string& parameter,
-                               google::protobuf::compiler::GeneratorContext* context, std::string* error) const {
+bool CppSvcGenerator::Generate(const google::protobuf::FileDescriptor* file,
+                               const std::string& parameter,
+                               google::protobuf::compiler::GeneratorContext* context,
+                               std::string* error) const {
   return GenerateAll({file}, parameter, context, error);
 }
 
@@ -142,7 +155,8 @@ bool CppSvcGenerator::GenerateAll(const std::vector<const google::protobuf::File
   std::vector<std::string> param_errors;
   if (!ParseParameters(parameter, params, param_errors)) {
     *error = "";
-    for (const std::string& e : param_errors) *error += (error->empty() ? "" : "\n") + std::string("error: ") + e;
+    for (const std::string& e : param_errors)
+      *error += (error->empty() ? "" : "\n") + std::string("error: ") + e;
     return false;
   }
 

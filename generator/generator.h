@@ -34,15 +34,21 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
 // Everything but the I/O: checks the (built and resolved) model and, when it is clean, renders
 // every artifact of every file to generate. Returns false when there are
 // errors; warnings are left in `diags` either way.
-bool Generate(const model::Model& model, const Parameters& params, diag::Diagnostics& diags,
+bool Generate(const model::Model& model,
+              const Parameters& params,
+              diag::Diagnostics& diags,
               std::vector<emit::OutputFile>& out);
 
 class CppSvcGenerator : public google::protobuf::compiler::CodeGenerator {
  public:
-  bool Generate(const google::protobuf::FileDescriptor* file, const std::string& parameter,
-                google::protobuf::compiler::GeneratorContext* context, std::string* error) const override;
-  bool GenerateAll(const std::vector<const google::protobuf::FileDescriptor*>& files, const std::string& parameter,
-                   google::protobuf::compiler::GeneratorContext* context, std::string* error) const override;
+  bool Generate(const google::protobuf::FileDescriptor* file,
+                const std::string& parameter,
+                google::protobuf::compiler::GeneratorContext* context,
+                std::string* error) const override;
+  bool GenerateAll(const std::vector<const google::protobuf::FileDescriptor*>& files,
+                   const std::string& parameter,
+                   google::protobuf::compiler::GeneratorContext* context,
+                   std::string* error) const override;
   uint64_t GetSupportedFeatures() const override { return FEATURE_PROTO3_OPTIONAL; }
 };
 

@@ -268,8 +268,8 @@ std::string Payload() {
 
 struct DrainResult {
   double seconds = 0;
-  double rate = 0;    // messages/s
-  double cpu_us = 0;  // this process's CPU per message
+  double rate = 0;         // messages/s
+  double cpu_us = 0;       // this process's CPU per message
   double nats_cpu_us = 0;  // nats-server's
   double pg_cpu_us = 0;    // PostgreSQL's
   uint64_t relay_rounds = 0;

@@ -346,11 +346,11 @@ struct OpenSamples {
 struct OpenResult {
   double p50_us = 0, p99_us = 0, max_us = 0;
   double p90_us = 0, p95_us = 0, p999_us = 0;  // the shape of the tail
-  double achieved = 0;    // answered calls per second of schedule
-  double lag_p99_us = 0;  // how late the senders were, p99 and max:
-  double lag_max_us = 0;  // the harness's own share of the latency
-  double cores_busy = 0;  // process CPU time / wall time: client and server
-  double cpu_us_per_call = 0;  // process CPU time per sent call
+  double achieved = 0;                         // answered calls per second of schedule
+  double lag_p99_us = 0;                       // how late the senders were, p99 and max:
+  double lag_max_us = 0;                       // the harness's own share of the latency
+  double cores_busy = 0;                       // process CPU time / wall time: client and server
+  double cpu_us_per_call = 0;                  // process CPU time per sent call
   uint64_t errors = 0;
 };
 
@@ -1075,7 +1075,10 @@ int main(int argc, char** argv) {
                 probe.cores_busy);
   }
   const double rate = std::max(1.0, rate_fraction * capacity);
-  std::printf("closed_capacity\t%.1f\ncapacity\t%.1f\nrate\t%.1f\n", closed_capacity, capacity, rate);
+  std::printf("closed_capacity\t%.1f\ncapacity\t%.1f\nrate\t%.1f\n",
+              closed_capacity,
+              capacity,
+              rate);
   std::fflush(stdout);
   if (!no_open) {
     // The first open loop after the closed ones runs slower than the rest

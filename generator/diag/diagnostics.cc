@@ -14,8 +14,9 @@ void Diagnostics::Warning(const Span& span, std::string message) {
 }
 
 bool Diagnostics::HasErrors() const {
-  return std::any_of(items_.begin(), items_.end(),
-                     [](const Diagnostic& d) { return d.severity == Severity::kError; });
+  return std::any_of(items_.begin(), items_.end(), [](const Diagnostic& d) {
+    return d.severity == Severity::kError;
+  });
 }
 
 std::vector<Diagnostic> Diagnostics::Sorted() const {
@@ -24,7 +25,8 @@ std::vector<Diagnostic> Diagnostics::Sorted() const {
     return std::tie(a.span.file, a.span.line, a.span.column, a.message) <
            std::tie(b.span.file, b.span.line, b.span.column, b.message);
   });
-  sorted.erase(std::unique(sorted.begin(), sorted.end(),
+  sorted.erase(std::unique(sorted.begin(),
+                           sorted.end(),
                            [](const Diagnostic& a, const Diagnostic& b) {
                              return a.severity == b.severity && a.message == b.message &&
                                     a.span.file == b.span.file && a.span.line == b.span.line &&
@@ -94,11 +96,13 @@ std::string DidYouMean(std::string_view name, const std::vector<std::string>& ca
   }
   // A typo changes a few characters; anything further is a different name.
   size_t limit = std::max<size_t>(2, name.size() / 3);
-  if (best != nullptr && best_distance > 0 && best_distance <= limit) return " (did you mean '" + *best + "'?)";
+  if (best != nullptr && best_distance > 0 && best_distance <= limit)
+    return " (did you mean '" + *best + "'?)";
   // A truncated name ("item" for "item_id") is a typo too.
   if (name.size() >= 3) {
     for (const std::string& c : candidates) {
-      if (c.size() > name.size() && c.compare(0, name.size(), name) == 0) return " (did you mean '" + c + "'?)";
+      if (c.size() > name.size() && c.compare(0, name.size(), name) == 0)
+        return " (did you mean '" + c + "'?)";
     }
   }
   return "";

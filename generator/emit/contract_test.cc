@@ -55,13 +55,14 @@ std::string Bound(double d) {
 }
 
 bool IsUnsigned(model::FieldKind k) {
-  return k == model::FieldKind::kUint32 || k == model::FieldKind::kUint64 || k == model::FieldKind::kFixed32 ||
-         k == model::FieldKind::kFixed64;
+  return k == model::FieldKind::kUint32 || k == model::FieldKind::kUint64 ||
+         k == model::FieldKind::kFixed32 || k == model::FieldKind::kFixed64;
 }
 
 bool Is32(model::FieldKind k) {
-  return k == model::FieldKind::kInt32 || k == model::FieldKind::kSint32 || k == model::FieldKind::kSfixed32 ||
-         k == model::FieldKind::kUint32 || k == model::FieldKind::kFixed32;
+  return k == model::FieldKind::kInt32 || k == model::FieldKind::kSint32 ||
+         k == model::FieldKind::kSfixed32 || k == model::FieldKind::kUint32 ||
+         k == model::FieldKind::kFixed32;
 }
 
 // A C++ literal of `v` for a field of `kind`, or "" when not representable.
@@ -69,13 +70,16 @@ std::string NumberLiteral(model::FieldKind kind, double v) {
   if (model::IsInteger(kind)) {
     if (std::trunc(v) != v) return "";
     double lo = IsUnsigned(kind) ? 0 : (Is32(kind) ? -2147483648.0 : -9.2e18);
-    double hi = IsUnsigned(kind) ? (Is32(kind) ? 4294967295.0 : 1.8e19) : (Is32(kind) ? 2147483647.0 : 9.2e18);
+    double hi = IsUnsigned(kind) ? (Is32(kind) ? 4294967295.0 : 1.8e19)
+                                 : (Is32(kind) ? 2147483647.0 : 9.2e18);
     if (v < lo || v > hi) return "";
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.0f", v);
     std::string s = buf;
-    if (!Is32(kind)) s += IsUnsigned(kind) ? "ULL" : "LL";
-    else if (IsUnsigned(kind)) s += "U";
+    if (!Is32(kind))
+      s += IsUnsigned(kind) ? "ULL" : "LL";
+    else if (IsUnsigned(kind))
+      s += "U";
     return s;
   }
   char buf[64];
@@ -100,7 +104,8 @@ class Writer {
       if (r.email) return CppLiteral(kEmail);
       if (!r.pattern.empty()) return "";
       size_t n = std::max<size_t>(1, r.min_len.value_or(0));
-      return "std::string(" + std::to_string(n) + ", '" + (f.kind == model::FieldKind::kBytes ? "b" : "a") + "')";
+      return "std::string(" + std::to_string(n) + ", '" +
+             (f.kind == model::FieldKind::kBytes ? "b" : "a") + "')";
     }
     if (model::IsNumeric(f.kind)) {
       bool integer = model::IsInteger(f.kind);
@@ -143,7 +148,8 @@ class Writer {
         size_t count = std::max<size_t>(r.min_items.value_or(0), r.required ? 1 : 0);
         for (size_t i = 0; i < count; ++i) {
           if (f.kind == model::FieldKind::kMessage) {
-            out.push_back(nested ? "  FillValid(*m.add_" + f.cpp_name + "());" : "  m.add_" + f.cpp_name + "();");
+            out.push_back(nested ? "  FillValid(*m.add_" + f.cpp_name + "());"
+                                 : "  m.add_" + f.cpp_name + "();");
           } else {
             std::string v = ValidScalar(f);
             if (v.empty()) return Unfillable(m, f, why);
@@ -153,8 +159,10 @@ class Writer {
         continue;
       }
       if (f.kind == model::FieldKind::kMessage) {
-        if (nested) out.push_back("  FillValid(*m.mutable_" + f.cpp_name + "());");
-        else if (r.required) out.push_back("  m.mutable_" + f.cpp_name + "();");
+        if (nested)
+          out.push_back("  FillValid(*m.mutable_" + f.cpp_name + "());");
+        else if (r.required)
+          out.push_back("  m.mutable_" + f.cpp_name + "();");
         continue;
       }
       if (!r.Any() || (f.proto3_optional && !r.required)) continue;
@@ -175,7 +183,9 @@ class Writer {
     std::vector<Edge> edges;
     const model::ValidationRules& r = f.validate;
     const std::string path = f.name;
-    auto set = [&](const std::string& v) { return std::vector<std::string>{"m.set_" + f.cpp_name + "(" + v + ");"}; };
+    auto set = [&](const std::string& v) {
+      return std::vector<std::string>{"m.set_" + f.cpp_name + "(" + v + ");"};
+    };
     if (f.map) return edges;
     if (f.repeated) {
       auto resize = [&](size_t n) {
@@ -184,18 +194,22 @@ class Writer {
                                                          : "m.add_" + f.cpp_name + "();")
                                : "m.add_" + f.cpp_name + "(" + ValidScalar(f) + ");";
         return std::vector<std::string>{"m.clear_" + f.cpp_name + "();",
-                                        "for (int i = 0; i < " + std::to_string(n) + "; ++i) {", "  " + elem, "}"};
+                                        "for (int i = 0; i < " + std::to_string(n) + "; ++i) {",
+                                        "  " + elem,
+                                        "}"};
       };
       if (f.kind != model::FieldKind::kMessage && ValidScalar(f).empty()) return edges;
       if (r.min_items && *r.min_items > 0) {
         edges.push_back({"min_items_inside", resize(*r.min_items), ""});
-        edges.push_back({"min_items_outside", resize(*r.min_items - 1),
+        edges.push_back({"min_items_outside",
+                         resize(*r.min_items - 1),
                          path + ": must have at least " + std::to_string(*r.min_items) +
                              (*r.min_items == 1 ? " item" : " items")});
       }
       if (r.max_items) {
         edges.push_back({"max_items_inside", resize(*r.max_items), ""});
-        edges.push_back({"max_items_outside", resize(*r.max_items + 1),
+        edges.push_back({"max_items_outside",
+                         resize(*r.max_items + 1),
                          path + ": must have at most " + std::to_string(*r.max_items) +
                              (*r.max_items == 1 ? " item" : " items")});
       }
@@ -216,7 +230,8 @@ class Writer {
       }
       if (r.max_len) {
         edges.push_back({"max_len_inside", set(str(*r.max_len)), ""});
-        edges.push_back({"max_len_outside", set(str(*r.max_len + 1)),
+        edges.push_back({"max_len_outside",
+                         set(str(*r.max_len + 1)),
                          path + ": must be at most " + std::to_string(*r.max_len) + unit});
       }
     }
@@ -226,17 +241,22 @@ class Writer {
     }
     if (f.kind == model::FieldKind::kString && r.email) {
       edges.push_back({"email_inside", set(CppLiteral(kEmail)), ""});
-      edges.push_back({"email_outside", set(CppLiteral("not-an-email")), path + ": must be a valid email address"});
+      edges.push_back({"email_outside",
+                       set(CppLiteral("not-an-email")),
+                       path + ": must be a valid email address"});
     }
     if (model::IsNumeric(f.kind)) {
       bool integer = model::IsInteger(f.kind);
-      auto num = [&](const char* rule, double bound, double inside, double outside, const char* op) {
-        std::string in = NumberLiteral(f.kind, inside), out = NumberLiteral(f.kind, outside);
-        if (!in.empty()) edges.push_back({std::string(rule) + "_inside", set(in), ""});
-        if (!out.empty()) {
-          edges.push_back({std::string(rule) + "_outside", set(out), path + ": must be " + op + " " + Bound(bound)});
-        }
-      };
+      auto num =
+          [&](const char* rule, double bound, double inside, double outside, const char* op) {
+            std::string in = NumberLiteral(f.kind, inside), out = NumberLiteral(f.kind, outside);
+            if (!in.empty()) edges.push_back({std::string(rule) + "_inside", set(in), ""});
+            if (!out.empty()) {
+              edges.push_back({std::string(rule) + "_outside",
+                               set(out),
+                               path + ": must be " + op + " " + Bound(bound)});
+            }
+          };
       auto below = [&](double b) { return integer ? b - 1 : std::nextafter(b, -INFINITY); };
       auto above = [&](double b) { return integer ? b + 1 : std::nextafter(b, INFINITY); };
       if (r.gte) num("gte", *r.gte, *r.gte, below(*r.gte), ">=");
@@ -249,16 +269,19 @@ class Writer {
         edges.clear();
       }
       if (r.required && !f.proto3_optional) {
-        bool zero_in_range = !(r.gte && *r.gte > 0) && !(r.gt && *r.gt >= 0) && !(r.lte && *r.lte < 0) &&
-                             !(r.lt && *r.lt <= 0);
-        if (zero_in_range) edges.push_back({"required_outside", set(NumberLiteral(f.kind, 0)), path + ": is required"});
+        bool zero_in_range = !(r.gte && *r.gte > 0) && !(r.gt && *r.gt >= 0) &&
+                             !(r.lte && *r.lte < 0) && !(r.lt && *r.lt <= 0);
+        if (zero_in_range)
+          edges.push_back(
+              {"required_outside", set(NumberLiteral(f.kind, 0)), path + ": is required"});
       }
     }
     if (f.kind == model::FieldKind::kEnum && r.enum_defined) {
       const model::EnumType& e = model_.enums.at(f.type_name);
       int max = 0;
       for (const auto& [name, number] : e.values) max = std::max(max, number);
-      edges.push_back({"enum_defined_outside", set("static_cast<" + e.cpp_type + ">(" + std::to_string(max + 1) + ")"),
+      edges.push_back({"enum_defined_outside",
+                       set("static_cast<" + e.cpp_type + ">(" + std::to_string(max + 1) + ")"),
                        path + ": must be a defined value"});
     }
     if (r.required && !f.proto3_optional && text) {
@@ -270,10 +293,12 @@ class Writer {
       edges.push_back({"required_outside", set("\"\""), expected});
     }
     if (r.required && f.proto3_optional) {
-      edges.push_back({"required_outside", {"m.clear_" + f.cpp_name + "();"}, path + ": is required"});
+      edges.push_back(
+          {"required_outside", {"m.clear_" + f.cpp_name + "();"}, path + ": is required"});
     }
     if (r.required && f.kind == model::FieldKind::kMessage) {
-      edges.push_back({"required_outside", {"m.clear_" + f.cpp_name + "();"}, path + ": is required"});
+      edges.push_back(
+          {"required_outside", {"m.clear_" + f.cpp_name + "();"}, path + ": is required"});
     }
     return edges;
   }
@@ -302,7 +327,8 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
   std::function<void(const std::string&)> need = [&](const std::string& type) {
     if (!seen.insert(type).second) return;
     for (const model::Field& f : model.messages.at(type).fields) {
-      if (f.kind == model::FieldKind::kMessage && !f.map && w.NeedsFill(f.type_name)) need(f.type_name);
+      if (f.kind == model::FieldKind::kMessage && !f.map && w.NeedsFill(f.type_name))
+        need(f.type_name);
     }
     order.push_back(type);
   };
@@ -321,7 +347,8 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
       continue;
     }
     Data fv;
-    fv.set("signature", LayoutDeclaration(0, "[[maybe_unused]] void FillValid", {w.Type(type) + "& m"}, " {"));
+    fv.set("signature",
+           LayoutDeclaration(0, "[[maybe_unused]] void FillValid", {w.Type(type) + "& m"}, " {"));
     fv.set("name", type);
     Data lines = List();
     for (const std::string& l : body) lines.push_back(Data(l));
@@ -371,8 +398,9 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
           size_t start = 0;
           while (msg != nullptr) {
             size_t dot = m.owner_field.find('.', start);
-            const model::Field* f =
-                msg->FindField(m.owner_field.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+            const model::Field* f = msg->FindField(
+                m.owner_field.substr(start,
+                                     dot == std::string::npos ? std::string::npos : dot - start));
             if (f == nullptr) return "";
             if (dot == std::string::npos) return prefix + out + "set_" + f->cpp_name;
             out += "mutable_" + f->cpp_name + "()->";
@@ -390,9 +418,12 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
           owner_setter = chain(m.output, "response.");
         }
       }
-      std::vector<std::string> params = {response_owner ? "::cppsvc::CallContext& ctx" : "::cppsvc::CallContext&",
-                                         "const " + request + "&", response + (response_owner ? "& response" : "&")};
-      std::string one_line = LayoutDeclaration(2, "::cppsvc::Status " + m.name, params, " override { return {}; }");
+      std::vector<std::string> params = {
+          response_owner ? "::cppsvc::CallContext& ctx" : "::cppsvc::CallContext&",
+          "const " + request + "&",
+          response + (response_owner ? "& response" : "&")};
+      std::string one_line =
+          LayoutDeclaration(2, "::cppsvc::Status " + m.name, params, " override { return {}; }");
       bool short_form = !response_owner && one_line.find('\n') == std::string::npos;
       h.set("short_form", Data(short_form));
       h.set("one_line", one_line);
@@ -405,8 +436,11 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
       a.set("rpc", m.name);
       a.set("request", request);
       a.set("response", response);
-      a.set("call", LayoutDeclaration(4, "grpc::Status status = stub_->" + m.name,
-                                      {"&context", "request", "&response"}, ";"));
+      a.set("call",
+            LayoutDeclaration(4,
+                              "grpc::Status status = stub_->" + m.name,
+                              {"&context", "request", "&response"},
+                              ";"));
       a.set("fixture", s.contract_test_class);
       std::string skip = why_unfillable(m.input);
       a.set("skip", Data(!skip.empty()));
@@ -434,27 +468,32 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
       for (const std::string& role : roles) {
         if (!bad_role.empty()) break;
         for (const std::string& granted : Expand(model, role)) {
-          if (m.is_public || std::find(allowed.begin(), allowed.end(), granted) != allowed.end()) bad_role = role;
+          if (m.is_public || std::find(allowed.begin(), allowed.end(), granted) != allowed.end())
+            bad_role = role;
         }
       }
       a.set("bad_roles", bad_role.empty() ? "{}" : "{" + CppLiteral(bad_role) + "}");
-      a.set("bad_code", std::string("grpc::StatusCode::") + (m.is_public ? "OK" : "UNAUTHENTICATED"));
+      a.set("bad_code",
+            std::string("grpc::StatusCode::") + (m.is_public ? "OK" : "UNAUTHENTICATED"));
 
       // Ownership: acting on someone else's resource gets the service's
       // foreign_resources answer.
-      const char* foreign =
-          s.effective_foreign_resources == ForeignResources::kNotFound ? "NOT_FOUND" : "PERMISSION_DENIED";
+      const char* foreign = s.effective_foreign_resources == ForeignResources::kNotFound
+                                ? "NOT_FOUND"
+                                : "PERMISSION_DENIED";
       Data owner_cells = List();
       if (!m.owner_field.empty() && !m.is_public) {
         for (const std::string& role : roles) {
           bool allowed_role = false;
           for (const std::string& granted : Expand(model, role)) {
-            allowed_role = allowed_role || std::find(allowed.begin(), allowed.end(), granted) != allowed.end();
+            allowed_role =
+                allowed_role || std::find(allowed.begin(), allowed.end(), granted) != allowed.end();
           }
           if (!allowed_role) continue;
           Data c;
-          c.set("row", "{" + CppLiteral("role " + role) + ", " + CppLiteral(role) + ", grpc::StatusCode::" +
-                           (Bypasses(model, role) ? "OK" : foreign) + "}");
+          c.set("row",
+                "{" + CppLiteral("role " + role) + ", " + CppLiteral(role) +
+                    ", grpc::StatusCode::" + (Bypasses(model, role) ? "OK" : foreign) + "}");
           owner_cells.push_back(c);
         }
       }
@@ -470,11 +509,16 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
     for (const model::Subscription& sub : s.subscriptions) {
       if (model.FindEvent(sub.event) == nullptr) continue;
       Data e;
-      std::vector<std::string> params = {"::cppsvc::EventContext&", "const " + w.Type(sub.event) + "&"};
-      std::string one_line = LayoutDeclaration(2, "::cppsvc::Status " + sub.handler, params, " override { return {}; }");
+      std::vector<std::string> params = {"::cppsvc::EventContext&",
+                                         "const " + w.Type(sub.event) + "&"};
+      std::string one_line = LayoutDeclaration(2,
+                                               "::cppsvc::Status " + sub.handler,
+                                               params,
+                                               " override { return {}; }");
       e.set("short_form", Data(one_line.find('\n') == std::string::npos));
       e.set("one_line", one_line);
-      e.set("signature", LayoutDeclaration(2, "::cppsvc::Status " + sub.handler, params, " override {"));
+      e.set("signature",
+            LayoutDeclaration(2, "::cppsvc::Status " + sub.handler, params, " override {"));
       events.push_back(e);
     }
     sv.set("events", events);
@@ -483,7 +527,8 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
     Data validations = List();
     std::set<std::string> done;
     for (const model::Method& m : s.methods) {
-      if (!done.insert(m.input).second || !w.NeedsFill(m.input) || !why_unfillable(m.input).empty()) continue;
+      if (!done.insert(m.input).second || !w.NeedsFill(m.input) || !why_unfillable(m.input).empty())
+        continue;
       const model::Message& msg = model.messages.at(m.input);
       for (const model::Field& f : msg.fields) {
         std::vector<Writer::Edge> edges = w.Edges(f);
@@ -498,7 +543,8 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
           Data lines = List();
           for (const std::string& l : e.set) lines.push_back(Data("    " + l));
           c.set("set", lines);
-          c.set("check", LayoutDeclaration(4, "EXPECT_EQ", {"Violations(m)", CppLiteral(e.expected)}, ";"));
+          c.set("check",
+                LayoutDeclaration(4, "EXPECT_EQ", {"Violations(m)", CppLiteral(e.expected)}, ";"));
           cases.push_back(c);
         }
         v.set("cases", cases);

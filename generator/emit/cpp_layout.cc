@@ -11,12 +11,15 @@ std::string FitParam(size_t indent, const std::string& param, const std::string&
   if (indent + param.size() + end.size() <= kColumnLimit) return pad + param + end;
   size_t space = param.rfind(' ');
   if (space == std::string::npos) return pad + param + end;
-  return pad + param.substr(0, space) + "\n" + std::string(indent + 4, ' ') + param.substr(space + 1) + end;
+  return pad + param.substr(0, space) + "\n" + std::string(indent + 4, ' ') +
+         param.substr(space + 1) + end;
 }
 
 }  // namespace
 
-std::string LayoutDeclaration(size_t indent, const std::string& head, const std::vector<std::string>& params,
+std::string LayoutDeclaration(size_t indent,
+                              const std::string& head,
+                              const std::vector<std::string>& params,
                               const std::string& tail) {
   std::string pad(indent, ' ');
   std::string joined;

@@ -15,7 +15,9 @@ constexpr size_t kColumnLimit = 100;
 // `<indent><head>(<params, ...>)<tail>`: on one line when it fits; else one
 // parameter per line aligned after '('; else broken after '(' with four more
 // spaces of indent. No trailing newline.
-std::string LayoutDeclaration(size_t indent, const std::string& head, const std::vector<std::string>& params,
+std::string LayoutDeclaration(size_t indent,
+                              const std::string& head,
+                              const std::vector<std::string>& params,
                               const std::string& tail);
 
 // `text` as `// ` comment lines of at most kColumnLimit columns, each

@@ -69,7 +69,9 @@ void EmitRepository(const EmitInput& in, Rendered& out);
 
 // The C++ spelling of message `full_name` inside `file`'s namespace: types of
 // the file's own package unqualified (as in its .pb.h), others qualified.
-std::string CppTypeIn(const model::Model& model, const model::File& file, const std::string& full_name);
+std::string CppTypeIn(const model::Model& model,
+                      const model::File& file,
+                      const std::string& full_name);
 
 // A C++ string literal.
 std::string CppLiteral(const std::string& s);

@@ -22,9 +22,12 @@ void EmitMain(const EmitInput& in, Rendered& out) {
     names += (names.empty() ? "" : ", ") + s.full_name;
   }
   view.set("services", services);
-  view.set("comment", LayoutComment(0, "Runs " + names + " until SIGTERM. The handlers are the class registered "
-                                                          "with CPPSVC_REGISTER_HANDLERS; configuration comes from "
-                                                          "the environment."));
+  view.set("comment",
+           LayoutComment(0,
+                         "Runs " + names +
+                             " until SIGTERM. The handlers are the class registered "
+                             "with CPPSVC_REGISTER_HANDLERS; configuration comes from "
+                             "the environment."));
   out.outputs.push_back(Render("main/main.cc.mustache", view));
 }
 

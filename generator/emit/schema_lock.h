@@ -51,7 +51,7 @@ inline constexpr int kInfrastructureVersion = 3;
 // What the migrations of one file produce.
 struct Schema {
   int infrastructure = kInfrastructureVersion;  // of the runtime's tables
-  bool saga_state = false;  // the cppsvc_sagas table of saga owners
+  bool saga_state = false;                      // the cppsvc_sagas table of saga owners
   std::vector<LockTable> tables;
   std::vector<std::string> dropped_tables;
 

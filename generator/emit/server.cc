@@ -1,8 +1,8 @@
 #include <algorithm>
 #include <set>
 
-#include "emit/cpp_layout.h"
 #include "emit/artifacts.h"
+#include "emit/cpp_layout.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
@@ -87,12 +87,15 @@ Data MethodView(const model::Model& model,
   v.set("idempotency_accessor", key_accessor);
 
   // gRPC's method index is the RPC's position in the service.
-  const auto index = std::find_if(s.methods.begin(), s.methods.end(), [&](const model::Method& x) {
-                       return &x == &m;
-                     }) - s.methods.begin();
+  const auto index = std::find_if(s.methods.begin(),
+                                  s.methods.end(),
+                                  [&](const model::Method& x) { return &x == &m; }) -
+                     s.methods.begin();
   v.set("register",
-        LayoutDeclaration(
-            2, "Serve", {std::to_string(index), "k" + m.name, "&" + s.base_class + "::" + m.name}, ";"));
+        LayoutDeclaration(2,
+                          "Serve",
+                          {std::to_string(index), "k" + m.name, "&" + s.base_class + "::" + m.name},
+                          ";"));
   v.set("nats_route",
         LayoutDeclaration(2,
                           "::cppsvc::impl::AddNatsRoute",

@@ -12,14 +12,19 @@ namespace {
 std::string Cell(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
 
-std::string Code(const std::string& s) { return s.empty() ? "" : "`" + s + "`"; }
+std::string Code(const std::string& s) {
+  return s.empty() ? "" : "`" + s + "`";
+}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -27,7 +32,9 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
-Data Bool(bool b) { return Data(b); }
+Data Bool(bool b) {
+  return Data(b);
+}
 
 Data MethodRow(const model::Method& m) {
   Data row;
@@ -132,8 +139,10 @@ std::vector<std::string> SagaDiagram(const model::Saga& saga) {
   auto event = [](const std::string& e) { return model::ShortName(e); };
   auto node = [](const model::SagaStep& st) { return "step_" + st.name; };
   auto undo = [](const model::SagaStep& st) { return "undo_" + st.name; };
-  const std::string done_label = saga.completed_event.empty() ? "completed" : event(saga.completed_event);
-  const std::string aborted_label = saga.aborted_event.empty() ? "aborted" : event(saga.aborted_event);
+  const std::string done_label =
+      saga.completed_event.empty() ? "completed" : event(saga.completed_event);
+  const std::string aborted_label =
+      saga.aborted_event.empty() ? "aborted" : event(saga.aborted_event);
 
   lines.push_back("  trigger([\"" + event(saga.trigger) + "\"])");
   for (const model::SagaStep& st : saga.steps) {
@@ -162,14 +171,18 @@ std::vector<std::string> SagaDiagram(const model::Saga& saga) {
   for (size_t k = 0; k < saga.steps.size(); ++k) {
     const model::SagaStep& st = saga.steps[k];
     if (st.failure_event.empty()) continue;
-    std::string target = k == 0 ? "aborted" : (saga.steps[k - 1].has_compensation ? undo(saga.steps[k - 1]) : "aborted");
+    std::string target =
+        k == 0 ? "aborted"
+               : (saga.steps[k - 1].has_compensation ? undo(saga.steps[k - 1]) : "aborted");
     lines.push_back("  " + node(st) + " -. " + event(st.failure_event) + " .-> " + target);
   }
   for (size_t j = saga.steps.size(); j-- > 0;) {
     const model::SagaStep& st = saga.steps[j];
     if (!st.has_compensation) continue;
-    std::string target = j > 0 && saga.steps[j - 1].has_compensation ? undo(saga.steps[j - 1]) : "aborted";
-    lines.push_back("  " + undo(st) + " -. " + event(st.compensation_done_event) + " .-> " + target);
+    std::string target =
+        j > 0 && saga.steps[j - 1].has_compensation ? undo(saga.steps[j - 1]) : "aborted";
+    lines.push_back("  " + undo(st) + " -. " + event(st.compensation_done_event) + " .-> " +
+                    target);
   }
   return lines;
 }
@@ -252,9 +265,11 @@ void EmitServiceDoc(const EmitInput& in, Rendered& out) {
       row.set("participant", Code(st.participant));
       row.set("on", Code(model::ShortName(st.on)));
       row.set("success", Code(model::ShortName(st.success_event)));
-      row.set("failure", st.failure_event.empty() ? "cannot fail" : Code(model::ShortName(st.failure_event)));
+      row.set("failure",
+              st.failure_event.empty() ? "cannot fail" : Code(model::ShortName(st.failure_event)));
       row.set("compensation",
-              st.has_compensation ? "until " + Code(model::ShortName(st.compensation_done_event)) : "none");
+              st.has_compensation ? "until " + Code(model::ShortName(st.compensation_done_event))
+                                  : "none");
       steps.push_back(row);
     }
     sv.set("steps", steps);

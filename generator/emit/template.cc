@@ -25,7 +25,8 @@ bool IsStandaloneTag(std::string_view line) {
   size_t last = line.find_last_not_of(" \t");
   if (first == std::string_view::npos || last - first < 4) return false;
   std::string_view tag = line.substr(first, last - first + 1);
-  return tag.substr(0, 2) == "{{" && std::string_view("#^/!").find(tag[2]) != std::string_view::npos &&
+  return tag.substr(0, 2) == "{{" &&
+         std::string_view("#^/!").find(tag[2]) != std::string_view::npos &&
          tag.find("}}") == tag.size() - 2;
 }
 
@@ -98,9 +99,13 @@ Mustache& Parsed(std::string_view name) {
 
 }  // namespace
 
-Data List() { return Data(Data::type::list); }
+Data List() {
+  return Data(Data::type::list);
+}
 
-std::string Render(std::string_view name, const Data& data) { return RenderWith(Parsed(name), name, data); }
+std::string Render(std::string_view name, const Data& data) {
+  return RenderWith(Parsed(name), name, data);
+}
 
 std::string RenderText(std::string_view text, const Data& data) {
   return RenderWith(*Compile("(text)", text), "(text)", data);

@@ -5,8 +5,8 @@
 #include <map>
 #include <set>
 
-#include "emit/cpp_layout.h"
 #include "emit/artifacts.h"
+#include "emit/cpp_layout.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
@@ -17,10 +17,18 @@ std::string CppLiteral(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -36,7 +44,9 @@ std::string CppLiteral(const std::string& s) {
 
 namespace {
 
-std::string Literal(const std::string& s) { return CppLiteral(s); }
+std::string Literal(const std::string& s) {
+  return CppLiteral(s);
+}
 
 std::string Number(double d) {
   char buf[64];
@@ -71,12 +81,17 @@ class Writer {
   }
 
   // Rules on one value (a singular field or one element).
-  void ValueChecks(const model::Field& f, size_t indent, const std::string& ref, const std::string& value,
+  void ValueChecks(const model::Field& f,
+                   size_t indent,
+                   const std::string& ref,
+                   const std::string& value,
                    std::vector<std::string>& out) {
     const model::ValidationRules& r = f.validate;
     if (f.kind == model::FieldKind::kString) {
-      if (r.min_len) out.push_back(Call(indent, "CheckMinLen", {"v", ref, value, std::to_string(*r.min_len)}));
-      if (r.max_len) out.push_back(Call(indent, "CheckMaxLen", {"v", ref, value, std::to_string(*r.max_len)}));
+      if (r.min_len)
+        out.push_back(Call(indent, "CheckMinLen", {"v", ref, value, std::to_string(*r.min_len)}));
+      if (r.max_len)
+        out.push_back(Call(indent, "CheckMaxLen", {"v", ref, value, std::to_string(*r.max_len)}));
       if (r.uuid) out.push_back(Call(indent, "CheckUuid", {"v", ref, value}));
       if (r.email) out.push_back(Call(indent, "CheckEmail", {"v", ref, value}));
       if (!r.pattern.empty()) {
@@ -86,14 +101,18 @@ class Writer {
         std::vector<std::string> args = {Literal(r.pattern)};
         if (r.min_len || r.max_len) {
           args.push_back(std::to_string(r.min_len.value_or(0)));
-          args.push_back(r.max_len ? std::to_string(*r.max_len) : "::cppsvc::impl::Pattern::kNoMaxLen");
+          args.push_back(r.max_len ? std::to_string(*r.max_len)
+                                   : "::cppsvc::impl::Pattern::kNoMaxLen");
         }
-        out.push_back(LayoutDeclaration(indent, "static const ::cppsvc::impl::Pattern " + name, args, ";"));
+        out.push_back(
+            LayoutDeclaration(indent, "static const ::cppsvc::impl::Pattern " + name, args, ";"));
         out.push_back(Call(indent, "CheckPattern", {"v", ref, value, name}));
       }
     } else if (f.kind == model::FieldKind::kBytes) {
-      if (r.min_len) out.push_back(Call(indent, "CheckMinBytes", {"v", ref, value, std::to_string(*r.min_len)}));
-      if (r.max_len) out.push_back(Call(indent, "CheckMaxBytes", {"v", ref, value, std::to_string(*r.max_len)}));
+      if (r.min_len)
+        out.push_back(Call(indent, "CheckMinBytes", {"v", ref, value, std::to_string(*r.min_len)}));
+      if (r.max_len)
+        out.push_back(Call(indent, "CheckMaxBytes", {"v", ref, value, std::to_string(*r.max_len)}));
     } else if (model::IsNumeric(f.kind)) {
       if (r.gte) out.push_back(Call(indent, "CheckGte", {"v", ref, value, Number(*r.gte)}));
       if (r.gt) out.push_back(Call(indent, "CheckGt", {"v", ref, value, Number(*r.gt)}));
@@ -101,14 +120,15 @@ class Writer {
       if (r.lt) out.push_back(Call(indent, "CheckLt", {"v", ref, value, Number(*r.lt)}));
     } else if (f.kind == model::FieldKind::kEnum && r.enum_defined) {
       const auto& e = model_.enums.at(f.type_name);
-      out.push_back(Call(indent, "CheckEnumDefined", {"v", ref, e.cpp_type + "_IsValid(" + value + ")"}));
+      out.push_back(
+          Call(indent, "CheckEnumDefined", {"v", ref, e.cpp_type + "_IsValid(" + value + ")"}));
     }
   }
 
   bool HasValueRules(const model::Field& f) const {
     const model::ValidationRules& r = f.validate;
-    return r.min_len || r.max_len || r.uuid || r.email || !r.pattern.empty() || r.gte || r.gt || r.lte || r.lt ||
-           r.enum_defined;
+    return r.min_len || r.max_len || r.uuid || r.email || !r.pattern.empty() || r.gte || r.gt ||
+           r.lte || r.lt || r.enum_defined;
   }
 
   void Field(const model::Field& f, std::vector<std::string>& out) {
@@ -120,13 +140,16 @@ class Writer {
     if (f.repeated) {
       const std::string size = "m." + f.cpp_name + "_size()";
       if (r.required) out.push_back(Call(2, "CheckMinItems", {"v", ref, size, "1"}));
-      if (r.min_items) out.push_back(Call(2, "CheckMinItems", {"v", ref, size, std::to_string(*r.min_items)}));
-      if (r.max_items) out.push_back(Call(2, "CheckMaxItems", {"v", ref, size, std::to_string(*r.max_items)}));
+      if (r.min_items)
+        out.push_back(Call(2, "CheckMinItems", {"v", ref, size, std::to_string(*r.min_items)}));
+      if (r.max_items)
+        out.push_back(Call(2, "CheckMaxItems", {"v", ref, size, std::to_string(*r.max_items)}));
       if (f.map || (!HasValueRules(f) && !nested)) return;
       std::vector<std::string> inner;
       const std::string elem = "m." + f.cpp_name + "(i)";
       if (nested) {
-        inner.push_back("    const ::cppsvc::impl::FieldRef ref{parent, " + Literal(f.name) + ", i};");
+        inner.push_back("    const ::cppsvc::impl::FieldRef ref{parent, " + Literal(f.name) +
+                        ", i};");
         inner.push_back("    CppsvcValidate(" + elem + ", v, &ref);");
       } else {
         ValueChecks(f, 4, "{parent, " + Literal(f.name) + ", i}", elem, inner);
@@ -136,27 +159,32 @@ class Writer {
     }
 
     if (f.kind == model::FieldKind::kMessage) {
-      if (r.required) out.push_back(Call(2, "CheckRequired", {"v", ref, "m.has_" + f.cpp_name + "()"}));
+      if (r.required)
+        out.push_back(Call(2, "CheckRequired", {"v", ref, "m.has_" + f.cpp_name + "()"}));
       if (nested) {
-        out.push_back("  if (m.has_" + f.cpp_name + "()) {\n    const ::cppsvc::impl::FieldRef ref{parent, " +
-                      Literal(f.name) + "};\n    CppsvcValidate(" + acc + ", v, &ref);\n  }");
+        out.push_back("  if (m.has_" + f.cpp_name +
+                      "()) {\n    const ::cppsvc::impl::FieldRef ref{parent, " + Literal(f.name) +
+                      "};\n    CppsvcValidate(" + acc + ", v, &ref);\n  }");
       }
       return;
     }
 
     if (f.proto3_optional) {
-      if (r.required) out.push_back(Call(2, "CheckRequired", {"v", ref, "m.has_" + f.cpp_name + "()"}));
+      if (r.required)
+        out.push_back(Call(2, "CheckRequired", {"v", ref, "m.has_" + f.cpp_name + "()"}));
       std::vector<std::string> inner;
       ValueChecks(f, 4, ref, acc, inner);
-      if (!inner.empty()) out.push_back("  if (m.has_" + f.cpp_name + "()) {\n" + Join(inner) + "\n  }");
+      if (!inner.empty())
+        out.push_back("  if (m.has_" + f.cpp_name + "()) {\n" + Join(inner) + "\n  }");
       return;
     }
 
     if (r.required) {
-      std::string present = f.kind == model::FieldKind::kString || f.kind == model::FieldKind::kBytes
-                                ? "!" + acc + ".empty()"
-                            : f.kind == model::FieldKind::kBool ? acc
-                                                                 : acc + " != 0";
+      std::string present =
+          f.kind == model::FieldKind::kString || f.kind == model::FieldKind::kBytes
+              ? "!" + acc + ".empty()"
+          : f.kind == model::FieldKind::kBool ? acc
+                                              : acc + " != 0";
       out.push_back(Call(2, "CheckRequired", {"v", ref, present}));
     }
     ValueChecks(f, 2, ref, acc, out);
@@ -214,16 +242,24 @@ void EmitValidate(const EmitInput& in, Rendered& out) {
     }
     std::string type = CppTypeIn(model, file, name);
     Data view;
-    view.set("declaration", LayoutDeclaration(0, "void CppsvcValidate",
-                                              {"const " + type + "& m", "::cppsvc::impl::Violations& v",
-                                               "const ::cppsvc::impl::FieldRef* parent = nullptr"},
-                                              ";"));
-    view.set("definition", LayoutDeclaration(0, "void CppsvcValidate",
-                                             {"const " + type + "& m", "::cppsvc::impl::Violations& v",
-                                              "const ::cppsvc::impl::FieldRef* parent"},
-                                             " {"));
-    view.set("comment", LayoutComment(0, "Checks the validation rules of " + m.full_name +
-                                             ", adding every failure to `v` (paths below `parent`)."));
+    view.set("declaration",
+             LayoutDeclaration(0,
+                               "void CppsvcValidate",
+                               {"const " + type + "& m",
+                                "::cppsvc::impl::Violations& v",
+                                "const ::cppsvc::impl::FieldRef* parent = nullptr"},
+                               ";"));
+    view.set("definition",
+             LayoutDeclaration(0,
+                               "void CppsvcValidate",
+                               {"const " + type + "& m",
+                                "::cppsvc::impl::Violations& v",
+                                "const ::cppsvc::impl::FieldRef* parent"},
+                               " {"));
+    view.set("comment",
+             LayoutComment(0,
+                           "Checks the validation rules of " + m.full_name +
+                               ", adding every failure to `v` (paths below `parent`)."));
     Data body = List();
     for (const std::string& statement : writer.Body(m)) body.push_back(Data(statement));
     view.set("body", body);

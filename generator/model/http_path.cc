@@ -5,15 +5,21 @@
 namespace cppsvc::model {
 namespace {
 
-bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsIdentStart(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool IsIdentChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 bool IsLiteralChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~' || c == '%';
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+         c == '~' || c == '%';
 }
 
 class Parser {
  public:
-  Parser(std::string_view in, PathTemplate& out, std::string& error) : in_(in), out_(out), error_(error) {}
+  Parser(std::string_view in, PathTemplate& out, std::string& error)
+      : in_(in), out_(out), error_(error) {}
 
   bool Parse() {
     if (in_.empty() || in_[0] != '/') return Fail("must start with '/'");
@@ -61,7 +67,8 @@ class Parser {
     }
     size_t start = pos_;
     while (pos_ < in_.size() && IsLiteralChar(in_[pos_])) out_.key += in_[pos_++];
-    if (pos_ == start) return Fail(c == '/' ? "empty segment" : std::string("unexpected '") + c + "'");
+    if (pos_ == start)
+      return Fail(c == '/' ? "empty segment" : std::string("unexpected '") + c + "'");
     return true;
   }
 
@@ -69,7 +76,8 @@ class Parser {
     ++pos_;  // '{'
     std::string path;
     for (;;) {
-      if (pos_ >= in_.size() || !IsIdentStart(in_[pos_])) return Fail("expected a field name in '{...}'");
+      if (pos_ >= in_.size() || !IsIdentStart(in_[pos_]))
+        return Fail("expected a field name in '{...}'");
       while (pos_ < in_.size() && IsIdentChar(in_[pos_])) path += in_[pos_++];
       if (pos_ < in_.size() && in_[pos_] == '.') {
         path += in_[pos_++];

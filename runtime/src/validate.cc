@@ -88,21 +88,24 @@ bool IsEmail(std::string_view s) {
   // local@domain.tld: one '@', a non-empty local part, a dotted domain of
   // letters, digits and '-', no spaces; the pragmatic subset of RFC 5322.
   size_t at = s.find('@');
-  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) return false;
+  if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos)
+    return false;
   if (s.size() > 254 || at > 64) return false;
   for (char c : s.substr(0, at)) {
-    if (c <= ' ' || c == '"' || c == '(' || c == ')' || c == ',' || c == ':' || c == ';' || c == '<' ||
-        c == '>' || c == '[' || c == ']' || c == '\\' || static_cast<unsigned char>(c) >= 0x7f) {
+    if (c <= ' ' || c == '"' || c == '(' || c == ')' || c == ',' || c == ':' || c == ';' ||
+        c == '<' || c == '>' || c == '[' || c == ']' || c == '\\' ||
+        static_cast<unsigned char>(c) >= 0x7f) {
       return false;
     }
   }
   std::string_view domain = s.substr(at + 1);
-  if (domain.empty() || domain.front() == '.' || domain.back() == '.' || domain.find('.') == std::string_view::npos ||
-      domain.find("..") != std::string_view::npos) {
+  if (domain.empty() || domain.front() == '.' || domain.back() == '.' ||
+      domain.find('.') == std::string_view::npos || domain.find("..") != std::string_view::npos) {
     return false;
   }
   for (char c : domain) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -153,10 +156,12 @@ void CheckEnumDefined(Violations& v, const FieldRef& f, bool defined) {
   if (!defined) v.Add(f, "must be a defined value");
 }
 void CheckMinItems(Violations& v, const FieldRef& f, int size, uint32_t min) {
-  if (static_cast<uint32_t>(size) < min) v.Add(f, "must have at least " + std::to_string(min) + (min == 1 ? " item" : " items"));
+  if (static_cast<uint32_t>(size) < min)
+    v.Add(f, "must have at least " + std::to_string(min) + (min == 1 ? " item" : " items"));
 }
 void CheckMaxItems(Violations& v, const FieldRef& f, int size, uint32_t max) {
-  if (static_cast<uint32_t>(size) > max) v.Add(f, "must have at most " + std::to_string(max) + (max == 1 ? " item" : " items"));
+  if (static_cast<uint32_t>(size) > max)
+    v.Add(f, "must have at most " + std::to_string(max) + (max == 1 ? " item" : " items"));
 }
 
 }  // namespace cppsvc::impl

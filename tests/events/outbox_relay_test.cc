@@ -134,18 +134,21 @@ TEST_F(Relays, PublishesWithTheEventIdAndHeadersThenMarksSent) {
 // the hex format itself).
 TEST_F(Relays, HeadersOfAnyShapeAndPayloadsInEitherByteaFormatArriveIntact) {
   EnsureStreams(nats_->url(), {{"SHAPES", {"shapes.>"}}});
-  Exec("INSERT INTO cppsvc_outbox (id, subject, event_type, payload, headers) VALUES "
-       "('00000000-0000-4000-8000-000000000001', 'shapes.hex', 'T', '\\x005cff7a', "
-       "'{\"s\": \"x\", \"n\": 5, \"b\": true, \"o\": {\"k\": [1]}, \"e\": \"\"}')");
+  Exec(
+      "INSERT INTO cppsvc_outbox (id, subject, event_type, payload, headers) VALUES "
+      "('00000000-0000-4000-8000-000000000001', 'shapes.hex', 'T', '\\x005cff7a', "
+      "'{\"s\": \"x\", \"n\": 5, \"b\": true, \"o\": {\"k\": [1]}, \"e\": \"\"}')");
   {
     Relay relay(RelayOptionsFor());
     EXPECT_EQ(relay.RunOnce(), 1u);
   }  // gives up leadership
-  Exec("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET bytea_output = ''escape''', "
-       "current_database()); END $$");
-  Exec("INSERT INTO cppsvc_outbox (id, subject, event_type, payload, headers) VALUES "
-       "('00000000-0000-4000-8000-000000000002', 'shapes.escape', 'T', '\\x005cff7a', "
-       "'{\"s\": \"y\"}')");
+  Exec(
+      "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET bytea_output = ''escape''', "
+      "current_database()); END $$");
+  Exec(
+      "INSERT INTO cppsvc_outbox (id, subject, event_type, payload, headers) VALUES "
+      "('00000000-0000-4000-8000-000000000002', 'shapes.escape', 'T', '\\x005cff7a', "
+      "'{\"s\": \"y\"}')");
   ASSERT_EQ(Query("SELECT payload::text FROM cppsvc_outbox"), "\\000\\\\\\377z");  // escaped
   Relay escaped(RelayOptionsFor());  // its new connections read the escape format
   EXPECT_EQ(escaped.RunOnce(), 1u);

@@ -80,7 +80,9 @@ TEST(ClientRuntime, RoundRobinAndSkippingOpenCircuits) {
 
 TEST(ClientRuntime, AllCircuitsOpenFailsFast) {
   ClientRuntime rt("test", TwoReplicas());
-  auto down = [](size_t, const Headers&, Clock::time_point) { return Status(StatusCode::kUnavailable, "down"); };
+  auto down = [](size_t, const Headers&, Clock::time_point) {
+    return Status(StatusCode::kUnavailable, "down");
+  };
   for (int i = 0; i < 10; ++i) (void)rt.Run(Method(false), {}, down);
   int attempts = 0;
   Status s = rt.Run(Method(true), {}, [&](size_t, const Headers&, Clock::time_point) {
@@ -96,7 +98,10 @@ TEST(ClientRuntime, HeadersCarryTokenAndTrace) {
   ClientOptions o = TwoReplicas();
   o.bearer_token = "static-token";
   ClientRuntime rt("test", o);
-  CallContext parent(Caller{"u1", {"customer"}, "j"}, Clock::now() + std::chrono::milliseconds(300), "m", "t");
+  CallContext parent(Caller{"u1", {"customer"}, "j"},
+                     Clock::now() + std::chrono::milliseconds(300),
+                     "m",
+                     "t");
   parent.set_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
   parent.set_bearer_token("callers-token");
   CallOptions call;
@@ -109,7 +114,8 @@ TEST(ClientRuntime, HeadersCarryTokenAndTrace) {
     return Status::Ok();
   });
   std::map<std::string, std::string> headers(seen.begin(), seen.end());
-  EXPECT_EQ(headers["authorization"], "Bearer callers-token");  // propagated from the call being served
+  EXPECT_EQ(headers["authorization"],
+            "Bearer callers-token");  // propagated from the call being served
   // The served call's trace, in a span of its own, sampled as it was.
   observability::TraceContext outgoing;
   ASSERT_TRUE(observability::ParseTraceparent(headers["traceparent"], outgoing))

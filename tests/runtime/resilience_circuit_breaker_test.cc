@@ -82,10 +82,10 @@ TEST(CircuitBreaker, WindowSlides) {
   RecordCall(cb, false);
   for (int i = 0; i < 3; ++i) RecordCall(cb, true);
   EXPECT_EQ(cb.state(), CircuitState::kClosed);
-  RecordCall(cb, true);  // F slides out: S S S S
+  RecordCall(cb, true);   // F slides out: S S S S
   RecordCall(cb, false);  // S S S F
   EXPECT_EQ(cb.state(), CircuitState::kClosed);
-  RecordCall(cb, true);  // S S F S
+  RecordCall(cb, true);   // S S F S
   RecordCall(cb, false);  // S F S F -> 2/4
   EXPECT_EQ(cb.state(), CircuitState::kOpen);
 }
@@ -98,9 +98,9 @@ TEST(CircuitBreaker, OldFailuresSlideOutOfTheWindow) {
   config.failure_rate_threshold = 0.75;
   CircuitBreaker cb(config, clock.fn());
   RecordCall(cb, false);
-  RecordCall(cb, true);  // 1/2
-  RecordCall(cb, true);  // 1/3
-  RecordCall(cb, true);  // 1/4
+  RecordCall(cb, true);   // 1/2
+  RecordCall(cb, true);   // 1/3
+  RecordCall(cb, true);   // 1/4
   RecordCall(cb, false);  // window S S S F: 1/4 (first F slid out)
   RecordCall(cb, false);  // S S F F: 2/4
   EXPECT_EQ(cb.state(), CircuitState::kClosed);

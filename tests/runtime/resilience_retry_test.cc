@@ -93,7 +93,8 @@ TEST(RetryPolicy, OnlyRetryableCodes) {
   RetryConfig c;  // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED
   for (int i = 0; i <= 16; ++i) {
     auto code = static_cast<StatusCode>(i);
-    const bool expected = code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded ||
+    const bool expected = code == StatusCode::kUnavailable ||
+                          code == StatusCode::kDeadlineExceeded ||
                           code == StatusCode::kResourceExhausted;
     EXPECT_EQ(ShouldRetry(c, true, code, 1), expected) << StatusCodeName(code);
   }

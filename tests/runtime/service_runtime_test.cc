@@ -58,7 +58,9 @@ void RejectEmpty(const Message& m, Violations& v) {
   if (static_cast<const StringValue&>(m).value().empty()) v.Add({nullptr, "value"}, "is required");
 }
 
-std::string_view OwnerOfValue(const Message& m) { return static_cast<const StringValue&>(m).value(); }
+std::string_view OwnerOfValue(const Message& m) {
+  return static_cast<const StringValue&>(m).value();
+}
 
 class ServiceRuntimeTest : public ::testing::Test {
  protected:
@@ -88,10 +90,15 @@ class ServiceRuntimeTest : public ::testing::Test {
   }
 
   // Dispatches and waits for the outcome.
-  Status Call(ServiceRuntime& rt, const FakeCall& call, const StringValue& request, StringValue& response,
+  Status Call(ServiceRuntime& rt,
+              const FakeCall& call,
+              const StringValue& request,
+              StringValue& response,
               Handler handler) {
     std::promise<Status> done;
-    rt.Dispatch(call, method_, request, response, std::move(handler), [&](const Status& s) { done.set_value(s); });
+    rt.Dispatch(call, method_, request, response, std::move(handler), [&](const Status& s) {
+      done.set_value(s);
+    });
     return done.get_future().get();
   }
 
@@ -274,7 +281,9 @@ TEST_F(ServiceRuntimeTest, TypedErrorsPassExceptionsBecomeInternalAndAreLogged) 
   FakeCall call;
   call.metadata["authorization"] = "Bearer " + Token("u1", {"customer"});
 
-  Status not_found = Call(*rt, call, request, response, [](CallContext&) { return Status::NotFound("no such order"); });
+  Status not_found = Call(*rt, call, request, response, [](CallContext&) {
+    return Status::NotFound("no such order");
+  });
   EXPECT_EQ(not_found.code(), StatusCode::kNotFound);
   EXPECT_EQ(not_found.message(), "no such order");
 
@@ -297,10 +306,16 @@ TEST_F(ServiceRuntimeTest, FullBulkheadRefusesAtOnce) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::promise<Status> first;
-  rt->Dispatch(call, method_, request, response1, [&](CallContext&) {
-    released.wait();
-    return Status::Ok();
-  }, [&](const Status& s) { first.set_value(s); });
+  rt->Dispatch(
+      call,
+      method_,
+      request,
+      response1,
+      [&](CallContext&) {
+        released.wait();
+        return Status::Ok();
+      },
+      [&](const Status& s) { first.set_value(s); });
   // The only worker is busy and nothing may queue.
   auto start = std::chrono::steady_clock::now();
   Status refused = Call(*rt, call, request, response2, [](CallContext&) { return Status::Ok(); });

@@ -30,7 +30,9 @@ TEST(Validate, LengthsCountCharactersNotBytes) {
   CheckMaxBytes(v, {nullptr, "b"}, "\xC3\xA9\xC3\xA9\xC3\xA9", 3);
   EXPECT_EQ(v.ToString(), "b: must be at most 3 bytes");
   EXPECT_EQ(Utf8Length(""), 0u);
-  EXPECT_EQ(Utf8Length("a\xE2\x82\xAC" "b"), 3u);  // a€b
+  EXPECT_EQ(Utf8Length("a\xE2\x82\xAC"
+                       "b"),
+            3u);  // a€b
 }
 
 TEST(Validate, BoundsJustInsideAndOutside) {
@@ -85,7 +87,8 @@ TEST(Validate, PatternEnumItems) {
   CheckMinItems(v, {nullptr, "items"}, 0, 1);
   CheckMaxItems(v, {nullptr, "items"}, 11, 10);
   EXPECT_EQ(v.ToString(),
-            "sku: must match ^[A-Z0-9-]{3,32}$; status: must be a defined value; items: must have at least 1 "
+            "sku: must match ^[A-Z0-9-]{3,32}$; status: must be a defined value; items: must have "
+            "at least 1 "
             "item; items: must have at most 10 items");
 }
 
@@ -107,7 +110,7 @@ TEST(Validate, PatternSkipsValuesOutsideTheLengthRules) {
   CheckPattern(v, {nullptr, "slug"}, "A", slug);      // too short: min_len reports it
   CheckPattern(v, {nullptr, "slug"}, "ABCDE", slug);  // too long: max_len reports it
   EXPECT_TRUE(v.empty()) << v.ToString();
-  EXPECT_FALSE(slug.WithinLength("\xc3\xa9"));    // one character of two bytes
+  EXPECT_FALSE(slug.WithinLength("\xc3\xa9"));  // one character of two bytes
   EXPECT_TRUE(slug.WithinLength("\xc3\xa9\xc3\xa9"));
   EXPECT_FALSE(slug.WithinLength("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"));
   CheckPattern(v, {nullptr, "slug"}, "ABC", slug);
@@ -135,7 +138,8 @@ TEST(Validate, ViolationsKeepTheFirstFiftyAndCountTheRest) {
   EXPECT_EQ(v.items().back().first, "tags[49]");
   const std::string text = v.ToString();
   EXPECT_LT(text.size(), 4096u);
-  EXPECT_NE(text.find("tags[49]: must be at least 1 characters; and 999950 more"), std::string::npos)
+  EXPECT_NE(text.find("tags[49]: must be at least 1 characters; and 999950 more"),
+            std::string::npos)
       << text.substr(text.size() - 200);
 }
 

@@ -27,10 +27,12 @@ message GetResponse {}
 }
 
 TEST(Check, DefaultDenyPointsAtTheRpc) {
-  EXPECT_THAT(CheckOne("service T {\n  rpc Get(GetRequest) returns (GetResponse);\n}\n"
-                       "message GetRequest {}\nmessage GetResponse {}\n"),
-              ElementsAre("t/v1/t.proto:7:3: error: rpc 'T.Get' has no access rule: add roles, public: true, or "
-                          "default_roles on the service (access is denied by default)"));
+  EXPECT_THAT(
+      CheckOne("service T {\n  rpc Get(GetRequest) returns (GetResponse);\n}\n"
+               "message GetRequest {}\nmessage GetResponse {}\n"),
+      ElementsAre(
+          "t/v1/t.proto:7:3: error: rpc 'T.Get' has no access rule: add roles, public: true, or "
+          "default_roles on the service (access is denied by default)"));
 }
 
 TEST(Check, ServiceDefaultRolesGrantAccess) {
@@ -69,8 +71,10 @@ service T {
 message GetRequest { string thing_id = 1; }
 message GetResponse {}
 )");
-  EXPECT_THAT(diags, ElementsAre(HasSubstr("path variable {thing_idd} is not a request field: 'thing_idd' is not "
-                                           "a field of 'GetRequest' (did you mean 'thing_id'?)")));
+  EXPECT_THAT(
+      diags,
+      ElementsAre(HasSubstr("path variable {thing_idd} is not a request field: 'thing_idd' is not "
+                            "a field of 'GetRequest' (did you mean 'thing_id'?)")));
 }
 
 TEST(Check, SagaNeedsCompensationForEarlierSteps) {
@@ -89,8 +93,10 @@ message OneDone { option (cppsvc.v1.event) = { subject: "t.one" }; }
 message TwoDone { option (cppsvc.v1.event) = { subject: "t.two" }; }
 message TwoFailed { option (cppsvc.v1.event) = { subject: "t.two.failed" }; }
 )");
-  EXPECT_THAT(diags, ElementsAre(HasSubstr("saga 'flow' step 'one' has no compensation, but step 'two' can fail "
-                                           "after it and must undo it")));
+  EXPECT_THAT(
+      diags,
+      ElementsAre(HasSubstr("saga 'flow' step 'one' has no compensation, but step 'two' can fail "
+                            "after it and must undo it")));
 }
 
 TEST(Check, SagaUnreachableStepAndCycle) {
@@ -108,15 +114,20 @@ message Started { option (cppsvc.v1.event) = { subject: "t.started" }; }
 message OneDone { option (cppsvc.v1.event) = { subject: "t.one" }; }
 message Orphan { option (cppsvc.v1.event) = { subject: "t.orphan" }; }
 )");
-  EXPECT_THAT(diags, ElementsAre(HasSubstr("step 'two' is unreachable: nothing leads to 't.v1.Orphan'"),
-                                 HasSubstr("step 'two': success event 't.v1.Started' is the saga's trigger")));
+  EXPECT_THAT(
+      diags,
+      ElementsAre(HasSubstr("step 'two' is unreachable: nothing leads to 't.v1.Orphan'"),
+                  HasSubstr("step 'two': success event 't.v1.Started' is the saga's trigger")));
 }
 
 TEST(Check, ImportedFilesAreConsultedButNotReported) {
   // b.proto imports a broken a.proto; only b.proto is generated.
   std::string a = Preamble("a.v1") + "service A { rpc Get(R) returns (R); }\nmessage R {}\n";
-  std::string b = "syntax = \"proto3\";\npackage b.v1;\nimport \"a/v1/a.proto\";\nimport \"cppsvc/v1/options.proto\";\n"
-                  "service B { rpc Get(a.v1.R) returns (a.v1.R) { option (cppsvc.v1.method) = { roles: [\"admin\"] }; } }\n";
+  std::string b =
+      "syntax = \"proto3\";\npackage b.v1;\nimport \"a/v1/a.proto\";\nimport "
+      "\"cppsvc/v1/options.proto\";\n"
+      "service B { rpc Get(a.v1.R) returns (a.v1.R) { option (cppsvc.v1.method) = { roles: "
+      "[\"admin\"] }; } }\n";
   std::map<std::string, std::string> files = {{"a/v1/a.proto", a}, {"b/v1/b.proto", b}};
   ProtoFixture only_b(files, {"b/v1/b.proto"});
   EXPECT_THAT(only_b.Check(), ElementsAre());
@@ -129,14 +140,18 @@ TEST(Check, SubscriptionWithoutPublisherIsAWarning) {
 service T { option (cppsvc.v1.service) = { subscribe: [{ event: "Lonely" }] }; }
 message Lonely { option (cppsvc.v1.event) = { subject: "t.lonely" }; }
 )");
-  EXPECT_THAT(diags, ElementsAre(HasSubstr("warning: service 'T' subscription: no service publishes event "
-                                           "'t.v1.Lonely'")));
+  EXPECT_THAT(diags,
+              ElementsAre(HasSubstr("warning: service 'T' subscription: no service publishes event "
+                                    "'t.v1.Lonely'")));
 }
 
 TEST(Check, CppKeywordsThatProtocCannotEscape) {
-  ProtoFixture fx(std::map<std::string, std::string>{{"k.proto", "syntax = \"proto3\";\npackage my.class.v1;\nmessage struct { string new = 1; }\n"}});
-  EXPECT_THAT(fx.Check(), ElementsAre("k.proto:2:1: error: package 'my.class.v1': 'class' is a C++ keyword, "
-                                      "which protoc's C++ output cannot use as a namespace"));
+  ProtoFixture fx(std::map<std::string, std::string>{
+      {"k.proto",
+       "syntax = \"proto3\";\npackage my.class.v1;\nmessage struct { string new = 1; }\n"}});
+  EXPECT_THAT(fx.Check(),
+              ElementsAre("k.proto:2:1: error: package 'my.class.v1': 'class' is a C++ keyword, "
+                          "which protoc's C++ output cannot use as a namespace"));
 }
 
 }  // namespace

@@ -11,8 +11,10 @@ TEST(CppLayout, OneLineWhenItFits) {
 }
 
 TEST(CppLayout, AlignedAfterParenWhenEveryParameterFits) {
-  std::string out = LayoutDeclaration(2, "virtual ::cppsvc::Status AddCartItem",
-                                      {"::cppsvc::CallContext& ctx", "const AddCartItemRequest& request",
+  std::string out = LayoutDeclaration(2,
+                                      "virtual ::cppsvc::Status AddCartItem",
+                                      {"::cppsvc::CallContext& ctx",
+                                       "const AddCartItemRequest& request",
                                        "AddCartItemResponse& response"},
                                       " = 0;");
   EXPECT_EQ(out,
@@ -22,10 +24,11 @@ TEST(CppLayout, AlignedAfterParenWhenEveryParameterFits) {
 }
 
 TEST(CppLayout, BreaksAfterParenWhenAlignedDoesNotFit) {
-  std::string out = LayoutDeclaration(2, "virtual ::cppsvc::Status OnPaymentFailed",
-                                      {"::cppsvc::EventContext& ctx",
-                                       "const ::commerce::payments::v1::PaymentFailed& event"},
-                                      " = 0;");
+  std::string out = LayoutDeclaration(
+      2,
+      "virtual ::cppsvc::Status OnPaymentFailed",
+      {"::cppsvc::EventContext& ctx", "const ::commerce::payments::v1::PaymentFailed& event"},
+      " = 0;");
   EXPECT_EQ(out,
             "  virtual ::cppsvc::Status OnPaymentFailed(\n"
             "      ::cppsvc::EventContext& ctx,\n"

@@ -6,7 +6,8 @@ namespace cppsvc::diag {
 namespace {
 
 TEST(Diagnostics, FormatsLikeCompilers) {
-  EXPECT_EQ(Format({{"a/b.proto", 42, 5}, Severity::kError, "bad thing"}), "a/b.proto:42:5: error: bad thing");
+  EXPECT_EQ(Format({{"a/b.proto", 42, 5}, Severity::kError, "bad thing"}),
+            "a/b.proto:42:5: error: bad thing");
   EXPECT_EQ(Format({{"a/b.proto", 0, 0}, Severity::kWarning, "odd"}), "a/b.proto: warning: odd");
 }
 
@@ -18,7 +19,8 @@ TEST(Diagnostics, SortedByPositionAndDeduplicated) {
   d.Error({"a.proto", 2, 7}, "x");
   d.Warning({"a.proto", 3, 1}, "w");
   EXPECT_TRUE(d.HasErrors());
-  EXPECT_EQ(FormatAll(d, Severity::kError), "a.proto:2:7: error: x\na.proto:9:1: error: y\nb.proto:1:1: error: z");
+  EXPECT_EQ(FormatAll(d, Severity::kError),
+            "a.proto:2:7: error: x\na.proto:9:1: error: y\nb.proto:1:1: error: z");
   EXPECT_EQ(FormatAll(d, Severity::kWarning), "a.proto:3:1: warning: w");
 }
 

@@ -41,10 +41,14 @@ TEST(HttpPath, Errors) {
   EXPECT_EQ(Error("v1/items"), "invalid path template 'v1/items': must start with '/'");
   EXPECT_EQ(Error("/v1//items"), "invalid path template '/v1//items': empty segment at offset 4");
   EXPECT_EQ(Error("/v1/{id"), "invalid path template '/v1/{id': expected '}'");
-  EXPECT_EQ(Error("/v1/{}"), "invalid path template '/v1/{}': expected a field name in '{...}' at offset 5");
-  EXPECT_EQ(Error("/v1/{a}/{a}"), "invalid path template '/v1/{a}/{a}': variable 'a' bound twice at offset 10");
-  EXPECT_EQ(Error("/v1/{a={b}}"), "invalid path template '/v1/{a={b}}': nested variable at offset 7");
-  EXPECT_EQ(Error("/v1/items?x=1"), "invalid path template '/v1/items?x=1': unexpected '?' at offset 9");
+  EXPECT_EQ(Error("/v1/{}"),
+            "invalid path template '/v1/{}': expected a field name in '{...}' at offset 5");
+  EXPECT_EQ(Error("/v1/{a}/{a}"),
+            "invalid path template '/v1/{a}/{a}': variable 'a' bound twice at offset 10");
+  EXPECT_EQ(Error("/v1/{a={b}}"),
+            "invalid path template '/v1/{a={b}}': nested variable at offset 7");
+  EXPECT_EQ(Error("/v1/items?x=1"),
+            "invalid path template '/v1/items?x=1': unexpected '?' at offset 9");
   EXPECT_EQ(Error("/v1/items:"), "invalid path template '/v1/items:': expected a verb after ':'");
 }
 

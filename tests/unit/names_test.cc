@@ -18,7 +18,9 @@ TEST(Names, ShortServiceName) {
   EXPECT_EQ(DefaultShortName("Echo"), "echo");
 }
 
-TEST(Names, PascalCase) { EXPECT_EQ(PascalCase("reserve_stock"), "ReserveStock"); }
+TEST(Names, PascalCase) {
+  EXPECT_EQ(PascalCase("reserve_stock"), "ReserveStock");
+}
 
 TEST(Names, ResolveName) {
   EXPECT_EQ(ResolveName("OrderCreated", "commerce.orders.v1"), "commerce.orders.v1.OrderCreated");

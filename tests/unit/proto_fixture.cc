@@ -12,15 +12,20 @@ namespace cppsvc::testing {
 class ProtoFixture::Errors : public google::protobuf::compiler::MultiFileErrorCollector {
  public:
   explicit Errors(std::string& out) : out_(out) {}
-  void AddError(const std::string& file, int line, int column, const std::string& message) override {
-    out_ += file + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message + "\n";
+  void AddError(const std::string& file,
+                int line,
+                int column,
+                const std::string& message) override {
+    out_ += file + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
+            message + "\n";
   }
 
  private:
   std::string& out_;
 };
 
-ProtoFixture::ProtoFixture(const std::map<std::string, std::string>& files, std::vector<std::string> order) {
+ProtoFixture::ProtoFixture(const std::map<std::string, std::string>& files,
+                           std::vector<std::string> order) {
   namespace fs = std::filesystem;
   char tmpl[] = "/tmp/cppsvc-fixture-XXXXXX";
   dir_ = mkdtemp(tmpl);
@@ -46,7 +51,9 @@ ProtoFixture::ProtoFixture(const std::map<std::string, std::string>& files, std:
   model::Resolve(model_);
 }
 
-ProtoFixture::~ProtoFixture() { std::filesystem::remove_all(dir_); }
+ProtoFixture::~ProtoFixture() {
+  std::filesystem::remove_all(dir_);
+}
 
 std::vector<std::string> ProtoFixture::Check() const {
   diag::Diagnostics diags;
@@ -58,10 +65,13 @@ std::vector<std::string> ProtoFixture::Check() const {
 
 std::string Preamble(const std::string& package) {
   return "syntax = \"proto3\";\n"
-         "package " + package + ";\n"
+         "package " +
+         package +
+         ";\n"
          "import \"cppsvc/v1/options.proto\";\n"
          "option (cppsvc.v1.role) = { name: \"customer\" };\n"
-         "option (cppsvc.v1.role) = { name: \"admin\" includes: [\"customer\"] bypass_ownership: true };\n";
+         "option (cppsvc.v1.role) = { name: \"admin\" includes: [\"customer\"] bypass_ownership: "
+         "true };\n";
 }
 
 }  // namespace cppsvc::testing

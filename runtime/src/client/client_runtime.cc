@@ -32,7 +32,9 @@ bool CountsAsFailure(StatusCode code) {
 }
 
 ClientRuntime::ClientRuntime(std::string service, ClientOptions options)
-    : service_(std::move(service)), options_(std::move(options)), budget_(options_.retry_budget_ratio) {
+    : service_(std::move(service)),
+      options_(std::move(options)),
+      budget_(options_.retry_budget_ratio) {
   grpc::ChannelArguments args;
   // Retries are ours (idempotent RPCs only, with a budget); reconnect fast
   // so a replica that comes back is used again soon.
@@ -44,7 +46,8 @@ ClientRuntime::ClientRuntime(std::string service, ClientOptions options)
     auto target = std::make_unique<Target>();
     target->address = address;
     if (options_.transport == Transport::kGrpc) {
-      target->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+      target->channel =
+          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
     }
     target->breaker = std::make_unique<resilience::CircuitBreaker>(options_.circuit_breaker);
     targets_.push_back(std::move(target));
@@ -71,7 +74,8 @@ Status ClientRuntime::Connect(size_t target, Clock::time_point deadline) {
   // Waiting drives the reconnect: blocking calls that fail fast do not, and a
   // replica that came back would otherwise be noticed only by gRPC's
   // occasional background poll.
-  if (channel->WaitForConnected(std::min(deadline, Clock::now() + kConnectWait))) return Status::Ok();
+  if (channel->WaitForConnected(std::min(deadline, Clock::now() + kConnectWait)))
+    return Status::Ok();
   return {StatusCode::kUnavailable, "replica " + targets_[target]->address + " is not reachable"};
 }
 
@@ -106,7 +110,8 @@ size_t ClientRuntime::Pick(std::vector<bool>& tried) {
 Headers ClientRuntime::MakeHeaders(const CallOptions& call) const {
   Headers headers;
   std::string token = call.bearer_token;
-  if (token.empty() && options_.propagate_token && call.parent != nullptr) token = call.parent->bearer_token();
+  if (token.empty() && options_.propagate_token && call.parent != nullptr)
+    token = call.parent->bearer_token();
   if (token.empty()) token = options_.bearer_token;
   if (!token.empty()) headers.emplace_back("authorization", "Bearer " + token);
   // The served call's trace continues in a span of its own, or a trace starts.
@@ -120,11 +125,14 @@ Headers ClientRuntime::MakeHeaders(const CallOptions& call) const {
   return headers;
 }
 
-Status ClientRuntime::Run(const ClientMethodSpec& method, const CallOptions& call, const Attempt& attempt) {
+Status ClientRuntime::Run(const ClientMethodSpec& method,
+                          const CallOptions& call,
+                          const Attempt& attempt) {
   if (targets_.empty()) return {StatusCode::kUnavailable, "no replicas configured for " + service_};
   budget_.OnCall();
   Clock::time_point deadline = Clock::now() + (call.timeout ? *call.timeout : method.timeout);
-  if (call.parent != nullptr && call.parent->deadline() < deadline) deadline = call.parent->deadline();
+  if (call.parent != nullptr && call.parent->deadline() < deadline)
+    deadline = call.parent->deadline();
   const Headers headers = MakeHeaders(call);
   const resilience::RetryConfig& retry = options_.retry ? *options_.retry : method.retry;
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -133,23 +141,29 @@ Status ClientRuntime::Run(const ClientMethodSpec& method, const CallOptions& cal
   Status last(StatusCode::kUnavailable, "no attempt made");
   for (int number = 1;; ++number) {
     if (Clock::now() >= deadline) {
-      return number == 1 ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded before the call") : last;
+      return number == 1
+                 ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded before the call")
+                 : last;
     }
     size_t target = Pick(tried);
     if (target == targets_.size()) {
       return {StatusCode::kUnavailable, "circuit open for every replica of " + service_};
     }
     Clock::time_point attempt_deadline = deadline;
-    if (options_.transport == Transport::kNats && method.idempotent && number < retry.max_attempts) {
+    if (options_.transport == Transport::kNats && method.idempotent &&
+        number < retry.max_attempts) {
       // A request taken by a replica that then dies is lost without a word:
       // give each attempt a share of the time so a retry still fits.
-      attempt_deadline = Clock::now() + (deadline - Clock::now()) / (retry.max_attempts - number + 1);
+      attempt_deadline =
+          Clock::now() + (deadline - Clock::now()) / (retry.max_attempts - number + 1);
     }
     last = attempt(target, headers, attempt_deadline);
     targets_[target]->breaker->Record(!CountsAsFailure(last.code()));
     Publish(target);
     if (last.ok()) return last;
-    if (!resilience::ShouldRetry(retry, method.idempotent, last.code(), number) || !budget_.TryRetry()) return last;
+    if (!resilience::ShouldRetry(retry, method.idempotent, last.code(), number) ||
+        !budget_.TryRetry())
+      return last;
     auto wait = resilience::Backoff(retry, number, rng);
     if (Clock::now() + wait >= deadline) return last;
     std::this_thread::sleep_for(wait);

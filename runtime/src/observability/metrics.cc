@@ -14,8 +14,8 @@ namespace cppsvc::observability {
 namespace {
 
 // RPC latency in seconds: 0.5 ms .. 10 s.
-constexpr std::array<double, 14> kLatencyBounds = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+constexpr std::array<double, 14> kLatencyBounds =
+    {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries kBuckets(kLatencyBounds.begin(),
@@ -102,9 +102,9 @@ void MethodMetrics::Record(int code,
   }
   if (!(seconds > 0)) seconds = 0;  // also NaN
   // The bucket as prometheus-cpp picks it: the first bound >= the value.
-  const size_t bucket = static_cast<size_t>(
-      std::lower_bound(kLatencyBounds.begin(), kLatencyBounds.end(), seconds) -
-      kLatencyBounds.begin());
+  const size_t bucket =
+      static_cast<size_t>(std::lower_bound(kLatencyBounds.begin(), kLatencyBounds.end(), seconds) -
+                          kLatencyBounds.begin());
   Shard& shard = shards_[internal::ThreadShard()];
   shard.requests[static_cast<size_t>(t * kCodes + code)].fetch_add(1, std::memory_order_relaxed);
   shard.buckets[bucket].fetch_add(1, std::memory_order_relaxed);

@@ -13,8 +13,7 @@ inline constexpr unsigned kThreadShards = 16;
 // turn as they first ask, and keep theirs.
 inline unsigned ThreadShard() {
   static std::atomic<unsigned> next{0};
-  thread_local const unsigned shard =
-      next.fetch_add(1, std::memory_order_relaxed) % kThreadShards;
+  thread_local const unsigned shard = next.fetch_add(1, std::memory_order_relaxed) % kThreadShards;
   return shard;
 }
 

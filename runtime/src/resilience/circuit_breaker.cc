@@ -5,7 +5,8 @@
 
 namespace cppsvc::resilience {
 
-CircuitBreaker::CircuitBreaker(CircuitBreakerConfig config, Now now) : config_(config), now_(std::move(now)) {
+CircuitBreaker::CircuitBreaker(CircuitBreakerConfig config, Now now)
+    : config_(config), now_(std::move(now)) {
   // Degenerate settings are clamped to the nearest meaningful ones.
   config_.window = std::max<size_t>(config_.window, 1);
   config_.half_open_calls = std::max<size_t>(config_.half_open_calls, 1);
@@ -40,7 +41,8 @@ void CircuitBreaker::Record(bool success) {
         window_.pop_front();
       }
       if (window_.size() >= config_.min_calls && failures_ > 0 &&
-          static_cast<double>(failures_) / static_cast<double>(window_.size()) >= config_.failure_rate_threshold) {
+          static_cast<double>(failures_) / static_cast<double>(window_.size()) >=
+              config_.failure_rate_threshold) {
         TransitionLocked(CircuitState::kOpen);
       }
       return;

@@ -13,7 +13,8 @@ std::chrono::milliseconds BackoffCap(const RetryConfig& config, int retry) {
   // Computed in floating point so large retry numbers saturate at the cap
   // instead of overflowing.
   const double cap = static_cast<double>(initial_ms) * std::pow(config.multiplier, exponent);
-  if (!std::isfinite(cap) || cap >= static_cast<double>(max_ms)) return std::chrono::milliseconds(max_ms);
+  if (!std::isfinite(cap) || cap >= static_cast<double>(max_ms))
+    return std::chrono::milliseconds(max_ms);
   if (!(cap > 0)) return std::chrono::milliseconds(0);
   return std::chrono::milliseconds(static_cast<int64_t>(cap));
 }

@@ -15,7 +15,8 @@ bool MayActFor(const ::cppsvc::CallContext& ctx, const std::string& member_id) {
 
 }  // namespace
 
-::cppsvc::Status LoansService::BorrowBook(::cppsvc::CallContext& ctx, const v1::BorrowBookRequest& request,
+::cppsvc::Status LoansService::BorrowBook(::cppsvc::CallContext& ctx,
+                                          const v1::BorrowBookRequest& request,
                                           v1::BorrowBookResponse& response) {
   if (!request.request_id().empty()) {
     auto it = idem_.find(request.request_id());
@@ -35,7 +36,8 @@ bool MayActFor(const ::cppsvc::CallContext& ctx, const std::string& member_id) {
   }
   for (const auto& [id, loan] : loans_) {
     if (loan.book_id() == request.book_id()) {
-      return ::cppsvc::Status::FailedPrecondition("book " + request.book_id() + " is already lent (" + id + ")");
+      return ::cppsvc::Status::FailedPrecondition("book " + request.book_id() +
+                                                  " is already lent (" + id + ")");
     }
   }
 
@@ -59,10 +61,12 @@ bool MayActFor(const ::cppsvc::CallContext& ctx, const std::string& member_id) {
   return ::cppsvc::Status::Ok();
 }
 
-::cppsvc::Status LoansService::ReturnBook(::cppsvc::CallContext& /*ctx*/, const v1::ReturnBookRequest& request,
+::cppsvc::Status LoansService::ReturnBook(::cppsvc::CallContext& /*ctx*/,
+                                          const v1::ReturnBookRequest& request,
                                           v1::ReturnBookResponse& response) {
   auto it = loans_.find(request.loan_id());
-  if (it == loans_.end()) return ::cppsvc::Status::NotFound("loan " + request.loan_id() + " does not exist");
+  if (it == loans_.end())
+    return ::cppsvc::Status::NotFound("loan " + request.loan_id() + " does not exist");
 
   v1::BookReturned event;
   event.set_loan_id(it->second.loan_id());
@@ -75,7 +79,8 @@ bool MayActFor(const ::cppsvc::CallContext& ctx, const std::string& member_id) {
   return ::cppsvc::Status::Ok();
 }
 
-::cppsvc::Status LoansService::ListLoans(::cppsvc::CallContext& ctx, const v1::ListLoansRequest& request,
+::cppsvc::Status LoansService::ListLoans(::cppsvc::CallContext& ctx,
+                                         const v1::ListLoansRequest& request,
                                          v1::ListLoansResponse& response) {
   if (!MayActFor(ctx, request.member_id())) {
     return ::cppsvc::Status::PermissionDenied("members may only list their own loans");
@@ -83,12 +88,14 @@ bool MayActFor(const ::cppsvc::CallContext& ctx, const std::string& member_id) {
   for (const auto& [id, loan] : loans_) {
     if (loan.member_id() == request.member_id()) *response.add_loans() = loan;
   }
-  std::sort(response.mutable_loans()->begin(), response.mutable_loans()->end(),
+  std::sort(response.mutable_loans()->begin(),
+            response.mutable_loans()->end(),
             [](const v1::Loan& a, const v1::Loan& b) { return a.due_day() < b.due_day(); });
   return ::cppsvc::Status::Ok();
 }
 
-::cppsvc::Status LoansService::OnBookReturned(::cppsvc::EventContext& ctx, const v1::BookReturned& event) {
+::cppsvc::Status LoansService::OnBookReturned(::cppsvc::EventContext& ctx,
+                                              const v1::BookReturned& event) {
   if (event.book_id().empty()) return ::cppsvc::Status::InvalidArgument("event without book_id");
   // At-least-once delivery: a redelivered event id has been counted already.
   if (!seen_event_ids_.insert(ctx.event_id()).second) return ::cppsvc::Status::Ok();

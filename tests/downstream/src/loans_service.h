@@ -17,13 +17,17 @@ class LoansService final : public v1::LoansServiceBase {
   // `days` after it.
   explicit LoansService(std::int64_t today) : today_(today) {}
 
-  ::cppsvc::Status BorrowBook(::cppsvc::CallContext& ctx, const v1::BorrowBookRequest& request,
+  ::cppsvc::Status BorrowBook(::cppsvc::CallContext& ctx,
+                              const v1::BorrowBookRequest& request,
                               v1::BorrowBookResponse& response) override;
-  ::cppsvc::Status ReturnBook(::cppsvc::CallContext& ctx, const v1::ReturnBookRequest& request,
+  ::cppsvc::Status ReturnBook(::cppsvc::CallContext& ctx,
+                              const v1::ReturnBookRequest& request,
                               v1::ReturnBookResponse& response) override;
-  ::cppsvc::Status ListLoans(::cppsvc::CallContext& ctx, const v1::ListLoansRequest& request,
+  ::cppsvc::Status ListLoans(::cppsvc::CallContext& ctx,
+                             const v1::ListLoansRequest& request,
                              v1::ListLoansResponse& response) override;
-  ::cppsvc::Status OnBookReturned(::cppsvc::EventContext& ctx, const v1::BookReturned& event) override;
+  ::cppsvc::Status OnBookReturned(::cppsvc::EventContext& ctx,
+                                  const v1::BookReturned& event) override;
 
   // Stand-in for the outbox: events published so far, in order.
   const std::vector<v1::BookBorrowed>& borrowed_events() const { return borrowed_events_; }
@@ -34,7 +38,7 @@ class LoansService final : public v1::LoansServiceBase {
  private:
   std::int64_t today_;
   std::int64_t next_id_ = 1;
-  std::map<std::string, v1::Loan> loans_;              // by loan_id
+  std::map<std::string, v1::Loan> loans_;               // by loan_id
   std::map<std::string, v1::BorrowBookResponse> idem_;  // by request_id
   std::vector<v1::BookBorrowed> borrowed_events_;
   std::vector<v1::BookReturned> returned_events_;

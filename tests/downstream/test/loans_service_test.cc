@@ -18,7 +18,8 @@ using library::loans::LoansService;
 using library::loans::v1::LoansServiceBase;
 namespace v1 = library::loans::v1;
 
-static_assert(std::is_abstract_v<LoansServiceBase>, "the generated base must leave every handler to the subclass");
+static_assert(std::is_abstract_v<LoansServiceBase>,
+              "the generated base must leave every handler to the subclass");
 static_assert(std::is_base_of_v<::cppsvc::impl::ServiceBase, LoansServiceBase>);
 static_assert(LoansServiceBase::kServiceName == "loans");
 static_assert(LoansServiceBase::kFullName == "library.loans.v1.LoansService");
@@ -28,10 +29,14 @@ constexpr std::int64_t kToday = 20000;
 ::cppsvc::CallContext As(std::string subject, std::string role) {
   return ::cppsvc::CallContext(::cppsvc::Caller{std::move(subject), {std::move(role)}, "jti-1"},
                                ::cppsvc::Clock::now() + std::chrono::seconds(5),
-                               "library.loans.v1.LoansService/Test", "trace-1");
+                               "library.loans.v1.LoansService/Test",
+                               "trace-1");
 }
 
-v1::BorrowBookRequest Borrow(std::string member, std::string book, int days, std::string request_id = "") {
+v1::BorrowBookRequest Borrow(std::string member,
+                             std::string book,
+                             int days,
+                             std::string request_id = "") {
   v1::BorrowBookRequest r;
   r.set_member_id(std::move(member));
   r.set_book_id(std::move(book));
@@ -86,7 +91,8 @@ TEST_F(LoansServiceTest, RepeatedRequestIdReturnsTheFirstLoan) {
 TEST_F(LoansServiceTest, BorrowValidatesAndChecksOwnership) {
   auto ann = As("ann", "member");
   v1::BorrowBookResponse resp;
-  EXPECT_EQ(service_->BorrowBook(ann, Borrow("ann", "", 7), resp).code(), ::cppsvc::StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->BorrowBook(ann, Borrow("ann", "", 7), resp).code(),
+            ::cppsvc::StatusCode::kInvalidArgument);
   EXPECT_EQ(service_->BorrowBook(ann, Borrow("ann", "dune", 0), resp).code(),
             ::cppsvc::StatusCode::kInvalidArgument);
   EXPECT_EQ(service_->BorrowBook(ann, Borrow("bob", "dune", 7), resp).code(),

@@ -64,7 +64,7 @@ struct RelayOptions {
   std::string service;       // for logs and metrics
   std::string database_url;  // its own connections: LISTEN, leadership, claims
   std::string nats_url;
-  size_t batch = 1024;  // rows per claim; two batches may be in flight
+  size_t batch = 1024;                   // rows per claim; two batches may be in flight
   std::chrono::milliseconds poll{1000};  // fallback when no NOTIFY arrives
   std::chrono::milliseconds publish_timeout{5000};
   std::chrono::milliseconds max_backoff{5000};      // NATS or PostgreSQL down: retry up to this

@@ -32,7 +32,8 @@ struct ClientMethodSpec {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // One attempt against replica `target`, with these headers, until `deadline`.
-using Attempt = std::function<Status(size_t target, const Headers& headers, Clock::time_point deadline)>;
+using Attempt =
+    std::function<Status(size_t target, const Headers& headers, Clock::time_point deadline)>;
 
 class ClientRuntime {
  public:
@@ -56,13 +57,16 @@ class ClientRuntime {
                   grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
                   const Request& request,
                   Response* response) {
-    return Run(method, call, [&](size_t target, const Headers& headers, Clock::time_point deadline) {
-      if (Status connected = Connect(target, deadline); !connected.ok()) return connected;
-      grpc::ClientContext context;
-      context.set_deadline(deadline);
-      for (const auto& [key, value] : headers) context.AddMetadata(key, value);
-      return FromGrpcStatus((stubs[target].get()->*rpc)(&context, request, response));
-    });
+    return Run(method,
+               call,
+               [&](size_t target, const Headers& headers, Clock::time_point deadline) {
+                 if (Status connected = Connect(target, deadline); !connected.ok())
+                   return connected;
+                 grpc::ClientContext context;
+                 context.set_deadline(deadline);
+                 for (const auto& [key, value] : headers) context.AddMetadata(key, value);
+                 return FromGrpcStatus((stubs[target].get()->*rpc)(&context, request, response));
+               });
   }
 
   // A call over NATS request-reply (Transport::kNats).

@@ -35,7 +35,8 @@ NatsRoute MakeNatsRoute(const MethodSpec& method,
   route.new_request = [] { return std::make_unique<Request>(); };
   route.new_response = [] { return std::make_unique<Response>(); };
   route.invoke = [&handlers, rpc](CallContext& ctx, const Message& request, Message& response) {
-    return (handlers.*rpc)(ctx, static_cast<const Request&>(request), static_cast<Response&>(response));
+    return (handlers.*
+            rpc)(ctx, static_cast<const Request&>(request), static_cast<Response&>(response));
   };
   return route;
 }

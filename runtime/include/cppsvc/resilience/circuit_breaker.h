@@ -26,7 +26,9 @@ enum class CircuitState { kClosed = 0, kOpen = 1, kHalfOpen = 2 };
 class CircuitBreaker {
  public:
   using Now = std::function<SteadyClock::time_point()>;
-  explicit CircuitBreaker(CircuitBreakerConfig config, Now now = [] { return SteadyClock::now(); });
+  explicit CircuitBreaker(
+      CircuitBreakerConfig config,
+      Now now = [] { return SteadyClock::now(); });
 
   // Asks to make a call. False while open (fail fast) or when half-open
   // probes are all in flight. A true answer must be followed by exactly one

@@ -12,7 +12,8 @@ class RateLimiter {
  public:
   RateLimiter(double per_second, double burst);
   // Takes one token from `key`'s bucket; false when it is empty.
-  bool Allow(const std::string& key, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+  bool Allow(const std::string& key,
+             std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
  private:
   struct Bucket {

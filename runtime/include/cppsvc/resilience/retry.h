@@ -17,7 +17,8 @@ struct RetryConfig {
   std::chrono::milliseconds initial_backoff = defaults::kRetryInitialBackoff;
   std::chrono::milliseconds max_backoff = defaults::kRetryMaxBackoff;
   double multiplier = defaults::kRetryMultiplier;
-  std::set<StatusCode> retryable = {StatusCode::kUnavailable, StatusCode::kDeadlineExceeded,
+  std::set<StatusCode> retryable = {StatusCode::kUnavailable,
+                                    StatusCode::kDeadlineExceeded,
                                     StatusCode::kResourceExhausted};
 };
 

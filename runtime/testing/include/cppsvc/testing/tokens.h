@@ -20,8 +20,8 @@ enum class BadToken {
   kNotYetValid,         // nbf an hour ahead
   kWrongAudience,
   kWrongIssuer,
-  kRevoked,             // jti on the server's revocation list
-  kGarbage,             // not a JWT at all
+  kRevoked,  // jti on the server's revocation list
+  kGarbage,  // not a JWT at all
 };
 
 const std::vector<BadToken>& AllBadTokens();
@@ -44,7 +44,9 @@ class TestTokens {
   std::string Valid(const std::string& subject, const std::vector<std::string>& roles) const;
   // A bad token of `kind` for a subject holding `roles` (so only the defect
   // makes it fail).
-  std::string Bad(BadToken kind, const std::string& subject, const std::vector<std::string>& roles) const;
+  std::string Bad(BadToken kind,
+                  const std::string& subject,
+                  const std::vector<std::string>& roles) const;
 
  private:
   struct Impl;
