@@ -6,6 +6,8 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -261,6 +263,76 @@ TEST_F(Attack, MalformedRequestBytesAreInvalidArgumentCountedAndLogged) {
       5s,
       50ms);
   EXPECT_TRUE(logged) << process_testing::Tail(r->process->Stderr());
+}
+
+// gRPC's default 8 KiB header limit made one 64 KiB token end the HTTP/2
+// connection, failing the other callers' calls on it. Now an oversized
+// token is refused by its own call and every other call goes on.
+TEST_F(Attack, AnOversizedTokenFailsItsOwnCallAlone) {
+  Replica* r = StartReplica("a");
+  ASSERT_NE(r, nullptr);
+  // One channel, so every call below shares one connection.
+  auto stub = echo::v1::EchoService::NewStub(
+      grpc::CreateChannel(r->address(), grpc::InsecureChannelCredentials()));
+  auto call = [&](const std::string& token, grpc::Status* status) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    context.AddMetadata("authorization", "Bearer " + token);
+    EchoRequest request;
+    request.set_message("m");
+    request.set_delay_ms(20);
+    EchoResponse response;
+    *status = stub->Echo(&context, request, &response);
+  };
+  grpc::Status warm;
+  call(token_, &warm);
+  ASSERT_TRUE(warm.ok()) << warm.error_message();
+
+  constexpr int kOthers = 48;  // in flight together, within the bulkhead's queue
+  std::vector<grpc::Status> others(kOthers);
+  grpc::Status big, huge;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kOthers; ++i) {
+    threads.emplace_back(call, token_, &others[i]);
+    if (i == kOthers / 2) {
+      threads.emplace_back(call, std::string(64 * 1024, 'a'), &big);
+      threads.emplace_back(call, std::string(512 * 1024, 'b'), &huge);
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  for (const grpc::Status& status : {big, huge}) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+    EXPECT_NE(status.error_message().find("token too large"), std::string::npos)
+        << status.error_message();
+  }
+  int failed = 0;
+  std::string first_failure;
+  for (const grpc::Status& status : others) {
+    if (status.ok()) continue;
+    if (++failed == 1)
+      first_failure = std::to_string(status.error_code()) + " " + status.error_message();
+  }
+  EXPECT_EQ(failed, 0) << "of " << kOthers
+                       << " calls sharing the connection, first: " << first_failure;
+}
+
+// The runtime's clients do not send a token every server would refuse, so a
+// channel they share (a gateway's) never carries one.
+TEST_F(Attack, ClientsDoNotSendAnOversizedToken) {
+  Replica* r = StartReplica("a");
+  ASSERT_NE(r, nullptr);
+  for (cppsvc::ClientOptions options : {GrpcOptions({r}), NatsOptions()}) {
+    SCOPED_TRACE(options.transport == cppsvc::Transport::kNats ? "nats" : "grpc");
+    options.bearer_token = std::string(20 * 1024, 'a');
+    EchoServiceClient client(options);
+    EchoResponse response;
+    const Status status = Echo(client, "m", &response);
+    EXPECT_EQ(status.code(), StatusCode::kUnauthenticated) << status.ToString();
+    EXPECT_EQ(status.message(), "token too large: 20480 bytes, the limit is 16384 (not sent)");
+  }
+  const Exposition metrics =
+      ParsePrometheusText(process_testing::HttpGet(r->admin_port, "/metrics").body);
+  EXPECT_EQ(metrics.Sum("cppsvc_requests_total", {{"method", "Echo"}}), 0);
 }
 
 }  // namespace

@@ -46,14 +46,15 @@
 #include <vector>
 
 #include "cppsvc/auth/jwt.h"
+#include "cppsvc/limits.h"
 
 namespace cppsvc::auth {
 namespace {
 
 using json = nlohmann::json;
 
-// Larger tokens are refused before any parsing (headers are small anyway).
-constexpr size_t kMaxTokenSize = size_t{16} * 1024;
+// Larger tokens are refused before any parsing.
+constexpr size_t kMaxTokenSize = limits::kMaxTokenBytes;
 constexpr std::chrono::seconds kMaxLeeway{60};
 
 // --- base64url (RFC 4648 §5, unpadded, canonical) --------------------------

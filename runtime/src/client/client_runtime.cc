@@ -1,6 +1,7 @@
 #include <thread>
 
 #include "cppsvc/impl/client.h"
+#include "cppsvc/limits.h"
 #include "cppsvc/observability/trace.h"
 
 namespace cppsvc::impl {
@@ -8,6 +9,19 @@ namespace {
 
 // How long an attempt waits for a replica's connection before giving up on it.
 constexpr std::chrono::milliseconds kConnectWait{250};
+
+// A token every server would refuse is not sent: the call fails here, and a
+// channel shared with other callers (a gateway's, say) never carries it.
+Status RefuseOversizedToken(const Headers& headers) {
+  constexpr size_t kScheme = std::string_view("Bearer ").size();
+  for (const auto& [name, value] : headers) {
+    if (name != "authorization" || value.size() <= kScheme + limits::kMaxTokenBytes) continue;
+    return {StatusCode::kUnauthenticated,
+            "token too large: " + std::to_string(value.size() - kScheme) + " bytes, the limit is " +
+                std::to_string(limits::kMaxTokenBytes) + " (not sent)"};
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -42,6 +56,8 @@ ClientRuntime::ClientRuntime(std::string service, ClientOptions options)
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Responses' metadata, bounded like the servers' (cppsvc/limits.h).
+  args.SetInt(GRPC_ARG_MAX_METADATA_SIZE, limits::kMaxMetadataBytes);
   for (const std::string& address : options_.addresses) {
     auto target = std::make_unique<Target>();
     target->address = address;
@@ -134,6 +150,7 @@ Status ClientRuntime::Run(const ClientMethodSpec& method,
   if (call.parent != nullptr && call.parent->deadline() < deadline)
     deadline = call.parent->deadline();
   const Headers headers = MakeHeaders(call);
+  if (Status refused = RefuseOversizedToken(headers); !refused.ok()) return refused;
   const resilience::RetryConfig& retry = options_.retry ? *options_.retry : method.retry;
   thread_local std::mt19937_64 rng{std::random_device{}()};
 

@@ -14,6 +14,7 @@
 #include "cppsvc/db/pool.h"
 #include "cppsvc/events/events.h"
 #include "cppsvc/impl/main.h"
+#include "cppsvc/limits.h"
 #include "cppsvc/observability/log.h"
 
 namespace cppsvc::impl {
@@ -463,6 +464,9 @@ int Run(const ServiceEntry& entry, const sigset_t& signals, const std::vector<st
   builder.AddListeningPort(settings.address + ":" + std::to_string(settings.grpc_port),
                            grpc::InsecureServerCredentials(),
                            &bound);
+  // Above gRPC's 8 KiB default, so an oversized token is refused by its call
+  // alone instead of ending a shared connection (cppsvc/limits.h).
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, limits::kMaxMetadataBytes);
   builder.RegisterService(instance->service());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound == 0) {
