@@ -231,13 +231,19 @@ function(cppsvc_add_service)
   target_link_libraries(${ARG_TARGET} PRIVATE ${ARG_CONTRACTS})
 endfunction()
 
-# cppsvc_add_contract_tests(TARGET <executable> CONTRACTS <library> PROTO <proto>)
+# cppsvc_add_contract_tests(TARGET <executable> CONTRACTS <library> PROTO <proto>
+#                           [PROPERTIES <ctest property> <value> ...])
 #
 # A GoogleTest executable of the contract tests generated for PROTO: every
 # RPC against each role, no token and each kind of bad token; ownership;
-# and both sides of every validation rule. Registers them with ctest.
+# both sides of every validation rule; and, for an RPC with an
+# idempotency_key and an owner_field, replays by another caller (these need
+# PostgreSQL: CPPSVC_TEST_DATABASE_URL or CPPSVC_TEST_DATABASE_URL_FILE in
+# the tests' environment, e.g. PROPERTIES ENVIRONMENT
+# CPPSVC_TEST_DATABASE_URL=postgresql://127.0.0.1/postgres; without it they
+# skip). Registers them with ctest, with PROPERTIES set on each.
 function(cppsvc_add_contract_tests)
-  cmake_parse_arguments(ARG "" "TARGET;CONTRACTS;PROTO" "" ${ARGN})
+  cmake_parse_arguments(ARG "" "TARGET;CONTRACTS;PROTO" "PROPERTIES" ${ARGN})
   foreach(required TARGET CONTRACTS PROTO)
     if(NOT ARG_${required})
       message(FATAL_ERROR "cppsvc_add_contract_tests: ${required} is required")
@@ -253,5 +259,9 @@ function(cppsvc_add_contract_tests)
   include(GoogleTest)
   add_executable(${ARG_TARGET} "${test_file}")
   target_link_libraries(${ARG_TARGET} PRIVATE ${ARG_CONTRACTS} CppSvc::testing GTest::gtest_main)
-  gtest_discover_tests(${ARG_TARGET} TEST_PREFIX "${ARG_TARGET}." DISCOVERY_TIMEOUT 60)
+  set(properties)
+  if(ARG_PROPERTIES)
+    set(properties PROPERTIES ${ARG_PROPERTIES})
+  endif()
+  gtest_discover_tests(${ARG_TARGET} TEST_PREFIX "${ARG_TARGET}." DISCOVERY_TIMEOUT 60 ${properties})
 endfunction()

@@ -314,6 +314,68 @@ class Writer {
   std::map<std::string, bool> fill_memo_;
 };
 
+// The read side of an owner_field path: order.user_id ->
+// response.order().user_id(); "" when the path is not in `type`.
+std::string OwnerGetter(const model::Model& model,
+                        const std::string& type,
+                        const std::string& path,
+                        const std::string& prefix) {
+  const model::Message* msg = model.FindMessage(type);
+  std::string out = prefix;
+  size_t start = 0;
+  while (msg != nullptr) {
+    const size_t dot = path.find('.', start);
+    const model::Field* f = msg->FindField(
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (f == nullptr) return "";
+    out += f->cpp_name + "()";
+    if (dot == std::string::npos) return out;
+    out += ".";
+    msg = model.FindMessage(f->type_name);
+    start = dot + 1;
+  }
+  return "";
+}
+
+// The idempotent-replay case of an RPC with an idempotency_key and an
+// owner_field: a caller's repeat is answered from the stored response, and
+// another caller sending the same key never gets that response. Needs the
+// service's database, and a role that may call the RPC without bypassing
+// ownership.
+bool SetReplay(const model::Model& model,
+               const model::Service& s,
+               const model::Method& m,
+               const std::vector<std::string>& roles,
+               bool fillable,
+               Data& a) {
+  std::string role;
+  for (const std::string& r : roles) {
+    if (!role.empty() || Bypasses(model, r)) continue;
+    for (const std::string& granted : Expand(model, r)) {
+      const auto& allowed = m.effective_roles;
+      if (std::find(allowed.begin(), allowed.end(), granted) != allowed.end()) role = r;
+    }
+  }
+  const std::string getter = OwnerGetter(model, m.output, m.owner_field, "response.");
+  const bool request_owner = OwnerGetter(model, m.input, m.owner_field, "").size() > 0;
+  const bool replay = fillable && !s.database.empty() && !m.idempotency_key.empty() &&
+                      !m.owner_field.empty() && !m.is_public && !role.empty() &&
+                      (request_owner || !getter.empty());
+  a.set("has_replay", Data(replay));
+  a.set("service", s.name);
+  a.set("replay_roles", "{" + CppLiteral(role) + "}");
+  a.set("owner_getter", getter);
+  a.set("foreign_code",
+        s.effective_foreign_resources == ForeignResources::kNotFound ? "NOT_FOUND"
+                                                                     : "PERMISSION_DENIED");
+  a.set("replay_call",
+        LayoutDeclaration(4,
+                          "return stub->" + m.name,
+                          {"&context", "request", "&response"},
+                          ".error_code();"));
+  return replay;
+}
+
 }  // namespace
 
 void EmitContractTest(const EmitInput& in, Rendered& out) {
@@ -374,6 +436,7 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
   roles.erase(std::unique(roles.begin(), roles.end()), roles.end());
 
   Data services = List();
+  bool has_replays = false;
   for (const model::Service& s : file.services) {
     Data sv;
     sv.set("name", s.name);
@@ -499,6 +562,7 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
       }
       a.set("has_owner_cells", Data(!owner_cells.is_empty_list()));
       a.set("owner_cells", owner_cells);
+      has_replays = SetReplay(model, s, m, roles, skip.empty(), a) || has_replays;
       access.push_back(a);
     }
     sv.set("handlers", handlers);
@@ -558,6 +622,7 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
   Data view = ServiceFileView(file);
   view.set("fills", fills);
   view.set("services", services);
+  view.set("has_replays", Data(has_replays));
   out.outputs.push_back(Render("contract_test/contract_test.cc.mustache", view));
 }
 

@@ -41,8 +41,9 @@ class OrdersServiceBase : public ::cppsvc::impl::ServiceBase {
                                    const GetCartRequest& request,
                                    GetCartResponse& response) = 0;
 
-  // Checkout (customer; POST /v1/orders): Turns the caller's cart into a pending order, empties the
-  // cart and starts the checkout saga. A repeated request_id returns the first order.
+  // Checkout (customer; owner: order.user_id; POST /v1/orders): Turns the caller's cart into a
+  // pending order, empties the cart and starts the checkout saga. A repeated request_id returns the
+  // first order.
   virtual ::cppsvc::Status Checkout(::cppsvc::CallContext& ctx,
                                     const CheckoutRequest& request,
                                     CheckoutResponse& response) = 0;

@@ -64,6 +64,11 @@ std::string_view IdempotencyKeyOfCheckout(const ::cppsvc::impl::Message& m) {
   return static_cast<const CheckoutRequest&>(m).request_id();
 }
 
+// owner_field "order.user_id" of the response.
+std::string_view OwnerOfCheckout(const ::cppsvc::impl::Message& m) {
+  return static_cast<const CheckoutResponse&>(m).order().user_id();
+}
+
 const ::cppsvc::impl::MethodSpec kCheckout = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Checkout";
@@ -76,6 +81,7 @@ const ::cppsvc::impl::MethodSpec kCheckout = [] {
   m.rate_burst = 3;
   m.rate_key = ::cppsvc::impl::RateKey::kCaller;
   m.validate = &ValidateCheckout;
+  m.response_owner = &OwnerOfCheckout;
   m.idempotency_key = &IdempotencyKeyOfCheckout;
   return m;
 }();

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "cppsvc/testing/in_process_server.h"
+#include "cppsvc/testing/test_database.h"
 #include "cppsvc/testing/tokens.h"
 
 #include "commerce/orders/v1/orders.cppsvc.server.h"
@@ -84,9 +85,11 @@ class AcceptAllOrdersService final : public OrdersServiceBase {
     return {};
   }
 
-  ::cppsvc::Status Checkout(::cppsvc::CallContext&,
+  ::cppsvc::Status Checkout(::cppsvc::CallContext& ctx,
                             const CheckoutRequest&,
-                            CheckoutResponse&) override {
+                            CheckoutResponse& response) override {
+    const std::string& owner = foreign_owner.empty() ? ctx.caller().subject : foreign_owner;
+    response.mutable_order()->set_user_id(owner);
     return {};
   }
 
@@ -306,6 +309,62 @@ TEST_F(OrdersServiceContract, AccessCheckout) {
     const std::string token = tokens_->Bad(bad, subject, {"admin"});
     EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
   }
+}
+
+// owner_field: callers acting on another user's resource.
+TEST_F(OrdersServiceContract, OwnershipCheckout) {
+  auto call = [](const std::string& role) {
+    const std::string subject = NextSubject();
+    CheckoutRequest request;
+    FillValid(request);
+    handlers_->foreign_owner = kSomeoneElse;
+    CheckoutResponse response;
+    grpc::ClientContext context;
+    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
+    grpc::Status status = stub_->Checkout(&context, request, &response);
+    handlers_->foreign_owner.clear();
+    return status.error_code();
+  };
+  const Cell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::OK},
+      {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
+  };
+  for (const Cell& cell : cells) {
+    SCOPED_TRACE(cell.name);
+    EXPECT_EQ(call(cell.role), cell.code);
+  }
+}
+
+// idempotency_key with owner_field: stored responses are scoped by caller,
+// so another caller's key is simply a new key and never replays a response
+// that is not theirs.
+TEST_F(OrdersServiceContract, IdempotentReplayCheckout) {
+  std::string why;
+  auto database = ::cppsvc::testing::TestDatabase::Create(OrdersServiceServer::Migrations(), &why);
+  if (!database) GTEST_SKIP() << why;
+  Server server(*handlers_, *tokens_, database->pool());
+  auto stub = OrdersService::NewStub(server.channel());
+  const std::string first = NextSubject();
+  CheckoutRequest request;
+  FillValid(request);
+  auto call = [&](const std::string& subject, CheckoutResponse& response) {
+    grpc::ClientContext context;
+    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {"customer"}));
+    return stub->Checkout(&context, request, &response).error_code();
+  };
+  CheckoutResponse response;
+  ASSERT_EQ(call(first, response), grpc::StatusCode::OK);
+  // The repeat is the stored response: a handler run again would now
+  // answer with someone else's resource.
+  handlers_->foreign_owner = kSomeoneElse;
+  response.Clear();
+  EXPECT_EQ(call(first, response), grpc::StatusCode::OK);
+  handlers_->foreign_owner.clear();
+  EXPECT_EQ(response.order().user_id(), first);
+  const std::string second = NextSubject();
+  response.Clear();
+  EXPECT_EQ(call(second, response), grpc::StatusCode::OK);
+  EXPECT_EQ(response.order().user_id(), second);
 }
 
 TEST_F(OrdersServiceContract, AccessGetOrder) {

@@ -36,16 +36,21 @@ impl::ServiceOptions TestServiceOptions(const std::string& service,
 template <typename Server>
 class InProcessServer {
  public:
-  InProcessServer(typename Server::Handlers& handlers, const TestTokens& tokens)
-      : server_(handlers, Options(tokens)), grpc_(server_) {}
+  // `db`: calls run in a transaction on it, idempotency keys included;
+  // without one, handlers run as in a service that has no database.
+  InProcessServer(typename Server::Handlers& handlers,
+                  const TestTokens& tokens,
+                  std::shared_ptr<db::Pool> db = nullptr)
+      : server_(handlers, Options(tokens, std::move(db))), grpc_(server_) {}
 
   std::shared_ptr<grpc::Channel> channel() const { return grpc_.channel(); }
   Server& server() { return server_; }
 
  private:
-  static impl::ServiceOptions Options(const TestTokens& tokens) {
+  static impl::ServiceOptions Options(const TestTokens& tokens, std::shared_ptr<db::Pool> db) {
     impl::ServiceOptions options =
         TestServiceOptions(std::string(Server::kServiceName), tokens, Server::Roles());
+    options.db = std::move(db);
     // As the contract says, so the tests expect what a deployment answers.
     options.foreign_resources = impl::ForeignResourcesOf<typename Server::Handlers>();
     return options;
