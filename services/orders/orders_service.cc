@@ -2,6 +2,7 @@
 
 #include "commerce/orders/v1/orders.cppsvc.server.h"
 #include "common/util.h"
+#include "cppsvc/ownership.h"
 
 namespace orders {
 namespace {
@@ -163,7 +164,8 @@ Status OrdersService::GetOrder(cppsvc::CallContext&,
                                v1::GetOrderResponse& response) {
   // Ownership (order.user_id) is checked by the runtime on the response.
   auto order = store_->GetOrder(request.order_id());
-  if (!order) return Status::NotFound("order " + request.order_id() + " does not exist");
+  // The same answer as the runtime's for another customer's order.
+  if (!order) return cppsvc::ResourceNotFound();
   *response.mutable_order() = std::move(*order);
   return Status::Ok();
 }
@@ -195,7 +197,7 @@ Status OrdersService::CancelOrder(cppsvc::CallContext& ctx,
   std::unique_ptr<google::protobuf::Message> event;
   Status status = store_->UpdateOrder(request.order_id(), [&](Order& order) {
     if (!any_owner && order.user_id() != ctx.caller().subject) {
-      return Status::PermissionDenied("order " + order.id() + " is not yours");
+      return cppsvc::ForeignResource(kForeignResources);
     }
     if (order.status() != v1::ORDER_STATUS_CONFIRMED) {
       return Status::FailedPrecondition(InCheckout(order)
@@ -207,6 +209,8 @@ Status OrdersService::CancelOrder(cppsvc::CallContext& ctx,
     *response.mutable_order() = order;
     return Status::Ok();
   });
+  // A missing order and (by default) another customer's look the same.
+  if (status.code() == StatusCode::kNotFound) return cppsvc::ResourceNotFound();
   if (status.ok()) events_->Publish(*event);
   return status;
 }

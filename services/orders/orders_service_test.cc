@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "common/util.h"
+#include "cppsvc/ownership.h"
 
 namespace orders {
 namespace {
@@ -197,7 +198,11 @@ TEST_F(OrdersServiceTest, GetOrderOfUnknownIdIsNotFound) {
   v1::GetOrderRequest req;
   req.set_order_id(services::NewUuid());
   v1::GetOrderResponse resp;
-  EXPECT_EQ(service->GetOrder(ctx, req, resp).code(), StatusCode::kNotFound);
+  // Exactly the runtime's answer for another customer's order (owner_field).
+  const cppsvc::Status status = service->GetOrder(ctx, req, resp);
+  const cppsvc::Status foreign = cppsvc::ForeignResource(cppsvc::ForeignResources::kNotFound);
+  EXPECT_EQ(status.code(), foreign.code());
+  EXPECT_EQ(status.message(), foreign.message());
 }
 
 TEST_F(OrdersServiceTest, CancelOrderOnlyWhenConfirmed) {
@@ -211,7 +216,12 @@ TEST_F(OrdersServiceTest, CancelOrderOnlyWhenConfirmed) {
   EXPECT_EQ(confirmed.payment_id(), "pay-1");
   ASSERT_EQ(outbox->EventsOf<v1::OrderConfirmed>().size(), 1u);
 
-  EXPECT_EQ(Cancel(kBob, confirmed.id()).code(), StatusCode::kPermissionDenied);
+  // Another customer's order answers as an order that does not exist.
+  const cppsvc::Status foreign = Cancel(kBob, confirmed.id());
+  const cppsvc::Status missing = Cancel(kBob, services::NewUuid());
+  EXPECT_EQ(foreign.code(), StatusCode::kNotFound);
+  EXPECT_EQ(foreign.code(), missing.code());
+  EXPECT_EQ(foreign.message(), missing.message());
   ASSERT_TRUE(Cancel(kAlice, confirmed.id()).ok());
   v1::Order cancelled = Get(confirmed.id());
   EXPECT_EQ(cancelled.status(), v1::ORDER_STATUS_CANCELLED);

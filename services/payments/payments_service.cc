@@ -7,6 +7,7 @@
 
 #include "common/util.h"
 #include "cppsvc/config/env.h"
+#include "cppsvc/ownership.h"
 
 namespace payments {
 
@@ -202,7 +203,8 @@ Status PaymentsService::GetPayment(cppsvc::CallContext&,
                                    v1::GetPaymentResponse& response) {
   // Ownership (payment.user_id) is checked by the runtime on the response.
   auto payment = store_->Get(request.payment_id());
-  if (!payment) return Status::NotFound("payment " + request.payment_id() + " does not exist");
+  // The same answer as the runtime's for another customer's payment.
+  if (!payment) return cppsvc::ResourceNotFound();
   *response.mutable_payment() = std::move(*payment);
   return Status::Ok();
 }

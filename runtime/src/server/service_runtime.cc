@@ -7,6 +7,7 @@
 
 #include "cppsvc/db/idempotency.h"
 #include "cppsvc/db/transaction.h"
+#include "cppsvc/ownership.h"
 
 #include "cppsvc/impl/client_address.h"
 #include "cppsvc/impl/server.h"
@@ -179,11 +180,7 @@ bool ServiceRuntime::OwnsResponse(const MethodSpec& method,
 }
 
 Status ServiceRuntime::ForeignResource() const {
-  // "not found" says nothing about ownership: the caller learns no more
-  // than it would from an id that does not exist.
-  if (options_.foreign_resources == ForeignResources::kNotFound)
-    return Status::NotFound("not found");
-  return Status::PermissionDenied("the resource belongs to another user");
+  return cppsvc::ForeignResource(options_.foreign_resources);
 }
 
 Status ServiceRuntime::RunInTransaction(const MethodSpec& method,
