@@ -6,7 +6,7 @@
 #   bash tests/downstream/run.sh <cppsvc-build-dir>
 #
 # The install-relevant targets of the build dir (protoc-gen-cpp-svc,
-# cppsvc_runtime, cppsvc_options) must have been built. Exits non-zero on the
+# cppsvc_runtime, cppsvc_options, cppsvc-token) must have been built. Exits non-zero on the
 # first failure; everything it made is removed on exit (set
 # CPPSVC_KEEP_DOWNSTREAM=1 to keep it for inspection).
 set -euo pipefail
@@ -63,6 +63,7 @@ libdir="$(sed -n 's/^CMAKE_INSTALL_LIBDIR:[A-Z]*=//p' "$build/CMakeCache.txt")"
 libdir="${libdir:-lib}"
 step "check the installed tree"
 for f in bin/protoc-gen-cpp-svc \
+         bin/cppsvc-token \
          include/cppsvc/v1/options.proto \
          include/cppsvc/v1/options.pb.h \
          include/cppsvc/status.h \
@@ -76,6 +77,7 @@ for f in bin/protoc-gen-cpp-svc \
   echo "ok: $f"
 done
 [[ -x "$prefix/bin/protoc-gen-cpp-svc" ]] || fail "bin/protoc-gen-cpp-svc is not executable"
+[[ -x "$prefix/bin/cppsvc-token" ]] || fail "bin/cppsvc-token is not executable"
 # The package must be relocatable: nothing may point back into the build or
 # source tree the package was installed from.
 source_dir="$(sed -n 's/^CMAKE_HOME_DIRECTORY:[A-Z]*=//p' "$build/CMakeCache.txt")"
