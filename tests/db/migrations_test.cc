@@ -41,7 +41,7 @@ TEST_F(MigrationsTest, AppliesEveryMigrationInOrderToAnEmptyDatabase) {
 
   // Recorded with the SHA-256 of their text, in order.
   EXPECT_EQ(Query("SELECT string_agg(name || '=' || checksum, ',' ORDER BY applied_at, name) "
-                  "FROM schema_migrations"),
+                  "FROM cppsvc_schema_migrations"),
             "0001_infrastructure=" + Sha256Hex(migrations[0].sql) + ",0002_orders=" +
                 Sha256Hex(migrations[1].sql) + ",0003_order_note=" + Sha256Hex(migrations[2].sql));
   // The infrastructure tables and the service's own.
@@ -63,12 +63,13 @@ TEST_F(MigrationsTest, AppliesEveryMigrationInOrderToAnEmptyDatabase) {
 TEST_F(MigrationsTest, RunningAgainChangesNothing) {
   ApplyMigrations(url(), OrdersMigrations());
   const std::string before = Query(
-      "SELECT string_agg(name || applied_at::text, ',' ORDER BY name) FROM schema_migrations");
+      "SELECT string_agg(name || applied_at::text, ',' ORDER BY name) FROM "
+      "cppsvc_schema_migrations");
   MigrationReport again = ApplyMigrations(url(), OrdersMigrations());
   EXPECT_TRUE(again.applied.empty());
   EXPECT_EQ(again.already_applied, 3u);
   EXPECT_EQ(Query("SELECT string_agg(name || applied_at::text, ',' ORDER BY name) "
-                  "FROM schema_migrations"),
+                  "FROM cppsvc_schema_migrations"),
             before);
 }
 
@@ -94,11 +95,37 @@ TEST_F(MigrationsTest, RefusesAMigrationChangedAfterItWasApplied) {
     EXPECT_EQ(std::string(e.what()),
               "migration 0003_order_note was changed after it was applied: recorded checksum " +
                   recorded + ", now " + Sha256Hex(changed[2].sql) +
-                  "; restore it and add a new migration instead");
+                  "; restore it and add a new migration instead (if nobody edited it, it was "
+                  "generated without the schema lock it was first generated with: restore "
+                  "<file>.schema.lock.json beside the proto and regenerate)");
   }
-  EXPECT_EQ(QueryInt("SELECT count(*) FROM schema_migrations"), 3);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_schema_migrations"), 3);
   EXPECT_EQ(QueryInt("SELECT count(*) FROM information_schema.tables WHERE table_name = 'more'"), 0)
       << "nothing may be applied once a change is found";
+}
+
+// Earlier runtimes recorded migrations in schema_migrations: the record is
+// adopted, so nothing is applied twice; another tool's table of that name
+// is left alone.
+TEST_F(MigrationsTest, AdoptsTheRecordOfAnEarlierRuntime) {
+  ApplyMigrations(url(), OrdersMigrations());
+  Exec("ALTER TABLE cppsvc_schema_migrations RENAME TO schema_migrations");
+  const MigrationReport report = ApplyMigrations(url(), OrdersMigrations());
+  EXPECT_TRUE(report.applied.empty());
+  EXPECT_EQ(report.already_applied, 3u);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_schema_migrations"), 3);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM information_schema.tables "
+                     "WHERE table_name = 'schema_migrations'"),
+            0);
+}
+
+TEST_F(MigrationsTest, LeavesAnotherToolsSchemaMigrationsAlone) {
+  Exec("CREATE TABLE schema_migrations (version text PRIMARY KEY)");
+  Exec("INSERT INTO schema_migrations VALUES ('20240101000000')");
+  const MigrationReport report = ApplyMigrations(url(), OrdersMigrations());
+  EXPECT_EQ(report.applied.size(), 3u);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM schema_migrations"), 1);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_schema_migrations"), 3);
 }
 
 TEST_F(MigrationsTest, FailedMigrationLeavesNothingBehind) {
@@ -116,7 +143,7 @@ TEST_F(MigrationsTest, FailedMigrationLeavesNothingBehind) {
         0u)
         << e.what();
   }
-  EXPECT_EQ(QueryInt("SELECT count(*) FROM schema_migrations"), 3);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_schema_migrations"), 3);
   EXPECT_EQ(QueryInt("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'"),
             0);
 }
@@ -191,7 +218,7 @@ TEST_F(MigrationsTest, ConcurrentRunnersApplyEachMigrationOnce) {
   }
   EXPECT_EQ(applied, (std::multiset<std::string>{"0001_log", "0002_slow", "0003_after"}));
   EXPECT_EQ(Query("SELECT string_agg(step::text, ',' ORDER BY at) FROM log"), "2,3");
-  EXPECT_EQ(QueryInt("SELECT count(*) FROM schema_migrations"), 3);
+  EXPECT_EQ(QueryInt("SELECT count(*) FROM cppsvc_schema_migrations"), 3);
 }
 
 }  // namespace

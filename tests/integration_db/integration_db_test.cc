@@ -455,7 +455,7 @@ TEST_F(Migrations, TwoProcessesStartingTogetherApplyEachOnce) {
 
   auto rows = QueryRows(db_url_,
                         "SELECT name, checksum, count(*) OVER (PARTITION BY name) "
-                        "FROM schema_migrations ORDER BY name");
+                        "FROM cppsvc_schema_migrations ORDER BY name");
   ASSERT_EQ(rows.size(), migrations.size());
   for (size_t i = 0; i < migrations.size(); ++i) {
     EXPECT_EQ(rows[i][0], migrations[i].name);

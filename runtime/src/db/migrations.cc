@@ -15,6 +15,23 @@ namespace {
 // serializes migration runners of the same database.
 constexpr char kLockKey[] = "7412093875419327881";
 
+// Earlier runtimes kept their record in schema_migrations, a name other
+// migration tools use too. A table of that name with exactly our columns is
+// ours: it is renamed into the reserved cppsvc_ prefix, records kept.
+constexpr char kAdoptOldTable[] = R"sql(
+DO $$
+BEGIN
+  IF to_regclass('cppsvc_schema_migrations') IS NULL
+     AND to_regclass('schema_migrations') IS NOT NULL
+     AND (SELECT array_agg(column_name::text ORDER BY column_name)
+            FROM information_schema.columns
+           WHERE table_schema = current_schema() AND table_name = 'schema_migrations')
+         = ARRAY['applied_at', 'checksum', 'name'] THEN
+    ALTER TABLE schema_migrations RENAME TO cppsvc_schema_migrations;
+  END IF;
+END
+$$)sql";
+
 std::string FirstLine(const char* what) {
   std::string line(what);
   line = line.substr(0, line.find('\n'));
@@ -70,8 +87,9 @@ MigrationReport ApplyMigrations(const std::string& conninfo,
       // Held until unlocked below or the connection closes (also on errors).
       pqxx::nontransaction tx(*connection);
       tx.exec(std::string("SELECT pg_advisory_lock(") + kLockKey + ")");
+      tx.exec(kAdoptOldTable);
       tx.exec(
-          "CREATE TABLE IF NOT EXISTS schema_migrations ("
+          "CREATE TABLE IF NOT EXISTS cppsvc_schema_migrations ("
           "name text PRIMARY KEY, checksum text NOT NULL, "
           "applied_at timestamptz NOT NULL DEFAULT now())");
     }
@@ -79,7 +97,7 @@ MigrationReport ApplyMigrations(const std::string& conninfo,
     std::map<std::string, std::string> recorded;  // name -> checksum
     {
       pqxx::nontransaction tx(*connection);
-      for (const auto& row : tx.exec("SELECT name, checksum FROM schema_migrations")) {
+      for (const auto& row : tx.exec("SELECT name, checksum FROM cppsvc_schema_migrations")) {
         recorded[row[0].as<std::string>()] = row[1].as<std::string>();
       }
     }
@@ -96,7 +114,11 @@ MigrationReport ApplyMigrations(const std::string& conninfo,
       if (it->second != checksum) {
         throw MigrationError("migration " + migration.name +
                              " was changed after it was applied: recorded checksum " + it->second +
-                             ", now " + checksum + "; restore it and add a new migration instead");
+                             ", now " + checksum +
+                             "; restore it and add a new migration instead (if nobody edited "
+                             "it, it was generated without the schema lock it was first "
+                             "generated with: restore <file>.schema.lock.json beside the proto "
+                             "and regenerate)");
       }
       if (!pending.empty()) {
         throw MigrationError("migration " + pending.front()->name +
@@ -110,7 +132,7 @@ MigrationReport ApplyMigrations(const std::string& conninfo,
       current = migration->name;
       pqxx::work tx(*connection);
       tx.exec(migration->sql);
-      tx.exec_params("INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)",
+      tx.exec_params("INSERT INTO cppsvc_schema_migrations (name, checksum) VALUES ($1, $2)",
                      migration->name,
                      Sha256Hex(migration->sql));
       tx.commit();

@@ -1,5 +1,5 @@
 // Schema migrations: numbered SQL scripts applied once per database, in
-// order, recorded with their checksum in schema_migrations.
+// order, recorded with their checksum in cppsvc_schema_migrations.
 #pragma once
 
 #include <cstddef>
@@ -25,7 +25,8 @@ struct MigrationReport {
 };
 
 // Under a PostgreSQL advisory lock (so that processes starting together
-// apply each migration exactly once): creates schema_migrations if missing,
+// apply each migration exactly once): creates cppsvc_schema_migrations if
+// missing (adopting the schema_migrations of an older runtime),
 // checks that no applied migration changed (its SHA-256 differs from the
 // recorded one), then applies each pending migration in its own transaction,
 // recording it in the same transaction. Throws MigrationError when a
