@@ -94,7 +94,8 @@ TEST_F(TransactionTest, UniqueViolationIsAlreadyExists) {
     return Status::Ok();
   });
   EXPECT_EQ(status.code(), StatusCode::kAlreadyExists) << status.ToString();
-  EXPECT_EQ(status.message(), "already exists");
+  // The key and the constraint (which names the table), as PostgreSQL says.
+  EXPECT_EQ(status.message(), "already exists: (id)=(1), unique constraint \"items_pkey\"");
   EXPECT_EQ(Count(), 1) << "row 2 of the failed transaction must be rolled back";
 }
 

@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cppsvc/db/errors.h"
 #include "cppsvc/observability/log.h"
@@ -33,6 +34,25 @@ bool StartsWith(const std::string& s, const char* prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
+// "already exists: (email)=(a@example.com), unique constraint \"users_email_key\""
+// from PostgreSQL's text: the caller's own values and the constraint's name,
+// which names the table. Bare "already exists" when the text has neither.
+std::string DescribeDuplicate(const std::string& text) {
+  std::vector<std::string> parts;
+  const size_t key = text.find("Key (");
+  const size_t end = text.find(" already exists", key == std::string::npos ? 0 : key);
+  if (key != std::string::npos && end != std::string::npos)
+    parts.push_back(text.substr(key + 4, end - key - 4));
+  const std::string marker = "unique constraint \"";
+  const size_t name = text.find(marker);
+  const size_t close = text.find('"', name == std::string::npos ? 0 : name + marker.size());
+  if (name != std::string::npos && close != std::string::npos)
+    parts.push_back(text.substr(name, close + 1 - name));
+  std::string out = "already exists";
+  for (size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? ": " : ", ") + parts[i];
+  return out;
+}
+
 Mapped Classify(const std::exception& e) {
   if (auto* not_found = dynamic_cast<const NotFound*>(&e)) {
     return {Kind::kApplication, Status::NotFound(not_found->what())};
@@ -48,7 +68,7 @@ Mapped Classify(const std::exception& e) {
     return {Kind::kUnavailable, Status::Unavailable("the database is unavailable")};
   }
   if (dynamic_cast<const pqxx::unique_violation*>(&e)) {
-    return {Kind::kApplication, Status::AlreadyExists("already exists")};
+    return {Kind::kApplication, Status::AlreadyExists(DescribeDuplicate(e.what()))};
   }
   // libpqxx 6.4 throws these for SQLSTATE 40001 and 40P01; they are not
   // sql_errors there (no SQLSTATE to look at).
