@@ -3,7 +3,8 @@
 //   make_synthetic_spec <out-dir> [--domains N] [--services N]
 //
 // Writes <out-dir>/synthetic/v1/roles.proto and, per domain NN,
-// <out-dir>/synthetic/v1/domain_NN.proto (package synthetic.domain_NN.v1)
+// <out-dir>/synthetic/domain_NN/v1/domain_NN.proto (package
+// synthetic.domain_NN.v1; a directory each, as every file with a database)
 // with N services of 10 rpcs each. The defaults, 20 domains x 10 services,
 // give 200 services and 2,000 rpcs. Import roots: <out-dir> and the specs/
 // directory that holds cppsvc/v1/options.proto.
@@ -473,12 +474,14 @@ int main(int argc, char* argv[]) {
     return 2;
   }
 
-  const std::filesystem::path root = std::filesystem::path(out_dir) / "synthetic" / "v1";
+  const std::filesystem::path root = std::filesystem::path(out_dir) / "synthetic";
   // Files of an earlier, larger run would otherwise be picked up by globs.
   std::filesystem::remove_all(root);
-  WriteFile(root / "roles.proto", RolesFile());
-  for (int d = 0; d < domains; ++d)
-    WriteFile(root / ("domain_" + Two(d) + ".proto"), DomainFile(d, services));
+  WriteFile(root / "v1" / "roles.proto", RolesFile());
+  for (int d = 0; d < domains; ++d) {
+    const std::string name = "domain_" + Two(d);
+    WriteFile(root / name / "v1" / (name + ".proto"), DomainFile(d, services));
+  }
   std::cout << "wrote " << domains + 1 << " files, " << domains * services << " services, "
             << domains * services * 10 << " rpcs under " << root.string() << "\n";
   return 0;

@@ -14,6 +14,11 @@
 # goes to a log (shown when the benchmark fails). The run is a report: it
 # exits 0 even when a target is missed, and non-zero only when it could not
 # run (bad arguments, the build failed). BENCH_REPS sets repetitions.
+#
+# BENCH_SMOKE=1: every benchmark once, as briefly as it can run (its own
+# settings still win when set), and exit 1 when any benchmark could not
+# run (ERROR). The numbers mean nothing then; ctest bench_smoke runs this
+# so that no benchmark can rot unnoticed.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,6 +44,15 @@ for arg in "$@"; do
   esac
 done
 build=${build:-$root/build}
+smoke=${BENCH_SMOKE:-0}
+if [[ $smoke == 1 ]]; then
+  export BENCH_REPS=${BENCH_REPS:-1}
+  export SERVER_BENCH_REPS=${SERVER_BENCH_REPS:-1} SERVER_BENCH_ROUNDS=${SERVER_BENCH_ROUNDS:-1}
+  export SERVER_BENCH_SECONDS=${SERVER_BENCH_SECONDS:-0.3}
+  export DB_BENCH_ROUNDS=${DB_BENCH_ROUNDS:-1} DB_BENCH_SECONDS=${DB_BENCH_SECONDS:-1}
+  export EVENTS_BENCH_ROUNDS=${EVENTS_BENCH_ROUNDS:-1} EVENTS_BENCH_ROWS=${EVENTS_BENCH_ROWS:-2000}
+  export EVENTS_BENCH_SECONDS=${EVENTS_BENCH_SECONDS:-1}
+fi
 if [[ ! -f $build/CMakeCache.txt ]]; then
   echo "run.sh: $build is not a configured build directory (cmake --preset dev, or --preset release)" >&2
   exit 2
@@ -141,5 +155,9 @@ else
 fi
 if [[ $build_type == Debug ]]; then
   echo "(Debug build: for representative numbers use \`cmake --preset release && bash bench/run.sh build-release\`.)"
+fi
+if [[ $smoke == 1 ]] && ((errors > 0)); then
+  echo "BENCH_SMOKE: $errors benchmark(s) could not run" >&2
+  exit 1
 fi
 exit 0
