@@ -54,6 +54,12 @@ offline_args=(--no-warn-unused-cli -DFETCHCONTENT_FULLY_DISCONNECTED=ON
               # registries (which could point back into a build tree).
               -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF
               -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF)
+# A runtime built with sanitizers (the asan preset) links only into code
+# built with them: the downstream project gets the package's own flags.
+sanitize="$(sed -n 's/^CPPSVC_SANITIZE_FLAGS:[A-Z]*=//p' "$build/CMakeCache.txt")"
+if [[ -n "$sanitize" ]]; then
+  offline_args+=("-DCMAKE_CXX_FLAGS=$sanitize" "-DCMAKE_EXE_LINKER_FLAGS=$sanitize")
+fi
 
 # ---------------------------------------------------------------------------
 step "install $build into $prefix"
