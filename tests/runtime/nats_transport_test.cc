@@ -38,7 +38,7 @@ const std::string& EchoSubject() {
 }
 
 std::filesystem::path NatsScript() {
-  return std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "scripts" / "nats.sh";
+  return NATS_SCRIPT;
 }
 
 // The handlers behind one replica.
