@@ -609,7 +609,6 @@ void EmitMigrationsSource(const model::File& file,
   view.set("has_namespace", Data(!file.cpp_namespace.empty()));
   view.set("namespace", file.cpp_namespace);
   view.set("function", file.migrations_function);
-  view.set("dir", file.migrations_dir);
   view.set("comment",
            LayoutComment(0,
                          file.database.empty()
@@ -617,16 +616,10 @@ void EmitMigrationsSource(const model::File& file,
                              : "The migrations of database \"" + file.database +
                                    "\", oldest first, for cppsvc::db::ApplyMigrations."));
   Data list = List();
-  static constexpr std::string_view kDelimiter = "cppsvc_sql";
   if (lock != nullptr) {
     for (const LockedMigration& m : lock->migrations) {
-      if (m.sql.find(")" + std::string(kDelimiter) + "\"") != std::string::npos) {
-        throw std::logic_error("migration " + m.name + " contains the raw string delimiter");
-      }
       Data v;
-      v.set("name", m.name);
-      v.set("sql", m.sql);
-      v.set("delimiter", std::string(kDelimiter));
+      v.set("include", file.migrations_dir + "/" + m.name + ".sql.inc");
       list.push_back(v);
     }
   }
