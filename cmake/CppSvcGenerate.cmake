@@ -29,11 +29,14 @@
 # <name>.cppsvc.md. <name>.cppsvc.repo.{h,cc} (repositories of the file's
 # tables) and <name>.cppsvc.migrations.{h,cc} (<Name>Migrations(), the
 # file's migrations) are written for every file, empty when it has no tables
-# or no database.
+# or no database. The migrations' SQL is not copied into the C++: after
+# protoc, CppSvcEmbedMigrations.cmake turns each OUT_DIR/<dir>/migrations/
+# <NNNN_slug>.sql into a <NNNN_slug>.sql.inc beside it, which the .cc includes.
 include_guard(GLOBAL)
 # Kept globally so the function works from any directory or function scope,
 # not only where the package was found.
 set_property(GLOBAL PROPERTY CPPSVC_PROTO_DIR "${CPPSVC_PROTO_DIR}")
+set_property(GLOBAL PROPERTY CPPSVC_EMBED_MIGRATIONS "${CMAKE_CURRENT_LIST_DIR}/CppSvcEmbedMigrations.cmake")
 
 # The plugin's artifact table, read as text: the names of the files it writes
 # must be known at configure time, before the plugin is built. Installed
@@ -122,6 +125,7 @@ function(cppsvc_generate)
   set(sources "")
   set(rel_protos "")
   set(abs_protos "")
+  set(migration_dirs "")
   foreach(proto IN LISTS ARG_PROTOS)
     get_filename_component(abs "${proto}" ABSOLUTE)
     set(rel "")
@@ -136,6 +140,12 @@ function(cppsvc_generate)
       message(FATAL_ERROR "cppsvc_generate: ${proto} is not under any of IMPORT_DIRS (${ARG_IMPORT_DIRS})")
     endif()
     string(REGEX REPLACE "\\.proto$" "" base "${rel}")
+    get_filename_component(rel_dir "${rel}" DIRECTORY)
+    if(rel_dir STREQUAL "")
+      list(APPEND migration_dirs "${ARG_OUT_DIR}/migrations")
+    else()
+      list(APPEND migration_dirs "${ARG_OUT_DIR}/${rel_dir}/migrations")
+    endif()
     list(APPEND rel_protos "${rel}")
     list(APPEND abs_protos "${abs}")
     foreach(suffix .pb.cc .grpc.pb.cc ${artifact_sources})
@@ -171,6 +181,11 @@ function(cppsvc_generate)
          "${ARG_OUT_DIR}/${lock}" "${first_lock_dir}/${lock}")
   endforeach()
 
+  # The .sql files of the migrations become C++ initializers (<name>.sql.inc)
+  # that <name>.cppsvc.migrations.cc includes; see CppSvcEmbedMigrations.cmake.
+  list(REMOVE_DUPLICATES migration_dirs)
+  get_property(embed_script GLOBAL PROPERTY CPPSVC_EMBED_MIGRATIONS)
+
   set(opt_args "")
   if(ARG_OPTIONS)
     list(JOIN ARG_OPTIONS "," joined)
@@ -185,8 +200,9 @@ function(cppsvc_generate)
             "--plugin=protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>"
             "--cpp_out=${ARG_OUT_DIR}" "--grpc_out=${ARG_OUT_DIR}" "--cpp-svc_out=${ARG_OUT_DIR}"
             ${opt_args} ${rel_protos}
+    COMMAND "${CMAKE_COMMAND}" -P "${embed_script}" ${migration_dirs}
     DEPENDS ${abs_protos} ${lock_files} CppSvc::protoc-gen-cpp-svc gRPC::grpc_cpp_plugin protobuf::protoc
-            "${proto_dir}/cppsvc/v1/options.proto"
+            "${proto_dir}/cppsvc/v1/options.proto" "${embed_script}"
     COMMENT "cpp-svc: generating ${ARG_TARGET} from ${rel_protos}"
     VERBATIM)
 

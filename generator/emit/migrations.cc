@@ -154,13 +154,7 @@ class Planner {
   // Fills `steps_` and `slugs_` and returns the schema after them.
   Schema Diff(const Schema& old, const Schema& now) {
     Schema result = old;
-    if (old.infrastructure < now.infrastructure) {
-      for (int v = old.infrastructure + 1; v <= now.infrastructure; ++v) {
-        Raw("", StorageSql("storage/infrastructure_upgrade_" + std::to_string(v) + ".sql"));
-      }
-      slugs_.push_back("upgrade_runtime_tables");
-      result.infrastructure = now.infrastructure;
-    }
+    UpgradeRuntimeTables(old, now, result);
     if (now.saga_state && !old.saga_state) {
       Raw("", StorageSql("storage/saga_state.sql"));
       slugs_.push_back("add_saga_state");
@@ -169,50 +163,15 @@ class Planner {
     for (const LockTable& t : now.tables) {
       const LockTable* before = old.FindTable(t.name);
       if (before == nullptr) {
-        Add(MessageComment(t), "create_table", CreateTableView(t));
-        slugs_.push_back("add_" + t.name);
-        touched_.push_back(t.name);
-        result.tables.push_back(t);
-        std::erase(result.dropped_tables, t.name);
-        continue;
+        AddTable(t, result);
+      } else {
+        DiffTable(*before, t, TableOf(result, t.name));
       }
-      LockTable& target = *std::find_if(result.tables.begin(),
-                                        result.tables.end(),
-                                        [&](const LockTable& r) { return r.name == t.name; });
-      DiffTable(*before, t, target);
     }
     for (const LockTable& t : old.tables) {
-      if (now.FindTable(t.name) != nullptr) continue;
-      if (Contains(file_.drop_tables, t.name)) {
-        Add("Dropped with drop_tables: the table's rows are deleted.",
-            "drop_table",
-            TableData(t.name));
-        slugs_.push_back("drop_" + t.name);
-        touched_.push_back(t.name);
-        std::erase_if(result.tables, [&](const LockTable& r) { return r.name == t.name; });
-        result.dropped_tables.push_back(t.name);
-      } else {
-        diags_.Error(file_.package_span,
-                     "table " + Quote(t.name) + " (message " + Quote(t.message) +
-                         ") is in the schema lock " + file_.schema_lock +
-                         " but no message declares it any more: dropping a table deletes its rows; "
-                         "to drop it, "
-                         "list it in drop_tables of the file's (cppsvc.v1.schema) option (renaming "
-                         "a table is not "
-                         "supported)");
-      }
+      if (now.FindTable(t.name) == nullptr) RemoveTable(t, result);
     }
-    std::vector<std::string> known;
-    for (const LockTable& t : old.tables) known.push_back(t.name);
-    for (const std::string& d : file_.drop_tables) {
-      if (old.FindTable(d) == nullptr && !Contains(old.dropped_tables, d) &&
-          now.FindTable(d) == nullptr) {
-        diags_.Error(file_.schema_span,
-                     "schema drop_tables names table " + Quote(d) +
-                         ", which is not in the schema lock " + file_.schema_lock +
-                         diag::DidYouMean(d, known));
-      }
-    }
+    CheckDropTables(old, now);
     return result;
   }
 
@@ -241,6 +200,67 @@ class Planner {
     steps_.push_back({comment, kind, std::move(data)});
   }
 
+  static LockTable& TableOf(Schema& schema, const std::string& name) {
+    return *std::find_if(schema.tables.begin(), schema.tables.end(), [&](const LockTable& t) {
+      return t.name == name;
+    });
+  }
+
+  // The runtime's tables, from the lock's version up to this plugin's.
+  void UpgradeRuntimeTables(const Schema& old, const Schema& now, Schema& result) {
+    if (old.infrastructure >= now.infrastructure) return;
+    for (int v = old.infrastructure + 1; v <= now.infrastructure; ++v) {
+      Raw("", StorageSql("storage/infrastructure_upgrade_" + std::to_string(v) + ".sql"));
+    }
+    slugs_.push_back("upgrade_runtime_tables");
+    result.infrastructure = now.infrastructure;
+  }
+
+  void AddTable(const LockTable& t, Schema& result) {
+    CreateTable(t);
+    slugs_.push_back("add_" + t.name);
+    touched_.push_back(t.name);
+    result.tables.push_back(t);
+    std::erase(result.dropped_tables, t.name);
+  }
+
+  // A table of the lock no message declares any more: dropped when
+  // drop_tables says so, an error otherwise.
+  void RemoveTable(const LockTable& t, Schema& result) {
+    if (!Contains(file_.drop_tables, t.name)) {
+      diags_.Error(file_.package_span,
+                   "table " + Quote(t.name) + " (message " + Quote(t.message) +
+                       ") is in the schema lock " + file_.schema_lock +
+                       " but no message declares it any more: dropping a table deletes its rows; "
+                       "to drop it, "
+                       "list it in drop_tables of the file's (cppsvc.v1.schema) option (renaming "
+                       "a table is not "
+                       "supported)");
+      return;
+    }
+    Add("Dropped with drop_tables: the table's rows are deleted.", "drop_table", TableData(t.name));
+    slugs_.push_back("drop_" + t.name);
+    touched_.push_back(t.name);
+    std::erase_if(result.tables, [&](const LockTable& r) { return r.name == t.name; });
+    result.dropped_tables.push_back(t.name);
+  }
+
+  // Every name in drop_tables must be a table the lock knows (or one
+  // already dropped).
+  void CheckDropTables(const Schema& old, const Schema& now) {
+    std::vector<std::string> known;
+    for (const LockTable& t : old.tables) known.push_back(t.name);
+    for (const std::string& d : file_.drop_tables) {
+      if (old.FindTable(d) != nullptr || Contains(old.dropped_tables, d) ||
+          now.FindTable(d) != nullptr)
+        continue;
+      diags_.Error(file_.schema_span,
+                   "schema drop_tables names table " + Quote(d) +
+                       ", which is not in the schema lock " + file_.schema_lock +
+                       diag::DidYouMean(d, known));
+    }
+  }
+
   static Data TableData(const std::string& table) {
     Data v;
     v.set("table", table);
@@ -260,170 +280,231 @@ class Planner {
     return t.message + (doc.empty() ? "" : ": " + doc);
   }
 
+  // A column both in the lock and in the contract: the lock's definition,
+  // the contract's, and the next lock's copy to update.
+  struct ColumnChange {
+    const std::string& table;
+    const LockColumn& old;
+    const LockColumn& now;
+    LockColumn& next;
+    const diag::Span& span;
+    std::string what;  // names the column in messages
+    bool allow;        // column: { allow_type_change: true }
+  };
+
+  static std::string TableWhat(const LockTable& now, const model::Message& m) {
+    return "table " + Quote(now.name) + " (message " + Quote(m.name) + ")";
+  }
+
+  static LockColumn& ColumnOf(LockTable& table, const std::string& name) {
+    return *std::find_if(table.columns.begin(), table.columns.end(), [&](const LockColumn& c) {
+      return c.name == name;
+    });
+  }
+
+  static bool SameIndex(const LockIndex* a, const LockIndex& b) {
+    return a != nullptr && a->columns == b.columns && a->unique == b.unique;
+  }
+
   void DiffTable(const LockTable& before, const LockTable& now, LockTable& target) {
     const model::Message& m = *model_.FindMessage(now.message);
-    const model::Table& table = *m.table;
-    std::string what = "table " + Quote(now.name) + " (message " + Quote(m.name) + ")";
     size_t first_step = steps_.size();
     target.message = now.message;
-
-    if (before.primary_key != now.primary_key) {
-      diags_.Error(table.span,
-                   what + ": the primary key would change from (" + Join(before.primary_key) +
-                       ") to (" + Join(now.primary_key) + "), recorded in the schema lock " +
-                       file_.schema_lock +
-                       ": changing a primary key is not supported; declare a new table instead");
-    }
-
+    CheckPrimaryKey(before, now, m);
     // Indexes first: an index over a column dropped below would go with it.
-    for (const LockIndex& i : before.indexes) {
-      const LockIndex* n = now.FindIndex(i.name);
-      if (n == nullptr || n->columns != i.columns || n->unique != i.unique) {
-        Add("", "drop_index", IndexView(now.name, i));
-        slugs_.push_back("drop_" + i.name);
-      }
-    }
-
-    std::vector<std::string> current_names;
-    for (const LockColumn& c : now.columns) current_names.push_back(c.name);
-    for (const LockColumn& c : now.columns) {
-      const model::Column* mc = table.FindColumn(c.name);
-      const model::Field* field = mc == nullptr ? nullptr : &m.fields[mc->field_index];
-      const diag::Span& span = mc == nullptr ? table.span : mc->span;
-      std::string cw = field == nullptr
-                           ? what + ": version column"
-                           : "field " + Quote(m.name + "." + field->name) + ": column " +
-                                 Quote(c.name) + " of table " + Quote(now.name);
-      bool allow = field != nullptr && field->column.allow_type_change;
-      const LockColumn* old = before.FindColumn(c.name);
-      if (old != nullptr && old->retired) {
-        diags_.Error(
-            span,
-            cw + " was retired when its field was removed and still holds the old rows' data: " +
-                "choose another column name, or first drop the old column with drop_columns: [\"" +
-                c.name + "\"] and generate once");
-        continue;
-      }
-      if (old == nullptr) {
-        AddColumn(before, c, mc, span, cw, current_names, target);
-        continue;
-      }
-      LockColumn& t = *std::find_if(target.columns.begin(),
-                                    target.columns.end(),
-                                    [&](const LockColumn& r) { return r.name == c.name; });
-      t.field = c.field;
-      std::string from = NormalType(old->type), to = NormalType(c.type);
-      if (from != to) {
-        if (Widens(from, to) || allow) {
-          Data v = ColumnData(now.name, c.name);
-          v.set("type", c.type);
-          v.set("convert", Data(!Widens(from, to)));
-          Add("", "alter_type", v);
-          slugs_.push_back("alter_" + now.name + "_" + c.name + "_type");
-          t.type = c.type;
-        } else {
-          diags_.Error(span,
-                       cw + " would change type from " + old->type + " (schema lock " +
-                           file_.schema_lock + ") to " + c.type +
-                           ", which can fail on or lose existing data: keep the old type with "
-                           "column: { type: \"" +
-                           old->type +
-                           "\" }, or set column: { allow_type_change: true } to convert the rows");
-        }
-      }
-      if (!old->nullable && c.nullable) {
-        Add("", "drop_not_null", ColumnData(now.name, c.name));
-        slugs_.push_back(now.name + "_" + c.name + "_optional");
-        t.nullable = true;
-      } else if (old->nullable && !c.nullable) {
-        if (allow) {
-          Add("", "set_not_null", ColumnData(now.name, c.name));
-          slugs_.push_back(now.name + "_" + c.name + "_required");
-          t.nullable = false;
-        } else {
-          diags_.Error(span,
-                       cw + " would become NOT NULL (it is nullable in the schema lock " +
-                           file_.schema_lock +
-                           "), which fails while rows hold NULL: keep the field optional, or set "
-                           "column: { " +
-                           "allow_type_change: true } to make it NOT NULL anyway");
-        }
-      }
-      if (old->default_sql != c.default_sql) {
-        Data v = ColumnData(now.name, c.name);
-        v.set("default", c.default_sql);
-        Add("", c.default_sql.empty() ? "drop_default" : "set_default", v);
-        slugs_.push_back(now.name + "_" + c.name + "_default");
-        t.default_sql = c.default_sql;
-      }
-    }
-
-    // Columns no field maps any more: retired (data kept), or dropped when
-    // the table option says so.
-    std::vector<std::string> known;
-    for (const LockColumn& old : before.columns) {
-      known.push_back(old.name);
-      if (now.FindColumn(old.name) != nullptr) continue;
-      if (Contains(table.drop_columns, old.name)) {
-        Add("Dropped with drop_columns: the column's data is deleted.",
-            "drop_column",
-            ColumnData(now.name, old.name));
-        slugs_.push_back("drop_" + now.name + "_" + old.name);
-        std::erase_if(target.columns, [&](const LockColumn& r) { return r.name == old.name; });
-        target.dropped_columns.push_back(old.name);
-        continue;
-      }
-      if (old.retired) continue;
-      LockColumn& t = *std::find_if(target.columns.begin(),
-                                    target.columns.end(),
-                                    [&](const LockColumn& r) { return r.name == old.name; });
-      if (!old.nullable) {
-        Add("Its field was removed: the column keeps its data and takes NULL for new rows.",
-            "drop_not_null",
-            ColumnData(now.name, old.name));
-      }
-      Data v = ColumnData(now.name, old.name);
-      v.set("note",
-            old.field > 0
-                ? "field " + std::to_string(old.field) + " was removed from " + now.message
-                : "no longer mapped by " + now.message);
-      Add("", "retire", v);
-      slugs_.push_back("retire_" + now.name + "_" + old.name);
-      t.retired = true;
-      t.nullable = true;
-    }
-    for (const std::string& d : table.drop_columns) {
-      if (before.FindColumn(d) == nullptr && !Contains(before.dropped_columns, d) &&
-          now.FindColumn(d) == nullptr) {
-        diags_.Error(table.span,
-                     what + ": drop_columns names column " + Quote(d) +
-                         ", which is not in the schema lock " + file_.schema_lock +
-                         diag::DidYouMean(d, known));
-      }
-    }
-
-    for (const LockIndex& i : now.indexes) {
-      const LockIndex* b = before.FindIndex(i.name);
-      if (b == nullptr || b->columns != i.columns || b->unique != i.unique) {
-        Add("", "create_index", IndexView(now.name, i));
-        slugs_.push_back("add_" + i.name);
-      }
-    }
+    DropChangedIndexes(before, now);
+    for (const LockColumn& c : now.columns) DiffColumn(before, now, m, c, target);
+    RemoveUnmappedColumns(before, now, *m.table, target);
+    CheckDropColumns(before, now, m);
+    CreateChangedIndexes(before, now);
     target.indexes = now.indexes;
     if (steps_.size() > first_step) touched_.push_back(now.name);
   }
 
+  void CheckPrimaryKey(const LockTable& before, const LockTable& now, const model::Message& m) {
+    if (before.primary_key == now.primary_key) return;
+    diags_.Error(m.table->span,
+                 TableWhat(now, m) + ": the primary key would change from (" +
+                     Join(before.primary_key) + ") to (" + Join(now.primary_key) +
+                     "), recorded in the schema lock " + file_.schema_lock +
+                     ": changing a primary key is not supported; declare a new table instead");
+  }
+
+  void DropChangedIndexes(const LockTable& before, const LockTable& now) {
+    for (const LockIndex& i : before.indexes) {
+      if (SameIndex(now.FindIndex(i.name), i)) continue;
+      Add("", "drop_index", IndexView(now.name, i));
+      slugs_.push_back("drop_" + i.name);
+    }
+  }
+
+  void CreateChangedIndexes(const LockTable& before, const LockTable& now) {
+    for (const LockIndex& i : now.indexes) {
+      if (SameIndex(before.FindIndex(i.name), i)) continue;
+      Add("", "create_index", IndexView(now.name, i));
+      slugs_.push_back("add_" + i.name);
+    }
+  }
+
+  // Column `c` of the contract's table against the lock's.
+  void DiffColumn(const LockTable& before,
+                  const LockTable& now,
+                  const model::Message& m,
+                  const LockColumn& c,
+                  LockTable& target) {
+    const model::Column* mc = m.table->FindColumn(c.name);
+    const model::Field* field = mc == nullptr ? nullptr : &m.fields[mc->field_index];
+    const diag::Span& span = mc == nullptr ? m.table->span : mc->span;
+    std::string what = field == nullptr
+                           ? TableWhat(now, m) + ": version column"
+                           : "field " + Quote(m.name + "." + field->name) + ": column " +
+                                 Quote(c.name) + " of table " + Quote(now.name);
+    const LockColumn* old = before.FindColumn(c.name);
+    if (old != nullptr && old->retired) {
+      diags_.Error(
+          span,
+          what + " was retired when its field was removed and still holds the old rows' data: " +
+              "choose another column name, or first drop the old column with drop_columns: [\"" +
+              c.name + "\"] and generate once");
+      return;
+    }
+    if (old == nullptr) {
+      AddColumn(before, now, c, mc, span, what, target);
+      return;
+    }
+    ColumnChange change{now.name,
+                        *old,
+                        c,
+                        ColumnOf(target, c.name),
+                        span,
+                        what,
+                        field != nullptr && field->column.allow_type_change};
+    change.next.field = c.field;
+    DiffType(change);
+    DiffNullable(change);
+    DiffDefault(change);
+  }
+
+  void DiffType(const ColumnChange& c) {
+    std::string from = NormalType(c.old.type), to = NormalType(c.now.type);
+    if (from == to) return;
+    if (!Widens(from, to) && !c.allow) {
+      diags_.Error(c.span,
+                   c.what + " would change type from " + c.old.type + " (schema lock " +
+                       file_.schema_lock + ") to " + c.now.type +
+                       ", which can fail on or lose existing data: keep the old type with "
+                       "column: { type: \"" +
+                       c.old.type +
+                       "\" }, or set column: { allow_type_change: true } to convert the rows");
+      return;
+    }
+    Data v = ColumnData(c.table, c.now.name);
+    v.set("type", c.now.type);
+    v.set("convert", Data(!Widens(from, to)));
+    Add("", "alter_type", v);
+    slugs_.push_back("alter_" + c.table + "_" + c.now.name + "_type");
+    c.next.type = c.now.type;
+  }
+
+  void DiffNullable(const ColumnChange& c) {
+    if (!c.old.nullable && c.now.nullable) {
+      Add("", "drop_not_null", ColumnData(c.table, c.now.name));
+      slugs_.push_back(c.table + "_" + c.now.name + "_optional");
+      c.next.nullable = true;
+      return;
+    }
+    if (c.now.nullable || !c.old.nullable) return;
+    if (!c.allow) {
+      diags_.Error(c.span,
+                   c.what + " would become NOT NULL (it is nullable in the schema lock " +
+                       file_.schema_lock +
+                       "), which fails while rows hold NULL: keep the field optional, or set "
+                       "column: { " +
+                       "allow_type_change: true } to make it NOT NULL anyway");
+      return;
+    }
+    Add("", "set_not_null", ColumnData(c.table, c.now.name));
+    slugs_.push_back(c.table + "_" + c.now.name + "_required");
+    c.next.nullable = false;
+  }
+
+  void DiffDefault(const ColumnChange& c) {
+    if (c.old.default_sql == c.now.default_sql) return;
+    Data v = ColumnData(c.table, c.now.name);
+    v.set("default", c.now.default_sql);
+    Add("", c.now.default_sql.empty() ? "drop_default" : "set_default", v);
+    slugs_.push_back(c.table + "_" + c.now.name + "_default");
+    c.next.default_sql = c.now.default_sql;
+  }
+
+  // Columns no field maps any more: retired (data kept), or dropped when
+  // the table option says so.
+  void RemoveUnmappedColumns(const LockTable& before,
+                             const LockTable& now,
+                             const model::Table& table,
+                             LockTable& target) {
+    for (const LockColumn& old : before.columns) {
+      if (now.FindColumn(old.name) != nullptr) continue;
+      if (Contains(table.drop_columns, old.name)) {
+        DropColumn(now, old, target);
+      } else if (!old.retired) {
+        RetireColumn(now, old, ColumnOf(target, old.name));
+      }
+    }
+  }
+
+  void DropColumn(const LockTable& now, const LockColumn& old, LockTable& target) {
+    Add("Dropped with drop_columns: the column's data is deleted.",
+        "drop_column",
+        ColumnData(now.name, old.name));
+    slugs_.push_back("drop_" + now.name + "_" + old.name);
+    std::erase_if(target.columns, [&](const LockColumn& r) { return r.name == old.name; });
+    target.dropped_columns.push_back(old.name);
+  }
+
+  void RetireColumn(const LockTable& now, const LockColumn& old, LockColumn& next) {
+    if (!old.nullable) {
+      Add("Its field was removed: the column keeps its data and takes NULL for new rows.",
+          "drop_not_null",
+          ColumnData(now.name, old.name));
+    }
+    Data v = ColumnData(now.name, old.name);
+    v.set("note",
+          old.field > 0 ? "field " + std::to_string(old.field) + " was removed from " + now.message
+                        : "no longer mapped by " + now.message);
+    Add("", "retire", v);
+    slugs_.push_back("retire_" + now.name + "_" + old.name);
+    next.retired = true;
+    next.nullable = true;
+  }
+
+  // Every name in drop_columns must be a column the lock knows (or one
+  // already dropped).
+  void CheckDropColumns(const LockTable& before, const LockTable& now, const model::Message& m) {
+    std::vector<std::string> known;
+    for (const LockColumn& old : before.columns) known.push_back(old.name);
+    for (const std::string& d : m.table->drop_columns) {
+      if (before.FindColumn(d) != nullptr || Contains(before.dropped_columns, d) ||
+          now.FindColumn(d) != nullptr)
+        continue;
+      diags_.Error(m.table->span,
+                   TableWhat(now, m) + ": drop_columns names column " + Quote(d) +
+                       ", which is not in the schema lock " + file_.schema_lock +
+                       diag::DidYouMean(d, known));
+    }
+  }
+
   void AddColumn(const LockTable& before,
+                 const LockTable& now,
                  const LockColumn& c,
                  const model::Column* mc,
                  const diag::Span& span,
                  const std::string& what,
-                 const std::vector<std::string>& current_names,
                  LockTable& target) {
     // The same field under a new column name would be a rename.
     for (const LockColumn& old : before.columns) {
       if (old.field == 0 || old.field != c.field || old.retired ||
-          Contains(current_names, old.name))
+          now.FindColumn(old.name) != nullptr)
         continue;
       if (Contains(model_.FindMessage(target.message)->table->drop_columns, old.name)) continue;
       diags_.Error(
@@ -528,7 +609,6 @@ void EmitMigrationsSource(const model::File& file,
   view.set("has_namespace", Data(!file.cpp_namespace.empty()));
   view.set("namespace", file.cpp_namespace);
   view.set("function", file.migrations_function);
-  view.set("dir", file.migrations_dir);
   view.set("comment",
            LayoutComment(0,
                          file.database.empty()
@@ -536,16 +616,10 @@ void EmitMigrationsSource(const model::File& file,
                              : "The migrations of database \"" + file.database +
                                    "\", oldest first, for cppsvc::db::ApplyMigrations."));
   Data list = List();
-  static constexpr std::string_view kDelimiter = "cppsvc_sql";
   if (lock != nullptr) {
     for (const LockedMigration& m : lock->migrations) {
-      if (m.sql.find(")" + std::string(kDelimiter) + "\"") != std::string::npos) {
-        throw std::logic_error("migration " + m.name + " contains the raw string delimiter");
-      }
       Data v;
-      v.set("name", m.name);
-      v.set("sql", m.sql);
-      v.set("delimiter", std::string(kDelimiter));
+      v.set("include", file.migrations_dir + "/" + m.name + ".sql.inc");
       list.push_back(v);
     }
   }

@@ -33,7 +33,9 @@ void EmitMigrationFiles(const model::File& file,
 // <file>.cppsvc.migrations.{h,cc}: `<Base>Migrations()`, the migrations as
 // cppsvc::db::Migration values (always written, empty for a file without a
 // database, so build systems know the names up front): the header and the
-// source, in that order.
+// source, in that order. The source holds no SQL: it includes
+// <migrations dir>/<name>.sql.inc, which cmake/CppSvcEmbedMigrations.cmake
+// makes from the .sql file at build time, so the SQL is written once.
 void EmitMigrationsSource(const model::File& file,
                           const SchemaLock* lock,
                           std::vector<std::string>& out);

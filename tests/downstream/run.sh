@@ -78,7 +78,8 @@ for f in bin/protoc-gen-cpp-svc \
          "$libdir/cmake/CppSvc/CppSvcConfig.cmake" \
          "$libdir/cmake/CppSvc/CppSvcConfigVersion.cmake" \
          "$libdir/cmake/CppSvc/CppSvcTargets.cmake" \
-         "$libdir/cmake/CppSvc/CppSvcGenerate.cmake"; do
+         "$libdir/cmake/CppSvc/CppSvcGenerate.cmake" \
+         "$libdir/cmake/CppSvc/CppSvcEmbedMigrations.cmake"; do
   [[ -f "$prefix/$f" ]] || fail "installed tree lacks $f"
   echo "ok: $f"
 done

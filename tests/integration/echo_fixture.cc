@@ -159,29 +159,11 @@ Replica* ServiceTest::LaunchReplica(const std::string& id,
 }
 
 bool ServiceTest::WaitReady(Replica& r, std::chrono::milliseconds timeout) {
-  HttpResponse last;
-  bool ready = WaitFor(
-      [&] {
-        if (!r.process->Running()) return true;
-        last = HttpGet(r.admin_port, "/readyz", 500ms);
-        return last.status == 200;
-      },
-      timeout,
-      20ms);
-  if (!r.process->Running()) {
-    ADD_FAILURE() << "replica " << r.id << " exited before it was ready ("
-                  << DescribeWaitStatus(r.process->Wait(0ms)) << "); stderr:\n"
-                  << Tail(r.process->Stderr());
-    return false;
-  }
-  if (!ready) {
-    ADD_FAILURE() << "replica " << r.id << " not ready within " << timeout.count()
-                  << " ms (last /readyz: " << last.status << " " << last.body << last.error
-                  << "); stderr:\n"
-                  << Tail(r.process->Stderr());
-    return false;
-  }
-  return true;
+  return cppsvc::process_testing::WaitReady(*r.process,
+                                            r.admin_port,
+                                            "replica " + r.id,
+                                            timeout,
+                                            20ms);
 }
 
 cppsvc::ClientOptions ServiceTest::GrpcOptions(const std::vector<Replica*>& targets) const {

@@ -307,32 +307,10 @@ class LedgerTest : public ::testing::Test {
     return services_.back().get();
   }
 
-  // Waits until /readyz answers 200 (a database service is ready once
-  // PostgreSQL answers and the migrations are applied).
+  // A database service is ready once PostgreSQL answers and the migrations
+  // are applied.
   bool WaitReady(Service& s, std::chrono::milliseconds timeout = 30s) {
-    HttpResponse last;
-    bool ready = WaitFor(
-        [&] {
-          if (!s.process->Running()) return true;
-          last = HttpGet(s.admin_port, "/readyz", 1000ms);
-          return last.status == 200;
-        },
-        timeout,
-        50ms);
-    if (!s.process->Running()) {
-      ADD_FAILURE() << s.id << " exited before it was ready ("
-                    << DescribeWaitStatus(s.process->Wait(0ms)) << "); stderr:\n"
-                    << Tail(s.process->Stderr());
-      return false;
-    }
-    if (!ready) {
-      ADD_FAILURE() << s.id << " not ready within " << timeout.count()
-                    << " ms (last /readyz: " << last.status << " " << last.body << last.error
-                    << "); stderr:\n"
-                    << Tail(s.process->Stderr());
-      return false;
-    }
-    return true;
+    return cppsvc::process_testing::WaitReady(*s.process, s.admin_port, s.id, timeout);
   }
 
   Service* StartService(const std::string& id, const std::vector<std::string>& extra = {}) {

@@ -439,28 +439,7 @@ class EventsProcessTest : public ::testing::Test {
   }
 
   bool WaitReady(Service& s, std::chrono::milliseconds timeout = 60s) {
-    HttpResponse last;
-    const bool ready = WaitFor(
-        [&] {
-          if (!s.process->Running()) return true;
-          last = Http("GET", s.admin_port, "/readyz", 1000ms);
-          return last.status == 200;
-        },
-        timeout,
-        50ms);
-    if (!s.process->Running()) {
-      ADD_FAILURE() << s.id << " exited before it was ready ("
-                    << DescribeWaitStatus(s.process->Wait(0ms)) << "); stderr:\n"
-                    << Tail(s.process->Stderr(), 3000);
-      return false;
-    }
-    if (!ready) {
-      ADD_FAILURE() << s.id << " not ready within " << timeout.count()
-                    << " ms (last /readyz: " << last.status << " " << last.body << last.error
-                    << ")";
-      return false;
-    }
-    return true;
+    return cppsvc::process_testing::WaitReady(*s.process, s.admin_port, s.id, timeout);
   }
 
   Service* StartService(const std::string& id,

@@ -309,6 +309,36 @@ std::string Process::Stderr() const {
   return ReadFile(err_path_);
 }
 
+bool WaitReady(Process& process,
+               uint16_t admin_port,
+               const std::string& name,
+               std::chrono::milliseconds timeout,
+               std::chrono::milliseconds step) {
+  HttpResponse last;
+  const bool ready = WaitFor(
+      [&] {
+        if (!process.Running()) return true;
+        last = HttpGet(admin_port, "/readyz", std::chrono::milliseconds(1000));
+        return last.status == 200;
+      },
+      timeout,
+      step);
+  if (!process.Running()) {
+    ADD_FAILURE() << name << " exited before it was ready ("
+                  << DescribeWaitStatus(process.Wait(std::chrono::milliseconds(0)))
+                  << "); stderr:\n"
+                  << Tail(process.Stderr());
+    return false;
+  }
+  if (!ready) {
+    ADD_FAILURE() << name << " not ready within " << timeout.count()
+                  << " ms (last /readyz: " << last.status << " " << last.body << last.error
+                  << "); stderr:\n"
+                  << Tail(process.Stderr());
+  }
+  return ready;
+}
+
 // ---------------------------------------------------------------------------
 // PostgreSQL.
 

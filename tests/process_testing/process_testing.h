@@ -150,6 +150,16 @@ class Process {
   std::optional<std::chrono::steady_clock::time_point> exited_at_;
 };
 
+// Polls GET /readyz on 127.0.0.1:<admin_port> every `step` until it answers
+// 200. When `process` ends first or `timeout` passes, fails the test, naming
+// the process `name` (its exit, or the last /readyz answer, and the tail of
+// its stderr), and returns false.
+bool WaitReady(Process& process,
+               uint16_t admin_port,
+               const std::string& name,
+               std::chrono::milliseconds timeout,
+               std::chrono::milliseconds step = std::chrono::milliseconds(50));
+
 // ---------------------------------------------------------------------------
 // PostgreSQL through scripts/pg.sh, and direct reads of a database.
 

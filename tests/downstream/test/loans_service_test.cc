@@ -8,8 +8,10 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "library/loans/v1/loans.cppsvc.h"
+#include "library/loans/v1/loans.cppsvc.migrations.h"
 #include "loans_service.h"
 
 namespace {
@@ -173,17 +175,34 @@ TEST_F(LoansServiceTest, BookReturnedHandlerIsIdempotentPerEventId) {
   EXPECT_EQ(service_->OnBookReturned(third, empty).code(), ::cppsvc::StatusCode::kInvalidArgument);
 }
 
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 TEST(GeneratedDoc, ExistsAndDescribesTheService) {
   const std::filesystem::path doc = LOANS_DOC_FILE;
   ASSERT_TRUE(std::filesystem::is_regular_file(doc)) << doc << " was not generated";
-  std::ifstream in(doc);
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string md = text.str();
+  const std::string md = ReadFile(doc);
   EXPECT_NE(md.find("LoansService"), std::string::npos) << md;
   EXPECT_NE(md.find("BorrowBook"), std::string::npos) << md;
   EXPECT_NE(md.find("library.loans.borrowed"), std::string::npos) << md;
   EXPECT_NE(md.find("OnBookReturned"), std::string::npos) << md;
+}
+
+// The SQL is written once, as .sql files; the build embeds them unchanged
+// (a changed byte would change the checksum applied databases recorded).
+TEST(GeneratedMigrations, EmbedTheSqlFilesByteForByte) {
+  const std::vector<::cppsvc::db::Migration>& migrations = v1::LoansMigrations();
+  ASSERT_FALSE(migrations.empty());
+  for (const ::cppsvc::db::Migration& m : migrations) {
+    const std::filesystem::path file =
+        std::filesystem::path(LOANS_MIGRATIONS_DIR) / (m.name + ".sql");
+    ASSERT_TRUE(std::filesystem::is_regular_file(file)) << file << " was not generated";
+    EXPECT_EQ(m.sql, ReadFile(file)) << m.name;
+  }
 }
 
 }  // namespace
