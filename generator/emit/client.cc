@@ -1,4 +1,5 @@
 #include "emit/cpp_layout.h"
+#include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "emit/cpp_layout.h"
+#include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"

@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <set>
 
+#include "emit/access_summary.h"
 #include "emit/cpp_layout.h"
+#include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
@@ -163,24 +165,6 @@ Data ServiceFileView(const model::File& file) {
   view.set("has_namespace", !file.cpp_namespace.empty() && !file.services.empty());
   view.set("namespace", file.cpp_namespace);
   return view;
-}
-
-std::string CppTypeIn(const model::Model& model,
-                      const model::File& file,
-                      const std::string& full_name) {
-  const model::Message& m = model.messages.at(full_name);
-  std::string prefix = file.cpp_namespace.empty() ? "::" : "::" + file.cpp_namespace + "::";
-  if (m.package == file.package && m.cpp_type.rfind(prefix, 0) == 0)
-    return m.cpp_type.substr(prefix.size());
-  return m.cpp_type;
-}
-
-std::string AccessSummary(const model::Method& method) {
-  if (method.is_public) return "public";
-  std::string out;
-  for (const std::string& r : method.effective_roles) out += (out.empty() ? "" : ", ") + r;
-  if (!method.owner_field.empty()) out += "; owner: " + method.owner_field;
-  return out;
 }
 
 }  // namespace cppsvc::emit

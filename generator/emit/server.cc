@@ -3,6 +3,7 @@
 
 #include "emit/artifacts.h"
 #include "emit/cpp_layout.h"
+#include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"

@@ -1,9 +1,11 @@
 #include <map>
 #include <set>
 
+#include "emit/access_summary.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
+#include "text/join.h"
 
 namespace cppsvc::emit {
 namespace {
@@ -26,10 +28,9 @@ std::string Code(const std::string& s) {
   return s.empty() ? "" : "`" + s + "`";
 }
 
+// A list in prose: "a, b, c".
 std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
+  return text::Join(items, ", ");
 }
 
 Data Bool(bool b) {

@@ -7,40 +7,12 @@
 
 #include "emit/artifacts.h"
 #include "emit/cpp_layout.h"
+#include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
 
 namespace cppsvc::emit {
-
-std::string CppLiteral(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\%03o", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
 
 namespace {
 
