@@ -133,11 +133,18 @@ std::string LayoutStatement(const std::string& line) {
            LayoutStatement(pad + "    " + body.substr(assign + 3));
   }
   if (close == std::string::npos) return line;
-  return LayoutDeclaration(
-      indent,
-      body.substr(0, paren),
-      SplitArguments(std::string_view(body).substr(paren + 1, close - paren - 1)),
-      body.substr(close + 1));
+  const std::string head = body.substr(0, paren);
+  const std::vector<std::string> args =
+      SplitArguments(std::string_view(body).substr(paren + 1, close - paren - 1));
+  const std::string tail = body.substr(close + 1);
+  const size_t brace = tail.find(" { ");
+  if (brace != std::string::npos && tail.size() >= brace + 5 &&
+      tail.compare(tail.size() - 2, 2, " }") == 0) {
+    // A one-line function that does not fit: its body goes on a line of its own.
+    return LayoutDeclaration(indent, head, args, tail.substr(0, brace) + " {") + "\n" + pad + "  " +
+           tail.substr(brace + 3, tail.size() - brace - 5) + "\n" + pad + "}";
+  }
+  return LayoutDeclaration(indent, head, args, tail);
 }
 
 std::string LayoutComment(size_t indent, const std::string& text) {

@@ -22,8 +22,10 @@ std::string LayoutDeclaration(size_t indent,
 
 // One statement or declaration, `line` (its indent included), as
 // clang-format lays it out: unchanged when it fits; `if (c) s;` with braces
-// around `s`; `lhs = rhs;` broken after '='; otherwise the first top-level
-// call or parameter list as LayoutDeclaration does. No trailing newline.
+// around `s`; `lhs = rhs;` broken after '='; a one-line function
+// `f(...) { body }` with its body on a line of its own; otherwise the first
+// top-level call or parameter list as LayoutDeclaration does. No trailing
+// newline.
 std::string LayoutStatement(const std::string& line);
 
 // `text` as `// ` comment lines of at most kColumnLimit columns, each

@@ -102,6 +102,12 @@ std::string Comment(const std::string& text, const kainjow::mustache::renderer& 
   return out;
 }
 
+// `{{#braced}}a, b{{/braced}}` is `{a, b}`: a brace written before a tag
+// would read as a triple mustache (`{{{`).
+std::string Braced(const std::string& text, const kainjow::mustache::renderer& render) {
+  return "{" + render(text) + "}";
+}
+
 // What every template sees besides its view data (which hides them: so
 // their names are unlikely view keys): the layout lambdas, and
 // every embedded template as a partial named by its path without
@@ -111,6 +117,7 @@ const Data& Helpers() {
     Data d;
     d.set("fit", Data(kainjow::mustache::lambda2(Fit)));
     d.set("line_comment", Data(kainjow::mustache::lambda2(Comment)));
+    d.set("braced", Data(kainjow::mustache::lambda2(Braced)));
     for (const auto& [name, text] : EmbeddedTemplates()) {
       constexpr std::string_view kSuffix = ".mustache";
       if (name.size() <= kSuffix.size() || name.substr(name.size() - kSuffix.size()) != kSuffix) {

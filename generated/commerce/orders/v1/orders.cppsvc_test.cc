@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cppsvc/testing/access.h"
 #include "cppsvc/testing/in_process_server.h"
 #include "cppsvc/testing/tokens.h"
 
@@ -54,6 +55,10 @@ namespace {
 
 // The owner of resources that are not the caller's.
 [[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
+using ::cppsvc::testing::AccessCell;
+using ::cppsvc::testing::CallWithToken;
+using ::cppsvc::testing::ExpectAccess;
 
 template <typename Message>
 std::string Violations(const Message& m) {
@@ -157,24 +162,10 @@ class OrdersServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // One call of the matrix: a valid token of `role` (none when null).
-  struct Cell {
-    const char* name;
-    const char* role;
-    grpc::StatusCode code;
-  };
-
-  // Every call has its own subject (a UUID, as user ids usually are).
-  static std::string NextSubject() {
-    std::string n = std::to_string(++subjects_);
-    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
-  }
-
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllOrdersService* handlers_ = nullptr;
   static inline Server* server_ = nullptr;
   static inline OrdersService::Stub* stub_ = nullptr;
-  static inline int subjects_ = 0;
 };
 
 TEST_F(OrdersServiceContract, AccessAddCartItem) {
@@ -182,32 +173,16 @@ TEST_F(OrdersServiceContract, AccessAddCartItem) {
     AddCartItemRequest request;
     FillValid(request);
     (void)subject;
-    AddCartItemResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->AddCartItem(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::AddCartItem, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(OrdersServiceContract, AccessRemoveCartItem) {
@@ -215,64 +190,32 @@ TEST_F(OrdersServiceContract, AccessRemoveCartItem) {
     RemoveCartItemRequest request;
     FillValid(request);
     (void)subject;
-    RemoveCartItemResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->RemoveCartItem(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::RemoveCartItem, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(OrdersServiceContract, AccessGetCart) {
   auto call = [](const std::string& token, const std::string& subject) {
     GetCartRequest request;
     (void)subject;
-    GetCartResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->GetCart(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::GetCart, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(OrdersServiceContract, AccessCheckout) {
@@ -280,32 +223,16 @@ TEST_F(OrdersServiceContract, AccessCheckout) {
     CheckoutRequest request;
     FillValid(request);
     (void)subject;
-    CheckoutResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->Checkout(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::Checkout, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(OrdersServiceContract, AccessGetOrder) {
@@ -313,56 +240,34 @@ TEST_F(OrdersServiceContract, AccessGetOrder) {
     GetOrderRequest request;
     FillValid(request);
     (void)subject;
-    GetOrderResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->GetOrder(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::GetOrder, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 // owner_field: callers acting on another user's resource.
 TEST_F(OrdersServiceContract, OwnershipGetOrder) {
-  auto call = [](const std::string& role) {
-    const std::string subject = NextSubject();
+  auto call = [](const std::string& token, const std::string&) {
     GetOrderRequest request;
     FillValid(request);
     handlers_->foreign_owner = kSomeoneElse;
-    GetOrderResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
-    grpc::Status status = stub_->GetOrder(&context, request, &response);
+    const grpc::StatusCode code =
+        CallWithToken(*stub_, &OrdersService::Stub::GetOrder, request, token);
     handlers_->foreign_owner.clear();
-    return status.error_code();
+    return code;
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    EXPECT_EQ(call(cell.role), cell.code);
-  }
+  ExpectAccess(*tokens_, call, cells);
 }
 
 TEST_F(OrdersServiceContract, AccessListOrders) {
@@ -370,56 +275,34 @@ TEST_F(OrdersServiceContract, AccessListOrders) {
     ListOrdersRequest request;
     FillValid(request);
     request.set_user_id(subject);
-    ListOrdersResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->ListOrders(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::ListOrders, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 // owner_field: callers acting on another user's resource.
 TEST_F(OrdersServiceContract, OwnershipListOrders) {
-  auto call = [](const std::string& role) {
-    const std::string subject = NextSubject();
+  auto call = [](const std::string& token, const std::string&) {
     ListOrdersRequest request;
     FillValid(request);
     request.set_user_id(kSomeoneElse);
-    ListOrdersResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
-    grpc::Status status = stub_->ListOrders(&context, request, &response);
+    const grpc::StatusCode code =
+        CallWithToken(*stub_, &OrdersService::Stub::ListOrders, request, token);
     handlers_->foreign_owner.clear();
-    return status.error_code();
+    return code;
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    EXPECT_EQ(call(cell.role), cell.code);
-  }
+  ExpectAccess(*tokens_, call, cells);
 }
 
 TEST_F(OrdersServiceContract, AccessCancelOrder) {
@@ -427,32 +310,16 @@ TEST_F(OrdersServiceContract, AccessCancelOrder) {
     CancelOrderRequest request;
     FillValid(request);
     (void)subject;
-    CancelOrderResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->CancelOrder(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::CancelOrder, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST(OrdersServiceValidation, AddCartItemRequest_ProductId) {
