@@ -146,6 +146,50 @@ Data SubscriptionViews(const model::Model& model, const model::Service& s) {
   return subs;
 }
 
+// The served RPCs (streaming ones are not served); adds the validate
+// headers of their requests to `validate_includes`.
+Data MethodViews(const model::Model& model,
+                 const model::File& file,
+                 const model::Service& s,
+                 std::set<std::string>& validate_includes) {
+  Data methods = List();
+  for (const model::Method& m : s.methods) {
+    if (m.client_streaming || m.server_streaming) continue;
+    methods.push_back(MethodView(model, file, s, m));
+    if (NeedsValidation(model, m.input)) {
+      validate_includes.insert(
+          OutputPath(*model.FindFile(model.messages.at(m.input).file), "validate", 0));
+    }
+  }
+  return methods;
+}
+
+// Events: the service's stream, what it publishes and its subscriptions.
+void EventsView(const model::Model& model, const model::Service& s, Data& sv) {
+  sv.set("stream", s.stream);
+  sv.set("subjects", PublishedSubjects(model, s));
+  sv.set("subscriptions", SubscriptionViews(model, s));
+  sv.set("subscription_count", std::to_string(s.subscriptions.size()));
+  sv.set("publishes", Data(!s.published.empty()));
+}
+
+// Every role of the system, sorted by name.
+Data RoleViews(const model::Model& model) {
+  std::map<std::string, const model::Role*> roles;
+  for (const model::File& f : model.files) {
+    for (const model::Role& r : f.roles) roles.emplace(r.name, &r);
+  }
+  Data role_list = List();
+  for (const auto& [name, r] : roles) {
+    Data rv;
+    rv.set("spec",
+           "{" + CppLiteral(name) + ", " + StringList(r->includes) + ", " +
+               (r->bypass_ownership ? "true" : "false") + "}");
+    role_list.push_back(rv);
+  }
+  return role_list;
+}
+
 }  // namespace
 
 void EmitServer(const EmitInput& in, Rendered& out) {
@@ -188,43 +232,14 @@ void EmitServer(const EmitInput& in, Rendered& out) {
                           s.server_class + "::" + s.server_class,
                           {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"},
                           ""));
-    Data methods = List();
-    for (const model::Method& m : s.methods) {
-      if (m.client_streaming || m.server_streaming) continue;
-      methods.push_back(MethodView(model, file, s, m));
-      if (NeedsValidation(model, m.input)) {
-        validate_includes.insert(
-            OutputPath(*model.FindFile(model.messages.at(m.input).file), "validate", 0));
-      }
-    }
-    sv.set("methods", methods);
-
-    // Events: the service's stream and its subscriptions.
-    sv.set("stream", s.stream);
-    sv.set("subjects", PublishedSubjects(model, s));
-    sv.set("subscriptions", SubscriptionViews(model, s));
-    sv.set("subscription_count", std::to_string(s.subscriptions.size()));
-    sv.set("publishes", Data(!s.published.empty()));
+    sv.set("methods", MethodViews(model, file, s, validate_includes));
+    EventsView(model, s, sv);
     services.push_back(sv);
-  }
-
-  // Every role of the system, sorted by name.
-  std::map<std::string, const model::Role*> roles;
-  for (const model::File& f : model.files) {
-    for (const model::Role& r : f.roles) roles.emplace(r.name, &r);
-  }
-  Data role_list = List();
-  for (const auto& [name, r] : roles) {
-    Data rv;
-    rv.set("spec",
-           "{" + CppLiteral(name) + ", " + StringList(r->includes) + ", " +
-               (r->bypass_ownership ? "true" : "false") + "}");
-    role_list.push_back(rv);
   }
 
   Data view = ServiceFileView(file);
   view.set("services", services);
-  view.set("roles", role_list);
+  view.set("roles", RoleViews(model));
   Data includes = List();
   for (const std::string& inc : validate_includes) includes.push_back(Data(inc));
   view.set("validate_includes", includes);
