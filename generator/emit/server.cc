@@ -92,21 +92,7 @@ Data MethodView(const model::Model& model,
                                   s.methods.end(),
                                   [&](const model::Method& x) { return &x == &m; }) -
                      s.methods.begin();
-  v.set("register",
-        LayoutDeclaration(2,
-                          "Serve",
-                          {std::to_string(index), "k" + m.name, "&" + s.base_class + "::" + m.name},
-                          ";"));
-  v.set("nats_route",
-        LayoutDeclaration(2,
-                          "::cppsvc::impl::AddNatsRoute",
-                          {"routes", "k" + m.name, "handlers_", "&" + s.base_class + "::" + m.name},
-                          ";"));
-  v.set("validate_definition",
-        LayoutDeclaration(0,
-                          "void Validate" + m.name,
-                          {"const ::cppsvc::impl::Message& m", "::cppsvc::impl::Violations& v"},
-                          " {"));
+  v.set("index", std::to_string(index));
   return v;
 }
 
@@ -128,19 +114,13 @@ Data SubscriptionViews(const model::Model& model, const model::Service& s) {
     const model::Message* event = model.FindEvent(sub.event);
     if (event == nullptr) continue;
     Data v;
-    v.set("route",
-          LayoutDeclaration(2,
-                            "::cppsvc::impl::AddSubscription",
-                            {"routes",
-                             CppLiteral(sub.event),
-                             CppLiteral(event->event->subject),
-                             CppLiteral(sub.stream),
-                             CppLiteral(sub.durable),
-                             std::to_string(sub.effective_max_deliver),
-                             std::to_string(sub.effective_ack_wait_ms),
-                             "handlers_",
-                             "&" + s.base_class + "::" + sub.handler},
-                            ";"));
+    v.set("event", sub.event);
+    v.set("subject", CppLiteral(event->event->subject));
+    v.set("stream", sub.stream);
+    v.set("durable", sub.durable);
+    v.set("max_deliver", std::to_string(sub.effective_max_deliver));
+    v.set("ack_wait_ms", std::to_string(sub.effective_ack_wait_ms));
+    v.set("handler", sub.handler);
     subs.push_back(v);
   }
   return subs;
