@@ -92,8 +92,9 @@ std::string Fit(const std::string& text, const kainjow::mustache::renderer& rend
   });
 }
 
-// `{{#line_comment}}  words...{{/line_comment}}`: the words (across template lines)
-// as `// ` lines at the indent of the first, wrapped at the column limit.
+// `{{#line_comment}}  words...{{/line_comment}}`: the words (across
+// template lines) as `// ` lines at the indent of the first, wrapped at the
+// column limit.
 std::string Comment(const std::string& text, const kainjow::mustache::renderer& render) {
   std::string words = DropMarkedLines(render(text));
   size_t indent = words.find_first_not_of(' ');
@@ -108,10 +109,10 @@ std::string Braced(const std::string& text, const kainjow::mustache::renderer& r
   return "{" + render(text) + "}";
 }
 
-// What every template sees besides its view data (which hides them: so
-// their names are unlikely view keys): the layout lambdas, and
+// What every template sees below its view data: the lambdas above, and
 // every embedded template as a partial named by its path without
-// ".mustache" (e.g. {{>repository/push_column}}).
+// ".mustache" (e.g. {{>repository/push_column}}). A view key of the same
+// name would hide one, hence names no view uses.
 const Data& Helpers() {
   static const Data helpers = [] {
     Data d;
