@@ -1,4 +1,4 @@
-#include "emit/cpp_layout.h"
+#include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
@@ -58,35 +58,9 @@ Data MethodView(const model::Model& model,
   v.set("idempotent", Data(m.effective_idempotent));
   v.set("has_retry", Data(m.effective_retry.has_value()));
   if (m.effective_retry) SetRetry(*m.effective_retry, v);
-  std::vector<std::string> params = {"const " + request + "& request",
-                                     response + "* response",
-                                     "const ::cppsvc::CallOptions& options = {}"};
-  v.set("declaration", LayoutDeclaration(2, "::cppsvc::Status " + m.name, params, ";"));
-  params.back() = "const ::cppsvc::CallOptions& options";
-  v.set("definition",
-        LayoutDeclaration(0, "::cppsvc::Status " + s.client_class + "::" + m.name, params, " {"));
-  v.set("call_grpc",
-        LayoutDeclaration(2,
-                          "return ::cppsvc::impl::CallGrpc",
-                          {"*runtime_",
-                           "k" + m.name,
-                           "options",
-                           "stubs_",
-                           "&" + s.name + "::Stub::" + m.name,
-                           "request",
-                           "response"},
-                          ";"));
-  v.set("call_nats",
-        LayoutDeclaration(4,
-                          "return ::cppsvc::impl::CallNats",
-                          {"*runtime_", "k" + m.name, "options", "request", "response"},
-                          ";"));
-  v.set("comment",
-        LayoutComment(2,
-                      m.name + ": " +
-                          (m.effective_idempotent ? "idempotent, retried on transient failures"
-                                                  : "not idempotent, never retried") +
-                          "; timeout " + std::to_string(m.effective_timeout_ms) + " ms."));
+  v.set("request", request);
+  v.set("response", response);
+  v.set("service", s.name);
   return v;
 }
 
@@ -101,24 +75,7 @@ void EmitClient(const EmitInput& in, Rendered& out) {
     sv.set("name", s.name);
     sv.set("client_class", s.client_class);
     sv.set("short_name", s.short_name);
-    sv.set("comment",
-           LayoutComment(0,
-                         "Typed client of " + s.full_name +
-                             ": round-robin over replicas with a "
-                             "circuit breaker each, per-method "
-                             "deadlines, retries with backoff for "
-                             "idempotent RPCs, trace and token "
-                             "propagation; over gRPC or NATS."));
-    sv.set("constructor",
-           LayoutDeclaration(2,
-                             "explicit " + s.client_class,
-                             {"::cppsvc::ClientOptions options"},
-                             ";"));
-    sv.set("constructor_definition",
-           LayoutDeclaration(0,
-                             s.client_class + "::" + s.client_class,
-                             {"::cppsvc::ClientOptions options"},
-                             ""));
+    sv.set("full_name", s.full_name);
     Data methods = List();
     for (const model::Method& m : s.methods) {
       if (!m.client_streaming && !m.server_streaming)

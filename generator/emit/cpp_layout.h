@@ -20,6 +20,14 @@ std::string LayoutDeclaration(size_t indent,
                               const std::vector<std::string>& params,
                               const std::string& tail);
 
+// One statement or declaration, `line` (its indent included), as
+// clang-format lays it out: unchanged when it fits; `if (c) s;` with braces
+// around `s`; `lhs = rhs;` broken after '='; a one-line function
+// `f(...) { body }` with its body on a line of its own; otherwise the first
+// top-level call or parameter list as LayoutDeclaration does. No trailing
+// newline.
+std::string LayoutStatement(const std::string& line);
+
 // `text` as `// ` comment lines of at most kColumnLimit columns, each
 // followed by a newline. Empty text gives "".
 std::string LayoutComment(size_t indent, const std::string& text);

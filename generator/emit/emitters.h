@@ -67,20 +67,8 @@ void EmitContractTest(const EmitInput& in, Rendered& out);
 // file without tables, so build systems know the names up front).
 void EmitRepository(const EmitInput& in, Rendered& out);
 
-// The C++ spelling of message `full_name` inside `file`'s namespace: types of
-// the file's own package unqualified (as in its .pb.h), others qualified.
-std::string CppTypeIn(const model::Model& model,
-                      const model::File& file,
-                      const std::string& full_name);
-
-// A C++ string literal.
-std::string CppLiteral(const std::string& s);
-
 // View data every per-file C++ artifact starts from: source, base,
 // has_services, and the namespace (opened only when the file has services).
 kainjow::mustache::data ServiceFileView(const model::File& file);
-
-// Short access summary of an RPC, e.g. "public" or "customer, admin".
-std::string AccessSummary(const model::Method& method);
 
 }  // namespace cppsvc::emit

@@ -1,7 +1,8 @@
 #include <algorithm>
 #include <set>
 
-#include "emit/cpp_layout.h"
+#include "emit/access_summary.h"
+#include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
@@ -12,17 +13,13 @@ namespace {
 Data MethodView(const model::Model& model, const model::File& file, const model::Method& method) {
   Data v;
   std::string doc = method.description.empty() ? method.comment : method.description;
-  std::string summary = method.name + " (" + AccessSummary(method);
-  if (method.http) summary += "; " + method.http->verb + " " + method.http->path;
-  summary += ")";
-  v.set("comment", LayoutComment(2, summary + (doc.empty() ? "" : ": " + doc)));
-  v.set("declaration",
-        LayoutDeclaration(2,
-                          "virtual ::cppsvc::Status " + method.cpp_name,
-                          {"::cppsvc::CallContext& ctx",
-                           "const " + CppTypeIn(model, file, method.input) + "& request",
-                           CppTypeIn(model, file, method.output) + "& response"},
-                          " = 0;"));
+  v.set("name", method.name);
+  v.set("cpp_name", method.cpp_name);
+  v.set("access", AccessSummary(method));
+  if (method.http) v.set("http", method.http->verb + " " + method.http->path);
+  if (!doc.empty()) v.set("doc", doc);
+  v.set("request", CppTypeIn(model, file, method.input));
+  v.set("response", CppTypeIn(model, file, method.output));
   return v;
 }
 
@@ -31,58 +28,29 @@ Data SubscriptionView(const model::Model& model,
                       const model::Subscription& sub) {
   Data v;
   const model::Message* event = model.FindEvent(sub.event);
-  std::string subject = event != nullptr ? event->event->subject : "";
-  v.set("comment",
-        LayoutComment(2,
-                      "Event " + sub.event + " on '" + subject +
-                          "'. Runs once per event id; return "
-                          "an error to have it redelivered."));
-  v.set("declaration",
-        LayoutDeclaration(2,
-                          "virtual ::cppsvc::Status " + sub.handler,
-                          {"::cppsvc::EventContext& ctx",
-                           "const " + CppTypeIn(model, file, sub.event) + "& event"},
-                          " = 0;"));
+  v.set("event", sub.event);
+  v.set("subject", event != nullptr ? event->event->subject : "");
+  v.set("handler", sub.handler);
+  v.set("event_type", CppTypeIn(model, file, sub.event));
   return v;
-}
-
-// C++ expression turning the ordering key field of `event` into a string.
-std::string KeyExpression(const model::Message& event) {
-  const model::Field* f =
-      event.event && !event.event->key.empty() ? event.FindField(event.event->key) : nullptr;
-  if (f == nullptr) return "{}";
-  if (f->kind == model::FieldKind::kString || f->kind == model::FieldKind::kBytes) {
-    return "std::string(event." + f->cpp_name + "())";
-  }
-  if (f->kind == model::FieldKind::kBool)
-    return "event." + f->cpp_name + "() ? \"true\" : \"false\"";
-  return "std::to_string(event." + f->cpp_name + "())";
 }
 
 Data EmitView(const model::Model& model, const model::File& file, const model::Message& event) {
   Data v;
-  const std::string type = CppTypeIn(model, file, event.full_name);
-  v.set("comment",
-        LayoutComment(2,
-                      "Records " + event.name +
-                          " in the outbox of the transaction of `ctx`; it is "
-                          "published on '" +
-                          event.event->subject +
-                          "' after the commit. Returns "
-                          "the event id."));
-  v.set("declaration",
-        LayoutDeclaration(2,
-                          "static std::string Emit",
-                          {"const Context& ctx", "const " + type + "& event"},
-                          " {"));
-  v.set("call",
-        LayoutDeclaration(4,
-                          "return ::cppsvc::impl::EmitEvent",
-                          {"ctx",
-                           "{\"" + event.full_name + "\", \"" + event.event->subject + "\"}",
-                           KeyExpression(event),
-                           "event"},
-                          ";"));
+  v.set("name", event.name);
+  v.set("full_name", event.full_name);
+  v.set("subject", event.event->subject);
+  v.set("type", CppTypeIn(model, file, event.full_name));
+  // The ordering key: the field named by the event's key, as a string.
+  const model::Field* f =
+      event.event && !event.event->key.empty() ? event.FindField(event.event->key) : nullptr;
+  bool text =
+      f != nullptr && (f->kind == model::FieldKind::kString || f->kind == model::FieldKind::kBytes);
+  bool boolean = f != nullptr && f->kind == model::FieldKind::kBool;
+  if (f != nullptr) v.set("key_field", f->cpp_name);
+  v.set("key_string", text);
+  v.set("key_bool", boolean);
+  v.set("key_number", f != nullptr && !text && !boolean);
   return v;
 }
 
@@ -122,12 +90,6 @@ void EmitHandlerBase(const EmitInput& in, Rendered& out) {
     sv.set("foreign_resources",
            s.effective_foreign_resources == ForeignResources::kNotFound ? "kNotFound"
                                                                         : "kPermissionDenied");
-    sv.set("comment",
-           LayoutComment(0,
-                         "Handlers of " + s.full_name + " (\"" + s.short_name +
-                             "\"). Subclass it in services/ and implement every method; the "
-                             "generated server calls them only after authentication, "
-                             "authorization and validation."));
     Data methods = List();
     for (const model::Method& m : s.methods) methods.push_back(MethodView(model, file, m));
     sv.set("methods", methods);
@@ -163,24 +125,6 @@ Data ServiceFileView(const model::File& file) {
   view.set("has_namespace", !file.cpp_namespace.empty() && !file.services.empty());
   view.set("namespace", file.cpp_namespace);
   return view;
-}
-
-std::string CppTypeIn(const model::Model& model,
-                      const model::File& file,
-                      const std::string& full_name) {
-  const model::Message& m = model.messages.at(full_name);
-  std::string prefix = file.cpp_namespace.empty() ? "::" : "::" + file.cpp_namespace + "::";
-  if (m.package == file.package && m.cpp_type.rfind(prefix, 0) == 0)
-    return m.cpp_type.substr(prefix.size());
-  return m.cpp_type;
-}
-
-std::string AccessSummary(const model::Method& method) {
-  if (method.is_public) return "public";
-  std::string out;
-  for (const std::string& r : method.effective_roles) out += (out.empty() ? "" : ", ") + r;
-  if (!method.owner_field.empty()) out += "; owner: " + method.owner_field;
-  return out;
 }
 
 }  // namespace cppsvc::emit

@@ -3,6 +3,7 @@
 
 #include "emit/artifacts.h"
 #include "emit/cpp_layout.h"
+#include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
@@ -91,21 +92,7 @@ Data MethodView(const model::Model& model,
                                   s.methods.end(),
                                   [&](const model::Method& x) { return &x == &m; }) -
                      s.methods.begin();
-  v.set("register",
-        LayoutDeclaration(2,
-                          "Serve",
-                          {std::to_string(index), "k" + m.name, "&" + s.base_class + "::" + m.name},
-                          ";"));
-  v.set("nats_route",
-        LayoutDeclaration(2,
-                          "::cppsvc::impl::AddNatsRoute",
-                          {"routes", "k" + m.name, "handlers_", "&" + s.base_class + "::" + m.name},
-                          ";"));
-  v.set("validate_definition",
-        LayoutDeclaration(0,
-                          "void Validate" + m.name,
-                          {"const ::cppsvc::impl::Message& m", "::cppsvc::impl::Violations& v"},
-                          " {"));
+  v.set("index", std::to_string(index));
   return v;
 }
 
@@ -127,22 +114,60 @@ Data SubscriptionViews(const model::Model& model, const model::Service& s) {
     const model::Message* event = model.FindEvent(sub.event);
     if (event == nullptr) continue;
     Data v;
-    v.set("route",
-          LayoutDeclaration(2,
-                            "::cppsvc::impl::AddSubscription",
-                            {"routes",
-                             CppLiteral(sub.event),
-                             CppLiteral(event->event->subject),
-                             CppLiteral(sub.stream),
-                             CppLiteral(sub.durable),
-                             std::to_string(sub.effective_max_deliver),
-                             std::to_string(sub.effective_ack_wait_ms),
-                             "handlers_",
-                             "&" + s.base_class + "::" + sub.handler},
-                            ";"));
+    v.set("event", sub.event);
+    v.set("subject", CppLiteral(event->event->subject));
+    v.set("stream", sub.stream);
+    v.set("durable", sub.durable);
+    v.set("max_deliver", std::to_string(sub.effective_max_deliver));
+    v.set("ack_wait_ms", std::to_string(sub.effective_ack_wait_ms));
+    v.set("handler", sub.handler);
     subs.push_back(v);
   }
   return subs;
+}
+
+// The served RPCs (streaming ones are not served); adds the validate
+// headers of their requests to `validate_includes`.
+Data MethodViews(const model::Model& model,
+                 const model::File& file,
+                 const model::Service& s,
+                 std::set<std::string>& validate_includes) {
+  Data methods = List();
+  for (const model::Method& m : s.methods) {
+    if (m.client_streaming || m.server_streaming) continue;
+    methods.push_back(MethodView(model, file, s, m));
+    if (NeedsValidation(model, m.input)) {
+      validate_includes.insert(
+          OutputPath(*model.FindFile(model.messages.at(m.input).file), "validate", 0));
+    }
+  }
+  return methods;
+}
+
+// Events: the service's stream, what it publishes and its subscriptions.
+void EventsView(const model::Model& model, const model::Service& s, Data& sv) {
+  sv.set("stream", s.stream);
+  sv.set("subjects", PublishedSubjects(model, s));
+  sv.set("subscriptions", SubscriptionViews(model, s));
+  sv.set("subscription_count", std::to_string(s.subscriptions.size()));
+  sv.set("publishes", Data(!s.published.empty()));
+}
+
+// Every role of the system, sorted by name.
+Data RoleViews(const model::Model& model) {
+  std::map<std::string, const model::Role*> roles;
+  for (const model::File& f : model.files) {
+    for (const model::Role& r : f.roles) roles.emplace(r.name, &r);
+  }
+  Data role_list = List();
+  for (const auto& [name, r] : roles) {
+    Data rv;
+    rv.set("spec",
+           "{" + CppLiteral(name) + ", " + StringList(r->includes) + ", " +
+               (r->bypass_ownership ? "true" : "false") + "}");
+    role_list.push_back(rv);
+  }
+  return role_list;
 }
 
 }  // namespace
@@ -187,43 +212,14 @@ void EmitServer(const EmitInput& in, Rendered& out) {
                           s.server_class + "::" + s.server_class,
                           {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"},
                           ""));
-    Data methods = List();
-    for (const model::Method& m : s.methods) {
-      if (m.client_streaming || m.server_streaming) continue;
-      methods.push_back(MethodView(model, file, s, m));
-      if (NeedsValidation(model, m.input)) {
-        validate_includes.insert(
-            OutputPath(*model.FindFile(model.messages.at(m.input).file), "validate", 0));
-      }
-    }
-    sv.set("methods", methods);
-
-    // Events: the service's stream and its subscriptions.
-    sv.set("stream", s.stream);
-    sv.set("subjects", PublishedSubjects(model, s));
-    sv.set("subscriptions", SubscriptionViews(model, s));
-    sv.set("subscription_count", std::to_string(s.subscriptions.size()));
-    sv.set("publishes", Data(!s.published.empty()));
+    sv.set("methods", MethodViews(model, file, s, validate_includes));
+    EventsView(model, s, sv);
     services.push_back(sv);
-  }
-
-  // Every role of the system, sorted by name.
-  std::map<std::string, const model::Role*> roles;
-  for (const model::File& f : model.files) {
-    for (const model::Role& r : f.roles) roles.emplace(r.name, &r);
-  }
-  Data role_list = List();
-  for (const auto& [name, r] : roles) {
-    Data rv;
-    rv.set("spec",
-           "{" + CppLiteral(name) + ", " + StringList(r->includes) + ", " +
-               (r->bypass_ownership ? "true" : "false") + "}");
-    role_list.push_back(rv);
   }
 
   Data view = ServiceFileView(file);
   view.set("services", services);
-  view.set("roles", role_list);
+  view.set("roles", RoleViews(model));
   Data includes = List();
   for (const std::string& inc : validate_includes) includes.push_back(Data(inc));
   view.set("validate_includes", includes);

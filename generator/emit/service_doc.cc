@@ -1,9 +1,11 @@
 #include <map>
 #include <set>
 
+#include "emit/access_summary.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
+#include "text/join.h"
 
 namespace cppsvc::emit {
 namespace {
@@ -26,12 +28,6 @@ std::string Code(const std::string& s) {
   return s.empty() ? "" : "`" + s + "`";
 }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 Data Bool(bool b) {
   return Data(b);
 }
@@ -50,14 +46,14 @@ Data MethodRow(const model::Method& m) {
   if (!m.emits.empty()) {
     std::vector<std::string> short_names;
     for (const std::string& e : m.emits) short_names.push_back(Code(model::ShortName(e)));
-    notes.push_back("emits " + Join(short_names));
+    notes.push_back("emits " + text::Join(short_names, ", "));
   }
   if (m.rate_limit) {
     char rps[32];
     std::snprintf(rps, sizeof rps, "%g", m.rate_limit->requests_per_second);
     notes.push_back(std::string("rate limit ") + rps + "/s per " + m.rate_limit->key);
   }
-  row.set("notes", Cell(Join(notes)));
+  row.set("notes", Cell(text::Join(notes, ", ")));
   row.set("doc", Cell(m.description.empty() ? m.comment : m.description));
   return row;
 }
@@ -83,7 +79,7 @@ std::string Sources(const model::PublishedEvent& p) {
         break;
     }
   }
-  return Join(sources);
+  return text::Join(sources, ", ");
 }
 
 Data ServiceView(const model::Model& model, const model::Service& s) {
@@ -96,7 +92,7 @@ Data ServiceView(const model::Model& model, const model::Service& s) {
   v.set("grpc_port", s.grpc_port ? std::to_string(s.grpc_port) : "default");
   v.set("admin_port", s.admin_port ? std::to_string(s.admin_port) : "default");
   v.set("transports", s.nats ? "gRPC, NATS request-reply" : "gRPC");
-  v.set("default_roles", s.default_roles.empty() ? "none" : Join(s.default_roles));
+  v.set("default_roles", s.default_roles.empty() ? "none" : text::Join(s.default_roles, ", "));
   v.set("stream", Code(s.stream));
 
   Data methods = List();
@@ -216,12 +212,12 @@ void EmitServiceDoc(const EmitInput& in, Rendered& out) {
       Data row;
       row.set("name", Code(m.table->name));
       row.set("message", m.name);
-      row.set("primary_key", Code(Join(m.table->primary_key)));
+      row.set("primary_key", Code(text::Join(m.table->primary_key, ", ")));
       std::vector<std::string> indexes;
       for (const model::Index& idx : m.table->indexes) {
-        indexes.push_back((idx.unique ? "unique " : "") + Code(Join(idx.fields)));
+        indexes.push_back((idx.unique ? "unique " : "") + Code(text::Join(idx.fields, ", ")));
       }
-      row.set("indexes", indexes.empty() ? "none" : Join(indexes));
+      row.set("indexes", indexes.empty() ? "none" : text::Join(indexes, ", "));
       row.set("versioned", m.table->versioned ? "yes" : "no");
       tables.push_back(row);
     }
@@ -235,7 +231,7 @@ void EmitServiceDoc(const EmitInput& in, Rendered& out) {
   for (const model::Role& r : file.roles) {
     Data row;
     row.set("name", Code(r.name));
-    row.set("includes", r.includes.empty() ? "" : Join(r.includes));
+    row.set("includes", r.includes.empty() ? "" : text::Join(r.includes, ", "));
     row.set("bypass", r.bypass_ownership ? "yes" : "no");
     row.set("doc", Cell(r.description));
     roles.push_back(row);

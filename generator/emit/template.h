@@ -1,5 +1,13 @@
 // Mustache templates compiled into the plugin (see cmake/EmbedTemplates.cmake)
 // and rendered without HTML escaping: the output is code, not a web page.
+//
+// Every generated line is written in a template; emitters only prepare
+// data. Besides its view data, a template can use:
+//   {{#fit}}  statement;{{/fit}}       the statement laid out as clang-format
+//                                      does (emit/cpp_layout.h)
+//   {{#line_comment}}  text{{/line_comment}}  `// ` lines wrapped at 100 columns
+//   {{#braced}}a, b{{/braced}}         `{a, b}` (a brace before a tag reads as `{{{`)
+//   {{>dir/name}}                      templates/dir/name.mustache as a partial
 #pragma once
 
 #include <string>

@@ -6,47 +6,15 @@
 #include <set>
 
 #include "emit/artifacts.h"
-#include "emit/cpp_layout.h"
+#include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 #include "model/names.h"
+#include "text/join.h"
 
 namespace cppsvc::emit {
 
-std::string CppLiteral(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\%03o", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 namespace {
-
-std::string Literal(const std::string& s) {
-  return CppLiteral(s);
-}
 
 std::string Number(double d) {
   char buf[64];
@@ -64,64 +32,79 @@ std::string Number(double d) {
   return s;
 }
 
+// View data of the checks of one message; the statements are in
+// templates/validate/.
 class Writer {
  public:
   explicit Writer(const model::Model& model) : model_(model) {}
 
-  // Statements (one string each, already laid out) validating `m`.
-  std::vector<std::string> Body(const model::Message& m) {
-    std::vector<std::string> out;
-    for (const model::Field& f : m.fields) Field(f, out);
+  Data Fields(const model::Message& m) {
+    Data out = List();
+    for (const model::Field& f : m.fields) out.push_back(Field(f));
     return out;
   }
 
  private:
-  std::string Call(size_t indent, const std::string& fn, std::vector<std::string> args) {
-    return LayoutDeclaration(indent, "::cppsvc::impl::" + fn, args, ";");
+  // One check call; every key the template reads is set, so none resolves
+  // to an outer value of the same name.
+  static Data Check(const std::string& check,
+                    const model::Field& f,
+                    bool inner,
+                    bool element,
+                    const std::string& value,
+                    const std::string& arg = "") {
+    Data c;
+    c.set("check", check);
+    c.set("proto_name", f.name);
+    c.set("inner", inner);
+    c.set("element", element);
+    c.set("value", value);
+    if (!arg.empty()) c.set("arg", arg);
+    return c;
   }
 
   // Rules on one value (a singular field or one element).
   void ValueChecks(const model::Field& f,
-                   size_t indent,
-                   const std::string& ref,
+                   bool inner,
+                   bool element,
                    const std::string& value,
-                   std::vector<std::string>& out) {
+                   Data& out) {
     const model::ValidationRules& r = f.validate;
+    auto add = [&](const std::string& check, const std::string& arg = "") {
+      out.push_back(Check(check, f, inner, element, value, arg));
+    };
     if (f.kind == model::FieldKind::kString) {
-      if (r.min_len)
-        out.push_back(Call(indent, "CheckMinLen", {"v", ref, value, std::to_string(*r.min_len)}));
-      if (r.max_len)
-        out.push_back(Call(indent, "CheckMaxLen", {"v", ref, value, std::to_string(*r.max_len)}));
-      if (r.uuid) out.push_back(Call(indent, "CheckUuid", {"v", ref, value}));
-      if (r.email) out.push_back(Call(indent, "CheckEmail", {"v", ref, value}));
+      if (r.min_len) add("CheckMinLen", std::to_string(*r.min_len));
+      if (r.max_len) add("CheckMaxLen", std::to_string(*r.max_len));
+      if (r.uuid) add("CheckUuid");
+      if (r.email) add("CheckEmail");
       if (!r.pattern.empty()) {
         // The length rules go with the pattern: a value they refuse is never
         // matched.
         const std::string name = "kPattern" + std::to_string(++patterns_);
-        std::vector<std::string> args = {Literal(r.pattern)};
+        std::vector<std::string> args = {CppLiteral(r.pattern)};
         if (r.min_len || r.max_len) {
           args.push_back(std::to_string(r.min_len.value_or(0)));
           args.push_back(r.max_len ? std::to_string(*r.max_len)
                                    : "::cppsvc::impl::Pattern::kNoMaxLen");
         }
-        out.push_back(
-            LayoutDeclaration(indent, "static const ::cppsvc::impl::Pattern " + name, args, ";"));
-        out.push_back(Call(indent, "CheckPattern", {"v", ref, value, name}));
+        Data c = Check("CheckPattern", f, inner, element, value, name);
+        c.set("pattern", name);
+        c.set("pattern_args", text::Join(args, ", "));
+        out.push_back(c);
       }
     } else if (f.kind == model::FieldKind::kBytes) {
-      if (r.min_len)
-        out.push_back(Call(indent, "CheckMinBytes", {"v", ref, value, std::to_string(*r.min_len)}));
-      if (r.max_len)
-        out.push_back(Call(indent, "CheckMaxBytes", {"v", ref, value, std::to_string(*r.max_len)}));
+      if (r.min_len) add("CheckMinBytes", std::to_string(*r.min_len));
+      if (r.max_len) add("CheckMaxBytes", std::to_string(*r.max_len));
     } else if (model::IsNumeric(f.kind)) {
-      if (r.gte) out.push_back(Call(indent, "CheckGte", {"v", ref, value, Number(*r.gte)}));
-      if (r.gt) out.push_back(Call(indent, "CheckGt", {"v", ref, value, Number(*r.gt)}));
-      if (r.lte) out.push_back(Call(indent, "CheckLte", {"v", ref, value, Number(*r.lte)}));
-      if (r.lt) out.push_back(Call(indent, "CheckLt", {"v", ref, value, Number(*r.lt)}));
+      if (r.gte) add("CheckGte", Number(*r.gte));
+      if (r.gt) add("CheckGt", Number(*r.gt));
+      if (r.lte) add("CheckLte", Number(*r.lte));
+      if (r.lt) add("CheckLt", Number(*r.lt));
     } else if (f.kind == model::FieldKind::kEnum && r.enum_defined) {
       const auto& e = model_.enums.at(f.type_name);
       out.push_back(
-          Call(indent, "CheckEnumDefined", {"v", ref, e.cpp_type + "_IsValid(" + value + ")"}));
+          Check("CheckEnumDefined", f, inner, element, e.cpp_type + "_IsValid(" + value + ")"));
     }
   }
 
@@ -131,69 +114,56 @@ class Writer {
            r.lte || r.lt || r.enum_defined;
   }
 
-  void Field(const model::Field& f, std::vector<std::string>& out) {
+  Data Field(const model::Field& f) {
     const std::string acc = "m." + f.cpp_name + "()";
-    const std::string ref = "{parent, " + Literal(f.name) + "}";
     const model::ValidationRules& r = f.validate;
     bool nested = f.kind == model::FieldKind::kMessage && !f.map && NeedsValidation(f.type_name);
-
+    Data checks = List(), element_checks = List(), present_checks = List();
+    bool each_element = false, nested_message = false;
     if (f.repeated) {
       const std::string size = "m." + f.cpp_name + "_size()";
-      if (r.required) out.push_back(Call(2, "CheckMinItems", {"v", ref, size, "1"}));
-      if (r.min_items)
-        out.push_back(Call(2, "CheckMinItems", {"v", ref, size, std::to_string(*r.min_items)}));
-      if (r.max_items)
-        out.push_back(Call(2, "CheckMaxItems", {"v", ref, size, std::to_string(*r.max_items)}));
-      if (f.map || (!HasValueRules(f) && !nested)) return;
-      std::vector<std::string> inner;
-      const std::string elem = "m." + f.cpp_name + "(i)";
-      if (nested) {
-        inner.push_back("    const ::cppsvc::impl::FieldRef ref{parent, " + Literal(f.name) +
-                        ", i};");
-        inner.push_back("    CppsvcValidate(" + elem + ", v, &ref);");
-      } else {
-        ValueChecks(f, 4, "{parent, " + Literal(f.name) + ", i}", elem, inner);
+      if (r.required) checks.push_back(Check("CheckMinItems", f, false, false, size, "1"));
+      if (r.min_items) {
+        checks.push_back(
+            Check("CheckMinItems", f, false, false, size, std::to_string(*r.min_items)));
       }
-      out.push_back("  for (int i = 0; i < " + size + "; ++i) {\n" + Join(inner) + "\n  }");
-      return;
-    }
-
-    if (f.kind == model::FieldKind::kMessage) {
-      if (r.required)
-        out.push_back(Call(2, "CheckRequired", {"v", ref, "m.has_" + f.cpp_name + "()"}));
-      if (nested) {
-        out.push_back("  if (m.has_" + f.cpp_name +
-                      "()) {\n    const ::cppsvc::impl::FieldRef ref{parent, " + Literal(f.name) +
-                      "};\n    CppsvcValidate(" + acc + ", v, &ref);\n  }");
+      if (r.max_items) {
+        checks.push_back(
+            Check("CheckMaxItems", f, false, false, size, std::to_string(*r.max_items)));
       }
-      return;
-    }
-
-    if (f.proto3_optional) {
+      each_element = !f.map && (HasValueRules(f) || nested);
+      if (each_element && !nested)
+        ValueChecks(f, true, true, "m." + f.cpp_name + "(i)", element_checks);
+    } else if (f.kind == model::FieldKind::kMessage) {
       if (r.required)
-        out.push_back(Call(2, "CheckRequired", {"v", ref, "m.has_" + f.cpp_name + "()"}));
-      std::vector<std::string> inner;
-      ValueChecks(f, 4, ref, acc, inner);
-      if (!inner.empty())
-        out.push_back("  if (m.has_" + f.cpp_name + "()) {\n" + Join(inner) + "\n  }");
-      return;
+        checks.push_back(Check("CheckRequired", f, false, false, "m.has_" + f.cpp_name + "()"));
+      nested_message = nested;
+    } else if (f.proto3_optional) {
+      if (r.required)
+        checks.push_back(Check("CheckRequired", f, false, false, "m.has_" + f.cpp_name + "()"));
+      ValueChecks(f, true, false, acc, present_checks);
+    } else {
+      if (r.required) {
+        std::string present =
+            f.kind == model::FieldKind::kString || f.kind == model::FieldKind::kBytes
+                ? "!" + acc + ".empty()"
+            : f.kind == model::FieldKind::kBool ? acc
+                                                : acc + " != 0";
+        checks.push_back(Check("CheckRequired", f, false, false, present));
+      }
+      ValueChecks(f, false, false, acc, checks);
     }
-
-    if (r.required) {
-      std::string present =
-          f.kind == model::FieldKind::kString || f.kind == model::FieldKind::kBytes
-              ? "!" + acc + ".empty()"
-          : f.kind == model::FieldKind::kBool ? acc
-                                              : acc + " != 0";
-      out.push_back(Call(2, "CheckRequired", {"v", ref, present}));
-    }
-    ValueChecks(f, 2, ref, acc, out);
-  }
-
-  static std::string Join(const std::vector<std::string>& lines) {
-    std::string out;
-    for (const std::string& l : lines) out += (out.empty() ? "" : "\n") + l;
-    return out;
+    Data v;
+    v.set("field", f.cpp_name);
+    v.set("proto_name", f.name);
+    v.set("checks", checks);
+    v.set("each_element", each_element);
+    v.set("nested", nested);
+    v.set("element_checks", element_checks);
+    v.set("nested_message", nested_message);
+    v.set("has_present_checks", !present_checks.is_empty_list());
+    v.set("present_checks", present_checks);
+    return v;
   }
 
  public:
@@ -240,29 +210,9 @@ void EmitValidate(const EmitInput& in, Rendered& out) {
       const std::string& other = model.messages.at(f.type_name).file;
       if (other != file.name) includes.insert(OutputPath(*model.FindFile(other), "validate", 0));
     }
-    std::string type = CppTypeIn(model, file, name);
     Data view;
-    view.set("declaration",
-             LayoutDeclaration(0,
-                               "void CppsvcValidate",
-                               {"const " + type + "& m",
-                                "::cppsvc::impl::Violations& v",
-                                "const ::cppsvc::impl::FieldRef* parent = nullptr"},
-                               ";"));
-    view.set("definition",
-             LayoutDeclaration(0,
-                               "void CppsvcValidate",
-                               {"const " + type + "& m",
-                                "::cppsvc::impl::Violations& v",
-                                "const ::cppsvc::impl::FieldRef* parent"},
-                               " {"));
-    view.set("comment",
-             LayoutComment(0,
-                           "Checks the validation rules of " + m.full_name +
-                               ", adding every failure to `v` (paths below `parent`)."));
-    Data body = List();
-    for (const std::string& statement : writer.Body(m)) body.push_back(Data(statement));
-    view.set("body", body);
+    view.set("type", CppTypeIn(model, file, name));
+    view.set("fields", writer.Fields(m));
     view.set("name", m.full_name);
     messages.push_back(view);
   }

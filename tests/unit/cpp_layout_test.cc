@@ -45,5 +45,34 @@ TEST(CppLayout, CommentsWrapAtTheColumnLimit) {
   }
 }
 
+TEST(CppLayout, StatementsThatFitAreKept) {
+  EXPECT_EQ(LayoutStatement("  p.emplace_back(row.id());"), "  p.emplace_back(row.id());");
+}
+
+TEST(CppLayout, LongCallsBreakLikeDeclarations) {
+  std::string arg(40, 'a');
+  EXPECT_EQ(LayoutStatement("  ::cppsvc::impl::Exec(tx_, k" + arg + ", \"x, (y)\", " + arg + ");"),
+            "  ::cppsvc::impl::Exec(tx_,\n"
+            "                       k" +
+                arg +
+                ",\n"
+                "                       \"x, (y)\",\n"
+                "                       " +
+                arg + ");");
+}
+
+TEST(CppLayout, LongAssignmentsBreakAfterTheEqualsSign) {
+  std::string name(60, 'n');
+  EXPECT_EQ(LayoutStatement("  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, k" + name +
+                            ", p);"),
+            "  const ::pqxx::result result =\n      ::cppsvc::impl::Exec(tx_, k" + name + ", p);");
+}
+
+TEST(CppLayout, LongIfStatementsGetBraces) {
+  std::string table(55, 't');
+  EXPECT_EQ(LayoutStatement("  if (!row) ::cppsvc::impl::ThrowNotFound(\"" + table + "\");"),
+            "  if (!row) {\n    ::cppsvc::impl::ThrowNotFound(\"" + table + "\");\n  }");
+}
+
 }  // namespace
 }  // namespace cppsvc::emit

@@ -46,5 +46,28 @@ TEST(Template, EmbeddedTemplatesRender) {
   EXPECT_THROW(Render("no/such.mustache", d), std::logic_error);
 }
 
+TEST(Template, FitLaysOutEachRenderedStatement) {
+  Data d;
+  d.set("name", std::string(90, 'n'));
+  EXPECT_EQ(RenderText("{{#fit}}  Call({{name}}, second);{{/fit}}\n", d),
+            "  Call(" + std::string(90, 'n') + ",\n       second);\n");
+  // A block opener written as `{ {{/fit}}` loses its trailing space.
+  EXPECT_EQ(RenderText("{{#fit}}void F() { {{/fit}}\n", d), "void F() {\n");
+}
+
+TEST(Template, LineCommentWrapsWordsAcrossTemplateLines) {
+  Data d;
+  d.set("yes", true);
+  EXPECT_EQ(
+      RenderText("{{#line_comment}}  one{{#yes}} two{{/yes}}\n  three{{/line_comment}}\nx\n", d),
+      "  // one two three\nx\n");
+}
+
+// Every embedded template is a partial; its tag's own line vanishes.
+TEST(Template, PartialLinesVanishLikeSectionLines) {
+  EXPECT_EQ(RenderText("a\n{{>repository/push_keys}}\nb\n", View()),
+            "a\n  ::cppsvc::impl::SqlParams p;\nb\n");
+}
+
 }  // namespace
 }  // namespace cppsvc::emit

@@ -9,35 +9,50 @@ namespace commerce::auth::v1 {
 namespace {
 
 // commerce.auth.v1.User: table users
-constexpr char kUserInsertSql[] =
-    "INSERT INTO users (id, email, display_name, password_hash, roles, created_at, updated_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+constexpr char kUserInsertSql[] = R"sql(
+INSERT INTO users (id, email, display_name, password_hash, roles, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+)sql";
 const ::cppsvc::db::Statement kUserInsert("commerce.auth.v1.User.Insert", kUserInsertSql);
-constexpr char kUserBulkInsertSql[] =
-    "INSERT INTO users (id, email, display_name, password_hash, roles, created_at, updated_at) "
-    "SELECT * FROM unnest($1::text[], $2::varchar(254)[], $3::text[], $4::text[], $5::jsonb[], "
-    "$6::timestamptz[], $7::timestamptz[])";
+constexpr char kUserBulkInsertSql[] = R"sql(
+INSERT INTO users (id, email, display_name, password_hash, roles, created_at, updated_at)
+SELECT *
+FROM unnest($1::text[], $2::varchar(254)[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kUserBulkInsert("commerce.auth.v1.User.BulkInsert",
                                               kUserBulkInsertSql);
-constexpr char kUserGetSql[] =
-    "SELECT id, email, display_name, password_hash, roles, EXTRACT(EPOCH FROM created_at), "
-    "EXTRACT(EPOCH FROM updated_at) FROM users WHERE id = $1";
+constexpr char kUserGetSql[] = R"sql(
+SELECT id, email, display_name, password_hash, roles, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM users
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kUserGet("commerce.auth.v1.User.Get", kUserGetSql);
-constexpr char kUserUpdateSql[] =
-    "UPDATE users SET email = $2, display_name = $3, password_hash = $4, roles = $5, updated_at = "
-    "$6 WHERE id = $1";
+constexpr char kUserUpdateSql[] = R"sql(
+UPDATE users
+SET email = $2, display_name = $3, password_hash = $4, roles = $5, updated_at = $6
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kUserUpdate("commerce.auth.v1.User.Update", kUserUpdateSql);
-constexpr char kUserDeleteSql[] = "DELETE FROM users WHERE id = $1";
+constexpr char kUserDeleteSql[] = R"sql(
+DELETE FROM users
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kUserDelete("commerce.auth.v1.User.Delete", kUserDeleteSql);
-constexpr char kUserListSql[] =
-    "SELECT id, email, display_name, password_hash, roles, EXTRACT(EPOCH FROM created_at), "
-    "EXTRACT(EPOCH FROM updated_at) FROM users WHERE ($1::varchar(254) IS NULL OR email = $1) "
-    "ORDER BY id LIMIT $2";
+constexpr char kUserListSql[] = R"sql(
+SELECT id, email, display_name, password_hash, roles, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM users
+WHERE ($1::varchar(254) IS NULL OR email = $1)
+ORDER BY id
+LIMIT $2
+)sql";
 const ::cppsvc::db::Statement kUserList("commerce.auth.v1.User.List", kUserListSql);
-constexpr char kUserListAfterSql[] =
-    "SELECT id, email, display_name, password_hash, roles, EXTRACT(EPOCH FROM created_at), "
-    "EXTRACT(EPOCH FROM updated_at) FROM users WHERE ($1::varchar(254) IS NULL OR email = $1) AND "
-    "id > $3 ORDER BY id LIMIT $2";
+constexpr char kUserListAfterSql[] = R"sql(
+SELECT id, email, display_name, password_hash, roles, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM users
+WHERE ($1::varchar(254) IS NULL OR email = $1) AND id > $3
+ORDER BY id
+LIMIT $2
+)sql";
 const ::cppsvc::db::Statement kUserListAfter("commerce.auth.v1.User.ListAfter", kUserListAfterSql);
 
 // Generated values of a new row.
@@ -106,40 +121,55 @@ void ReadUser(const ::pqxx::row& r, User& row) {
 }
 
 // commerce.auth.v1.RefreshToken: table refresh_tokens
-constexpr char kRefreshTokenInsertSql[] =
-    "INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, revoked_at, created_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6)";
+constexpr char kRefreshTokenInsertSql[] = R"sql(
+INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, revoked_at, created_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+)sql";
 const ::cppsvc::db::Statement kRefreshTokenInsert("commerce.auth.v1.RefreshToken.Insert",
                                                   kRefreshTokenInsertSql);
-constexpr char kRefreshTokenBulkInsertSql[] =
-    "INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, revoked_at, created_at) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], "
-    "$5::timestamptz[], $6::timestamptz[])";
+constexpr char kRefreshTokenBulkInsertSql[] = R"sql(
+INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, revoked_at, created_at)
+SELECT *
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kRefreshTokenBulkInsert("commerce.auth.v1.RefreshToken.BulkInsert",
                                                       kRefreshTokenBulkInsertSql);
-constexpr char kRefreshTokenGetSql[] =
-    "SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM "
-    "revoked_at), EXTRACT(EPOCH FROM created_at) FROM refresh_tokens WHERE id = $1";
+constexpr char kRefreshTokenGetSql[] = R"sql(
+SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at), EXTRACT(EPOCH FROM created_at)
+FROM refresh_tokens
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kRefreshTokenGet("commerce.auth.v1.RefreshToken.Get",
                                                kRefreshTokenGetSql);
-constexpr char kRefreshTokenUpdateSql[] =
-    "UPDATE refresh_tokens SET user_id = $2, token_hash = $3, expires_at = $4, revoked_at = $5 "
-    "WHERE id = $1";
+constexpr char kRefreshTokenUpdateSql[] = R"sql(
+UPDATE refresh_tokens
+SET user_id = $2, token_hash = $3, expires_at = $4, revoked_at = $5
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kRefreshTokenUpdate("commerce.auth.v1.RefreshToken.Update",
                                                   kRefreshTokenUpdateSql);
-constexpr char kRefreshTokenDeleteSql[] = "DELETE FROM refresh_tokens WHERE id = $1";
+constexpr char kRefreshTokenDeleteSql[] = R"sql(
+DELETE FROM refresh_tokens
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kRefreshTokenDelete("commerce.auth.v1.RefreshToken.Delete",
                                                   kRefreshTokenDeleteSql);
-constexpr char kRefreshTokenListSql[] =
-    "SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM "
-    "revoked_at), EXTRACT(EPOCH FROM created_at) FROM refresh_tokens WHERE ($1::text IS NULL OR "
-    "user_id = $1) AND ($2::text IS NULL OR token_hash = $2) ORDER BY id LIMIT $3";
+constexpr char kRefreshTokenListSql[] = R"sql(
+SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at), EXTRACT(EPOCH FROM created_at)
+FROM refresh_tokens
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR token_hash = $2)
+ORDER BY id
+LIMIT $3
+)sql";
 const ::cppsvc::db::Statement kRefreshTokenList("commerce.auth.v1.RefreshToken.List",
                                                 kRefreshTokenListSql);
-constexpr char kRefreshTokenListAfterSql[] =
-    "SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM "
-    "revoked_at), EXTRACT(EPOCH FROM created_at) FROM refresh_tokens WHERE ($1::text IS NULL OR "
-    "user_id = $1) AND ($2::text IS NULL OR token_hash = $2) AND id > $4 ORDER BY id LIMIT $3";
+constexpr char kRefreshTokenListAfterSql[] = R"sql(
+SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at), EXTRACT(EPOCH FROM created_at)
+FROM refresh_tokens
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR token_hash = $2) AND id > $4
+ORDER BY id
+LIMIT $3
+)sql";
 const ::cppsvc::db::Statement kRefreshTokenListAfter("commerce.auth.v1.RefreshToken.ListAfter",
                                                      kRefreshTokenListAfterSql);
 
@@ -209,37 +239,55 @@ void ReadRefreshToken(const ::pqxx::row& r, RefreshToken& row) {
 }
 
 // commerce.auth.v1.RevokedToken: table revoked_tokens
-constexpr char kRevokedTokenInsertSql[] =
-    "INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at) VALUES ($1, $2, $3, $4)";
+constexpr char kRevokedTokenInsertSql[] = R"sql(
+INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at)
+VALUES ($1, $2, $3, $4)
+)sql";
 const ::cppsvc::db::Statement kRevokedTokenInsert("commerce.auth.v1.RevokedToken.Insert",
                                                   kRevokedTokenInsertSql);
-constexpr char kRevokedTokenBulkInsertSql[] =
-    "INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at) SELECT * FROM "
-    "unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[])";
+constexpr char kRevokedTokenBulkInsertSql[] = R"sql(
+INSERT INTO revoked_tokens (jti, user_id, expires_at, revoked_at)
+SELECT *
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kRevokedTokenBulkInsert("commerce.auth.v1.RevokedToken.BulkInsert",
                                                       kRevokedTokenBulkInsertSql);
-constexpr char kRevokedTokenGetSql[] =
-    "SELECT jti, user_id, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at) FROM "
-    "revoked_tokens WHERE jti = $1";
+constexpr char kRevokedTokenGetSql[] = R"sql(
+SELECT jti, user_id, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at)
+FROM revoked_tokens
+WHERE jti = $1
+)sql";
 const ::cppsvc::db::Statement kRevokedTokenGet("commerce.auth.v1.RevokedToken.Get",
                                                kRevokedTokenGetSql);
-constexpr char kRevokedTokenUpdateSql[] =
-    "UPDATE revoked_tokens SET user_id = $2, expires_at = $3 WHERE jti = $1";
+constexpr char kRevokedTokenUpdateSql[] = R"sql(
+UPDATE revoked_tokens
+SET user_id = $2, expires_at = $3
+WHERE jti = $1
+)sql";
 const ::cppsvc::db::Statement kRevokedTokenUpdate("commerce.auth.v1.RevokedToken.Update",
                                                   kRevokedTokenUpdateSql);
-constexpr char kRevokedTokenDeleteSql[] = "DELETE FROM revoked_tokens WHERE jti = $1";
+constexpr char kRevokedTokenDeleteSql[] = R"sql(
+DELETE FROM revoked_tokens
+WHERE jti = $1
+)sql";
 const ::cppsvc::db::Statement kRevokedTokenDelete("commerce.auth.v1.RevokedToken.Delete",
                                                   kRevokedTokenDeleteSql);
-constexpr char kRevokedTokenListSql[] =
-    "SELECT jti, user_id, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at) FROM "
-    "revoked_tokens WHERE ($1::timestamptz IS NULL OR expires_at = $1) AND ($2::timestamptz IS "
-    "NULL OR revoked_at = $2) ORDER BY jti LIMIT $3";
+constexpr char kRevokedTokenListSql[] = R"sql(
+SELECT jti, user_id, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at)
+FROM revoked_tokens
+WHERE ($1::timestamptz IS NULL OR expires_at = $1) AND ($2::timestamptz IS NULL OR revoked_at = $2)
+ORDER BY jti
+LIMIT $3
+)sql";
 const ::cppsvc::db::Statement kRevokedTokenList("commerce.auth.v1.RevokedToken.List",
                                                 kRevokedTokenListSql);
-constexpr char kRevokedTokenListAfterSql[] =
-    "SELECT jti, user_id, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at) FROM "
-    "revoked_tokens WHERE ($1::timestamptz IS NULL OR expires_at = $1) AND ($2::timestamptz IS "
-    "NULL OR revoked_at = $2) AND jti > $4 ORDER BY jti LIMIT $3";
+constexpr char kRevokedTokenListAfterSql[] = R"sql(
+SELECT jti, user_id, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at)
+FROM revoked_tokens
+WHERE ($1::timestamptz IS NULL OR expires_at = $1) AND ($2::timestamptz IS NULL OR revoked_at = $2) AND jti > $4
+ORDER BY jti
+LIMIT $3
+)sql";
 const ::cppsvc::db::Statement kRevokedTokenListAfter("commerce.auth.v1.RevokedToken.ListAfter",
                                                      kRevokedTokenListAfterSql);
 

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cppsvc/testing/access.h"
 #include "cppsvc/testing/in_process_server.h"
 #include "cppsvc/testing/tokens.h"
 
@@ -54,6 +55,10 @@ namespace {
 
 // The owner of resources that are not the caller's.
 [[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
+using ::cppsvc::testing::AccessCell;
+using ::cppsvc::testing::CallWithToken;
+using ::cppsvc::testing::ExpectAccess;
 
 template <typename Message>
 std::string Violations(const Message& m) {
@@ -128,24 +133,10 @@ class AuthServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // One call of the matrix: a valid token of `role` (none when null).
-  struct Cell {
-    const char* name;
-    const char* role;
-    grpc::StatusCode code;
-  };
-
-  // Every call has its own subject (a UUID, as user ids usually are).
-  static std::string NextSubject() {
-    std::string n = std::to_string(++subjects_);
-    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
-  }
-
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllAuthService* handlers_ = nullptr;
   static inline Server* server_ = nullptr;
   static inline AuthService::Stub* stub_ = nullptr;
-  static inline int subjects_ = 0;
 };
 
 TEST_F(AuthServiceContract, AccessRegister) {
@@ -153,32 +144,16 @@ TEST_F(AuthServiceContract, AccessRegister) {
     RegisterRequest request;
     FillValid(request);
     (void)subject;
-    RegisterResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->Register(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &AuthService::Stub::Register, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::OK},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::OK});
 }
 
 TEST_F(AuthServiceContract, AccessLogin) {
@@ -186,32 +161,16 @@ TEST_F(AuthServiceContract, AccessLogin) {
     LoginRequest request;
     FillValid(request);
     (void)subject;
-    LoginResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->Login(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &AuthService::Stub::Login, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::OK},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::OK});
 }
 
 TEST_F(AuthServiceContract, AccessRefresh) {
@@ -219,32 +178,16 @@ TEST_F(AuthServiceContract, AccessRefresh) {
     RefreshRequest request;
     FillValid(request);
     (void)subject;
-    RefreshResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->Refresh(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &AuthService::Stub::Refresh, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::OK},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::OK});
 }
 
 TEST_F(AuthServiceContract, AccessLogout) {
@@ -252,64 +195,32 @@ TEST_F(AuthServiceContract, AccessLogout) {
     LogoutRequest request;
     FillValid(request);
     (void)subject;
-    LogoutResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->Logout(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &AuthService::Stub::Logout, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(AuthServiceContract, AccessMe) {
   auto call = [](const std::string& token, const std::string& subject) {
     MeRequest request;
     (void)subject;
-    MeResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->Me(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &AuthService::Stub::Me, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(AuthServiceContract, AccessAssignRole) {
@@ -317,32 +228,16 @@ TEST_F(AuthServiceContract, AccessAssignRole) {
     AssignRoleRequest request;
     FillValid(request);
     (void)subject;
-    AssignRoleResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->AssignRole(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &AuthService::Stub::AssignRole, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(AuthServiceContract, AccessListUsers) {
@@ -350,64 +245,32 @@ TEST_F(AuthServiceContract, AccessListUsers) {
     ListUsersRequest request;
     FillValid(request);
     (void)subject;
-    ListUsersResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->ListUsers(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &AuthService::Stub::ListUsers, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(AuthServiceContract, AccessListRevokedTokens) {
   auto call = [](const std::string& token, const std::string& subject) {
     ListRevokedTokensRequest request;
     (void)subject;
-    ListRevokedTokensResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->ListRevokedTokens(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &AuthService::Stub::ListRevokedTokens, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::PERMISSION_DENIED},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"service", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST(AuthServiceValidation, RegisterRequest_Email) {

@@ -9,43 +9,56 @@ namespace commerce::notifications::v1 {
 namespace {
 
 // commerce.notifications.v1.Notification: table notifications
-constexpr char kNotificationInsertSql[] =
-    "INSERT INTO notifications (id, user_id, kind, title, body, source_event_id, emailed, "
-    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+constexpr char kNotificationInsertSql[] = R"sql(
+INSERT INTO notifications (id, user_id, kind, title, body, source_event_id, emailed, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+)sql";
 const ::cppsvc::db::Statement kNotificationInsert("commerce.notifications.v1.Notification.Insert",
                                                   kNotificationInsertSql);
-constexpr char kNotificationBulkInsertSql[] =
-    "INSERT INTO notifications (id, user_id, kind, title, body, source_event_id, emailed, "
-    "created_at) SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], "
-    "$5::text[], $6::text[], $7::boolean[], $8::timestamptz[])";
+constexpr char kNotificationBulkInsertSql[] = R"sql(
+INSERT INTO notifications (id, user_id, kind, title, body, source_event_id, emailed, created_at)
+SELECT *
+FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kNotificationBulkInsert(
     "commerce.notifications.v1.Notification.BulkInsert",
     kNotificationBulkInsertSql);
-constexpr char kNotificationGetSql[] =
-    "SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM "
-    "created_at) FROM notifications WHERE id = $1";
+constexpr char kNotificationGetSql[] = R"sql(
+SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM created_at)
+FROM notifications
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kNotificationGet("commerce.notifications.v1.Notification.Get",
                                                kNotificationGetSql);
-constexpr char kNotificationUpdateSql[] =
-    "UPDATE notifications SET user_id = $2, kind = $3, title = $4, body = $5, source_event_id = "
-    "$6, emailed = $7 WHERE id = $1";
+constexpr char kNotificationUpdateSql[] = R"sql(
+UPDATE notifications
+SET user_id = $2, kind = $3, title = $4, body = $5, source_event_id = $6, emailed = $7
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kNotificationUpdate("commerce.notifications.v1.Notification.Update",
                                                   kNotificationUpdateSql);
-constexpr char kNotificationDeleteSql[] = "DELETE FROM notifications WHERE id = $1";
+constexpr char kNotificationDeleteSql[] = R"sql(
+DELETE FROM notifications
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kNotificationDelete("commerce.notifications.v1.Notification.Delete",
                                                   kNotificationDeleteSql);
-constexpr char kNotificationListSql[] =
-    "SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM "
-    "created_at) FROM notifications WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS "
-    "NULL OR source_event_id = $2) AND ($3::timestamptz IS NULL OR created_at = $3) ORDER BY id "
-    "LIMIT $4";
+constexpr char kNotificationListSql[] = R"sql(
+SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM created_at)
+FROM notifications
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR source_event_id = $2) AND ($3::timestamptz IS NULL OR created_at = $3)
+ORDER BY id
+LIMIT $4
+)sql";
 const ::cppsvc::db::Statement kNotificationList("commerce.notifications.v1.Notification.List",
                                                 kNotificationListSql);
-constexpr char kNotificationListAfterSql[] =
-    "SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM "
-    "created_at) FROM notifications WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS "
-    "NULL OR source_event_id = $2) AND ($3::timestamptz IS NULL OR created_at = $3) AND id > $5 "
-    "ORDER BY id LIMIT $4";
+constexpr char kNotificationListAfterSql[] = R"sql(
+SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM created_at)
+FROM notifications
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR source_event_id = $2) AND ($3::timestamptz IS NULL OR created_at = $3) AND id > $5
+ORDER BY id
+LIMIT $4
+)sql";
 const ::cppsvc::db::Statement kNotificationListAfter(
     "commerce.notifications.v1.Notification.ListAfter",
     kNotificationListAfterSql);
@@ -106,40 +119,55 @@ void ReadNotification(const ::pqxx::row& r, Notification& row) {
 }
 
 // commerce.notifications.v1.Preference: table notification_preferences
-constexpr char kPreferenceInsertSql[] =
-    "INSERT INTO notification_preferences (user_id, email_enabled, order_updates, payment_alerts, "
-    "email_override, email, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+constexpr char kPreferenceInsertSql[] = R"sql(
+INSERT INTO notification_preferences (user_id, email_enabled, order_updates, payment_alerts, email_override, email, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+)sql";
 const ::cppsvc::db::Statement kPreferenceInsert("commerce.notifications.v1.Preference.Insert",
                                                 kPreferenceInsertSql);
-constexpr char kPreferenceBulkInsertSql[] =
-    "INSERT INTO notification_preferences (user_id, email_enabled, order_updates, payment_alerts, "
-    "email_override, email, updated_at) SELECT * FROM unnest($1::text[], $2::boolean[], "
-    "$3::boolean[], $4::boolean[], $5::text[], $6::text[], $7::timestamptz[])";
+constexpr char kPreferenceBulkInsertSql[] = R"sql(
+INSERT INTO notification_preferences (user_id, email_enabled, order_updates, payment_alerts, email_override, email, updated_at)
+SELECT *
+FROM unnest($1::text[], $2::boolean[], $3::boolean[], $4::boolean[], $5::text[], $6::text[], $7::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kPreferenceBulkInsert(
     "commerce.notifications.v1.Preference.BulkInsert",
     kPreferenceBulkInsertSql);
-constexpr char kPreferenceGetSql[] =
-    "SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, "
-    "EXTRACT(EPOCH FROM updated_at) FROM notification_preferences WHERE user_id = $1";
+constexpr char kPreferenceGetSql[] = R"sql(
+SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, EXTRACT(EPOCH FROM updated_at)
+FROM notification_preferences
+WHERE user_id = $1
+)sql";
 const ::cppsvc::db::Statement kPreferenceGet("commerce.notifications.v1.Preference.Get",
                                              kPreferenceGetSql);
-constexpr char kPreferenceUpdateSql[] =
-    "UPDATE notification_preferences SET email_enabled = $2, order_updates = $3, payment_alerts = "
-    "$4, email_override = $5, email = $6, updated_at = $7 WHERE user_id = $1";
+constexpr char kPreferenceUpdateSql[] = R"sql(
+UPDATE notification_preferences
+SET email_enabled = $2, order_updates = $3, payment_alerts = $4, email_override = $5, email = $6, updated_at = $7
+WHERE user_id = $1
+)sql";
 const ::cppsvc::db::Statement kPreferenceUpdate("commerce.notifications.v1.Preference.Update",
                                                 kPreferenceUpdateSql);
-constexpr char kPreferenceDeleteSql[] = "DELETE FROM notification_preferences WHERE user_id = $1";
+constexpr char kPreferenceDeleteSql[] = R"sql(
+DELETE FROM notification_preferences
+WHERE user_id = $1
+)sql";
 const ::cppsvc::db::Statement kPreferenceDelete("commerce.notifications.v1.Preference.Delete",
                                                 kPreferenceDeleteSql);
-constexpr char kPreferenceListSql[] =
-    "SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, "
-    "EXTRACT(EPOCH FROM updated_at) FROM notification_preferences ORDER BY user_id LIMIT $1";
+constexpr char kPreferenceListSql[] = R"sql(
+SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, EXTRACT(EPOCH FROM updated_at)
+FROM notification_preferences
+ORDER BY user_id
+LIMIT $1
+)sql";
 const ::cppsvc::db::Statement kPreferenceList("commerce.notifications.v1.Preference.List",
                                               kPreferenceListSql);
-constexpr char kPreferenceListAfterSql[] =
-    "SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, "
-    "EXTRACT(EPOCH FROM updated_at) FROM notification_preferences WHERE user_id > $2 ORDER BY "
-    "user_id LIMIT $1";
+constexpr char kPreferenceListAfterSql[] = R"sql(
+SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, EXTRACT(EPOCH FROM updated_at)
+FROM notification_preferences
+WHERE user_id > $2
+ORDER BY user_id
+LIMIT $1
+)sql";
 const ::cppsvc::db::Statement kPreferenceListAfter("commerce.notifications.v1.Preference.ListAfter",
                                                    kPreferenceListAfterSql);
 

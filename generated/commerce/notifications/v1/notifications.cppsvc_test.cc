@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cppsvc/testing/access.h"
 #include "cppsvc/testing/in_process_server.h"
 #include "cppsvc/testing/tokens.h"
 
@@ -37,6 +38,10 @@ namespace {
 
 // The owner of resources that are not the caller's.
 [[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
+using ::cppsvc::testing::AccessCell;
+using ::cppsvc::testing::CallWithToken;
+using ::cppsvc::testing::ExpectAccess;
 
 template <typename Message>
 std::string Violations(const Message& m) {
@@ -109,24 +114,10 @@ class NotificationsServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // One call of the matrix: a valid token of `role` (none when null).
-  struct Cell {
-    const char* name;
-    const char* role;
-    grpc::StatusCode code;
-  };
-
-  // Every call has its own subject (a UUID, as user ids usually are).
-  static std::string NextSubject() {
-    std::string n = std::to_string(++subjects_);
-    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
-  }
-
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllNotificationsService* handlers_ = nullptr;
   static inline Server* server_ = nullptr;
   static inline NotificationsService::Stub* stub_ = nullptr;
-  static inline int subjects_ = 0;
 };
 
 TEST_F(NotificationsServiceContract, AccessListNotifications) {
@@ -134,56 +125,34 @@ TEST_F(NotificationsServiceContract, AccessListNotifications) {
     ListNotificationsRequest request;
     FillValid(request);
     request.set_user_id(subject);
-    ListNotificationsResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->ListNotifications(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &NotificationsService::Stub::ListNotifications, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 // owner_field: callers acting on another user's resource.
 TEST_F(NotificationsServiceContract, OwnershipListNotifications) {
-  auto call = [](const std::string& role) {
-    const std::string subject = NextSubject();
+  auto call = [](const std::string& token, const std::string&) {
     ListNotificationsRequest request;
     FillValid(request);
     request.set_user_id(kSomeoneElse);
-    ListNotificationsResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
-    grpc::Status status = stub_->ListNotifications(&context, request, &response);
+    const grpc::StatusCode code =
+        CallWithToken(*stub_, &NotificationsService::Stub::ListNotifications, request, token);
     handlers_->foreign_owner.clear();
-    return status.error_code();
+    return code;
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    EXPECT_EQ(call(cell.role), cell.code);
-  }
+  ExpectAccess(*tokens_, call, cells);
 }
 
 TEST_F(NotificationsServiceContract, AccessGetPreferences) {
@@ -191,56 +160,34 @@ TEST_F(NotificationsServiceContract, AccessGetPreferences) {
     GetPreferencesRequest request;
     FillValid(request);
     request.set_user_id(subject);
-    GetPreferencesResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->GetPreferences(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &NotificationsService::Stub::GetPreferences, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 // owner_field: callers acting on another user's resource.
 TEST_F(NotificationsServiceContract, OwnershipGetPreferences) {
-  auto call = [](const std::string& role) {
-    const std::string subject = NextSubject();
+  auto call = [](const std::string& token, const std::string&) {
     GetPreferencesRequest request;
     FillValid(request);
     request.set_user_id(kSomeoneElse);
-    GetPreferencesResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
-    grpc::Status status = stub_->GetPreferences(&context, request, &response);
+    const grpc::StatusCode code =
+        CallWithToken(*stub_, &NotificationsService::Stub::GetPreferences, request, token);
     handlers_->foreign_owner.clear();
-    return status.error_code();
+    return code;
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    EXPECT_EQ(call(cell.role), cell.code);
-  }
+  ExpectAccess(*tokens_, call, cells);
 }
 
 TEST_F(NotificationsServiceContract, AccessUpdatePreferences) {
@@ -248,56 +195,34 @@ TEST_F(NotificationsServiceContract, AccessUpdatePreferences) {
     UpdatePreferencesRequest request;
     FillValid(request);
     request.set_user_id(subject);
-    UpdatePreferencesResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->UpdatePreferences(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &NotificationsService::Stub::UpdatePreferences, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 // owner_field: callers acting on another user's resource.
 TEST_F(NotificationsServiceContract, OwnershipUpdatePreferences) {
-  auto call = [](const std::string& role) {
-    const std::string subject = NextSubject();
+  auto call = [](const std::string& token, const std::string&) {
     UpdatePreferencesRequest request;
     FillValid(request);
     request.set_user_id(kSomeoneElse);
-    UpdatePreferencesResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
-    grpc::Status status = stub_->UpdatePreferences(&context, request, &response);
+    const grpc::StatusCode code =
+        CallWithToken(*stub_, &NotificationsService::Stub::UpdatePreferences, request, token);
     handlers_->foreign_owner.clear();
-    return status.error_code();
+    return code;
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    EXPECT_EQ(call(cell.role), cell.code);
-  }
+  ExpectAccess(*tokens_, call, cells);
 }
 
 TEST(NotificationsServiceValidation, ListNotificationsRequest_UserId) {

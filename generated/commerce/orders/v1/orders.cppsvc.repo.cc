@@ -9,43 +9,57 @@ namespace commerce::orders::v1 {
 namespace {
 
 // commerce.orders.v1.Order: table orders
-constexpr char kOrderInsertSql[] =
-    "INSERT INTO orders (id, user_id, status, lines, total_cents, note, payment_id, "
-    "cancellation_reason, cancellation_detail, created_at, updated_at, version) VALUES ($1, $2, "
-    "$3, $4, $5, $6, $7, $8, $9, $10, $11, 1)";
+constexpr char kOrderInsertSql[] = R"sql(
+INSERT INTO orders (id, user_id, status, lines, total_cents, note, payment_id, cancellation_reason, cancellation_detail, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)
+)sql";
 const ::cppsvc::db::Statement kOrderInsert("commerce.orders.v1.Order.Insert", kOrderInsertSql);
-constexpr char kOrderBulkInsertSql[] =
-    "INSERT INTO orders (id, user_id, status, lines, total_cents, note, payment_id, "
-    "cancellation_reason, cancellation_detail, created_at, updated_at, version) SELECT *, 1 FROM "
-    "unnest($1::text[], $2::text[], $3::integer[], $4::jsonb[], $5::bigint[], $6::text[], "
-    "$7::text[], $8::integer[], $9::text[], $10::timestamptz[], $11::timestamptz[])";
+constexpr char kOrderBulkInsertSql[] = R"sql(
+INSERT INTO orders (id, user_id, status, lines, total_cents, note, payment_id, cancellation_reason, cancellation_detail, created_at, updated_at, version)
+SELECT *, 1
+FROM unnest($1::text[], $2::text[], $3::integer[], $4::jsonb[], $5::bigint[], $6::text[], $7::text[], $8::integer[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kOrderBulkInsert("commerce.orders.v1.Order.BulkInsert",
                                                kOrderBulkInsertSql);
-constexpr char kOrderGetSql[] =
-    "SELECT id, user_id, status, lines, total_cents, note, payment_id, cancellation_reason, "
-    "cancellation_detail, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at), version "
-    "FROM orders WHERE id = $1";
+constexpr char kOrderGetSql[] = R"sql(
+SELECT id, user_id, status, lines, total_cents, note, payment_id, cancellation_reason, cancellation_detail, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at), version
+FROM orders
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kOrderGet("commerce.orders.v1.Order.Get", kOrderGetSql);
-constexpr char kOrderUpdateSql[] =
-    "UPDATE orders SET user_id = $2, status = $3, lines = $4, total_cents = $5, note = $6, "
-    "payment_id = $7, cancellation_reason = $8, cancellation_detail = $9, updated_at = $10, "
-    "version = version + 1 WHERE id = $1 AND version = $11 RETURNING version";
+constexpr char kOrderUpdateSql[] = R"sql(
+UPDATE orders
+SET user_id = $2, status = $3, lines = $4, total_cents = $5, note = $6, payment_id = $7, cancellation_reason = $8, cancellation_detail = $9, updated_at = $10, version = version + 1
+WHERE id = $1 AND version = $11
+RETURNING version
+)sql";
 const ::cppsvc::db::Statement kOrderUpdate("commerce.orders.v1.Order.Update", kOrderUpdateSql);
-constexpr char kOrderExistsSql[] = "SELECT 1 FROM orders WHERE id = $1";
+constexpr char kOrderExistsSql[] = R"sql(
+SELECT 1
+FROM orders
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kOrderExists("commerce.orders.v1.Order.Exists", kOrderExistsSql);
-constexpr char kOrderDeleteSql[] = "DELETE FROM orders WHERE id = $1";
+constexpr char kOrderDeleteSql[] = R"sql(
+DELETE FROM orders
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kOrderDelete("commerce.orders.v1.Order.Delete", kOrderDeleteSql);
-constexpr char kOrderListSql[] =
-    "SELECT id, user_id, status, lines, total_cents, note, payment_id, cancellation_reason, "
-    "cancellation_detail, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at), version "
-    "FROM orders WHERE ($1::text IS NULL OR user_id = $1) AND ($2::integer IS NULL OR status = "
-    "$2) AND ($3::timestamptz IS NULL OR created_at = $3) ORDER BY id LIMIT $4";
+constexpr char kOrderListSql[] = R"sql(
+SELECT id, user_id, status, lines, total_cents, note, payment_id, cancellation_reason, cancellation_detail, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at), version
+FROM orders
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::integer IS NULL OR status = $2) AND ($3::timestamptz IS NULL OR created_at = $3)
+ORDER BY id
+LIMIT $4
+)sql";
 const ::cppsvc::db::Statement kOrderList("commerce.orders.v1.Order.List", kOrderListSql);
-constexpr char kOrderListAfterSql[] =
-    "SELECT id, user_id, status, lines, total_cents, note, payment_id, cancellation_reason, "
-    "cancellation_detail, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at), version "
-    "FROM orders WHERE ($1::text IS NULL OR user_id = $1) AND ($2::integer IS NULL OR status = "
-    "$2) AND ($3::timestamptz IS NULL OR created_at = $3) AND id > $5 ORDER BY id LIMIT $4";
+constexpr char kOrderListAfterSql[] = R"sql(
+SELECT id, user_id, status, lines, total_cents, note, payment_id, cancellation_reason, cancellation_detail, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at), version
+FROM orders
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::integer IS NULL OR status = $2) AND ($3::timestamptz IS NULL OR created_at = $3) AND id > $5
+ORDER BY id
+LIMIT $4
+)sql";
 const ::cppsvc::db::Statement kOrderListAfter("commerce.orders.v1.Order.ListAfter",
                                               kOrderListAfterSql);
 
@@ -127,41 +141,53 @@ void ReadOrder(const ::pqxx::row& r, Order& row) {
 }
 
 // commerce.orders.v1.CartItem: table cart_items
-constexpr char kCartItemInsertSql[] =
-    "INSERT INTO cart_items (user_id, product_id, product_name, unit_price_cents, quantity, "
-    "added_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+constexpr char kCartItemInsertSql[] = R"sql(
+INSERT INTO cart_items (user_id, product_id, product_name, unit_price_cents, quantity, added_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+)sql";
 const ::cppsvc::db::Statement kCartItemInsert("commerce.orders.v1.CartItem.Insert",
                                               kCartItemInsertSql);
-constexpr char kCartItemBulkInsertSql[] =
-    "INSERT INTO cart_items (user_id, product_id, product_name, unit_price_cents, quantity, "
-    "added_at, updated_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], "
-    "$5::integer[], $6::timestamptz[], $7::timestamptz[])";
+constexpr char kCartItemBulkInsertSql[] = R"sql(
+INSERT INTO cart_items (user_id, product_id, product_name, unit_price_cents, quantity, added_at, updated_at)
+SELECT *
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::integer[], $6::timestamptz[], $7::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kCartItemBulkInsert("commerce.orders.v1.CartItem.BulkInsert",
                                                   kCartItemBulkInsertSql);
-constexpr char kCartItemGetSql[] =
-    "SELECT user_id, product_id, product_name, unit_price_cents, quantity, EXTRACT(EPOCH FROM "
-    "added_at), EXTRACT(EPOCH FROM updated_at) FROM cart_items WHERE user_id = $1 AND product_id "
-    "= $2";
+constexpr char kCartItemGetSql[] = R"sql(
+SELECT user_id, product_id, product_name, unit_price_cents, quantity, EXTRACT(EPOCH FROM added_at), EXTRACT(EPOCH FROM updated_at)
+FROM cart_items
+WHERE user_id = $1 AND product_id = $2
+)sql";
 const ::cppsvc::db::Statement kCartItemGet("commerce.orders.v1.CartItem.Get", kCartItemGetSql);
-constexpr char kCartItemUpdateSql[] =
-    "UPDATE cart_items SET product_name = $3, unit_price_cents = $4, quantity = $5, updated_at = "
-    "$6 WHERE user_id = $1 AND product_id = $2";
+constexpr char kCartItemUpdateSql[] = R"sql(
+UPDATE cart_items
+SET product_name = $3, unit_price_cents = $4, quantity = $5, updated_at = $6
+WHERE user_id = $1 AND product_id = $2
+)sql";
 const ::cppsvc::db::Statement kCartItemUpdate("commerce.orders.v1.CartItem.Update",
                                               kCartItemUpdateSql);
-constexpr char kCartItemDeleteSql[] =
-    "DELETE FROM cart_items WHERE user_id = $1 AND product_id = $2";
+constexpr char kCartItemDeleteSql[] = R"sql(
+DELETE FROM cart_items
+WHERE user_id = $1 AND product_id = $2
+)sql";
 const ::cppsvc::db::Statement kCartItemDelete("commerce.orders.v1.CartItem.Delete",
                                               kCartItemDeleteSql);
-constexpr char kCartItemListSql[] =
-    "SELECT user_id, product_id, product_name, unit_price_cents, quantity, EXTRACT(EPOCH FROM "
-    "added_at), EXTRACT(EPOCH FROM updated_at) FROM cart_items WHERE ($1::text IS NULL OR user_id "
-    "= $1) AND ($2::text IS NULL OR product_id = $2) ORDER BY user_id, product_id LIMIT $3";
+constexpr char kCartItemListSql[] = R"sql(
+SELECT user_id, product_id, product_name, unit_price_cents, quantity, EXTRACT(EPOCH FROM added_at), EXTRACT(EPOCH FROM updated_at)
+FROM cart_items
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR product_id = $2)
+ORDER BY user_id, product_id
+LIMIT $3
+)sql";
 const ::cppsvc::db::Statement kCartItemList("commerce.orders.v1.CartItem.List", kCartItemListSql);
-constexpr char kCartItemListAfterSql[] =
-    "SELECT user_id, product_id, product_name, unit_price_cents, quantity, EXTRACT(EPOCH FROM "
-    "added_at), EXTRACT(EPOCH FROM updated_at) FROM cart_items WHERE ($1::text IS NULL OR user_id "
-    "= $1) AND ($2::text IS NULL OR product_id = $2) AND (user_id, product_id) > ($4, $5) ORDER "
-    "BY user_id, product_id LIMIT $3";
+constexpr char kCartItemListAfterSql[] = R"sql(
+SELECT user_id, product_id, product_name, unit_price_cents, quantity, EXTRACT(EPOCH FROM added_at), EXTRACT(EPOCH FROM updated_at)
+FROM cart_items
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR product_id = $2) AND (user_id, product_id) > ($4, $5)
+ORDER BY user_id, product_id
+LIMIT $3
+)sql";
 const ::cppsvc::db::Statement kCartItemListAfter("commerce.orders.v1.CartItem.ListAfter",
                                                  kCartItemListAfterSql);
 

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cppsvc/testing/access.h"
 #include "cppsvc/testing/in_process_server.h"
 #include "cppsvc/testing/test_database.h"
 #include "cppsvc/testing/tokens.h"
@@ -55,6 +56,10 @@ namespace {
 
 // The owner of resources that are not the caller's.
 [[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
+using ::cppsvc::testing::AccessCell;
+using ::cppsvc::testing::CallWithToken;
+using ::cppsvc::testing::ExpectAccess;
 
 template <typename Message>
 std::string Violations(const Message& m) {
@@ -160,24 +165,10 @@ class OrdersServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // One call of the matrix: a valid token of `role` (none when null).
-  struct Cell {
-    const char* name;
-    const char* role;
-    grpc::StatusCode code;
-  };
-
-  // Every call has its own subject (a UUID, as user ids usually are).
-  static std::string NextSubject() {
-    std::string n = std::to_string(++subjects_);
-    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
-  }
-
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllOrdersService* handlers_ = nullptr;
   static inline Server* server_ = nullptr;
   static inline OrdersService::Stub* stub_ = nullptr;
-  static inline int subjects_ = 0;
 };
 
 TEST_F(OrdersServiceContract, AccessAddCartItem) {
@@ -185,32 +176,16 @@ TEST_F(OrdersServiceContract, AccessAddCartItem) {
     AddCartItemRequest request;
     FillValid(request);
     (void)subject;
-    AddCartItemResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->AddCartItem(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::AddCartItem, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(OrdersServiceContract, AccessRemoveCartItem) {
@@ -218,64 +193,32 @@ TEST_F(OrdersServiceContract, AccessRemoveCartItem) {
     RemoveCartItemRequest request;
     FillValid(request);
     (void)subject;
-    RemoveCartItemResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->RemoveCartItem(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::RemoveCartItem, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(OrdersServiceContract, AccessGetCart) {
   auto call = [](const std::string& token, const std::string& subject) {
     GetCartRequest request;
     (void)subject;
-    GetCartResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->GetCart(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::GetCart, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(OrdersServiceContract, AccessCheckout) {
@@ -283,56 +226,34 @@ TEST_F(OrdersServiceContract, AccessCheckout) {
     CheckoutRequest request;
     FillValid(request);
     (void)subject;
-    CheckoutResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->Checkout(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::Checkout, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 // owner_field: callers acting on another user's resource.
 TEST_F(OrdersServiceContract, OwnershipCheckout) {
-  auto call = [](const std::string& role) {
-    const std::string subject = NextSubject();
+  auto call = [](const std::string& token, const std::string&) {
     CheckoutRequest request;
     FillValid(request);
     handlers_->foreign_owner = kSomeoneElse;
-    CheckoutResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
-    grpc::Status status = stub_->Checkout(&context, request, &response);
+    const grpc::StatusCode code =
+        CallWithToken(*stub_, &OrdersService::Stub::Checkout, request, token);
     handlers_->foreign_owner.clear();
-    return status.error_code();
+    return code;
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    EXPECT_EQ(call(cell.role), cell.code);
-  }
+  ExpectAccess(*tokens_, call, cells);
 }
 
 // idempotency_key with owner_field: stored responses are scoped by caller,
@@ -344,26 +265,25 @@ TEST_F(OrdersServiceContract, IdempotentReplayCheckout) {
   if (!database) GTEST_SKIP() << why;
   Server server(*handlers_, *tokens_, database->pool());
   auto stub = OrdersService::NewStub(server.channel());
-  const std::string first = NextSubject();
+  const std::string first = ::cppsvc::testing::NextSubject();
   CheckoutRequest request;
   FillValid(request);
-  auto call = [&](const std::string& subject, CheckoutResponse& response) {
+  CheckoutResponse response;
+  auto call = [&](const std::string& subject) {
+    response.Clear();
     grpc::ClientContext context;
     ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {"customer"}));
     return stub->Checkout(&context, request, &response).error_code();
   };
-  CheckoutResponse response;
-  ASSERT_EQ(call(first, response), grpc::StatusCode::OK);
+  ASSERT_EQ(call(first), grpc::StatusCode::OK);
   // The repeat is the stored response: a handler run again would now
   // answer with someone else's resource.
   handlers_->foreign_owner = kSomeoneElse;
-  response.Clear();
-  EXPECT_EQ(call(first, response), grpc::StatusCode::OK);
+  EXPECT_EQ(call(first), grpc::StatusCode::OK);
   handlers_->foreign_owner.clear();
   EXPECT_EQ(response.order().user_id(), first);
-  const std::string second = NextSubject();
-  response.Clear();
-  EXPECT_EQ(call(second, response), grpc::StatusCode::OK);
+  const std::string second = ::cppsvc::testing::NextSubject();
+  EXPECT_EQ(call(second), grpc::StatusCode::OK);
   EXPECT_EQ(response.order().user_id(), second);
 }
 
@@ -372,56 +292,34 @@ TEST_F(OrdersServiceContract, AccessGetOrder) {
     GetOrderRequest request;
     FillValid(request);
     (void)subject;
-    GetOrderResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->GetOrder(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::GetOrder, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 // owner_field: callers acting on another user's resource.
 TEST_F(OrdersServiceContract, OwnershipGetOrder) {
-  auto call = [](const std::string& role) {
-    const std::string subject = NextSubject();
+  auto call = [](const std::string& token, const std::string&) {
     GetOrderRequest request;
     FillValid(request);
     handlers_->foreign_owner = kSomeoneElse;
-    GetOrderResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
-    grpc::Status status = stub_->GetOrder(&context, request, &response);
+    const grpc::StatusCode code =
+        CallWithToken(*stub_, &OrdersService::Stub::GetOrder, request, token);
     handlers_->foreign_owner.clear();
-    return status.error_code();
+    return code;
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    EXPECT_EQ(call(cell.role), cell.code);
-  }
+  ExpectAccess(*tokens_, call, cells);
 }
 
 TEST_F(OrdersServiceContract, AccessListOrders) {
@@ -429,56 +327,34 @@ TEST_F(OrdersServiceContract, AccessListOrders) {
     ListOrdersRequest request;
     FillValid(request);
     request.set_user_id(subject);
-    ListOrdersResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->ListOrders(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::ListOrders, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 // owner_field: callers acting on another user's resource.
 TEST_F(OrdersServiceContract, OwnershipListOrders) {
-  auto call = [](const std::string& role) {
-    const std::string subject = NextSubject();
+  auto call = [](const std::string& token, const std::string&) {
     ListOrdersRequest request;
     FillValid(request);
     request.set_user_id(kSomeoneElse);
-    ListOrdersResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
-    grpc::Status status = stub_->ListOrders(&context, request, &response);
+    const grpc::StatusCode code =
+        CallWithToken(*stub_, &OrdersService::Stub::ListOrders, request, token);
     handlers_->foreign_owner.clear();
-    return status.error_code();
+    return code;
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    EXPECT_EQ(call(cell.role), cell.code);
-  }
+  ExpectAccess(*tokens_, call, cells);
 }
 
 TEST_F(OrdersServiceContract, AccessCancelOrder) {
@@ -486,32 +362,16 @@ TEST_F(OrdersServiceContract, AccessCancelOrder) {
     CancelOrderRequest request;
     FillValid(request);
     (void)subject;
-    CancelOrderResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->CancelOrder(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &OrdersService::Stub::CancelOrder, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST(OrdersServiceValidation, AddCartItemRequest_ProductId) {

@@ -9,51 +9,61 @@ namespace commerce::payments::v1 {
 namespace {
 
 // commerce.payments.v1.Payment: table payments
-constexpr char kPaymentInsertSql[] =
-    "INSERT INTO payments (id, order_id, user_id, amount_cents, refunded_cents, status, provider, "
-    "provider_payment_id, failure_reason, created_at, updated_at, version) VALUES ($1, $2, $3, "
-    "$4, $5, $6, $7, $8, $9, $10, $11, 1)";
+constexpr char kPaymentInsertSql[] = R"sql(
+INSERT INTO payments (id, order_id, user_id, amount_cents, refunded_cents, status, provider, provider_payment_id, failure_reason, created_at, updated_at, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)
+)sql";
 const ::cppsvc::db::Statement kPaymentInsert("commerce.payments.v1.Payment.Insert",
                                              kPaymentInsertSql);
-constexpr char kPaymentBulkInsertSql[] =
-    "INSERT INTO payments (id, order_id, user_id, amount_cents, refunded_cents, status, provider, "
-    "provider_payment_id, failure_reason, created_at, updated_at, version) SELECT *, 1 FROM "
-    "unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::integer[], "
-    "$7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])";
+constexpr char kPaymentBulkInsertSql[] = R"sql(
+INSERT INTO payments (id, order_id, user_id, amount_cents, refunded_cents, status, provider, provider_payment_id, failure_reason, created_at, updated_at, version)
+SELECT *, 1
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::integer[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kPaymentBulkInsert("commerce.payments.v1.Payment.BulkInsert",
                                                  kPaymentBulkInsertSql);
-constexpr char kPaymentGetSql[] =
-    "SELECT id, order_id, user_id, amount_cents, refunded_cents, status, provider, "
-    "provider_payment_id, failure_reason, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM "
-    "updated_at), version FROM payments WHERE id = $1";
+constexpr char kPaymentGetSql[] = R"sql(
+SELECT id, order_id, user_id, amount_cents, refunded_cents, status, provider, provider_payment_id, failure_reason, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at), version
+FROM payments
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kPaymentGet("commerce.payments.v1.Payment.Get", kPaymentGetSql);
-constexpr char kPaymentUpdateSql[] =
-    "UPDATE payments SET order_id = $2, user_id = $3, amount_cents = $4, refunded_cents = $5, "
-    "status = $6, provider = $7, provider_payment_id = $8, failure_reason = $9, updated_at = $10, "
-    "version = version + 1 WHERE id = $1 AND version = $11 RETURNING version";
+constexpr char kPaymentUpdateSql[] = R"sql(
+UPDATE payments
+SET order_id = $2, user_id = $3, amount_cents = $4, refunded_cents = $5, status = $6, provider = $7, provider_payment_id = $8, failure_reason = $9, updated_at = $10, version = version + 1
+WHERE id = $1 AND version = $11
+RETURNING version
+)sql";
 const ::cppsvc::db::Statement kPaymentUpdate("commerce.payments.v1.Payment.Update",
                                              kPaymentUpdateSql);
-constexpr char kPaymentExistsSql[] = "SELECT 1 FROM payments WHERE id = $1";
+constexpr char kPaymentExistsSql[] = R"sql(
+SELECT 1
+FROM payments
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kPaymentExists("commerce.payments.v1.Payment.Exists",
                                              kPaymentExistsSql);
-constexpr char kPaymentDeleteSql[] = "DELETE FROM payments WHERE id = $1";
+constexpr char kPaymentDeleteSql[] = R"sql(
+DELETE FROM payments
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kPaymentDelete("commerce.payments.v1.Payment.Delete",
                                              kPaymentDeleteSql);
-constexpr char kPaymentListSql[] =
-    "SELECT id, order_id, user_id, amount_cents, refunded_cents, status, provider, "
-    "provider_payment_id, failure_reason, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM "
-    "updated_at), version FROM payments WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text "
-    "IS NULL OR user_id = $2) AND ($3::text IS NULL OR provider = $3) AND ($4::text IS NULL OR "
-    "provider_payment_id = $4) AND ($5::timestamptz IS NULL OR created_at = $5) ORDER BY id LIMIT "
-    "$6";
+constexpr char kPaymentListSql[] = R"sql(
+SELECT id, order_id, user_id, amount_cents, refunded_cents, status, provider, provider_payment_id, failure_reason, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at), version
+FROM payments
+WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR provider = $3) AND ($4::text IS NULL OR provider_payment_id = $4) AND ($5::timestamptz IS NULL OR created_at = $5)
+ORDER BY id
+LIMIT $6
+)sql";
 const ::cppsvc::db::Statement kPaymentList("commerce.payments.v1.Payment.List", kPaymentListSql);
-constexpr char kPaymentListAfterSql[] =
-    "SELECT id, order_id, user_id, amount_cents, refunded_cents, status, provider, "
-    "provider_payment_id, failure_reason, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM "
-    "updated_at), version FROM payments WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text "
-    "IS NULL OR user_id = $2) AND ($3::text IS NULL OR provider = $3) AND ($4::text IS NULL OR "
-    "provider_payment_id = $4) AND ($5::timestamptz IS NULL OR created_at = $5) AND id > $7 ORDER "
-    "BY id LIMIT $6";
+constexpr char kPaymentListAfterSql[] = R"sql(
+SELECT id, order_id, user_id, amount_cents, refunded_cents, status, provider, provider_payment_id, failure_reason, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at), version
+FROM payments
+WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR provider = $3) AND ($4::text IS NULL OR provider_payment_id = $4) AND ($5::timestamptz IS NULL OR created_at = $5) AND id > $7
+ORDER BY id
+LIMIT $6
+)sql";
 const ::cppsvc::db::Statement kPaymentListAfter("commerce.payments.v1.Payment.ListAfter",
                                                 kPaymentListAfterSql);
 

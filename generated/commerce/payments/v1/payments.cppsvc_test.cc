@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cppsvc/testing/access.h"
 #include "cppsvc/testing/in_process_server.h"
 #include "cppsvc/testing/tokens.h"
 
@@ -50,6 +51,10 @@ namespace {
 
 // The owner of resources that are not the caller's.
 [[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
+using ::cppsvc::testing::AccessCell;
+using ::cppsvc::testing::CallWithToken;
+using ::cppsvc::testing::ExpectAccess;
 
 template <typename Message>
 std::string Violations(const Message& m) {
@@ -116,24 +121,10 @@ class PaymentsServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // One call of the matrix: a valid token of `role` (none when null).
-  struct Cell {
-    const char* name;
-    const char* role;
-    grpc::StatusCode code;
-  };
-
-  // Every call has its own subject (a UUID, as user ids usually are).
-  static std::string NextSubject() {
-    std::string n = std::to_string(++subjects_);
-    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
-  }
-
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllPaymentsService* handlers_ = nullptr;
   static inline Server* server_ = nullptr;
   static inline PaymentsService::Stub* stub_ = nullptr;
-  static inline int subjects_ = 0;
 };
 
 TEST_F(PaymentsServiceContract, AccessCharge) {
@@ -141,32 +132,16 @@ TEST_F(PaymentsServiceContract, AccessCharge) {
     ChargeRequest request;
     FillValid(request);
     (void)subject;
-    ChargeResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->Charge(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &PaymentsService::Stub::Charge, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::PERMISSION_DENIED},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"service", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(PaymentsServiceContract, AccessRefund) {
@@ -174,32 +149,16 @@ TEST_F(PaymentsServiceContract, AccessRefund) {
     RefundRequest request;
     FillValid(request);
     (void)subject;
-    RefundResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->Refund(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &PaymentsService::Stub::Refund, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(PaymentsServiceContract, AccessGetPayment) {
@@ -207,56 +166,34 @@ TEST_F(PaymentsServiceContract, AccessGetPayment) {
     GetPaymentRequest request;
     FillValid(request);
     (void)subject;
-    GetPaymentResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->GetPayment(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &PaymentsService::Stub::GetPayment, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 // owner_field: callers acting on another user's resource.
 TEST_F(PaymentsServiceContract, OwnershipGetPayment) {
-  auto call = [](const std::string& role) {
-    const std::string subject = NextSubject();
+  auto call = [](const std::string& token, const std::string&) {
     GetPaymentRequest request;
     FillValid(request);
     handlers_->foreign_owner = kSomeoneElse;
-    GetPaymentResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, tokens_->Valid(subject, {role}));
-    grpc::Status status = stub_->GetPayment(&context, request, &response);
+    const grpc::StatusCode code =
+        CallWithToken(*stub_, &PaymentsService::Stub::GetPayment, request, token);
     handlers_->foreign_owner.clear();
-    return status.error_code();
+    return code;
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::NOT_FOUND},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    EXPECT_EQ(call(cell.role), cell.code);
-  }
+  ExpectAccess(*tokens_, call, cells);
 }
 
 TEST_F(PaymentsServiceContract, AccessProviderWebhook) {
@@ -264,32 +201,16 @@ TEST_F(PaymentsServiceContract, AccessProviderWebhook) {
     ProviderWebhookRequest request;
     FillValid(request);
     (void)subject;
-    ProviderWebhookResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->ProviderWebhook(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &PaymentsService::Stub::ProviderWebhook, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::OK},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::OK});
 }
 
 TEST(PaymentsServiceValidation, ChargeRequest_IdempotencyKey) {

@@ -9,42 +9,61 @@ namespace commerce::products::v1 {
 namespace {
 
 // commerce.products.v1.Product: table products
-constexpr char kProductInsertSql[] =
-    "INSERT INTO products (id, sku, name, description, category_id, price_cents, stock, version, "
-    "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+constexpr char kProductInsertSql[] = R"sql(
+INSERT INTO products (id, sku, name, description, category_id, price_cents, stock, version, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+)sql";
 const ::cppsvc::db::Statement kProductInsert("commerce.products.v1.Product.Insert",
                                              kProductInsertSql);
-constexpr char kProductBulkInsertSql[] =
-    "INSERT INTO products (id, sku, name, description, category_id, price_cents, stock, version, "
-    "created_at, updated_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
-    "$5::text[], $6::bigint[], $7::integer[], $8::bigint[], $9::timestamptz[], $10::timestamptz[])";
+constexpr char kProductBulkInsertSql[] = R"sql(
+INSERT INTO products (id, sku, name, description, category_id, price_cents, stock, version, created_at, updated_at)
+SELECT *
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::integer[], $8::bigint[], $9::timestamptz[], $10::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kProductBulkInsert("commerce.products.v1.Product.BulkInsert",
                                                  kProductBulkInsertSql);
-constexpr char kProductGetSql[] =
-    "SELECT id, sku, name, description, category_id, price_cents, stock, version, EXTRACT(EPOCH "
-    "FROM created_at), EXTRACT(EPOCH FROM updated_at) FROM products WHERE id = $1";
+constexpr char kProductGetSql[] = R"sql(
+SELECT id, sku, name, description, category_id, price_cents, stock, version, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM products
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kProductGet("commerce.products.v1.Product.Get", kProductGetSql);
-constexpr char kProductUpdateSql[] =
-    "UPDATE products SET sku = $2, name = $3, description = $4, category_id = $5, price_cents = "
-    "$6, stock = $7, updated_at = $8, version = version + 1 WHERE id = $1 AND version = $9 "
-    "RETURNING version";
+constexpr char kProductUpdateSql[] = R"sql(
+UPDATE products
+SET sku = $2, name = $3, description = $4, category_id = $5, price_cents = $6, stock = $7, updated_at = $8, version = version + 1
+WHERE id = $1 AND version = $9
+RETURNING version
+)sql";
 const ::cppsvc::db::Statement kProductUpdate("commerce.products.v1.Product.Update",
                                              kProductUpdateSql);
-constexpr char kProductExistsSql[] = "SELECT 1 FROM products WHERE id = $1";
+constexpr char kProductExistsSql[] = R"sql(
+SELECT 1
+FROM products
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kProductExists("commerce.products.v1.Product.Exists",
                                              kProductExistsSql);
-constexpr char kProductDeleteSql[] = "DELETE FROM products WHERE id = $1";
+constexpr char kProductDeleteSql[] = R"sql(
+DELETE FROM products
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kProductDelete("commerce.products.v1.Product.Delete",
                                              kProductDeleteSql);
-constexpr char kProductListSql[] =
-    "SELECT id, sku, name, description, category_id, price_cents, stock, version, EXTRACT(EPOCH "
-    "FROM created_at), EXTRACT(EPOCH FROM updated_at) FROM products WHERE ($1::text IS NULL OR "
-    "sku = $1) AND ($2::text IS NULL OR category_id = $2) ORDER BY id LIMIT $3";
+constexpr char kProductListSql[] = R"sql(
+SELECT id, sku, name, description, category_id, price_cents, stock, version, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM products
+WHERE ($1::text IS NULL OR sku = $1) AND ($2::text IS NULL OR category_id = $2)
+ORDER BY id
+LIMIT $3
+)sql";
 const ::cppsvc::db::Statement kProductList("commerce.products.v1.Product.List", kProductListSql);
-constexpr char kProductListAfterSql[] =
-    "SELECT id, sku, name, description, category_id, price_cents, stock, version, EXTRACT(EPOCH "
-    "FROM created_at), EXTRACT(EPOCH FROM updated_at) FROM products WHERE ($1::text IS NULL OR "
-    "sku = $1) AND ($2::text IS NULL OR category_id = $2) AND id > $4 ORDER BY id LIMIT $3";
+constexpr char kProductListAfterSql[] = R"sql(
+SELECT id, sku, name, description, category_id, price_cents, stock, version, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM products
+WHERE ($1::text IS NULL OR sku = $1) AND ($2::text IS NULL OR category_id = $2) AND id > $4
+ORDER BY id
+LIMIT $3
+)sql";
 const ::cppsvc::db::Statement kProductListAfter("commerce.products.v1.Product.ListAfter",
                                                 kProductListAfterSql);
 
@@ -111,31 +130,53 @@ void ReadProduct(const ::pqxx::row& r, Product& row) {
 }
 
 // commerce.products.v1.Category: table categories
-constexpr char kCategoryInsertSql[] =
-    "INSERT INTO categories (id, name, slug, created_at) VALUES ($1, $2, $3, $4)";
+constexpr char kCategoryInsertSql[] = R"sql(
+INSERT INTO categories (id, name, slug, created_at)
+VALUES ($1, $2, $3, $4)
+)sql";
 const ::cppsvc::db::Statement kCategoryInsert("commerce.products.v1.Category.Insert",
                                               kCategoryInsertSql);
-constexpr char kCategoryBulkInsertSql[] =
-    "INSERT INTO categories (id, name, slug, created_at) SELECT * FROM unnest($1::text[], "
-    "$2::text[], $3::text[], $4::timestamptz[])";
+constexpr char kCategoryBulkInsertSql[] = R"sql(
+INSERT INTO categories (id, name, slug, created_at)
+SELECT *
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kCategoryBulkInsert("commerce.products.v1.Category.BulkInsert",
                                                   kCategoryBulkInsertSql);
-constexpr char kCategoryGetSql[] =
-    "SELECT id, name, slug, EXTRACT(EPOCH FROM created_at) FROM categories WHERE id = $1";
+constexpr char kCategoryGetSql[] = R"sql(
+SELECT id, name, slug, EXTRACT(EPOCH FROM created_at)
+FROM categories
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kCategoryGet("commerce.products.v1.Category.Get", kCategoryGetSql);
-constexpr char kCategoryUpdateSql[] = "UPDATE categories SET name = $2, slug = $3 WHERE id = $1";
+constexpr char kCategoryUpdateSql[] = R"sql(
+UPDATE categories
+SET name = $2, slug = $3
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kCategoryUpdate("commerce.products.v1.Category.Update",
                                               kCategoryUpdateSql);
-constexpr char kCategoryDeleteSql[] = "DELETE FROM categories WHERE id = $1";
+constexpr char kCategoryDeleteSql[] = R"sql(
+DELETE FROM categories
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kCategoryDelete("commerce.products.v1.Category.Delete",
                                               kCategoryDeleteSql);
-constexpr char kCategoryListSql[] =
-    "SELECT id, name, slug, EXTRACT(EPOCH FROM created_at) FROM categories WHERE ($1::text IS "
-    "NULL OR slug = $1) ORDER BY id LIMIT $2";
+constexpr char kCategoryListSql[] = R"sql(
+SELECT id, name, slug, EXTRACT(EPOCH FROM created_at)
+FROM categories
+WHERE ($1::text IS NULL OR slug = $1)
+ORDER BY id
+LIMIT $2
+)sql";
 const ::cppsvc::db::Statement kCategoryList("commerce.products.v1.Category.List", kCategoryListSql);
-constexpr char kCategoryListAfterSql[] =
-    "SELECT id, name, slug, EXTRACT(EPOCH FROM created_at) FROM categories WHERE ($1::text IS "
-    "NULL OR slug = $1) AND id > $3 ORDER BY id LIMIT $2";
+constexpr char kCategoryListAfterSql[] = R"sql(
+SELECT id, name, slug, EXTRACT(EPOCH FROM created_at)
+FROM categories
+WHERE ($1::text IS NULL OR slug = $1) AND id > $3
+ORDER BY id
+LIMIT $2
+)sql";
 const ::cppsvc::db::Statement kCategoryListAfter("commerce.products.v1.Category.ListAfter",
                                                  kCategoryListAfterSql);
 
@@ -183,44 +224,59 @@ void ReadCategory(const ::pqxx::row& r, Category& row) {
 }
 
 // commerce.products.v1.StockReservation: table stock_reservations
-constexpr char kStockReservationInsertSql[] =
-    "INSERT INTO stock_reservations (id, order_id, product_id, quantity, status, created_at, "
-    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+constexpr char kStockReservationInsertSql[] = R"sql(
+INSERT INTO stock_reservations (id, order_id, product_id, quantity, status, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+)sql";
 const ::cppsvc::db::Statement kStockReservationInsert(
     "commerce.products.v1.StockReservation.Insert",
     kStockReservationInsertSql);
-constexpr char kStockReservationBulkInsertSql[] =
-    "INSERT INTO stock_reservations (id, order_id, product_id, quantity, status, created_at, "
-    "updated_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], "
-    "$5::integer[], $6::timestamptz[], $7::timestamptz[])";
+constexpr char kStockReservationBulkInsertSql[] = R"sql(
+INSERT INTO stock_reservations (id, order_id, product_id, quantity, status, created_at, updated_at)
+SELECT *
+FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[], $6::timestamptz[], $7::timestamptz[])
+)sql";
 const ::cppsvc::db::Statement kStockReservationBulkInsert(
     "commerce.products.v1.StockReservation.BulkInsert",
     kStockReservationBulkInsertSql);
-constexpr char kStockReservationGetSql[] =
-    "SELECT id, order_id, product_id, quantity, status, EXTRACT(EPOCH FROM created_at), "
-    "EXTRACT(EPOCH FROM updated_at) FROM stock_reservations WHERE id = $1";
+constexpr char kStockReservationGetSql[] = R"sql(
+SELECT id, order_id, product_id, quantity, status, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM stock_reservations
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kStockReservationGet("commerce.products.v1.StockReservation.Get",
                                                    kStockReservationGetSql);
-constexpr char kStockReservationUpdateSql[] =
-    "UPDATE stock_reservations SET order_id = $2, product_id = $3, quantity = $4, status = $5, "
-    "updated_at = $6 WHERE id = $1";
+constexpr char kStockReservationUpdateSql[] = R"sql(
+UPDATE stock_reservations
+SET order_id = $2, product_id = $3, quantity = $4, status = $5, updated_at = $6
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kStockReservationUpdate(
     "commerce.products.v1.StockReservation.Update",
     kStockReservationUpdateSql);
-constexpr char kStockReservationDeleteSql[] = "DELETE FROM stock_reservations WHERE id = $1";
+constexpr char kStockReservationDeleteSql[] = R"sql(
+DELETE FROM stock_reservations
+WHERE id = $1
+)sql";
 const ::cppsvc::db::Statement kStockReservationDelete(
     "commerce.products.v1.StockReservation.Delete",
     kStockReservationDeleteSql);
-constexpr char kStockReservationListSql[] =
-    "SELECT id, order_id, product_id, quantity, status, EXTRACT(EPOCH FROM created_at), "
-    "EXTRACT(EPOCH FROM updated_at) FROM stock_reservations WHERE ($1::text IS NULL OR order_id = "
-    "$1) AND ($2::text IS NULL OR product_id = $2) ORDER BY id LIMIT $3";
+constexpr char kStockReservationListSql[] = R"sql(
+SELECT id, order_id, product_id, quantity, status, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM stock_reservations
+WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text IS NULL OR product_id = $2)
+ORDER BY id
+LIMIT $3
+)sql";
 const ::cppsvc::db::Statement kStockReservationList("commerce.products.v1.StockReservation.List",
                                                     kStockReservationListSql);
-constexpr char kStockReservationListAfterSql[] =
-    "SELECT id, order_id, product_id, quantity, status, EXTRACT(EPOCH FROM created_at), "
-    "EXTRACT(EPOCH FROM updated_at) FROM stock_reservations WHERE ($1::text IS NULL OR order_id = "
-    "$1) AND ($2::text IS NULL OR product_id = $2) AND id > $4 ORDER BY id LIMIT $3";
+constexpr char kStockReservationListAfterSql[] = R"sql(
+SELECT id, order_id, product_id, quantity, status, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM stock_reservations
+WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text IS NULL OR product_id = $2) AND id > $4
+ORDER BY id
+LIMIT $3
+)sql";
 const ::cppsvc::db::Statement kStockReservationListAfter(
     "commerce.products.v1.StockReservation.ListAfter",
     kStockReservationListAfterSql);

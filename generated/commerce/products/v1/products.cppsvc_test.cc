@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cppsvc/testing/access.h"
 #include "cppsvc/testing/in_process_server.h"
 #include "cppsvc/testing/tokens.h"
 
@@ -89,6 +90,10 @@ namespace {
 
 // The owner of resources that are not the caller's.
 [[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
+using ::cppsvc::testing::AccessCell;
+using ::cppsvc::testing::CallWithToken;
+using ::cppsvc::testing::ExpectAccess;
 
 template <typename Message>
 std::string Violations(const Message& m) {
@@ -204,24 +209,10 @@ class ProductsServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // One call of the matrix: a valid token of `role` (none when null).
-  struct Cell {
-    const char* name;
-    const char* role;
-    grpc::StatusCode code;
-  };
-
-  // Every call has its own subject (a UUID, as user ids usually are).
-  static std::string NextSubject() {
-    std::string n = std::to_string(++subjects_);
-    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
-  }
-
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllProductsService* handlers_ = nullptr;
   static inline Server* server_ = nullptr;
   static inline ProductsService::Stub* stub_ = nullptr;
-  static inline int subjects_ = 0;
 };
 
 TEST_F(ProductsServiceContract, AccessCreateProduct) {
@@ -229,32 +220,16 @@ TEST_F(ProductsServiceContract, AccessCreateProduct) {
     CreateProductRequest request;
     FillValid(request);
     (void)subject;
-    CreateProductResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->CreateProduct(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::CreateProduct, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(ProductsServiceContract, AccessUpdateProduct) {
@@ -262,32 +237,16 @@ TEST_F(ProductsServiceContract, AccessUpdateProduct) {
     UpdateProductRequest request;
     FillValid(request);
     (void)subject;
-    UpdateProductResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->UpdateProduct(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::UpdateProduct, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(ProductsServiceContract, AccessDeleteProduct) {
@@ -295,32 +254,16 @@ TEST_F(ProductsServiceContract, AccessDeleteProduct) {
     DeleteProductRequest request;
     FillValid(request);
     (void)subject;
-    DeleteProductResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->DeleteProduct(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::DeleteProduct, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(ProductsServiceContract, AccessGetProduct) {
@@ -328,32 +271,16 @@ TEST_F(ProductsServiceContract, AccessGetProduct) {
     GetProductRequest request;
     FillValid(request);
     (void)subject;
-    GetProductResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->GetProduct(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::GetProduct, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::OK},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::OK});
 }
 
 TEST_F(ProductsServiceContract, AccessListProducts) {
@@ -361,32 +288,16 @@ TEST_F(ProductsServiceContract, AccessListProducts) {
     ListProductsRequest request;
     FillValid(request);
     (void)subject;
-    ListProductsResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->ListProducts(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::ListProducts, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::OK},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::OK});
 }
 
 TEST_F(ProductsServiceContract, AccessSearchProducts) {
@@ -394,32 +305,16 @@ TEST_F(ProductsServiceContract, AccessSearchProducts) {
     SearchProductsRequest request;
     FillValid(request);
     (void)subject;
-    SearchProductsResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->SearchProducts(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::SearchProducts, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::OK},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::OK});
 }
 
 TEST_F(ProductsServiceContract, AccessCreateCategory) {
@@ -427,64 +322,32 @@ TEST_F(ProductsServiceContract, AccessCreateCategory) {
     CreateCategoryRequest request;
     FillValid(request);
     (void)subject;
-    CreateCategoryResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->CreateCategory(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::CreateCategory, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(ProductsServiceContract, AccessListCategories) {
   auto call = [](const std::string& token, const std::string& subject) {
     ListCategoriesRequest request;
     (void)subject;
-    ListCategoriesResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->ListCategories(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::ListCategories, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::OK},
       {"role customer", "customer", grpc::StatusCode::OK},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::OK},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::OK);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::OK});
 }
 
 TEST_F(ProductsServiceContract, AccessReserveStock) {
@@ -492,32 +355,16 @@ TEST_F(ProductsServiceContract, AccessReserveStock) {
     ReserveStockRequest request;
     FillValid(request);
     (void)subject;
-    ReserveStockResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->ReserveStock(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::ReserveStock, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::PERMISSION_DENIED},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"service", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(ProductsServiceContract, AccessReleaseStock) {
@@ -525,32 +372,16 @@ TEST_F(ProductsServiceContract, AccessReleaseStock) {
     ReleaseStockRequest request;
     FillValid(request);
     (void)subject;
-    ReleaseStockResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->ReleaseStock(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::ReleaseStock, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::PERMISSION_DENIED},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"service"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"service", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST_F(ProductsServiceContract, AccessAdjustStock) {
@@ -558,32 +389,16 @@ TEST_F(ProductsServiceContract, AccessAdjustStock) {
     AdjustStockRequest request;
     FillValid(request);
     (void)subject;
-    AdjustStockResponse response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->AdjustStock(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &ProductsService::Stub::AdjustStock, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::OK},
       {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
       {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
       {"role service", "service", grpc::StatusCode::PERMISSION_DENIED},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"admin"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 TEST(ProductsServiceValidation, CreateProductRequest_Sku) {

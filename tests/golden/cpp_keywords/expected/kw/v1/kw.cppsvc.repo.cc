@@ -9,21 +9,48 @@ namespace kw::v1 {
 namespace {
 
 // kw.v1.Box: table boxs
-constexpr char kBoxInsertSql[] = "INSERT INTO boxs (new, delete) VALUES ($1, $2)";
+constexpr char kBoxInsertSql[] = R"sql(
+INSERT INTO boxs (new, delete)
+VALUES ($1, $2)
+)sql";
 const ::cppsvc::db::Statement kBoxInsert("kw.v1.Box.Insert", kBoxInsertSql);
-constexpr char kBoxBulkInsertSql[] =
-    "INSERT INTO boxs (new, delete) SELECT * FROM unnest($1::text[], $2::integer[])";
+constexpr char kBoxBulkInsertSql[] = R"sql(
+INSERT INTO boxs (new, delete)
+SELECT *
+FROM unnest($1::text[], $2::integer[])
+)sql";
 const ::cppsvc::db::Statement kBoxBulkInsert("kw.v1.Box.BulkInsert", kBoxBulkInsertSql);
-constexpr char kBoxGetSql[] = "SELECT new, delete FROM boxs WHERE new = $1";
+constexpr char kBoxGetSql[] = R"sql(
+SELECT new, delete
+FROM boxs
+WHERE new = $1
+)sql";
 const ::cppsvc::db::Statement kBoxGet("kw.v1.Box.Get", kBoxGetSql);
-constexpr char kBoxUpdateSql[] = "UPDATE boxs SET delete = $2 WHERE new = $1";
+constexpr char kBoxUpdateSql[] = R"sql(
+UPDATE boxs
+SET delete = $2
+WHERE new = $1
+)sql";
 const ::cppsvc::db::Statement kBoxUpdate("kw.v1.Box.Update", kBoxUpdateSql);
-constexpr char kBoxDeleteSql[] = "DELETE FROM boxs WHERE new = $1";
+constexpr char kBoxDeleteSql[] = R"sql(
+DELETE FROM boxs
+WHERE new = $1
+)sql";
 const ::cppsvc::db::Statement kBoxDelete("kw.v1.Box.Delete", kBoxDeleteSql);
-constexpr char kBoxListSql[] = "SELECT new, delete FROM boxs ORDER BY new LIMIT $1";
+constexpr char kBoxListSql[] = R"sql(
+SELECT new, delete
+FROM boxs
+ORDER BY new
+LIMIT $1
+)sql";
 const ::cppsvc::db::Statement kBoxList("kw.v1.Box.List", kBoxListSql);
-constexpr char kBoxListAfterSql[] =
-    "SELECT new, delete FROM boxs WHERE new > $2 ORDER BY new LIMIT $1";
+constexpr char kBoxListAfterSql[] = R"sql(
+SELECT new, delete
+FROM boxs
+WHERE new > $2
+ORDER BY new
+LIMIT $1
+)sql";
 const ::cppsvc::db::Statement kBoxListAfter("kw.v1.Box.ListAfter", kBoxListAfterSql);
 
 // Generated values of a new row.

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cppsvc/testing/access.h"
 #include "cppsvc/testing/in_process_server.h"
 #include "cppsvc/testing/tokens.h"
 
@@ -20,6 +21,10 @@ namespace {
 
 // The owner of resources that are not the caller's.
 [[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
+
+using ::cppsvc::testing::AccessCell;
+using ::cppsvc::testing::CallWithToken;
+using ::cppsvc::testing::ExpectAccess;
 
 template <typename Message>
 std::string Violations(const Message& m) {
@@ -56,53 +61,23 @@ class BaseServiceContract : public ::testing::Test {
     delete tokens_;
   }
 
-  // One call of the matrix: a valid token of `role` (none when null).
-  struct Cell {
-    const char* name;
-    const char* role;
-    grpc::StatusCode code;
-  };
-
-  // Every call has its own subject (a UUID, as user ids usually are).
-  static std::string NextSubject() {
-    std::string n = std::to_string(++subjects_);
-    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
-  }
-
   static inline ::cppsvc::testing::TestTokens* tokens_ = nullptr;
   static inline AcceptAllBaseService* handlers_ = nullptr;
   static inline Server* server_ = nullptr;
   static inline BaseService::Stub* stub_ = nullptr;
-  static inline int subjects_ = 0;
 };
 
 TEST_F(BaseServiceContract, AccessTouch) {
   auto call = [](const std::string& token, const std::string& subject) {
     Stamp request;
     (void)subject;
-    Stamp response;
-    grpc::ClientContext context;
-    ::cppsvc::testing::PrepareContext(context, token);
-    grpc::Status status = stub_->Touch(&context, request, &response);
-    return status.error_code();
+    return CallWithToken(*stub_, &BaseService::Stub::Touch, request, token);
   };
-  const Cell cells[] = {
+  const AccessCell cells[] = {
       {"role member", "member", grpc::StatusCode::OK},
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
-  for (const Cell& cell : cells) {
-    SCOPED_TRACE(cell.name);
-    const std::string subject = NextSubject();
-    std::string token;
-    if (cell.role != nullptr) token = tokens_->Valid(subject, {cell.role});
-    EXPECT_EQ(call(token, subject), cell.code);
-  }
-  for (::cppsvc::testing::BadToken bad : ::cppsvc::testing::AllBadTokens()) {
-    SCOPED_TRACE(std::string(::cppsvc::testing::BadTokenName(bad)));
-    const std::string subject = NextSubject();
-    const std::string token = tokens_->Bad(bad, subject, {"member"});
-    EXPECT_EQ(call(token, subject), grpc::StatusCode::UNAUTHENTICATED);
-  }
+  ExpectAccess(*tokens_, call, cells, {"member", grpc::StatusCode::UNAUTHENTICATED});
 }
 
 }  // namespace

@@ -1,0 +1,46 @@
+#include "emit/cpp_names.h"
+
+#include <cstdio>
+
+namespace cppsvc::emit {
+
+std::string CppTypeIn(const model::Model& model,
+                      const model::File& file,
+                      const std::string& full_name) {
+  const model::Message& m = model.messages.at(full_name);
+  std::string prefix = file.cpp_namespace.empty() ? "::" : "::" + file.cpp_namespace + "::";
+  if (m.package == file.package && m.cpp_type.rfind(prefix, 0) == 0)
+    return m.cpp_type.substr(prefix.size());
+  return m.cpp_type;
+}
+
+std::string CppLiteral(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\%03o", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace cppsvc::emit

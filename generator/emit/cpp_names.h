@@ -1,0 +1,20 @@
+// How model things are spelled in generated C++: message types relative to
+// a file's namespace, and string literals.
+#pragma once
+
+#include <string>
+
+#include "model/model.h"
+
+namespace cppsvc::emit {
+
+// The C++ spelling of message `full_name` inside `file`'s namespace: types of
+// the file's own package unqualified (as in its .pb.h), others qualified.
+std::string CppTypeIn(const model::Model& model,
+                      const model::File& file,
+                      const std::string& full_name);
+
+// `s` as a C++ string literal, quotes included.
+std::string CppLiteral(const std::string& s);
+
+}  // namespace cppsvc::emit
