@@ -45,9 +45,10 @@ class InProcessServer {
  private:
   static impl::ServiceOptions Options(const TestTokens& tokens) {
     impl::ServiceOptions options =
-        TestServiceOptions(std::string(Server::kServiceName), tokens, Server::Roles());
+        TestServiceOptions(std::string(Server::kSpec.name), tokens, Server::Roles());
     // As the contract says, so the tests expect what a deployment answers.
-    options.foreign_resources = impl::ForeignResourcesOf<typename Server::Handlers>();
+    options.foreign_resources =
+        impl::ForeignResourcesOf<typename Server::Handlers>(Server::kSpec.foreign_resources);
     return options;
   }
 
