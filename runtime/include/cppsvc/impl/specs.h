@@ -1,8 +1,9 @@
 // For generated servers only: what the contract says about a service and
 // each of its RPCs, generated as one constant each (a server's kSpec, and a
-// MethodSpec per RPC) and read by the runtime. A new setting is a field here,
-// a line of the server template and its use in the runtime; nothing is
-// copied field by field in between.
+// MethodSpec per RPC) and read by the runtime. A new per-service setting is
+// a field of ServiceSpec, its line in templates/server/server.h.mustache
+// (with its value in the server emitter's view) and its use in the runtime;
+// nothing copies it field by field in between.
 #pragma once
 
 #include <chrono>
