@@ -876,7 +876,7 @@ int main(int argc, char** argv) {
   options.worker_spin = worker_spin;
   options.inline_handlers =
       handlers_mode == "inline" ||
-      (handlers_mode == "contract" && benchsvc::v1::BenchServiceServer::kInlineHandlers);
+      (handlers_mode == "contract" && benchsvc::v1::BenchServiceServer::kSpec.inline_handlers);
   options.log_requests = without.find("log") == std::string::npos;
   if (without.find("metrics") != std::string::npos) options.metrics = nullptr;
   Handlers handlers;

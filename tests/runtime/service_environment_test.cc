@@ -20,7 +20,7 @@ bool Mentions(const std::vector<std::string>& problems, const std::string& name)
 
 TEST(ServiceEnvironment, ForeignResourcesIsNotFoundOrPermissionDenied) {
   ServiceEntry entry;
-  entry.name = "envtest";
+  entry.spec.name = "envtest";
   const std::string name = "ENVTEST_FOREIGN_RESOURCES";
   for (const char* good : {"not_found", "permission_denied"}) {
     ::setenv(name.c_str(), good, 1);

@@ -342,7 +342,11 @@ template <typename HandlersT>
 class FakeServerOf : public EchoService {
  public:
   using Handlers = HandlersT;
-  static constexpr std::string_view kServiceName = "fake";
+  static constexpr impl::ServiceSpec kSpec = [] {
+    impl::ServiceSpec spec;
+    spec.name = "fake";
+    return spec;
+  }();
   static std::vector<auth::RoleSpec> Roles() { return SomeRoles(); }
 
   FakeServerOf(Handlers& handlers, impl::ServiceOptions options)

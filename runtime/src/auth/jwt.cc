@@ -252,6 +252,144 @@ std::string RandomTokenId() {
   return out;
 }
 
+// --- the steps of a full check ---------------------------------------------------
+// Each returns the reason a token is refused, or null when it passes.
+
+// The segments of header.payload.signature, as they appear in the token.
+struct TokenParts {
+  std::string_view header_b64;
+  std::string_view payload_b64;
+  std::string_view signature_b64;
+  std::string_view signing_input;  // header.payload
+};
+
+// 1. Structure: three segments, only the base64url alphabet anywhere (no
+//    padding, spaces, "Bearer ").
+const char* SplitToken(std::string_view token, TokenParts& parts) {
+  const size_t dot1 = token.find('.');
+  if (dot1 == std::string_view::npos) return "malformed token";
+  const size_t dot2 = token.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos) return "malformed token";
+  if (token.find('.', dot2 + 1) != std::string_view::npos) return "malformed token";
+  parts.header_b64 = token.substr(0, dot1);
+  parts.payload_b64 = token.substr(dot1 + 1, dot2 - dot1 - 1);
+  parts.signature_b64 = token.substr(dot2 + 1);
+  parts.signing_input = token.substr(0, dot2);
+  for (char c : token) {
+    if (c != '.' && B64Value(c) < 0) return "malformed token";
+  }
+  return nullptr;
+}
+
+// 2. Header, checked before anything else so that "none" and algorithm
+//    confusion are refused as such.
+const char* CheckHeader(std::string_view header_b64, Algorithm algorithm) {
+  const std::optional<std::string> header_raw = Base64UrlDecode(header_b64);
+  if (!header_raw || header_raw->empty()) return "malformed token";
+  const json header = json::parse(*header_raw, nullptr, /*allow_exceptions=*/false);
+  if (!header.is_object()) return "malformed token";
+  const auto alg = header.find("alg");
+  if (alg == header.end() || !alg->is_string()) return "malformed token";
+  if (alg->get_ref<const std::string&>() != AlgorithmName(algorithm)) {
+    return "unexpected algorithm";
+  }
+  if (const auto typ = header.find("typ"); typ != header.end()) {
+    if (!typ->is_string()) return "malformed token";
+    const std::string& t = typ->get_ref<const std::string&>();
+    if (t.size() != 3 || (t[0] | 0x20) != 'j' || (t[1] | 0x20) != 'w' || (t[2] | 0x20) != 't') {
+      return "malformed token";
+    }
+  }
+  // No extension is understood, so a critical one can't be honoured.
+  if (header.contains("crit")) return "unsupported critical header";
+  return nullptr;
+}
+
+// 3. Signature, with the configured algorithm only (the payload must decode
+//    first).
+const char* CheckSignature(const TokenParts& parts, Algorithm algorithm, const std::string& key) {
+  if (parts.payload_b64.empty() || !Base64UrlDecode(parts.payload_b64)) return "malformed token";
+  if (parts.signature_b64.empty()) return "signature invalid";
+  if (!Base64UrlDecode(parts.signature_b64)) return "signature invalid";
+  if (!SignatureValid(algorithm, key, parts.signing_input, parts.signature_b64)) {
+    return "signature invalid";
+  }
+  return nullptr;
+}
+
+// The time claims of a token that passed, kept to check them again on
+// every later call with the same token.
+struct TimeClaims {
+  double exp_s = 0;
+  std::optional<double> nbf_s;
+  std::optional<double> iat_s;
+};
+
+// exp (required), nbf and iat, against `now` with `leeway`.
+const char* CheckTimes(const json& claims, double now_s, double leeway_s, TimeClaims& times) {
+  const auto exp = claims.find("exp");
+  if (exp == claims.end()) return "missing expiry";
+  const std::optional<double> exp_s = NumericDate(*exp);
+  if (!exp_s) return "malformed token";
+  if (now_s >= *exp_s + leeway_s) return "token expired";
+  times.exp_s = *exp_s;
+  if (const auto nbf = claims.find("nbf"); nbf != claims.end()) {
+    times.nbf_s = NumericDate(*nbf);
+    if (!times.nbf_s) return "malformed token";
+    if (now_s + leeway_s < *times.nbf_s) return "token not yet valid";
+  }
+  if (const auto iat = claims.find("iat"); iat != claims.end()) {
+    times.iat_s = NumericDate(*iat);
+    if (!times.iat_s) return "malformed token";
+  }
+  return nullptr;
+}
+
+// iss, then aud (a string or an array holding the audience).
+const char* CheckIssuerAndAudience(const json& claims, const JwtConfig& config) {
+  const auto iss = claims.find("iss");
+  if (iss == claims.end() || !iss->is_string() ||
+      iss->get_ref<const std::string&>() != config.issuer) {
+    return "issuer mismatch";
+  }
+  const auto aud = claims.find("aud");
+  bool aud_ok = false;
+  if (aud != claims.end()) {
+    if (aud->is_string()) {
+      aud_ok = aud->get_ref<const std::string&>() == config.audience;
+    } else if (aud->is_array()) {
+      for (const json& a : *aud) {
+        if (a.is_string() && a.get_ref<const std::string&>() == config.audience) aud_ok = true;
+      }
+    }
+  }
+  return aud_ok ? nullptr : "audience mismatch";
+}
+
+// sub (required), roles and jti.
+const char* ReadCaller(const json& claims, bool require_jti, Caller& caller) {
+  const auto sub = claims.find("sub");
+  if (sub == claims.end() || !sub->is_string() || sub->get_ref<const std::string&>().empty()) {
+    return "missing subject";
+  }
+  caller.subject = sub->get<std::string>();
+  if (const auto roles = claims.find("roles"); roles != claims.end()) {
+    if (!roles->is_array()) return "invalid roles claim";
+    for (const json& r : *roles) {
+      if (!r.is_string()) return "invalid roles claim";
+      caller.roles.push_back(r.get<std::string>());
+    }
+  }
+  if (const auto jti = claims.find("jti"); jti != claims.end()) {
+    if (!jti->is_string()) return "malformed token";
+    caller.token_id = jti->get<std::string>();
+  }
+  if (caller.token_id.empty() && require_jti) {
+    return "token has no jti, so it could not be revoked";
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 bool ParseAlgorithm(std::string_view name, Algorithm& out) {
@@ -286,9 +424,7 @@ std::string_view AlgorithmName(Algorithm alg) {
 struct JwtVerifier::Cache {
   struct Entry {
     std::shared_ptr<const Credentials> credentials;
-    double exp_s = 0;
-    std::optional<double> nbf_s;
-    std::optional<double> iat_s;
+    TimeClaims times;
   };
   // A token's hash, computed once per lookup: it picks the shard and the
   // bucket. Lookups take a view of the token, so it is not copied.
@@ -367,6 +503,30 @@ struct JwtVerifier::Cache {
     return {token, std::hash<std::string_view>{}(token)};
   }
   Shard& For(const Probe& probe) { return shards[probe.hash % kShards]; }
+
+  // The entry of `token` in this thread's front, else in the shared cache
+  // (then copied to the front); null when the token is not remembered.
+  const Entry* Find(std::string_view token) {
+    if (const Entry* hit = FindInFront(token)) return hit;
+    const Probe probe = ProbeFor(token);
+    std::optional<Entry> shared_hit;
+    {
+      Shard& shard = For(probe);
+      std::lock_guard<std::mutex> lock(shard.mu);
+      auto it = shard.entries.find(probe);
+      if (it != shard.entries.end()) shared_hit = it->second;
+    }
+    return shared_hit ? KeepInFront(*shared_hit) : nullptr;
+  }
+
+  // Remembers a token that passed every check; a full shard forgets one.
+  void Remember(std::string_view token, const Entry& entry) {
+    const Probe probe = ProbeFor(token);
+    Shard& shard = For(probe);
+    std::lock_guard<std::mutex> lock(shard.mu);
+    if (shard.entries.size() >= kPerShard) shard.entries.erase(shard.entries.begin());
+    shard.entries.insert_or_assign(Key{std::string(token), probe.hash}, entry);
+  }
 };
 
 JwtVerifier::JwtVerifier(JwtConfig config, std::shared_ptr<const RevocationList> revoked)
@@ -400,84 +560,34 @@ VerifyResult JwtVerifier::Verify(std::string_view token, Clock::time_point now) 
 }
 
 Authenticated JwtVerifier::Authenticate(std::string_view token, Clock::time_point now) const {
-  if (!token.empty() && token.size() <= kMaxTokenSize) {
-    const Cache::Entry* hit = cache_->FindInFront(token);
-    std::optional<Cache::Entry> shared_hit;
-    if (hit == nullptr) {
-      const Cache::Probe probe = Cache::ProbeFor(token);
-      Cache::Shard& shard = cache_->For(probe);
-      {
-        std::lock_guard<std::mutex> lock(shard.mu);
-        auto it = shard.entries.find(probe);
-        if (it != shard.entries.end()) shared_hit = it->second;
-      }
-      if (shared_hit) hit = cache_->KeepInFront(*shared_hit);
-    }
-    if (hit != nullptr) {
-      // The same time and revocation checks as the full path, same reasons.
-      const double now_s = Seconds(now);
-      const double leeway_s = static_cast<double>(config_.leeway.count());
-      if (now_s >= hit->exp_s + leeway_s) return Fail("token expired");
-      if (hit->nbf_s && now_s + leeway_s < *hit->nbf_s) return Fail("token not yet valid");
-      if (revoked_) {
-        const char* refusal = revoked_->Refusal(hit->credentials->caller.token_id, hit->iat_s);
-        if (refusal != nullptr) return Fail(refusal);
-      }
-      Authenticated result;
-      result.credentials = hit->credentials;
-      return result;
-    }
+  if (token.empty() || token.size() > kMaxTokenSize) return Check(token, now);
+  const Cache::Entry* hit = cache_->Find(token);
+  if (hit == nullptr) return Check(token, now);
+  // The same time and revocation checks as the full path, same reasons.
+  const double now_s = Seconds(now);
+  const double leeway_s = static_cast<double>(config_.leeway.count());
+  if (now_s >= hit->times.exp_s + leeway_s) return Fail("token expired");
+  if (hit->times.nbf_s && now_s + leeway_s < *hit->times.nbf_s) return Fail("token not yet valid");
+  if (revoked_) {
+    const char* refusal = revoked_->Refusal(hit->credentials->caller.token_id, hit->times.iat_s);
+    if (refusal != nullptr) return Fail(refusal);
   }
-  return Check(token, now);
+  Authenticated result;
+  result.credentials = hit->credentials;
+  return result;
 }
 
 Authenticated JwtVerifier::Check(std::string_view token, Clock::time_point now) const {
   try {
     if (token.empty()) return Fail("missing token");
     if (token.size() > kMaxTokenSize) return Fail("token too large");
-
-    // 1. Structure: header.payload.signature.
-    const size_t dot1 = token.find('.');
-    if (dot1 == std::string_view::npos) return Fail("malformed token");
-    const size_t dot2 = token.find('.', dot1 + 1);
-    if (dot2 == std::string_view::npos) return Fail("malformed token");
-    if (token.find('.', dot2 + 1) != std::string_view::npos) return Fail("malformed token");
-    const std::string_view header_b64 = token.substr(0, dot1);
-    const std::string_view payload_b64 = token.substr(dot1 + 1, dot2 - dot1 - 1);
-    const std::string_view signature_b64 = token.substr(dot2 + 1);
-    // Only the base64url alphabet anywhere (no padding, spaces, "Bearer ").
-    for (char c : token) {
-      if (c != '.' && B64Value(c) < 0) return Fail("malformed token");
+    TokenParts parts;
+    if (const char* refusal = SplitToken(token, parts)) return Fail(refusal);
+    if (const char* refusal = CheckHeader(parts.header_b64, config_.algorithm)) {
+      return Fail(refusal);
     }
-
-    // 2. Header, checked before anything else so that "none" and algorithm
-    //    confusion are refused as such.
-    const std::optional<std::string> header_raw = Base64UrlDecode(header_b64);
-    if (!header_raw || header_raw->empty()) return Fail("malformed token");
-    const json header = json::parse(*header_raw, nullptr, /*allow_exceptions=*/false);
-    if (!header.is_object()) return Fail("malformed token");
-    const auto alg = header.find("alg");
-    if (alg == header.end() || !alg->is_string()) return Fail("malformed token");
-    if (alg->get_ref<const std::string&>() != AlgorithmName(config_.algorithm)) {
-      return Fail("unexpected algorithm");
-    }
-    if (const auto typ = header.find("typ"); typ != header.end()) {
-      if (!typ->is_string()) return Fail("malformed token");
-      const std::string& t = typ->get_ref<const std::string&>();
-      if (t.size() != 3 || (t[0] | 0x20) != 'j' || (t[1] | 0x20) != 'w' || (t[2] | 0x20) != 't') {
-        return Fail("malformed token");
-      }
-    }
-    // No extension is understood, so a critical one can't be honoured.
-    if (header.contains("crit")) return Fail("unsupported critical header");
-
-    if (payload_b64.empty() || !Base64UrlDecode(payload_b64)) return Fail("malformed token");
-    if (signature_b64.empty()) return Fail("signature invalid");
-    if (!Base64UrlDecode(signature_b64)) return Fail("signature invalid");
-
-    // 3. Signature, with the configured algorithm only.
-    if (!SignatureValid(config_.algorithm, config_.key, token.substr(0, dot2), signature_b64)) {
-      return Fail("signature invalid");
+    if (const char* refusal = CheckSignature(parts, config_.algorithm, config_.key)) {
+      return Fail(refusal);
     }
 
     // 4. Claims. cpp-jwt decodes header and payload; exactly one algorithm is
@@ -495,85 +605,25 @@ Authenticated JwtVerifier::Check(std::string_view token, Clock::time_point now) 
     const json& claims = decoded.payload().create_json_obj();
     if (!claims.is_object()) return Fail("malformed token");
 
-    const double now_s = Seconds(now);
+    TimeClaims times;
     const double leeway_s = static_cast<double>(config_.leeway.count());
-
-    const auto exp = claims.find("exp");
-    if (exp == claims.end()) return Fail("missing expiry");
-    const std::optional<double> exp_s = NumericDate(*exp);
-    if (!exp_s) return Fail("malformed token");
-    if (now_s >= *exp_s + leeway_s) return Fail("token expired");
-
-    if (const auto nbf = claims.find("nbf"); nbf != claims.end()) {
-      const std::optional<double> nbf_s = NumericDate(*nbf);
-      if (!nbf_s) return Fail("malformed token");
-      if (now_s + leeway_s < *nbf_s) return Fail("token not yet valid");
+    if (const char* refusal = CheckTimes(claims, Seconds(now), leeway_s, times)) {
+      return Fail(refusal);
     }
-    if (const auto iat = claims.find("iat"); iat != claims.end()) {
-      if (!NumericDate(*iat)) return Fail("malformed token");
-    }
-
-    const auto iss = claims.find("iss");
-    if (iss == claims.end() || !iss->is_string() ||
-        iss->get_ref<const std::string&>() != config_.issuer) {
-      return Fail("issuer mismatch");
-    }
-
-    const auto aud = claims.find("aud");
-    bool aud_ok = false;
-    if (aud != claims.end()) {
-      if (aud->is_string()) {
-        aud_ok = aud->get_ref<const std::string&>() == config_.audience;
-      } else if (aud->is_array()) {
-        for (const json& a : *aud) {
-          if (a.is_string() && a.get_ref<const std::string&>() == config_.audience) aud_ok = true;
-        }
-      }
-    }
-    if (!aud_ok) return Fail("audience mismatch");
-
-    const auto sub = claims.find("sub");
-    if (sub == claims.end() || !sub->is_string() || sub->get_ref<const std::string&>().empty()) {
-      return Fail("missing subject");
-    }
-
+    if (const char* refusal = CheckIssuerAndAudience(claims, config_)) return Fail(refusal);
     Caller caller;
-    caller.subject = sub->get<std::string>();
-    if (const auto roles = claims.find("roles"); roles != claims.end()) {
-      if (!roles->is_array()) return Fail("invalid roles claim");
-      for (const json& r : *roles) {
-        if (!r.is_string()) return Fail("invalid roles claim");
-        caller.roles.push_back(r.get<std::string>());
-      }
+    if (const char* refusal = ReadCaller(claims, config_.require_jti, caller)) {
+      return Fail(refusal);
     }
-    if (const auto jti = claims.find("jti"); jti != claims.end()) {
-      if (!jti->is_string()) return Fail("malformed token");
-      caller.token_id = jti->get<std::string>();
-    }
-    if (caller.token_id.empty() && config_.require_jti) {
-      return Fail("token has no jti, so it could not be revoked");
-    }
-    std::optional<double> iat_s;
-    if (const auto iat = claims.find("iat"); iat != claims.end()) iat_s = NumericDate(*iat);
     if (revoked_) {
-      const char* refusal = revoked_->Refusal(caller.token_id, iat_s);
+      const char* refusal = revoked_->Refusal(caller.token_id, times.iat_s);
       if (refusal != nullptr) return Fail(refusal);
     }
-
     Cache::Entry entry;
     entry.credentials =
         std::make_shared<const Credentials>(Credentials{std::move(caller), std::string(token)});
-    entry.exp_s = *exp_s;
-    if (const auto nbf = claims.find("nbf"); nbf != claims.end()) entry.nbf_s = NumericDate(*nbf);
-    entry.iat_s = iat_s;
-    const Cache::Probe probe = Cache::ProbeFor(token);
-    Cache::Shard& shard = cache_->For(probe);
-    {
-      std::lock_guard<std::mutex> lock(shard.mu);
-      if (shard.entries.size() >= Cache::kPerShard) shard.entries.erase(shard.entries.begin());
-      shard.entries.insert_or_assign(Cache::Key{std::string(token), probe.hash}, entry);
-    }
-
+    entry.times = times;
+    cache_->Remember(token, entry);
     Authenticated result;
     result.credentials = std::move(entry.credentials);
     return result;

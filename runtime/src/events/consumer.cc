@@ -8,7 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "cppsvc/events/events.h"
+#include "cppsvc/db/transaction.h"
+#include "cppsvc/events/consumer.h"
 #include "cppsvc/observability/log.h"
 #include "cppsvc/observability/trace.h"
 #include "nats_handle.h"

@@ -4,7 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "cppsvc/events/events.h"
+#include "cppsvc/db/transaction.h"
+#include "cppsvc/events/dead_letters.h"
 #include "cppsvc/observability/trace.h"
 
 namespace cppsvc::events {

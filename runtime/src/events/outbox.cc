@@ -5,7 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "cppsvc/db/errors.h"
-#include "cppsvc/events/events.h"
+#include "cppsvc/events/outbox.h"
 
 namespace cppsvc::events {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "cppsvc/events/events.h"
+#include "cppsvc/events/streams.h"
 #include "nats_handle.h"
 
 namespace cppsvc::events {

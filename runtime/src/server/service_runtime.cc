@@ -10,7 +10,7 @@
 #include "cppsvc/ownership.h"
 
 #include "cppsvc/impl/client_address.h"
-#include "cppsvc/impl/server.h"
+#include "cppsvc/impl/service_runtime.h"
 #include "cppsvc/observability/log.h"
 #include "cppsvc/observability/trace.h"
 

@@ -23,28 +23,28 @@ namespace commerce::auth::v1 {
 class AuthServiceServer final : public AuthService::CallbackService {
  public:
   using Handlers = AuthServiceBase;
-  static constexpr std::string_view kServiceName = "auth";
-  static constexpr std::string_view kFullName = "commerce.auth.v1.AuthService";
-  static constexpr std::string_view kBaseClass = "AuthServiceBase";
-  static constexpr uint16_t kDefaultGrpcPort = 3001;
-  static constexpr uint16_t kDefaultAdminPort = 9001;
-  static constexpr bool kServesNats = false;
-  // PostgreSQL database of the service; "" = none (calls run without a transaction).
-  static constexpr std::string_view kDatabase = "auth";
-  // Events: whether the service publishes any, and how many it consumes.
-  static constexpr bool kPublishes = true;
-  static constexpr size_t kSubscriptions = 0;
-  // Bulkhead sizes from the contract; 0 = the runtime's defaults.
-  static constexpr size_t kWorkers = 0;
-  static constexpr size_t kMaxQueue = 0;
-  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
-  static constexpr bool kInlineHandlers = false;
+  // The contract's settings of this service, read by the generated main().
+  static constexpr ::cppsvc::impl::ServiceSpec kSpec = {
+      .name = "auth",
+      .full_name = "commerce.auth.v1.AuthService",
+      .base_class = "AuthServiceBase",
+      .grpc_port = 3001,
+      .admin_port = 9001,
+      .serves_nats = false,
+      .database = "auth",
+      .publishes = true,
+      .subscriptions = 0,
+      .workers = 0,
+      .max_queue = 0,
+      .inline_handlers = false,
+      .foreign_resources = Handlers::kForeignResources,
+  };
 
   AuthServiceServer(AuthServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 
   // The rules of every RPC (access, timeout, validation, ownership).
   static const std::vector<const ::cppsvc::impl::MethodSpec*>& Methods();
-  // The migrations of kDatabase, in order (empty without a database).
+  // The migrations of kSpec.database, in order (empty without a database).
   static const std::vector<::cppsvc::db::Migration>& Migrations();
   // The roles of the system, as declared with (cppsvc.v1.role).
   static std::vector<::cppsvc::auth::RoleSpec> Roles();

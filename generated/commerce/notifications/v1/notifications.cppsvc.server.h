@@ -24,29 +24,29 @@ namespace commerce::notifications::v1 {
 class NotificationsServiceServer final : public NotificationsService::CallbackService {
  public:
   using Handlers = NotificationsServiceBase;
-  static constexpr std::string_view kServiceName = "notifications";
-  static constexpr std::string_view kFullName = "commerce.notifications.v1.NotificationsService";
-  static constexpr std::string_view kBaseClass = "NotificationsServiceBase";
-  static constexpr uint16_t kDefaultGrpcPort = 3005;
-  static constexpr uint16_t kDefaultAdminPort = 9005;
-  static constexpr bool kServesNats = false;
-  // PostgreSQL database of the service; "" = none (calls run without a transaction).
-  static constexpr std::string_view kDatabase = "notifications";
-  // Events: whether the service publishes any, and how many it consumes.
-  static constexpr bool kPublishes = false;
-  static constexpr size_t kSubscriptions = 4;
-  // Bulkhead sizes from the contract; 0 = the runtime's defaults.
-  static constexpr size_t kWorkers = 0;
-  static constexpr size_t kMaxQueue = 0;
-  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
-  static constexpr bool kInlineHandlers = false;
+  // The contract's settings of this service, read by the generated main().
+  static constexpr ::cppsvc::impl::ServiceSpec kSpec = {
+      .name = "notifications",
+      .full_name = "commerce.notifications.v1.NotificationsService",
+      .base_class = "NotificationsServiceBase",
+      .grpc_port = 3005,
+      .admin_port = 9005,
+      .serves_nats = false,
+      .database = "notifications",
+      .publishes = false,
+      .subscriptions = 4,
+      .workers = 0,
+      .max_queue = 0,
+      .inline_handlers = false,
+      .foreign_resources = Handlers::kForeignResources,
+  };
 
   NotificationsServiceServer(NotificationsServiceBase& handlers,
                              ::cppsvc::impl::ServiceOptions options);
 
   // The rules of every RPC (access, timeout, validation, ownership).
   static const std::vector<const ::cppsvc::impl::MethodSpec*>& Methods();
-  // The migrations of kDatabase, in order (empty without a database).
+  // The migrations of kSpec.database, in order (empty without a database).
   static const std::vector<::cppsvc::db::Migration>& Migrations();
   // The roles of the system, as declared with (cppsvc.v1.role).
   static std::vector<::cppsvc::auth::RoleSpec> Roles();

@@ -23,28 +23,28 @@ namespace commerce::payments::v1 {
 class PaymentsServiceServer final : public PaymentsService::CallbackService {
  public:
   using Handlers = PaymentsServiceBase;
-  static constexpr std::string_view kServiceName = "payments";
-  static constexpr std::string_view kFullName = "commerce.payments.v1.PaymentsService";
-  static constexpr std::string_view kBaseClass = "PaymentsServiceBase";
-  static constexpr uint16_t kDefaultGrpcPort = 3004;
-  static constexpr uint16_t kDefaultAdminPort = 9004;
-  static constexpr bool kServesNats = true;
-  // PostgreSQL database of the service; "" = none (calls run without a transaction).
-  static constexpr std::string_view kDatabase = "payments";
-  // Events: whether the service publishes any, and how many it consumes.
-  static constexpr bool kPublishes = true;
-  static constexpr size_t kSubscriptions = 2;
-  // Bulkhead sizes from the contract; 0 = the runtime's defaults.
-  static constexpr size_t kWorkers = 8;
-  static constexpr size_t kMaxQueue = 64;
-  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
-  static constexpr bool kInlineHandlers = false;
+  // The contract's settings of this service, read by the generated main().
+  static constexpr ::cppsvc::impl::ServiceSpec kSpec = {
+      .name = "payments",
+      .full_name = "commerce.payments.v1.PaymentsService",
+      .base_class = "PaymentsServiceBase",
+      .grpc_port = 3004,
+      .admin_port = 9004,
+      .serves_nats = true,
+      .database = "payments",
+      .publishes = true,
+      .subscriptions = 2,
+      .workers = 8,
+      .max_queue = 64,
+      .inline_handlers = false,
+      .foreign_resources = Handlers::kForeignResources,
+  };
 
   PaymentsServiceServer(PaymentsServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 
   // The rules of every RPC (access, timeout, validation, ownership).
   static const std::vector<const ::cppsvc::impl::MethodSpec*>& Methods();
-  // The migrations of kDatabase, in order (empty without a database).
+  // The migrations of kSpec.database, in order (empty without a database).
   static const std::vector<::cppsvc::db::Migration>& Migrations();
   // The roles of the system, as declared with (cppsvc.v1.role).
   static std::vector<::cppsvc::auth::RoleSpec> Roles();

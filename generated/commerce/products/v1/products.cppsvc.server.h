@@ -23,28 +23,28 @@ namespace commerce::products::v1 {
 class ProductsServiceServer final : public ProductsService::CallbackService {
  public:
   using Handlers = ProductsServiceBase;
-  static constexpr std::string_view kServiceName = "products";
-  static constexpr std::string_view kFullName = "commerce.products.v1.ProductsService";
-  static constexpr std::string_view kBaseClass = "ProductsServiceBase";
-  static constexpr uint16_t kDefaultGrpcPort = 3002;
-  static constexpr uint16_t kDefaultAdminPort = 9002;
-  static constexpr bool kServesNats = false;
-  // PostgreSQL database of the service; "" = none (calls run without a transaction).
-  static constexpr std::string_view kDatabase = "products";
-  // Events: whether the service publishes any, and how many it consumes.
-  static constexpr bool kPublishes = true;
-  static constexpr size_t kSubscriptions = 3;
-  // Bulkhead sizes from the contract; 0 = the runtime's defaults.
-  static constexpr size_t kWorkers = 16;
-  static constexpr size_t kMaxQueue = 0;
-  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
-  static constexpr bool kInlineHandlers = false;
+  // The contract's settings of this service, read by the generated main().
+  static constexpr ::cppsvc::impl::ServiceSpec kSpec = {
+      .name = "products",
+      .full_name = "commerce.products.v1.ProductsService",
+      .base_class = "ProductsServiceBase",
+      .grpc_port = 3002,
+      .admin_port = 9002,
+      .serves_nats = false,
+      .database = "products",
+      .publishes = true,
+      .subscriptions = 3,
+      .workers = 16,
+      .max_queue = 0,
+      .inline_handlers = false,
+      .foreign_resources = Handlers::kForeignResources,
+  };
 
   ProductsServiceServer(ProductsServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 
   // The rules of every RPC (access, timeout, validation, ownership).
   static const std::vector<const ::cppsvc::impl::MethodSpec*>& Methods();
-  // The migrations of kDatabase, in order (empty without a database).
+  // The migrations of kSpec.database, in order (empty without a database).
   static const std::vector<::cppsvc::db::Migration>& Migrations();
   // The roles of the system, as declared with (cppsvc.v1.role).
   static std::vector<::cppsvc::auth::RoleSpec> Roles();

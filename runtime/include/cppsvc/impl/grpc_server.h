@@ -6,7 +6,7 @@
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/impl/codegen/server_callback_handlers.h>
 
-#include "cppsvc/impl/server.h"
+#include "cppsvc/impl/service_runtime.h"
 
 namespace cppsvc::impl {
 

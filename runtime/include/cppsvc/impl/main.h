@@ -58,27 +58,18 @@
 
 #include "cppsvc/db/migrations.h"
 #include "cppsvc/impl/nats_server.h"
-#include "cppsvc/impl/server.h"
+#include "cppsvc/impl/service_runtime.h"
+#include "cppsvc/impl/specs.h"
 #include "cppsvc/impl/subscriptions.h"
 #include "cppsvc/register.h"
 
 namespace cppsvc::impl {
 
-// What RunService needs from a generated <Service>Server, type-erased.
+// What RunServices needs from a generated <Service>Server, type-erased.
 struct ServiceEntry {
-  std::string_view name;  // short name
-  uint16_t default_grpc_port = 0;
-  uint16_t default_admin_port = 0;
-  bool serves_nats = false;
-  std::string_view database;  // "" = no database
+  ServiceSpec spec;  // the contract's settings (Server::kSpec)
   const std::vector<db::Migration>& (*migrations)() = nullptr;
   StreamRoute (*stream)() = nullptr;  // the events it publishes
-  bool publishes = false;
-  size_t subscriptions = 0;
-  size_t workers = 0;
-  size_t max_queue = 0;
-  bool inline_handlers = false;                                      // the contract's default
-  ForeignResources foreign_resources = defaults::kForeignResources;  // the contract's
   std::vector<auth::RoleSpec> (*roles)() = nullptr;
   // Builds the handlers (from the registry) and the server; null when no
   // handler class is registered.
@@ -90,7 +81,6 @@ struct ServiceEntry {
     virtual std::vector<SubscriptionRoute> subscriptions() = 0;
   };
   std::unique_ptr<Instance> (*create)(ServiceOptions options) = nullptr;
-  std::string_view base_class;  // for the "nothing registered" message
 };
 
 template <typename Server>
@@ -104,21 +94,10 @@ ServiceEntry Entry() {
     std::vector<SubscriptionRoute> subscriptions() override { return server->Subscriptions(); }
   };
   ServiceEntry e;
-  e.name = Server::kServiceName;
-  e.default_grpc_port = Server::kDefaultGrpcPort;
-  e.default_admin_port = Server::kDefaultAdminPort;
-  e.serves_nats = Server::kServesNats;
-  e.database = Server::kDatabase;
+  e.spec = Server::kSpec;
   e.migrations = &Server::Migrations;
   e.stream = &Server::Stream;
-  e.publishes = Server::kPublishes;
-  e.subscriptions = Server::kSubscriptions;
-  e.workers = Server::kWorkers;
-  e.max_queue = Server::kMaxQueue;
-  e.inline_handlers = Server::kInlineHandlers;
-  e.foreign_resources = ForeignResourcesOf<typename Server::Handlers>();
   e.roles = &Server::Roles;
-  e.base_class = Server::kBaseClass;
   e.create = [](ServiceOptions options) -> std::unique_ptr<ServiceEntry::Instance> {
     auto& factory = HandlerRegistry<typename Server::Handlers>::Factory();
     if (!factory) return nullptr;

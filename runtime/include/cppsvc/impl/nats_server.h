@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "cppsvc/impl/server.h"
+#include "cppsvc/impl/service_runtime.h"
 
 namespace cppsvc::impl {
 

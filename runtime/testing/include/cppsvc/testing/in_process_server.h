@@ -49,10 +49,11 @@ class InProcessServer {
  private:
   static impl::ServiceOptions Options(const TestTokens& tokens, std::shared_ptr<db::Pool> db) {
     impl::ServiceOptions options =
-        TestServiceOptions(std::string(Server::kServiceName), tokens, Server::Roles());
+        TestServiceOptions(std::string(Server::kSpec.name), tokens, Server::Roles());
     options.db = std::move(db);
     // As the contract says, so the tests expect what a deployment answers.
-    options.foreign_resources = impl::ForeignResourcesOf<typename Server::Handlers>();
+    options.foreign_resources =
+        impl::ForeignResourcesOf<typename Server::Handlers>(Server::kSpec.foreign_resources);
     return options;
   }
 

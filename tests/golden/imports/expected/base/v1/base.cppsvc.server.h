@@ -23,28 +23,28 @@ namespace base::v1 {
 class BaseServiceServer final : public BaseService::CallbackService {
  public:
   using Handlers = BaseServiceBase;
-  static constexpr std::string_view kServiceName = "base";
-  static constexpr std::string_view kFullName = "base.v1.BaseService";
-  static constexpr std::string_view kBaseClass = "BaseServiceBase";
-  static constexpr uint16_t kDefaultGrpcPort = 50051;
-  static constexpr uint16_t kDefaultAdminPort = 9090;
-  static constexpr bool kServesNats = false;
-  // PostgreSQL database of the service; "" = none (calls run without a transaction).
-  static constexpr std::string_view kDatabase = "";
-  // Events: whether the service publishes any, and how many it consumes.
-  static constexpr bool kPublishes = true;
-  static constexpr size_t kSubscriptions = 0;
-  // Bulkhead sizes from the contract; 0 = the runtime's defaults.
-  static constexpr size_t kWorkers = 0;
-  static constexpr size_t kMaxQueue = 0;
-  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
-  static constexpr bool kInlineHandlers = false;
+  // The contract's settings of this service, read by the generated main().
+  static constexpr ::cppsvc::impl::ServiceSpec kSpec = {
+      .name = "base",
+      .full_name = "base.v1.BaseService",
+      .base_class = "BaseServiceBase",
+      .grpc_port = 50051,
+      .admin_port = 9090,
+      .serves_nats = false,
+      .database = "",
+      .publishes = true,
+      .subscriptions = 0,
+      .workers = 0,
+      .max_queue = 0,
+      .inline_handlers = false,
+      .foreign_resources = Handlers::kForeignResources,
+  };
 
   BaseServiceServer(BaseServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 
   // The rules of every RPC (access, timeout, validation, ownership).
   static const std::vector<const ::cppsvc::impl::MethodSpec*>& Methods();
-  // The migrations of kDatabase, in order (empty without a database).
+  // The migrations of kSpec.database, in order (empty without a database).
   static const std::vector<::cppsvc::db::Migration>& Migrations();
   // The roles of the system, as declared with (cppsvc.v1.role).
   static std::vector<::cppsvc::auth::RoleSpec> Roles();

@@ -23,28 +23,28 @@ namespace multi::v1 {
 class WriterServiceServer final : public WriterService::CallbackService {
  public:
   using Handlers = WriterServiceBase;
-  static constexpr std::string_view kServiceName = "writer";
-  static constexpr std::string_view kFullName = "multi.v1.WriterService";
-  static constexpr std::string_view kBaseClass = "WriterServiceBase";
-  static constexpr uint16_t kDefaultGrpcPort = 4001;
-  static constexpr uint16_t kDefaultAdminPort = 4101;
-  static constexpr bool kServesNats = false;
-  // PostgreSQL database of the service; "" = none (calls run without a transaction).
-  static constexpr std::string_view kDatabase = "notes";
-  // Events: whether the service publishes any, and how many it consumes.
-  static constexpr bool kPublishes = true;
-  static constexpr size_t kSubscriptions = 0;
-  // Bulkhead sizes from the contract; 0 = the runtime's defaults.
-  static constexpr size_t kWorkers = 0;
-  static constexpr size_t kMaxQueue = 0;
-  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
-  static constexpr bool kInlineHandlers = false;
+  // The contract's settings of this service, read by the generated main().
+  static constexpr ::cppsvc::impl::ServiceSpec kSpec = {
+      .name = "writer",
+      .full_name = "multi.v1.WriterService",
+      .base_class = "WriterServiceBase",
+      .grpc_port = 4001,
+      .admin_port = 4101,
+      .serves_nats = false,
+      .database = "notes",
+      .publishes = true,
+      .subscriptions = 0,
+      .workers = 0,
+      .max_queue = 0,
+      .inline_handlers = false,
+      .foreign_resources = Handlers::kForeignResources,
+  };
 
   WriterServiceServer(WriterServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 
   // The rules of every RPC (access, timeout, validation, ownership).
   static const std::vector<const ::cppsvc::impl::MethodSpec*>& Methods();
-  // The migrations of kDatabase, in order (empty without a database).
+  // The migrations of kSpec.database, in order (empty without a database).
   static const std::vector<::cppsvc::db::Migration>& Migrations();
   // The roles of the system, as declared with (cppsvc.v1.role).
   static std::vector<::cppsvc::auth::RoleSpec> Roles();
@@ -76,28 +76,28 @@ class WriterServiceServer final : public WriterService::CallbackService {
 class ReaderServiceServer final : public ReaderService::CallbackService {
  public:
   using Handlers = ReaderServiceBase;
-  static constexpr std::string_view kServiceName = "reader";
-  static constexpr std::string_view kFullName = "multi.v1.ReaderService";
-  static constexpr std::string_view kBaseClass = "ReaderServiceBase";
-  static constexpr uint16_t kDefaultGrpcPort = 4002;
-  static constexpr uint16_t kDefaultAdminPort = 4102;
-  static constexpr bool kServesNats = true;
-  // PostgreSQL database of the service; "" = none (calls run without a transaction).
-  static constexpr std::string_view kDatabase = "";
-  // Events: whether the service publishes any, and how many it consumes.
-  static constexpr bool kPublishes = false;
-  static constexpr size_t kSubscriptions = 1;
-  // Bulkhead sizes from the contract; 0 = the runtime's defaults.
-  static constexpr size_t kWorkers = 0;
-  static constexpr size_t kMaxQueue = 0;
-  // Handlers run on gRPC's thread when a slot is free (inline_handlers).
-  static constexpr bool kInlineHandlers = false;
+  // The contract's settings of this service, read by the generated main().
+  static constexpr ::cppsvc::impl::ServiceSpec kSpec = {
+      .name = "reader",
+      .full_name = "multi.v1.ReaderService",
+      .base_class = "ReaderServiceBase",
+      .grpc_port = 4002,
+      .admin_port = 4102,
+      .serves_nats = true,
+      .database = "",
+      .publishes = false,
+      .subscriptions = 1,
+      .workers = 0,
+      .max_queue = 0,
+      .inline_handlers = false,
+      .foreign_resources = Handlers::kForeignResources,
+  };
 
   ReaderServiceServer(ReaderServiceBase& handlers, ::cppsvc::impl::ServiceOptions options);
 
   // The rules of every RPC (access, timeout, validation, ownership).
   static const std::vector<const ::cppsvc::impl::MethodSpec*>& Methods();
-  // The migrations of kDatabase, in order (empty without a database).
+  // The migrations of kSpec.database, in order (empty without a database).
   static const std::vector<::cppsvc::db::Migration>& Migrations();
   // The roles of the system, as declared with (cppsvc.v1.role).
   static std::vector<::cppsvc::auth::RoleSpec> Roles();

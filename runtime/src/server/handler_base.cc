@@ -1,7 +1,7 @@
 #include <string>
 #include <utility>
 
-#include "cppsvc/events/events.h"
+#include "cppsvc/events/outbox.h"
 #include "cppsvc/impl/handler_base.h"
 
 namespace cppsvc::impl {
