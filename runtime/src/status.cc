@@ -1,38 +1,17 @@
 #include "cppsvc/status.h"
 
-#include <array>
+#include "cppsvc/status_code_names.h"
 
 namespace cppsvc {
-namespace {
-
-constexpr std::array<std::string_view, 17> kNames = {"OK",
-                                                     "CANCELLED",
-                                                     "UNKNOWN",
-                                                     "INVALID_ARGUMENT",
-                                                     "DEADLINE_EXCEEDED",
-                                                     "NOT_FOUND",
-                                                     "ALREADY_EXISTS",
-                                                     "PERMISSION_DENIED",
-                                                     "RESOURCE_EXHAUSTED",
-                                                     "FAILED_PRECONDITION",
-                                                     "ABORTED",
-                                                     "OUT_OF_RANGE",
-                                                     "UNIMPLEMENTED",
-                                                     "INTERNAL",
-                                                     "UNAVAILABLE",
-                                                     "DATA_LOSS",
-                                                     "UNAUTHENTICATED"};
-
-}  // namespace
 
 std::string_view StatusCodeName(StatusCode code) {
   auto i = static_cast<size_t>(code);
-  return i < kNames.size() ? kNames[i] : "UNKNOWN";
+  return i < kStatusCodeNames.size() ? kStatusCodeNames[i] : "UNKNOWN";
 }
 
 bool ParseStatusCode(std::string_view name, StatusCode& code) {
-  for (size_t i = 0; i < kNames.size(); ++i) {
-    if (kNames[i] == name) {
+  for (size_t i = 0; i < kStatusCodeNames.size(); ++i) {
+    if (kStatusCodeNames[i] == name) {
       code = static_cast<StatusCode>(i);
       return true;
     }

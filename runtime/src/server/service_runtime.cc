@@ -96,13 +96,13 @@ bool ServiceRuntime::Drain(std::chrono::steady_clock::time_point deadline) {
 Status ServiceRuntime::Admit(const IncomingCall& call,
                              const MethodSpec& method,
                              const Message& request,
-                             std::optional<std::string_view> header,
+                             std::optional<std::string_view> authorization,
                              Clock::time_point now,
                              std::shared_ptr<const Credentials>& credentials) const {
   // Authentication: public RPCs skip it entirely.
   if (!method.is_public) {
-    if (!header) return {StatusCode::kUnauthenticated, "missing bearer token"};
-    std::string_view token = BearerToken(*header);
+    if (!authorization) return {StatusCode::kUnauthenticated, "missing bearer token"};
+    std::string_view token = BearerToken(*authorization);
     if (token.empty()) return {StatusCode::kUnauthenticated, "authorization is not a bearer token"};
     if (!options_.verifier) return {StatusCode::kUnauthenticated, "no token verifier configured"};
     auth::Authenticated verified = options_.verifier->Authenticate(token, now);

@@ -1,0 +1,98 @@
+// What a message is (table, event or neither) and the rules on its fields.
+
+#include <re2/re2.h>
+
+#include "model/checker.h"
+
+namespace cppsvc::model::checks {
+
+void Checker::CheckMessage(const Message& m) {
+  if (m.table && m.event) {
+    Error(m.event->span,
+          "message " + Quote(m.name) + " is both a table and an event: use separate messages");
+  }
+  if (m.table) CheckTable(m);
+  if (m.event) CheckEvent(m);
+  for (const Field& f : m.fields) {
+    if (f.has_options) CheckFieldOptions(m, f);
+  }
+}
+
+void Checker::CheckFieldOptions(const Message& m, const Field& f) {
+  std::string what = "field " + Quote(m.name + "." + f.name);
+  const Span& span = f.option_span;
+  if (!m.table) {
+    if (f.column.Any()) Error(span, what + ": column options mean nothing outside a table message");
+    if (f.generated != GeneratedValue::kNone)
+      Error(span, what + ": generated means nothing outside a table message");
+  } else {
+    CheckTableFieldOptions(f, span, what);
+  }
+  CheckValidationKinds(f, span, what);
+  CheckValidationBounds(f.validate, span, what);
+  if (!f.validate.pattern.empty()) CheckPattern(span, what, f.validate);
+}
+
+// Each rule applies to some kinds of field only.
+void Checker::CheckValidationKinds(const Field& f, const Span& span, const std::string& what) {
+  const ValidationRules& v = f.validate;
+  bool text = f.kind == FieldKind::kString || f.kind == FieldKind::kBytes;
+  auto misplaced = [&](const char* rule, const char* needs) {
+    std::string type = std::string(f.repeated ? "repeated " : "") + KindName(f.kind);
+    const char* article = std::string("aeiou").find(type[0]) != std::string::npos ? "an " : "a ";
+    Error(span,
+          what + ": " + rule + " means nothing on " + article + type + " field (it needs " + needs +
+              ")");
+  };
+  if ((v.min_len || v.max_len) && !text) misplaced("min_len/max_len", "a string or bytes field");
+  if ((v.gte || v.lte || v.gt || v.lt) && !IsNumeric(f.kind))
+    misplaced("gte/lte/gt/lt", "a numeric field");
+  if (!v.pattern.empty() && f.kind != FieldKind::kString) misplaced("pattern", "a string field");
+  if (v.email && f.kind != FieldKind::kString) misplaced("email", "a string field");
+  if (v.uuid && f.kind != FieldKind::kString) misplaced("uuid", "a string field");
+  if (v.enum_defined && f.kind != FieldKind::kEnum) misplaced("enum_defined", "an enum field");
+  if ((v.min_items || v.max_items) && !f.repeated)
+    misplaced("min_items/max_items", "a repeated field");
+  if (!v.example.empty() && f.kind != FieldKind::kString) misplaced("example", "a string field");
+}
+
+// Bounds that no value can satisfy.
+void Checker::CheckValidationBounds(const ValidationRules& v,
+                                    const Span& span,
+                                    const std::string& what) {
+  if (v.min_len && v.max_len && *v.min_len > *v.max_len) {
+    Error(span,
+          what + ": min_len " + std::to_string(*v.min_len) + " is greater than max_len " +
+              std::to_string(*v.max_len));
+  }
+  if (v.min_items && v.max_items && *v.min_items > *v.max_items) {
+    Error(span,
+          what + ": min_items " + std::to_string(*v.min_items) + " is greater than max_items " +
+              std::to_string(*v.max_items));
+  }
+  auto lower = v.gte ? v.gte : v.gt;
+  auto upper = v.lte ? v.lte : v.lt;
+  if (v.gte && v.gt) Error(span, what + ": gte and gt both set: keep one lower bound");
+  if (v.lte && v.lt) Error(span, what + ": lte and lt both set: keep one upper bound");
+  if (lower && upper && (*lower > *upper || (*lower == *upper && (v.gt || v.lt)))) {
+    Error(span, what + ": the lower bound is above the upper bound, no value can pass");
+  }
+}
+
+// Patterns are matched with RE2 at run time (linear, no recursion), so
+// they are checked with RE2's own syntax here.
+void Checker::CheckPattern(const Span& span, const std::string& what, const ValidationRules& v) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  const re2::RE2 re(v.pattern, options);
+  if (!re.ok()) {
+    Error(span,
+          what + ": pattern " + Quote(v.pattern) +
+              " is not a valid RE2 regular expression: " + re.error());
+  } else if (!v.example.empty() && !re2::RE2::FullMatch(v.example, re)) {
+    Error(span,
+          what + ": example " + Quote(v.example) + " does not match pattern " + Quote(v.pattern));
+  }
+}
+
+}  // namespace cppsvc::model::checks

@@ -1,0 +1,120 @@
+// A service and its rpcs: subscriptions, handler names, and each rpc's
+// access, ownership, idempotency, events, retries, rate limit and HTTP
+// mapping.
+
+#include <algorithm>
+
+#include "cppsvc/status_code_names.h"
+#include "model/checker.h"
+
+namespace cppsvc::model::checks {
+
+void Checker::CheckService(const Service& s) {
+  const Span& sspan = s.has_options ? s.option_span : s.span;
+  std::string what = "service " + Quote(s.name);
+  for (const std::string& r : s.default_roles) CheckRoleRef(sspan, what + " default_roles", r);
+  CheckSubscriptions(s, sspan, what);
+  for (const std::string& e : s.publishes) CheckEventRef(sspan, what + " publishes", e);
+  if (s.inline_handlers && !s.database.empty()) {
+    Error(sspan,
+          what +
+              ": inline_handlers is for handlers that never block, and the handlers of a "
+              "service with a database wait for it; remove one of the two");
+  }
+  CheckHandlerNames(s, sspan, what);
+  for (const Method& m : s.methods) CheckMethod(s, m);
+}
+
+// Rpcs and On<Event> handlers are methods of one generated class.
+void Checker::CheckHandlerNames(const Service& s, const Span& span, const std::string& what) {
+  std::set<std::string> handler_names;
+  for (const Method& m : s.methods) {
+    handler_names.insert(m.cpp_name);
+    if (m.cpp_name == s.base_class) {
+      Error(m.span,
+            "rpc " + Quote(s.name + "." + m.name) + " has the name of the generated class " +
+                Quote(s.base_class) + ": rename the rpc");
+    }
+  }
+  std::set<std::string> seen_events;
+  for (const Subscription& sub : s.subscriptions) {
+    if (!seen_events.insert(sub.event).second) continue;  // reported as subscribed twice
+    if (!handler_names.insert(sub.handler).second) {
+      Error(span,
+            what + ": handler " + Quote(sub.handler) + " for event " + Quote(sub.event) +
+                " clashes with another rpc or subscription of the same name");
+    }
+  }
+}
+
+void Checker::CheckMethod(const Service& s, const Method& m) {
+  std::string what = "rpc " + Quote(s.name + "." + m.name);
+  const Span& span = m.has_options ? m.option_span : m.span;
+  const Message* req = model_.FindMessage(m.input);
+  const Message* resp = model_.FindMessage(m.output);
+  CheckStreaming(m, what);
+  CheckAccessRule(s, m, span, what);
+  if (!m.owner_field.empty() && m.is_public) {
+    Error(
+        span,
+        what + ": owner_field means nothing on a public rpc (there is no caller to own anything)");
+  } else if (!m.owner_field.empty() && req != nullptr && resp != nullptr) {
+    CheckOwnerField(m, *req, *resp, span, what);
+  }
+  if (!m.idempotency_key.empty() && req != nullptr) CheckIdempotencyKey(m, *req, span, what);
+  for (const std::string& e : m.emits) CheckEventRef(span, what + " emits", e);
+  if (m.retry) CheckRetry(m, span, what);
+  if (m.rate_limit && m.rate_limit->requests_per_second <= 0) {
+    Error(span, what + ": rate_limit.requests_per_second must be > 0");
+  }
+  if (m.http && req != nullptr && resp != nullptr) CheckHttp(s, m, *req, *resp, span, what);
+}
+
+void Checker::CheckStreaming(const Method& m, const std::string& what) {
+  if (!m.client_streaming && !m.server_streaming) return;
+  const char* kind = m.client_streaming && m.server_streaming ? "bidirectional"
+                     : m.client_streaming                     ? "client"
+                                                              : "server";
+  Error(m.span,
+        what + " is " + kind +
+            "-streaming: streaming rpcs are not supported, use unary rpcs or events");
+}
+
+void Checker::CheckIdempotencyKey(const Method& m,
+                                  const Message& req,
+                                  const Span& span,
+                                  const std::string& what) {
+  std::string why;
+  const Field* f = FieldPath(req, m.idempotency_key, why);
+  if (f == nullptr) {
+    Error(span,
+          what + ": idempotency_key " + Quote(m.idempotency_key) +
+              " must be a request field: " + why);
+  } else if (!SingularString(*f)) {
+    Error(span,
+          what + ": idempotency_key " + Quote(m.idempotency_key) +
+              " must be a singular string, found " + (f->repeated ? "repeated " : "") +
+              KindName(f->kind));
+  }
+}
+
+void Checker::CheckRetry(const Method& m, const Span& span, const std::string& what) {
+  if (!m.idempotent) {
+    Error(span,
+          what +
+              ": retry means nothing on an rpc that is not idempotent (set idempotent: true, or "
+              "remove retry)");
+  }
+  // Any code but OK can be retried.
+  static const std::vector<std::string> kCodes(kStatusCodeNames.begin() + 1,
+                                               kStatusCodeNames.end());
+  for (const std::string& code : m.retry->retryable_codes) {
+    if (std::find(kCodes.begin(), kCodes.end(), code) == kCodes.end()) {
+      Error(span,
+            what + ": retry code " + Quote(code) + " is not a grpc status code" +
+                diag::DidYouMean(code, kCodes));
+    }
+  }
+}
+
+}  // namespace cppsvc::model::checks

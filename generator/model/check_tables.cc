@@ -1,0 +1,229 @@
+// One table message: its name, keys, indexes, version and columns.
+
+#include <cctype>
+
+#include <re2/re2.h>
+
+#include "model/checker.h"
+#include "model/names.h"
+
+namespace cppsvc::model::checks {
+namespace {
+
+// A default expression that cannot end the statement it is pasted into.
+bool BalancedSql(const std::string& sql) {
+  int depth = 0;
+  bool quoted = false;
+  for (char ch : sql) {
+    if (ch == '\'') quoted = !quoted;
+    if (quoted) continue;
+    if (ch == ';') return false;
+    if (ch == '(') ++depth;
+    if (ch == ')' && --depth < 0) return false;
+  }
+  return !quoted && depth == 0 && sql.find("--") == std::string::npos;
+}
+
+std::string TableWhat(const Message& m) {
+  return "table " + Quote(m.table->name) + " (message " + Quote(m.name) + ")";
+}
+
+}  // namespace
+
+void Checker::CheckTable(const Message& m) {
+  const Table& t = *m.table;
+  std::string what = TableWhat(m);
+  CheckSqlName(t.span, what, "table name", t.name, "name");
+  if (t.name.rfind("cppsvc_", 0) == 0) {
+    Error(t.span, what + ": names starting with 'cppsvc_' are reserved for the runtime's tables");
+  }
+  if (t.primary_key.empty()) {
+    Error(t.span, what + " has no primary key: set primary_key");
+  }
+  CheckPrimaryKey(m, what);
+  CheckIndexes(m, what);
+  CheckVersionField(m, what);
+  CheckDropColumns(m, what);
+  CheckColumns(m);
+}
+
+// A key or index field must exist and be stored; returns it when it does.
+const Field* Checker::StoredField(const Message& m,
+                                  const std::string& what,
+                                  const std::string& kind,
+                                  const std::string& name) {
+  const Field* f = m.FindField(name);
+  if (f == nullptr) {
+    std::vector<std::string> field_names;
+    for (const Field& field : m.fields) field_names.push_back(field.name);
+    Error(m.table->span,
+          what + ": " + kind + " field " + Quote(name) + " does not exist" +
+              diag::DidYouMean(name, field_names));
+  } else if (f->column.skip) {
+    Error(m.table->span,
+          what + ": " + kind + " field " + Quote(name) +
+              " is not stored (its column has skip: true)");
+    return nullptr;
+  }
+  return f;
+}
+
+void Checker::CheckPrimaryKey(const Message& m, const std::string& what) {
+  for (const std::string& k : m.table->primary_key) {
+    const Field* f = StoredField(m, what, "primary key", k);
+    if (f != nullptr && (f->repeated || f->kind == FieldKind::kMessage)) {
+      Error(m.table->span,
+            what + ": primary key field " + Quote(k) + " must be a singular scalar, found " +
+                (f->repeated ? "repeated " : "") + KindName(f->kind));
+    }
+  }
+}
+
+void Checker::CheckIndexes(const Message& m, const std::string& what) {
+  const Table& t = *m.table;
+  for (size_t i = 0; i < t.indexes.size(); ++i) {
+    const model::Index& idx = t.indexes[i];
+    if (idx.fields.empty())
+      Error(t.span, what + ": index " + std::to_string(i + 1) + " has no fields");
+    std::set<std::string> seen;
+    for (const std::string& k : idx.fields) {
+      StoredField(m, what, "index", k);
+      if (!seen.insert(k).second) {
+        Error(t.span, what + ": index " + Quote(idx.name) + " lists field " + Quote(k) + " twice");
+      }
+    }
+    if (!idx.fields.empty()) {
+      CheckSqlName(t.span,
+                   what,
+                   "index name",
+                   idx.name,
+                   idx.name_given ? "a shorter name" : "name");
+    }
+  }
+}
+
+void Checker::CheckVersionField(const Message& m, const std::string& what) {
+  const Field* v = m.FindField("version");
+  if (!m.table->versioned || v == nullptr) return;
+  if (!IsInteger(v->kind) || v->repeated) {
+    Error(
+        v->span,
+        what + " is versioned, so field 'version' must be an integer, found " + KindName(v->kind));
+  }
+}
+
+void Checker::CheckDropColumns(const Message& m, const std::string& what) {
+  const Table& t = *m.table;
+  for (const std::string& d : t.drop_columns) {
+    if (const Column* c = t.FindColumn(d); c != nullptr) {
+      Error(t.span,
+            what + ": drop_columns names column " + Quote(d) + ", which field " +
+                Quote(m.name + "." + c->field) +
+                " still maps: remove the field first (its column is kept until dropped)");
+    }
+  }
+}
+
+void Checker::CheckColumns(const Message& m) {
+  const Table& t = *m.table;
+  std::map<std::string, const Column*> by_name;
+  for (const Column& c : t.columns) {
+    const Field& f = m.fields[c.field_index];
+    std::string cw = "field " + Quote(m.name + "." + f.name);
+    CheckSqlName(c.span, cw, "column name", c.name, "column: { name: ... }");
+    if (auto [it, ok] = by_name.emplace(c.name, &c); !ok) {
+      Error(c.span,
+            cw + ": column " + Quote(c.name) + " is already the column of field " +
+                Quote(m.name + "." + it->second->field) + ": set another column name");
+    }
+    if (t.versioned && !t.version_mapped && c.name == "version" && f.name != "version") {
+      Error(c.span,
+            cw + ": column 'version' is the version column of versioned table " + Quote(t.name) +
+                ": name the field 'version' to map it, or set another column name");
+    }
+    CheckColumnOptions(f, c, cw);
+  }
+}
+
+// Identifiers are not quoted in the generated SQL.
+void Checker::CheckSqlName(const Span& span,
+                           const std::string& what,
+                           const std::string& kind,
+                           const std::string& name,
+                           const std::string& fix) {
+  if (name.size() > 63) {
+    Error(span,
+          what + ": " + kind + " " + Quote(name) + " is longer than PostgreSQL's 63 bytes: set " +
+              fix);
+  } else if (!IsPlainSqlIdentifier(name)) {
+    Error(span,
+          what + ": " + kind + " " + Quote(name) +
+              " must be lowercase letters, digits and '_', starting with a letter or '_'");
+  } else if (IsSqlReservedWord(name)) {
+    Error(span,
+          what + ": " + kind + " " + Quote(name) + " is a reserved word in PostgreSQL: set " + fix);
+  }
+}
+
+void Checker::CheckColumnOptions(const Field& f, const Column& c, const std::string& what) {
+  const ColumnOptions& o = f.column;
+  if (o.storage == Storage::kJsonb && !f.repeated && !f.map && f.kind != FieldKind::kMessage) {
+    Error(
+        c.span,
+        what + ": STORAGE_JSONB needs a message, repeated or map field, found " + KindName(f.kind));
+  }
+  if (!o.type.empty()) CheckColumnType(c, o.type, what);
+  if (!o.default_value.empty() && !BalancedSql(o.default_value)) {
+    Error(c.span,
+          what + ": column default " + Quote(o.default_value) +
+              " must be one SQL expression (balanced quotes and parentheses, no ';')");
+  }
+}
+
+void Checker::CheckColumnType(const Column& c, const std::string& type, const std::string& what) {
+  // A type name, optionally with a modifier and array brackets:
+  // varchar(254), numeric(12,2), double precision, citext, text[].
+  static const re2::RE2 kType(
+      R"([A-Za-z_][A-Za-z0-9_]*( [A-Za-z_][A-Za-z0-9_]*)*( ?\( *[0-9]+ *(, *[0-9]+ *)?\))?(\[\])?)");
+  std::string lower;
+  for (char ch : type) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (!re2::RE2::FullMatch(type, kType)) {
+    Error(c.span,
+          what + ": column type " + Quote(type) +
+              " is not a SQL type name (expected e.g. 'varchar(64)', 'numeric(12,2)' or "
+              "'citext')");
+  } else if (c.codec == ColumnCodec::kJson && lower != "jsonb" && lower != "json") {
+    Error(c.span,
+          what + ": the field is stored as JSON, so its column type must be jsonb or json, found " +
+              Quote(type));
+  } else if (c.codec == ColumnCodec::kTimestamp && lower.rfind("timestamp", 0) != 0) {
+    Error(c.span,
+          what + ": a google.protobuf.Timestamp column must have a timestamp type, found " +
+              Quote(type));
+  }
+}
+
+// Generated values and storage of a field of a table message.
+void Checker::CheckTableFieldOptions(const Field& f, const Span& span, const std::string& what) {
+  if (f.generated == GeneratedValue::kUuid && (f.kind != FieldKind::kString || f.repeated)) {
+    Error(span, what + ": GENERATED_UUID needs a string field, found " + KindName(f.kind));
+  }
+  if ((f.generated == GeneratedValue::kCreatedAt || f.generated == GeneratedValue::kUpdatedAt) &&
+      (f.type_name != "google.protobuf.Timestamp" || f.repeated)) {
+    Error(span,
+          what + ": generated timestamps need a google.protobuf.Timestamp field, found " +
+              (f.type_name.empty() ? KindName(f.kind) : f.type_name));
+  }
+  if (f.column.storage == Storage::kChildTable &&
+      !(f.repeated && f.kind == FieldKind::kMessage && !f.map)) {
+    Error(span, what + ": STORAGE_CHILD_TABLE needs a repeated message field");
+  } else if (f.column.storage == Storage::kChildTable) {
+    Error(span,
+          what +
+              ": STORAGE_CHILD_TABLE is not supported yet: store the field as JSON "
+              "(STORAGE_JSONB, the " +
+              "default for repeated messages) or in a table message of its own");
+  }
+}
+
+}  // namespace cppsvc::model::checks

@@ -1,0 +1,161 @@
+// The checker behind model::Check, private to model/. Its checks live in one
+// file per concern (check_<concern>.cc); this header holds what they share:
+// indexes over the whole model, built once, and the reporting helpers that
+// keep diagnostics to the files being generated.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "diag/diagnostics.h"
+#include "model/model.h"
+
+namespace cppsvc::model::checks {
+
+// 'name', the way every message quotes an element.
+std::string Quote(const std::string& s);
+
+// Owner fields and idempotency keys hold one string.
+bool SingularString(const Field& f);
+
+class Checker {
+ public:
+  Checker(const Model& model, diag::Diagnostics& diags);
+
+  // Runs every check (check.cc), in a fixed order.
+  void Run();
+
+ private:
+  // checker.cc: indexes, reporting, references shared by several concerns.
+  void Index();
+  bool Reported(const Span& span) const;
+  void Error(const Span& span, std::string message);
+  void Warning(const Span& span, std::string message);
+  bool Publishes(const std::string& service, const std::string& event) const;
+  bool CheckEventRef(const Span& span, const std::string& what, const std::string& event);
+  std::string SuggestEvent(const std::string& event) const;
+  void CheckRoleRef(const Span& span, const std::string& what, const std::string& role);
+  const Field* FieldPath(const Message& root, const std::string& path, std::string& why) const;
+
+  // check_cpp_names.cc: names protoc's and gRPC's C++ output cannot spell.
+  void CheckCppNames(const File& file);
+  void CheckPackageName(const File& file);
+  void CheckMethodCppNames(const Service& s, const Method& m);
+
+  // check_rbac.cc: roles, access rules, ownership.
+  void CheckRoles();
+  bool InCycle(const Role& role) const;
+  void CheckAccessRule(const Service& s,
+                       const Method& m,
+                       const Span& span,
+                       const std::string& what);
+  void CheckOwnerField(const Method& m,
+                       const Message& req,
+                       const Message& resp,
+                       const Span& span,
+                       const std::string& what);
+
+  // check_messages.cc: what a message is, and its fields' validation rules.
+  void CheckMessage(const Message& m);
+  void CheckFieldOptions(const Message& m, const Field& f);
+  void CheckValidationKinds(const Field& f, const Span& span, const std::string& what);
+  void CheckValidationBounds(const ValidationRules& v, const Span& span, const std::string& what);
+  void CheckPattern(const Span& span, const std::string& what, const ValidationRules& v);
+
+  // check_tables.cc: one table message.
+  void CheckTable(const Message& m);
+  const Field* StoredField(const Message& m,
+                           const std::string& what,
+                           const std::string& kind,
+                           const std::string& name);
+  void CheckPrimaryKey(const Message& m, const std::string& what);
+  void CheckIndexes(const Message& m, const std::string& what);
+  void CheckVersionField(const Message& m, const std::string& what);
+  void CheckDropColumns(const Message& m, const std::string& what);
+  void CheckColumns(const Message& m);
+  void CheckSqlName(const Span& span,
+                    const std::string& what,
+                    const std::string& kind,
+                    const std::string& name,
+                    const std::string& fix);
+  void CheckColumnOptions(const Field& f, const Column& c, const std::string& what);
+  void CheckColumnType(const Column& c, const std::string& type, const std::string& what);
+  void CheckTableFieldOptions(const Field& f, const Span& span, const std::string& what);
+
+  // check_storage.cc: a file's tables and database, together.
+  void CheckStorage(const File& file);
+  void CheckIndexNamesUnique(const File& file);
+  void CheckDropTables(const File& file);
+  const Service* DatabaseOwner(const File& file);
+  void CheckMigrationsDir(const File& file, const Service& owner);
+
+  // check_events.cc: events and subscriptions.
+  void CheckEvent(const Message& m);
+  void CheckEventKey(const Message& m);
+  void CheckSubscriptions(const Service& s, const Span& span, const std::string& what);
+
+  // check_services.cc: a service and its rpcs.
+  void CheckService(const Service& s);
+  void CheckHandlerNames(const Service& s, const Span& span, const std::string& what);
+  void CheckMethod(const Service& s, const Method& m);
+  void CheckStreaming(const Method& m, const std::string& what);
+  void CheckIdempotencyKey(const Method& m,
+                           const Message& req,
+                           const Span& span,
+                           const std::string& what);
+  void CheckRetry(const Method& m, const Span& span, const std::string& what);
+
+  // check_http.cc: an rpc's HTTP mapping.
+  void CheckHttp(const Service& s,
+                 const Method& m,
+                 const Message& req,
+                 const Message& resp,
+                 const Span& span,
+                 const std::string& what);
+  void CheckHttpPath(const Service& s,
+                     const Method& m,
+                     const Message& req,
+                     const Span& span,
+                     const std::string& what);
+  void CheckHttpBodies(const HttpRoute& h,
+                       const Message& req,
+                       const Message& resp,
+                       const Span& span,
+                       const std::string& what);
+
+  // check_sagas.cc: a saga's references and the graph of its steps.
+  void CheckSaga(const Saga& saga);
+  bool CheckSagaOwner(const Saga& saga, const std::string& what);
+  void CheckSagaStep(const Saga& saga, bool owner_ok, const SagaStep& step, size_t i);
+  void CheckStepEventsPublished(const SagaStep& step, const std::string& what, const Span& span);
+  void CheckOwnerTracksStep(const Saga& saga, const SagaStep& step, const std::string& what);
+  void CheckCompensations(const Saga& saga);
+  void CheckSagaGraph(const Saga& saga);
+  bool CheckServiceRef(const Span& span, const std::string& what, const std::string& name);
+  void CheckPublishedBy(const Span& span,
+                        const std::string& what,
+                        const std::string& event,
+                        const std::string& service);
+
+  // check_uniqueness.cc: names, ports, subjects and tables across the system.
+  void CheckGlobalUniqueness();
+  void CheckServicesUnique();
+  void CheckPorts(const Service& s,
+                  const Span& span,
+                  const std::string& what,
+                  std::map<uint32_t, const Service*>& ports);
+  void CheckEventsAndTablesUnique();
+  void CheckSagasUnique();
+
+  const Model& model_;
+  diag::Diagnostics& diags_;
+  std::set<std::string> generated_files_;
+  std::vector<std::string> role_names_, service_names_, event_names_;
+  std::map<std::string, std::set<std::string>> publishers_;  // event -> services
+  std::map<std::string, std::string> routes_;                // "VERB key" -> rpc
+  std::map<std::string, const File*> migration_dirs_;
+};
+
+}  // namespace cppsvc::model::checks
