@@ -99,11 +99,12 @@ void Checker::CheckIdempotencyKey(const Method& m,
 }
 
 void Checker::CheckRetry(const Method& m, const Span& span, const std::string& what) {
-  if (!m.idempotent) {
+  // An idempotency key makes a repeat safe: such rpcs are retried too.
+  if (!m.idempotent && m.idempotency_key.empty()) {
     Error(span,
           what +
-              ": retry means nothing on an rpc that is not idempotent (set idempotent: true, or "
-              "remove retry)");
+              ": retry means nothing on an rpc that is not idempotent (set idempotent: true or "
+              "an idempotency_key, or remove retry)");
   }
   // Any code but OK can be retried.
   static const std::vector<std::string> kCodes(kStatusCodeNames.begin() + 1,

@@ -61,6 +61,21 @@ message GetResponse {}
   EXPECT_THAT(diags[3], HasSubstr("min_len 5 is greater than max_len 2"));
 }
 
+// The generated client retries an rpc with an idempotency key (a repeat is
+// answered from the stored response), so retry settings are accepted there.
+TEST(Check, RetryIsAcceptedWithAnIdempotencyKey) {
+  EXPECT_THAT(CheckOne(R"(
+service T {
+  rpc Create(CreateRequest) returns (CreateResponse) {
+    option (cppsvc.v1.method) = { roles: ["customer"] idempotency_key: "request_id" retry: { max_attempts: 3 } };
+  }
+}
+message CreateRequest { string request_id = 1; }
+message CreateResponse {}
+)"),
+              ElementsAre());
+}
+
 TEST(Check, HttpVariablesMustBeRequestFields) {
   auto diags = CheckOne(R"(
 service T {
