@@ -2,6 +2,7 @@
 // must work on a real call.
 #include <sys/wait.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,32 @@ TEST_F(Tools, TokenToolExplainsWhatIsMissing) {
     EXPECT_NE(run.err.find(part), std::string::npos) << part << " in:\n" << run.err;
   }
   EXPECT_EQ(Token({"--help"}).status, 0);
+}
+
+// The service binary's --help lists its commands and every variable its
+// configuration check reads, including those read only when another is set.
+TEST_F(Tools, ServiceBinaryHelpListsCommandsAndVariables) {
+  process_testing::Process p(std::vector<std::string>{ECHO_SERVICE_BINARY, "--help"},
+                             {},
+                             dir_ + "/help.out",
+                             dir_ + "/help.err");
+  std::string error;
+  ASSERT_TRUE(p.Start(error)) << error;
+  const std::optional<int> status = p.Wait(10s);
+  ASSERT_TRUE(status && WIFEXITED(*status)) << p.Stderr();
+  EXPECT_EQ(WEXITSTATUS(*status), 0) << p.Stderr();
+  const std::string out = p.Stdout();
+  for (const char* part : {"usage: ",
+                           "relay",
+                           "dead-letters replay <id>",
+                           "ECHO_GRPC_PORT",
+                           "ECHO_ADMIN_ADDRESS",
+                           "CPPSVC_JWT_ALGORITHM",
+                           "NATS_URL",
+                           "CPPSVC_REVOCATION_TARGET",
+                           "CPPSVC_SERVICE_TOKEN"}) {
+    EXPECT_NE(out.find(part), std::string::npos) << part << " in:\n" << out;
+  }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <optional>
 
 #include <absl/synchronization/mutex.h>
 
@@ -16,6 +18,41 @@ std::vector<std::string> CheckServiceEnvironment(const ServiceEntry& entry) {
   return env.problems();
 }
 
+namespace {
+
+// Every variable the configuration check reads, in order: once with nothing
+// set and once with everything set, so that variables read only when
+// another one is set (the revocation feed's) are listed too. The list is
+// the check's own: it cannot drift from it.
+std::vector<std::string> VariablesOf(const ServiceSpec& spec) {
+  std::vector<std::string> names;
+  for (const char* value : {"", "1"}) {
+    config::Env env([&names, value](const std::string& name) -> std::optional<std::string> {
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+      if (*value == '\0') return std::nullopt;
+      return std::string(value);
+    });
+    (void)ReadSettings(spec, env);
+  }
+  return names;
+}
+
+void PrintUsage(const std::string& binary, const std::vector<ServiceEntry>& services) {
+  std::cout << "usage: " << binary << " [service] [command]\n\n"
+            << "Runs a service until SIGTERM or SIGINT (with one service, its name may be\n"
+            << "left out). Commands:\n"
+            << "  relay                        only the outbox relay, no servers\n"
+            << "  dead-letters list [consumer] the dead letters, as JSON\n"
+            << "  dead-letters replay <id>     delivers a dead letter again\n";
+  for (const ServiceEntry& e : services) {
+    std::cout << "\nService " << e.spec.name << " reads these environment variables (a missing\n"
+              << "or malformed one stops it at start, listing every problem):\n";
+    for (const std::string& name : VariablesOf(e.spec)) std::cout << "  " << name << "\n";
+  }
+}
+
+}  // namespace
+
 void DisableMutexDeadlockDetection() {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
@@ -31,6 +68,10 @@ int RunServices(int argc, char** argv, const std::vector<ServiceEntry>& services
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   std::string wanted = argc > 1 ? argv[1] : "";
+  if (wanted == "--help" || wanted == "-h") {
+    PrintUsage(argc > 0 ? argv[0] : "service", services);
+    return 0;
+  }
   std::string names;
   for (const ServiceEntry& e : services) {
     names += (names.empty() ? "" : ", ") + std::string(e.spec.name);
