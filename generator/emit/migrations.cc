@@ -6,6 +6,7 @@
 
 #include "emit/cpp_layout.h"
 #include "emit/template.h"
+#include "text/join.h"
 
 namespace cppsvc::emit {
 
@@ -16,12 +17,6 @@ namespace {
 
 std::string Quote(const std::string& s) {
   return "'" + s + "'";
-}
-
-std::string Join(const std::vector<std::string>& parts, const std::string& sep = ", ") {
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
 }
 
 bool Contains(const std::vector<std::string>& list, const std::string& s) {
@@ -113,7 +108,7 @@ Data IndexView(const std::string& table, const LockIndex& i) {
   Data v;
   v.set("table", table);
   v.set("index", i.name);
-  v.set("columns", Join(i.columns));
+  v.set("columns", text::Join(i.columns, ", "));
   v.set("unique", Data(i.unique));
   return v;
 }
@@ -124,7 +119,7 @@ Data CreateTableView(const LockTable& t) {
   Data lines = List();
   std::vector<std::string> texts;
   for (const LockColumn& c : t.columns) texts.push_back(Definition(c));
-  texts.push_back("PRIMARY KEY (" + Join(t.primary_key) + ")");
+  texts.push_back("PRIMARY KEY (" + text::Join(t.primary_key, ", ") + ")");
   for (size_t i = 0; i < texts.size(); ++i) {
     Data line;
     line.set("text", texts[i]);
@@ -325,8 +320,9 @@ class Planner {
     if (before.primary_key == now.primary_key) return;
     diags_.Error(m.table->span,
                  TableWhat(now, m) + ": the primary key would change from (" +
-                     Join(before.primary_key) + ") to (" + Join(now.primary_key) +
-                     "), recorded in the schema lock " + file_.schema_lock +
+                     text::Join(before.primary_key, ", ") + ") to (" +
+                     text::Join(now.primary_key, ", ") + "), recorded in the schema lock " +
+                     file_.schema_lock +
                      ": changing a primary key is not supported; declare a new table instead");
   }
 

@@ -9,6 +9,7 @@
 
 #include "cppsvc/v1/options.pb.h"
 #include "model/names.h"
+#include "text/join.h"
 
 namespace cppsvc::model {
 namespace {
@@ -233,12 +234,6 @@ void ResolveReferences(Model& model) {
   }
 }
 
-std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : sep) + p;
-  return out;
-}
-
 // Columns of a table message; names referring to fields (primary key,
 // indexes) become SQL names here. Fields the checks refuse (unknown, skipped)
 // keep their spelling, so later checks and errors still see them.
@@ -288,7 +283,7 @@ void BuildColumns(Message& m) {
     for (const std::string& f : idx.fields) idx.columns.push_back(column_of(f));
     idx.name_given = !idx.name.empty();
     if (!idx.name_given)
-      idx.name = t.name + "_" + Join(idx.columns, "_") + (idx.unique ? "_key" : "_idx");
+      idx.name = t.name + "_" + text::Join(idx.columns, "_") + (idx.unique ? "_key" : "_idx");
   }
 }
 
