@@ -1,9 +1,7 @@
 // cppsvc-token: signs a token for calling a service in development, with the
 // same CPPSVC_JWT_* settings the services read (the private key for RS256
 // and ES256, whose public half the services hold).
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,18 +63,6 @@ Args Parse(int argc, char** argv) {
   return args;
 }
 
-// The value of NAME, or the contents of the file named by NAME_FILE.
-std::string Secret(cppsvc::config::Env& env, const std::string& name) {
-  std::string value = env.Optional(name, "");
-  const std::string file = env.Optional(name + "_FILE", "");
-  if (!value.empty() || file.empty()) return value;
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) env.Problem(name + "_FILE: cannot read " + file);
-  return text.str();
-}
-
 cppsvc::auth::JwtConfig Config(cppsvc::config::Env& env) {
   cppsvc::auth::JwtConfig config;
   const std::string alg = env.Required("CPPSVC_JWT_ALGORITHM");
@@ -84,7 +70,7 @@ cppsvc::auth::JwtConfig Config(cppsvc::config::Env& env) {
     env.Problem("CPPSVC_JWT_ALGORITHM: '" + alg + "' is not one of HS256, RS256, ES256");
   const bool hs = config.algorithm == cppsvc::auth::Algorithm::kHS256;
   const std::string name = hs ? "CPPSVC_JWT_KEY" : "CPPSVC_JWT_PRIVATE_KEY";
-  config.key = Secret(env, name);
+  config.key = env.ValueOrFile(name);
   if (config.key.empty()) env.Problem(name + " or " + name + "_FILE is required");
   config.issuer = env.Required("CPPSVC_JWT_ISSUER");
   config.audience = env.Required("CPPSVC_JWT_AUDIENCE");

@@ -348,30 +348,6 @@ std::string OwnerSetter(const model::Model& model,
   return "";
 }
 
-// The getter reached through `owner_field` from a message of `type`, e.g.
-// order.user_id -> <prefix>order().user_id(); "" when the path does not
-// resolve in that type.
-std::string OwnerGetter(const model::Model& model,
-                        const std::string& owner_field,
-                        const std::string& type,
-                        const std::string& prefix) {
-  const model::Message* msg = model.FindMessage(type);
-  std::string out = prefix;
-  size_t start = 0;
-  while (msg != nullptr) {
-    const size_t dot = owner_field.find('.', start);
-    const model::Field* f = msg->FindField(
-        owner_field.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (f == nullptr) return "";
-    out += f->cpp_name + "()";
-    if (dot == std::string::npos) return out;
-    out += ".";
-    msg = model.FindMessage(f->type_name);
-    start = dot + 1;
-  }
-  return "";
-}
-
 // One cell of an access or ownership matrix.
 Data CellView(const std::string& name, const std::string& role_literal, const char* code) {
   Data c;
@@ -543,8 +519,9 @@ class SuiteWriter {
     for (const std::string& r : roles_) {
       if (role.empty() && Allowed(m, r) && !Bypasses(model_, r)) role = r;
     }
-    const std::string getter = OwnerGetter(model_, m.owner_field, m.output, "response.");
-    const bool request_owner = !OwnerGetter(model_, m.owner_field, m.input, "").empty();
+    const std::string chain = AccessorChain(model_, m.output, m.owner_field);
+    const std::string getter = chain.empty() ? "" : "response" + chain;
+    const bool request_owner = !AccessorChain(model_, m.input, m.owner_field).empty();
     if (role.empty() || (!request_owner && getter.empty())) return false;
     a.set("server_class", s.server_class);
     a.set("response", w_.Type(m.output));

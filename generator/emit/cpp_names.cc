@@ -14,6 +14,25 @@ std::string CppTypeIn(const model::Model& model,
   return m.cpp_type;
 }
 
+std::string AccessorChain(const model::Model& model,
+                          const std::string& message,
+                          const std::string& path) {
+  const model::Message* m = model.FindMessage(message);
+  std::string chain;
+  size_t start = 0;
+  while (m != nullptr) {
+    size_t dot = path.find('.', start);
+    const model::Field* f = m->FindField(
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (f == nullptr) return "";
+    chain += "." + f->cpp_name + "()";
+    if (dot == std::string::npos) return chain;
+    m = model.FindMessage(f->type_name);
+    start = dot + 1;
+  }
+  return "";
+}
+
 std::string CppLiteral(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {

@@ -1,5 +1,5 @@
 // How model things are spelled in generated C++: message types relative to
-// a file's namespace, and string literals.
+// a file's namespace, field accessor chains, and string literals.
 #pragma once
 
 #include <string>
@@ -13,6 +13,12 @@ namespace cppsvc::emit {
 std::string CppTypeIn(const model::Model& model,
                       const model::File& file,
                       const std::string& full_name);
+
+// `.order().user_id()` for the path "order.user_id" in `message`, or "" when
+// the path does not resolve there.
+std::string AccessorChain(const model::Model& model,
+                          const std::string& message,
+                          const std::string& path);
 
 // `s` as a C++ string literal, quotes included.
 std::string CppLiteral(const std::string& s);

@@ -11,27 +11,6 @@
 namespace cppsvc::emit {
 namespace {
 
-// `.order().user_id()` for the path "order.user_id" in `message`, or "" when
-// the path does not resolve there.
-std::string AccessorChain(const model::Model& model,
-                          const std::string& message,
-                          const std::string& path) {
-  const model::Message* m = model.FindMessage(message);
-  std::string chain;
-  size_t start = 0;
-  while (m != nullptr) {
-    size_t dot = path.find('.', start);
-    const model::Field* f = m->FindField(
-        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (f == nullptr) return "";
-    chain += "." + f->cpp_name + "()";
-    if (dot == std::string::npos) return chain;
-    m = model.FindMessage(f->type_name);
-    start = dot + 1;
-  }
-  return "";
-}
-
 std::string StringList(const std::vector<std::string>& items) {
   std::string out = "{";
   for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + CppLiteral(items[i]);

@@ -1,8 +1,5 @@
 #include "auth/auth_service.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <sodium.h>
 
 #include "commerce/auth/v1/auth.cppsvc.server.h"
@@ -17,18 +14,6 @@ namespace {
 
 Status Unauthenticated(std::string message) {
   return Status(StatusCode::kUnauthenticated, std::move(message));
-}
-
-// `name`, else the content of the file named by `name`_FILE; empty when neither is set.
-std::string KeyFromEnvironment(cppsvc::config::Env& env, const std::string& name) {
-  std::string key = env.Optional(name, "");
-  std::string file = env.Optional(name + "_FILE", "");
-  if (!key.empty() || file.empty()) return key;
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) env.Problem(name + "_FILE: cannot read " + file);
-  return text.str();
 }
 
 std::string Sha256Hex(const std::string& data) {
@@ -69,8 +54,8 @@ AuthOptions AuthOptions::FromEnvironment(cppsvc::config::Env& env) {
       std::chrono::seconds(env.Integer("AUTH_ACCESS_TOKEN_TTL_SECONDS", 900, 60, 86400));
   o.refresh_token_ttl = std::chrono::seconds(
       env.Integer("AUTH_REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600, 3600, 365 * 24 * 3600));
-  std::string verify_key = KeyFromEnvironment(env, "CPPSVC_JWT_KEY");
-  o.signing.key = KeyFromEnvironment(env, "AUTH_JWT_SIGNING_KEY");
+  std::string verify_key = env.ValueOrFile("CPPSVC_JWT_KEY");
+  o.signing.key = env.ValueOrFile("AUTH_JWT_SIGNING_KEY");
   if (o.signing.key.empty()) {
     if (o.signing.algorithm != cppsvc::auth::Algorithm::kHS256) {
       env.Problem(

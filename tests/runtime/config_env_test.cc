@@ -1,5 +1,7 @@
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -62,6 +64,22 @@ TEST(Env, FallbacksWhenUnsetOrEmpty) {
   EXPECT_EQ(env.List("UNSET", {"x", "y"}), (std::vector<std::string>{"x", "y"}));
   EXPECT_TRUE(env.problems().empty());
   EXPECT_NO_THROW(env.Check());
+}
+
+TEST(Env, ValueOrFileReadsTheFileWhenTheValueIsUnset) {
+  const std::string path = ::testing::TempDir() + "/cppsvc_env_secret";
+  {
+    std::ofstream out(path);
+    out << "from the file\n";
+  }
+  Env env(Fake({{"A", "inline"}, {"A_FILE", path}, {"B_FILE", path}, {"C_FILE", path + ".none"}}));
+  EXPECT_EQ(env.ValueOrFile("A"), "inline");           // the value wins
+  EXPECT_EQ(env.ValueOrFile("B"), "from the file\n");  // the whole file
+  EXPECT_EQ(env.ValueOrFile("C"), "");
+  EXPECT_EQ(env.ValueOrFile("D"), "");  // neither set: no problem
+  ASSERT_EQ(env.problems().size(), 1u);
+  EXPECT_EQ(env.problems()[0], "C_FILE: cannot read " + path + ".none");
+  std::remove(path.c_str());
 }
 
 TEST(Env, OptionalReturnsTheValue) {

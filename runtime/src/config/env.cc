@@ -3,7 +3,9 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -70,6 +72,17 @@ Env::Env()
       }) {}
 
 Env::Env(Getter getter) : get_(std::move(getter)) {}
+
+std::string Env::ValueOrFile(const std::string& name) {
+  std::string value = Optional(name, "");
+  const std::string file = Optional(name + "_FILE", "");
+  if (!value.empty() || file.empty()) return value;
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) Problem(name + "_FILE: cannot read " + file);
+  return text.str();
+}
 
 std::string Env::Required(const std::string& name) {
   std::optional<std::string> v = Lookup(get_, name);

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 #include <thread>
 
@@ -18,17 +16,10 @@ std::string Prefix(std::string_view name) {
   return out + "_";
 }
 
+// A token kept in a file usually ends with a newline, which is not part of it.
 std::string ReadKeyOrFile(config::Env& env, const std::string& name) {
-  std::string value = env.Optional(name, "");
-  std::string file = env.Optional(name + "_FILE", "");
-  if (value.empty() && !file.empty()) {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
-    value = text.str();
-    if (!in) env.Problem(name + "_FILE: cannot read " + file);
-    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-  }
+  std::string value = env.ValueOrFile(name);
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
   return value;
 }
 
@@ -67,16 +58,8 @@ void ReadJwt(config::Env& env, Settings& s) {
   if (!alg.empty() && !auth::ParseAlgorithm(alg, s.jwt.algorithm)) {
     env.Problem("CPPSVC_JWT_ALGORITHM: '" + alg + "' is not one of HS256, RS256, ES256");
   }
-  std::string key = env.Optional("CPPSVC_JWT_KEY", "");
-  std::string key_file = env.Optional("CPPSVC_JWT_KEY_FILE", "");
-  if (key.empty() && !key_file.empty()) {
-    std::ifstream in(key_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    key = text.str();
-    if (!in) env.Problem("CPPSVC_JWT_KEY_FILE: cannot read " + key_file);
-  }
-  if (key.empty() && key_file.empty())
+  const std::string key = env.ValueOrFile("CPPSVC_JWT_KEY");
+  if (key.empty() && env.Optional("CPPSVC_JWT_KEY_FILE", "").empty())
     env.Problem("CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE is required");
   // RFC 7518 3.2: an HMAC key at least as long as the hash.
   if (s.jwt.algorithm == auth::Algorithm::kHS256 && !key.empty() && key.size() < 32) {

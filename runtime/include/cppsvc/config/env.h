@@ -27,6 +27,10 @@ class Env {
   // Comma-separated list, entries trimmed, empty entries dropped.
   std::vector<std::string> List(const std::string& name, const std::vector<std::string>& fallback);
 
+  // NAME's value, else the whole content of the file named by NAME_FILE (a
+  // problem when it cannot be read), for secrets kept in files; "" when
+  // neither is set.
+  std::string ValueOrFile(const std::string& name);
   // Records a problem found by the caller's own checks.
   void Problem(std::string text) { problems_.push_back(std::move(text)); }
 
