@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git clang-format
+  build-essential cmake ninja-build pkg-config git clang-format clang-tidy
   # protobuf and gRPC (protoc plugin API + runtime)
   protobuf-compiler libprotobuf-dev libprotoc-dev
   protobuf-compiler-grpc libgrpc++-dev
