@@ -1,4 +1,3 @@
-#include "emit/cpp_layout.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
 
@@ -14,20 +13,14 @@ void EmitMain(const EmitInput& in, Rendered& out) {
   view.set("namespace", file.cpp_namespace);
   view.set("qualifier", file.cpp_namespace.empty() ? "" : "::" + file.cpp_namespace + "::");
   Data services = List();
-  std::string names;
-  for (const model::Service& s : file.services) {
+  for (size_t i = 0; i < file.services.size(); ++i) {
     Data sv;
-    sv.set("server_class", s.server_class);
+    sv.set("server_class", file.services[i].server_class);
+    sv.set("full_name", file.services[i].full_name);
+    sv.set("last", Data(i + 1 == file.services.size()));
     services.push_back(sv);
-    names += (names.empty() ? "" : ", ") + s.full_name;
   }
   view.set("services", services);
-  view.set("comment",
-           LayoutComment(0,
-                         "Runs " + names +
-                             " until SIGTERM. The handlers are the class registered "
-                             "with CPPSVC_REGISTER_HANDLERS; configuration comes from "
-                             "the environment."));
   out.outputs.push_back(Render("main/main.cc.mustache", view));
 }
 

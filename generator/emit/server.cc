@@ -2,7 +2,6 @@
 #include <set>
 
 #include "emit/artifacts.h"
-#include "emit/cpp_layout.h"
 #include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
@@ -172,25 +171,6 @@ void EmitServer(const EmitInput& in, Rendered& out) {
     sv.set("workers", std::to_string(s.max_concurrency));
     sv.set("max_queue", std::to_string(s.max_queue));
     sv.set("inline_handlers", s.inline_handlers ? "true" : "false");
-    sv.set(
-        "comment",
-        LayoutComment(0,
-                      "Serves " + s.full_name + " over gRPC with the handlers of " + s.base_class +
-                          ". Every call runs the runtime's pipeline: deadline, "
-                          "authentication, authorization, rate limit, validation, ownership, "
-                          "bulkhead, handler, error mapping; measured, logged and traced."));
-    sv.set(
-        "constructor",
-        LayoutDeclaration(2,
-                          s.server_class,
-                          {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"},
-                          ";"));
-    sv.set(
-        "constructor_definition",
-        LayoutDeclaration(0,
-                          s.server_class + "::" + s.server_class,
-                          {s.base_class + "& handlers", "::cppsvc::impl::ServiceOptions options"},
-                          ""));
     sv.set("methods", MethodViews(model, file, s, validate_includes));
     EventsView(model, s, sv);
     services.push_back(sv);
