@@ -223,9 +223,10 @@ class Writer {
     if (text && !formatted) {
       if (r.min_len && *r.min_len > 0) {
         edges.push_back({"min_len_inside", set(str(*r.min_len)), ""});
-        std::string outside = path + ": must be at least " + std::to_string(*r.min_len) + unit;
-        // An empty required string also fails "is required".
-        if (*r.min_len == 1 && r.required) outside = path + ": is required; " + outside;
+        // An empty required string is reported missing, and only that.
+        std::string outside = *r.min_len == 1 && r.required ? path + ": is required"
+                                                            : path + ": must be at least " +
+                                                                  std::to_string(*r.min_len) + unit;
         edges.push_back({"min_len_outside", set(str(*r.min_len - 1)), outside});
       }
       if (r.max_len) {
@@ -285,12 +286,8 @@ class Writer {
                        path + ": must be a defined value"});
     }
     if (r.required && !f.proto3_optional && text) {
-      // An empty value also fails a minimum length (format checks skip it).
-      std::string expected = path + ": is required";
-      if (r.min_len && *r.min_len > 0) {
-        expected += "; " + path + ": must be at least " + std::to_string(*r.min_len) + unit;
-      }
-      edges.push_back({"required_outside", set("\"\""), expected});
+      // Missing, and only that: no "shorter than min_len" besides.
+      edges.push_back({"required_outside", set("\"\""), path + ": is required"});
     }
     if (r.required && f.proto3_optional) {
       edges.push_back(

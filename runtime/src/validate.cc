@@ -23,7 +23,13 @@ std::string FieldRef::Path() const {
 }
 
 void Violations::Add(const FieldRef& field, std::string message) {
+  if (!missing_.empty() && field.Path() == missing_) return;
   if (++count_ <= kMaxKept) items_.emplace_back(field.Path(), std::move(message));
+}
+
+void Violations::AddMissing(const FieldRef& field) {
+  Add(field, "is required");
+  missing_ = field.Path();
 }
 
 std::string Violations::ToString() const {
@@ -128,7 +134,7 @@ std::string FormatBound(double bound) {
 }
 
 void CheckRequired(Violations& v, const FieldRef& f, bool present) {
-  if (!present) v.Add(f, "is required");
+  if (!present) v.AddMissing(f);
 }
 void CheckMinLen(Violations& v, const FieldRef& f, std::string_view s, uint32_t min) {
   if (Utf8Length(s) < min) v.Add(f, "must be at least " + std::to_string(min) + " characters");

@@ -58,6 +58,17 @@ TEST(Validate, FormatsSkipEmptyUnlessRequired) {
   EXPECT_EQ(v.ToString(), "id: is required");
 }
 
+// One problem, one message: an empty required string is missing, not also
+// too short; the other fields are still checked.
+TEST(Validate, AMissingFieldGetsOneMessage) {
+  Violations v;
+  CheckRequired(v, {nullptr, "name"}, false);
+  CheckMinLen(v, {nullptr, "name"}, "", 1);
+  CheckMinLen(v, {nullptr, "code"}, "", 2);
+  EXPECT_EQ(v.ToString(), "name: is required; code: must be at least 2 characters");
+  EXPECT_EQ(v.count(), 2u);
+}
+
 TEST(Validate, Uuid) {
   EXPECT_TRUE(IsUuid("123e4567-e89b-12d3-a456-426614174000"));
   EXPECT_TRUE(IsUuid("123E4567-E89B-12D3-A456-426614174000"));

@@ -33,7 +33,10 @@ class Violations {
  public:
   static constexpr size_t kMaxKept = 50;
 
+  // A field found missing ("is required") gets no further message: an
+  // empty required string is not also "shorter than min_len".
   void Add(const FieldRef& field, std::string message);
+  void AddMissing(const FieldRef& field);
   bool empty() const { return count_ == 0; }
   size_t count() const { return count_; }
   const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
@@ -44,6 +47,7 @@ class Violations {
  private:
   std::vector<std::pair<std::string, std::string>> items_;
   size_t count_ = 0;
+  std::string missing_;  // path of the last field found missing
 };
 
 // A field's `pattern` rule, compiled once. Matching uses RE2: time linear in
