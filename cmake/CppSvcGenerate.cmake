@@ -37,6 +37,7 @@ include_guard(GLOBAL)
 # not only where the package was found.
 set_property(GLOBAL PROPERTY CPPSVC_PROTO_DIR "${CPPSVC_PROTO_DIR}")
 set_property(GLOBAL PROPERTY CPPSVC_EMBED_MIGRATIONS "${CMAKE_CURRENT_LIST_DIR}/CppSvcEmbedMigrations.cmake")
+set_property(GLOBAL PROPERTY CPPSVC_SYNC_OUTPUTS "${CMAKE_CURRENT_LIST_DIR}/CppSvcSyncOutputs.cmake")
 
 # The plugin's artifact table, read as text: the names of the files it writes
 # must be known at configure time, before the plugin is built. Installed
@@ -192,17 +193,24 @@ function(cppsvc_generate)
     set(opt_args "--cpp-svc_opt=${joined}")
   endif()
 
+  # protoc writes into a staging directory; only files whose content changed
+  # are copied over (CppSvcSyncOutputs.cmake), so the others keep their time
+  # and what includes them is not recompiled. Ninja's restat sees that.
+  get_property(sync_script GLOBAL PROPERTY CPPSVC_SYNC_OUTPUTS)
+  set(staging "${ARG_OUT_DIR}.staging")
   add_custom_command(
     OUTPUT ${outputs}
-    COMMAND "${CMAKE_COMMAND}" -E make_directory "${ARG_OUT_DIR}"
+    COMMAND "${CMAKE_COMMAND}" -E rm -rf "${staging}"
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${staging}" "${ARG_OUT_DIR}"
     COMMAND protobuf::protoc ${import_args}
             "--plugin=protoc-gen-cpp-svc=$<TARGET_FILE:CppSvc::protoc-gen-cpp-svc>"
             "--plugin=protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>"
-            "--cpp_out=${ARG_OUT_DIR}" "--grpc_out=${ARG_OUT_DIR}" "--cpp-svc_out=${ARG_OUT_DIR}"
+            "--cpp_out=${staging}" "--grpc_out=${staging}" "--cpp-svc_out=${staging}"
             ${opt_args} ${rel_protos}
+    COMMAND "${CMAKE_COMMAND}" -P "${sync_script}" "${staging}" "${ARG_OUT_DIR}"
     COMMAND "${CMAKE_COMMAND}" -P "${embed_script}" ${migration_dirs}
     DEPENDS ${abs_protos} ${lock_files} CppSvc::protoc-gen-cpp-svc gRPC::grpc_cpp_plugin protobuf::protoc
-            "${proto_dir}/cppsvc/v1/options.proto" "${embed_script}"
+            "${proto_dir}/cppsvc/v1/options.proto" "${embed_script}" "${sync_script}"
     COMMENT "cpp-svc: generating ${ARG_TARGET} from ${rel_protos}"
     VERBATIM)
 

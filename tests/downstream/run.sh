@@ -127,7 +127,7 @@ log="$(cmake --build "$bld" 2>&1)" || { echo "$log"; fail "no-op rebuild failed"
 echo "$log"
 grep -q 'no work to do' <<<"$log" || fail "a rebuild without changes did work (a declared output is never produced?)"
 
-step "touch the proto: the contract must be regenerated"
+step "touch the proto: regenerated, but no output changed, so nothing is recompiled"
 before="$(mtime "$gen_h")"
 sleep 1  # so a coarse-grained filesystem clock still sees the change
 run touch "$src/proto/library/loans/v1/loans.proto"
@@ -136,6 +136,17 @@ echo "$log"
 after="$(mtime "$gen_h")"
 echo "loans.cppsvc.h mtime: before $before, after $after"
 grep -q 'cpp-svc: generating' <<<"$log" || fail "touching the proto did not re-run the generator"
-[[ "$after" != "$before" ]] || fail "loans.cppsvc.h was not rewritten after touching the proto"
-echo "ok: regenerated"
+[[ "$after" == "$before" ]] || fail "loans.cppsvc.h was rewritten although its content did not change"
+if grep -q 'Building CXX object' <<<"$log"; then fail "touching the proto recompiled code"; fi
+echo "ok: regenerated, nothing recompiled"
+
+step "change an rpc's comment: only what includes the changed files is recompiled"
+sleep 1
+run sed -i 's|^\(  rpc [A-Za-z]*(.*\)$|  // Changed.\n\1|' "$src/proto/library/loans/v1/loans.proto"
+log="$(cmake --build "$bld" 2>&1)" || { echo "$log"; fail "rebuild after changing a comment failed"; }
+echo "$log"
+after_change="$(mtime "$gen_h")"
+[[ "$after_change" != "$before" ]] || fail "loans.cppsvc.h (which carries rpc comments) was not rewritten"
+if grep -q 'loans.pb.cc.o' <<<"$log"; then fail "loans.pb.cc was recompiled for a comment change"; fi
+echo "ok: only changed outputs rewritten"
 run ctest --test-dir "$bld" --output-on-failure
