@@ -207,7 +207,7 @@ function(cppsvc_generate)
             "--plugin=protoc-gen-grpc=$<TARGET_FILE:gRPC::grpc_cpp_plugin>"
             "--cpp_out=${staging}" "--grpc_out=${staging}" "--cpp-svc_out=${staging}"
             ${opt_args} ${rel_protos}
-    COMMAND "${CMAKE_COMMAND}" -P "${sync_script}" "${staging}" "${ARG_OUT_DIR}"
+    COMMAND "${CMAKE_COMMAND}" "-DFROM=${staging}" "-DTO=${ARG_OUT_DIR}" -P "${sync_script}"
     COMMAND "${CMAKE_COMMAND}" -P "${embed_script}" ${migration_dirs}
     DEPENDS ${abs_protos} ${lock_files} CppSvc::protoc-gen-cpp-svc gRPC::grpc_cpp_plugin protobuf::protoc
             "${proto_dir}/cppsvc/v1/options.proto" "${embed_script}" "${sync_script}"
