@@ -8,6 +8,7 @@
 
 #include "emit/cpp_names.h"
 #include "emit/emitters.h"
+#include "emit/saga_view.h"
 #include "emit/template.h"
 #include "model/names.h"
 
@@ -417,8 +418,12 @@ class SuiteWriter {
     sv.set("access", access);
     sv.set("events", Events(s));
     sv.set("validations", Validations(s));
+    AddSagas(s, sv);
     return sv;
   }
+
+  // Whether any service of the file owns or takes part in a saga.
+  bool has_sagas() const { return has_sagas_; }
 
  private:
   // Why a request of `type` cannot be filled ("" when it can).
@@ -528,6 +533,17 @@ class SuiteWriter {
     return true;
   }
 
+  // Saga step stubs and hooks of AcceptAll, and the saga cases.
+  void AddSagas(const model::Service& s, Data& sv) {
+    Data steps = SagaStepsView(model_, file_, s);
+    Data owned = OwnedSagasView(model_, file_, s);
+    sv.set("service_name", s.name);
+    sv.set("saga_steps", steps);
+    sv.set("has_saga_steps", Data(!steps.is_empty_list()));
+    sv.set("owned_sagas", owned);
+    has_sagas_ = has_sagas_ || !s.saga_routes.empty();
+  }
+
   // Subscribed events: the handler base needs them implemented too.
   Data Events(const model::Service& s) {
     Data events = List();
@@ -578,6 +594,7 @@ class SuiteWriter {
   std::vector<std::string> roles_;
   std::map<std::string, std::string> unfillable_;  // type -> why
   bool has_replays_ = false;
+  bool has_sagas_ = false;
 };
 
 }  // namespace
@@ -589,7 +606,8 @@ void EmitContractTest(const EmitInput& in, Rendered& out) {
   Data services = List();
   for (const model::Service& s : in.file.services) services.push_back(suite.Service(s));
   view.set("services", services);
-  view.set("has_replays", suite.has_replays());
+  view.set("has_sagas", suite.has_sagas());
+  view.set("has_database_tests", suite.has_replays() || suite.has_sagas());
   out.outputs.push_back(Render("contract_test/contract_test.cc.mustache", view));
 }
 

@@ -4,6 +4,7 @@
 #include "emit/access_summary.h"
 #include "emit/cpp_names.h"
 #include "emit/emitters.h"
+#include "emit/saga_view.h"
 #include "emit/template.h"
 #include "model/names.h"
 
@@ -54,6 +55,30 @@ Data EmitView(const model::Model& model, const model::File& file, const model::M
   return v;
 }
 
+// The service's step methods and owned sagas (see emit/saga_view.h).
+// Returns whether the service may abort a saga it owns.
+bool AddSagaViews(const model::Model& model,
+                  const model::File& file,
+                  const model::Service& s,
+                  Data& sv) {
+  Data owned = OwnedSagasView(model, file, s);
+  bool has_owned = !owned.is_empty_list();
+  bool abortable = false;
+  for (const model::File& f : model.files) {
+    for (const model::Saga& saga : f.sagas) {
+      if (saga.owner != s.short_name) continue;
+      bool all = true;
+      for (const model::SagaStep& step : saga.steps) all = all && step.has_compensation;
+      abortable = abortable || all;
+    }
+  }
+  sv.set("owned_sagas", owned);
+  sv.set("has_owned_sagas", Data(has_owned));
+  sv.set("saga_steps", SagaStepsView(model, file, s));
+  sv.set("has_abortable", Data(abortable));
+  return abortable;
+}
+
 }  // namespace
 
 void EmitHandlerBase(const EmitInput& in, Rendered& out) {
@@ -71,6 +96,7 @@ void EmitHandlerBase(const EmitInput& in, Rendered& out) {
       const model::Message* m = model.FindEvent(p.event);
       if (m != nullptr && m->file != file.name) includes.insert(model.FindFile(m->file)->pb_header);
     }
+    AddSagaHeaders(model, s, includes);
   }
 
   Data view;
@@ -82,6 +108,7 @@ void EmitHandlerBase(const EmitInput& in, Rendered& out) {
   view.set("namespace", file.cpp_namespace);
 
   Data services = List();
+  bool uses_sagas = false;
   for (const model::Service& s : file.services) {
     Data sv;
     sv.set("base_class", s.base_class);
@@ -110,9 +137,13 @@ void EmitHandlerBase(const EmitInput& in, Rendered& out) {
     }
     sv.set("has_emits", Data(has_emits));
     sv.set("emits", emits);
+    bool abortable = AddSagaViews(model, file, s, sv);
+    sv.set("has_protected", Data(abortable || has_emits));
+    uses_sagas = uses_sagas || !s.saga_routes.empty();
     services.push_back(sv);
   }
   view.set("services", services);
+  view.set("uses_sagas", Data(uses_sagas));
 
   out.outputs.push_back(Render("handler_base/handler_base.h.mustache", view));
 }

@@ -155,6 +155,11 @@ class Planner {
       slugs_.push_back("add_saga_state");
       result.saga_state = true;
     }
+    if (now.saga_steps && !old.saga_steps) {
+      Raw("", StorageSql("storage/saga_steps.sql"));
+      slugs_.push_back("add_saga_steps");
+      result.saga_steps = true;
+    }
     for (const LockTable& t : now.tables) {
       const LockTable* before = old.FindTable(t.name);
       if (before == nullptr) {
@@ -567,6 +572,7 @@ bool PlanMigrations(const model::Model& model,
     // The first migration: the runtime's tables, then the contract's.
     planner.Raw("", StorageSql("storage/infrastructure.sql"));
     if (now.saga_state) planner.Raw("", StorageSql("storage/saga_state.sql"));
+    if (now.saga_steps) planner.Raw("", StorageSql("storage/saga_steps.sql"));
     for (const LockTable& t : now.tables) planner.CreateTable(t);
     name = "init";
     next.schema = now;

@@ -148,6 +148,7 @@ std::string Sha256Hex(const std::string& data) {
 Schema SchemaOf(const model::Model& model, const model::File& file) {
   Schema schema;
   schema.saga_state = file.owns_sagas;
+  schema.saga_steps = file.takes_saga_steps;
   for (const std::string& name : file.messages) {
     const model::Message& m = model.messages.at(name);
     if (!m.table) continue;
@@ -198,6 +199,7 @@ std::optional<SchemaLock> ParseSchemaLock(const std::string& text,
       return std::nullopt;
     }
     lock.schema.saga_state = s.value("saga_state", false);
+    lock.schema.saga_steps = s.value("saga_steps", false);
     for (const Json& t : s.at("tables")) lock.schema.tables.push_back(TableFromJson(t));
     if (s.contains("dropped_tables"))
       lock.schema.dropped_tables = StringList(s.at("dropped_tables"));
@@ -244,6 +246,7 @@ std::string FormatSchemaLock(const SchemaLock& lock) {
   Json schema;
   schema["infrastructure"] = lock.schema.infrastructure;
   schema["saga_state"] = lock.schema.saga_state;
+  if (lock.schema.saga_steps) schema["saga_steps"] = true;
   Json tables = Json::array();
   for (const LockTable& t : lock.schema.tables) tables.push_back(ToJson(t));
   schema["tables"] = std::move(tables);

@@ -52,6 +52,7 @@ inline constexpr int kInfrastructureVersion = 3;
 struct Schema {
   int infrastructure = kInfrastructureVersion;  // of the runtime's tables
   bool saga_state = false;                      // the cppsvc_sagas table of saga owners
+  bool saga_steps = false;                      // the cppsvc_saga_steps table of saga participants
   std::vector<LockTable> tables;
   std::vector<std::string> dropped_tables;
 

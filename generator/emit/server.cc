@@ -4,8 +4,10 @@
 #include "emit/artifacts.h"
 #include "emit/cpp_names.h"
 #include "emit/emitters.h"
+#include "emit/saga_view.h"
 #include "emit/template.h"
 #include "model/names.h"
+#include "text/join.h"
 
 namespace cppsvc::emit {
 namespace {
@@ -83,6 +85,15 @@ Data PublishedSubjects(const model::Model& model, const model::Service& s) {
     if (m != nullptr && seen.insert(m->event->subject).second)
       subjects.push_back(Data(CppLiteral(m->event->subject)));
   }
+  // The undo commands of the sagas it owns.
+  for (const model::File& f : model.files) {
+    for (const model::Saga& saga : f.sagas) {
+      if (saga.owner != s.short_name) continue;
+      for (const model::SagaStep& step : saga.steps) {
+        if (!step.undo_subject.empty()) subjects.push_back(Data(CppLiteral(step.undo_subject)));
+      }
+    }
+  }
   return subjects;
 }
 
@@ -123,11 +134,25 @@ Data MethodViews(const model::Model& model,
 }
 
 // Events: the service's stream, what it publishes and its subscriptions.
-void EventsView(const model::Model& model, const model::Service& s, Data& sv) {
+void EventsView(const model::Model& model,
+                const model::File& file,
+                const model::Service& s,
+                Data& sv) {
   sv.set("stream", s.stream);
   sv.set("subjects", PublishedSubjects(model, s));
   sv.set("subscriptions", SubscriptionViews(model, s));
-  sv.set("subscription_count", std::to_string(s.subscriptions.size()));
+  sv.set("subscription_count", std::to_string(s.subscriptions.size() + s.saga_routes.size()));
+  sv.set("saga_routes", SagaRoutesView(model, file, s));
+  Data owned = OwnedSagasView(model, file, s);
+  sv.set("owned_sagas", owned);
+  sv.set("has_owned_sagas", Data(!owned.is_empty_list()));
+  std::vector<std::string> pointers;
+  for (const model::File& f : model.files) {
+    for (const model::Saga& saga : f.sagas) {
+      if (saga.owner == s.short_name) pointers.push_back("&handlers_." + saga.cpp_name + "Saga()");
+    }
+  }
+  sv.set("saga_pointers", text::Join(pointers, ", "));
   sv.set("publishes", Data(!s.published.empty()));
 }
 
@@ -172,7 +197,7 @@ void EmitServer(const EmitInput& in, Rendered& out) {
     sv.set("max_queue", std::to_string(s.max_queue));
     sv.set("inline_handlers", s.inline_handlers ? "true" : "false");
     sv.set("methods", MethodViews(model, file, s, validate_includes));
-    EventsView(model, s, sv);
+    EventsView(model, file, s, sv);
     services.push_back(sv);
   }
 

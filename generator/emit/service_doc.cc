@@ -3,6 +3,7 @@
 
 #include "emit/access_summary.h"
 #include "emit/emitters.h"
+#include "emit/saga_view.h"
 #include "emit/template.h"
 #include "model/names.h"
 #include "text/join.h"
@@ -128,57 +129,12 @@ Data ServiceView(const model::Model& model, const model::Service& s) {
   return v;
 }
 
-// A flowchart of the saga: steps in order, failures to the compensations of
-// the steps before, in reverse order, then to the aborted end.
+// The saga's state machine: the same transitions the runtime's machine
+// makes (emit/saga_view.h).
 std::vector<std::string> SagaDiagram(const model::Saga& saga) {
-  std::vector<std::string> lines = {"flowchart TD"};
-  auto event = [](const std::string& e) { return model::ShortName(e); };
-  auto node = [](const model::SagaStep& st) { return "step_" + st.name; };
-  auto undo = [](const model::SagaStep& st) { return "undo_" + st.name; };
-  const std::string done_label =
-      saga.completed_event.empty() ? "completed" : event(saga.completed_event);
-  const std::string aborted_label =
-      saga.aborted_event.empty() ? "aborted" : event(saga.aborted_event);
-
-  lines.push_back("  trigger([\"" + event(saga.trigger) + "\"])");
-  for (const model::SagaStep& st : saga.steps) {
-    lines.push_back("  " + node(st) + "[\"" + st.name + "<br/>" + st.participant + "\"]");
-  }
-  for (const model::SagaStep& st : saga.steps) {
-    if (st.has_compensation) {
-      lines.push_back("  " + undo(st) + "[\"undo " + st.name + "<br/>" + st.participant + "\"]");
-    }
-  }
-  lines.push_back("  completed([\"" + done_label + "\"])");
-  bool can_abort = false;
-  for (const model::SagaStep& st : saga.steps) can_abort = can_abort || !st.failure_event.empty();
-  if (can_abort) lines.push_back("  aborted([\"" + aborted_label + "\"])");
-
-  // Success path.
-  for (size_t i = 0; i < saga.steps.size(); ++i) {
-    const model::SagaStep& st = saga.steps[i];
-    std::string from = i == 0 ? "trigger" : node(saga.steps[i - 1]);
-    std::string label = i == 0 ? "" : event(saga.steps[i - 1].success_event);
-    lines.push_back("  " + from + (label.empty() ? " --> " : " -- " + label + " --> ") + node(st));
-  }
-  lines.push_back("  " + node(saga.steps.back()) + " -- " + event(saga.steps.back().success_event) +
-                  " --> completed");
-  // Failure paths and the compensation chain (reverse order).
-  for (size_t k = 0; k < saga.steps.size(); ++k) {
-    const model::SagaStep& st = saga.steps[k];
-    if (st.failure_event.empty()) continue;
-    std::string target =
-        k == 0 ? "aborted"
-               : (saga.steps[k - 1].has_compensation ? undo(saga.steps[k - 1]) : "aborted");
-    lines.push_back("  " + node(st) + " -. " + event(st.failure_event) + " .-> " + target);
-  }
-  for (size_t j = saga.steps.size(); j-- > 0;) {
-    const model::SagaStep& st = saga.steps[j];
-    if (!st.has_compensation) continue;
-    std::string target =
-        j > 0 && saga.steps[j - 1].has_compensation ? undo(saga.steps[j - 1]) : "aborted";
-    lines.push_back("  " + undo(st) + " -. " + event(st.compensation_done_event) + " .-> " +
-                    target);
+  std::vector<std::string> lines = {"stateDiagram-v2"};
+  for (const SagaTransition& t : SagaTransitions(saga)) {
+    lines.push_back("  " + t.from + " --> " + t.to + (t.label.empty() ? "" : ": " + t.label));
   }
   return lines;
 }

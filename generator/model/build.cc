@@ -291,13 +291,18 @@ void BuildColumns(Message& m) {
 // the columns of their tables.
 void ResolveStorage(Model& model) {
   std::set<std::string> saga_owners;
+  std::set<std::string> saga_participants;
   for (const File& file : model.files) {
-    for (const Saga& saga : file.sagas) saga_owners.insert(saga.owner);
+    for (const Saga& saga : file.sagas) {
+      saga_owners.insert(saga.owner);
+      for (const SagaStep& step : saga.steps) saga_participants.insert(step.participant);
+    }
   }
   for (File& file : model.files) {
     for (const Service& s : file.services) {
       if (file.database.empty()) file.database = s.database;
       if (saga_owners.count(s.short_name) > 0) file.owns_sagas = true;
+      if (saga_participants.count(s.short_name) > 0) file.takes_saga_steps = true;
     }
     size_t slash = file.base.rfind('/');
     std::string dir = slash == std::string::npos ? "" : file.base.substr(0, slash + 1);
@@ -617,6 +622,7 @@ class Builder {
       st.failure_event = step.failure_event();
       st.has_compensation = step.has_compensation();
       st.compensation_done_event = step.compensation().done_event();
+      st.compensation_description = step.compensation().description();
       st.description = step.description();
       out.steps.push_back(std::move(st));
     }

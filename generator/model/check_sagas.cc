@@ -83,6 +83,8 @@ void Checker::CheckSaga(const Saga& saga) {
     CheckSagaStep(saga, owner_ok, step, i);
   }
   CheckCompensations(saga);
+  CheckTimeoutCompensations(saga);
+  CheckSagaKeys(saga);
   CheckSagaGraph(saga);
 }
 
@@ -105,7 +107,21 @@ bool Checker::CheckSagaOwner(const Saga& saga, const std::string& what) {
   if (owner_ok && !saga.aborted_event.empty()) {
     CheckPublishedBy(span, what + " aborted_event", saga.aborted_event, saga.owner);
   }
+  if (owner_ok) CheckSagaDatabase(span, what + " owner", saga.owner);
   return owner_ok;
+}
+
+// Saga state, steps taken and the events' inbox and outbox rows live in the
+// service's database, in the transaction of each event.
+void Checker::CheckSagaDatabase(const Span& span,
+                                const std::string& what,
+                                const std::string& service) {
+  const Service* s = model_.FindService(service);
+  if (s == nullptr || !s->database.empty()) return;
+  Error(span,
+        what + " " + Quote(service) +
+            " has no database: a saga's owner and participants keep its state and their "
+            "events in their database (set database in its service options)");
 }
 
 void Checker::CheckSagaStep(const Saga& saga, bool owner_ok, const SagaStep& step, size_t i) {
@@ -119,13 +135,15 @@ void Checker::CheckSagaStep(const Saga& saga, bool owner_ok, const SagaStep& ste
     Error(span, sw + ": compensation has no done_event");
   }
   if (!CheckServiceRef(span, sw + " participant", step.participant)) return;
+  CheckSagaDatabase(span, sw + " participant", step.participant);
   CheckStepEventsPublished(step, sw, span);
+  CheckStepOrder(saga, step, i, sw);
+  CheckStepEventsDistinct(step, sw, span);
   const Service* participant = model_.FindService(step.participant);
-  if (!step.on.empty() && model_.FindEvent(step.on) != nullptr &&
-      !Subscribes(*participant, step.on)) {
+  if (!step.on.empty() && Subscribes(*participant, step.on)) {
     Error(span,
-          sw + ": participant " + Quote(step.participant) + " does not subscribe to " +
-              Quote(step.on) + ", the event that starts the step");
+          sw + ": participant " + Quote(step.participant) + " subscribes to " + Quote(step.on) +
+              ", which the saga routes to its step method already; remove the subscription");
   }
   if (owner_ok) CheckOwnerTracksStep(saga, step, sw);
 }
@@ -142,19 +160,78 @@ void Checker::CheckStepEventsPublished(const SagaStep& step,
   }
 }
 
-// The owner keeps the saga's state, so it must hear how each step ends.
+// The generated owner hears how each step ends; a subscription of its own
+// to one of those events would consume it a second time.
 void Checker::CheckOwnerTracksStep(const Saga& saga,
                                    const SagaStep& step,
                                    const std::string& what) {
   const Service* owner = model_.FindService(saga.owner);
   for (const std::string* e :
-       {&step.success_event, &step.failure_event, &step.compensation_done_event}) {
-    if (!e->empty() && model_.FindEvent(*e) != nullptr && !Publishes(saga.owner, *e) &&
-        !Subscribes(*owner, *e)) {
+       {&saga.trigger, &step.success_event, &step.failure_event, &step.compensation_done_event}) {
+    if (!e->empty() && Subscribes(*owner, *e)) {
       Error(saga.span,
-            what + ": owner " + Quote(saga.owner) + " does not subscribe to " + Quote(*e) +
-                ", so it cannot track the saga");
+            what + ": owner " + Quote(saga.owner) + " subscribes to " + Quote(*e) +
+                ", which the saga routes to it already; remove the subscription (the saga's "
+                "hooks run on it)");
     }
+  }
+}
+
+// The generated machine runs the steps in their order: the first on the
+// trigger, each next one on the success event of the one before.
+void Checker::CheckStepOrder(const Saga& saga,
+                             const SagaStep& step,
+                             size_t i,
+                             const std::string& what) {
+  const std::string& expected = i == 0 ? saga.trigger : saga.steps[i - 1].success_event;
+  if (!step.on_explicit || step.on == expected || expected.empty()) return;
+  Error(saga.span,
+        what + " runs on " + Quote(step.on) + ", but saga steps run in order: this one on " +
+            Quote(expected) + (i == 0 ? ", the trigger" : ", the previous step's success_event"));
+}
+
+void Checker::CheckStepEventsDistinct(const SagaStep& step,
+                                      const std::string& what,
+                                      const Span& span) {
+  if (!step.failure_event.empty() && step.failure_event == step.success_event) {
+    Error(span, what + ": success_event and failure_event are both " + Quote(step.success_event));
+  }
+  const std::string& done = step.compensation_done_event;
+  if (!done.empty() && (done == step.success_event || done == step.failure_event)) {
+    Error(span,
+          what + ": the compensation's done_event " + Quote(done) + " is also the step's " +
+              (done == step.success_event ? "success_event" : "failure_event"));
+  }
+}
+
+// Every event of a saga carries its correlation id: the event's ordering
+// key, a string field.
+void Checker::CheckSagaKeys(const Saga& saga) {
+  std::set<std::string> events = {saga.trigger, saga.completed_event, saga.aborted_event};
+  for (const SagaStep& step : saga.steps) {
+    events.insert({step.on, step.success_event, step.failure_event, step.compensation_done_event});
+  }
+  for (const std::string& e : events) {
+    const Message* m = e.empty() ? nullptr : model_.FindEvent(e);
+    if (m == nullptr) continue;
+    const Field* key = m->event->key.empty() ? nullptr : m->FindField(m->event->key);
+    if (key == nullptr || key->kind != FieldKind::kString || key->repeated) {
+      Error(saga.span,
+            "saga " + Quote(saga.name) + ": event " + Quote(e) +
+                " needs a string ordering key (event key), the saga's correlation id");
+    }
+  }
+}
+
+// A timed-out instance undoes its current step too, since it may have run.
+void Checker::CheckTimeoutCompensations(const Saga& saga) {
+  if (saga.timeout_ms == 0) return;
+  for (const SagaStep& step : saga.steps) {
+    if (step.has_compensation) continue;
+    Error(saga.span,
+          "saga " + Quote(saga.name) + " step " + Quote(step.name) +
+              " has no compensation, but the saga has a timeout_ms, which may give "
+              "the step up after it ran");
   }
 }
 

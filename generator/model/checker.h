@@ -131,6 +131,11 @@ class Checker {
   void CheckSagaStep(const Saga& saga, bool owner_ok, const SagaStep& step, size_t i);
   void CheckStepEventsPublished(const SagaStep& step, const std::string& what, const Span& span);
   void CheckOwnerTracksStep(const Saga& saga, const SagaStep& step, const std::string& what);
+  void CheckStepOrder(const Saga& saga, const SagaStep& step, size_t i, const std::string& what);
+  void CheckStepEventsDistinct(const SagaStep& step, const std::string& what, const Span& span);
+  void CheckSagaKeys(const Saga& saga);
+  void CheckSagaDatabase(const Span& span, const std::string& what, const std::string& service);
+  void CheckTimeoutCompensations(const Saga& saga);
   void CheckCompensations(const Saga& saga);
   void CheckSagaGraph(const Saga& saga);
   bool CheckServiceRef(const Span& span, const std::string& what, const std::string& name);

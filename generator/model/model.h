@@ -268,6 +268,21 @@ struct Subscription {
 
 // An event a service publishes, with every place of the contract that says
 // so, in declaration order (methods, subscriptions, the service's publishes).
+// A saga event a service consumes. The owner starts an instance on the
+// trigger and advances it on each step's success, failure and undo-done
+// event; a participant runs its step on the step's `on` event and its
+// compensation on the owner's undo command.
+struct SagaRoute {
+  enum class Kind { kStart, kSucceeded, kFailed, kUndone, kStep, kUndo };
+  Kind kind = Kind::kStart;
+  std::string saga;
+  size_t step = 0;
+  std::string event;    // full name; "" for kUndo
+  std::string subject;  // the event's subject, or the step's undo subject
+  std::string stream;   // the stream it is published on
+  std::string durable;  // <service>-saga-<saga>-<event or step>
+};
+
 struct PublishedEvent {
   enum class Source { kRpc, kSubscription, kService };
   struct Origin {
@@ -316,6 +331,9 @@ struct Service {
   ForeignResources effective_foreign_resources = defaults::kForeignResources;
   // Methods' and subscriptions' emits, then publishes, each event once.
   std::vector<PublishedEvent> published;
+  // The events the sagas of the system send this service (as their owner
+  // or as a participant), in saga and step order.
+  std::vector<SagaRoute> saga_routes;
 
   Span span;
   Span option_span;
@@ -342,7 +360,12 @@ struct SagaStep {
   std::string failure_event;
   bool has_compensation = false;
   std::string compensation_done_event;
+  std::string compensation_description;
   std::string description;
+
+  // Resolved.
+  std::string cpp_name;      // ReserveStock
+  std::string undo_subject;  // cppsvc.sagas.<saga>.<step>.undo ("" without compensation)
 };
 
 struct Saga {
@@ -356,6 +379,9 @@ struct Saga {
   std::string description;
   std::string file;
   Span span;
+
+  // Resolved.
+  std::string cpp_name;  // Checkout
 };
 
 struct File {
@@ -376,6 +402,7 @@ struct File {
   // checks require exactly one database when the file has tables.
   std::string database;                  // "" = the file keeps no state
   bool owns_sagas = false;               // a saga's owner is a service of this file
+  bool takes_saga_steps = false;         // a saga's participant is a service of this file
   std::string migrations_dir;            // e.g. commerce/orders/v1/migrations
   std::string migrations_function;       // e.g. OrdersMigrations
   std::string schema_lock;               // e.g. commerce/orders/v1/orders.schema.lock.json

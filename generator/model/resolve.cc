@@ -122,6 +122,70 @@ void ResolveRoles(Model& model) {
   }
 }
 
+const Message* EventMessage(const Model& model, const std::string& event) {
+  return event.empty() ? nullptr : model.FindEvent(event);
+}
+
+Service* FindServiceIn(Model& model, const std::string& short_name) {
+  for (File& f : model.files) {
+    for (Service& s : f.services) {
+      if (s.short_name == short_name) return &s;
+    }
+  }
+  return nullptr;
+}
+
+void AddSagaRoute(const Model& model,
+                  Service* s,
+                  SagaRoute::Kind kind,
+                  const Saga& saga,
+                  size_t step,
+                  const std::string& event,
+                  const std::string& name = "") {
+  const Message* m = EventMessage(model, event);
+  if (s == nullptr || m == nullptr) return;
+  SagaRoute r{kind, saga.name, step, event, m->event->subject, StreamOf(model, event), ""};
+  r.durable =
+      s->short_name + "-saga-" + saga.name + "-" + (name.empty() ? SnakeCase(m->name) : name);
+  s->saga_routes.push_back(std::move(r));
+}
+
+void ResolveSagaRoutes(Model& model, Saga& saga) {
+  using Kind = SagaRoute::Kind;
+  Service* owner = FindServiceIn(model, saga.owner);
+  AddSagaRoute(model, owner, Kind::kStart, saga, 0, saga.trigger);
+  for (size_t i = 0; i < saga.steps.size(); ++i) {
+    SagaStep& step = saga.steps[i];
+    step.cpp_name = PascalCase(step.name);
+    Service* participant = FindServiceIn(model, step.participant);
+    AddSagaRoute(model, participant, Kind::kStep, saga, i, step.on, step.name);
+    AddSagaRoute(model, owner, Kind::kSucceeded, saga, i, step.success_event);
+    AddSagaRoute(model, owner, Kind::kFailed, saga, i, step.failure_event);
+    if (!step.has_compensation) continue;
+    step.undo_subject = "cppsvc.sagas." + saga.name + "." + step.name + ".undo";
+    if (participant != nullptr && owner != nullptr) {
+      participant->saga_routes.push_back(
+          {Kind::kUndo,
+           saga.name,
+           i,
+           "",
+           step.undo_subject,
+           owner->stream,
+           participant->short_name + "-saga-" + saga.name + "-" + step.name + "-undo"});
+    }
+    AddSagaRoute(model, owner, Kind::kUndone, saga, i, step.compensation_done_event);
+  }
+}
+
+void ResolveSagas(Model& model) {
+  for (File& f : model.files) {
+    for (Saga& saga : f.sagas) {
+      saga.cpp_name = PascalCase(saga.name);
+      ResolveSagaRoutes(model, saga);
+    }
+  }
+}
+
 }  // namespace
 
 void Resolve(Model& model) {
@@ -134,6 +198,7 @@ void Resolve(Model& model) {
       for (Subscription& sub : s.subscriptions) ResolveSubscription(model, s, sub);
     }
   }
+  ResolveSagas(model);
   ResolveRoles(model);
 }
 

@@ -100,13 +100,13 @@ option (cppsvc.v1.saga) = {
           { name: "two" participant: "t" success_event: "TwoDone" failure_event: "TwoFailed" }]
 };
 service T {
-  option (cppsvc.v1.service) = { publishes: ["Started", "OneDone", "TwoDone", "TwoFailed"]
-                                 subscribe: [{ event: "Started" }, { event: "OneDone" }] };
+  option (cppsvc.v1.service) = { database: "t"
+                                 publishes: ["Started", "OneDone", "TwoDone", "TwoFailed"] };
 }
-message Started { option (cppsvc.v1.event) = { subject: "t.started" }; }
-message OneDone { option (cppsvc.v1.event) = { subject: "t.one" }; }
-message TwoDone { option (cppsvc.v1.event) = { subject: "t.two" }; }
-message TwoFailed { option (cppsvc.v1.event) = { subject: "t.two.failed" }; }
+message Started { option (cppsvc.v1.event) = { subject: "t.started" key: "id" }; string id = 1; }
+message OneDone { option (cppsvc.v1.event) = { subject: "t.one" key: "id" }; string id = 1; }
+message TwoDone { option (cppsvc.v1.event) = { subject: "t.two" key: "id" }; string id = 1; }
+message TwoFailed { option (cppsvc.v1.event) = { subject: "t.two.failed" key: "id" }; string id = 1; }
 )");
   EXPECT_THAT(
       diags,
@@ -122,16 +122,16 @@ option (cppsvc.v1.saga) = {
           { name: "two" participant: "t" on: "Orphan" success_event: "Started" }]
 };
 service T {
-  option (cppsvc.v1.service) = { publishes: ["Started", "OneDone", "Orphan"]
-                                 subscribe: [{ event: "Started" }, { event: "Orphan" }, { event: "OneDone" }] };
+  option (cppsvc.v1.service) = { database: "t" publishes: ["Started", "OneDone", "Orphan"] };
 }
-message Started { option (cppsvc.v1.event) = { subject: "t.started" }; }
-message OneDone { option (cppsvc.v1.event) = { subject: "t.one" }; }
-message Orphan { option (cppsvc.v1.event) = { subject: "t.orphan" }; }
+message Started { option (cppsvc.v1.event) = { subject: "t.started" key: "id" }; string id = 1; }
+message OneDone { option (cppsvc.v1.event) = { subject: "t.one" key: "id" }; string id = 1; }
+message Orphan { option (cppsvc.v1.event) = { subject: "t.orphan" key: "id" }; string id = 1; }
 )");
   EXPECT_THAT(
       diags,
       ElementsAre(HasSubstr("step 'two' is unreachable: nothing leads to 't.v1.Orphan'"),
+                  HasSubstr("step 'two' runs on 't.v1.Orphan', but saga steps run in order"),
                   HasSubstr("step 'two': success event 't.v1.Started' is the saga's trigger")));
 }
 

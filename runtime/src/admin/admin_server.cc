@@ -179,7 +179,7 @@ http::response<http::string_body> AdminServer::Impl::Handle(
     }
     try {
       r = handler(std::string_view(req.method_string().data(), req.method_string().size()),
-                  path,
+                  target,
                   req.body());
     } catch (const std::exception& e) {
       r = {500, nlohmann::json({{"error", e.what()}}).dump()};

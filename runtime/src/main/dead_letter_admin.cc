@@ -92,6 +92,7 @@ admin::AdminServer::Reply DeadLetterRoute(db::Pool& pool,
                                           const std::vector<SubscriptionRoute>& routes,
                                           std::string_view method,
                                           std::string_view path) {
+  path = path.substr(0, path.find('?'));
   if (method == "GET" && (path == "/dead-letters" || path == "/dead-letters/")) {
     return ListRoute(pool);
   }

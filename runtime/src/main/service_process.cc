@@ -52,8 +52,10 @@ ServiceProcess::~ServiceProcess() = default;
 
 int ServiceProcess::Run(const std::vector<std::string>& args) {
   const std::string command = args.empty() ? "" : args[0];
-  if (!command.empty() && command != "relay" && command != "dead-letters") {
-    return Fail(spec_.name, "unknown command '" + command + "' (commands: relay, dead-letters)", 2);
+  if (!command.empty() && command != "relay" && command != "dead-letters" && command != "sagas") {
+    return Fail(spec_.name,
+                "unknown command '" + command + "' (commands: relay, dead-letters, sagas)",
+                2);
   }
   if (!command.empty() && !HasEvents(spec_)) {
     return Fail(
@@ -69,6 +71,8 @@ int ServiceProcess::Run(const std::vector<std::string>& args) {
 
   if (Step failed = CreateHandlers()) return Fail(spec_.name, failed->what, failed->code);
   routes_ = instance_->subscriptions();
+  sagas_ = instance_->sagas();
+  if (command == "sagas") return RunSagaCommand(args);
   if (command == "dead-letters") {
     try {
       return DeadLetterCommand(spec_.name, args, *options_.db, routes_);
@@ -166,11 +170,25 @@ ServiceProcess::Step ServiceProcess::CreateHandlers() {
   return std::nullopt;
 }
 
+int ServiceProcess::RunSagaCommand(const std::vector<std::string>& args) {
+  if (sagas_.empty()) return Fail(spec_.name, "'sagas': this service owns no saga", 2);
+  try {
+    return SagaCommand(spec_.name, args, *options_.db);
+  } catch (const std::exception& e) {
+    return Fail(spec_.name, std::string("sagas: ") + e.what(), 1);
+  }
+}
+
 ServiceProcess::Step ServiceProcess::StartEvents() {
   if (!settings_.events) return std::nullopt;
   events_ = std::make_unique<ServiceEvents>(spec_, settings_, options_);
   std::string error = events_->Start(entry_.stream(), routes_);
   if (!error.empty()) return Failure{std::move(error), 1};
+  if (!sagas_.empty() && options_.db) {
+    auto metrics = std::make_shared<sagas::SagaMetrics>(options_.metrics);
+    for (sagas::Owner* owner : sagas_) owner->set_metrics(metrics);
+    sweeper_ = std::make_unique<SagaSweeper>(sagas_, *options_.db, settings_.saga_sweep);
+  }
   return std::nullopt;
 }
 
@@ -238,6 +256,12 @@ ServiceProcess::Step ServiceProcess::StartAdmin() {
                                                 options_.metrics,
                                                 [this](std::string& why) { return Ready(why); });
   admin_->RequireAuthorization(AdminAuthorization(options_, settings_.admin_role));
+  if (options_.db && !sagas_.empty()) {
+    admin_->Route("/sagas",
+                  [this](std::string_view method, std::string_view path, const std::string&) {
+                    return SagaRoute(*options_.db, method, path);
+                  });
+  }
   if (options_.db && settings_.events) {
     admin_->Route("/dead-letters",
                   [this](std::string_view method, std::string_view path, const std::string&) {
@@ -297,6 +321,7 @@ void ServiceProcess::ServeUntilSignal() {
                                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                      deadline - std::chrono::system_clock::now()));
   if (nats_) nats_->Stop();
+  if (sweeper_) sweeper_->Stop();
   if (events_) events_->Stop();
   revocation_.reset();
   admin_->Stop();
@@ -319,6 +344,7 @@ int ServiceProcess::RunRelayAlone() {
 // A server step failed: what started stops before the process exits.
 int ServiceProcess::Stop(const Failure& failure) {
   if (grpc_) grpc_->Shutdown();
+  if (sweeper_) sweeper_->Stop();
   if (events_) events_->Stop();
   return Fail(spec_.name, failure.what, failure.code);
 }

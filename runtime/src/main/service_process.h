@@ -16,6 +16,7 @@
 #include "cppsvc/admin/admin_server.h"
 #include "cppsvc/auth/revocation_feed.h"
 #include "cppsvc/impl/main.h"
+#include "saga_admin.h"
 #include "service_events.h"
 #include "service_settings.h"
 
@@ -55,6 +56,7 @@ class ServiceProcess {
   bool Ready(std::string& why) const;
   void ServeUntilSignal();
   int RunRelayAlone();
+  int RunSagaCommand(const std::vector<std::string>& args);
   int Stop(const Failure& failure);
 
   const ServiceEntry& entry_;
@@ -67,6 +69,8 @@ class ServiceProcess {
   std::unique_ptr<ServiceEntry::Instance> instance_;
   std::vector<SubscriptionRoute> routes_;
   std::unique_ptr<ServiceEvents> events_;
+  std::vector<sagas::Owner*> sagas_;
+  std::unique_ptr<SagaSweeper> sweeper_;
   std::unique_ptr<grpc::Server> grpc_;
   int grpc_port_ = 0;
   std::unique_ptr<NatsServer> nats_;

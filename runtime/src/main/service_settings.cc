@@ -96,6 +96,7 @@ void ReadEvents(const ServiceSpec& spec, const std::string& p, config::Env& env,
   s.relay_poll = env.Millis(p + "RELAY_POLL_MS", std::chrono::milliseconds(1000));
   s.relay_batch = static_cast<size_t>(env.Integer(p + "RELAY_BATCH", 1024, 1, 100000));
   s.retention = std::chrono::hours(env.Integer(p + "OUTBOX_RETENTION_HOURS", 168, 1, 24 * 3650));
+  s.saga_sweep = std::chrono::milliseconds(env.Integer(p + "SAGA_SWEEP_MS", 500, 10, 60000));
 }
 
 void ReadDatabase(const ServiceSpec& spec, const std::string& p, config::Env& env, Settings& s) {

@@ -47,6 +47,7 @@ struct Settings {
   std::chrono::milliseconds relay_poll{1000};
   size_t relay_batch = 1024;
   std::chrono::hours retention{168};
+  std::chrono::milliseconds saga_sweep{500};  // how often timed-out sagas are looked for
 };
 
 // Whether the service has a database and publishes or consumes events: only

@@ -37,7 +37,8 @@ class AdminServer {
   AdminServer& operator=(const AdminServer&) = delete;
 
   // An extra route for paths starting with `prefix`; the handler gets the
-  // method ("GET", "POST", ...), the path and the body, and returns the
+  // method ("GET", "POST", ...), the path (with its query string, if any)
+  // and the body, and returns the
   // status code and a body (sent as JSON). Add routes before Start().
   struct Reply {
     int status = 200;

@@ -62,6 +62,7 @@
 #include "cppsvc/impl/specs.h"
 #include "cppsvc/impl/subscriptions.h"
 #include "cppsvc/register.h"
+#include "cppsvc/sagas/owner.h"
 
 namespace cppsvc::impl {
 
@@ -79,6 +80,8 @@ struct ServiceEntry {
     virtual ServiceRuntime& runtime() = 0;
     virtual std::vector<NatsRoute> nats_routes() = 0;
     virtual std::vector<SubscriptionRoute> subscriptions() = 0;
+    // The sagas the service owns (their hooks are the handlers').
+    virtual std::vector<sagas::Owner*> sagas() = 0;
   };
   std::unique_ptr<Instance> (*create)(ServiceOptions options) = nullptr;
 };
@@ -92,6 +95,13 @@ ServiceEntry Entry() {
     ServiceRuntime& runtime() override { return server->runtime(); }
     std::vector<NatsRoute> nats_routes() override { return server->NatsRoutes(); }
     std::vector<SubscriptionRoute> subscriptions() override { return server->Subscriptions(); }
+    std::vector<sagas::Owner*> sagas() override {
+      if constexpr (requires { server->Sagas(); }) {
+        return server->Sagas();
+      } else {
+        return {};
+      }
+    }
   };
   ServiceEntry e;
   e.spec = Server::kSpec;

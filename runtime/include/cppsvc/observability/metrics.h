@@ -80,6 +80,7 @@ class Metrics {
   void SetCircuitState(const std::string& target, int state);
 
   prometheus::Registry& registry() { return *registry_; }
+  const std::string& service() const { return service_; }
   // The Prometheus text exposition format (version 0.0.4).
   std::string Serialize() const;
 
