@@ -1,5 +1,8 @@
 #include "orders/orders_service.h"
 
+#include <pqxx/pqxx>
+
+#include "commerce/orders/v1/orders.cppsvc.repo.h"
 #include "commerce/orders/v1/orders.cppsvc.server.h"
 #include "common/util.h"
 #include "cppsvc/ownership.h"
@@ -16,48 +19,91 @@ Status RequireCaller(const cppsvc::CallContext& ctx) {
   return Status::Ok();
 }
 
-bool InCheckout(const Order& order) {
+bool InCheckout(const v1::Order& order) {
   return order.status() == v1::ORDER_STATUS_PENDING ||
          order.status() == v1::ORDER_STATUS_STOCK_RESERVED;
 }
 
-std::unique_ptr<google::protobuf::Message> Cancel(Order& order,
-                                                  v1::CancellationReason reason,
-                                                  const std::string& detail) {
-  order.set_status(v1::ORDER_STATUS_CANCELLED);
-  order.set_cancellation_reason(reason);
-  order.set_cancellation_detail(detail);
-  auto event = std::make_unique<v1::OrderCancelled>();
-  event->set_order_id(order.id());
-  event->set_user_id(order.user_id());
-  event->set_reason(reason);
-  event->set_detail(detail);
-  return event;
+std::vector<v1::CartItem> CartOf(cppsvc::db::Tx& tx, const std::string& user) {
+  v1::CartItemFilter filter;
+  filter.user_id = user;
+  return v1::CartItemRepository(tx).List(filter, 1000).rows;
 }
 
-}  // namespace
-
-OrdersService::OrdersService()
-    : OrdersService(std::make_shared<InMemoryOrderStore>(),
-                    ProductsServiceCatalog::FromEnvironment(),
-                    std::make_shared<services::InMemoryOutbox>()) {}
-
-OrdersService::OrdersService(std::shared_ptr<OrderStore> store,
-                             std::shared_ptr<ProductCatalog> catalog,
-                             std::shared_ptr<services::EventSink> events)
-    : store_(std::move(store)),
-      catalog_(std::move(catalog)),
-      events_(std::move(events)),
-      roles_(v1::OrdersServiceServer::Roles()) {}
-
-void OrdersService::FillCart(const std::string& user_id, v1::Cart& cart) {
+void FillCart(cppsvc::db::Tx& tx, const std::string& user, v1::Cart& cart) {
   int64_t total = 0;
-  for (CartItem& item : store_->GetCart(user_id)) {
+  for (v1::CartItem& item : CartOf(tx, user)) {
     total += item.unit_price_cents() * item.quantity();
     *cart.add_items() = std::move(item);
   }
   cart.set_total_cents(total);
 }
+
+v1::Order NewOrder(const std::string& user,
+                   const std::string& note,
+                   const std::vector<v1::CartItem>& cart) {
+  v1::Order order;
+  order.set_user_id(user);
+  order.set_status(v1::ORDER_STATUS_PENDING);
+  order.set_note(note);
+  int64_t total = 0;
+  for (const v1::CartItem& item : cart) {
+    v1::OrderLine* line = order.add_lines();
+    line->set_product_id(item.product_id());
+    line->set_product_name(item.product_name());
+    line->set_unit_price_cents(item.unit_price_cents());
+    line->set_quantity(item.quantity());
+    total += item.unit_price_cents() * item.quantity();
+  }
+  order.set_total_cents(total);
+  return order;
+}
+
+void Cancel(v1::Order& order,
+            v1::CancellationReason reason,
+            const std::string& detail,
+            v1::OrderCancelled& event) {
+  order.set_status(v1::ORDER_STATUS_CANCELLED);
+  order.set_cancellation_reason(reason);
+  order.set_cancellation_detail(detail);
+  event.set_user_id(order.user_id());
+  event.set_reason(reason);
+  event.set_detail(detail);
+}
+
+// Why an instance ended aborted, from the event behind it or its cause.
+void CancellationOf(const cppsvc::sagas::Instance& saga,
+                    v1::CancellationReason& reason,
+                    std::string& detail) {
+  if (const auto* rejected =
+          dynamic_cast<const commerce::products::v1::StockRejected*>(saga.event)) {
+    reason = v1::CANCELLATION_REASON_OUT_OF_STOCK;
+    detail = rejected->reason();
+  } else if (saga.state.cause == cppsvc::sagas::Cause::kTimedOut) {
+    reason = v1::CANCELLATION_REASON_TIMEOUT;
+    detail = "checkout did not finish in time";
+  } else if (saga.state.cause == cppsvc::sagas::Cause::kAborted) {
+    reason = v1::CANCELLATION_REASON_CUSTOMER_REQUEST;
+    detail = saga.error;
+  }
+}
+
+// The caller's orders, newest first, after the position `token` names
+// ("<created_at>|<id>", empty for the first page).
+constexpr char kListSql[] = R"sql(
+SELECT id, created_at::text FROM orders
+WHERE user_id = $1
+  AND ($2::integer IS NULL OR status = $2::integer)
+  AND ($3 = '' OR (created_at, id) < (nullif($3, '')::timestamptz, $4))
+ORDER BY created_at DESC, id DESC
+LIMIT $5)sql";
+
+}  // namespace
+
+OrdersService::OrdersService() : OrdersService(ProductsServiceCatalog::FromEnvironment()) {}
+
+OrdersService::OrdersService(std::shared_ptr<ProductCatalog> catalog)
+    : catalog_(std::move(catalog)), roles_(v1::OrdersServiceServer::Roles()) {}
 
 Status OrdersService::AddCartItem(cppsvc::CallContext& ctx,
                                   const v1::AddCartItemRequest& request,
@@ -70,24 +116,20 @@ Status OrdersService::AddCartItem(cppsvc::CallContext& ctx,
       return Status::NotFound("product " + request.product_id() + " does not exist");
     return s;
   }
-  bool present = false;
-  std::vector<CartItem> cart = store_->GetCart(user);
-  for (const CartItem& line : cart) present = present || line.product_id() == request.product_id();
-  if (!present && cart.size() >= kMaxCartLines) {
+  v1::CartItemRepository carts(ctx.tx());
+  std::optional<v1::CartItem> line = carts.Find(user, request.product_id());
+  if (!line && CartOf(ctx.tx(), user).size() >= kMaxCartLines) {
     return Status::FailedPrecondition("the cart holds at most " + std::to_string(kMaxCartLines) +
                                       " products");
   }
-  CartItem item;
+  v1::CartItem item = line.value_or(v1::CartItem());
   item.set_user_id(user);
   item.set_product_id(request.product_id());
   item.set_product_name(product.name);
   item.set_unit_price_cents(product.price_cents);
   item.set_quantity(request.quantity());
-  auto now = services::ToTimestamp(cppsvc::Clock::now());
-  *item.mutable_added_at() = now;  // kept by the store when the line exists
-  *item.mutable_updated_at() = now;
-  store_->PutCartItem(item);
-  FillCart(user, *response.mutable_cart());
+  line ? carts.Update(item) : carts.Insert(item);
+  FillCart(ctx.tx(), user, *response.mutable_cart());
   return Status::Ok();
 }
 
@@ -95,8 +137,8 @@ Status OrdersService::RemoveCartItem(cppsvc::CallContext& ctx,
                                      const v1::RemoveCartItemRequest& request,
                                      v1::RemoveCartItemResponse& response) {
   if (Status s = RequireCaller(ctx); !s.ok()) return s;
-  store_->RemoveCartItem(ctx.caller().subject, request.product_id());  // absent: nothing to do
-  FillCart(ctx.caller().subject, *response.mutable_cart());
+  v1::CartItemRepository(ctx.tx()).Delete(ctx.caller().subject, request.product_id());
+  FillCart(ctx.tx(), ctx.caller().subject, *response.mutable_cart());
   return Status::Ok();
 }
 
@@ -104,88 +146,67 @@ Status OrdersService::GetCart(cppsvc::CallContext& ctx,
                               const v1::GetCartRequest&,
                               v1::GetCartResponse& response) {
   if (Status s = RequireCaller(ctx); !s.ok()) return s;
-  FillCart(ctx.caller().subject, *response.mutable_cart());
+  FillCart(ctx.tx(), ctx.caller().subject, *response.mutable_cart());
   return Status::Ok();
 }
 
+// A repeated request_id gets the first response from the runtime's
+// idempotency record, in this same transaction.
 Status OrdersService::Checkout(cppsvc::CallContext& ctx,
                                const v1::CheckoutRequest& request,
                                v1::CheckoutResponse& response) {
   if (Status s = RequireCaller(ctx); !s.ok()) return s;
   const std::string& user = ctx.caller().subject;
-  if (auto existing = store_->FindOrderByRequest(user, request.request_id())) {
-    *response.mutable_order() = std::move(*existing);
-    return Status::Ok();
-  }
-  std::vector<CartItem> cart = store_->GetCart(user);
-  if (cart.empty()) {
-    // A concurrent retry may have just turned the cart into this request's order.
-    if (auto existing = store_->FindOrderByRequest(user, request.request_id())) {
-      *response.mutable_order() = std::move(*existing);
-      return Status::Ok();
-    }
-    return Status::FailedPrecondition("the cart is empty");
-  }
-
-  Order order;
-  order.set_id(services::NewUuid());
-  order.set_user_id(user);
-  order.set_status(v1::ORDER_STATUS_PENDING);
-  order.set_note(request.note());
-  int64_t total = 0;
-  for (const CartItem& item : cart) {
-    v1::OrderLine* line = order.add_lines();
-    line->set_product_id(item.product_id());
-    line->set_product_name(item.product_name());
-    line->set_unit_price_cents(item.unit_price_cents());
-    line->set_quantity(item.quantity());
-    total += item.unit_price_cents() * item.quantity();
-  }
-  order.set_total_cents(total);
-  *order.mutable_created_at() = services::ToTimestamp(cppsvc::Clock::now());
-  *order.mutable_updated_at() = order.created_at();
-
-  if (store_->PlaceOrder(request.request_id(),
-                         order)) {  // false: a concurrent retry won; `order` is its order
-    v1::OrderCreated event;
-    event.set_order_id(order.id());
-    event.set_user_id(order.user_id());
-    *event.mutable_lines() = order.lines();
-    event.set_total_cents(order.total_cents());
-    *event.mutable_created_at() = order.created_at();
-    events_->Publish(event);
-  }
+  const std::vector<v1::CartItem> cart = CartOf(ctx.tx(), user);
+  if (cart.empty()) return Status::FailedPrecondition("the cart is empty");
+  v1::Order order = NewOrder(user, request.note(), cart);
+  v1::OrderRepository(ctx.tx()).Insert(order);
+  ctx.tx().exec_params("DELETE FROM cart_items WHERE user_id = $1", user);
+  v1::OrderCreated event;
+  event.set_order_id(order.id());
+  event.set_user_id(user);
+  *event.mutable_lines() = order.lines();
+  event.set_total_cents(order.total_cents());
+  *event.mutable_created_at() = order.created_at();
+  Emit(ctx, event);
   *response.mutable_order() = std::move(order);
   return Status::Ok();
 }
 
-Status OrdersService::GetOrder(cppsvc::CallContext&,
+Status OrdersService::GetOrder(cppsvc::CallContext& ctx,
                                const v1::GetOrderRequest& request,
                                v1::GetOrderResponse& response) {
   // Ownership (order.user_id) is checked by the runtime on the response.
-  auto order = store_->GetOrder(request.order_id());
-  // The same answer as the runtime's for another customer's order.
+  auto order = v1::OrderRepository(ctx.tx()).Find(request.order_id());
   if (!order) return cppsvc::ResourceNotFound();
   *response.mutable_order() = std::move(*order);
   return Status::Ok();
 }
 
-Status OrdersService::ListOrders(cppsvc::CallContext&,
+Status OrdersService::ListOrders(cppsvc::CallContext& ctx,
                                  const v1::ListOrdersRequest& request,
                                  v1::ListOrdersResponse& response) {
-  int64_t cursor = 0;
-  if (Status s = services::ParsePageToken(request.page_token(), cursor); !s.ok()) return s;
-  std::optional<OrderStatus> status;
+  const std::string& token = request.page_token();
+  const size_t bar = token.find('|');
+  if (!token.empty() && bar == std::string::npos) return Status::InvalidArgument("bad page_token");
+  std::optional<int> status;
   if (request.has_status()) status = request.status();
-  int64_t next = 0;
-  for (Order& order : store_->ListOrders(request.user_id(),
-                                         status,
-                                         cursor,
-                                         services::PageSize(request.page_size(), 20),
-                                         next)) {
-    *response.add_orders() = std::move(order);
+  const int size = services::PageSize(request.page_size(), 20);
+  const pqxx::result rows =
+      ctx.tx().exec_params(kListSql,
+                           request.user_id(),
+                           status,
+                           token.substr(0, bar),
+                           bar == std::string::npos ? "" : token.substr(bar + 1),
+                           size + 1);
+  v1::OrderRepository repo(ctx.tx());
+  for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+    *response.add_orders() = repo.Get(rows[i][0].as<std::string>());
   }
-  response.set_next_page_token(services::PageToken(next));
+  if (static_cast<int>(rows.size()) > size) {
+    const auto& last = rows[size - 1];
+    response.set_next_page_token(last[1].as<std::string>() + "|" + last[0].as<std::string>());
+  }
   return Status::Ok();
 }
 
@@ -193,107 +214,72 @@ Status OrdersService::CancelOrder(cppsvc::CallContext& ctx,
                                   const v1::CancelOrderRequest& request,
                                   v1::CancelOrderResponse& response) {
   if (Status s = RequireCaller(ctx); !s.ok()) return s;
-  const bool any_owner = roles_.BypassesOwnership(ctx.caller());
-  std::unique_ptr<google::protobuf::Message> event;
-  Status status = store_->UpdateOrder(request.order_id(), [&](Order& order) {
-    if (!any_owner && order.user_id() != ctx.caller().subject) {
-      return cppsvc::ForeignResource(kForeignResources);
-    }
-    if (order.status() != v1::ORDER_STATUS_CONFIRMED) {
-      return Status::FailedPrecondition(InCheckout(order)
-                                            ? "order " + order.id() + " is still in checkout"
-                                            : "order " + order.id() + " is already cancelled");
-    }
-    event = Cancel(order, v1::CANCELLATION_REASON_CUSTOMER_REQUEST, request.detail());
-    *order.mutable_updated_at() = services::ToTimestamp(cppsvc::Clock::now());
-    *response.mutable_order() = order;
-    return Status::Ok();
-  });
+  auto order = v1::OrderRepository(ctx.tx()).Find(request.order_id());
   // A missing order and (by default) another customer's look the same.
-  if (status.code() == StatusCode::kNotFound) return cppsvc::ResourceNotFound();
-  if (status.ok()) events_->Publish(*event);
-  return status;
+  if (!order) return cppsvc::ResourceNotFound();
+  if (!roles_.BypassesOwnership(ctx.caller()) && order->user_id() != ctx.caller().subject) {
+    return cppsvc::ForeignResource(kForeignResources);
+  }
+  if (!InCheckout(*order)) {
+    return Status::FailedPrecondition("order " + order->id() + " is " +
+                                      v1::OrderStatus_Name(order->status()) + ", not in checkout");
+  }
+  // The saga undoes the steps taken; the order ends CANCELLED once it is done.
+  const std::string why = request.detail().empty() ? "cancelled by the customer" : request.detail();
+  if (Status s = AbortCheckout(ctx, order->id(), why); !s.ok()) return s;
+  *response.mutable_order() = std::move(*order);
+  return Status::Ok();
 }
 
-Status OrdersService::SagaUpdate(
-    const std::string& order_id,
-    const std::function<std::unique_ptr<google::protobuf::Message>(Order&)>& change) {
-  std::unique_ptr<google::protobuf::Message> event;
-  Status status = store_->UpdateOrder(order_id, [&](Order& order) {
-    event = change(order);
-    *order.mutable_updated_at() = services::ToTimestamp(cppsvc::Clock::now());
-    return Status::Ok();
+Status OrdersService::UpdateOrder(cppsvc::EventContext& ctx,
+                                  const std::string& order_id,
+                                  const std::function<void(v1::Order&)>& change) {
+  v1::OrderRepository repo(ctx.tx());
+  int64_t version = 0;
+  std::optional<v1::Order> order = repo.Find(order_id, &version);
+  if (!order) return Status::Ok();
+  change(*order);
+  repo.Update(*order, version);
+  return Status::Ok();
+}
+
+// Stock held: the order waits for its payment. Why it will be cancelled is
+// recorded as soon as the saga starts undoing.
+Status OrdersService::OnCheckoutChanged(cppsvc::EventContext& ctx,
+                                        const cppsvc::sagas::Instance& saga) {
+  return UpdateOrder(ctx, saga.id, [&](v1::Order& order) {
+    if (saga.state_name == "process_payment" && order.status() == v1::ORDER_STATUS_PENDING)
+      order.set_status(v1::ORDER_STATUS_STOCK_RESERVED);
+    if (const auto* failed =
+            dynamic_cast<const commerce::payments::v1::PaymentFailed*>(saga.event)) {
+      order.set_cancellation_reason(v1::CANCELLATION_REASON_PAYMENT_FAILED);
+      order.set_cancellation_detail(failed->reason());
+    }
   });
-  if (status.code() == StatusCode::kNotFound) return Status::Ok();
-  if (status.ok() && event) events_->Publish(*event);
-  return status;
 }
 
-Status OrdersService::OnStockReserved(cppsvc::EventContext&,
-                                      const commerce::products::v1::StockReserved& event) {
-  return SagaUpdate(event.order_id(),
-                    [](Order& order) -> std::unique_ptr<google::protobuf::Message> {
-                      if (order.status() == v1::ORDER_STATUS_PENDING)
-                        order.set_status(v1::ORDER_STATUS_STOCK_RESERVED);
-                      return nullptr;
-                    });
+Status OrdersService::OnCheckoutCompleted(cppsvc::EventContext& ctx,
+                                          const cppsvc::sagas::Instance& saga,
+                                          v1::OrderConfirmed& event) {
+  const auto* paid = dynamic_cast<const commerce::payments::v1::PaymentProcessed*>(saga.event);
+  return UpdateOrder(ctx, saga.id, [&](v1::Order& order) {
+    order.set_status(v1::ORDER_STATUS_CONFIRMED);
+    if (paid != nullptr) order.set_payment_id(paid->payment_id());
+    event.set_user_id(order.user_id());
+    event.set_total_cents(order.total_cents());
+    event.set_payment_id(order.payment_id());
+  });
 }
 
-Status OrdersService::OnStockRejected(cppsvc::EventContext&,
-                                      const commerce::products::v1::StockRejected& event) {
-  return SagaUpdate(event.order_id(),
-                    [&](Order& order) -> std::unique_ptr<google::protobuf::Message> {
-                      if (order.status() != v1::ORDER_STATUS_PENDING) return nullptr;
-                      return Cancel(order, v1::CANCELLATION_REASON_OUT_OF_STOCK, event.reason());
-                    });
-}
-
-Status OrdersService::OnPaymentProcessed(cppsvc::EventContext&,
-                                         const commerce::payments::v1::PaymentProcessed& event) {
-  return SagaUpdate(event.order_id(),
-                    [&](Order& order) -> std::unique_ptr<google::protobuf::Message> {
-                      // A payment failure already being compensated keeps the order on its way to
-                      // cancelled.
-                      if (!InCheckout(order) ||
-                          order.cancellation_reason() != v1::CANCELLATION_REASON_UNSPECIFIED)
-                        return nullptr;
-                      order.set_status(v1::ORDER_STATUS_CONFIRMED);
-                      order.set_payment_id(event.payment_id());
-                      auto confirmed = std::make_unique<v1::OrderConfirmed>();
-                      confirmed->set_order_id(order.id());
-                      confirmed->set_user_id(order.user_id());
-                      confirmed->set_total_cents(order.total_cents());
-                      confirmed->set_payment_id(event.payment_id());
-                      return confirmed;
-                    });
-}
-
-// The saga cancels an order whose payment failed once products has released
-// its stock (StockReleased); until then the order keeps its status and
-// records why it will be cancelled.
-Status OrdersService::OnPaymentFailed(cppsvc::EventContext&,
-                                      const commerce::payments::v1::PaymentFailed& event) {
-  return SagaUpdate(event.order_id(),
-                    [&](Order& order) -> std::unique_ptr<google::protobuf::Message> {
-                      if (!InCheckout(order)) return nullptr;
-                      order.set_cancellation_reason(v1::CANCELLATION_REASON_PAYMENT_FAILED);
-                      order.set_cancellation_detail(event.reason());
-                      return nullptr;
-                    });
-}
-
-Status OrdersService::OnStockReleased(cppsvc::EventContext&,
-                                      const commerce::products::v1::StockReleased& event) {
-  return SagaUpdate(
-      event.order_id(),
-      [](Order& order) -> std::unique_ptr<google::protobuf::Message> {
-        // Only the compensation of a failed step ends the saga here; a release
-        // after CancelOrder finds the order cancelled already.
-        if (!InCheckout(order) ||
-            order.cancellation_reason() == v1::CANCELLATION_REASON_UNSPECIFIED)
-          return nullptr;
-        return Cancel(order, order.cancellation_reason(), order.cancellation_detail());
-      });
+Status OrdersService::OnCheckoutAborted(cppsvc::EventContext& ctx,
+                                        const cppsvc::sagas::Instance& saga,
+                                        v1::OrderCancelled& event) {
+  return UpdateOrder(ctx, saga.id, [&](v1::Order& order) {
+    v1::CancellationReason reason = order.cancellation_reason();
+    std::string detail = order.cancellation_detail();
+    CancellationOf(saga, reason, detail);
+    Cancel(order, reason, detail, event);
+  });
 }
 
 }  // namespace orders

@@ -1,12 +1,14 @@
-// Carts, checkout and the orders side of the checkout saga.
+// Carts, checkout and the order side of the checkout saga, kept in the
+// orders database (tables cart_items and orders, through the generated
+// repositories and the call's transaction).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "commerce/orders/v1/orders.cppsvc.h"
-#include "common/outbox.h"
 #include "cppsvc/auth/rbac.h"
-#include "orders/order_store.h"
 #include "orders/product_catalog.h"
 
 namespace orders {
@@ -15,11 +17,9 @@ namespace v1 = commerce::orders::v1;
 
 class OrdersService final : public v1::OrdersServiceBase {
  public:
-  // In-memory store and outbox; the products service as catalog.
+  // The products service as catalog (see ProductsServiceCatalog).
   OrdersService();
-  OrdersService(std::shared_ptr<OrderStore> store,
-                std::shared_ptr<ProductCatalog> catalog,
-                std::shared_ptr<services::EventSink> events);
+  explicit OrdersService(std::shared_ptr<ProductCatalog> catalog);
 
   // Carts hold at most this many products (a checkout reserves at most 100 lines).
   static constexpr size_t kMaxCartLines = 100;
@@ -46,28 +46,24 @@ class OrdersService final : public v1::OrdersServiceBase {
                              const v1::CancelOrderRequest& request,
                              v1::CancelOrderResponse& response) override;
 
-  cppsvc::Status OnStockReserved(cppsvc::EventContext& ctx,
-                                 const commerce::products::v1::StockReserved& event) override;
-  cppsvc::Status OnStockRejected(cppsvc::EventContext& ctx,
-                                 const commerce::products::v1::StockRejected& event) override;
-  cppsvc::Status OnStockReleased(cppsvc::EventContext& ctx,
-                                 const commerce::products::v1::StockReleased& event) override;
-  cppsvc::Status OnPaymentProcessed(cppsvc::EventContext& ctx,
-                                    const commerce::payments::v1::PaymentProcessed& event) override;
-  cppsvc::Status OnPaymentFailed(cppsvc::EventContext& ctx,
-                                 const commerce::payments::v1::PaymentFailed& event) override;
+  // The checkout saga's hooks: the order's status follows its instance.
+  cppsvc::Status OnCheckoutChanged(cppsvc::EventContext& ctx,
+                                   const cppsvc::sagas::Instance& saga) override;
+  cppsvc::Status OnCheckoutCompleted(cppsvc::EventContext& ctx,
+                                     const cppsvc::sagas::Instance& saga,
+                                     v1::OrderConfirmed& event) override;
+  cppsvc::Status OnCheckoutAborted(cppsvc::EventContext& ctx,
+                                   const cppsvc::sagas::Instance& saga,
+                                   v1::OrderCancelled& event) override;
 
  private:
-  void FillCart(const std::string& user_id, v1::Cart& cart);
-  // Applies `change` to an order in the saga; unknown orders are ignored (an
-  // event may outlive its order in a store that was reset).
-  cppsvc::Status SagaUpdate(
-      const std::string& order_id,
-      const std::function<std::unique_ptr<google::protobuf::Message>(Order&)>& change);
+  // Applies `change` to the order of a saga instance and stores it; an
+  // unknown order is left alone (OK).
+  static cppsvc::Status UpdateOrder(cppsvc::EventContext& ctx,
+                                    const std::string& order_id,
+                                    const std::function<void(v1::Order&)>& change);
 
-  std::shared_ptr<OrderStore> store_;
   std::shared_ptr<ProductCatalog> catalog_;
-  std::shared_ptr<services::EventSink> events_;
   cppsvc::auth::RoleGraph roles_;
 };
 

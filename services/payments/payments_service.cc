@@ -243,33 +243,51 @@ Status PaymentsService::ProviderWebhook(cppsvc::CallContext&,
 }
 
 // Saga step "process_payment": one charge per order.
-Status PaymentsService::OnStockReserved(cppsvc::EventContext&,
-                                        const commerce::products::v1::StockReserved& event) {
+PaymentsService::CheckoutProcessPaymentResult PaymentsService::CheckoutProcessPayment(
+    cppsvc::EventContext&,
+    const commerce::products::v1::StockReserved& event) {
   v1::ChargeRequest request;
   request.set_idempotency_key("saga:" + event.order_id());
   request.set_order_id(event.order_id());
   request.set_user_id(event.user_id());
   request.set_amount_cents(event.amount_cents());
   Payment payment;
-  Status status = DoCharge(request, payment);
-  if (status.code() == StatusCode::kAlreadyExists ||
-      status.code() == StatusCode::kInvalidArgument) {
-    return Status::Ok();  // the order was charged otherwise; redelivery would not change that
+  if (Status status = DoCharge(request, payment); !status.ok()) return status;
+  if (payment.status() == v1::PAYMENT_STATUS_SUCCEEDED) {
+    v1::PaymentProcessed processed;
+    processed.set_payment_id(payment.id());
+    processed.set_user_id(payment.user_id());
+    processed.set_amount_cents(payment.amount_cents());
+    return CheckoutProcessPaymentResult::Succeeded(std::move(processed));
   }
-  return status;
+  if (payment.status() != v1::PAYMENT_STATUS_FAILED) {
+    return Status(StatusCode::kUnavailable, "payment " + payment.id() + " is not settled yet");
+  }
+  v1::PaymentFailed failed;
+  failed.set_payment_id(payment.id());
+  failed.set_user_id(payment.user_id());
+  failed.set_reason(payment.failure_reason());
+  return CheckoutProcessPaymentResult::Failed(std::move(failed));
 }
 
-// A cancelled order that was paid is refunded in full (what is left of it).
-Status PaymentsService::OnOrderCancelled(cppsvc::EventContext&,
-                                         const commerce::orders::v1::OrderCancelled& event) {
-  auto payment = store_->FindByOrder(event.order_id());
+// Compensation of "process_payment": refunds what is left of the charge.
+Status PaymentsService::UndoCheckoutProcessPayment(cppsvc::EventContext&,
+                                                   const cppsvc::sagas::Undo& undo,
+                                                   v1::PaymentRefunded& done) {
+  auto payment = store_->FindByOrder(undo.id);
   if (!payment || payment->status() != v1::PAYMENT_STATUS_SUCCEEDED) return Status::Ok();
-  std::string reason = "order cancelled";
-  if (!event.detail().empty()) reason += ": " + event.detail();
   Payment refunded;
-  Status status =
-      DoRefund("cancel:" + event.order_id(), payment->id(), std::nullopt, reason, refunded);
-  return status.code() == StatusCode::kFailedPrecondition ? Status::Ok() : status;
+  Status status = DoRefund("saga:" + undo.id,
+                           payment->id(),
+                           std::nullopt,
+                           "checkout undone (" + undo.cause + ")",
+                           refunded);
+  if (!status.ok() && status.code() != StatusCode::kFailedPrecondition) return status;
+  done.set_payment_id(payment->id());
+  done.set_user_id(payment->user_id());
+  done.set_amount_cents(payment->amount_cents());
+  done.set_reason("checkout undone (" + undo.cause + ")");
+  return Status::Ok();
 }
 
 }  // namespace payments

@@ -41,10 +41,13 @@ class PaymentsService final : public v1::PaymentsServiceBase {
                                  const v1::ProviderWebhookRequest& request,
                                  v1::ProviderWebhookResponse& response) override;
 
-  cppsvc::Status OnStockReserved(cppsvc::EventContext& ctx,
-                                 const commerce::products::v1::StockReserved& event) override;
-  cppsvc::Status OnOrderCancelled(cppsvc::EventContext& ctx,
-                                  const commerce::orders::v1::OrderCancelled& event) override;
+  // Step "process_payment" of the checkout saga, and its compensation.
+  CheckoutProcessPaymentResult CheckoutProcessPayment(
+      cppsvc::EventContext& ctx,
+      const commerce::products::v1::StockReserved& event) override;
+  cppsvc::Status UndoCheckoutProcessPayment(cppsvc::EventContext& ctx,
+                                            const cppsvc::sagas::Undo& undo,
+                                            v1::PaymentRefunded& done) override;
 
  private:
   cppsvc::Status DoCharge(const v1::ChargeRequest& request, Payment& payment);

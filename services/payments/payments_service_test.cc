@@ -236,30 +236,29 @@ TEST_F(PaymentsServiceTest, GetPaymentOfUnknownIdIsNotFound) {
   EXPECT_EQ(service->GetPayment(ctx, req, resp).code(), StatusCode::kNotFound);
 }
 
-TEST_F(PaymentsServiceTest, SagaChargesOnceAndRefundsCancelledOrders) {
+TEST_F(PaymentsServiceTest, SagaStepChargesOnceAndItsUndoRefunds) {
   cppsvc::EventContext ectx("e", "s", 1, "t");
   commerce::products::v1::StockReserved reserved;
   reserved.set_order_id(services::NewUuid());
   reserved.set_user_id(kUser);
   reserved.set_amount_cents(900);
-  ASSERT_TRUE(service->OnStockReserved(ectx, reserved).ok());
-  ASSERT_TRUE(service->OnStockReserved(ectx, reserved).ok());
+  auto first = service->CheckoutProcessPayment(ectx, reserved);
+  auto again = service->CheckoutProcessPayment(ectx, reserved);
+  ASSERT_TRUE(first.succeeded());
+  ASSERT_TRUE(again.succeeded());
   EXPECT_EQ(provider->charges, 1);
-  ASSERT_EQ(outbox->EventsOf<v1::PaymentProcessed>().size(), 1u);
+  EXPECT_EQ(first.success().payment_id(), again.success().payment_id());
 
-  commerce::orders::v1::OrderCancelled cancelled;
-  cancelled.set_order_id(reserved.order_id());
-  cancelled.set_detail("changed my mind");
-  ASSERT_TRUE(service->OnOrderCancelled(ectx, cancelled).ok());
-  ASSERT_TRUE(service->OnOrderCancelled(ectx, cancelled).ok());
+  cppsvc::sagas::Undo undo{"checkout", "process_payment", reserved.order_id(), "aborted"};
+  v1::PaymentRefunded refunded;
+  ASSERT_TRUE(service->UndoCheckoutProcessPayment(ectx, undo, refunded).ok());
   EXPECT_EQ(provider->refunded, 900);
-  auto refunds = outbox->EventsOf<v1::PaymentRefunded>();
-  ASSERT_EQ(refunds.size(), 1u);
-  EXPECT_EQ(refunds[0].reason(), "order cancelled: changed my mind");
+  EXPECT_EQ(refunded.payment_id(), first.success().payment_id());
 
-  cancelled.set_order_id(services::NewUuid());  // never paid
-  EXPECT_TRUE(service->OnOrderCancelled(ectx, cancelled).ok());
-  EXPECT_EQ(outbox->EventsOf<v1::PaymentRefunded>().size(), 1u);
+  undo.id = services::NewUuid();  // never paid: nothing to refund
+  v1::PaymentRefunded none;
+  EXPECT_TRUE(service->UndoCheckoutProcessPayment(ectx, undo, none).ok());
+  EXPECT_EQ(provider->refunded, 900);
 }
 
 }  // namespace

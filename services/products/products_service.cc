@@ -203,8 +203,9 @@ Status ProductsService::AdjustStock(cppsvc::CallContext&,
 
 // Saga step "reserve_stock": every line or none, answered with StockReserved
 // or StockRejected.
-Status ProductsService::OnOrderCreated(cppsvc::EventContext&,
-                                       const commerce::orders::v1::OrderCreated& event) {
+ProductsService::CheckoutReserveStockResult ProductsService::CheckoutReserveStock(
+    cppsvc::EventContext&,
+    const commerce::orders::v1::OrderCreated& event) {
   std::vector<StockLine> lines;
   for (const auto& line : event.lines()) {
     StockLine l;
@@ -214,12 +215,11 @@ Status ProductsService::OnOrderCreated(cppsvc::EventContext&,
   }
   ReserveOutcome outcome;
   Status status = Reserve(event.order_id(), lines, outcome);
-  if (status.code() == cppsvc::StatusCode::kFailedPrecondition)
-    return Status::Ok();  // released already: done
-  if (!status.ok() && status.code() != cppsvc::StatusCode::kInvalidArgument) return status;
+  if (!status.ok() && status.code() != cppsvc::StatusCode::kInvalidArgument &&
+      status.code() != cppsvc::StatusCode::kFailedPrecondition)
+    return status;
   if (status.ok() && outcome.reserved) {
     v1::StockReserved reserved;
-    reserved.set_order_id(event.order_id());
     reserved.set_user_id(event.user_id());
     reserved.set_amount_cents(event.total_cents());
     for (const StockLine& line : outcome.lines) {
@@ -227,11 +227,9 @@ Status ProductsService::OnOrderCreated(cppsvc::EventContext&,
       out->set_product_id(line.product_id());
       out->set_quantity(line.quantity());
     }
-    events_->Publish(reserved);
-    return Status::Ok();
+    return CheckoutReserveStockResult::Succeeded(std::move(reserved));
   }
   v1::StockRejected rejected;
-  rejected.set_order_id(event.order_id());
   rejected.set_user_id(event.user_id());
   for (const std::string& id : outcome.unavailable_product_ids)
     rejected.add_unavailable_product_ids(id);
@@ -239,22 +237,18 @@ Status ProductsService::OnOrderCreated(cppsvc::EventContext&,
                                         std::to_string(outcome.unavailable_product_ids.size()) +
                                         " product(s)"
                                   : status.message());
-  events_->Publish(rejected);
-  return Status::Ok();
+  return CheckoutReserveStockResult::Failed(std::move(rejected));
 }
 
-// Compensation of "reserve_stock": the saga waits for StockReleased, so it is
-// published even when nothing was held.
-Status ProductsService::OnPaymentFailed(cppsvc::EventContext&,
-                                        const commerce::payments::v1::PaymentFailed& event) {
-  Release(event.order_id(), true);
-  return Status::Ok();
-}
-
-// A cancelled order (by the saga or by CancelOrder) gets its stock back.
-Status ProductsService::OnOrderCancelled(cppsvc::EventContext&,
-                                         const commerce::orders::v1::OrderCancelled& event) {
-  Release(event.order_id(), false);
+// Compensation of "reserve_stock": returns the order's units to stock.
+Status ProductsService::UndoCheckoutReserveStock(cppsvc::EventContext&,
+                                                 const cppsvc::sagas::Undo& undo,
+                                                 v1::StockReleased& done) {
+  for (const StockLine& line : store_->Release(undo.id)) {
+    v1::ReservedLine* out = done.add_lines();
+    out->set_product_id(line.product_id());
+    out->set_quantity(line.quantity());
+  }
   return Status::Ok();
 }
 

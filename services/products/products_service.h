@@ -50,12 +50,13 @@ class ProductsService final : public v1::ProductsServiceBase {
                              const v1::AdjustStockRequest& request,
                              v1::AdjustStockResponse& response) override;
 
-  cppsvc::Status OnOrderCreated(cppsvc::EventContext& ctx,
-                                const commerce::orders::v1::OrderCreated& event) override;
-  cppsvc::Status OnPaymentFailed(cppsvc::EventContext& ctx,
-                                 const commerce::payments::v1::PaymentFailed& event) override;
-  cppsvc::Status OnOrderCancelled(cppsvc::EventContext& ctx,
-                                  const commerce::orders::v1::OrderCancelled& event) override;
+  // Step "reserve_stock" of the checkout saga, and its compensation.
+  CheckoutReserveStockResult CheckoutReserveStock(
+      cppsvc::EventContext& ctx,
+      const commerce::orders::v1::OrderCreated& event) override;
+  cppsvc::Status UndoCheckoutReserveStock(cppsvc::EventContext& ctx,
+                                          const cppsvc::sagas::Undo& undo,
+                                          v1::StockReleased& done) override;
 
  private:
   cppsvc::Status Reserve(const std::string& order_id,

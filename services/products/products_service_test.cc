@@ -279,7 +279,7 @@ TEST_F(ProductsServiceTest, AdjustStockIsIdempotentAndNeverNegative) {
   EXPECT_EQ(service->AdjustStock(ctx, req, resp).code(), StatusCode::kNotFound);
 }
 
-TEST_F(ProductsServiceTest, SagaReservesRejectsAndReleases) {
+TEST_F(ProductsServiceTest, SagaStepReservesRejectsAndIsUndone) {
   v1::Product pen = MustCreate("SKU-1", "Pen", 3);
   cppsvc::EventContext ectx("e", "s", 1, "t");
   commerce::orders::v1::OrderCreated created;
@@ -289,33 +289,24 @@ TEST_F(ProductsServiceTest, SagaReservesRejectsAndReleases) {
   auto* line = created.add_lines();
   line->set_product_id(pen.id());
   line->set_quantity(2);
-  ASSERT_TRUE(service->OnOrderCreated(ectx, created).ok());
-  auto reserved = outbox->EventsOf<v1::StockReserved>();
-  ASSERT_EQ(reserved.size(), 1u);
-  EXPECT_EQ(reserved[0].amount_cents(), 500);
-  EXPECT_EQ(reserved[0].user_id(), "u");
-  ASSERT_EQ(reserved[0].lines_size(), 1);
+  auto reserved = service->CheckoutReserveStock(ectx, created);
+  ASSERT_TRUE(reserved.succeeded());
+  EXPECT_EQ(reserved.success().amount_cents(), 500);
+  EXPECT_EQ(reserved.success().user_id(), "u");
+  ASSERT_EQ(reserved.success().lines_size(), 1);
   EXPECT_EQ(Stock(pen.id()), 1);
 
   commerce::orders::v1::OrderCreated second = created;
   second.set_order_id(services::NewUuid());
-  ASSERT_TRUE(service->OnOrderCreated(ectx, second).ok());
-  auto rejected = outbox->EventsOf<v1::StockRejected>();
-  ASSERT_EQ(rejected.size(), 1u);
-  EXPECT_EQ(rejected[0].order_id(), second.order_id());
-  ASSERT_EQ(rejected[0].unavailable_product_ids_size(), 1);
+  auto rejected = service->CheckoutReserveStock(ectx, second);
+  ASSERT_TRUE(rejected.failed());
+  ASSERT_EQ(rejected.failure().unavailable_product_ids_size(), 1);
 
-  commerce::payments::v1::PaymentFailed failed;
-  failed.set_order_id(created.order_id());
-  ASSERT_TRUE(service->OnPaymentFailed(ectx, failed).ok());
+  cppsvc::sagas::Undo undo{"checkout", "reserve_stock", created.order_id(), "failed"};
+  v1::StockReleased released;
+  ASSERT_TRUE(service->UndoCheckoutReserveStock(ectx, undo, released).ok());
   EXPECT_EQ(Stock(pen.id()), 3);
-  ASSERT_EQ(outbox->EventsOf<v1::StockReleased>().size(), 1u);
-
-  commerce::orders::v1::OrderCancelled cancelled;
-  cancelled.set_order_id(created.order_id());
-  ASSERT_TRUE(service->OnOrderCancelled(ectx, cancelled).ok());
-  EXPECT_EQ(Stock(pen.id()), 3);
-  EXPECT_EQ(outbox->EventsOf<v1::StockReleased>().size(), 1u);  // nothing left to release
+  EXPECT_EQ(released.lines_size(), 1);
 }
 
 TEST_F(ProductsServiceTest, ConcurrentReservationsNeverOversell) {

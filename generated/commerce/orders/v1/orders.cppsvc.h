@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
+#include "cppsvc/impl/sagas.h"
 
 #include "commerce/orders/v1/orders.pb.h"
 #include "commerce/payments/v1/payments.pb.h"
@@ -60,44 +61,36 @@ class OrdersServiceBase : public ::cppsvc::impl::ServiceBase {
                                       const ListOrdersRequest& request,
                                       ListOrdersResponse& response) = 0;
 
-  // CancelOrder (customer; POST /v1/orders/{order_id}:cancel): Cancels a confirmed order of the
-  // caller (admins: of anyone): payments refunds it and products restocks its lines. Orders still
-  // in checkout fail with FAILED_PRECONDITION.
+  // CancelOrder (customer; POST /v1/orders/{order_id}:cancel): Cancels an order of the caller
+  // (admins: of anyone) still in checkout: the saga undoes its steps and the order ends CANCELLED.
+  // Orders already confirmed or cancelled fail with FAILED_PRECONDITION.
   virtual ::cppsvc::Status CancelOrder(::cppsvc::CallContext& ctx,
                                        const CancelOrderRequest& request,
                                        CancelOrderResponse& response) = 0;
 
-  // Event commerce.products.v1.StockReserved on 'commerce.products.stock_reserved'. Runs once per
-  // event id; return an error to have it redelivered.
-  virtual ::cppsvc::Status OnStockReserved(
-      ::cppsvc::EventContext& ctx,
-      const ::commerce::products::v1::StockReserved& event) = 0;
+  // Saga checkout (owned): the generated code keeps each instance's state and history and sends the
+  // undo commands; these hooks keep the business data in step, in the same transaction.
+  // OnCheckoutChanged runs on every other change of an instance.
+  virtual ::cppsvc::Status OnCheckoutChanged(::cppsvc::EventContext& ctx,
+                                             const ::cppsvc::sagas::Instance& saga) = 0;
+  virtual ::cppsvc::Status OnCheckoutCompleted(::cppsvc::EventContext& ctx,
+                                               const ::cppsvc::sagas::Instance& saga,
+                                               OrderConfirmed& event) = 0;
+  virtual ::cppsvc::Status OnCheckoutAborted(::cppsvc::EventContext& ctx,
+                                             const ::cppsvc::sagas::Instance& saga,
+                                             OrderCancelled& event) = 0;
 
-  // Event commerce.products.v1.StockRejected on 'commerce.products.stock_rejected'. Runs once per
-  // event id; return an error to have it redelivered.
-  virtual ::cppsvc::Status OnStockRejected(
-      ::cppsvc::EventContext& ctx,
-      const ::commerce::products::v1::StockRejected& event) = 0;
-
-  // Event commerce.products.v1.StockReleased on 'commerce.products.stock_released'. Runs once per
-  // event id; return an error to have it redelivered.
-  virtual ::cppsvc::Status OnStockReleased(
-      ::cppsvc::EventContext& ctx,
-      const ::commerce::products::v1::StockReleased& event) = 0;
-
-  // Event commerce.payments.v1.PaymentProcessed on 'commerce.payments.payment_processed'. Runs once
-  // per event id; return an error to have it redelivered.
-  virtual ::cppsvc::Status OnPaymentProcessed(
-      ::cppsvc::EventContext& ctx,
-      const ::commerce::payments::v1::PaymentProcessed& event) = 0;
-
-  // Event commerce.payments.v1.PaymentFailed on 'commerce.payments.payment_failed'. Runs once per
-  // event id; return an error to have it redelivered.
-  virtual ::cppsvc::Status OnPaymentFailed(
-      ::cppsvc::EventContext& ctx,
-      const ::commerce::payments::v1::PaymentFailed& event) = 0;
+  // Saga checkout as the contract declares it, and its instances.
+  static const ::cppsvc::sagas::SagaSpec& CheckoutSagaSpec();
+  ::cppsvc::sagas::Owner& CheckoutSaga();
 
  protected:
+  // Stops instance `id` of saga checkout and undoes its steps, in the transaction of `ctx`;
+  // FAILED_PRECONDITION when it is not running.
+  ::cppsvc::Status AbortCheckout(const ::cppsvc::CallContext& ctx,
+                                 const std::string& id,
+                                 const std::string& reason);
+
   // Records OrderCreated in the outbox of the transaction of `ctx`; it is published on
   // 'commerce.orders.order_created' after the commit. Returns the event id.
   template <typename Context>
@@ -130,6 +123,10 @@ class OrdersServiceBase : public ::cppsvc::impl::ServiceBase {
         std::string(event.order_id()),
         event);
   }
+
+ private:
+  std::once_flag checkout_saga_once_;
+  std::unique_ptr<::cppsvc::sagas::Owner> checkout_saga_;
 };
 
 }  // namespace commerce::orders::v1

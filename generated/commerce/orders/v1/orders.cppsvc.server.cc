@@ -200,57 +200,130 @@ const std::vector<::cppsvc::db::Migration>& OrdersServiceServer::Migrations() {
   stream.subjects.push_back("commerce.orders.order_created");
   stream.subjects.push_back("commerce.orders.order_cancelled");
   stream.subjects.push_back("commerce.orders.order_confirmed");
+  stream.subjects.push_back("cppsvc.sagas.checkout.reserve_stock.undo");
+  stream.subjects.push_back("cppsvc.sagas.checkout.process_payment.undo");
   return stream;
 }
 
 std::vector<::cppsvc::impl::SubscriptionRoute> OrdersServiceServer::Subscriptions() {
   std::vector<::cppsvc::impl::SubscriptionRoute> routes;
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.products.v1.StockReserved",
-                                  "commerce.products.stock_reserved",
-                                  "PRODUCTS",
-                                  "orders-OnStockReserved",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &OrdersServiceBase::OnStockReserved);
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.products.v1.StockRejected",
-                                  "commerce.products.stock_rejected",
-                                  "PRODUCTS",
-                                  "orders-OnStockRejected",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &OrdersServiceBase::OnStockRejected);
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.products.v1.StockReleased",
-                                  "commerce.products.stock_released",
-                                  "PRODUCTS",
-                                  "orders-OnStockReleased",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &OrdersServiceBase::OnStockReleased);
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.payments.v1.PaymentProcessed",
-                                  "commerce.payments.payment_processed",
-                                  "PAYMENTS",
-                                  "orders-OnPaymentProcessed",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &OrdersServiceBase::OnPaymentProcessed);
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.payments.v1.PaymentFailed",
-                                  "commerce.payments.payment_failed",
-                                  "PAYMENTS",
-                                  "orders-OnPaymentFailed",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &OrdersServiceBase::OnPaymentFailed);
+  ::cppsvc::impl::AddOwnerRoute<OrderCreated>(routes,
+                                              "commerce.orders.order_created",
+                                              "ORDERS",
+                                              "orders-saga-checkout-order_created",
+                                              handlers_.CheckoutSaga(),
+                                              "order_id",
+                                              std::nullopt,
+                                              0);
+  ::cppsvc::impl::AddOwnerRoute<::commerce::products::v1::StockReserved>(
+      routes,
+      "commerce.products.stock_reserved",
+      "PRODUCTS",
+      "orders-saga-checkout-stock_reserved",
+      handlers_.CheckoutSaga(),
+      "order_id",
+      ::cppsvc::sagas::InputKind::kSucceeded,
+      0);
+  ::cppsvc::impl::AddOwnerRoute<::commerce::products::v1::StockRejected>(
+      routes,
+      "commerce.products.stock_rejected",
+      "PRODUCTS",
+      "orders-saga-checkout-stock_rejected",
+      handlers_.CheckoutSaga(),
+      "order_id",
+      ::cppsvc::sagas::InputKind::kFailed,
+      0);
+  ::cppsvc::impl::AddOwnerRoute<::commerce::products::v1::StockReleased>(
+      routes,
+      "commerce.products.stock_released",
+      "PRODUCTS",
+      "orders-saga-checkout-stock_released",
+      handlers_.CheckoutSaga(),
+      "order_id",
+      ::cppsvc::sagas::InputKind::kCompensated,
+      0);
+  ::cppsvc::impl::AddOwnerRoute<::commerce::payments::v1::PaymentProcessed>(
+      routes,
+      "commerce.payments.payment_processed",
+      "PAYMENTS",
+      "orders-saga-checkout-payment_processed",
+      handlers_.CheckoutSaga(),
+      "order_id",
+      ::cppsvc::sagas::InputKind::kSucceeded,
+      1);
+  ::cppsvc::impl::AddOwnerRoute<::commerce::payments::v1::PaymentFailed>(
+      routes,
+      "commerce.payments.payment_failed",
+      "PAYMENTS",
+      "orders-saga-checkout-payment_failed",
+      handlers_.CheckoutSaga(),
+      "order_id",
+      ::cppsvc::sagas::InputKind::kFailed,
+      1);
+  ::cppsvc::impl::AddOwnerRoute<::commerce::payments::v1::PaymentRefunded>(
+      routes,
+      "commerce.payments.payment_refunded",
+      "PAYMENTS",
+      "orders-saga-checkout-payment_refunded",
+      handlers_.CheckoutSaga(),
+      "order_id",
+      ::cppsvc::sagas::InputKind::kCompensated,
+      1);
   return routes;
+}
+
+std::vector<::cppsvc::sagas::Owner*> OrdersServiceServer::Sagas() {
+  return {&handlers_.CheckoutSaga()};
+}
+
+const ::cppsvc::sagas::SagaSpec& OrdersServiceBase::CheckoutSagaSpec() {
+  static const ::cppsvc::sagas::SagaSpec spec = [] {
+    ::cppsvc::sagas::SagaSpec s;
+    s.name = "checkout";
+    s.owner = "orders";
+    s.trigger_type = "commerce.orders.v1.OrderCreated";
+    s.completed_type = "commerce.orders.v1.OrderConfirmed";
+    s.aborted_type = "commerce.orders.v1.OrderCancelled";
+    s.timeout = std::chrono::milliseconds(60000);
+    ::cppsvc::impl::AddSagaStep(s,
+                                "reserve_stock",
+                                "products",
+                                "commerce.products.v1.StockReserved",
+                                "commerce.products.v1.StockRejected",
+                                "commerce.products.v1.StockReleased",
+                                "cppsvc.sagas.checkout.reserve_stock.undo");
+    ::cppsvc::impl::AddSagaStep(s,
+                                "process_payment",
+                                "payments",
+                                "commerce.payments.v1.PaymentProcessed",
+                                "commerce.payments.v1.PaymentFailed",
+                                "commerce.payments.v1.PaymentRefunded",
+                                "cppsvc.sagas.checkout.process_payment.undo");
+    return s;
+  }();
+  return spec;
+}
+
+::cppsvc::sagas::Owner& OrdersServiceBase::CheckoutSaga() {
+  std::call_once(checkout_saga_once_, [this] {
+    ::cppsvc::impl::MakeOwner(
+        checkout_saga_,
+        this,
+        CheckoutSagaSpec(),
+        &OrdersServiceBase::OnCheckoutChanged,
+        &OrdersServiceBase::OnCheckoutCompleted,
+        {"commerce.orders.v1.OrderConfirmed", "commerce.orders.order_confirmed", "order_id"},
+        &OrdersServiceBase::OnCheckoutAborted,
+        {"commerce.orders.v1.OrderCancelled", "commerce.orders.order_cancelled", "order_id"});
+  });
+  return *checkout_saga_;
+}
+
+::cppsvc::Status OrdersServiceBase::AbortCheckout(const ::cppsvc::CallContext& ctx,
+                                                  const std::string& id,
+                                                  const std::string& reason) {
+  ::cppsvc::EventContext saga_ctx = ::cppsvc::impl::SagaContextOf(ctx, "abort " + id);
+  return CheckoutSaga().Abort(saga_ctx, id, reason);
 }
 
 std::vector<::cppsvc::auth::RoleSpec> OrdersServiceServer::Roles() {

@@ -33,7 +33,7 @@ class OrdersServiceServer final : public OrdersService::CallbackService {
       .serves_nats = false,
       .database = "orders",
       .publishes = true,
-      .subscriptions = 5,
+      .subscriptions = 7,
       .workers = 0,
       .max_queue = 0,
       .inline_handlers = false,
@@ -56,6 +56,8 @@ class OrdersServiceServer final : public OrdersService::CallbackService {
   static ::cppsvc::impl::StreamRoute Stream();
   // The On<Event> handlers of the subscriptions, with their consumers.
   std::vector<::cppsvc::impl::SubscriptionRoute> Subscriptions();
+  // The sagas this service owns, for the timeout sweeper and the operators.
+  std::vector<::cppsvc::sagas::Owner*> Sagas();
 
  private:
   // Registers RPC `index` raw, served through the runtime (RawUnaryHandler).

@@ -6,11 +6,13 @@
 // each must get; ownership; and both sides of every validation rule.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "cppsvc/testing/access.h"
 #include "cppsvc/testing/in_process_server.h"
+#include "cppsvc/testing/saga_harness.h"
 #include "cppsvc/testing/test_database.h"
 #include "cppsvc/testing/tokens.h"
 
@@ -118,28 +120,20 @@ class AcceptAllOrdersService final : public OrdersServiceBase {
     return {};
   }
 
-  ::cppsvc::Status OnStockReserved(::cppsvc::EventContext&,
-                                   const ::commerce::products::v1::StockReserved&) override {
+  ::cppsvc::Status OnCheckoutChanged(::cppsvc::EventContext&,
+                                     const ::cppsvc::sagas::Instance&) override {
     return {};
   }
 
-  ::cppsvc::Status OnStockRejected(::cppsvc::EventContext&,
-                                   const ::commerce::products::v1::StockRejected&) override {
+  ::cppsvc::Status OnCheckoutCompleted(::cppsvc::EventContext&,
+                                       const ::cppsvc::sagas::Instance&,
+                                       OrderConfirmed&) override {
     return {};
   }
 
-  ::cppsvc::Status OnStockReleased(::cppsvc::EventContext&,
-                                   const ::commerce::products::v1::StockReleased&) override {
-    return {};
-  }
-
-  ::cppsvc::Status OnPaymentProcessed(::cppsvc::EventContext&,
-                                      const ::commerce::payments::v1::PaymentProcessed&) override {
-    return {};
-  }
-
-  ::cppsvc::Status OnPaymentFailed(::cppsvc::EventContext&,
-                                   const ::commerce::payments::v1::PaymentFailed&) override {
+  ::cppsvc::Status OnCheckoutAborted(::cppsvc::EventContext&,
+                                     const ::cppsvc::sagas::Instance&,
+                                     OrderCancelled&) override {
     return {};
   }
 
@@ -372,6 +366,63 @@ TEST_F(OrdersServiceContract, AccessCancelOrder) {
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
   ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
+}
+
+// Saga checkout: the generated machine on a database of its own, driven with
+// the participants' events (the hooks are AcceptAllOrdersService's).
+class CheckoutSaga : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    database_ = ::cppsvc::testing::TestDatabase::Create(OrdersServiceServer::Migrations(), &why);
+    if (!database_) GTEST_SKIP() << why;
+    auto& saga = handlers_.CheckoutSaga();
+    harness_ = std::make_unique<::cppsvc::testing::SagaHarness>(saga, *database_->pool());
+  }
+
+  AcceptAllOrdersService handlers_;
+  std::unique_ptr<::cppsvc::testing::TestDatabase> database_;
+  std::unique_ptr<::cppsvc::testing::SagaHarness> harness_;
+};
+
+TEST_F(CheckoutSaga, CompletesWhenEveryStepSucceeds) {
+  EXPECT_TRUE(harness_->CompletesWhenEveryStepSucceeds());
+}
+
+TEST_F(CheckoutSaga, AFailureUndoesExactlyTheStepsBeforeItInReverse) {
+  EXPECT_TRUE(harness_->FailureAtEachStepUndoesTheStepsBefore());
+}
+
+TEST_F(CheckoutSaga, ATimeoutAtEachStepCompensates) {
+  EXPECT_TRUE(harness_->TimeoutAtEachStepCompensates());
+}
+
+TEST_F(CheckoutSaga, EveryEventDeliveredTwiceChangesNothing) {
+  EXPECT_TRUE(harness_->EveryEventTwiceChangesNothing());
+}
+
+TEST_F(CheckoutSaga, LateEventsChangeNothing) {
+  EXPECT_TRUE(harness_->LateEventsChangeNothing());
+}
+
+// The diagram in commerce/orders/v1/orders.cppsvc.md is this machine: the same transitions.
+TEST(CheckoutSagaDiagram, IsTheMachine) {
+  const std::vector<::cppsvc::sagas::Transition> diagram = {
+      {"[*]", "reserve_stock", "OrderCreated"},
+      {"reserve_stock", "process_payment", "StockReserved"},
+      {"reserve_stock", "aborted", "StockRejected"},
+      {"reserve_stock", "undo_reserve_stock", "timeout"},
+      {"reserve_stock", "undo_reserve_stock", "abort"},
+      {"process_payment", "completed", "PaymentProcessed"},
+      {"process_payment", "undo_reserve_stock", "PaymentFailed"},
+      {"process_payment", "undo_process_payment", "timeout"},
+      {"process_payment", "undo_process_payment", "abort"},
+      {"undo_process_payment", "undo_reserve_stock", "PaymentRefunded"},
+      {"undo_reserve_stock", "aborted", "StockReleased"},
+      {"completed", "[*]", "OrderConfirmed"},
+      {"aborted", "[*]", "OrderCancelled"},
+  };
+  EXPECT_EQ(::cppsvc::sagas::Transitions(OrdersServiceBase::CheckoutSagaSpec()), diagram);
 }
 
 TEST(OrdersServiceValidation, AddCartItemRequest_ProductId) {

@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
+#include "cppsvc/impl/sagas.h"
 
-#include "commerce/orders/v1/orders.pb.h"
 #include "commerce/payments/v1/payments.pb.h"
 #include "commerce/products/v1/products.pb.h"
 
@@ -49,17 +49,22 @@ class PaymentsServiceBase : public ::cppsvc::impl::ServiceBase {
                                            const ProviderWebhookRequest& request,
                                            ProviderWebhookResponse& response) = 0;
 
-  // Event commerce.products.v1.StockReserved on 'commerce.products.stock_reserved'. Runs once per
-  // event id; return an error to have it redelivered.
-  virtual ::cppsvc::Status OnStockReserved(
+  // Step process_payment of saga checkout: Charges the order's total. Runs once per instance, on
+  // commerce.products.v1.StockReserved. Return
+  // Result::Succeeded(commerce.payments.v1.PaymentProcessed) or
+  // Result::Failed(commerce.payments.v1.PaymentFailed): the generated code sets its correlation id
+  // and emits it. An error has the event redelivered.
+  using CheckoutProcessPaymentResult = ::cppsvc::sagas::StepResult<PaymentProcessed, PaymentFailed>;
+  virtual CheckoutProcessPaymentResult CheckoutProcessPayment(
       ::cppsvc::EventContext& ctx,
       const ::commerce::products::v1::StockReserved& event) = 0;
 
-  // Event commerce.orders.v1.OrderCancelled on 'commerce.orders.order_cancelled'. Runs once per
-  // event id; return an error to have it redelivered.
-  virtual ::cppsvc::Status OnOrderCancelled(
-      ::cppsvc::EventContext& ctx,
-      const ::commerce::orders::v1::OrderCancelled& event) = 0;
+  // Undoes step process_payment of saga checkout: Refunds the charge, if there was one. Called at
+  // most once, and only after the step succeeded; fill `done`
+  // (commerce.payments.v1.PaymentRefunded), which the generated code emits.
+  virtual ::cppsvc::Status UndoCheckoutProcessPayment(::cppsvc::EventContext& ctx,
+                                                      const ::cppsvc::sagas::Undo& undo,
+                                                      PaymentRefunded& done) = 0;
 
  protected:
   // Records PaymentProcessed in the outbox of the transaction of `ctx`; it is published on
@@ -91,7 +96,7 @@ class PaymentsServiceBase : public ::cppsvc::impl::ServiceBase {
     return ::cppsvc::impl::EmitEvent(
         ctx,
         {"commerce.payments.v1.PaymentRefunded", "commerce.payments.payment_refunded"},
-        std::string(event.payment_id()),
+        std::string(event.order_id()),
         event);
   }
 };

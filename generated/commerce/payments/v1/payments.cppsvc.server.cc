@@ -153,24 +153,27 @@ const std::vector<::cppsvc::db::Migration>& PaymentsServiceServer::Migrations() 
 
 std::vector<::cppsvc::impl::SubscriptionRoute> PaymentsServiceServer::Subscriptions() {
   std::vector<::cppsvc::impl::SubscriptionRoute> routes;
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.products.v1.StockReserved",
-                                  "commerce.products.stock_reserved",
-                                  "PRODUCTS",
-                                  "payments-OnStockReserved",
-                                  10,
-                                  60000,
-                                  handlers_,
-                                  &PaymentsServiceBase::OnStockReserved);
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.orders.v1.OrderCancelled",
-                                  "commerce.orders.order_cancelled",
-                                  "ORDERS",
-                                  "payments-OnOrderCancelled",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &PaymentsServiceBase::OnOrderCancelled);
+  ::cppsvc::impl::AddStepRoute(
+      routes,
+      "PRODUCTS",
+      "payments-saga-checkout-process_payment",
+      "checkout",
+      "process_payment",
+      handlers_,
+      &PaymentsServiceBase::CheckoutProcessPayment,
+      {"commerce.products.v1.StockReserved", "commerce.products.stock_reserved", "order_id"},
+      {"commerce.payments.v1.PaymentProcessed", "commerce.payments.payment_processed", "order_id"},
+      {"commerce.payments.v1.PaymentFailed", "commerce.payments.payment_failed", "order_id"});
+  ::cppsvc::impl::AddUndoRoute(
+      routes,
+      "cppsvc.sagas.checkout.process_payment.undo",
+      "ORDERS",
+      "payments-saga-checkout-process_payment-undo",
+      "checkout",
+      "process_payment",
+      handlers_,
+      &PaymentsServiceBase::UndoCheckoutProcessPayment,
+      {"commerce.payments.v1.PaymentRefunded", "commerce.payments.payment_refunded", "order_id"});
   return routes;
 }
 

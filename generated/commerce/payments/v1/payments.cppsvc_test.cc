@@ -6,11 +6,14 @@
 // each must get; ownership; and both sides of every validation rule.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "cppsvc/testing/access.h"
 #include "cppsvc/testing/in_process_server.h"
+#include "cppsvc/testing/saga_harness.h"
+#include "cppsvc/testing/test_database.h"
 #include "cppsvc/testing/tokens.h"
 
 #include "commerce/payments/v1/payments.cppsvc.server.h"
@@ -89,18 +92,25 @@ class AcceptAllPaymentsService final : public PaymentsServiceBase {
     return {};
   }
 
-  ::cppsvc::Status OnStockReserved(::cppsvc::EventContext&,
-                                   const ::commerce::products::v1::StockReserved&) override {
-    return {};
+  CheckoutProcessPaymentResult CheckoutProcessPayment(
+      ::cppsvc::EventContext&,
+      const ::commerce::products::v1::StockReserved&) override {
+    ++step_calls;
+    return CheckoutProcessPaymentResult::Succeeded({});
   }
 
-  ::cppsvc::Status OnOrderCancelled(::cppsvc::EventContext&,
-                                    const ::commerce::orders::v1::OrderCancelled&) override {
+  ::cppsvc::Status UndoCheckoutProcessPayment(::cppsvc::EventContext&,
+                                              const ::cppsvc::sagas::Undo&,
+                                              PaymentRefunded&) override {
+    ++undo_calls;
     return {};
   }
 
   // When set, responses belong to this user instead of the caller.
   std::string foreign_owner;
+  // Calls of the saga step and undo methods.
+  int step_calls = 0;
+  int undo_calls = 0;
 };
 
 class PaymentsServiceContract : public ::testing::Test {
@@ -211,6 +221,51 @@ TEST_F(PaymentsServiceContract, AccessProviderWebhook) {
       {"no token", nullptr, grpc::StatusCode::OK},
   };
   ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::OK});
+}
+
+// The saga steps of PaymentsService: each runs once, and an undo that comes first
+// is absorbed (the step then only reports failure).
+class PaymentsServiceSagaSteps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    database_ = ::cppsvc::testing::TestDatabase::Create(PaymentsServiceServer::Migrations(), &why);
+    if (!database_) GTEST_SKIP() << why;
+    server_ = std::make_unique<PaymentsServiceServer>(handlers_, ::cppsvc::impl::ServiceOptions{});
+    auto routes = server_->Subscriptions();
+    harness_ = std::make_unique<::cppsvc::testing::StepHarness>(routes, *database_->pool());
+    harness_->AddStep("process_payment",
+                      "checkout",
+                      "payments-saga-checkout-process_payment",
+                      "payments-saga-checkout-process_payment-undo",
+                      "commerce.products.v1.StockReserved",
+                      "order_id");
+  }
+
+  AcceptAllPaymentsService handlers_;
+  std::unique_ptr<::cppsvc::testing::TestDatabase> database_;
+  std::unique_ptr<PaymentsServiceServer> server_;
+  std::unique_ptr<::cppsvc::testing::StepHarness> harness_;
+};
+
+TEST_F(PaymentsServiceSagaSteps, CheckoutProcessPaymentRunsOnceAndIsUndoneOnce) {
+  const std::string id = ::cppsvc::impl::NewUuid();
+  ASSERT_TRUE(harness_->Step("process_payment", id).ok());
+  ASSERT_TRUE(harness_->Step("process_payment", id).ok());
+  EXPECT_EQ(handlers_.step_calls, 1);
+  ASSERT_TRUE(harness_->Undo("process_payment", id).ok());
+  ASSERT_TRUE(harness_->Undo("process_payment", id).ok());
+  EXPECT_EQ(handlers_.undo_calls, 1);
+  EXPECT_EQ(harness_->Emitted(id), "PaymentProcessed PaymentRefunded");
+}
+
+TEST_F(PaymentsServiceSagaSteps, CheckoutProcessPaymentUndoneBeforeItRunsIsAbsorbed) {
+  const std::string id = ::cppsvc::impl::NewUuid();
+  ASSERT_TRUE(harness_->Undo("process_payment", id).ok());
+  ASSERT_TRUE(harness_->Step("process_payment", id).ok());
+  EXPECT_EQ(handlers_.step_calls, 0);
+  EXPECT_EQ(handlers_.undo_calls, 0);
+  EXPECT_EQ(harness_->Emitted(id), "PaymentRefunded PaymentFailed");
 }
 
 TEST(PaymentsServiceValidation, ChargeRequest_IdempotencyKey) {

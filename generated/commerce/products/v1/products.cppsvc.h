@@ -6,9 +6,9 @@
 #include <string_view>
 
 #include "cppsvc/impl/handler_base.h"
+#include "cppsvc/impl/sagas.h"
 
 #include "commerce/orders/v1/orders.pb.h"
-#include "commerce/payments/v1/payments.pb.h"
 #include "commerce/products/v1/products.pb.h"
 
 namespace commerce::products::v1 {
@@ -85,22 +85,22 @@ class ProductsServiceBase : public ::cppsvc::impl::ServiceBase {
                                        const AdjustStockRequest& request,
                                        AdjustStockResponse& response) = 0;
 
-  // Event commerce.orders.v1.OrderCreated on 'commerce.orders.order_created'. Runs once per event
-  // id; return an error to have it redelivered.
-  virtual ::cppsvc::Status OnOrderCreated(::cppsvc::EventContext& ctx,
-                                          const ::commerce::orders::v1::OrderCreated& event) = 0;
-
-  // Event commerce.payments.v1.PaymentFailed on 'commerce.payments.payment_failed'. Runs once per
-  // event id; return an error to have it redelivered.
-  virtual ::cppsvc::Status OnPaymentFailed(
+  // Step reserve_stock of saga checkout: Holds every line of the order, or none. Runs once per
+  // instance, on commerce.orders.v1.OrderCreated. Return
+  // Result::Succeeded(commerce.products.v1.StockReserved) or
+  // Result::Failed(commerce.products.v1.StockRejected): the generated code sets its correlation id
+  // and emits it. An error has the event redelivered.
+  using CheckoutReserveStockResult = ::cppsvc::sagas::StepResult<StockReserved, StockRejected>;
+  virtual CheckoutReserveStockResult CheckoutReserveStock(
       ::cppsvc::EventContext& ctx,
-      const ::commerce::payments::v1::PaymentFailed& event) = 0;
+      const ::commerce::orders::v1::OrderCreated& event) = 0;
 
-  // Event commerce.orders.v1.OrderCancelled on 'commerce.orders.order_cancelled'. Runs once per
-  // event id; return an error to have it redelivered.
-  virtual ::cppsvc::Status OnOrderCancelled(
-      ::cppsvc::EventContext& ctx,
-      const ::commerce::orders::v1::OrderCancelled& event) = 0;
+  // Undoes step reserve_stock of saga checkout: Returns the reserved units to stock. Called at most
+  // once, and only after the step succeeded; fill `done` (commerce.products.v1.StockReleased),
+  // which the generated code emits.
+  virtual ::cppsvc::Status UndoCheckoutReserveStock(::cppsvc::EventContext& ctx,
+                                                    const ::cppsvc::sagas::Undo& undo,
+                                                    StockReleased& done) = 0;
 
  protected:
   // Records ProductCreated in the outbox of the transaction of `ctx`; it is published on

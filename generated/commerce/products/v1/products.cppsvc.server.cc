@@ -288,33 +288,27 @@ const std::vector<::cppsvc::db::Migration>& ProductsServiceServer::Migrations() 
 
 std::vector<::cppsvc::impl::SubscriptionRoute> ProductsServiceServer::Subscriptions() {
   std::vector<::cppsvc::impl::SubscriptionRoute> routes;
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.orders.v1.OrderCreated",
-                                  "commerce.orders.order_created",
-                                  "ORDERS",
-                                  "products-OnOrderCreated",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &ProductsServiceBase::OnOrderCreated);
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.payments.v1.PaymentFailed",
-                                  "commerce.payments.payment_failed",
-                                  "PAYMENTS",
-                                  "products-OnPaymentFailed",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &ProductsServiceBase::OnPaymentFailed);
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.orders.v1.OrderCancelled",
-                                  "commerce.orders.order_cancelled",
-                                  "ORDERS",
-                                  "products-OnOrderCancelled",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &ProductsServiceBase::OnOrderCancelled);
+  ::cppsvc::impl::AddStepRoute(
+      routes,
+      "ORDERS",
+      "products-saga-checkout-reserve_stock",
+      "checkout",
+      "reserve_stock",
+      handlers_,
+      &ProductsServiceBase::CheckoutReserveStock,
+      {"commerce.orders.v1.OrderCreated", "commerce.orders.order_created", "order_id"},
+      {"commerce.products.v1.StockReserved", "commerce.products.stock_reserved", "order_id"},
+      {"commerce.products.v1.StockRejected", "commerce.products.stock_rejected", "order_id"});
+  ::cppsvc::impl::AddUndoRoute(
+      routes,
+      "cppsvc.sagas.checkout.reserve_stock.undo",
+      "ORDERS",
+      "products-saga-checkout-reserve_stock-undo",
+      "checkout",
+      "reserve_stock",
+      handlers_,
+      &ProductsServiceBase::UndoCheckoutReserveStock,
+      {"commerce.products.v1.StockReleased", "commerce.products.stock_released", "order_id"});
   return routes;
 }
 

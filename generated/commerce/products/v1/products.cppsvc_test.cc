@@ -6,11 +6,14 @@
 // each must get; ownership; and both sides of every validation rule.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "cppsvc/testing/access.h"
 #include "cppsvc/testing/in_process_server.h"
+#include "cppsvc/testing/saga_harness.h"
+#include "cppsvc/testing/test_database.h"
 #include "cppsvc/testing/tokens.h"
 
 #include "commerce/products/v1/products.cppsvc.server.h"
@@ -172,23 +175,25 @@ class AcceptAllProductsService final : public ProductsServiceBase {
     return {};
   }
 
-  ::cppsvc::Status OnOrderCreated(::cppsvc::EventContext&,
-                                  const ::commerce::orders::v1::OrderCreated&) override {
-    return {};
+  CheckoutReserveStockResult CheckoutReserveStock(
+      ::cppsvc::EventContext&,
+      const ::commerce::orders::v1::OrderCreated&) override {
+    ++step_calls;
+    return CheckoutReserveStockResult::Succeeded({});
   }
 
-  ::cppsvc::Status OnPaymentFailed(::cppsvc::EventContext&,
-                                   const ::commerce::payments::v1::PaymentFailed&) override {
-    return {};
-  }
-
-  ::cppsvc::Status OnOrderCancelled(::cppsvc::EventContext&,
-                                    const ::commerce::orders::v1::OrderCancelled&) override {
+  ::cppsvc::Status UndoCheckoutReserveStock(::cppsvc::EventContext&,
+                                            const ::cppsvc::sagas::Undo&,
+                                            StockReleased&) override {
+    ++undo_calls;
     return {};
   }
 
   // When set, responses belong to this user instead of the caller.
   std::string foreign_owner;
+  // Calls of the saga step and undo methods.
+  int step_calls = 0;
+  int undo_calls = 0;
 };
 
 class ProductsServiceContract : public ::testing::Test {
@@ -399,6 +404,51 @@ TEST_F(ProductsServiceContract, AccessAdjustStock) {
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
   ExpectAccess(*tokens_, call, cells, {"admin", grpc::StatusCode::UNAUTHENTICATED});
+}
+
+// The saga steps of ProductsService: each runs once, and an undo that comes first
+// is absorbed (the step then only reports failure).
+class ProductsServiceSagaSteps : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    database_ = ::cppsvc::testing::TestDatabase::Create(ProductsServiceServer::Migrations(), &why);
+    if (!database_) GTEST_SKIP() << why;
+    server_ = std::make_unique<ProductsServiceServer>(handlers_, ::cppsvc::impl::ServiceOptions{});
+    auto routes = server_->Subscriptions();
+    harness_ = std::make_unique<::cppsvc::testing::StepHarness>(routes, *database_->pool());
+    harness_->AddStep("reserve_stock",
+                      "checkout",
+                      "products-saga-checkout-reserve_stock",
+                      "products-saga-checkout-reserve_stock-undo",
+                      "commerce.orders.v1.OrderCreated",
+                      "order_id");
+  }
+
+  AcceptAllProductsService handlers_;
+  std::unique_ptr<::cppsvc::testing::TestDatabase> database_;
+  std::unique_ptr<ProductsServiceServer> server_;
+  std::unique_ptr<::cppsvc::testing::StepHarness> harness_;
+};
+
+TEST_F(ProductsServiceSagaSteps, CheckoutReserveStockRunsOnceAndIsUndoneOnce) {
+  const std::string id = ::cppsvc::impl::NewUuid();
+  ASSERT_TRUE(harness_->Step("reserve_stock", id).ok());
+  ASSERT_TRUE(harness_->Step("reserve_stock", id).ok());
+  EXPECT_EQ(handlers_.step_calls, 1);
+  ASSERT_TRUE(harness_->Undo("reserve_stock", id).ok());
+  ASSERT_TRUE(harness_->Undo("reserve_stock", id).ok());
+  EXPECT_EQ(handlers_.undo_calls, 1);
+  EXPECT_EQ(harness_->Emitted(id), "StockReserved StockReleased");
+}
+
+TEST_F(ProductsServiceSagaSteps, CheckoutReserveStockUndoneBeforeItRunsIsAbsorbed) {
+  const std::string id = ::cppsvc::impl::NewUuid();
+  ASSERT_TRUE(harness_->Undo("reserve_stock", id).ok());
+  ASSERT_TRUE(harness_->Step("reserve_stock", id).ok());
+  EXPECT_EQ(handlers_.step_calls, 0);
+  EXPECT_EQ(handlers_.undo_calls, 0);
+  EXPECT_EQ(harness_->Emitted(id), "StockReleased StockRejected");
 }
 
 TEST(ProductsServiceValidation, CreateProductRequest_Sku) {
