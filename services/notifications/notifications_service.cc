@@ -1,6 +1,7 @@
 #include "notifications/notifications_service.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "commerce/notifications/v1/notifications.cppsvc.repo.h"
 #include "common/util.h"
@@ -136,6 +137,37 @@ bool NotificationsService::Deliver(const cppsvc::EventContext& ctx,
   return result.sent;
 }
 
+std::vector<NotificationsService::Route> NotificationsService::Routes(const Preference& prefs,
+                                                                      const std::string& off) {
+  auto skip = [&](bool enabled, const std::string& address, const char* channel, const char* what) {
+    if (!off.empty()) return off;
+    if (!enabled) return std::string(channel) + " is turned off";
+    return address.empty() ? std::string("no ") + what : std::string();
+  };
+  const std::string& email =
+      prefs.email_override().empty() ? prefs.email() : prefs.email_override();
+  return {{v1::DELIVERY_CHANNEL_EMAIL,
+           email,
+           skip(prefs.email_enabled(), email, "email", "email address")},
+          {v1::DELIVERY_CHANNEL_SMS,
+           prefs.phone(),
+           skip(prefs.sms_enabled(), prefs.phone(), "sms", "phone number")}};
+}
+
+Notification NotificationsService::AddToInbox(const cppsvc::EventContext& ctx,
+                                              const Draft& draft,
+                                              const RenderedMessage& message) {
+  Notification n;
+  n.set_user_id(draft.user_id);
+  n.set_kind(draft.kind);
+  n.set_title(message.title);
+  n.set_body(message.text);
+  n.set_source_event_id(ctx.event_id().empty() ? draft.event_key : ctx.event_id());
+  n.set_event_key(draft.event_key);
+  v1::NotificationRepository(ctx.tx()).Insert(n);
+  return n;
+}
+
 void NotificationsService::Notify(const cppsvc::EventContext& ctx, Draft draft) {
   if (EventHandled(ctx.tx(), draft.event_key)) return;  // a repeat of the same fact
   const Preference prefs = LoadPreferences(ctx.tx(), draft.user_id);
@@ -144,39 +176,13 @@ void NotificationsService::Notify(const cppsvc::EventContext& ctx, Draft draft) 
   }
   const RenderedMessage message = Render(draft.kind, draft.values);
   const std::string off = KindTurnedOff(prefs, draft.kind);
-
-  Notification n;
-  if (off.empty()) {
-    n.set_user_id(draft.user_id);
-    n.set_kind(draft.kind);
-    n.set_title(message.title);
-    n.set_body(message.text);
-    n.set_source_event_id(ctx.event_id().empty() ? draft.event_key : ctx.event_id());
-    n.set_event_key(draft.event_key);
-    v1::NotificationRepository(ctx.tx()).Insert(n);
+  Notification n = off.empty() ? AddToInbox(ctx, draft, message) : Notification();
+  bool emailed = false;
+  for (const Route& route : Routes(prefs, off)) {
+    const bool sent = Deliver(ctx, n, draft, route, message);
+    emailed |= sent && route.channel == v1::DELIVERY_CHANNEL_EMAIL;
   }
-  const std::string& email =
-      prefs.email_override().empty() ? prefs.email() : prefs.email_override();
-  auto skip = [&](bool enabled, const std::string& address, const char* channel, const char* what) {
-    if (!off.empty()) return off;
-    if (!enabled) return std::string(channel) + " is turned off";
-    return address.empty() ? std::string("no ") + what : std::string();
-  };
-  const bool emailed = Deliver(ctx,
-                               n,
-                               draft,
-                               {v1::DELIVERY_CHANNEL_EMAIL,
-                                email,
-                                skip(prefs.email_enabled(), email, "email", "email address")},
-                               message);
-  Deliver(ctx,
-          n,
-          draft,
-          {v1::DELIVERY_CHANNEL_SMS,
-           prefs.phone(),
-           skip(prefs.sms_enabled(), prefs.phone(), "sms", "phone number")},
-          message);
-  if (emailed && off.empty()) {
+  if (emailed) {
     n.set_emailed(true);
     v1::NotificationRepository(ctx.tx()).Update(n);
   }

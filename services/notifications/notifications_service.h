@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "commerce/notifications/v1/notifications.cppsvc.h"
 #include "notifications/senders.h"
@@ -56,6 +57,13 @@ class NotificationsService final : public v1::NotificationsServiceBase {
     std::string address;
     std::string skip;  // empty: send
   };
+  // The email and SMS routes the preferences give; `off`: why the kind is
+  // turned off, if it is (every route is then skipped).
+  static std::vector<Route> Routes(const Preference& prefs, const std::string& off);
+  // Puts the notification in the user's inbox.
+  static Notification AddToInbox(const cppsvc::EventContext& ctx,
+                                 const Draft& draft,
+                                 const RenderedMessage& message);
   // Records the delivery of `notification` (empty when the preferences turn
   // its kind off) over one channel, sending it unless skipped. True when sent.
   bool Deliver(const cppsvc::EventContext& ctx,
