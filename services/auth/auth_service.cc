@@ -1,25 +1,28 @@
 #include "auth/auth_service.h"
 
-#include <sodium.h>
+#include <algorithm>
 
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "commerce/auth/v1/auth.cppsvc.repo.h"
 #include "commerce/auth/v1/auth.cppsvc.server.h"
 #include "common/util.h"
+#include "cppsvc/db/errors.h"
+#include "cppsvc/db/statements.h"
+#include "cppsvc/observability/log.h"
 
 namespace auth {
 
 using cppsvc::Status;
 using cppsvc::StatusCode;
+using v1::UserFilter;
+using v1::UserRepository;
 
 namespace {
 
 Status Unauthenticated(std::string message) {
   return Status(StatusCode::kUnauthenticated, std::move(message));
-}
-
-std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return services::Hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 v1::UserProfile Profile(const User& user) {
@@ -39,187 +42,136 @@ AuthOptions OptionsOrExit() {
   return options;
 }
 
-}  // namespace
-
-AuthOptions AuthOptions::FromEnvironment(cppsvc::config::Env& env) {
-  AuthOptions o;
-  std::string alg = env.Required("CPPSVC_JWT_ALGORITHM");
-  if (!alg.empty() && !cppsvc::auth::ParseAlgorithm(alg, o.signing.algorithm)) {
-    env.Problem("CPPSVC_JWT_ALGORITHM: '" + alg + "' is not one of HS256, RS256, ES256");
-    return o;
-  }
-  o.signing.issuer = env.Required("CPPSVC_JWT_ISSUER");
-  o.signing.audience = env.Required("CPPSVC_JWT_AUDIENCE");
-  o.access_token_ttl =
-      std::chrono::seconds(env.Integer("AUTH_ACCESS_TOKEN_TTL_SECONDS", 900, 60, 86400));
-  o.refresh_token_ttl = std::chrono::seconds(
-      env.Integer("AUTH_REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600, 3600, 365 * 24 * 3600));
-  std::string verify_key = env.ValueOrFile("CPPSVC_JWT_KEY");
-  o.signing.key = env.ValueOrFile("AUTH_JWT_SIGNING_KEY");
-  if (o.signing.key.empty()) {
-    if (o.signing.algorithm != cppsvc::auth::Algorithm::kHS256) {
-      env.Problem(
-          "AUTH_JWT_SIGNING_KEY or AUTH_JWT_SIGNING_KEY_FILE (PEM private key) is required for " +
-          alg);
-      return o;
-    }
-    o.signing.key = verify_key;  // HS256: the secret the verifiers share
-  }
-  if (o.signing.key.empty() || verify_key.empty() || !env.problems().empty()) {
-    if (verify_key.empty()) env.Problem("CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE is required");
-    return o;
-  }
-  // The tokens issued here must be the ones every service accepts.
-  try {
-    cppsvc::auth::JwtConfig verifying = o.signing;
-    verifying.key = verify_key;
-    cppsvc::auth::TokenClaims probe;
-    probe.subject = "auth-startup-probe";
-    if (!cppsvc::auth::JwtVerifier(verifying)
-             .Verify(cppsvc::auth::JwtSigner(o.signing).Sign(probe))
-             .ok) {
-      env.Problem("AUTH_JWT_SIGNING_KEY: tokens signed with it are refused with CPPSVC_JWT_KEY");
-    }
-  } catch (const std::exception& e) {
-    env.Problem(std::string("JWT signing configuration: ") + e.what());
-  }
-  return o;
+std::shared_ptr<cppsvc::db::Pool> SidePoolOrExit() {
+  cppsvc::config::Env env;
+  cppsvc::db::PoolOptions options;
+  options.conninfo = env.Required("AUTH_DATABASE_URL");
+  options.size = 4;
+  services::ExitOnConfigurationProblems("auth", env);
+  return std::make_shared<cppsvc::db::Pool>(options);
 }
 
-AuthService::AuthService()
-    : AuthService(std::make_shared<InMemoryAuthStore>(),
-                  std::make_shared<services::InMemoryOutbox>(),
-                  OptionsOrExit()) {}
+const cppsvc::db::Statement kLockUser("auth.Users.Lock",
+                                      "SELECT 1 FROM users WHERE id = $1 FOR UPDATE");
 
-AuthService::AuthService(std::shared_ptr<AuthStore> store,
-                         std::shared_ptr<services::EventSink> events,
-                         AuthOptions options)
-    : store_(std::move(store)),
-      events_(std::move(events)),
-      options_(std::move(options)),
-      signer_(options_.signing) {
-  if (sodium_init() < 0) throw std::runtime_error("libsodium cannot be initialized");
+// Locks the user's row for a read-modify-write; NOT_FOUND when missing.
+User GetForUpdate(cppsvc::db::Tx& tx, const std::string& user_id) {
+  tx.exec_prepared(kLockUser.name, user_id);
+  return UserRepository(tx).Get(user_id);
+}
+
+}  // namespace
+
+AuthService::AuthService() : AuthService(OptionsOrExit(), SidePoolOrExit()) {}
+
+AuthService::AuthService(AuthOptions options, std::shared_ptr<cppsvc::db::Pool> side_db)
+    : options_(std::move(options)),
+      side_db_(std::move(side_db)),
+      hasher_(options_.pwhash_opslimit, options_.pwhash_memlimit),
+      issuer_(options_),
+      limiter_(side_db_, options_.max_failed_logins, options_.failed_login_window) {
   for (const auto& role : v1::AuthServiceServer::Roles()) {
     if (role.name != "anonymous") assignable_roles_.insert(role.name);
   }
 }
 
-Status AuthService::HashPassword(const std::string& password, std::string& hash) const {
-  char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out,
-                            password.data(),
-                            password.size(),
-                            options_.pwhash_opslimit,
-                            options_.pwhash_memlimit,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    return Status::Unavailable("cannot hash the password now (out of memory)");
-  }
-  hash = out;
-  return Status::Ok();
-}
-
-bool AuthService::VerifyPassword(const std::string& hash, const std::string& password) const {
-  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
-}
-
-Status AuthService::IssueTokens(const User& user, v1::TokenPair& tokens) {
-  const auto now = cppsvc::Clock::now();
-  cppsvc::auth::TokenClaims claims;
-  claims.subject = user.id();
-  claims.roles.assign(user.roles().begin(), user.roles().end());
-  claims.token_id = services::NewUuid();
-  claims.issued_at = now;
-  claims.ttl = options_.access_token_ttl;
-  try {
-    tokens.set_access_token(signer_.Sign(claims));
-  } catch (const std::exception&) {
-    return Status::Internal("cannot sign the access token");
-  }
-  *tokens.mutable_access_token_expires_at() =
-      services::ToTimestamp(now + options_.access_token_ttl);
-
-  const std::string refresh = services::RandomHex(32);  // 256 bits; only its hash is stored
-  RefreshToken row;
-  row.set_id(services::NewUuid());
-  row.set_user_id(user.id());
-  row.set_token_hash(Sha256Hex(refresh));
-  *row.mutable_expires_at() = services::ToTimestamp(now + options_.refresh_token_ttl);
-  *row.mutable_created_at() = services::ToTimestamp(now);
-  store_->AddRefreshToken(row);
-  tokens.set_refresh_token(refresh);
-  *tokens.mutable_refresh_token_expires_at() = row.expires_at();
-  return Status::Ok();
+std::optional<User> AuthService::FindByEmail(cppsvc::db::Tx& tx, const std::string& email) {
+  UserFilter filter;
+  filter.email = email;
+  auto page = UserRepository(tx).List(filter, 1);
+  if (page.rows.empty()) return std::nullopt;
+  return page.rows.front();
 }
 
 Status AuthService::CheckNotRevoked(const cppsvc::CallContext& ctx) {
   const std::string& jti = ctx.caller().token_id;
-  if (!jti.empty() && store_->IsAccessTokenRevoked(jti)) return Unauthenticated("token revoked");
+  if (!jti.empty() && IsAccessTokenRevoked(ctx.tx(), jti)) return Unauthenticated("token revoked");
   return Status::Ok();
 }
 
-Status AuthService::Register(cppsvc::CallContext&,
+Status AuthService::Register(cppsvc::CallContext& ctx,
                              const v1::RegisterRequest& request,
                              v1::RegisterResponse& response) {
   const std::string email = services::Lower(request.email());
-  if (store_->FindUserByEmail(email))
+  if (FindByEmail(ctx.tx(), email))
     return Status::AlreadyExists("an account with this email exists");
   User user;
-  user.set_id(services::NewUuid());
   user.set_email(email);
   user.set_display_name(request.has_display_name() ? request.display_name()
                                                    : email.substr(0, email.find('@')));
   user.add_roles("customer");
-  if (Status s = HashPassword(request.password(), *user.mutable_password_hash()); !s.ok()) return s;
-  *user.mutable_created_at() = services::ToTimestamp(cppsvc::Clock::now());
-  *user.mutable_updated_at() = user.created_at();
-  if (Status s = store_->CreateUser(user); !s.ok()) return s;  // a concurrent registration won
+  user.set_password_hash(hasher_.Hash(request.password()));
+  UserRepository(ctx.tx()).Insert(user);  // a concurrent registration's email: ALREADY_EXISTS
 
   v1::UserRegistered event;
   event.set_user_id(user.id());
   event.set_email(user.email());
   event.set_display_name(user.display_name());
   *event.mutable_registered_at() = user.created_at();
-  events_->Publish(event);
+  Emit(ctx, event);
   *response.mutable_user() = Profile(user);
   return Status::Ok();
 }
 
-Status AuthService::Login(cppsvc::CallContext&,
+std::optional<User> AuthService::CheckPassword(cppsvc::db::Tx& tx,
+                                               const std::string& email,
+                                               const std::string& password) const {
+  std::optional<User> user = FindByEmail(tx, email);
+  if (!user) {
+    hasher_.VerifyDummy(password);
+    return std::nullopt;
+  }
+  if (!hasher_.Verify(user->password_hash(), password)) return std::nullopt;
+  if (hasher_.NeedsRehash(user->password_hash())) {
+    user->set_password_hash(hasher_.Hash(password));
+    UserRepository(tx).Update(*user);
+  }
+  return user;
+}
+
+// The client's address is not known to handlers (the runtime does not pass
+// it on), so only the per-account limit applies for now.
+Status AuthService::Login(cppsvc::CallContext& ctx,
                           const v1::LoginRequest& request,
                           v1::LoginResponse& response) {
-  auto user = store_->FindUserByEmail(services::Lower(request.email()));
-  if (!user) {
-    std::call_once(dummy_once_, [this] { (void)HashPassword("not-a-password", dummy_hash_); });
-    (void)VerifyPassword(dummy_hash_, request.password());
-    return Unauthenticated("invalid email or password");
-  }
-  if (!VerifyPassword(user->password_hash(), request.password()))
-    return Unauthenticated("invalid email or password");
-  if (crypto_pwhash_str_needs_rehash(user->password_hash().c_str(),
-                                     options_.pwhash_opslimit,
-                                     options_.pwhash_memlimit) != 0) {
-    std::string hash;
-    if (HashPassword(request.password(), hash).ok()) {
-      (void)store_->UpdateUser(
-          user->id(),
-          [&](User& u) { u.set_password_hash(hash); },
-          *user);
-    }
-  }
-  if (Status s = IssueTokens(*user, *response.mutable_tokens()); !s.ok()) return s;
+  const std::string email = services::Lower(request.email());
+  LoginLimiter::Attempt attempt;
+  if (Status s = limiter_.Admit(email, "", ctx.deadline(), attempt); !s.ok()) return s;
+  std::optional<User> user = CheckPassword(ctx.tx(), email, request.password());
+  if (!user) return Unauthenticated("invalid email or password");
+  LoginLimiter::Succeeded(ctx.tx(), attempt);
+  issuer_.Issue(ctx.tx(), *user, "", cppsvc::Clock::now(), *response.mutable_tokens());
   *response.mutable_user() = Profile(*user);
   return Status::Ok();
 }
 
-Status AuthService::Refresh(cppsvc::CallContext&,
+void AuthService::RevokeReusedFamily(const cppsvc::CallContext& ctx,
+                                     const std::string& family_id) const {
+  Status s = cppsvc::db::RunInTransaction(*side_db_, ctx.deadline(), [&](cppsvc::db::Tx& tx) {
+    RevokeFamily(tx, family_id, cppsvc::Clock::now());
+    return Status::Ok();
+  });
+  cppsvc::observability::LogJson({{"level", "warning"},
+                                  {"service", "auth"},
+                                  {"msg", "spent refresh token reused; session revoked"},
+                                  {"family_id", family_id},
+                                  {"revoked", s.ok()}});
+}
+
+Status AuthService::Refresh(cppsvc::CallContext& ctx,
                             const v1::RefreshRequest& request,
                             v1::RefreshResponse& response) {
-  auto spent =
-      store_->RevokeRefreshToken(Sha256Hex(request.refresh_token()), "", cppsvc::Clock::now());
-  if (!spent) return Unauthenticated("invalid refresh token");
-  auto user = store_->GetUser(spent->user_id());
+  const auto now = cppsvc::Clock::now();
+  std::optional<RefreshToken> spent = SpendRefreshToken(ctx.tx(), request.refresh_token(), now);
+  if (!spent) {
+    std::optional<RefreshToken> known = FindRefreshToken(ctx.tx(), request.refresh_token());
+    if (known && known->has_revoked_at()) RevokeReusedFamily(ctx, known->family_id());
+    return Unauthenticated("invalid refresh token");
+  }
+  std::optional<User> user = UserRepository(ctx.tx()).Find(spent->user_id());
   if (!user) return Unauthenticated("invalid refresh token");
-  return IssueTokens(*user, *response.mutable_tokens());  // with the user's current roles
+  issuer_.Issue(ctx.tx(), *user, spent->family_id(), now, *response.mutable_tokens());
+  return Status::Ok();
 }
 
 Status AuthService::Logout(cppsvc::CallContext& ctx,
@@ -228,24 +180,25 @@ Status AuthService::Logout(cppsvc::CallContext& ctx,
   if (Status s = CheckNotRevoked(ctx); !s.ok()) return s;
   const auto now = cppsvc::Clock::now();
   if (!ctx.caller().token_id.empty()) {
-    RevokedToken row;
-    row.set_jti(ctx.caller().token_id);
-    row.set_user_id(ctx.caller().subject);
     // The token's own exp is not in the context: keep the row as long as any
     // token issued now could live, plus the largest leeway.
-    *row.mutable_expires_at() =
-        services::ToTimestamp(now + options_.access_token_ttl + std::chrono::seconds(60));
-    *row.mutable_revoked_at() = services::ToTimestamp(now);
-    store_->RevokeAccessToken(row);
+    RevokeAccessToken(ctx.tx(),
+                      ctx.caller().token_id,
+                      ctx.caller().subject,
+                      now + options_.access_token_ttl + std::chrono::seconds(60),
+                      now);
   }
   // Someone else's (or an unknown) refresh token is left alone, silently.
-  store_->RevokeRefreshToken(Sha256Hex(request.refresh_token()), ctx.caller().subject, now);
+  std::optional<RefreshToken> session = FindRefreshToken(ctx.tx(), request.refresh_token());
+  if (session && session->user_id() == ctx.caller().subject) {
+    RevokeFamily(ctx.tx(), session->family_id(), now);
+  }
   return Status::Ok();
 }
 
 Status AuthService::Me(cppsvc::CallContext& ctx, const v1::MeRequest&, v1::MeResponse& response) {
   if (Status s = CheckNotRevoked(ctx); !s.ok()) return s;
-  auto user = store_->GetUser(ctx.caller().subject);
+  std::optional<User> user = UserRepository(ctx.tx()).Find(ctx.caller().subject);
   if (!user) return Status::NotFound("the caller has no account");
   *response.mutable_user() = Profile(*user);
   return Status::Ok();
@@ -258,19 +211,13 @@ Status AuthService::AssignRole(cppsvc::CallContext& ctx,
   if (assignable_roles_.count(request.role()) == 0) {
     return Status::InvalidArgument("role: '" + request.role() + "' is not a role of the system");
   }
-  User saved;
-  Status status = store_->UpdateUser(
-      request.user_id(),
-      [&](User& user) {
-        for (const std::string& role : user.roles()) {
-          if (role == request.role()) return;  // held already
-        }
-        user.add_roles(request.role());
-        *user.mutable_updated_at() = services::ToTimestamp(cppsvc::Clock::now());
-      },
-      saved);
-  if (!status.ok()) return status;
-  *response.mutable_user() = Profile(saved);
+  User user = GetForUpdate(ctx.tx(), request.user_id());
+  const auto& roles = user.roles();
+  if (std::find(roles.begin(), roles.end(), request.role()) == roles.end()) {
+    user.add_roles(request.role());
+    UserRepository(ctx.tx()).Update(user);
+  }
+  *response.mutable_user() = Profile(user);
   return Status::Ok();
 }
 
@@ -278,29 +225,28 @@ Status AuthService::ListUsers(cppsvc::CallContext& ctx,
                               const v1::ListUsersRequest& request,
                               v1::ListUsersResponse& response) {
   if (Status s = CheckNotRevoked(ctx); !s.ok()) return s;
-  int64_t cursor = 0;
-  if (Status s = services::ParsePageToken(request.page_token(), cursor); !s.ok()) return s;
-  int64_t next = 0;
-  for (const User& user :
-       store_->ListUsers(cursor, services::PageSize(request.page_size(), 50), next)) {
-    *response.add_users() = Profile(user);
-  }
-  response.set_next_page_token(services::PageToken(next));
+  auto page = UserRepository(ctx.tx()).List(
+      {},
+      static_cast<size_t>(services::PageSize(request.page_size(), 50)),
+      request.page_token());
+  for (const User& user : page.rows) *response.add_users() = Profile(user);
+  response.set_next_page_token(page.next_page_token);
   return Status::Ok();
 }
 
 // as_of lags the clock a little: a revocation stamped just before the list
-// was read but stored just after is listed on the next poll instead of being
-// missed (repeats are harmless to a revocation cache).
+// was read but committed just after is listed on the next poll instead of
+// being missed (repeats are harmless to a revocation cache). A full poll
+// (no revoked_after) also deletes what has expired.
 Status AuthService::ListRevokedTokens(cppsvc::CallContext& ctx,
                                       const v1::ListRevokedTokensRequest& request,
                                       v1::ListRevokedTokensResponse& response) {
   if (Status s = CheckNotRevoked(ctx); !s.ok()) return s;
   const auto now = cppsvc::Clock::now();
-  const auto since = request.has_revoked_after() ? services::FromTimestamp(request.revoked_after())
-                                                 : cppsvc::Clock::time_point::min();
-  for (const RevokedToken& token : store_->ListRevokedTokens(since, now))
-    response.add_jtis(token.jti());
+  std::optional<cppsvc::Clock::time_point> since;
+  if (request.has_revoked_after()) since = services::FromTimestamp(request.revoked_after());
+  if (!since) DeleteExpiredTokens(ctx.tx(), now);
+  for (std::string& jti : RevokedAccessTokens(ctx.tx(), since, now)) response.add_jtis(jti);
   *response.mutable_as_of() = services::ToTimestamp(now - std::chrono::seconds(5));
   return Status::Ok();
 }

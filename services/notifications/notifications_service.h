@@ -1,53 +1,25 @@
-// Inboxes and preferences; turns other services' events into notifications.
+// Inboxes and preferences; turns other services' events into notifications
+// rendered from templates, delivered over the channels the user's
+// preferences allow, each delivery recorded with its outcome.
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "commerce/notifications/v1/notifications.cppsvc.h"
-#include "notifications/notification_store.h"
+#include "notifications/senders.h"
+#include "notifications/store.h"
+#include "notifications/templates.h"
 
 namespace notifications {
 
 namespace v1 = commerce::notifications::v1;
 
-// Sends email. No transport is configured yet: NullMailer sends nothing (and
-// notifications are then not marked emailed).
-class Mailer {
- public:
-  virtual ~Mailer() = default;
-  // True when the message was handed to the mail transport.
-  virtual bool Send(const std::string& to, const std::string& subject, const std::string& body) = 0;
-};
-
-class NullMailer final : public Mailer {
- public:
-  bool Send(const std::string&, const std::string&, const std::string&) override { return false; }
-};
-
-// Keeps what it is given (tests, local runs).
-class RecordingMailer final : public Mailer {
- public:
-  struct Mail {
-    std::string to, subject, body;
-  };
-  bool Send(const std::string& to, const std::string& subject, const std::string& body) override;
-  std::vector<Mail> sent() const;
-
- private:
-  mutable std::mutex mu_;
-  std::vector<Mail> sent_;
-};
-
 class NotificationsService final : public v1::NotificationsServiceBase {
  public:
-  NotificationsService();  // in-memory store, NullMailer
-  NotificationsService(std::shared_ptr<NotificationStore> store, std::shared_ptr<Mailer> mailer);
-
-  // Preferences of a user who never set any.
-  static Preference Defaults(const std::string& user_id);
+  NotificationsService();  // simulated senders that log what they send
+  NotificationsService(std::shared_ptr<Sender> email, std::shared_ptr<Sender> sms);
 
   cppsvc::Status ListNotifications(cppsvc::CallContext& ctx,
                                    const v1::ListNotificationsRequest& request,
@@ -69,17 +41,39 @@ class NotificationsService final : public v1::NotificationsServiceBase {
                                  const commerce::payments::v1::PaymentFailed& event) override;
 
  private:
-  // Puts a notification in the user's inbox (once per source event) when
-  // the preferences allow its kind, and emails it when they allow email.
-  void Notify(const cppsvc::EventContext& ctx,
-              const std::string& fallback_source,
-              const std::string& user_id,
-              NotificationKind kind,
-              const std::string& title,
-              const std::string& body);
+  // What an event asks to tell a user.
+  struct Draft {
+    std::string user_id;
+    NotificationKind kind;
+    std::string event_key;  // one notification and one delivery per channel per key
+    TemplateValues values;  // "name" is added from the preferences
+  };
+  // Puts the notification in the inbox when the preferences allow its kind,
+  // and delivers it over email and SMS, once per event key.
+  void Notify(const cppsvc::EventContext& ctx, Draft draft);
+  // Where a channel's delivery goes, or why it is skipped.
+  struct Route {
+    DeliveryChannel channel;
+    std::string address;
+    std::string skip;  // empty: send
+  };
+  // The email and SMS routes the preferences give; `off`: why the kind is
+  // turned off, if it is (every route is then skipped).
+  static std::vector<Route> Routes(const Preference& prefs, const std::string& off);
+  // Puts the notification in the user's inbox.
+  static Notification AddToInbox(const cppsvc::EventContext& ctx,
+                                 const Draft& draft,
+                                 const RenderedMessage& message);
+  // Records the delivery of `notification` (empty when the preferences turn
+  // its kind off) over one channel, sending it unless skipped. True when sent.
+  bool Deliver(const cppsvc::EventContext& ctx,
+               const Notification& notification,
+               const Draft& draft,
+               const Route& route,
+               const RenderedMessage& message);
 
-  std::shared_ptr<NotificationStore> store_;
-  std::shared_ptr<Mailer> mailer_;
+  std::shared_ptr<Sender> email_;
+  std::shared_ptr<Sender> sms_;
 };
 
 }  // namespace notifications

@@ -27,20 +27,23 @@ class AuthServiceBase : public ::cppsvc::impl::ServiceBase {
                                     RegisterResponse& response) = 0;
 
   // Login (public; POST /v1/auth/login): Exchanges email and password for an access token and a
-  // refresh token.
+  // refresh token. An unknown email and a wrong password get the same answer, in about the same
+  // time. After 5 failed logins for an account within 15 minutes, further attempts are refused with
+  // RESOURCE_EXHAUSTED, whose message says when to retry.
   virtual ::cppsvc::Status Login(::cppsvc::CallContext& ctx,
                                  const LoginRequest& request,
                                  LoginResponse& response) = 0;
 
   // Refresh (public; POST /v1/auth/refresh): Exchanges a refresh token for a new token pair. The
-  // presented refresh token is rotated: it cannot be used again.
+  // presented refresh token is rotated: it cannot be used again. A spent refresh token presented
+  // again revokes every token of its session (its family).
   virtual ::cppsvc::Status Refresh(::cppsvc::CallContext& ctx,
                                    const RefreshRequest& request,
                                    RefreshResponse& response) = 0;
 
   // Logout (customer; POST /v1/auth/logout): Revokes the caller's access token (by its jti) and the
-  // given refresh token. Other services stop accepting the access token once their revocation cache
-  // has caught up.
+  // session of the given refresh token (its family). Other services stop accepting the access token
+  // once their revocation cache has caught up.
   virtual ::cppsvc::Status Logout(::cppsvc::CallContext& ctx,
                                   const LogoutRequest& request,
                                   LogoutResponse& response) = 0;
@@ -56,7 +59,7 @@ class AuthServiceBase : public ::cppsvc::impl::ServiceBase {
                                       const AssignRoleRequest& request,
                                       AssignRoleResponse& response) = 0;
 
-  // ListUsers (admin; GET /v1/users): Lists users, oldest first, one page at a time.
+  // ListUsers (admin; GET /v1/users): Lists users one page at a time, in id order.
   virtual ::cppsvc::Status ListUsers(::cppsvc::CallContext& ctx,
                                      const ListUsersRequest& request,
                                      ListUsersResponse& response) = 0;

@@ -122,20 +122,20 @@ void ReadUser(const ::pqxx::row& r, User& row) {
 
 // commerce.auth.v1.RefreshToken: table refresh_tokens
 constexpr char kRefreshTokenInsertSql[] = R"sql(
-INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, revoked_at, created_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, revoked_at, created_at, family_id, access_jti, access_expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 )sql";
 const ::cppsvc::db::Statement kRefreshTokenInsert("commerce.auth.v1.RefreshToken.Insert",
                                                   kRefreshTokenInsertSql);
 constexpr char kRefreshTokenBulkInsertSql[] = R"sql(
-INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, revoked_at, created_at)
+INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, revoked_at, created_at, family_id, access_jti, access_expires_at)
 SELECT *
-FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[])
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::timestamptz[])
 )sql";
 const ::cppsvc::db::Statement kRefreshTokenBulkInsert("commerce.auth.v1.RefreshToken.BulkInsert",
                                                       kRefreshTokenBulkInsertSql);
 constexpr char kRefreshTokenGetSql[] = R"sql(
-SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at), EXTRACT(EPOCH FROM created_at)
+SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at), EXTRACT(EPOCH FROM created_at), family_id, access_jti, EXTRACT(EPOCH FROM access_expires_at)
 FROM refresh_tokens
 WHERE id = $1
 )sql";
@@ -143,7 +143,7 @@ const ::cppsvc::db::Statement kRefreshTokenGet("commerce.auth.v1.RefreshToken.Ge
                                                kRefreshTokenGetSql);
 constexpr char kRefreshTokenUpdateSql[] = R"sql(
 UPDATE refresh_tokens
-SET user_id = $2, token_hash = $3, expires_at = $4, revoked_at = $5
+SET user_id = $2, token_hash = $3, expires_at = $4, revoked_at = $5, family_id = $6, access_jti = $7, access_expires_at = $8
 WHERE id = $1
 )sql";
 const ::cppsvc::db::Statement kRefreshTokenUpdate("commerce.auth.v1.RefreshToken.Update",
@@ -155,20 +155,20 @@ WHERE id = $1
 const ::cppsvc::db::Statement kRefreshTokenDelete("commerce.auth.v1.RefreshToken.Delete",
                                                   kRefreshTokenDeleteSql);
 constexpr char kRefreshTokenListSql[] = R"sql(
-SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at), EXTRACT(EPOCH FROM created_at)
+SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at), EXTRACT(EPOCH FROM created_at), family_id, access_jti, EXTRACT(EPOCH FROM access_expires_at)
 FROM refresh_tokens
-WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR token_hash = $2)
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR token_hash = $2) AND ($3::text IS NULL OR family_id = $3)
 ORDER BY id
-LIMIT $3
+LIMIT $4
 )sql";
 const ::cppsvc::db::Statement kRefreshTokenList("commerce.auth.v1.RefreshToken.List",
                                                 kRefreshTokenListSql);
 constexpr char kRefreshTokenListAfterSql[] = R"sql(
-SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at), EXTRACT(EPOCH FROM created_at)
+SELECT id, user_id, token_hash, EXTRACT(EPOCH FROM expires_at), EXTRACT(EPOCH FROM revoked_at), EXTRACT(EPOCH FROM created_at), family_id, access_jti, EXTRACT(EPOCH FROM access_expires_at)
 FROM refresh_tokens
-WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR token_hash = $2) AND id > $4
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR token_hash = $2) AND ($3::text IS NULL OR family_id = $3) AND id > $5
 ORDER BY id
-LIMIT $3
+LIMIT $4
 )sql";
 const ::cppsvc::db::Statement kRefreshTokenListAfter("commerce.auth.v1.RefreshToken.ListAfter",
                                                      kRefreshTokenListAfterSql);
@@ -184,7 +184,7 @@ void FillRefreshToken(RefreshToken& row, const ::google::protobuf::Timestamp& no
 // Parameters of every column, in column order.
 ::cppsvc::impl::SqlParams RefreshTokenValues(const RefreshToken& row) {
   ::cppsvc::impl::SqlParams p;
-  p.reserve(6);
+  p.reserve(9);
   p.emplace_back(row.id());
   p.emplace_back(row.user_id());
   p.emplace_back(row.token_hash());
@@ -197,6 +197,12 @@ void FillRefreshToken(RefreshToken& row, const ::google::protobuf::Timestamp& no
     p.back() = ::cppsvc::impl::SqlTimestamp(row.revoked_at());
   }
   p.emplace_back(::cppsvc::impl::SqlTimestamp(row.created_at()));
+  p.emplace_back(row.family_id());
+  p.emplace_back(row.access_jti());
+  p.emplace_back();
+  if (row.has_access_expires_at()) {
+    p.back() = ::cppsvc::impl::SqlTimestamp(row.access_expires_at());
+  }
   return p;
 }
 
@@ -213,6 +219,12 @@ void FillRefreshToken(RefreshToken& row, const ::google::protobuf::Timestamp& no
   p.emplace_back();
   if (row.has_revoked_at()) {
     p.back() = ::cppsvc::impl::SqlTimestamp(row.revoked_at());
+  }
+  p.emplace_back(row.family_id());
+  p.emplace_back(row.access_jti());
+  p.emplace_back();
+  if (row.has_access_expires_at()) {
+    p.back() = ::cppsvc::impl::SqlTimestamp(row.access_expires_at());
   }
   return p;
 }
@@ -236,6 +248,11 @@ void ReadRefreshToken(const ::pqxx::row& r, RefreshToken& row) {
     ::cppsvc::impl::ReadTimestamp(r[4], row.mutable_revoked_at());
   }
   ::cppsvc::impl::ReadTimestamp(r[5], row.mutable_created_at());
+  row.set_family_id(::cppsvc::impl::ReadString(r[6]));
+  row.set_access_jti(::cppsvc::impl::ReadString(r[7]));
+  if (!r[8].is_null()) {
+    ::cppsvc::impl::ReadTimestamp(r[8], row.mutable_access_expires_at());
+  }
 }
 
 // commerce.auth.v1.RevokedToken: table revoked_tokens
@@ -337,6 +354,102 @@ void ReadRevokedToken(const ::pqxx::row& r, RevokedToken& row) {
     ::cppsvc::impl::ReadTimestamp(r[2], row.mutable_expires_at());
   }
   ::cppsvc::impl::ReadTimestamp(r[3], row.mutable_revoked_at());
+}
+
+// commerce.auth.v1.LoginFailure: table login_failures
+constexpr char kLoginFailureInsertSql[] = R"sql(
+INSERT INTO login_failures (id, email, address, attempted_at)
+VALUES ($1, $2, $3, $4)
+)sql";
+const ::cppsvc::db::Statement kLoginFailureInsert("commerce.auth.v1.LoginFailure.Insert",
+                                                  kLoginFailureInsertSql);
+constexpr char kLoginFailureBulkInsertSql[] = R"sql(
+INSERT INTO login_failures (id, email, address, attempted_at)
+SELECT *
+FROM unnest($1::text[], $2::varchar(254)[], $3::text[], $4::timestamptz[])
+)sql";
+const ::cppsvc::db::Statement kLoginFailureBulkInsert("commerce.auth.v1.LoginFailure.BulkInsert",
+                                                      kLoginFailureBulkInsertSql);
+constexpr char kLoginFailureGetSql[] = R"sql(
+SELECT id, email, address, EXTRACT(EPOCH FROM attempted_at)
+FROM login_failures
+WHERE id = $1
+)sql";
+const ::cppsvc::db::Statement kLoginFailureGet("commerce.auth.v1.LoginFailure.Get",
+                                               kLoginFailureGetSql);
+constexpr char kLoginFailureUpdateSql[] = R"sql(
+UPDATE login_failures
+SET email = $2, address = $3
+WHERE id = $1
+)sql";
+const ::cppsvc::db::Statement kLoginFailureUpdate("commerce.auth.v1.LoginFailure.Update",
+                                                  kLoginFailureUpdateSql);
+constexpr char kLoginFailureDeleteSql[] = R"sql(
+DELETE FROM login_failures
+WHERE id = $1
+)sql";
+const ::cppsvc::db::Statement kLoginFailureDelete("commerce.auth.v1.LoginFailure.Delete",
+                                                  kLoginFailureDeleteSql);
+constexpr char kLoginFailureListSql[] = R"sql(
+SELECT id, email, address, EXTRACT(EPOCH FROM attempted_at)
+FROM login_failures
+WHERE ($1::varchar(254) IS NULL OR email = $1) AND ($2::text IS NULL OR address = $2) AND ($3::timestamptz IS NULL OR attempted_at = $3)
+ORDER BY id
+LIMIT $4
+)sql";
+const ::cppsvc::db::Statement kLoginFailureList("commerce.auth.v1.LoginFailure.List",
+                                                kLoginFailureListSql);
+constexpr char kLoginFailureListAfterSql[] = R"sql(
+SELECT id, email, address, EXTRACT(EPOCH FROM attempted_at)
+FROM login_failures
+WHERE ($1::varchar(254) IS NULL OR email = $1) AND ($2::text IS NULL OR address = $2) AND ($3::timestamptz IS NULL OR attempted_at = $3) AND id > $5
+ORDER BY id
+LIMIT $4
+)sql";
+const ::cppsvc::db::Statement kLoginFailureListAfter("commerce.auth.v1.LoginFailure.ListAfter",
+                                                     kLoginFailureListAfterSql);
+
+// Generated values of a new row.
+void FillLoginFailure(LoginFailure& row, const ::google::protobuf::Timestamp& now) {
+  if (row.id().empty()) {
+    row.set_id(::cppsvc::impl::NewUuid());
+  }
+  *row.mutable_attempted_at() = now;
+}
+
+// Parameters of every column, in column order.
+::cppsvc::impl::SqlParams LoginFailureValues(const LoginFailure& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.reserve(4);
+  p.emplace_back(row.id());
+  p.emplace_back(row.email());
+  p.emplace_back(row.address());
+  p.emplace_back(::cppsvc::impl::SqlTimestamp(row.attempted_at()));
+  return p;
+}
+
+// Parameters of the update statement: the key, then the columns it sets.
+::cppsvc::impl::SqlParams LoginFailureUpdateValues(const LoginFailure& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(row.id());
+  p.emplace_back(row.email());
+  p.emplace_back(row.address());
+  return p;
+}
+
+// Parameters of the primary key of `row`.
+::cppsvc::impl::SqlParams LoginFailureKey(const LoginFailure& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(row.id());
+  return p;
+}
+
+// A result row (columns in the order of the select list) into `row`.
+void ReadLoginFailure(const ::pqxx::row& r, LoginFailure& row) {
+  row.set_id(::cppsvc::impl::ReadString(r[0]));
+  row.set_email(::cppsvc::impl::ReadString(r[1]));
+  row.set_address(::cppsvc::impl::ReadString(r[2]));
+  ::cppsvc::impl::ReadTimestamp(r[3], row.mutable_attempted_at());
 }
 
 }  // namespace
@@ -465,6 +578,10 @@ bool RefreshTokenRepository::Delete(const std::string& id) {
   if (filter.token_hash) {
     p.back() = *filter.token_hash;
   }
+  p.emplace_back();
+  if (filter.family_id) {
+    p.back() = *filter.family_id;
+  }
   const size_t limit = ::cppsvc::impl::PageFetchLimit(page_size);
   p.emplace_back(::cppsvc::impl::SqlInt(static_cast<int64_t>(limit)));
   const ::cppsvc::db::Statement* statement = &kRefreshTokenList;
@@ -554,6 +671,84 @@ bool RevokedTokenRepository::Delete(const std::string& jti) {
                                                 "revoked_tokens",
                                                 ReadRevokedToken,
                                                 RevokedTokenKey);
+}
+
+void LoginFailureRepository::Insert(LoginFailure& row) {
+  FillLoginFailure(row, ::cppsvc::impl::NowMicros());
+  ::cppsvc::impl::Exec(tx_, kLoginFailureInsert, LoginFailureValues(row));
+}
+
+void LoginFailureRepository::BulkInsert(std::span<LoginFailure> rows) {
+  if (rows.empty()) return;
+  const ::google::protobuf::Timestamp now = ::cppsvc::impl::NowMicros();
+  std::vector<::cppsvc::impl::SqlParams> values;
+  values.reserve(rows.size());
+  for (LoginFailure& row : rows) {
+    FillLoginFailure(row, now);
+    values.push_back(LoginFailureValues(row));
+  }
+  ::cppsvc::impl::Exec(tx_, kLoginFailureBulkInsert, ::cppsvc::impl::SqlArrays(values));
+}
+
+LoginFailure LoginFailureRepository::Get(const std::string& id) {
+  std::optional<LoginFailure> row = Find(id);
+  if (!row) ::cppsvc::impl::ThrowNotFound("login_failures");
+  return *std::move(row);
+}
+
+std::optional<LoginFailure> LoginFailureRepository::Find(const std::string& id) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(id);
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, kLoginFailureGet, p);
+  if (result.empty()) return std::nullopt;
+  std::optional<LoginFailure> row(std::in_place);
+  ReadLoginFailure(result[0], *row);
+  return row;
+}
+
+void LoginFailureRepository::Update(LoginFailure& row) {
+  ::cppsvc::impl::SqlParams p = LoginFailureUpdateValues(row);
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, kLoginFailureUpdate, p);
+  if (result.affected_rows() == 0) ::cppsvc::impl::ThrowNotFound("login_failures");
+}
+
+bool LoginFailureRepository::Delete(const std::string& id) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(id);
+  return ::cppsvc::impl::Exec(tx_, kLoginFailureDelete, p).affected_rows() > 0;
+}
+
+::cppsvc::impl::Page<LoginFailure> LoginFailureRepository::List(const LoginFailureFilter& filter,
+                                                                size_t page_size,
+                                                                const std::string& page_token) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back();
+  if (filter.email) {
+    p.back() = *filter.email;
+  }
+  p.emplace_back();
+  if (filter.address) {
+    p.back() = *filter.address;
+  }
+  p.emplace_back();
+  if (filter.attempted_at) {
+    p.back() = ::cppsvc::impl::SqlTimestamp(*filter.attempted_at);
+  }
+  const size_t limit = ::cppsvc::impl::PageFetchLimit(page_size);
+  p.emplace_back(::cppsvc::impl::SqlInt(static_cast<int64_t>(limit)));
+  const ::cppsvc::db::Statement* statement = &kLoginFailureList;
+  if (!page_token.empty()) {
+    ::cppsvc::impl::SqlParams after =
+        ::cppsvc::impl::DecodePageToken("login_failures", page_token, 1);
+    p.insert(p.end(), after.begin(), after.end());
+    statement = &kLoginFailureListAfter;
+  }
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, *statement, p);
+  return ::cppsvc::impl::ReadPage<LoginFailure>(result,
+                                                limit,
+                                                "login_failures",
+                                                ReadLoginFailure,
+                                                LoginFailureKey);
 }
 
 }  // namespace commerce::auth::v1

@@ -61,6 +61,7 @@ class UserRepository {
 struct RefreshTokenFilter {
   std::optional<std::string> user_id;
   std::optional<std::string> token_hash;
+  std::optional<std::string> family_id;
 };
 
 // Table refresh_tokens (commerce.auth.v1.RefreshToken) within a transaction. Statements throw pqxx
@@ -137,6 +138,51 @@ class RevokedTokenRepository {
   // starting after the row `page_token` names (empty: the first page). A token not returned by this
   // method for this table throws cppsvc::impl::InvalidPageToken.
   ::cppsvc::impl::Page<RevokedToken> List(const RevokedTokenFilter& filter = {},
+                                          size_t page_size = 0,
+                                          const std::string& page_token = "");
+
+ private:
+  ::cppsvc::db::Tx& tx_;
+};
+
+// Equality filters of LoginFailureRepository::List on indexed columns; a member left unset matches
+// every row.
+struct LoginFailureFilter {
+  std::optional<std::string> email;
+  std::optional<std::string> address;
+  std::optional<::google::protobuf::Timestamp> attempted_at;
+};
+
+// Table login_failures (commerce.auth.v1.LoginFailure) within a transaction. Statements throw pqxx
+// errors, which cppsvc::db::RunInTransaction maps to a status.
+class LoginFailureRepository {
+ public:
+  explicit LoginFailureRepository(::cppsvc::db::Tx& tx) : tx_(tx) {}
+
+  // Inserts `row`. First sets id (a new UUID when empty), attempted_at (now). A duplicate key or
+  // unique index value throws pqxx::unique_violation (ALREADY_EXISTS).
+  void Insert(LoginFailure& row);
+
+  // Inserts all `rows` with one statement, filling generated values as Insert does.
+  void BulkInsert(std::span<LoginFailure> rows);
+
+  // The row with this key; throws cppsvc::db::NotFound (NOT_FOUND) when there is none.
+  LoginFailure Get(const std::string& id);
+
+  // The row with this key, if any.
+  std::optional<LoginFailure> Find(const std::string& id);
+
+  // Replaces the row with the key of `row`. Throws cppsvc::db::NotFound (NOT_FOUND) when there is
+  // no such row.
+  void Update(LoginFailure& row);
+
+  // Deletes the row with this key; false when there was none.
+  bool Delete(const std::string& id);
+
+  // Rows matching `filter` in primary key order, `page_size` at a time (0: 100, at most 1,000),
+  // starting after the row `page_token` names (empty: the first page). A token not returned by this
+  // method for this table throws cppsvc::impl::InvalidPageToken.
+  ::cppsvc::impl::Page<LoginFailure> List(const LoginFailureFilter& filter = {},
                                           size_t page_size = 0,
                                           const std::string& page_token = "");
 

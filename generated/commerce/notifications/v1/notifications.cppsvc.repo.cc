@@ -10,21 +10,21 @@ namespace {
 
 // commerce.notifications.v1.Notification: table notifications
 constexpr char kNotificationInsertSql[] = R"sql(
-INSERT INTO notifications (id, user_id, kind, title, body, source_event_id, emailed, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO notifications (id, user_id, kind, title, body, source_event_id, emailed, created_at, event_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 )sql";
 const ::cppsvc::db::Statement kNotificationInsert("commerce.notifications.v1.Notification.Insert",
                                                   kNotificationInsertSql);
 constexpr char kNotificationBulkInsertSql[] = R"sql(
-INSERT INTO notifications (id, user_id, kind, title, body, source_event_id, emailed, created_at)
+INSERT INTO notifications (id, user_id, kind, title, body, source_event_id, emailed, created_at, event_key)
 SELECT *
-FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::timestamptz[])
+FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::timestamptz[], $9::text[])
 )sql";
 const ::cppsvc::db::Statement kNotificationBulkInsert(
     "commerce.notifications.v1.Notification.BulkInsert",
     kNotificationBulkInsertSql);
 constexpr char kNotificationGetSql[] = R"sql(
-SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM created_at)
+SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM created_at), event_key
 FROM notifications
 WHERE id = $1
 )sql";
@@ -32,7 +32,7 @@ const ::cppsvc::db::Statement kNotificationGet("commerce.notifications.v1.Notifi
                                                kNotificationGetSql);
 constexpr char kNotificationUpdateSql[] = R"sql(
 UPDATE notifications
-SET user_id = $2, kind = $3, title = $4, body = $5, source_event_id = $6, emailed = $7
+SET user_id = $2, kind = $3, title = $4, body = $5, source_event_id = $6, emailed = $7, event_key = $8
 WHERE id = $1
 )sql";
 const ::cppsvc::db::Statement kNotificationUpdate("commerce.notifications.v1.Notification.Update",
@@ -44,20 +44,20 @@ WHERE id = $1
 const ::cppsvc::db::Statement kNotificationDelete("commerce.notifications.v1.Notification.Delete",
                                                   kNotificationDeleteSql);
 constexpr char kNotificationListSql[] = R"sql(
-SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM created_at)
+SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM created_at), event_key
 FROM notifications
-WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR source_event_id = $2) AND ($3::timestamptz IS NULL OR created_at = $3)
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR source_event_id = $2) AND ($3::timestamptz IS NULL OR created_at = $3) AND ($4::text IS NULL OR event_key = $4)
 ORDER BY id
-LIMIT $4
+LIMIT $5
 )sql";
 const ::cppsvc::db::Statement kNotificationList("commerce.notifications.v1.Notification.List",
                                                 kNotificationListSql);
 constexpr char kNotificationListAfterSql[] = R"sql(
-SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM created_at)
+SELECT id, user_id, kind, title, body, source_event_id, emailed, EXTRACT(EPOCH FROM created_at), event_key
 FROM notifications
-WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR source_event_id = $2) AND ($3::timestamptz IS NULL OR created_at = $3) AND id > $5
+WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR source_event_id = $2) AND ($3::timestamptz IS NULL OR created_at = $3) AND ($4::text IS NULL OR event_key = $4) AND id > $6
 ORDER BY id
-LIMIT $4
+LIMIT $5
 )sql";
 const ::cppsvc::db::Statement kNotificationListAfter(
     "commerce.notifications.v1.Notification.ListAfter",
@@ -74,7 +74,7 @@ void FillNotification(Notification& row, const ::google::protobuf::Timestamp& no
 // Parameters of every column, in column order.
 ::cppsvc::impl::SqlParams NotificationValues(const Notification& row) {
   ::cppsvc::impl::SqlParams p;
-  p.reserve(8);
+  p.reserve(9);
   p.emplace_back(row.id());
   p.emplace_back(row.user_id());
   p.emplace_back(::cppsvc::impl::SqlInt(row.kind()));
@@ -83,6 +83,10 @@ void FillNotification(Notification& row, const ::google::protobuf::Timestamp& no
   p.emplace_back(row.source_event_id());
   p.emplace_back(::cppsvc::impl::SqlBool(row.emailed()));
   p.emplace_back(::cppsvc::impl::SqlTimestamp(row.created_at()));
+  p.emplace_back();
+  if (row.has_event_key()) {
+    p.back() = row.event_key();
+  }
   return p;
 }
 
@@ -96,6 +100,10 @@ void FillNotification(Notification& row, const ::google::protobuf::Timestamp& no
   p.emplace_back(row.body());
   p.emplace_back(row.source_event_id());
   p.emplace_back(::cppsvc::impl::SqlBool(row.emailed()));
+  p.emplace_back();
+  if (row.has_event_key()) {
+    p.back() = row.event_key();
+  }
   return p;
 }
 
@@ -116,25 +124,28 @@ void ReadNotification(const ::pqxx::row& r, Notification& row) {
   row.set_source_event_id(::cppsvc::impl::ReadString(r[5]));
   row.set_emailed(::cppsvc::impl::ReadBool(r[6]));
   ::cppsvc::impl::ReadTimestamp(r[7], row.mutable_created_at());
+  if (!r[8].is_null()) {
+    row.set_event_key(::cppsvc::impl::ReadString(r[8]));
+  }
 }
 
 // commerce.notifications.v1.Preference: table notification_preferences
 constexpr char kPreferenceInsertSql[] = R"sql(
-INSERT INTO notification_preferences (user_id, email_enabled, order_updates, payment_alerts, email_override, email, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO notification_preferences (user_id, email_enabled, order_updates, payment_alerts, email_override, email, updated_at, sms_enabled, phone, display_name)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 )sql";
 const ::cppsvc::db::Statement kPreferenceInsert("commerce.notifications.v1.Preference.Insert",
                                                 kPreferenceInsertSql);
 constexpr char kPreferenceBulkInsertSql[] = R"sql(
-INSERT INTO notification_preferences (user_id, email_enabled, order_updates, payment_alerts, email_override, email, updated_at)
+INSERT INTO notification_preferences (user_id, email_enabled, order_updates, payment_alerts, email_override, email, updated_at, sms_enabled, phone, display_name)
 SELECT *
-FROM unnest($1::text[], $2::boolean[], $3::boolean[], $4::boolean[], $5::text[], $6::text[], $7::timestamptz[])
+FROM unnest($1::text[], $2::boolean[], $3::boolean[], $4::boolean[], $5::text[], $6::text[], $7::timestamptz[], $8::boolean[], $9::text[], $10::text[])
 )sql";
 const ::cppsvc::db::Statement kPreferenceBulkInsert(
     "commerce.notifications.v1.Preference.BulkInsert",
     kPreferenceBulkInsertSql);
 constexpr char kPreferenceGetSql[] = R"sql(
-SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, EXTRACT(EPOCH FROM updated_at)
+SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, EXTRACT(EPOCH FROM updated_at), sms_enabled, phone, display_name
 FROM notification_preferences
 WHERE user_id = $1
 )sql";
@@ -142,7 +153,7 @@ const ::cppsvc::db::Statement kPreferenceGet("commerce.notifications.v1.Preferen
                                              kPreferenceGetSql);
 constexpr char kPreferenceUpdateSql[] = R"sql(
 UPDATE notification_preferences
-SET email_enabled = $2, order_updates = $3, payment_alerts = $4, email_override = $5, email = $6, updated_at = $7
+SET email_enabled = $2, order_updates = $3, payment_alerts = $4, email_override = $5, email = $6, updated_at = $7, sms_enabled = $8, phone = $9, display_name = $10
 WHERE user_id = $1
 )sql";
 const ::cppsvc::db::Statement kPreferenceUpdate("commerce.notifications.v1.Preference.Update",
@@ -154,7 +165,7 @@ WHERE user_id = $1
 const ::cppsvc::db::Statement kPreferenceDelete("commerce.notifications.v1.Preference.Delete",
                                                 kPreferenceDeleteSql);
 constexpr char kPreferenceListSql[] = R"sql(
-SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, EXTRACT(EPOCH FROM updated_at)
+SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, EXTRACT(EPOCH FROM updated_at), sms_enabled, phone, display_name
 FROM notification_preferences
 ORDER BY user_id
 LIMIT $1
@@ -162,7 +173,7 @@ LIMIT $1
 const ::cppsvc::db::Statement kPreferenceList("commerce.notifications.v1.Preference.List",
                                               kPreferenceListSql);
 constexpr char kPreferenceListAfterSql[] = R"sql(
-SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, EXTRACT(EPOCH FROM updated_at)
+SELECT user_id, email_enabled, order_updates, payment_alerts, email_override, email, EXTRACT(EPOCH FROM updated_at), sms_enabled, phone, display_name
 FROM notification_preferences
 WHERE user_id > $2
 ORDER BY user_id
@@ -179,7 +190,7 @@ void FillPreference(Preference& row, const ::google::protobuf::Timestamp& now) {
 // Parameters of every column, in column order.
 ::cppsvc::impl::SqlParams PreferenceValues(const Preference& row) {
   ::cppsvc::impl::SqlParams p;
-  p.reserve(7);
+  p.reserve(10);
   p.emplace_back(row.user_id());
   p.emplace_back(::cppsvc::impl::SqlBool(row.email_enabled()));
   p.emplace_back(::cppsvc::impl::SqlBool(row.order_updates()));
@@ -187,6 +198,9 @@ void FillPreference(Preference& row, const ::google::protobuf::Timestamp& now) {
   p.emplace_back(row.email_override());
   p.emplace_back(row.email());
   p.emplace_back(::cppsvc::impl::SqlTimestamp(row.updated_at()));
+  p.emplace_back(::cppsvc::impl::SqlBool(row.sms_enabled()));
+  p.emplace_back(row.phone());
+  p.emplace_back(row.display_name());
   return p;
 }
 
@@ -200,6 +214,9 @@ void FillPreference(Preference& row, const ::google::protobuf::Timestamp& now) {
   p.emplace_back(row.email_override());
   p.emplace_back(row.email());
   p.emplace_back(::cppsvc::impl::SqlTimestamp(row.updated_at()));
+  p.emplace_back(::cppsvc::impl::SqlBool(row.sms_enabled()));
+  p.emplace_back(row.phone());
+  p.emplace_back(row.display_name());
   return p;
 }
 
@@ -219,6 +236,123 @@ void ReadPreference(const ::pqxx::row& r, Preference& row) {
   row.set_email_override(::cppsvc::impl::ReadString(r[4]));
   row.set_email(::cppsvc::impl::ReadString(r[5]));
   ::cppsvc::impl::ReadTimestamp(r[6], row.mutable_updated_at());
+  row.set_sms_enabled(::cppsvc::impl::ReadBool(r[7]));
+  row.set_phone(::cppsvc::impl::ReadString(r[8]));
+  row.set_display_name(::cppsvc::impl::ReadString(r[9]));
+}
+
+// commerce.notifications.v1.Delivery: table deliveries
+constexpr char kDeliveryInsertSql[] = R"sql(
+INSERT INTO deliveries (id, notification_id, user_id, event_key, source_event_id, channel, address, status, detail, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+)sql";
+const ::cppsvc::db::Statement kDeliveryInsert("commerce.notifications.v1.Delivery.Insert",
+                                              kDeliveryInsertSql);
+constexpr char kDeliveryBulkInsertSql[] = R"sql(
+INSERT INTO deliveries (id, notification_id, user_id, event_key, source_event_id, channel, address, status, detail, created_at)
+SELECT *
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[], $8::integer[], $9::text[], $10::timestamptz[])
+)sql";
+const ::cppsvc::db::Statement kDeliveryBulkInsert("commerce.notifications.v1.Delivery.BulkInsert",
+                                                  kDeliveryBulkInsertSql);
+constexpr char kDeliveryGetSql[] = R"sql(
+SELECT id, notification_id, user_id, event_key, source_event_id, channel, address, status, detail, EXTRACT(EPOCH FROM created_at)
+FROM deliveries
+WHERE id = $1
+)sql";
+const ::cppsvc::db::Statement kDeliveryGet("commerce.notifications.v1.Delivery.Get",
+                                           kDeliveryGetSql);
+constexpr char kDeliveryUpdateSql[] = R"sql(
+UPDATE deliveries
+SET notification_id = $2, user_id = $3, event_key = $4, source_event_id = $5, channel = $6, address = $7, status = $8, detail = $9
+WHERE id = $1
+)sql";
+const ::cppsvc::db::Statement kDeliveryUpdate("commerce.notifications.v1.Delivery.Update",
+                                              kDeliveryUpdateSql);
+constexpr char kDeliveryDeleteSql[] = R"sql(
+DELETE FROM deliveries
+WHERE id = $1
+)sql";
+const ::cppsvc::db::Statement kDeliveryDelete("commerce.notifications.v1.Delivery.Delete",
+                                              kDeliveryDeleteSql);
+constexpr char kDeliveryListSql[] = R"sql(
+SELECT id, notification_id, user_id, event_key, source_event_id, channel, address, status, detail, EXTRACT(EPOCH FROM created_at)
+FROM deliveries
+WHERE ($1::text IS NULL OR notification_id = $1) AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR event_key = $3) AND ($4::integer IS NULL OR channel = $4)
+ORDER BY id
+LIMIT $5
+)sql";
+const ::cppsvc::db::Statement kDeliveryList("commerce.notifications.v1.Delivery.List",
+                                            kDeliveryListSql);
+constexpr char kDeliveryListAfterSql[] = R"sql(
+SELECT id, notification_id, user_id, event_key, source_event_id, channel, address, status, detail, EXTRACT(EPOCH FROM created_at)
+FROM deliveries
+WHERE ($1::text IS NULL OR notification_id = $1) AND ($2::text IS NULL OR user_id = $2) AND ($3::text IS NULL OR event_key = $3) AND ($4::integer IS NULL OR channel = $4) AND id > $6
+ORDER BY id
+LIMIT $5
+)sql";
+const ::cppsvc::db::Statement kDeliveryListAfter("commerce.notifications.v1.Delivery.ListAfter",
+                                                 kDeliveryListAfterSql);
+
+// Generated values of a new row.
+void FillDelivery(Delivery& row, const ::google::protobuf::Timestamp& now) {
+  if (row.id().empty()) {
+    row.set_id(::cppsvc::impl::NewUuid());
+  }
+  *row.mutable_created_at() = now;
+}
+
+// Parameters of every column, in column order.
+::cppsvc::impl::SqlParams DeliveryValues(const Delivery& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.reserve(10);
+  p.emplace_back(row.id());
+  p.emplace_back(row.notification_id());
+  p.emplace_back(row.user_id());
+  p.emplace_back(row.event_key());
+  p.emplace_back(row.source_event_id());
+  p.emplace_back(::cppsvc::impl::SqlInt(row.channel()));
+  p.emplace_back(row.address());
+  p.emplace_back(::cppsvc::impl::SqlInt(row.status()));
+  p.emplace_back(row.detail());
+  p.emplace_back(::cppsvc::impl::SqlTimestamp(row.created_at()));
+  return p;
+}
+
+// Parameters of the update statement: the key, then the columns it sets.
+::cppsvc::impl::SqlParams DeliveryUpdateValues(const Delivery& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(row.id());
+  p.emplace_back(row.notification_id());
+  p.emplace_back(row.user_id());
+  p.emplace_back(row.event_key());
+  p.emplace_back(row.source_event_id());
+  p.emplace_back(::cppsvc::impl::SqlInt(row.channel()));
+  p.emplace_back(row.address());
+  p.emplace_back(::cppsvc::impl::SqlInt(row.status()));
+  p.emplace_back(row.detail());
+  return p;
+}
+
+// Parameters of the primary key of `row`.
+::cppsvc::impl::SqlParams DeliveryKey(const Delivery& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(row.id());
+  return p;
+}
+
+// A result row (columns in the order of the select list) into `row`.
+void ReadDelivery(const ::pqxx::row& r, Delivery& row) {
+  row.set_id(::cppsvc::impl::ReadString(r[0]));
+  row.set_notification_id(::cppsvc::impl::ReadString(r[1]));
+  row.set_user_id(::cppsvc::impl::ReadString(r[2]));
+  row.set_event_key(::cppsvc::impl::ReadString(r[3]));
+  row.set_source_event_id(::cppsvc::impl::ReadString(r[4]));
+  row.set_channel(static_cast<DeliveryChannel>(::cppsvc::impl::ReadInt32(r[5])));
+  row.set_address(::cppsvc::impl::ReadString(r[6]));
+  row.set_status(static_cast<DeliveryStatus>(::cppsvc::impl::ReadInt32(r[7])));
+  row.set_detail(::cppsvc::impl::ReadString(r[8]));
+  ::cppsvc::impl::ReadTimestamp(r[9], row.mutable_created_at());
 }
 
 }  // namespace
@@ -283,6 +417,10 @@ bool NotificationRepository::Delete(const std::string& id) {
   p.emplace_back();
   if (filter.created_at) {
     p.back() = ::cppsvc::impl::SqlTimestamp(*filter.created_at);
+  }
+  p.emplace_back();
+  if (filter.event_key) {
+    p.back() = *filter.event_key;
   }
   const size_t limit = ::cppsvc::impl::PageFetchLimit(page_size);
   p.emplace_back(::cppsvc::impl::SqlInt(static_cast<int64_t>(limit)));
@@ -367,6 +505,83 @@ bool PreferenceRepository::Delete(const std::string& user_id) {
                                               "notification_preferences",
                                               ReadPreference,
                                               PreferenceKey);
+}
+
+void DeliveryRepository::Insert(Delivery& row) {
+  FillDelivery(row, ::cppsvc::impl::NowMicros());
+  ::cppsvc::impl::Exec(tx_, kDeliveryInsert, DeliveryValues(row));
+}
+
+void DeliveryRepository::BulkInsert(std::span<Delivery> rows) {
+  if (rows.empty()) return;
+  const ::google::protobuf::Timestamp now = ::cppsvc::impl::NowMicros();
+  std::vector<::cppsvc::impl::SqlParams> values;
+  values.reserve(rows.size());
+  for (Delivery& row : rows) {
+    FillDelivery(row, now);
+    values.push_back(DeliveryValues(row));
+  }
+  ::cppsvc::impl::Exec(tx_, kDeliveryBulkInsert, ::cppsvc::impl::SqlArrays(values));
+}
+
+Delivery DeliveryRepository::Get(const std::string& id) {
+  std::optional<Delivery> row = Find(id);
+  if (!row) ::cppsvc::impl::ThrowNotFound("deliveries");
+  return *std::move(row);
+}
+
+std::optional<Delivery> DeliveryRepository::Find(const std::string& id) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(id);
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, kDeliveryGet, p);
+  if (result.empty()) return std::nullopt;
+  std::optional<Delivery> row(std::in_place);
+  ReadDelivery(result[0], *row);
+  return row;
+}
+
+void DeliveryRepository::Update(Delivery& row) {
+  ::cppsvc::impl::SqlParams p = DeliveryUpdateValues(row);
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, kDeliveryUpdate, p);
+  if (result.affected_rows() == 0) ::cppsvc::impl::ThrowNotFound("deliveries");
+}
+
+bool DeliveryRepository::Delete(const std::string& id) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(id);
+  return ::cppsvc::impl::Exec(tx_, kDeliveryDelete, p).affected_rows() > 0;
+}
+
+::cppsvc::impl::Page<Delivery> DeliveryRepository::List(const DeliveryFilter& filter,
+                                                        size_t page_size,
+                                                        const std::string& page_token) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back();
+  if (filter.notification_id) {
+    p.back() = *filter.notification_id;
+  }
+  p.emplace_back();
+  if (filter.user_id) {
+    p.back() = *filter.user_id;
+  }
+  p.emplace_back();
+  if (filter.event_key) {
+    p.back() = *filter.event_key;
+  }
+  p.emplace_back();
+  if (filter.channel) {
+    p.back() = ::cppsvc::impl::SqlInt(*filter.channel);
+  }
+  const size_t limit = ::cppsvc::impl::PageFetchLimit(page_size);
+  p.emplace_back(::cppsvc::impl::SqlInt(static_cast<int64_t>(limit)));
+  const ::cppsvc::db::Statement* statement = &kDeliveryList;
+  if (!page_token.empty()) {
+    ::cppsvc::impl::SqlParams after = ::cppsvc::impl::DecodePageToken("deliveries", page_token, 1);
+    p.insert(p.end(), after.begin(), after.end());
+    statement = &kDeliveryListAfter;
+  }
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, *statement, p);
+  return ::cppsvc::impl::ReadPage<Delivery>(result, limit, "deliveries", ReadDelivery, DeliveryKey);
 }
 
 }  // namespace commerce::notifications::v1

@@ -19,6 +19,7 @@ struct NotificationFilter {
   std::optional<std::string> user_id;
   std::optional<std::string> source_event_id;
   std::optional<::google::protobuf::Timestamp> created_at;
+  std::optional<std::string> event_key;
 };
 
 // Table notifications (commerce.notifications.v1.Notification) within a transaction. Statements
@@ -94,6 +95,52 @@ class PreferenceRepository {
   ::cppsvc::impl::Page<Preference> List(const PreferenceFilter& filter = {},
                                         size_t page_size = 0,
                                         const std::string& page_token = "");
+
+ private:
+  ::cppsvc::db::Tx& tx_;
+};
+
+// Equality filters of DeliveryRepository::List on indexed columns; a member left unset matches
+// every row.
+struct DeliveryFilter {
+  std::optional<std::string> notification_id;
+  std::optional<std::string> user_id;
+  std::optional<std::string> event_key;
+  std::optional<DeliveryChannel> channel;
+};
+
+// Table deliveries (commerce.notifications.v1.Delivery) within a transaction. Statements throw pqxx
+// errors, which cppsvc::db::RunInTransaction maps to a status.
+class DeliveryRepository {
+ public:
+  explicit DeliveryRepository(::cppsvc::db::Tx& tx) : tx_(tx) {}
+
+  // Inserts `row`. First sets id (a new UUID when empty), created_at (now). A duplicate key or
+  // unique index value throws pqxx::unique_violation (ALREADY_EXISTS).
+  void Insert(Delivery& row);
+
+  // Inserts all `rows` with one statement, filling generated values as Insert does.
+  void BulkInsert(std::span<Delivery> rows);
+
+  // The row with this key; throws cppsvc::db::NotFound (NOT_FOUND) when there is none.
+  Delivery Get(const std::string& id);
+
+  // The row with this key, if any.
+  std::optional<Delivery> Find(const std::string& id);
+
+  // Replaces the row with the key of `row`. Throws cppsvc::db::NotFound (NOT_FOUND) when there is
+  // no such row.
+  void Update(Delivery& row);
+
+  // Deletes the row with this key; false when there was none.
+  bool Delete(const std::string& id);
+
+  // Rows matching `filter` in primary key order, `page_size` at a time (0: 100, at most 1,000),
+  // starting after the row `page_token` names (empty: the first page). A token not returned by this
+  // method for this table throws cppsvc::impl::InvalidPageToken.
+  ::cppsvc::impl::Page<Delivery> List(const DeliveryFilter& filter = {},
+                                      size_t page_size = 0,
+                                      const std::string& page_token = "");
 
  private:
   ::cppsvc::db::Tx& tx_;

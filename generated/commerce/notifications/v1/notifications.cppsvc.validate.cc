@@ -39,6 +39,11 @@ void CppsvcValidate(const UpdatePreferencesRequest& m,
     ::cppsvc::impl::CheckMaxLen(v, {parent, "email_override"}, m.email_override(), 254);
     ::cppsvc::impl::CheckEmail(v, {parent, "email_override"}, m.email_override());
   }
+  if (m.has_phone()) {
+    ::cppsvc::impl::CheckMaxLen(v, {parent, "phone"}, m.phone(), 16);
+    static const ::cppsvc::impl::Pattern kPattern1("^(\\+[1-9][0-9]{6,14})?$", 0, 16);
+    ::cppsvc::impl::CheckPattern(v, {parent, "phone"}, m.phone(), kPattern1);
+  }
 }
 
 }  // namespace commerce::notifications::v1
