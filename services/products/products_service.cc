@@ -1,254 +1,283 @@
 #include "products/products_service.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 #include <tuple>
 
+#include "commerce/products/v1/products.cppsvc.repo.h"
 #include "common/util.h"
 
 namespace products {
 
 using cppsvc::Status;
 
-ProductsService::ProductsService()
-    : ProductsService(std::make_shared<InMemoryProductStore>(),
-                      std::make_shared<services::InMemoryOutbox>()) {}
+namespace {
 
-ProductsService::ProductsService(std::shared_ptr<ProductStore> store,
-                                 std::shared_ptr<services::EventSink> events)
-    : store_(std::move(store)), events_(std::move(events)) {}
+constexpr auto kCommitted = v1::RESERVATION_STATUS_COMMITTED;
+constexpr auto kRejected = v1::RESERVATION_STATUS_REJECTED;
+constexpr auto kReleased = v1::RESERVATION_STATUS_RELEASED;
 
-Status ProductsService::CreateProduct(cppsvc::CallContext&,
+bool CategoryExists(cppsvc::db::Tx& tx, const std::string& category_id) {
+  return v1::CategoryRepository(tx).Find(category_id).has_value();
+}
+
+Status NoCategory(const std::string& category_id) {
+  return Status::FailedPrecondition("category " + category_id + " does not exist");
+}
+
+v1::ProductCreated ProductCreatedOf(const Product& p) {
+  v1::ProductCreated event;
+  event.set_product_id(p.id());
+  event.set_sku(p.sku());
+  event.set_price_cents(p.price_cents());
+  return event;
+}
+
+void AddLines(const std::vector<StockLine>& lines,
+              google::protobuf::RepeatedPtrField<v1::ReservedLine>* out) {
+  for (const StockLine& line : lines) {
+    v1::ReservedLine* added = out->Add();
+    added->set_product_id(line.product_id());
+    added->set_quantity(line.quantity());
+  }
+}
+
+v1::StockReleased StockReleasedOf(const std::string& order_id,
+                                  const std::vector<StockLine>& lines) {
+  v1::StockReleased event;
+  event.set_order_id(order_id);
+  AddLines(lines, event.mutable_lines());
+  return event;
+}
+
+std::vector<StockLine> LinesOf(const commerce::orders::v1::OrderCreated& event) {
+  std::vector<StockLine> lines;
+  for (const auto& line : event.lines()) {
+    StockLine& l = lines.emplace_back();
+    l.set_product_id(line.product_id());
+    l.set_quantity(line.quantity());
+  }
+  return lines;
+}
+
+v1::StockReserved StockReservedOf(const commerce::orders::v1::OrderCreated& order,
+                                  const ReserveOutcome& outcome) {
+  v1::StockReserved event;
+  event.set_order_id(order.order_id());
+  event.set_user_id(order.user_id());
+  event.set_amount_cents(order.total_cents());
+  AddLines(outcome.lines, event.mutable_lines());
+  return event;
+}
+
+v1::StockRejected StockRejectedOf(const commerce::orders::v1::OrderCreated& order,
+                                  const ReserveOutcome& outcome) {
+  v1::StockRejected event;
+  event.set_order_id(order.order_id());
+  event.set_user_id(order.user_id());
+  for (const std::string& id : outcome.unavailable_product_ids)
+    event.add_unavailable_product_ids(id);
+  event.set_reason(outcome.reason);
+  return event;
+}
+
+}  // namespace
+
+Status ProductsService::CreateProduct(cppsvc::CallContext& ctx,
                                       const v1::CreateProductRequest& request,
                                       v1::CreateProductResponse& response) {
-  if (!store_->CategoryExists(request.category_id())) {
-    return Status::FailedPrecondition("category " + request.category_id() + " does not exist");
-  }
+  if (!CategoryExists(ctx.tx(), request.category_id())) return NoCategory(request.category_id());
   Product p;
-  p.set_id(services::NewUuid());
   p.set_sku(request.sku());
   p.set_name(request.name());
   p.set_description(request.description());
   p.set_category_id(request.category_id());
   p.set_price_cents(request.price_cents());
   p.set_stock(request.stock());
-  p.set_version(1);
-  *p.mutable_created_at() = services::ToTimestamp(cppsvc::Clock::now());
-  *p.mutable_updated_at() = p.created_at();
-  if (Status s = store_->CreateProduct(p); !s.ok()) return s;
-  v1::ProductCreated event;
-  event.set_product_id(p.id());
-  event.set_sku(p.sku());
-  event.set_price_cents(p.price_cents());
-  events_->Publish(event);
+  v1::ProductRepository(ctx.tx()).Insert(p);
+  Emit(ctx, ProductCreatedOf(p));
   *response.mutable_product() = std::move(p);
   return Status::Ok();
 }
 
-Status ProductsService::UpdateProduct(cppsvc::CallContext&,
+Status ProductsService::UpdateProduct(cppsvc::CallContext& ctx,
                                       const v1::UpdateProductRequest& request,
                                       v1::UpdateProductResponse& response) {
-  if (request.has_category_id() && !store_->CategoryExists(request.category_id())) {
-    return Status::FailedPrecondition("category " + request.category_id() + " does not exist");
+  if (request.has_category_id() && !CategoryExists(ctx.tx(), request.category_id())) {
+    return NoCategory(request.category_id());
   }
-  return store_->UpdateProduct(
-      request.product_id(),
-      [&](Product& p) {
-        if (p.version() != request.version()) {
-          return Status::Aborted("product " + p.id() + " changed: version is " +
-                                 std::to_string(p.version()) + ", not " +
-                                 std::to_string(request.version()));
-        }
-        if (request.has_name()) p.set_name(request.name());
-        if (request.has_description()) p.set_description(request.description());
-        if (request.has_category_id()) p.set_category_id(request.category_id());
-        if (request.has_price_cents()) p.set_price_cents(request.price_cents());
-        return Status::Ok();
-      },
-      *response.mutable_product());
+  catalog_.LockProduct(ctx.tx(), request.product_id());
+  v1::ProductRepository products(ctx.tx());
+  Product p = products.Get(request.product_id());
+  if (p.version() != request.version()) {
+    return Status::Aborted("product " + p.id() + " changed: version is " +
+                           std::to_string(p.version()) + ", not " +
+                           std::to_string(request.version()));
+  }
+  if (request.has_name()) p.set_name(request.name());
+  if (request.has_description()) p.set_description(request.description());
+  if (request.has_category_id()) p.set_category_id(request.category_id());
+  if (request.has_price_cents()) p.set_price_cents(request.price_cents());
+  products.Update(p, request.version());
+  *response.mutable_product() = std::move(p);
+  return Status::Ok();
 }
 
-Status ProductsService::DeleteProduct(cppsvc::CallContext&,
+Status ProductsService::DeleteProduct(cppsvc::CallContext& ctx,
                                       const v1::DeleteProductRequest& request,
                                       v1::DeleteProductResponse&) {
-  if (!store_->DeleteProduct(request.product_id())) {
+  if (!v1::ProductRepository(ctx.tx()).Delete(request.product_id())) {
     return Status::NotFound("product " + request.product_id() + " does not exist");
   }
   return Status::Ok();
 }
 
-Status ProductsService::GetProduct(cppsvc::CallContext&,
+Status ProductsService::GetProduct(cppsvc::CallContext& ctx,
                                    const v1::GetProductRequest& request,
                                    v1::GetProductResponse& response) {
-  auto p = store_->GetProduct(request.product_id());
-  if (!p) return Status::NotFound("product " + request.product_id() + " does not exist");
-  *response.mutable_product() = std::move(*p);
+  *response.mutable_product() = v1::ProductRepository(ctx.tx()).Get(request.product_id());
   return Status::Ok();
 }
 
-// Page tokens are offsets into the list by name.
-Status ProductsService::ListProducts(cppsvc::CallContext&,
+Status ProductsService::ListProducts(cppsvc::CallContext& ctx,
                                      const v1::ListProductsRequest& request,
                                      v1::ListProductsResponse& response) {
-  int64_t offset = 0;
-  if (Status s = services::ParsePageToken(request.page_token(), offset); !s.ok()) return s;
-  size_t limit = static_cast<size_t>(services::PageSize(request.page_size(), 50));
   std::optional<std::string> category;
   if (request.has_category_id()) category = request.category_id();
-  bool more = false;
-  for (Product& p : store_->ListProducts(category, static_cast<size_t>(offset), limit, more)) {
-    *response.add_products() = std::move(p);
-  }
-  if (more) response.set_next_page_token(services::PageToken(offset + static_cast<int64_t>(limit)));
+  const size_t page_size = static_cast<size_t>(services::PageSize(request.page_size(), 50));
+  ProductPage page = catalog_.ListByName(ctx.tx(), category, page_size, request.page_token());
+  for (Product& p : page.products) *response.add_products() = std::move(p);
+  response.set_next_page_token(std::move(page.next_page_token));
   return Status::Ok();
 }
 
-// Best match first: names starting with the query, then names containing it,
-// then descriptions containing it; by name within each group.
-Status ProductsService::SearchProducts(cppsvc::CallContext&,
+Status ProductsService::SearchProducts(cppsvc::CallContext& ctx,
                                        const v1::SearchProductsRequest& request,
                                        v1::SearchProductsResponse& response) {
-  const std::string query = services::Lower(request.query());
-  auto rank = [&](const Product& p) {
-    std::string name = services::Lower(p.name());
-    return name.rfind(query, 0) == 0 ? 0 : name.find(query) != std::string::npos ? 1 : 2;
-  };
-  std::vector<Product> found = store_->SearchProducts(request.query());
-  std::sort(found.begin(), found.end(), [&](const Product& a, const Product& b) {
-    return std::make_tuple(rank(a), a.name(), a.id()) < std::make_tuple(rank(b), b.name(), b.id());
-  });
-  size_t limit = static_cast<size_t>(services::PageSize(request.limit(), 20));
-  for (size_t i = 0; i < found.size() && i < limit; ++i)
-    *response.add_products() = std::move(found[i]);
+  SearchFilter filter;
+  filter.query = request.query();
+  if (request.has_category_id()) filter.category_id = request.category_id();
+  if (request.has_min_price_cents()) filter.min_price_cents = request.min_price_cents();
+  if (request.has_max_price_cents()) filter.max_price_cents = request.max_price_cents();
+  const size_t page_size = static_cast<size_t>(services::PageSize(request.limit(), 20));
+  ProductPage page = catalog_.Search(ctx.tx(), filter, page_size, request.page_token());
+  for (Product& p : page.products) *response.add_products() = std::move(p);
+  response.set_next_page_token(std::move(page.next_page_token));
   return Status::Ok();
 }
 
-Status ProductsService::CreateCategory(cppsvc::CallContext&,
+Status ProductsService::CreateCategory(cppsvc::CallContext& ctx,
                                        const v1::CreateCategoryRequest& request,
                                        v1::CreateCategoryResponse& response) {
-  Category c;
-  c.set_id(services::NewUuid());
+  v1::Category c;
   c.set_name(request.name());
   c.set_slug(request.slug());
-  *c.mutable_created_at() = services::ToTimestamp(cppsvc::Clock::now());
-  if (Status s = store_->CreateCategory(c); !s.ok()) return s;
+  v1::CategoryRepository(ctx.tx()).Insert(c);
   *response.mutable_category() = std::move(c);
   return Status::Ok();
 }
 
-Status ProductsService::ListCategories(cppsvc::CallContext&,
+Status ProductsService::ListCategories(cppsvc::CallContext& ctx,
                                        const v1::ListCategoriesRequest&,
                                        v1::ListCategoriesResponse& response) {
-  for (Category& c : store_->ListCategories()) *response.add_categories() = std::move(c);
+  v1::CategoryRepository categories(ctx.tx());
+  std::vector<v1::Category> all;
+  std::string token;
+  do {
+    auto page = categories.List({}, 1000, token);
+    std::move(page.rows.begin(), page.rows.end(), std::back_inserter(all));
+    token = std::move(page.next_page_token);
+  } while (!token.empty());
+  std::sort(all.begin(), all.end(), [](const v1::Category& a, const v1::Category& b) {
+    return std::tie(a.name(), a.id()) < std::tie(b.name(), b.id());
+  });
+  for (v1::Category& c : all) *response.add_categories() = std::move(c);
   return Status::Ok();
 }
 
-Status ProductsService::Reserve(const std::string& order_id,
-                                const std::vector<StockLine>& lines,
-                                ReserveOutcome& outcome) {
+Status ProductsService::ReserveStock(cppsvc::CallContext& ctx,
+                                     const v1::ReserveStockRequest& request,
+                                     v1::ReserveStockResponse& response) {
   std::set<std::string> seen;
-  for (const StockLine& line : lines) {
+  for (const StockLine& line : request.lines()) {
     if (!seen.insert(line.product_id()).second) {
       return Status::InvalidArgument("lines: product " + line.product_id() +
                                      " appears more than once");
     }
   }
-  return store_->Reserve(order_id, lines, outcome);
-}
-
-Status ProductsService::ReserveStock(cppsvc::CallContext&,
-                                     const v1::ReserveStockRequest& request,
-                                     v1::ReserveStockResponse& response) {
-  ReserveOutcome outcome;
-  if (Status s =
-          Reserve(request.order_id(), {request.lines().begin(), request.lines().end()}, outcome);
-      !s.ok()) {
-    return s;
+  ReserveOutcome outcome = stock_.Reserve(ctx.tx(),
+                                          request.order_id(),
+                                          {request.lines().begin(), request.lines().end()});
+  if (outcome.status == kReleased) {
+    return Status::FailedPrecondition("the stock of order " + request.order_id() + " was released");
   }
-  response.set_reserved(outcome.reserved);
+  response.set_reserved(outcome.reserved());
   for (const std::string& id : outcome.unavailable_product_ids)
     response.add_unavailable_product_ids(id);
   return Status::Ok();
 }
 
-int ProductsService::Release(const std::string& order_id, bool always_publish) {
-  std::vector<StockLine> lines = store_->Release(order_id);
-  if (lines.empty() && !always_publish) return 0;
-  v1::StockReleased event;
-  event.set_order_id(order_id);
-  for (const StockLine& line : lines) {
-    v1::ReservedLine* out = event.add_lines();
-    out->set_product_id(line.product_id());
-    out->set_quantity(line.quantity());
-  }
-  events_->Publish(event);
-  return static_cast<int>(lines.size());
-}
-
-Status ProductsService::ReleaseStock(cppsvc::CallContext&,
+Status ProductsService::ReleaseStock(cppsvc::CallContext& ctx,
                                      const v1::ReleaseStockRequest& request,
                                      v1::ReleaseStockResponse& response) {
-  response.set_released_count(Release(request.order_id(), false));
+  ReleaseOutcome outcome = stock_.Release(ctx.tx(), request.order_id());
+  if (outcome.status == kCommitted) {
+    return Status::FailedPrecondition("the stock of order " + request.order_id() +
+                                      " was committed");
+  }
+  if (!outcome.lines.empty()) Emit(ctx, StockReleasedOf(request.order_id(), outcome.lines));
+  response.set_released_count(static_cast<int32_t>(outcome.lines.size()));
   return Status::Ok();
 }
 
-Status ProductsService::AdjustStock(cppsvc::CallContext&,
+Status ProductsService::CommitStock(cppsvc::CallContext& ctx,
+                                    const v1::CommitStockRequest& request,
+                                    v1::CommitStockResponse& response) {
+  CommitOutcome outcome = stock_.Commit(ctx.tx(), request.order_id());
+  if (outcome.status != kCommitted) {
+    return Status::FailedPrecondition("no stock is held for order " + request.order_id());
+  }
+  response.set_committed_count(outcome.committed_count);
+  return Status::Ok();
+}
+
+Status ProductsService::AdjustStock(cppsvc::CallContext& ctx,
                                     const v1::AdjustStockRequest& request,
                                     v1::AdjustStockResponse& response) {
-  return store_->AdjustStock(request.request_id(),
-                             request.product_id(),
-                             request.delta(),
-                             *response.mutable_product());
+  const bool adjusted = stock_.Adjust(ctx.tx(), request.product_id(), request.delta());
+  Product p = v1::ProductRepository(ctx.tx()).Get(request.product_id());
+  if (!adjusted) {
+    return Status::FailedPrecondition("stock of product " + p.id() + " is " +
+                                      std::to_string(p.stock()) + "; cannot add " +
+                                      std::to_string(request.delta()));
+  }
+  *response.mutable_product() = std::move(p);
+  return Status::Ok();
 }
 
 // Saga step "reserve_stock": every line or none, answered with StockReserved
-// or StockRejected.
+// or StockRejected (nothing for an order released before it was reserved).
 ProductsService::CheckoutReserveStockResult ProductsService::CheckoutReserveStock(
-    cppsvc::EventContext&,
+    cppsvc::EventContext& ctx,
     const commerce::orders::v1::OrderCreated& event) {
-  std::vector<StockLine> lines;
-  for (const auto& line : event.lines()) {
-    StockLine l;
-    l.set_product_id(line.product_id());
-    l.set_quantity(line.quantity());
-    lines.push_back(std::move(l));
-  }
-  ReserveOutcome outcome;
-  Status status = Reserve(event.order_id(), lines, outcome);
-  if (!status.ok() && status.code() != cppsvc::StatusCode::kInvalidArgument &&
-      status.code() != cppsvc::StatusCode::kFailedPrecondition)
-    return status;
-  if (status.ok() && outcome.reserved) {
-    v1::StockReserved reserved;
-    reserved.set_user_id(event.user_id());
-    reserved.set_amount_cents(event.total_cents());
-    for (const StockLine& line : outcome.lines) {
-      v1::ReservedLine* out = reserved.add_lines();
-      out->set_product_id(line.product_id());
-      out->set_quantity(line.quantity());
-    }
-    return CheckoutReserveStockResult::Succeeded(std::move(reserved));
-  }
-  v1::StockRejected rejected;
-  rejected.set_user_id(event.user_id());
-  for (const std::string& id : outcome.unavailable_product_ids)
-    rejected.add_unavailable_product_ids(id);
-  rejected.set_reason(status.ok() ? "not enough stock for " +
-                                        std::to_string(outcome.unavailable_product_ids.size()) +
-                                        " product(s)"
-                                  : status.message());
-  return CheckoutReserveStockResult::Failed(std::move(rejected));
+  ReserveOutcome outcome = stock_.Reserve(ctx.tx(), event.order_id(), LinesOf(event));
+  if (outcome.reserved())
+    return CheckoutReserveStockResult::Succeeded(StockReservedOf(event, outcome));
+  return CheckoutReserveStockResult::Failed(StockRejectedOf(event, outcome));
 }
 
 // Compensation of "reserve_stock": returns the order's units to stock.
-Status ProductsService::UndoCheckoutReserveStock(cppsvc::EventContext&,
+Status ProductsService::UndoCheckoutReserveStock(cppsvc::EventContext& ctx,
                                                  const cppsvc::sagas::Undo& undo,
                                                  v1::StockReleased& done) {
-  for (const StockLine& line : store_->Release(undo.id)) {
-    v1::ReservedLine* out = done.add_lines();
-    out->set_product_id(line.product_id());
-    out->set_quantity(line.quantity());
-  }
+  done = StockReleasedOf(undo.id, stock_.Release(ctx.tx(), undo.id).lines);
+  return Status::Ok();
+}
+
+Status ProductsService::OnOrderConfirmed(cppsvc::EventContext& ctx,
+                                         const commerce::orders::v1::OrderConfirmed& event) {
+  stock_.Commit(ctx.tx(), event.order_id());
   return Status::Ok();
 }
 

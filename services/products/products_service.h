@@ -1,11 +1,13 @@
-// Catalog, stock and the products side of the checkout saga.
+// Catalog, stock and the products side of the checkout saga. Every handler
+// works in the call's (or event's) transaction, ctx.tx(): catalog rows
+// through the generated repositories and CatalogStore, stock through
+// StockStore, events through the generated Emit (the outbox of the same
+// transaction).
 #pragma once
 
-#include <memory>
-
 #include "commerce/products/v1/products.cppsvc.h"
-#include "common/outbox.h"
-#include "products/product_store.h"
+#include "products/catalog_store.h"
+#include "products/stock_store.h"
 
 namespace products {
 
@@ -13,9 +15,6 @@ namespace v1 = commerce::products::v1;
 
 class ProductsService final : public v1::ProductsServiceBase {
  public:
-  ProductsService();  // in-memory store and outbox
-  ProductsService(std::shared_ptr<ProductStore> store, std::shared_ptr<services::EventSink> events);
-
   cppsvc::Status CreateProduct(cppsvc::CallContext& ctx,
                                const v1::CreateProductRequest& request,
                                v1::CreateProductResponse& response) override;
@@ -46,10 +45,15 @@ class ProductsService final : public v1::ProductsServiceBase {
   cppsvc::Status ReleaseStock(cppsvc::CallContext& ctx,
                               const v1::ReleaseStockRequest& request,
                               v1::ReleaseStockResponse& response) override;
+  cppsvc::Status CommitStock(cppsvc::CallContext& ctx,
+                             const v1::CommitStockRequest& request,
+                             v1::CommitStockResponse& response) override;
   cppsvc::Status AdjustStock(cppsvc::CallContext& ctx,
                              const v1::AdjustStockRequest& request,
                              v1::AdjustStockResponse& response) override;
 
+  // The checkout saga's "reserve_stock" step and its compensation: thin
+  // calls into StockStore, answered with the saga's events.
   // Step "reserve_stock" of the checkout saga, and its compensation.
   CheckoutReserveStockResult CheckoutReserveStock(
       cppsvc::EventContext& ctx,
@@ -57,17 +61,13 @@ class ProductsService final : public v1::ProductsServiceBase {
   cppsvc::Status UndoCheckoutReserveStock(cppsvc::EventContext& ctx,
                                           const cppsvc::sagas::Undo& undo,
                                           v1::StockReleased& done) override;
+  // A confirmed order's units leave stock for good.
+  cppsvc::Status OnOrderConfirmed(cppsvc::EventContext& ctx,
+                                  const commerce::orders::v1::OrderConfirmed& event) override;
 
  private:
-  cppsvc::Status Reserve(const std::string& order_id,
-                         const std::vector<StockLine>& lines,
-                         ReserveOutcome& outcome);
-  // Releases the order's stock; publishes StockReleased when something was
-  // released, or always with `always_publish`. Returns the number of lines.
-  int Release(const std::string& order_id, bool always_publish);
-
-  std::shared_ptr<ProductStore> store_;
-  std::shared_ptr<services::EventSink> events_;
+  CatalogStore catalog_;
+  StockStore stock_;
 };
 
 }  // namespace products

@@ -70,6 +70,11 @@ class ProductsServiceClient {
                                 ReleaseStockResponse* response,
                                 const ::cppsvc::CallOptions& options = {});
 
+  // CommitStock: idempotent, retried on transient failures; timeout 2000 ms.
+  ::cppsvc::Status CommitStock(const CommitStockRequest& request,
+                               CommitStockResponse* response,
+                               const ::cppsvc::CallOptions& options = {});
+
   // AdjustStock: idempotent, retried on transient failures; timeout 2000 ms.
   ::cppsvc::Status AdjustStock(const AdjustStockRequest& request,
                                AdjustStockResponse* response,

@@ -50,8 +50,9 @@ class ProductsServiceBase : public ::cppsvc::impl::ServiceBase {
                                         const ListProductsRequest& request,
                                         ListProductsResponse& response) = 0;
 
-  // SearchProducts (public; GET /v1/products:search): Finds products whose name or description
-  // contains the query.
+  // SearchProducts (public; GET /v1/products:search): Full-text search of names and descriptions
+  // (the last word of the query also matches as a prefix), optionally within a category and a price
+  // range; best match first, a page at a time.
   virtual ::cppsvc::Status SearchProducts(::cppsvc::CallContext& ctx,
                                           const SearchProductsRequest& request,
                                           SearchProductsResponse& response) = 0;
@@ -74,16 +75,29 @@ class ProductsServiceBase : public ::cppsvc::impl::ServiceBase {
                                         ReserveStockResponse& response) = 0;
 
   // ReleaseStock (service): Returns the stock reserved for an order. Internal; repeating it is a
-  // no-op.
+  // no-op. An order released before it was reserved can no longer be reserved. FAILED_PRECONDITION
+  // once the order's stock was committed.
   virtual ::cppsvc::Status ReleaseStock(::cppsvc::CallContext& ctx,
                                         const ReleaseStockRequest& request,
                                         ReleaseStockResponse& response) = 0;
+
+  // CommitStock (service): Marks the stock held for an order as sold: it can no longer be released.
+  // Internal; repeating it is a no-op. FAILED_PRECONDITION when nothing is held for the order.
+  virtual ::cppsvc::Status CommitStock(::cppsvc::CallContext& ctx,
+                                       const CommitStockRequest& request,
+                                       CommitStockResponse& response) = 0;
 
   // AdjustStock (admin; POST /v1/products/{product_id}/stock): Adds to or removes from a product's
   // available stock (deliveries, stocktaking).
   virtual ::cppsvc::Status AdjustStock(::cppsvc::CallContext& ctx,
                                        const AdjustStockRequest& request,
                                        AdjustStockResponse& response) = 0;
+
+  // Event commerce.orders.v1.OrderConfirmed on 'commerce.orders.order_confirmed'. Runs once per
+  // event id; return an error to have it redelivered.
+  virtual ::cppsvc::Status OnOrderConfirmed(
+      ::cppsvc::EventContext& ctx,
+      const ::commerce::orders::v1::OrderConfirmed& event) = 0;
 
   // Step reserve_stock of saga checkout: Holds every line of the order, or none. Runs once per
   // instance, on commerce.orders.v1.OrderCreated. Return

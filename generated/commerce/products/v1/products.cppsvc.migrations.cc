@@ -11,7 +11,8 @@ const std::vector<::cppsvc::db::Migration>& ProductsMigrations() {
 #include "commerce/products/v1/migrations/0001_init.sql.inc"
 #include "commerce/products/v1/migrations/0002_upgrade_runtime_tables.sql.inc"
 #include "commerce/products/v1/migrations/0003_upgrade_runtime_tables.sql.inc"
-#include "commerce/products/v1/migrations/0004_add_saga_steps.sql.inc"
+#include "commerce/products/v1/migrations/0004_update_schema.sql.inc"
+#include "commerce/products/v1/migrations/0005_add_saga_steps.sql.inc"
   };
   return kMigrations;
 }

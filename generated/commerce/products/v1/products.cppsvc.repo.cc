@@ -52,17 +52,17 @@ const ::cppsvc::db::Statement kProductDelete("commerce.products.v1.Product.Delet
 constexpr char kProductListSql[] = R"sql(
 SELECT id, sku, name, description, category_id, price_cents, stock, version, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
 FROM products
-WHERE ($1::text IS NULL OR sku = $1) AND ($2::text IS NULL OR category_id = $2)
+WHERE ($1::text IS NULL OR id = $1) AND ($2::text IS NULL OR sku = $2) AND ($3::text IS NULL OR name = $3) AND ($4::text IS NULL OR category_id = $4)
 ORDER BY id
-LIMIT $3
+LIMIT $5
 )sql";
 const ::cppsvc::db::Statement kProductList("commerce.products.v1.Product.List", kProductListSql);
 constexpr char kProductListAfterSql[] = R"sql(
 SELECT id, sku, name, description, category_id, price_cents, stock, version, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
 FROM products
-WHERE ($1::text IS NULL OR sku = $1) AND ($2::text IS NULL OR category_id = $2) AND id > $4
+WHERE ($1::text IS NULL OR id = $1) AND ($2::text IS NULL OR sku = $2) AND ($3::text IS NULL OR name = $3) AND ($4::text IS NULL OR category_id = $4) AND id > $6
 ORDER BY id
-LIMIT $3
+LIMIT $5
 )sql";
 const ::cppsvc::db::Statement kProductListAfter("commerce.products.v1.Product.ListAfter",
                                                 kProductListAfterSql);
@@ -221,6 +221,117 @@ void ReadCategory(const ::pqxx::row& r, Category& row) {
   row.set_name(::cppsvc::impl::ReadString(r[1]));
   row.set_slug(::cppsvc::impl::ReadString(r[2]));
   ::cppsvc::impl::ReadTimestamp(r[3], row.mutable_created_at());
+}
+
+// commerce.products.v1.StockOrder: table stock_orders
+constexpr char kStockOrderInsertSql[] = R"sql(
+INSERT INTO stock_orders (order_id, status, unavailable_product_ids, reason, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+)sql";
+const ::cppsvc::db::Statement kStockOrderInsert("commerce.products.v1.StockOrder.Insert",
+                                                kStockOrderInsertSql);
+constexpr char kStockOrderBulkInsertSql[] = R"sql(
+INSERT INTO stock_orders (order_id, status, unavailable_product_ids, reason, created_at, updated_at)
+SELECT *
+FROM unnest($1::text[], $2::integer[], $3::jsonb[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+)sql";
+const ::cppsvc::db::Statement kStockOrderBulkInsert("commerce.products.v1.StockOrder.BulkInsert",
+                                                    kStockOrderBulkInsertSql);
+constexpr char kStockOrderGetSql[] = R"sql(
+SELECT order_id, status, unavailable_product_ids, reason, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM stock_orders
+WHERE order_id = $1
+)sql";
+const ::cppsvc::db::Statement kStockOrderGet("commerce.products.v1.StockOrder.Get",
+                                             kStockOrderGetSql);
+constexpr char kStockOrderUpdateSql[] = R"sql(
+UPDATE stock_orders
+SET status = $2, unavailable_product_ids = $3, reason = $4, updated_at = $5
+WHERE order_id = $1
+)sql";
+const ::cppsvc::db::Statement kStockOrderUpdate("commerce.products.v1.StockOrder.Update",
+                                                kStockOrderUpdateSql);
+constexpr char kStockOrderDeleteSql[] = R"sql(
+DELETE FROM stock_orders
+WHERE order_id = $1
+)sql";
+const ::cppsvc::db::Statement kStockOrderDelete("commerce.products.v1.StockOrder.Delete",
+                                                kStockOrderDeleteSql);
+constexpr char kStockOrderListSql[] = R"sql(
+SELECT order_id, status, unavailable_product_ids, reason, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM stock_orders
+ORDER BY order_id
+LIMIT $1
+)sql";
+const ::cppsvc::db::Statement kStockOrderList("commerce.products.v1.StockOrder.List",
+                                              kStockOrderListSql);
+constexpr char kStockOrderListAfterSql[] = R"sql(
+SELECT order_id, status, unavailable_product_ids, reason, EXTRACT(EPOCH FROM created_at), EXTRACT(EPOCH FROM updated_at)
+FROM stock_orders
+WHERE order_id > $2
+ORDER BY order_id
+LIMIT $1
+)sql";
+const ::cppsvc::db::Statement kStockOrderListAfter("commerce.products.v1.StockOrder.ListAfter",
+                                                   kStockOrderListAfterSql);
+
+// Generated values of a new row.
+void FillStockOrder(StockOrder& row, const ::google::protobuf::Timestamp& now) {
+  *row.mutable_created_at() = now;
+  *row.mutable_updated_at() = now;
+}
+
+// Parameters of every column, in column order.
+::cppsvc::impl::SqlParams StockOrderValues(const StockOrder& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.reserve(6);
+  p.emplace_back(row.order_id());
+  p.emplace_back(::cppsvc::impl::SqlInt(row.status()));
+  {
+    StockOrder holder;
+    *holder.mutable_unavailable_product_ids() = row.unavailable_product_ids();
+    p.emplace_back(::cppsvc::impl::SqlJsonField(holder, "unavailable_product_ids", "[]"));
+  }
+  p.emplace_back(row.reason());
+  p.emplace_back(::cppsvc::impl::SqlTimestamp(row.created_at()));
+  p.emplace_back(::cppsvc::impl::SqlTimestamp(row.updated_at()));
+  return p;
+}
+
+// Parameters of the update statement: the key, then the columns it sets.
+::cppsvc::impl::SqlParams StockOrderUpdateValues(const StockOrder& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(row.order_id());
+  p.emplace_back(::cppsvc::impl::SqlInt(row.status()));
+  {
+    StockOrder holder;
+    *holder.mutable_unavailable_product_ids() = row.unavailable_product_ids();
+    p.emplace_back(::cppsvc::impl::SqlJsonField(holder, "unavailable_product_ids", "[]"));
+  }
+  p.emplace_back(row.reason());
+  p.emplace_back(::cppsvc::impl::SqlTimestamp(row.updated_at()));
+  return p;
+}
+
+// Parameters of the primary key of `row`.
+::cppsvc::impl::SqlParams StockOrderKey(const StockOrder& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(row.order_id());
+  return p;
+}
+
+// A result row (columns in the order of the select list) into `row`.
+void ReadStockOrder(const ::pqxx::row& r, StockOrder& row) {
+  row.set_order_id(::cppsvc::impl::ReadString(r[0]));
+  row.set_status(static_cast<ReservationStatus>(::cppsvc::impl::ReadInt32(r[1])));
+  {
+    StockOrder holder;
+    ::cppsvc::impl::ReadJsonField(r[2], "unavailable_product_ids", &holder);
+    *row.mutable_unavailable_product_ids() = std::move(*holder.mutable_unavailable_product_ids());
+  }
+  row.set_reason(::cppsvc::impl::ReadString(r[3]));
+  ::cppsvc::impl::ReadTimestamp(r[4], row.mutable_created_at());
+  ::cppsvc::impl::ReadTimestamp(r[5], row.mutable_updated_at());
 }
 
 // commerce.products.v1.StockReservation: table stock_reservations
@@ -396,8 +507,16 @@ bool ProductRepository::Delete(const std::string& id) {
                                                       const std::string& page_token) {
   ::cppsvc::impl::SqlParams p;
   p.emplace_back();
+  if (filter.id) {
+    p.back() = *filter.id;
+  }
+  p.emplace_back();
   if (filter.sku) {
     p.back() = *filter.sku;
+  }
+  p.emplace_back();
+  if (filter.name) {
+    p.back() = *filter.name;
   }
   p.emplace_back();
   if (filter.category_id) {
@@ -478,6 +597,74 @@ bool CategoryRepository::Delete(const std::string& id) {
   }
   const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, *statement, p);
   return ::cppsvc::impl::ReadPage<Category>(result, limit, "categories", ReadCategory, CategoryKey);
+}
+
+void StockOrderRepository::Insert(StockOrder& row) {
+  FillStockOrder(row, ::cppsvc::impl::NowMicros());
+  ::cppsvc::impl::Exec(tx_, kStockOrderInsert, StockOrderValues(row));
+}
+
+void StockOrderRepository::BulkInsert(std::span<StockOrder> rows) {
+  if (rows.empty()) return;
+  const ::google::protobuf::Timestamp now = ::cppsvc::impl::NowMicros();
+  std::vector<::cppsvc::impl::SqlParams> values;
+  values.reserve(rows.size());
+  for (StockOrder& row : rows) {
+    FillStockOrder(row, now);
+    values.push_back(StockOrderValues(row));
+  }
+  ::cppsvc::impl::Exec(tx_, kStockOrderBulkInsert, ::cppsvc::impl::SqlArrays(values));
+}
+
+StockOrder StockOrderRepository::Get(const std::string& order_id) {
+  std::optional<StockOrder> row = Find(order_id);
+  if (!row) ::cppsvc::impl::ThrowNotFound("stock_orders");
+  return *std::move(row);
+}
+
+std::optional<StockOrder> StockOrderRepository::Find(const std::string& order_id) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(order_id);
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, kStockOrderGet, p);
+  if (result.empty()) return std::nullopt;
+  std::optional<StockOrder> row(std::in_place);
+  ReadStockOrder(result[0], *row);
+  return row;
+}
+
+void StockOrderRepository::Update(StockOrder& row) {
+  const ::google::protobuf::Timestamp now = ::cppsvc::impl::NowMicros();
+  *row.mutable_updated_at() = now;
+  ::cppsvc::impl::SqlParams p = StockOrderUpdateValues(row);
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, kStockOrderUpdate, p);
+  if (result.affected_rows() == 0) ::cppsvc::impl::ThrowNotFound("stock_orders");
+}
+
+bool StockOrderRepository::Delete(const std::string& order_id) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(order_id);
+  return ::cppsvc::impl::Exec(tx_, kStockOrderDelete, p).affected_rows() > 0;
+}
+
+::cppsvc::impl::Page<StockOrder> StockOrderRepository::List(const StockOrderFilter& filter,
+                                                            size_t page_size,
+                                                            const std::string& page_token) {
+  ::cppsvc::impl::SqlParams p;
+  const size_t limit = ::cppsvc::impl::PageFetchLimit(page_size);
+  p.emplace_back(::cppsvc::impl::SqlInt(static_cast<int64_t>(limit)));
+  const ::cppsvc::db::Statement* statement = &kStockOrderList;
+  if (!page_token.empty()) {
+    ::cppsvc::impl::SqlParams after =
+        ::cppsvc::impl::DecodePageToken("stock_orders", page_token, 1);
+    p.insert(p.end(), after.begin(), after.end());
+    statement = &kStockOrderListAfter;
+  }
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, *statement, p);
+  return ::cppsvc::impl::ReadPage<StockOrder>(result,
+                                              limit,
+                                              "stock_orders",
+                                              ReadStockOrder,
+                                              StockOrderKey);
 }
 
 void StockReservationRepository::Insert(StockReservation& row) {

@@ -16,7 +16,9 @@ namespace commerce::products::v1 {
 // Equality filters of ProductRepository::List on indexed columns; a member left unset matches every
 // row.
 struct ProductFilter {
+  std::optional<std::string> id;
   std::optional<std::string> sku;
+  std::optional<std::string> name;
   std::optional<std::string> category_id;
 };
 
@@ -97,6 +99,47 @@ class CategoryRepository {
   ::cppsvc::impl::Page<Category> List(const CategoryFilter& filter = {},
                                       size_t page_size = 0,
                                       const std::string& page_token = "");
+
+ private:
+  ::cppsvc::db::Tx& tx_;
+};
+
+// Equality filters of StockOrderRepository::List on indexed columns; a member left unset matches
+// every row.
+struct StockOrderFilter {};
+
+// Table stock_orders (commerce.products.v1.StockOrder) within a transaction. Statements throw pqxx
+// errors, which cppsvc::db::RunInTransaction maps to a status.
+class StockOrderRepository {
+ public:
+  explicit StockOrderRepository(::cppsvc::db::Tx& tx) : tx_(tx) {}
+
+  // Inserts `row`. First sets created_at (now), updated_at (now). A duplicate key or unique index
+  // value throws pqxx::unique_violation (ALREADY_EXISTS).
+  void Insert(StockOrder& row);
+
+  // Inserts all `rows` with one statement, filling generated values as Insert does.
+  void BulkInsert(std::span<StockOrder> rows);
+
+  // The row with this key; throws cppsvc::db::NotFound (NOT_FOUND) when there is none.
+  StockOrder Get(const std::string& order_id);
+
+  // The row with this key, if any.
+  std::optional<StockOrder> Find(const std::string& order_id);
+
+  // Replaces the row with the key of `row`. First sets updated_at to now. Throws
+  // cppsvc::db::NotFound (NOT_FOUND) when there is no such row.
+  void Update(StockOrder& row);
+
+  // Deletes the row with this key; false when there was none.
+  bool Delete(const std::string& order_id);
+
+  // Rows matching `filter` in primary key order, `page_size` at a time (0: 100, at most 1,000),
+  // starting after the row `page_token` names (empty: the first page). A token not returned by this
+  // method for this table throws cppsvc::impl::InvalidPageToken.
+  ::cppsvc::impl::Page<StockOrder> List(const StockOrderFilter& filter = {},
+                                        size_t page_size = 0,
+                                        const std::string& page_token = "");
 
  private:
   ::cppsvc::db::Tx& tx_;

@@ -170,6 +170,22 @@ const ::cppsvc::impl::MethodSpec kReleaseStock = [] {
   return m;
 }();
 
+void ValidateCommitStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+  CppsvcValidate(static_cast<const CommitStockRequest&>(m), v);
+}
+
+const ::cppsvc::impl::MethodSpec kCommitStock = [] {
+  ::cppsvc::impl::MethodSpec m;
+  m.name = "CommitStock";
+  m.full_name = "commerce.products.v1.ProductsService/CommitStock";
+  m.is_public = false;
+  m.roles = {"service"};
+  m.timeout = std::chrono::milliseconds(2000);
+  m.idempotent = true;
+  m.validate = &ValidateCommitStock;
+  return m;
+}();
+
 void ValidateAdjustStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const AdjustStockRequest&>(m), v);
 }
@@ -209,7 +225,8 @@ ProductsServiceServer::ProductsServiceServer(ProductsServiceBase& handlers,
   Serve(7, kListCategories, &ProductsServiceBase::ListCategories);
   Serve(8, kReserveStock, &ProductsServiceBase::ReserveStock);
   Serve(9, kReleaseStock, &ProductsServiceBase::ReleaseStock);
-  Serve(10, kAdjustStock, &ProductsServiceBase::AdjustStock);
+  Serve(10, kCommitStock, &ProductsServiceBase::CommitStock);
+  Serve(11, kAdjustStock, &ProductsServiceBase::AdjustStock);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& ProductsServiceServer::Methods() {
@@ -224,6 +241,7 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& ProductsServiceServer::Met
       &kListCategories,
       &kReserveStock,
       &kReleaseStock,
+      &kCommitStock,
       &kAdjustStock,
   };
   return kMethods;
@@ -268,6 +286,7 @@ std::vector<::cppsvc::impl::NatsRoute> ProductsServiceServer::NatsRoutes() {
                                kReleaseStock,
                                handlers_,
                                &ProductsServiceBase::ReleaseStock);
+  ::cppsvc::impl::AddNatsRoute(routes, kCommitStock, handlers_, &ProductsServiceBase::CommitStock);
   ::cppsvc::impl::AddNatsRoute(routes, kAdjustStock, handlers_, &ProductsServiceBase::AdjustStock);
   return routes;
 }
@@ -288,6 +307,15 @@ const std::vector<::cppsvc::db::Migration>& ProductsServiceServer::Migrations() 
 
 std::vector<::cppsvc::impl::SubscriptionRoute> ProductsServiceServer::Subscriptions() {
   std::vector<::cppsvc::impl::SubscriptionRoute> routes;
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.orders.v1.OrderConfirmed",
+                                  "commerce.orders.order_confirmed",
+                                  "ORDERS",
+                                  "products-OnOrderConfirmed",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &ProductsServiceBase::OnOrderConfirmed);
   ::cppsvc::impl::AddStepRoute(
       routes,
       "ORDERS",

@@ -33,7 +33,7 @@ class ProductsServiceServer final : public ProductsService::CallbackService {
       .serves_nats = false,
       .database = "products",
       .publishes = true,
-      .subscriptions = 2,
+      .subscriptions = 3,
       .workers = 16,
       .max_queue = 0,
       .inline_handlers = false,

@@ -83,6 +83,18 @@ void CppsvcValidate(const SearchProductsRequest& m,
   ::cppsvc::impl::CheckMaxLen(v, {parent, "query"}, m.query(), 100);
   ::cppsvc::impl::CheckGte(v, {parent, "limit"}, m.limit(), 0.0);
   ::cppsvc::impl::CheckLte(v, {parent, "limit"}, m.limit(), 100.0);
+  if (m.has_category_id()) {
+    ::cppsvc::impl::CheckUuid(v, {parent, "category_id"}, m.category_id());
+  }
+  if (m.has_min_price_cents()) {
+    ::cppsvc::impl::CheckGte(v, {parent, "min_price_cents"}, m.min_price_cents(), 0.0);
+    ::cppsvc::impl::CheckLte(v, {parent, "min_price_cents"}, m.min_price_cents(), 100000000.0);
+  }
+  if (m.has_max_price_cents()) {
+    ::cppsvc::impl::CheckGte(v, {parent, "max_price_cents"}, m.max_price_cents(), 0.0);
+    ::cppsvc::impl::CheckLte(v, {parent, "max_price_cents"}, m.max_price_cents(), 100000000.0);
+  }
+  ::cppsvc::impl::CheckMaxLen(v, {parent, "page_token"}, m.page_token(), 512);
 }
 
 // commerce.products.v1.CreateCategoryRequest
@@ -124,6 +136,14 @@ void CppsvcValidate(const StockLine& m,
 
 // commerce.products.v1.ReleaseStockRequest
 void CppsvcValidate(const ReleaseStockRequest& m,
+                    ::cppsvc::impl::Violations& v,
+                    const ::cppsvc::impl::FieldRef* parent) {
+  ::cppsvc::impl::CheckRequired(v, {parent, "order_id"}, !m.order_id().empty());
+  ::cppsvc::impl::CheckUuid(v, {parent, "order_id"}, m.order_id());
+}
+
+// commerce.products.v1.CommitStockRequest
+void CppsvcValidate(const CommitStockRequest& m,
                     ::cppsvc::impl::Violations& v,
                     const ::cppsvc::impl::FieldRef* parent) {
   ::cppsvc::impl::CheckRequired(v, {parent, "order_id"}, !m.order_id().empty());

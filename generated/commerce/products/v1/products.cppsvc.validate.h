@@ -68,6 +68,12 @@ void CppsvcValidate(const ReleaseStockRequest& m,
                     ::cppsvc::impl::Violations& v,
                     const ::cppsvc::impl::FieldRef* parent = nullptr);
 
+// Checks the validation rules of commerce.products.v1.CommitStockRequest, adding every failure to
+// `v` (paths below `parent`).
+void CppsvcValidate(const CommitStockRequest& m,
+                    ::cppsvc::impl::Violations& v,
+                    const ::cppsvc::impl::FieldRef* parent = nullptr);
+
 // Checks the validation rules of commerce.products.v1.AdjustStockRequest, adding every failure to
 // `v` (paths below `parent`).
 void CppsvcValidate(const AdjustStockRequest& m,

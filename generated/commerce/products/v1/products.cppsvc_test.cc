@@ -58,6 +58,7 @@ namespace {
 [[maybe_unused]] void FillValid(SearchProductsRequest& m) {
   m.set_query(std::string(2, 'a'));
   m.set_limit(0);
+  m.set_page_token(std::string(1, 'a'));
 }
 
 // Smallest values passing every rule of commerce.products.v1.CreateCategoryRequest.
@@ -80,6 +81,11 @@ namespace {
 
 // Smallest values passing every rule of commerce.products.v1.ReleaseStockRequest.
 [[maybe_unused]] void FillValid(ReleaseStockRequest& m) {
+  m.set_order_id("00000000-0000-4000-8000-000000000001");
+}
+
+// Smallest values passing every rule of commerce.products.v1.CommitStockRequest.
+[[maybe_unused]] void FillValid(CommitStockRequest& m) {
   m.set_order_id("00000000-0000-4000-8000-000000000001");
 }
 
@@ -169,9 +175,20 @@ class AcceptAllProductsService final : public ProductsServiceBase {
     return {};
   }
 
+  ::cppsvc::Status CommitStock(::cppsvc::CallContext&,
+                               const CommitStockRequest&,
+                               CommitStockResponse&) override {
+    return {};
+  }
+
   ::cppsvc::Status AdjustStock(::cppsvc::CallContext&,
                                const AdjustStockRequest&,
                                AdjustStockResponse&) override {
+    return {};
+  }
+
+  ::cppsvc::Status OnOrderConfirmed(::cppsvc::EventContext&,
+                                    const ::commerce::orders::v1::OrderConfirmed&) override {
     return {};
   }
 
@@ -378,6 +395,23 @@ TEST_F(ProductsServiceContract, AccessReleaseStock) {
     FillValid(request);
     (void)subject;
     return CallWithToken(*stub_, &ProductsService::Stub::ReleaseStock, request, token);
+  };
+  const AccessCell cells[] = {
+      {"role admin", "admin", grpc::StatusCode::PERMISSION_DENIED},
+      {"role anonymous", "anonymous", grpc::StatusCode::PERMISSION_DENIED},
+      {"role customer", "customer", grpc::StatusCode::PERMISSION_DENIED},
+      {"role service", "service", grpc::StatusCode::OK},
+      {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
+  };
+  ExpectAccess(*tokens_, call, cells, {"service", grpc::StatusCode::UNAUTHENTICATED});
+}
+
+TEST_F(ProductsServiceContract, AccessCommitStock) {
+  auto call = [](const std::string& token, const std::string& subject) {
+    CommitStockRequest request;
+    FillValid(request);
+    (void)subject;
+    return CallWithToken(*stub_, &ProductsService::Stub::CommitStock, request, token);
   };
   const AccessCell cells[] = {
       {"role admin", "admin", grpc::StatusCode::PERMISSION_DENIED},
@@ -1035,6 +1069,126 @@ TEST(ProductsServiceValidation, SearchProductsRequest_Limit) {
   }
 }
 
+TEST(ProductsServiceValidation, SearchProductsRequest_CategoryId) {
+  {
+    SCOPED_TRACE("valid");
+    SearchProductsRequest m;
+    FillValid(m);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("uuid_inside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_category_id("00000000-0000-4000-8000-000000000001");
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("uuid_outside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_category_id("not-a-uuid");
+    EXPECT_EQ(Violations(m), "category_id: must be a UUID");
+  }
+}
+
+TEST(ProductsServiceValidation, SearchProductsRequest_MinPriceCents) {
+  {
+    SCOPED_TRACE("valid");
+    SearchProductsRequest m;
+    FillValid(m);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("gte_inside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_min_price_cents(0LL);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("gte_outside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_min_price_cents(-1LL);
+    EXPECT_EQ(Violations(m), "min_price_cents: must be >= 0");
+  }
+  {
+    SCOPED_TRACE("lte_inside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_min_price_cents(100000000LL);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("lte_outside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_min_price_cents(100000001LL);
+    EXPECT_EQ(Violations(m), "min_price_cents: must be <= 100000000");
+  }
+}
+
+TEST(ProductsServiceValidation, SearchProductsRequest_MaxPriceCents) {
+  {
+    SCOPED_TRACE("valid");
+    SearchProductsRequest m;
+    FillValid(m);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("gte_inside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_max_price_cents(0LL);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("gte_outside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_max_price_cents(-1LL);
+    EXPECT_EQ(Violations(m), "max_price_cents: must be >= 0");
+  }
+  {
+    SCOPED_TRACE("lte_inside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_max_price_cents(100000000LL);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("lte_outside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_max_price_cents(100000001LL);
+    EXPECT_EQ(Violations(m), "max_price_cents: must be <= 100000000");
+  }
+}
+
+TEST(ProductsServiceValidation, SearchProductsRequest_PageToken) {
+  {
+    SCOPED_TRACE("valid");
+    SearchProductsRequest m;
+    FillValid(m);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("max_len_inside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_page_token(std::string(512, 'a'));
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("max_len_outside");
+    SearchProductsRequest m;
+    FillValid(m);
+    m.set_page_token(std::string(513, 'a'));
+    EXPECT_EQ(Violations(m), "page_token: must be at most 512 characters");
+  }
+}
+
 TEST(ProductsServiceValidation, CreateCategoryRequest_Name) {
   {
     SCOPED_TRACE("valid");
@@ -1198,6 +1352,36 @@ TEST(ProductsServiceValidation, ReleaseStockRequest_OrderId) {
   {
     SCOPED_TRACE("required_outside");
     ReleaseStockRequest m;
+    FillValid(m);
+    m.set_order_id("");
+    EXPECT_EQ(Violations(m), "order_id: is required");
+  }
+}
+
+TEST(ProductsServiceValidation, CommitStockRequest_OrderId) {
+  {
+    SCOPED_TRACE("valid");
+    CommitStockRequest m;
+    FillValid(m);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("uuid_inside");
+    CommitStockRequest m;
+    FillValid(m);
+    m.set_order_id("00000000-0000-4000-8000-000000000001");
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("uuid_outside");
+    CommitStockRequest m;
+    FillValid(m);
+    m.set_order_id("not-a-uuid");
+    EXPECT_EQ(Violations(m), "order_id: must be a UUID");
+  }
+  {
+    SCOPED_TRACE("required_outside");
+    CommitStockRequest m;
     FillValid(m);
     m.set_order_id("");
     EXPECT_EQ(Violations(m), "order_id: is required");
