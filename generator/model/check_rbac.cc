@@ -2,45 +2,147 @@
 // default, and row ownership.
 
 #include <algorithm>
+#include <cstdint>
 
 #include "model/checker.h"
 
 namespace cppsvc::model::checks {
 
-void Checker::CheckRoles() {
-  std::map<std::string, const Role*> seen;
-  for (const File& file : model_.files) {
-    for (const Role& role : file.roles) {
-      if (role.name.empty()) {
-        Error(role.span, "role has no name");
+namespace {
+
+constexpr size_t kUnvisited = SIZE_MAX;
+
+// The strongly connected components of more than one node (Tarjan's
+// algorithm, iterative: a chain of thousands of roles would overflow the
+// stack), each sorted by node index. Linear in nodes and edges.
+std::vector<std::vector<size_t>> Cycles(const std::vector<std::vector<size_t>>& out) {
+  const size_t n = out.size();
+  std::vector<size_t> index(n, kUnvisited), low(n, 0), stack;
+  std::vector<bool> on_stack(n, false);
+  std::vector<std::pair<size_t, size_t>> calls;  // node, next edge to follow
+  std::vector<std::vector<size_t>> cycles;
+  size_t counter = 0;
+  auto enter = [&](size_t v) {
+    index[v] = low[v] = counter++;
+    stack.push_back(v);
+    on_stack[v] = true;
+    calls.emplace_back(v, 0);
+  };
+  auto leave = [&](size_t v) {
+    std::vector<size_t> component;
+    size_t w = kUnvisited;
+    while (w != v) {
+      w = stack.back();
+      stack.pop_back();
+      on_stack[w] = false;
+      component.push_back(w);
+    }
+    std::sort(component.begin(), component.end());
+    if (component.size() > 1) cycles.push_back(std::move(component));
+  };
+  for (size_t root = 0; root < n; ++root) {
+    if (index[root] == kUnvisited) enter(root);
+    while (!calls.empty()) {
+      auto [v, next] = calls.back();
+      if (next < out[v].size()) {
+        ++calls.back().second;
+        size_t w = out[v][next];
+        if (index[w] == kUnvisited) {
+          enter(w);
+        } else if (on_stack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
         continue;
       }
-      auto [it, inserted] = seen.emplace(role.name, &role);
-      if (!inserted) {
-        Error(role.span,
-              "role " + Quote(role.name) + " is already declared at " + it->second->span.file +
-                  ":" + std::to_string(it->second->span.line));
-      }
-      for (const std::string& inc : role.includes) {
-        CheckRoleRef(role.span, "role " + Quote(role.name) + " includes", inc);
-        if (inc == role.name) Error(role.span, "role " + Quote(role.name) + " includes itself");
-      }
+      calls.pop_back();
+      if (!calls.empty()) low[calls.back().first] = std::min(low[calls.back().first], low[v]);
+      if (low[v] == index[v]) leave(v);
     }
   }
-  for (const auto& [name, role] : seen) {
-    if (InCycle(*role)) {
-      Error(role->span, "role " + Quote(name) + " includes itself through a cycle of includes");
+  return cycles;
+}
+
+// The shortest path from the first node of `component` back to itself,
+// through the component only: first, ..., first.
+std::vector<size_t> CyclePath(const std::vector<std::vector<size_t>>& out,
+                              const std::vector<size_t>& component) {
+  const size_t first = component.front();
+  std::map<size_t, size_t> parent;  // node -> the node it was reached from
+  std::vector<size_t> queue = {first};
+  for (size_t head = 0; head < queue.size(); ++head) {
+    size_t v = queue[head];
+    for (size_t w : out[v]) {
+      if (w == first) {
+        std::vector<size_t> path = {first};
+        for (size_t u = v; u != first; u = parent.at(u)) path.push_back(u);
+        path.push_back(first);
+        std::reverse(path.begin() + 1, path.end() - 1);
+        return path;
+      }
+      if (parent.count(w) > 0 || !std::binary_search(component.begin(), component.end(), w))
+        continue;
+      parent.emplace(w, v);
+      queue.push_back(w);
     }
+  }
+  return {first, first};  // not reached: a component of two or more has a cycle
+}
+
+}  // namespace
+
+void Checker::CheckRoles() {
+  for (const File& file : model_.files) {
+    for (const Role& role : file.roles) CheckRole(role);
+  }
+  CheckRoleCycles();
+}
+
+void Checker::CheckRole(const Role& role) {
+  if (role.name.empty()) {
+    Error(role.span, "role has no name");
+    return;
+  }
+  const Role* first = roles_.at(role.name);
+  if (first != &role) {
+    Error(role.span,
+          "role " + Quote(role.name) + " is already declared at " + first->span.file + ":" +
+              std::to_string(first->span.line));
+  }
+  for (const std::string& inc : role.includes) {
+    CheckRoleRef(role.span, "role " + Quote(role.name) + " includes", inc);
+    if (inc == role.name) Error(role.span, "role " + Quote(role.name) + " includes itself");
   }
 }
 
-// Whether another role that `role` includes grants it back (including
-// itself directly is reported on its own).
-bool Checker::InCycle(const Role& role) const {
-  return std::any_of(role.includes.begin(), role.includes.end(), [&](const std::string& inc) {
-    const Role* r = inc == role.name ? nullptr : model_.FindRole(inc);
-    return r != nullptr && std::binary_search(r->grants.begin(), r->grants.end(), role.name);
-  });
+// Inheritance cycles, each reported once, at the first role of the cycle
+// in declaration order, with its path (including itself directly is
+// reported on its own).
+void Checker::CheckRoleCycles() {
+  std::vector<const Role*> nodes;
+  std::map<std::string, size_t> node_of;
+  for (const auto& file : model_.files) {
+    for (const Role& role : file.roles) {
+      if (!role.name.empty() && roles_.at(role.name) == &role) {
+        node_of.emplace(role.name, nodes.size());
+        nodes.push_back(&role);
+      }
+    }
+  }
+  std::vector<std::vector<size_t>> out(nodes.size());
+  for (size_t v = 0; v < nodes.size(); ++v) {
+    for (const std::string& inc : nodes[v]->includes) {
+      auto it = node_of.find(inc);
+      if (it != node_of.end() && it->second != v) out[v].push_back(it->second);
+    }
+  }
+  for (const std::vector<size_t>& component : Cycles(out)) {
+    std::string path;
+    for (size_t v : CyclePath(out, component))
+      path += (path.empty() ? "" : " -> ") + nodes[v]->name;
+    const Role& first = *nodes[component.front()];
+    Error(first.span,
+          "role " + Quote(first.name) + " includes itself through a cycle of includes: " + path);
+  }
 }
 
 // Access is denied by default: an rpc without a rule is an error, not an

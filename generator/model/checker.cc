@@ -19,7 +19,10 @@ Checker::Checker(const Model& model, diag::Diagnostics& diags) : model_(model), 
 void Checker::Index() {
   for (const File& file : model_.files) {
     if (file.generate) generated_files_.insert(file.name);
-    for (const Role& r : file.roles) role_names_.push_back(r.name);
+    for (const Role& r : file.roles) {
+      role_names_.push_back(r.name);
+      if (!r.name.empty()) roles_.emplace(r.name, &r);
+    }
     for (const Service& s : file.services) {
       service_names_.push_back(s.short_name);
       for (const PublishedEvent& p : s.published) publishers_[p.event].insert(s.short_name);
@@ -88,7 +91,7 @@ std::string Checker::SuggestEvent(const std::string& event) const {
 }
 
 void Checker::CheckRoleRef(const Span& span, const std::string& what, const std::string& role) {
-  if (model_.FindRole(role) == nullptr) {
+  if (roles_.count(role) == 0) {
     Error(
         span,
         what + ": role " + Quote(role) + " is not declared" + diag::DidYouMean(role, role_names_));

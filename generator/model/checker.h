@@ -46,7 +46,8 @@ class Checker {
 
   // check_rbac.cc: roles, access rules, ownership.
   void CheckRoles();
-  bool InCycle(const Role& role) const;
+  void CheckRole(const Role& role);
+  void CheckRoleCycles();
   void CheckAccessRule(const Service& s,
                        const Method& m,
                        const Span& span,
@@ -153,6 +154,7 @@ class Checker {
   diag::Diagnostics& diags_;
   std::set<std::string> generated_files_;
   std::vector<std::string> role_names_, service_names_, event_names_;
+  std::map<std::string, const Role*> roles_;                 // the first declaration of each name
   std::map<std::string, std::set<std::string>> publishers_;  // event -> services
   std::map<std::string, std::string> routes_;                // "VERB key" -> rpc
   std::map<std::string, const File*> migration_dirs_;

@@ -328,9 +328,6 @@ struct Role {
   bool bypass_ownership = false;
   std::string file;
   Span span;
-
-  // Resolved: this role and every role it includes, transitively, sorted.
-  std::vector<std::string> grants;
 };
 
 struct SagaStep {

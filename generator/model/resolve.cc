@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <set>
+#include <map>
 
 #include "cppsvc/defaults.h"
 #include "model/names.h"
@@ -40,23 +40,28 @@ void ResolveMethod(const Service& s, Method& m) {
   m.nats_subject = "cppsvc." + s.short_name + "." + m.name;
 }
 
-void AddPublished(Service& s, const std::string& event, PublishedEvent::Origin origin) {
-  auto it = std::find_if(s.published.begin(), s.published.end(), [&](const PublishedEvent& p) {
-    return p.event == event;
-  });
-  if (it == s.published.end()) it = s.published.insert(it, PublishedEvent{event, {}});
-  it->origins.push_back(std::move(origin));
+// Each event once, in the order of its first mention; `index` finds an
+// event's entry without a scan (a service may emit thousands).
+void AddPublished(Service& s,
+                  std::map<std::string, size_t>& index,
+                  const std::string& event,
+                  PublishedEvent::Origin origin) {
+  auto [it, inserted] = index.emplace(event, s.published.size());
+  if (inserted) s.published.push_back(PublishedEvent{event, {}});
+  s.published[it->second].origins.push_back(std::move(origin));
 }
 
 void ResolvePublished(Service& s) {
   using Source = PublishedEvent::Source;
+  std::map<std::string, size_t> index;
   for (const Method& m : s.methods) {
-    for (const std::string& e : m.emits) AddPublished(s, e, {Source::kRpc, m.name});
+    for (const std::string& e : m.emits) AddPublished(s, index, e, {Source::kRpc, m.name});
   }
   for (const Subscription& sub : s.subscriptions) {
-    for (const std::string& e : sub.emits) AddPublished(s, e, {Source::kSubscription, sub.event});
+    for (const std::string& e : sub.emits)
+      AddPublished(s, index, e, {Source::kSubscription, sub.event});
   }
-  for (const std::string& e : s.publishes) AddPublished(s, e, {Source::kService, ""});
+  for (const std::string& e : s.publishes) AddPublished(s, index, e, {Source::kService, ""});
 }
 
 std::string UpperCase(const std::string& s) {
@@ -78,48 +83,28 @@ void ResolveService(Service& s) {
   ResolvePublished(s);
 }
 
-// The stream of the first service, in file order, that publishes `event`:
-// each bounded context publishes on its own stream.
-std::string StreamOf(const Model& model, const std::string& event) {
+// Event -> the stream of the first service, in file order, that publishes
+// it: each bounded context publishes on its own stream.
+std::map<std::string, std::string> StreamsOfEvents(const Model& model) {
+  std::map<std::string, std::string> streams;
   for (const File& f : model.files) {
     for (const Service& s : f.services) {
-      for (const PublishedEvent& p : s.published) {
-        if (p.event == event) return s.stream;
-      }
+      for (const PublishedEvent& p : s.published) streams.emplace(p.event, s.stream);
     }
   }
-  return "";
+  return streams;
 }
 
-void ResolveSubscription(const Model& model, const Service& s, Subscription& sub) {
+void ResolveSubscription(const std::map<std::string, std::string>& streams,
+                         const Service& s,
+                         Subscription& sub) {
   sub.handler = "On" + ShortName(sub.event);
   sub.effective_queue_group = sub.queue_group.empty() ? s.short_name : sub.queue_group;
   sub.durable = sub.effective_queue_group + "-" + sub.handler;
-  sub.stream = StreamOf(model, sub.event);
+  auto stream = streams.find(sub.event);
+  sub.stream = stream == streams.end() ? "" : stream->second;
   sub.effective_max_deliver = Or(sub.max_deliver, defaults::kMaxDeliver);
   sub.effective_ack_wait_ms = Or(sub.ack_wait_ms, Millis(defaults::kAckWait));
-}
-
-// The one walk of role inheritance in the generator. A cycle ends the walk
-// (model::Check reports it); an unknown role grants only itself.
-std::vector<std::string> Grants(const Model& model, const Role& role) {
-  std::set<std::string> granted = {role.name};
-  std::vector<std::string> pending = role.includes;
-  while (!pending.empty()) {
-    std::string name = std::move(pending.back());
-    pending.pop_back();
-    if (!granted.insert(name).second) continue;
-    if (const Role* r = model.FindRole(name)) {
-      pending.insert(pending.end(), r->includes.begin(), r->includes.end());
-    }
-  }
-  return {granted.begin(), granted.end()};
-}
-
-void ResolveRoles(Model& model) {
-  for (File& f : model.files) {
-    for (Role& r : f.roles) r.grants = Grants(model, r);
-  }
 }
 
 }  // namespace
@@ -129,12 +114,12 @@ void Resolve(Model& model) {
     for (Service& s : f.services) ResolveService(s);
   }
   // Subscriptions look up the publishers, so every service is resolved first.
+  const std::map<std::string, std::string> streams = StreamsOfEvents(model);
   for (File& f : model.files) {
     for (Service& s : f.services) {
-      for (Subscription& sub : s.subscriptions) ResolveSubscription(model, s, sub);
+      for (Subscription& sub : s.subscriptions) ResolveSubscription(streams, s, sub);
     }
   }
-  ResolveRoles(model);
 }
 
 }  // namespace cppsvc::model
