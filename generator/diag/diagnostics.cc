@@ -40,6 +40,44 @@ void Diagnostics::PromoteWarnings() {
   for (Diagnostic& d : items_) d.severity = Severity::kError;
 }
 
+namespace {
+
+// The length of the valid UTF-8 sequence starting at `i` (no overlong
+// forms, surrogates or code points above U+10FFFF), or 0.
+size_t Utf8Length(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+             : c >= 0xE0 && c <= 0xEF ? 3
+             : c >= 0xF0 && c <= 0xF4 ? 4
+                                      : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  // The second byte's range narrows after some lead bytes.
+  unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+  unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = i + 2; k < i + n; ++k) {
+    if ((byte(k) & 0xC0) != 0x80) return 0;
+  }
+  return n;
+}
+
+// protobuf refuses to serialize a response whose error text is not UTF-8,
+// so a stray byte quoted from a contract becomes U+FFFD instead.
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t n = Utf8Length(s, i);
+    out += n == 0 ? std::string_view("\xEF\xBF\xBD") : s.substr(i, n);
+    i += n == 0 ? 1 : n;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string Format(const Diagnostic& d) {
   std::string out = d.span.file;
   if (d.span.line > 0) {
@@ -52,7 +90,7 @@ std::string Format(const Diagnostic& d) {
   }
   out += d.severity == Severity::kError ? ": error: " : ": warning: ";
   out += d.message;
-  return out;
+  return ValidUtf8(out);
 }
 
 std::string FormatAll(const Diagnostics& diags, Severity severity) {
