@@ -1,5 +1,7 @@
 // What a message is (table, event or neither) and the rules on its fields.
 
+#include <cmath>
+
 #include <re2/re2.h>
 
 #include "model/checker.h"
@@ -70,12 +72,38 @@ void Checker::CheckValidationBounds(const ValidationRules& v,
           what + ": min_items " + std::to_string(*v.min_items) + " is greater than max_items " +
               std::to_string(*v.max_items));
   }
-  auto lower = v.gte ? v.gte : v.gt;
-  auto upper = v.lte ? v.lte : v.lt;
   if (v.gte && v.gt) Error(span, what + ": gte and gt both set: keep one lower bound");
   if (v.lte && v.lt) Error(span, what + ": lte and lt both set: keep one upper bound");
-  if (lower && upper && (*lower > *upper || (*lower == *upper && (v.gt || v.lt)))) {
-    Error(span, what + ": the lower bound is above the upper bound, no value can pass");
+  CheckNumericRange(v, span, what);
+}
+
+// gte/gt against lte/lt: a range no value falls in.
+void Checker::CheckNumericRange(const ValidationRules& v,
+                                const Span& span,
+                                const std::string& what) {
+  const char* lower_name = v.gte ? "gte" : "gt";
+  const char* upper_name = v.lte ? "lte" : "lt";
+  auto lower = v.gte ? v.gte : v.gt;
+  auto upper = v.lte ? v.lte : v.lt;
+  const std::pair<const char*, std::optional<double>> all[] = {{"gte", v.gte},
+                                                               {"lte", v.lte},
+                                                               {"gt", v.gt},
+                                                               {"lt", v.lt}};
+  for (const auto& [name, bound] : all) {
+    if (bound && !std::isfinite(*bound)) {
+      Error(span,
+            what + ": " + name + " " + FormatNumber(*bound) +
+                " is not a finite number: no value compares with it as intended");
+    }
+  }
+  if (!lower || !upper || !std::isfinite(*lower) || !std::isfinite(*upper)) return;
+  std::string bounds = std::string(lower_name) + " " + FormatNumber(*lower) + " and " + upper_name +
+                       " " + FormatNumber(*upper);
+  if (*lower > *upper) {
+    Error(span,
+          what + ": the lower bound is above the upper bound (" + bounds + "), no value can pass");
+  } else if (*lower == *upper && (v.gt || v.lt)) {
+    Error(span, what + ": " + bounds + " leave an empty range, no value can pass");
   }
 }
 

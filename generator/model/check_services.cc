@@ -106,11 +106,21 @@ void Checker::CheckRetry(const Method& m, const Span& span, const std::string& w
               ": retry means nothing on an rpc that is not idempotent (set idempotent: true or "
               "an idempotency_key, or remove retry)");
   }
-  // Any code but OK can be retried.
+  CheckRetryCodes(m.retry->retryable_codes, span, what);
+}
+
+// Any code but OK can be retried.
+void Checker::CheckRetryCodes(const std::vector<std::string>& codes,
+                              const Span& span,
+                              const std::string& what) {
   static const std::vector<std::string> kCodes(kStatusCodeNames.begin() + 1,
                                                kStatusCodeNames.end());
-  for (const std::string& code : m.retry->retryable_codes) {
-    if (std::find(kCodes.begin(), kCodes.end(), code) == kCodes.end()) {
+  for (const std::string& code : codes) {
+    if (code == kStatusCodeNames[0]) {
+      Error(span,
+            what + ": retry code " + Quote(code) +
+                " is the status of a successful call, which is never retried: remove it");
+    } else if (std::find(kCodes.begin(), kCodes.end(), code) == kCodes.end()) {
       Error(span,
             what + ": retry code " + Quote(code) + " is not a grpc status code" +
                 diag::DidYouMean(code, kCodes));

@@ -33,7 +33,7 @@ std::string TableWhat(const Message& m) {
 void Checker::CheckTable(const Message& m) {
   const Table& t = *m.table;
   std::string what = TableWhat(m);
-  CheckSqlName(t.span, what, "table name", t.name, "name");
+  CheckSqlName(t.span, what, "table name", {t.name, t.name_given, "name"});
   if (t.name.rfind("cppsvc_", 0) == 0) {
     Error(t.span, what + ": names starting with 'cppsvc_' are reserved for the runtime's tables");
   }
@@ -93,11 +93,7 @@ void Checker::CheckIndexes(const Message& m, const std::string& what) {
       }
     }
     if (!idx.fields.empty()) {
-      CheckSqlName(t.span,
-                   what,
-                   "index name",
-                   idx.name,
-                   idx.name_given ? "a shorter name" : "name");
+      CheckSqlName(t.span, what, "index name", {idx.name, idx.name_given, "name"});
     }
   }
 }
@@ -130,7 +126,10 @@ void Checker::CheckColumns(const Message& m) {
   for (const Column& c : t.columns) {
     const Field& f = m.fields[c.field_index];
     std::string cw = "field " + Quote(m.name + "." + f.name);
-    CheckSqlName(c.span, cw, "column name", c.name, "column: { name: ... }");
+    CheckSqlName(c.span,
+                 cw,
+                 "column name",
+                 {c.name, !f.column.name.empty(), "column: { name: ... }"});
     if (auto [it, ok] = by_name.emplace(c.name, &c); !ok) {
       Error(c.span,
             cw + ": column " + Quote(c.name) + " is already the column of field " +
@@ -145,23 +144,25 @@ void Checker::CheckColumns(const Message& m) {
   }
 }
 
-// Identifiers are not quoted in the generated SQL.
+// Identifiers are not quoted in the generated SQL. A name derived from
+// others can be replaced by setting `option`; a name given there must change.
 void Checker::CheckSqlName(const Span& span,
                            const std::string& what,
                            const std::string& kind,
-                           const std::string& name,
-                           const std::string& fix) {
-  if (name.size() > 63) {
+                           const SqlName& name) {
+  const std::string quoted = kind + " " + Quote(name.name);
+  if (name.name.size() > 63) {
     Error(span,
-          what + ": " + kind + " " + Quote(name) + " is longer than PostgreSQL's 63 bytes: set " +
-              fix);
-  } else if (!IsPlainSqlIdentifier(name)) {
+          what + ": " + quoted + " is longer than PostgreSQL's 63 bytes: " +
+              (name.given ? "shorten it" : "set " + name.option));
+  } else if (!IsPlainSqlIdentifier(name.name)) {
     Error(span,
-          what + ": " + kind + " " + Quote(name) +
+          what + ": " + quoted +
               " must be lowercase letters, digits and '_', starting with a letter or '_'");
-  } else if (IsSqlReservedWord(name)) {
+  } else if (IsSqlReservedWord(name.name)) {
     Error(span,
-          what + ": " + kind + " " + Quote(name) + " is a reserved word in PostgreSQL: set " + fix);
+          what + ": " + quoted + " is a reserved word in PostgreSQL: " +
+              (name.given ? "choose another" : "set " + name.option));
   }
 }
 

@@ -17,6 +17,16 @@ namespace cppsvc::model::checks {
 // 'name', the way every message quotes an element.
 std::string Quote(const std::string& s);
 
+// A number as a contract would write it: 5, 0.25, 1e+30, nan, inf.
+std::string FormatNumber(double d);
+
+// A SQL identifier of a table, column or index, and where it comes from.
+struct SqlName {
+  std::string name;
+  bool given = false;  // written in the contract, not derived
+  std::string option;  // what sets it, e.g. "name"
+};
+
 // Owner fields and idempotency keys hold one string.
 bool SingularString(const Field& f);
 
@@ -63,6 +73,7 @@ class Checker {
   void CheckFieldOptions(const Message& m, const Field& f);
   void CheckValidationKinds(const Field& f, const Span& span, const std::string& what);
   void CheckValidationBounds(const ValidationRules& v, const Span& span, const std::string& what);
+  void CheckNumericRange(const ValidationRules& v, const Span& span, const std::string& what);
   void CheckPattern(const Span& span, const std::string& what, const ValidationRules& v);
 
   // check_tables.cc: one table message.
@@ -79,8 +90,7 @@ class Checker {
   void CheckSqlName(const Span& span,
                     const std::string& what,
                     const std::string& kind,
-                    const std::string& name,
-                    const std::string& fix);
+                    const SqlName& name);
   void CheckColumnOptions(const Field& f, const Column& c, const std::string& what);
   void CheckColumnType(const Column& c, const std::string& type, const std::string& what);
   void CheckTableFieldOptions(const Field& f, const Span& span, const std::string& what);
@@ -107,6 +117,9 @@ class Checker {
                            const Span& span,
                            const std::string& what);
   void CheckRetry(const Method& m, const Span& span, const std::string& what);
+  void CheckRetryCodes(const std::vector<std::string>& codes,
+                       const Span& span,
+                       const std::string& what);
 
   // check_http.cc: an rpc's HTTP mapping.
   void CheckHttp(const Service& s,

@@ -135,6 +135,7 @@ struct Index {
 
 struct Table {
   std::string name;
+  bool name_given = false;  // set in the option, not derived from the message name
   std::vector<std::string> primary_key;
   std::vector<std::string> primary_key_columns;  // SQL names of `primary_key`
   std::vector<Index> indexes;
