@@ -1,10 +1,12 @@
 // What a message is (table, event or neither) and the rules on its fields.
 
+#include <algorithm>
 #include <cmath>
 
 #include <re2/re2.h>
 
 #include "model/checker.h"
+#include "model/graph.h"
 
 namespace cppsvc::model::checks {
 
@@ -72,6 +74,12 @@ void Checker::CheckValidationBounds(const ValidationRules& v,
           what + ": min_items " + std::to_string(*v.min_items) + " is greater than max_items " +
               std::to_string(*v.max_items));
   }
+  if (v.required && v.max_len && *v.max_len == 0) {
+    Error(span, what + ": required refuses the empty value, the only one max_len 0 lets through");
+  }
+  if (v.required && v.max_items && *v.max_items == 0) {
+    Error(span, what + ": required refuses an empty list, the only one max_items 0 lets through");
+  }
   if (v.gte && v.gt) Error(span, what + ": gte and gt both set: keep one lower bound");
   if (v.lte && v.lt) Error(span, what + ": lte and lt both set: keep one upper bound");
   CheckNumericRange(v, span, what);
@@ -104,6 +112,49 @@ void Checker::CheckNumericRange(const ValidationRules& v,
           what + ": the lower bound is above the upper bound (" + bounds + "), no value can pass");
   } else if (*lower == *upper && (v.gt || v.lt)) {
     Error(span, what + ": " + bounds + " leave an empty range, no value can pass");
+  }
+}
+
+// A message field that must be set (required, or min_items above 0) and
+// whose type must hold this message again: no finite message passes the
+// validator, and the contract tests' builder of a valid request would
+// recurse forever. Each cycle is reported once, at the field of its first
+// message in name order.
+void Checker::CheckRequiredCycles() {
+  std::vector<const Message*> nodes;
+  std::map<std::string, size_t> node_of;
+  for (const auto& [name, m] : model_.messages) {
+    node_of.emplace(name, nodes.size());
+    nodes.push_back(&m);
+  }
+  Graph out(nodes.size());
+  std::vector<std::vector<const Field*>> via(nodes.size());  // the field of each edge
+  for (size_t v = 0; v < nodes.size(); ++v) {
+    for (const Field& f : nodes[v]->fields) {
+      bool must = f.validate.required || f.validate.min_items.value_or(0) > 0;
+      auto it = node_of.find(f.type_name);
+      if (f.kind != FieldKind::kMessage || f.map || !must || it == node_of.end()) continue;
+      out[v].push_back(it->second);
+      via[v].push_back(&f);
+    }
+  }
+  for (const std::vector<size_t>& component : Cycles(out)) {
+    std::vector<size_t> path = CyclePath(out, component);
+    std::string text;
+    const Field* first = nullptr;
+    for (size_t i = 0; i + 1 < path.size(); ++i) {
+      size_t e =
+          std::find(out[path[i]].begin(), out[path[i]].end(), path[i + 1]) - out[path[i]].begin();
+      const Field* f = via[path[i]][e];
+      if (first == nullptr) first = f;
+      text += nodes[path[i]]->name + "." + f->name + " -> ";
+    }
+    text += nodes[path.front()]->name;
+    Error(first->has_options ? first->option_span : first->span,
+          "field " + Quote(nodes[path.front()]->name + "." + first->name) +
+              " must be set, and its type, through fields that must be set, holds a " +
+              Quote(nodes[path.front()]->name) + " again (" + text +
+              "): no finite message passes validation; make one of these fields optional");
   }
 }
 

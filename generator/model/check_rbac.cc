@@ -2,93 +2,11 @@
 // default, and row ownership.
 
 #include <algorithm>
-#include <cstdint>
 
 #include "model/checker.h"
+#include "model/graph.h"
 
 namespace cppsvc::model::checks {
-
-namespace {
-
-constexpr size_t kUnvisited = SIZE_MAX;
-
-// The strongly connected components of more than one node (Tarjan's
-// algorithm, iterative: a chain of thousands of roles would overflow the
-// stack), each sorted by node index. Linear in nodes and edges.
-std::vector<std::vector<size_t>> Cycles(const std::vector<std::vector<size_t>>& out) {
-  const size_t n = out.size();
-  std::vector<size_t> index(n, kUnvisited), low(n, 0), stack;
-  std::vector<bool> on_stack(n, false);
-  std::vector<std::pair<size_t, size_t>> calls;  // node, next edge to follow
-  std::vector<std::vector<size_t>> cycles;
-  size_t counter = 0;
-  auto enter = [&](size_t v) {
-    index[v] = low[v] = counter++;
-    stack.push_back(v);
-    on_stack[v] = true;
-    calls.emplace_back(v, 0);
-  };
-  auto leave = [&](size_t v) {
-    std::vector<size_t> component;
-    size_t w = kUnvisited;
-    while (w != v) {
-      w = stack.back();
-      stack.pop_back();
-      on_stack[w] = false;
-      component.push_back(w);
-    }
-    std::sort(component.begin(), component.end());
-    if (component.size() > 1) cycles.push_back(std::move(component));
-  };
-  for (size_t root = 0; root < n; ++root) {
-    if (index[root] == kUnvisited) enter(root);
-    while (!calls.empty()) {
-      auto [v, next] = calls.back();
-      if (next < out[v].size()) {
-        ++calls.back().second;
-        size_t w = out[v][next];
-        if (index[w] == kUnvisited) {
-          enter(w);
-        } else if (on_stack[w]) {
-          low[v] = std::min(low[v], index[w]);
-        }
-        continue;
-      }
-      calls.pop_back();
-      if (!calls.empty()) low[calls.back().first] = std::min(low[calls.back().first], low[v]);
-      if (low[v] == index[v]) leave(v);
-    }
-  }
-  return cycles;
-}
-
-// The shortest path from the first node of `component` back to itself,
-// through the component only: first, ..., first.
-std::vector<size_t> CyclePath(const std::vector<std::vector<size_t>>& out,
-                              const std::vector<size_t>& component) {
-  const size_t first = component.front();
-  std::map<size_t, size_t> parent;  // node -> the node it was reached from
-  std::vector<size_t> queue = {first};
-  for (size_t head = 0; head < queue.size(); ++head) {
-    size_t v = queue[head];
-    for (size_t w : out[v]) {
-      if (w == first) {
-        std::vector<size_t> path = {first};
-        for (size_t u = v; u != first; u = parent.at(u)) path.push_back(u);
-        path.push_back(first);
-        std::reverse(path.begin() + 1, path.end() - 1);
-        return path;
-      }
-      if (parent.count(w) > 0 || !std::binary_search(component.begin(), component.end(), w))
-        continue;
-      parent.emplace(w, v);
-      queue.push_back(w);
-    }
-  }
-  return {first, first};  // not reached: a component of two or more has a cycle
-}
-
-}  // namespace
 
 void Checker::CheckRoles() {
   for (const File& file : model_.files) {

@@ -69,7 +69,12 @@ const Field* Checker::StoredField(const Message& m,
 }
 
 void Checker::CheckPrimaryKey(const Message& m, const std::string& what) {
+  std::set<std::string> seen;
   for (const std::string& k : m.table->primary_key) {
+    if (!seen.insert(k).second) {
+      Error(m.table->span, what + ": primary key lists field " + Quote(k) + " twice");
+      continue;
+    }
     const Field* f = StoredField(m, what, "primary key", k);
     if (f != nullptr && (f->repeated || f->kind == FieldKind::kMessage)) {
       Error(m.table->span,

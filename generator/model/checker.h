@@ -53,6 +53,7 @@ class Checker {
   void CheckCppNames(const File& file);
   void CheckPackageName(const File& file);
   void CheckMethodCppNames(const Service& s, const Method& m);
+  void CheckGeneratedClassNames();
 
   // check_rbac.cc: roles, access rules, ownership.
   void CheckRoles();
@@ -75,6 +76,7 @@ class Checker {
   void CheckValidationBounds(const ValidationRules& v, const Span& span, const std::string& what);
   void CheckNumericRange(const ValidationRules& v, const Span& span, const std::string& what);
   void CheckPattern(const Span& span, const std::string& what, const ValidationRules& v);
+  void CheckRequiredCycles();
 
   // check_tables.cc: one table message.
   void CheckTable(const Message& m);
