@@ -65,6 +65,8 @@ class Parser {
 
   bool Segment(bool in_variable) {
     if (pos_ >= in_.size()) return Fail("empty segment");
+    if (after_double_wildcard_)
+      return Fail("a segment follows '**', which matches the rest of the path and must come last");
     char c = in_[pos_];
     if (c == '*') {
       ++pos_;
@@ -72,6 +74,7 @@ class Parser {
       if (pos_ < in_.size() && in_[pos_] == '*') {
         ++pos_;
         out_.key += '*';
+        after_double_wildcard_ = true;
       }
       return true;
     }
@@ -122,6 +125,7 @@ class Parser {
   PathTemplate& out_;
   std::string& error_;
   size_t pos_ = 0;
+  bool after_double_wildcard_ = false;
 };
 
 }  // namespace
