@@ -20,6 +20,12 @@ void Checker::CheckRole(const Role& role) {
     Error(role.span, "role has no name");
     return;
   }
+  if (!IsSnakeCaseName(role.name)) {
+    Error(role.span,
+          "role " + Quote(role.name) +
+              ": role names are lowercase snake_case (letters, digits and '_', starting with a "
+              "letter), as tokens carry them");
+  }
   const Role* first = roles_.at(role.name);
   if (first != &role) {
     Error(role.span,
@@ -46,7 +52,7 @@ void Checker::CheckRoleCycles() {
       }
     }
   }
-  std::vector<std::vector<size_t>> out(nodes.size());
+  Graph out(nodes.size());
   for (size_t v = 0; v < nodes.size(); ++v) {
     for (const std::string& inc : nodes[v]->includes) {
       auto it = node_of.find(inc);

@@ -1,10 +1,8 @@
 // A service and its rpcs: subscriptions, handler names, and each rpc's
 // access, ownership, idempotency, events, retries, rate limit and HTTP
-// mapping.
+// mapping (the numbers of retries, rate limits, circuit breakers and
+// timeouts are in check_resilience.cc, NATS names in check_nats.cc).
 
-#include <algorithm>
-
-#include "cppsvc/status_code_names.h"
 #include "model/checker.h"
 
 namespace cppsvc::model::checks {
@@ -22,6 +20,8 @@ void Checker::CheckService(const Service& s) {
               "service with a database wait for it; remove one of the two");
   }
   CheckHandlerNames(s, sspan, what);
+  CheckServiceResilience(s, sspan, what);
+  CheckNatsNames(s, sspan, what);
   for (const Method& m : s.methods) CheckMethod(s, m);
 }
 
@@ -64,10 +64,25 @@ void Checker::CheckMethod(const Service& s, const Method& m) {
   if (!m.idempotency_key.empty() && req != nullptr) CheckIdempotencyKey(m, *req, span, what);
   for (const std::string& e : m.emits) CheckEventRef(span, what + " emits", e);
   if (m.retry) CheckRetry(m, span, what);
-  if (m.rate_limit && m.rate_limit->requests_per_second <= 0) {
-    Error(span, what + ": rate_limit.requests_per_second must be > 0");
-  }
+  if (m.rate_limit) CheckRateLimit(*m.rate_limit, span, what);
+  CheckTimeout(m.timeout_ms, span, what + ": timeout_ms");
+  if (s.database.empty()) CheckNeedsNoDatabase(s, m, span, what);
   if (m.http && req != nullptr && resp != nullptr) CheckHttp(s, m, *req, *resp, span, what);
+}
+
+// An idempotent reply is stored in the service's database, with the
+// call's other writes.
+void Checker::CheckNeedsNoDatabase(const Service& s,
+                                   const Method& m,
+                                   const Span& span,
+                                   const std::string& what) {
+  if (!m.idempotency_key.empty()) {
+    Error(span,
+          what +
+              ": idempotency_key keeps the first response in the service's database, and "
+              "service " +
+              Quote(s.name) + " has no database: set database in its (cppsvc.v1.service) option");
+  }
 }
 
 void Checker::CheckStreaming(const Method& m, const std::string& what) {
@@ -106,26 +121,7 @@ void Checker::CheckRetry(const Method& m, const Span& span, const std::string& w
               ": retry means nothing on an rpc that is not idempotent (set idempotent: true or "
               "an idempotency_key, or remove retry)");
   }
-  CheckRetryCodes(m.retry->retryable_codes, span, what);
-}
-
-// Any code but OK can be retried.
-void Checker::CheckRetryCodes(const std::vector<std::string>& codes,
-                              const Span& span,
-                              const std::string& what) {
-  static const std::vector<std::string> kCodes(kStatusCodeNames.begin() + 1,
-                                               kStatusCodeNames.end());
-  for (const std::string& code : codes) {
-    if (code == kStatusCodeNames[0]) {
-      Error(span,
-            what + ": retry code " + Quote(code) +
-                " is the status of a successful call, which is never retried: remove it");
-    } else if (std::find(kCodes.begin(), kCodes.end(), code) == kCodes.end()) {
-      Error(span,
-            what + ": retry code " + Quote(code) + " is not a grpc status code" +
-                diag::DidYouMean(code, kCodes));
-    }
-  }
+  CheckRetryPolicy(*m.retry, span, what + ": retry");
 }
 
 }  // namespace cppsvc::model::checks

@@ -15,6 +15,7 @@ std::string At(const Span& s) {
 
 void Checker::CheckGlobalUniqueness() {
   CheckServicesUnique();
+  CheckStreamsUnique();
   CheckEventsAndTablesUnique();
   CheckSagasUnique();
 }
@@ -53,6 +54,14 @@ void Checker::CheckPorts(const Service& s,
     Error(span,
           what + ": grpc_port and admin_port are both " + std::to_string(grpc) +
               (s.grpc_port && s.admin_port ? "" : " (counting the defaults)"));
+  }
+  for (auto [name, port] :
+       {std::pair{"grpc_port", s.grpc_port}, std::pair{"admin_port", s.admin_port}}) {
+    if (port > 65535) {
+      Error(span,
+            what + ": " + name + " " + std::to_string(port) +
+                " is not a TCP port (1 to 65535, or 0 for the default)");
+    }
   }
   // Across services only ports set explicitly count: defaults are for
   // one service per host or container.

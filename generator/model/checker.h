@@ -27,6 +27,12 @@ struct SqlName {
   std::string option;  // what sets it, e.g. "name"
 };
 
+// The longest deadline an rpc may have: 1 hour.
+inline constexpr uint32_t kMaxTimeoutMs = 60 * 60 * 1000;
+
+// Lowercase snake_case: a letter, then lowercase letters, digits and '_'.
+bool IsSnakeCaseName(const std::string& name);
+
 // Owner fields and idempotency keys hold one string.
 bool SingularString(const Field& f);
 
@@ -119,9 +125,24 @@ class Checker {
                            const Span& span,
                            const std::string& what);
   void CheckRetry(const Method& m, const Span& span, const std::string& what);
+  void CheckNeedsNoDatabase(const Service& s,
+                            const Method& m,
+                            const Span& span,
+                            const std::string& what);
+
+  // check_resilience.cc: retry policies, rate limits, circuit breakers, timeouts.
+  void CheckServiceResilience(const Service& s, const Span& span, const std::string& what);
+  void CheckRetryPolicy(const RetryPolicy& p, const Span& span, const std::string& what);
   void CheckRetryCodes(const std::vector<std::string>& codes,
                        const Span& span,
                        const std::string& what);
+  void CheckRateLimit(const RateLimit& r, const Span& span, const std::string& what);
+  void CheckCircuitBreaker(const CircuitBreaker& b, const Span& span, const std::string& what);
+  void CheckTimeout(uint32_t timeout_ms, const Span& span, const std::string& what);
+
+  // check_nats.cc: short names, streams and queue groups.
+  void CheckNatsNames(const Service& s, const Span& span, const std::string& what);
+  void CheckStreamsUnique();
 
   // check_http.cc: an rpc's HTTP mapping.
   void CheckHttp(const Service& s,

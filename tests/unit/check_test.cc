@@ -66,6 +66,7 @@ message GetResponse {}
 TEST(Check, RetryIsAcceptedWithAnIdempotencyKey) {
   EXPECT_THAT(CheckOne(R"(
 service T {
+  option (cppsvc.v1.service) = { database: "t" };
   rpc Create(CreateRequest) returns (CreateResponse) {
     option (cppsvc.v1.method) = { roles: ["customer"] idempotency_key: "request_id" retry: { max_attempts: 3 } };
   }
