@@ -26,9 +26,10 @@ void Checker::CheckFieldOptions(const Message& m, const Field& f) {
   std::string what = "field " + Quote(m.name + "." + f.name);
   const Span& span = f.option_span;
   if (!m.table) {
-    if (f.column.Any()) Error(span, what + ": column options mean nothing outside a table message");
+    if (f.column.Any())
+      Error(At(span, {{"column"}}), what + ": column options mean nothing outside a table message");
     if (f.generated != GeneratedValue::kNone)
-      Error(span, what + ": generated means nothing outside a table message");
+      Error(At(span, {{"generated"}}), what + ": generated means nothing outside a table message");
   } else {
     CheckTableFieldOptions(f, span, what);
   }
@@ -41,47 +42,62 @@ void Checker::CheckFieldOptions(const Message& m, const Field& f) {
 void Checker::CheckValidationKinds(const Field& f, const Span& span, const std::string& what) {
   const ValidationRules& v = f.validate;
   bool text = f.kind == FieldKind::kString || f.kind == FieldKind::kBytes;
-  auto misplaced = [&](const char* rule, const char* needs) {
+  // `rule` is the first key of the rule the contract sets, e.g. "max_len" of min_len/max_len.
+  auto misplaced = [&](const char* rules, const char* needs, const char* rule) {
     std::string type = std::string(f.repeated ? "repeated " : "") + KindName(f.kind);
     const char* article = std::string("aeiou").find(type[0]) != std::string::npos ? "an " : "a ";
-    Error(span,
-          what + ": " + rule + " means nothing on " + article + type + " field (it needs " + needs +
-              ")");
+    Error(At(span, {{"validate"}, {rule}}),
+          what + ": " + rules + " means nothing on " + article + type + " field (it needs " +
+              needs + ")");
   };
-  if ((v.min_len || v.max_len) && !text) misplaced("min_len/max_len", "a string or bytes field");
-  if ((v.gte || v.lte || v.gt || v.lt) && !IsNumeric(f.kind))
-    misplaced("gte/lte/gt/lt", "a numeric field");
-  if (!v.pattern.empty() && f.kind != FieldKind::kString) misplaced("pattern", "a string field");
-  if (v.email && f.kind != FieldKind::kString) misplaced("email", "a string field");
-  if (v.uuid && f.kind != FieldKind::kString) misplaced("uuid", "a string field");
-  if (v.enum_defined && f.kind != FieldKind::kEnum) misplaced("enum_defined", "an enum field");
-  if ((v.min_items || v.max_items) && !f.repeated)
-    misplaced("min_items/max_items", "a repeated field");
-  if (!v.example.empty() && f.kind != FieldKind::kString) misplaced("example", "a string field");
+  if ((v.min_len || v.max_len) && !text)
+    misplaced("min_len/max_len", "a string or bytes field", v.min_len ? "min_len" : "max_len");
+  if ((v.gte || v.lte || v.gt || v.lt) && !IsNumeric(f.kind)) {
+    misplaced("gte/lte/gt/lt",
+              "a numeric field",
+              v.gte   ? "gte"
+              : v.gt  ? "gt"
+              : v.lte ? "lte"
+                      : "lt");
+  }
+  if (!v.pattern.empty() && f.kind != FieldKind::kString)
+    misplaced("pattern", "a string field", "pattern");
+  if (v.email && f.kind != FieldKind::kString) misplaced("email", "a string field", "email");
+  if (v.uuid && f.kind != FieldKind::kString) misplaced("uuid", "a string field", "uuid");
+  if (v.enum_defined && f.kind != FieldKind::kEnum)
+    misplaced("enum_defined", "an enum field", "enum_defined");
+  if ((v.min_items || v.max_items) && !f.repeated) {
+    misplaced("min_items/max_items", "a repeated field", v.min_items ? "min_items" : "max_items");
+  }
+  if (!v.example.empty() && f.kind != FieldKind::kString)
+    misplaced("example", "a string field", "example");
 }
 
 // Bounds that no value can satisfy.
 void Checker::CheckValidationBounds(const ValidationRules& v,
                                     const Span& span,
                                     const std::string& what) {
+  auto key = [&](const char* name) { return At(span, {{"validate"}, {name}}); };
   if (v.min_len && v.max_len && *v.min_len > *v.max_len) {
-    Error(span,
+    Error(key("min_len"),
           what + ": min_len " + std::to_string(*v.min_len) + " is greater than max_len " +
               std::to_string(*v.max_len));
   }
   if (v.min_items && v.max_items && *v.min_items > *v.max_items) {
-    Error(span,
+    Error(key("min_items"),
           what + ": min_items " + std::to_string(*v.min_items) + " is greater than max_items " +
               std::to_string(*v.max_items));
   }
   if (v.required && v.max_len && *v.max_len == 0) {
-    Error(span, what + ": required refuses the empty value, the only one max_len 0 lets through");
+    Error(key("max_len"),
+          what + ": required refuses the empty value, the only one max_len 0 lets through");
   }
   if (v.required && v.max_items && *v.max_items == 0) {
-    Error(span, what + ": required refuses an empty list, the only one max_items 0 lets through");
+    Error(key("max_items"),
+          what + ": required refuses an empty list, the only one max_items 0 lets through");
   }
-  if (v.gte && v.gt) Error(span, what + ": gte and gt both set: keep one lower bound");
-  if (v.lte && v.lt) Error(span, what + ": lte and lt both set: keep one upper bound");
+  if (v.gte && v.gt) Error(key("gt"), what + ": gte and gt both set: keep one lower bound");
+  if (v.lte && v.lt) Error(key("lt"), what + ": lte and lt both set: keep one upper bound");
   CheckNumericRange(v, span, what);
 }
 
@@ -99,7 +115,7 @@ void Checker::CheckNumericRange(const ValidationRules& v,
                                                                {"lt", v.lt}};
   for (const auto& [name, bound] : all) {
     if (bound && !std::isfinite(*bound)) {
-      Error(span,
+      Error(At(span, {{"validate"}, {name}}),
             what + ": " + name + " " + FormatNumber(*bound) +
                 " is not a finite number: no value compares with it as intended");
     }
@@ -107,11 +123,12 @@ void Checker::CheckNumericRange(const ValidationRules& v,
   if (!lower || !upper || !std::isfinite(*lower) || !std::isfinite(*upper)) return;
   std::string bounds = std::string(lower_name) + " " + FormatNumber(*lower) + " and " + upper_name +
                        " " + FormatNumber(*upper);
+  const Span range_span = At(span, {{"validate"}, {lower_name}});
   if (*lower > *upper) {
-    Error(span,
+    Error(range_span,
           what + ": the lower bound is above the upper bound (" + bounds + "), no value can pass");
   } else if (*lower == *upper && (v.gt || v.lt)) {
-    Error(span, what + ": " + bounds + " leave an empty range, no value can pass");
+    Error(range_span, what + ": " + bounds + " leave an empty range, no value can pass");
   }
 }
 
@@ -165,11 +182,11 @@ void Checker::CheckPattern(const Span& span, const std::string& what, const Vali
   options.set_log_errors(false);
   const re2::RE2 re(v.pattern, options);
   if (!re.ok()) {
-    Error(span,
+    Error(At(span, {{"validate"}, {"pattern"}}),
           what + ": pattern " + Quote(v.pattern) +
               " is not a valid RE2 regular expression: " + re.error());
   } else if (!v.example.empty() && !re2::RE2::FullMatch(v.example, re)) {
-    Error(span,
+    Error(At(span, {{"validate"}, {"example"}}),
           what + ": example " + Quote(v.example) + " does not match pattern " + Quote(v.pattern));
   }
 }

@@ -30,18 +30,19 @@ bool IsSnakeCaseName(const std::string& name) {
 void Checker::CheckNatsNames(const Service& s, const Span& span, const std::string& what) {
   // The short name also prefixes environment variables and names binaries.
   if (!IsSnakeCaseName(s.short_name)) {
-    Error(span,
+    Error(At(span, {{"name"}}),
           what + ": short name " + Quote(s.short_name) +
               " must be lowercase snake_case (letters, digits and '_', starting with a letter): "
               "it names NATS subjects, queue groups and environment variables");
   } else if (!IsNatsName(s.stream)) {
-    Error(span,
+    Error(At(span, {{"stream"}}),
           what + ": stream " + Quote(s.stream) +
               " is not a valid JetStream stream name: use letters, digits, '_' and '-'");
   }
-  for (const Subscription& sub : s.subscriptions) {
+  for (size_t i = 0; i < s.subscriptions.size(); ++i) {
+    const Subscription& sub = s.subscriptions[i];
     if (!sub.queue_group.empty() && !IsNatsName(sub.queue_group)) {
-      Error(span,
+      Error(At(span, {{"subscribe"}, {"", int(i)}, {"queue_group"}}),
             what + " subscription to " + Quote(sub.event) + ": queue_group " +
                 Quote(sub.queue_group) +
                 " is not a valid NATS queue group and JetStream consumer name: use letters, "
@@ -60,7 +61,7 @@ void Checker::CheckStreamsUnique() {
       if (s.published.empty()) continue;  // no events, no stream
       auto [it, ok] = streams.emplace(s.stream, &s);
       if (ok) continue;
-      Error(s.has_options ? s.option_span : s.span,
+      Error(At(s.has_options ? s.option_span : s.span, {{"stream"}}),
             "service " + Quote(s.name) + ": stream " + Quote(s.stream) +
                 " is already the stream of service " + Quote(it->second->full_name) +
                 ", which also publishes events: give each service a stream of its own");

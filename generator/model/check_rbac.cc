@@ -21,7 +21,7 @@ void Checker::CheckRole(const Role& role) {
     return;
   }
   if (!IsSnakeCaseName(role.name)) {
-    Error(role.span,
+    Error(At(role.span, {{"name"}}),
           "role " + Quote(role.name) +
               ": role names are lowercase snake_case (letters, digits and '_', starting with a "
               "letter), as tokens carry them");
@@ -32,9 +32,11 @@ void Checker::CheckRole(const Role& role) {
           "role " + Quote(role.name) + " is already declared at " + first->span.file + ":" +
               std::to_string(first->span.line));
   }
-  for (const std::string& inc : role.includes) {
-    CheckRoleRef(role.span, "role " + Quote(role.name) + " includes", inc);
-    if (inc == role.name) Error(role.span, "role " + Quote(role.name) + " includes itself");
+  for (size_t i = 0; i < role.includes.size(); ++i) {
+    const std::string& inc = role.includes[i];
+    const Span span = At(role.span, {{"includes"}, {"", int(i)}});
+    CheckRoleRef(span, "role " + Quote(role.name) + " includes", inc);
+    if (inc == role.name) Error(span, "role " + Quote(role.name) + " includes itself");
   }
 }
 
@@ -76,7 +78,7 @@ void Checker::CheckAccessRule(const Service& s,
                               const Span& span,
                               const std::string& what) {
   if (m.is_public && !m.roles.empty()) {
-    Error(span, what + " is public and also lists roles: keep one of the two");
+    Error(At(span, {{"public"}}), what + " is public and also lists roles: keep one of the two");
   }
   if (!m.is_public && m.roles.empty() && s.default_roles.empty()) {
     Error(m.has_options ? span : m.span,
@@ -85,7 +87,8 @@ void Checker::CheckAccessRule(const Service& s,
               "(access is denied "
               "by default)");
   }
-  for (const std::string& r : m.roles) CheckRoleRef(span, what, r);
+  for (size_t i = 0; i < m.roles.size(); ++i)
+    CheckRoleRef(At(span, {{"roles"}, {"", int(i)}}), what, m.roles[i]);
 }
 
 void Checker::CheckOwnerField(const Method& m,

@@ -52,6 +52,20 @@ void Checker::Index() {
   }
 }
 
+Span Checker::At(const Span& option, const std::vector<OptionKey>& path) const {
+  auto source = model_.sources.find(option.file);
+  if (source == model_.sources.end() || option.line == 0) return option;
+  auto text = texts_.find(option.file);
+  if (text == texts_.end()) text = texts_.emplace(option.file, SourceText(source->second)).first;
+  for (size_t n = path.size(); n > 0; --n) {
+    std::vector<OptionKey> prefix(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(n));
+    if (prefix.back().key.empty() && n > 1 && prefix.back().index < 0) continue;
+    if (auto at = text->second.Locate({option.line, option.column}, prefix))
+      return Span{option.file, at->line, at->column};
+  }
+  return option;
+}
+
 bool Checker::Reported(const Span& span) const {
   return generated_files_.count(span.file) > 0;
 }

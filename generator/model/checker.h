@@ -11,6 +11,7 @@
 
 #include "diag/diagnostics.h"
 #include "model/model.h"
+#include "model/option_text.h"
 
 namespace cppsvc::model::checks {
 
@@ -46,6 +47,10 @@ class Checker {
  private:
   // checker.cc: indexes, reporting, references shared by several concerns.
   void Index();
+  // Where `path` is written inside the option starting at `option` (the
+  // longest prefix of it the source holds), or `option` itself when the
+  // source was not read.
+  Span At(const Span& option, const std::vector<OptionKey>& path) const;
   bool Reported(const Span& span) const;
   void Error(const Span& span, std::string message);
   void Warning(const Span& span, std::string message);
@@ -87,6 +92,7 @@ class Checker {
   // check_tables.cc: one table message.
   void CheckTable(const Message& m);
   const Field* StoredField(const Message& m,
+                           const Span& span,
                            const std::string& what,
                            const std::string& kind,
                            const std::string& name);
@@ -132,10 +138,11 @@ class Checker {
 
   // check_resilience.cc: retry policies, rate limits, circuit breakers, timeouts.
   void CheckServiceResilience(const Service& s, const Span& span, const std::string& what);
-  void CheckRetryPolicy(const RetryPolicy& p, const Span& span, const std::string& what);
-  void CheckRetryCodes(const std::vector<std::string>& codes,
-                       const Span& span,
-                       const std::string& what);
+  void CheckRetryPolicy(const RetryPolicy& p,
+                        const Span& span,
+                        const std::string& key,
+                        const std::string& what);
+  void CheckRetryCode(const std::string& code, const Span& span, const std::string& what);
   void CheckRateLimit(const RateLimit& r, const Span& span, const std::string& what);
   void CheckCircuitBreaker(const CircuitBreaker& b, const Span& span, const std::string& what);
   void CheckTimeout(uint32_t timeout_ms, const Span& span, const std::string& what);
@@ -194,6 +201,7 @@ class Checker {
   std::map<std::string, std::set<std::string>> publishers_;  // event -> services
   std::map<std::string, std::string> routes_;                // "VERB key" -> rpc
   std::map<std::string, const File*> migration_dirs_;
+  mutable std::map<std::string, SourceText> texts_;  // model_.sources, indexed on first use
 };
 
 }  // namespace cppsvc::model::checks

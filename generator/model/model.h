@@ -394,6 +394,9 @@ struct Model {
   std::vector<File> files;  // sorted by name
   std::map<std::string, Message> messages;
   std::map<std::string, EnumType> enums;
+  // The text of .proto files, by name, where the plugin could read it: the
+  // checks then point at a key inside a multi-line option.
+  std::map<std::string, std::string> sources;
 
   const Message* FindMessage(const std::string& full_name) const;
   const Message* FindEvent(const std::string& full_name) const;
