@@ -76,16 +76,16 @@ void Checker::CheckMethod(const Service& s, const Method& m) {
   if (m.rate_limit)
     CheckRateLimit(*m.rate_limit, At(span, {{"rate_limit"}, {"requests_per_second"}}), what);
   CheckTimeout(m.timeout_ms, At(span, {{"timeout_ms"}}), what + ": timeout_ms");
-  if (s.database.empty()) CheckNeedsNoDatabase(s, m, span, what);
+  if (s.database.empty()) CheckNeedsDatabase(s, m, span, what);
   if (m.http && req != nullptr && resp != nullptr) CheckHttp(s, m, *req, *resp, span, what);
 }
 
 // An idempotent reply is stored in the service's database, with the
 // call's other writes.
-void Checker::CheckNeedsNoDatabase(const Service& s,
-                                   const Method& m,
-                                   const Span& span,
-                                   const std::string& what) {
+void Checker::CheckNeedsDatabase(const Service& s,
+                                 const Method& m,
+                                 const Span& span,
+                                 const std::string& what) {
   if (!m.idempotency_key.empty()) {
     Error(At(span, {{"idempotency_key"}}),
           what +

@@ -131,10 +131,10 @@ class Checker {
                            const Span& span,
                            const std::string& what);
   void CheckRetry(const Method& m, const Span& span, const std::string& what);
-  void CheckNeedsNoDatabase(const Service& s,
-                            const Method& m,
-                            const Span& span,
-                            const std::string& what);
+  void CheckNeedsDatabase(const Service& s,
+                          const Method& m,
+                          const Span& span,
+                          const std::string& what);
 
   // check_resilience.cc: retry policies, rate limits, circuit breakers, timeouts.
   void CheckServiceResilience(const Service& s, const Span& span, const std::string& what);
