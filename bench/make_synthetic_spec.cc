@@ -182,15 +182,15 @@ std::string DomainFile(int d, int services) {
     rpc("Create" + T,
         "Create" + T + "Request",
         "Create" + T + "Response",
-        "Creates a " + F + " owned by the caller. A repeated request_id returns the first one.",
+        "Creates a " + F + " owned by the caller." +
+            (stateful ? " A repeated request_id returns the first one." : ""),
         "      roles: [\"editor\"]\n"
         "      owner_field: \"owner_id\"\n"
         "      http: { post: \"" +
-            route +
-            "\" body: \"*\" }\n"
-            "      idempotency_key: \"request_id\"\n"
-            "      emits: [\"" +
-            T +
+            route + "\" body: \"*\" }\n" +
+            // Replies are kept for a repeated key in the service's database.
+            (stateful ? "      idempotency_key: \"request_id\"\n" : "      idempotent: true\n") +
+            "      emits: [\"" + T +
             "Created\"]\n"
             "      timeout_ms: 2000\n"
             "      rate_limit: { requests_per_second: 50 burst: 100 }\n");

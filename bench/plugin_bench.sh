@@ -20,6 +20,13 @@
 #                    protoc (by a dump plugin), response to /dev/null: the
 #                    plugin's own work, parsing not included.
 #
+# Hostile contracts (bench/make_hostile_spec.sh: 5,000 roles in one chain, a
+# 5,000-role cycle with a 40,000-character misspelt role, 10,000 rpcs in one
+# service) are timed against protoc parsing the same file alone
+# (`protoc -o /dev/null`), CPU time; target for the refused ones, which the
+# plugin only checks: at most 1 s more. BENCH_SMOKE=1 makes them a tenth of
+# the size.
+#
 # Environment: BENCH_REPS (default 7, odd is best), PROTOC (default: the
 # build's, else protoc on PATH), GRPC_CPP_PLUGIN (default: on PATH, else
 # /usr/bin/grpc_cpp_plugin), BENCH_KEEP=1 keeps the work directory.
@@ -224,6 +231,61 @@ bench_spec() {
     "$label" "$desc" "$bytes_ours" "$bytes_grpc"
 }
 
+# --- hostile contracts ----------------------------------------------------------
+
+# bench_hostile NAME DESCRIPTION EXPECT: protoc + plugin against protoc
+# parsing alone, CPU time, on hostile/NAME/v1/NAME.proto. EXPECT is ok when
+# the contract is valid, fail when the plugin must refuse it (then only its
+# checks run).
+bench_hostile() {
+  local name=$1 desc=$2 expect=$3 label="hostile-$1"
+  local proto=hostile/$name/v1/$name.proto out="$work/out-$label"
+  local hi=(-I"$work/hostile-spec" -I"$root/specs")
+  local ours_cmd=("$protoc" "${hi[@]}" "--plugin=protoc-gen-cpp-svc=$plugin" "--cpp-svc_out=$out" "$proto")
+  local parse_cmd=("$protoc" "${hi[@]}" -o /dev/null "$proto")
+  rm -f "$work/$label"-{ours,parse}.{wall,cpu}
+  local round n status failed=""
+  for ((round = 0; round <= reps; round++)); do
+    echo "plugin_bench: $label: round $round/$reps" >&2
+    for n in $( ((round % 2)) && echo "parse ours" || echo "ours parse"); do
+      if [[ $n == parse ]]; then
+        timed "$label-parse" "${parse_cmd[@]}" || failed+=" parse"
+      else
+        rm -rf "$out" && mkdir -p "$out"
+        timed "$label-ours" "${ours_cmd[@]}" && status=ok || status=fail
+        [[ $status == "$expect" ]] || failed+=" ours($status)"
+      fi
+    done
+    ((round == 0)) && rm -f "$work/$label"-{ours,parse}.{wall,cpu}
+  done
+  if [[ -n $failed ]]; then
+    printf 'ROW\tplugin: %s (%s)\t—\t—\t—\t—\tERROR\n' "$label" "$desc"
+    printf 'NOTE\tplugin: %s: unexpected results:%s: %s\n' "$label" "$failed" "$(first_error "$work/$label-ours.err")"
+    return
+  fi
+  local ours parse verdict
+  ours=$(median "$work/$label-ours.cpu")
+  parse=$(median "$work/$label-parse.cpu")
+  # The target is on checking: a valid contract is also generated, which
+  # takes time in proportion to its output (an info row).
+  local target="ours ≤ parse + 1 s"
+  verdict=$(awk -v o="$ours" -v p="$parse" 'BEGIN { print (o - p <= 1000) ? "ok" : "MISS" }')
+  [[ $expect == ok ]] && target="—" verdict=info
+  printf 'ROW\tplugin: %s, %s, protoc + plugin vs protoc parsing (CPU)\t%s\t%s\t%sx\t%s\t%s\n' \
+    "$label" "$desc" "$(fmt_ms "$ours")" "$(fmt_ms "$parse")" "$(ratio "$ours" "$parse")" "$target" "$verdict"
+}
+
+hostile_sizes=(--roles 5000 --rpcs 10000 --name-length 40000)
+[[ ${BENCH_SMOKE:-0} == 1 ]] && hostile_sizes=(--roles 500 --rpcs 1000 --name-length 4000)
+echo "plugin_bench: writing the hostile specs (${hostile_sizes[*]})" >&2
+if ! bash "$root/bench/make_hostile_spec.sh" "$work/hostile-spec" "${hostile_sizes[@]}" >"$work/hostile-maker.out" 2>&1; then
+  printf 'ROW\tplugin: hostile\t—\t—\t—\t—\tERROR\n'
+  printf 'NOTE\tplugin: make_hostile_spec.sh failed: %s\n' "$(first_error "$work/hostile-maker.out")"
+  hostile=0
+else
+  hostile=1
+fi
+
 # --- the specs ------------------------------------------------------------------
 
 echo "plugin_bench: writing the synthetic spec" >&2
@@ -250,6 +312,18 @@ fi
 
 if ((${#synthetic[@]} > 0)); then
   bench_spec synthetic "make_synthetic_spec: ${#synthetic[@]} files, 200 services, 2,000 rpcs" "${synthetic[@]}"
+fi
+
+if ((hostile)); then
+  r=$(printf '%s' "${hostile_sizes[1]}" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
+  c=$(printf '%s' "${hostile_sizes[3]}" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
+  l=$(printf '%s' "${hostile_sizes[5]}" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
+  bench_hostile role_chain "$r roles in one chain" ok
+  bench_hostile role_errors "a $r-role cycle and a $l-character misspelt role (refused)" fail
+  bench_hostile many_rpcs "$c rpcs in one service" ok
+  bench_hostile many_rpcs_errors "$c rpcs in one service and one error (refused)" fail
+  printf 'NOTE\tplugin: hostile rows: contracts of bench/make_hostile_spec.sh, each timed as protoc + plugin (CPU, user + sys) against protoc parsing the same file alone (protoc -o /dev/null) in the same run; a refused contract is only checked, a valid one also generated (%s KiB of output for the %s rpcs)\n' \
+    "$(du -sk "$work/out-hostile-many_rpcs" 2>/dev/null | cut -f 1)" "$c"
 fi
 
 printf 'NOTE\tplugin: baseline = %s on the same files in the same run; %s repetitions interleaved, medians; "protoc + plugin" includes protoc parsing the files and writing the output into an empty directory, "plugin alone" feeds each plugin the CodeGeneratorRequest protoc sent (saved once) and discards the response\n' \

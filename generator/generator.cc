@@ -17,7 +17,7 @@
 namespace cppsvc {
 namespace {
 
-const std::vector<std::string> kKeys = {"emit", "werror", "schema_lock_dir"};
+const std::vector<std::string> kKeys = {"emit", "werror", "schema_lock_dir", "proto_path"};
 
 bool ParseBool(const std::string& key,
                const std::string& value,
@@ -84,9 +84,14 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
         errors.push_back("option 'schema_lock_dir' expects a directory");
       else
         out.schema_lock_dirs.push_back(value);
+    } else if (key == "proto_path") {
+      if (value.empty())
+        errors.push_back("option 'proto_path' expects a directory");
+      else
+        out.proto_paths.push_back(value);
     } else {
       errors.push_back("unknown option '" + key + "'" + diag::DidYouMean(key, kKeys) +
-                       "; known options: emit, werror, schema_lock_dir");
+                       "; known options: emit, werror, schema_lock_dir, proto_path");
     }
   }
   return errors.size() == before;
@@ -106,6 +111,25 @@ std::optional<emit::SchemaLock> ReadSchemaLock(const model::File& file,
     return emit::ParseSchemaLock(text.str(), diag::Span{file.schema_lock, 0, 0}, diags);
   }
   return std::nullopt;
+}
+
+// The text of each file to generate, from the first directory holding it:
+// only used to point inside options, so a file not found is no error.
+void ReadSources(const Parameters& params, model::Model& model) {
+  std::vector<std::string> dirs = params.proto_paths;
+  dirs.insert(dirs.end(), params.schema_lock_dirs.begin(), params.schema_lock_dirs.end());
+  dirs.push_back(".");
+  for (const model::File& file : model.files) {
+    if (!file.generate) continue;
+    for (const std::string& dir : dirs) {
+      std::ifstream in(dir + "/" + file.name, std::ios::binary);
+      if (!in) continue;
+      std::ostringstream text;
+      text << in.rdbuf();
+      model.sources.emplace(file.name, text.str());
+      break;
+    }
+  }
 }
 
 }  // namespace
@@ -162,6 +186,7 @@ bool CppSvcGenerator::GenerateAll(const std::vector<const google::protobuf::File
 
   model::Model model = model::Build(files);
   model::Resolve(model);
+  ReadSources(params, model);
   diag::Diagnostics diags;
   std::vector<emit::OutputFile> out;
   bool ok = cppsvc::Generate(model, params, diags, out);

@@ -23,6 +23,10 @@ struct Parameters {
   // first dir holding one wins (schema_lock_dir=<dir>, repeatable). None
   // given: no lock is read and every file starts at 0001_init.
   std::vector<std::string> schema_lock_dirs;
+  // Where the .proto sources are read (proto_path=<dir>, repeatable; then
+  // the schema lock directories, then the working directory), so an error
+  // inside a multi-line option points at its key. Unreadable: the option.
+  std::vector<std::string> proto_paths;
 
   bool Emits(const std::string& artifact) const { return artifacts.count(artifact) > 0; }
   static std::set<std::string> DefaultArtifacts();

@@ -18,29 +18,55 @@ namespace {
 constexpr const char* kUuid = "00000000-0000-4000-8000-000000000001";
 constexpr const char* kEmail = "user@example.com";
 
-// Roles a role grants, itself included (transitively). Deliberately not the
-// model's Role::grants: the expected cells must come from a reading of the
-// contract independent of the one the generated server and runtime rely on,
-// or a mistake in that one would be copied into the tests that should catch it.
-std::set<std::string> Expand(const model::Model& model, const std::string& role) {
-  std::set<std::string> out;
-  std::function<void(const std::string&)> visit = [&](const std::string& r) {
-    if (!out.insert(r).second) return;
-    if (const model::Role* spec = model.FindRole(r)) {
-      for (const std::string& inc : spec->includes) visit(inc);
+// Role inheritance read from the roles' declarations. Deliberately not the
+// model's resolved values: the expected cells must come from a reading of
+// the contract independent of the one the generated server and runtime rely
+// on, or a mistake in that one would be copied into the tests that should
+// catch it. Walked backwards from the roles an rpc allows, once per set of
+// roles, so a long chain of roles costs linear time, not a walk per role.
+class RoleReading {
+ public:
+  explicit RoleReading(const model::Model& model) {
+    std::set<std::string> declared;
+    for (const model::File& f : model.files) {
+      for (const model::Role& r : f.roles) {
+        if (!declared.insert(r.name).second) continue;  // the first declaration counts
+        for (const std::string& inc : r.includes) included_by_[inc].push_back(r.name);
+        if (r.bypass_ownership) bypassing_.push_back(r.name);
+      }
     }
-  };
-  visit(role);
-  return out;
-}
-
-bool Bypasses(const model::Model& model, const std::string& role) {
-  for (const std::string& r : Expand(model, role)) {
-    const model::Role* spec = model.FindRole(r);
-    if (spec != nullptr && spec->bypass_ownership) return true;
   }
-  return false;
-}
+
+  // Whether `role` is, or includes (transitively), one of `allowed`.
+  bool Holds(const std::string& role, const std::vector<std::string>& allowed) {
+    return Holders(allowed).count(role) > 0;
+  }
+  // Whether `role` is, or includes, a role that bypasses ownership.
+  bool Bypasses(const std::string& role) { return Holds(role, bypassing_); }
+
+ private:
+  const std::set<std::string>& Holders(const std::vector<std::string>& allowed) {
+    std::string key;
+    for (const std::string& a : allowed) key += a + '\n';
+    auto [it, inserted] = holders_.try_emplace(key);
+    if (!inserted) return it->second;
+    std::set<std::string>& out = it->second;
+    std::vector<std::string> pending = allowed;
+    while (!pending.empty()) {
+      std::string r = std::move(pending.back());
+      pending.pop_back();
+      if (!out.insert(r).second) continue;
+      auto by = included_by_.find(r);
+      if (by != included_by_.end())
+        pending.insert(pending.end(), by->second.begin(), by->second.end());
+    }
+    return out;
+  }
+
+  std::map<std::string, std::vector<std::string>> included_by_;
+  std::vector<std::string> bypassing_;
+  std::map<std::string, std::set<std::string>> holders_;  // allowed roles, joined -> holders
+};
 
 std::string Bound(double d) {
   char buf[64];
@@ -360,7 +386,7 @@ Data CellView(const std::string& name, const std::string& role_literal, const ch
 class SuiteWriter {
  public:
   SuiteWriter(const model::Model& model, const model::File& file)
-      : model_(model), file_(file), w_(model, file), roles_(SystemRoles(model)) {}
+      : model_(model), file_(file), w_(model, file), roles_(SystemRoles(model)), reading_(model) {}
 
   // FillValid for every message a test needs, in dependency order.
   Data Fills() {
@@ -437,13 +463,8 @@ class SuiteWriter {
     return it == unfillable_.end() ? "" : it->second;
   }
 
-  bool Allowed(const model::Method& m, const std::string& role) const {
-    bool ok = false;
-    for (const std::string& granted : Expand(model_, role)) {
-      ok = ok || std::find(m.effective_roles.begin(), m.effective_roles.end(), granted) !=
-                     m.effective_roles.end();
-    }
-    return ok;
+  bool Allowed(const model::Method& m, const std::string& role) {
+    return reading_.Holds(role, m.effective_roles);
   }
 
   // The handler of AcceptAll<Service>: a response owner field is set to the
@@ -498,7 +519,7 @@ class SuiteWriter {
       for (const std::string& role : roles_) {
         if (!Allowed(m, role)) continue;
         owner_cells.push_back(
-            CellView("role " + role, CppLiteral(role), Bypasses(model_, role) ? "OK" : foreign));
+            CellView("role " + role, CppLiteral(role), reading_.Bypasses(role) ? "OK" : foreign));
       }
     }
     a.set("has_owner_cells", !owner_cells.is_empty_list());
@@ -519,7 +540,7 @@ class SuiteWriter {
       return false;
     std::string role;
     for (const std::string& r : roles_) {
-      if (role.empty() && Allowed(m, r) && !Bypasses(model_, r)) role = r;
+      if (role.empty() && Allowed(m, r) && !reading_.Bypasses(r)) role = r;
     }
     const std::string chain = AccessorChain(model_, m.output, m.owner_field);
     const std::string getter = chain.empty() ? "" : "response" + chain;
@@ -592,6 +613,7 @@ class SuiteWriter {
   const model::File& file_;
   Writer w_;
   std::vector<std::string> roles_;
+  RoleReading reading_;
   std::map<std::string, std::string> unfillable_;  // type -> why
   bool has_replays_ = false;
   bool has_sagas_ = false;

@@ -398,6 +398,7 @@ class Builder {
       const v1::TableOptions& t = options.GetExtension(v1::table);
       Table table;
       table.name = t.name().empty() ? SnakeCase(d->name()) + "s" : t.name();
+      table.name_given = !t.name().empty();
       table.primary_key = Strings(t.primary_key());
       for (const v1::Index& idx : t.indexes()) {
         Index index;

@@ -7,6 +7,8 @@ namespace checks {
 
 void Checker::Run() {
   CheckRoles();
+  CheckRequiredCycles();
+  CheckGeneratedClassNames();
   for (const File& file : model_.files) {
     CheckCppNames(file);
     for (const std::string& name : file.messages) CheckMessage(model_.messages.at(name));

@@ -14,10 +14,13 @@ void Checker::CheckHttp(const Service& s,
                         const std::string& what) {
   const HttpRoute& h = *m.http;
   if (h.verb.empty()) {
-    Error(span, what + ": http mapping has no method: set one of get, put, post, delete, patch");
+    Error(At(span, {{"http"}}),
+          what + ": http mapping has no method: set one of get, put, post, delete, patch");
     return;
   }
-  CheckHttpPath(s, m, req, span, what);
+  std::string verb = h.verb;
+  for (char& c : verb) c = static_cast<char>(c - 'A' + 'a');
+  CheckHttpPath(s, m, req, At(span, {{"http"}, {verb}}), what);
   CheckHttpBodies(h, req, resp, span, what);
 }
 
@@ -56,20 +59,22 @@ void Checker::CheckHttpBodies(const HttpRoute& h,
                               const Message& resp,
                               const Span& span,
                               const std::string& what) {
+  const Span body_span = At(span, {{"http"}, {"body"}});
   if (!h.body.empty()) {
     if (h.verb == "GET" || h.verb == "DELETE") {
-      Error(span,
+      Error(body_span,
             what + ": body means nothing on " + h.verb + " (" + h.verb + " requests have no body)");
     } else if (h.body != "*") {
       std::string why;
       if (FieldPath(req, h.body, why) == nullptr)
-        Error(span, what + ": body " + Quote(h.body) + ": " + why);
+        Error(body_span, what + ": body " + Quote(h.body) + ": " + why);
     }
   }
   if (!h.response_body.empty()) {
     std::string why;
     if (FieldPath(resp, h.response_body, why) == nullptr) {
-      Error(span, what + ": response_body " + Quote(h.response_body) + ": " + why);
+      Error(At(span, {{"http"}, {"response_body"}}),
+            what + ": response_body " + Quote(h.response_body) + ": " + why);
     }
   }
 }

@@ -4,43 +4,71 @@
 #include <algorithm>
 
 #include "model/checker.h"
+#include "model/graph.h"
 
 namespace cppsvc::model::checks {
 
 void Checker::CheckRoles() {
-  std::map<std::string, const Role*> seen;
   for (const File& file : model_.files) {
-    for (const Role& role : file.roles) {
-      if (role.name.empty()) {
-        Error(role.span, "role has no name");
-        continue;
-      }
-      auto [it, inserted] = seen.emplace(role.name, &role);
-      if (!inserted) {
-        Error(role.span,
-              "role " + Quote(role.name) + " is already declared at " + it->second->span.file +
-                  ":" + std::to_string(it->second->span.line));
-      }
-      for (const std::string& inc : role.includes) {
-        CheckRoleRef(role.span, "role " + Quote(role.name) + " includes", inc);
-        if (inc == role.name) Error(role.span, "role " + Quote(role.name) + " includes itself");
-      }
-    }
+    for (const Role& role : file.roles) CheckRole(role);
   }
-  for (const auto& [name, role] : seen) {
-    if (InCycle(*role)) {
-      Error(role->span, "role " + Quote(name) + " includes itself through a cycle of includes");
-    }
+  CheckRoleCycles();
+}
+
+void Checker::CheckRole(const Role& role) {
+  if (role.name.empty()) {
+    Error(role.span, "role has no name");
+    return;
+  }
+  if (!IsSnakeCaseName(role.name)) {
+    Error(At(role.span, {{"name"}}),
+          "role " + Quote(role.name) +
+              ": role names are lowercase snake_case (letters, digits and '_', starting with a "
+              "letter), as tokens carry them");
+  }
+  const Role* first = roles_.at(role.name);
+  if (first != &role) {
+    Error(role.span,
+          "role " + Quote(role.name) + " is already declared at " + first->span.file + ":" +
+              std::to_string(first->span.line));
+  }
+  for (size_t i = 0; i < role.includes.size(); ++i) {
+    const std::string& inc = role.includes[i];
+    const Span span = At(role.span, {{"includes"}, {"", int(i)}});
+    CheckRoleRef(span, "role " + Quote(role.name) + " includes", inc);
+    if (inc == role.name) Error(span, "role " + Quote(role.name) + " includes itself");
   }
 }
 
-// Whether another role that `role` includes grants it back (including
-// itself directly is reported on its own).
-bool Checker::InCycle(const Role& role) const {
-  return std::any_of(role.includes.begin(), role.includes.end(), [&](const std::string& inc) {
-    const Role* r = inc == role.name ? nullptr : model_.FindRole(inc);
-    return r != nullptr && std::binary_search(r->grants.begin(), r->grants.end(), role.name);
-  });
+// Inheritance cycles, each reported once, at the first role of the cycle
+// in declaration order, with its path (including itself directly is
+// reported on its own).
+void Checker::CheckRoleCycles() {
+  std::vector<const Role*> nodes;
+  std::map<std::string, size_t> node_of;
+  for (const auto& file : model_.files) {
+    for (const Role& role : file.roles) {
+      if (!role.name.empty() && roles_.at(role.name) == &role) {
+        node_of.emplace(role.name, nodes.size());
+        nodes.push_back(&role);
+      }
+    }
+  }
+  Graph out(nodes.size());
+  for (size_t v = 0; v < nodes.size(); ++v) {
+    for (const std::string& inc : nodes[v]->includes) {
+      auto it = node_of.find(inc);
+      if (it != node_of.end() && it->second != v) out[v].push_back(it->second);
+    }
+  }
+  for (const std::vector<size_t>& component : Cycles(out)) {
+    std::string path;
+    for (size_t v : CyclePath(out, component))
+      path += (path.empty() ? "" : " -> ") + nodes[v]->name;
+    const Role& first = *nodes[component.front()];
+    Error(first.span,
+          "role " + Quote(first.name) + " includes itself through a cycle of includes: " + path);
+  }
 }
 
 // Access is denied by default: an rpc without a rule is an error, not an
@@ -50,7 +78,7 @@ void Checker::CheckAccessRule(const Service& s,
                               const Span& span,
                               const std::string& what) {
   if (m.is_public && !m.roles.empty()) {
-    Error(span, what + " is public and also lists roles: keep one of the two");
+    Error(At(span, {{"public"}}), what + " is public and also lists roles: keep one of the two");
   }
   if (!m.is_public && m.roles.empty() && s.default_roles.empty()) {
     Error(m.has_options ? span : m.span,
@@ -59,7 +87,8 @@ void Checker::CheckAccessRule(const Service& s,
               "(access is denied "
               "by default)");
   }
-  for (const std::string& r : m.roles) CheckRoleRef(span, what, r);
+  for (size_t i = 0; i < m.roles.size(); ++i)
+    CheckRoleRef(At(span, {{"roles"}, {"", int(i)}}), what, m.roles[i]);
 }
 
 void Checker::CheckOwnerField(const Method& m,

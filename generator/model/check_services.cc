@@ -1,10 +1,8 @@
 // A service and its rpcs: subscriptions, handler names, and each rpc's
 // access, ownership, idempotency, events, retries, rate limit and HTTP
-// mapping.
+// mapping (the numbers of retries, rate limits, circuit breakers and
+// timeouts are in check_resilience.cc, NATS names in check_nats.cc).
 
-#include <algorithm>
-
-#include "cppsvc/status_code_names.h"
 #include "model/checker.h"
 
 namespace cppsvc::model::checks {
@@ -12,16 +10,24 @@ namespace cppsvc::model::checks {
 void Checker::CheckService(const Service& s) {
   const Span& sspan = s.has_options ? s.option_span : s.span;
   std::string what = "service " + Quote(s.name);
-  for (const std::string& r : s.default_roles) CheckRoleRef(sspan, what + " default_roles", r);
+  for (size_t i = 0; i < s.default_roles.size(); ++i) {
+    CheckRoleRef(At(sspan, {{"default_roles"}, {"", int(i)}}),
+                 what + " default_roles",
+                 s.default_roles[i]);
+  }
   CheckSubscriptions(s, sspan, what);
-  for (const std::string& e : s.publishes) CheckEventRef(sspan, what + " publishes", e);
+  for (size_t i = 0; i < s.publishes.size(); ++i) {
+    CheckEventRef(At(sspan, {{"publishes"}, {"", int(i)}}), what + " publishes", s.publishes[i]);
+  }
   if (s.inline_handlers && !s.database.empty()) {
-    Error(sspan,
+    Error(At(sspan, {{"inline_handlers"}}),
           what +
               ": inline_handlers is for handlers that never block, and the handlers of a "
               "service with a database wait for it; remove one of the two");
   }
   CheckHandlerNames(s, sspan, what);
+  CheckServiceResilience(s, sspan, what);
+  CheckNatsNames(s, sspan, what);
   for (const Method& m : s.methods) CheckMethod(s, m);
 }
 
@@ -54,20 +60,39 @@ void Checker::CheckMethod(const Service& s, const Method& m) {
   const Message* resp = model_.FindMessage(m.output);
   CheckStreaming(m, what);
   CheckAccessRule(s, m, span, what);
+  const Span owner_span = At(span, {{"owner_field"}});
   if (!m.owner_field.empty() && m.is_public) {
     Error(
-        span,
+        owner_span,
         what + ": owner_field means nothing on a public rpc (there is no caller to own anything)");
   } else if (!m.owner_field.empty() && req != nullptr && resp != nullptr) {
-    CheckOwnerField(m, *req, *resp, span, what);
+    CheckOwnerField(m, *req, *resp, owner_span, what);
   }
-  if (!m.idempotency_key.empty() && req != nullptr) CheckIdempotencyKey(m, *req, span, what);
-  for (const std::string& e : m.emits) CheckEventRef(span, what + " emits", e);
+  if (!m.idempotency_key.empty() && req != nullptr)
+    CheckIdempotencyKey(m, *req, At(span, {{"idempotency_key"}}), what);
+  for (size_t i = 0; i < m.emits.size(); ++i)
+    CheckEventRef(At(span, {{"emits"}, {"", int(i)}}), what + " emits", m.emits[i]);
   if (m.retry) CheckRetry(m, span, what);
-  if (m.rate_limit && m.rate_limit->requests_per_second <= 0) {
-    Error(span, what + ": rate_limit.requests_per_second must be > 0");
-  }
+  if (m.rate_limit)
+    CheckRateLimit(*m.rate_limit, At(span, {{"rate_limit"}, {"requests_per_second"}}), what);
+  CheckTimeout(m.timeout_ms, At(span, {{"timeout_ms"}}), what + ": timeout_ms");
+  if (s.database.empty()) CheckNeedsDatabase(s, m, span, what);
   if (m.http && req != nullptr && resp != nullptr) CheckHttp(s, m, *req, *resp, span, what);
+}
+
+// An idempotent reply is stored in the service's database, with the
+// call's other writes.
+void Checker::CheckNeedsDatabase(const Service& s,
+                                 const Method& m,
+                                 const Span& span,
+                                 const std::string& what) {
+  if (!m.idempotency_key.empty()) {
+    Error(At(span, {{"idempotency_key"}}),
+          what +
+              ": idempotency_key keeps the first response in the service's database, and "
+              "service " +
+              Quote(s.name) + " has no database: set database in its (cppsvc.v1.service) option");
+  }
 }
 
 void Checker::CheckStreaming(const Method& m, const std::string& what) {
@@ -101,21 +126,12 @@ void Checker::CheckIdempotencyKey(const Method& m,
 void Checker::CheckRetry(const Method& m, const Span& span, const std::string& what) {
   // An idempotency key makes a repeat safe: such rpcs are retried too.
   if (!m.idempotent && m.idempotency_key.empty()) {
-    Error(span,
+    Error(At(span, {{"retry"}}),
           what +
               ": retry means nothing on an rpc that is not idempotent (set idempotent: true or "
               "an idempotency_key, or remove retry)");
   }
-  // Any code but OK can be retried.
-  static const std::vector<std::string> kCodes(kStatusCodeNames.begin() + 1,
-                                               kStatusCodeNames.end());
-  for (const std::string& code : m.retry->retryable_codes) {
-    if (std::find(kCodes.begin(), kCodes.end(), code) == kCodes.end()) {
-      Error(span,
-            what + ": retry code " + Quote(code) + " is not a grpc status code" +
-                diag::DidYouMean(code, kCodes));
-    }
-  }
+  CheckRetryPolicy(*m.retry, span, {"retry"}, what + ": retry");
 }
 
 }  // namespace cppsvc::model::checks

@@ -37,7 +37,8 @@ void Checker::CheckIndexNamesUnique(const File& file) {
         Error(m.table->span,
               "table " + Quote(m.table->name) + " (message " + Quote(m.name) + "): index name " +
                   Quote(idx.name) + " is already used by table " + Quote(it->second) +
-                  " (index names are unique in a database): set name");
+                  " (index names are unique in a database): " +
+                  (idx.name_given ? "rename it" : "set name"));
       }
     }
   }

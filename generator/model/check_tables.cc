@@ -33,7 +33,7 @@ std::string TableWhat(const Message& m) {
 void Checker::CheckTable(const Message& m) {
   const Table& t = *m.table;
   std::string what = TableWhat(m);
-  CheckSqlName(t.span, what, "table name", t.name, "name");
+  CheckSqlName(At(t.span, {{"name"}}), what, "table name", {t.name, t.name_given, "name"});
   if (t.name.rfind("cppsvc_", 0) == 0) {
     Error(t.span, what + ": names starting with 'cppsvc_' are reserved for the runtime's tables");
   }
@@ -49,6 +49,7 @@ void Checker::CheckTable(const Message& m) {
 
 // A key or index field must exist and be stored; returns it when it does.
 const Field* Checker::StoredField(const Message& m,
+                                  const Span& span,
                                   const std::string& what,
                                   const std::string& kind,
                                   const std::string& name) {
@@ -56,11 +57,11 @@ const Field* Checker::StoredField(const Message& m,
   if (f == nullptr) {
     std::vector<std::string> field_names;
     for (const Field& field : m.fields) field_names.push_back(field.name);
-    Error(m.table->span,
+    Error(span,
           what + ": " + kind + " field " + Quote(name) + " does not exist" +
               diag::DidYouMean(name, field_names));
   } else if (f->column.skip) {
-    Error(m.table->span,
+    Error(span,
           what + ": " + kind + " field " + Quote(name) +
               " is not stored (its column has skip: true)");
     return nullptr;
@@ -69,10 +70,18 @@ const Field* Checker::StoredField(const Message& m,
 }
 
 void Checker::CheckPrimaryKey(const Message& m, const std::string& what) {
-  for (const std::string& k : m.table->primary_key) {
-    const Field* f = StoredField(m, what, "primary key", k);
+  std::set<std::string> seen;
+  const std::vector<std::string>& keys = m.table->primary_key;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string& k = keys[i];
+    const Span span = At(m.table->span, {{"primary_key"}, {"", int(i)}});
+    if (!seen.insert(k).second) {
+      Error(span, what + ": primary key lists field " + Quote(k) + " twice");
+      continue;
+    }
+    const Field* f = StoredField(m, span, what, "primary key", k);
     if (f != nullptr && (f->repeated || f->kind == FieldKind::kMessage)) {
-      Error(m.table->span,
+      Error(span,
             what + ": primary key field " + Quote(k) + " must be a singular scalar, found " +
                 (f->repeated ? "repeated " : "") + KindName(f->kind));
     }
@@ -83,21 +92,23 @@ void Checker::CheckIndexes(const Message& m, const std::string& what) {
   const Table& t = *m.table;
   for (size_t i = 0; i < t.indexes.size(); ++i) {
     const model::Index& idx = t.indexes[i];
+    const std::vector<OptionKey> at = {{"indexes"}, {"", int(i)}};
     if (idx.fields.empty())
-      Error(t.span, what + ": index " + std::to_string(i + 1) + " has no fields");
+      Error(At(t.span, at), what + ": index " + std::to_string(i + 1) + " has no fields");
     std::set<std::string> seen;
-    for (const std::string& k : idx.fields) {
-      StoredField(m, what, "index", k);
+    for (size_t j = 0; j < idx.fields.size(); ++j) {
+      const std::string& k = idx.fields[j];
+      const Span span = At(t.span, {at[0], at[1], {"fields"}, {"", int(j)}});
+      StoredField(m, span, what, "index", k);
       if (!seen.insert(k).second) {
-        Error(t.span, what + ": index " + Quote(idx.name) + " lists field " + Quote(k) + " twice");
+        Error(span, what + ": index " + Quote(idx.name) + " lists field " + Quote(k) + " twice");
       }
     }
     if (!idx.fields.empty()) {
-      CheckSqlName(t.span,
+      CheckSqlName(At(t.span, {at[0], at[1], {"name"}}),
                    what,
                    "index name",
-                   idx.name,
-                   idx.name_given ? "a shorter name" : "name");
+                   {idx.name, idx.name_given, "name"});
     }
   }
 }
@@ -114,9 +125,10 @@ void Checker::CheckVersionField(const Message& m, const std::string& what) {
 
 void Checker::CheckDropColumns(const Message& m, const std::string& what) {
   const Table& t = *m.table;
-  for (const std::string& d : t.drop_columns) {
+  for (size_t i = 0; i < t.drop_columns.size(); ++i) {
+    const std::string& d = t.drop_columns[i];
     if (const Column* c = t.FindColumn(d); c != nullptr) {
-      Error(t.span,
+      Error(At(t.span, {{"drop_columns"}, {"", int(i)}}),
             what + ": drop_columns names column " + Quote(d) + ", which field " +
                 Quote(m.name + "." + c->field) +
                 " still maps: remove the field first (its column is kept until dropped)");
@@ -130,7 +142,10 @@ void Checker::CheckColumns(const Message& m) {
   for (const Column& c : t.columns) {
     const Field& f = m.fields[c.field_index];
     std::string cw = "field " + Quote(m.name + "." + f.name);
-    CheckSqlName(c.span, cw, "column name", c.name, "column: { name: ... }");
+    CheckSqlName(At(c.span, {{"column"}, {"name"}}),
+                 cw,
+                 "column name",
+                 {c.name, !f.column.name.empty(), "column: { name: ... }"});
     if (auto [it, ok] = by_name.emplace(c.name, &c); !ok) {
       Error(c.span,
             cw + ": column " + Quote(c.name) + " is already the column of field " +
@@ -145,23 +160,25 @@ void Checker::CheckColumns(const Message& m) {
   }
 }
 
-// Identifiers are not quoted in the generated SQL.
+// Identifiers are not quoted in the generated SQL. A name derived from
+// others can be replaced by setting `option`; a name given there must change.
 void Checker::CheckSqlName(const Span& span,
                            const std::string& what,
                            const std::string& kind,
-                           const std::string& name,
-                           const std::string& fix) {
-  if (name.size() > 63) {
+                           const SqlName& name) {
+  const std::string quoted = kind + " " + Quote(name.name);
+  if (name.name.size() > 63) {
     Error(span,
-          what + ": " + kind + " " + Quote(name) + " is longer than PostgreSQL's 63 bytes: set " +
-              fix);
-  } else if (!IsPlainSqlIdentifier(name)) {
+          what + ": " + quoted + " is longer than PostgreSQL's 63 bytes: " +
+              (name.given ? "shorten it" : "set " + name.option));
+  } else if (!IsPlainSqlIdentifier(name.name)) {
     Error(span,
-          what + ": " + kind + " " + Quote(name) +
+          what + ": " + quoted +
               " must be lowercase letters, digits and '_', starting with a letter or '_'");
-  } else if (IsSqlReservedWord(name)) {
+  } else if (IsSqlReservedWord(name.name)) {
     Error(span,
-          what + ": " + kind + " " + Quote(name) + " is a reserved word in PostgreSQL: set " + fix);
+          what + ": " + quoted + " is a reserved word in PostgreSQL: " +
+              (name.given ? "choose another" : "set " + name.option));
   }
 }
 
@@ -169,12 +186,12 @@ void Checker::CheckColumnOptions(const Field& f, const Column& c, const std::str
   const ColumnOptions& o = f.column;
   if (o.storage == Storage::kJsonb && !f.repeated && !f.map && f.kind != FieldKind::kMessage) {
     Error(
-        c.span,
+        At(c.span, {{"column"}, {"storage"}}),
         what + ": STORAGE_JSONB needs a message, repeated or map field, found " + KindName(f.kind));
   }
   if (!o.type.empty()) CheckColumnType(c, o.type, what);
   if (!o.default_value.empty() && !BalancedSql(o.default_value)) {
-    Error(c.span,
+    Error(At(c.span, {{"column"}, {"default"}}),
           what + ": column default " + Quote(o.default_value) +
               " must be one SQL expression (balanced quotes and parentheses, no ';')");
   }
@@ -185,19 +202,20 @@ void Checker::CheckColumnType(const Column& c, const std::string& type, const st
   // varchar(254), numeric(12,2), double precision, citext, text[].
   static const re2::RE2 kType(
       R"([A-Za-z_][A-Za-z0-9_]*( [A-Za-z_][A-Za-z0-9_]*)*( ?\( *[0-9]+ *(, *[0-9]+ *)?\))?(\[\])?)");
+  const Span span = At(c.span, {{"column"}, {"type"}});
   std::string lower;
   for (char ch : type) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (!re2::RE2::FullMatch(type, kType)) {
-    Error(c.span,
+    Error(span,
           what + ": column type " + Quote(type) +
               " is not a SQL type name (expected e.g. 'varchar(64)', 'numeric(12,2)' or "
               "'citext')");
   } else if (c.codec == ColumnCodec::kJson && lower != "jsonb" && lower != "json") {
-    Error(c.span,
+    Error(span,
           what + ": the field is stored as JSON, so its column type must be jsonb or json, found " +
               Quote(type));
   } else if (c.codec == ColumnCodec::kTimestamp && lower.rfind("timestamp", 0) != 0) {
-    Error(c.span,
+    Error(span,
           what + ": a google.protobuf.Timestamp column must have a timestamp type, found " +
               Quote(type));
   }

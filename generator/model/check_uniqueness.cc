@@ -7,7 +7,7 @@
 namespace cppsvc::model::checks {
 namespace {
 
-std::string At(const Span& s) {
+std::string Where(const Span& s) {
   return s.file + ":" + std::to_string(s.line);
 }
 
@@ -15,6 +15,7 @@ std::string At(const Span& s) {
 
 void Checker::CheckGlobalUniqueness() {
   CheckServicesUnique();
+  CheckStreamsUnique();
   CheckEventsAndTablesUnique();
   CheckSagasUnique();
 }
@@ -27,13 +28,13 @@ void Checker::CheckServicesUnique() {
       const Span& span = s.has_options ? s.option_span : s.span;
       std::string what = "service " + Quote(s.name);
       if (auto [it, ok] = names.emplace(s.short_name, &s); !ok) {
-        Error(span,
+        Error(At(span, {{"name"}}),
               what + ": name " + Quote(s.short_name) + " is already used by service " +
                   Quote(it->second->full_name));
       }
       if (!s.database.empty()) {
         if (auto [it, ok] = databases.emplace(s.database, &s); !ok) {
-          Error(span,
+          Error(At(span, {{"database"}}),
                 what + ": database " + Quote(s.database) + " is already owned by service " +
                     Quote(it->second->full_name));
         }
@@ -54,12 +55,20 @@ void Checker::CheckPorts(const Service& s,
           what + ": grpc_port and admin_port are both " + std::to_string(grpc) +
               (s.grpc_port && s.admin_port ? "" : " (counting the defaults)"));
   }
+  for (auto [name, port] :
+       {std::pair{"grpc_port", s.grpc_port}, std::pair{"admin_port", s.admin_port}}) {
+    if (port > 65535) {
+      Error(At(span, {{name}}),
+            what + ": " + name + " " + std::to_string(port) +
+                " is not a TCP port (1 to 65535, or 0 for the default)");
+    }
+  }
   // Across services only ports set explicitly count: defaults are for
   // one service per host or container.
   for (uint32_t port : {s.grpc_port, s.admin_port}) {
     if (port == 0) continue;
     if (auto [it, ok] = ports.emplace(port, &s); !ok && it->second != &s) {
-      Error(span,
+      Error(At(span, {{port == s.grpc_port ? "grpc_port" : "admin_port"}}),
             what + ": port " + std::to_string(port) + " is already used by service " +
                 Quote(it->second->full_name));
     }
@@ -76,7 +85,7 @@ void Checker::CheckEventsAndTablesUnique() {
           Error(m.event->span,
                 "event " + Quote(m.full_name) + ": subject " + Quote(m.event->subject) +
                     " is already used by event " + Quote(it->second->full_name) + " at " +
-                    At(it->second->event->span));
+                    Where(it->second->event->span));
         }
       }
       // Tables share a database with the package's services.
@@ -85,7 +94,7 @@ void Checker::CheckEventsAndTablesUnique() {
         Error(m.table->span,
               "table " + Quote(m.table->name) + " (message " + Quote(m.name) +
                   ") is already declared by message " + Quote(it->second->full_name) + " at " +
-                  At(it->second->table->span));
+                  Where(it->second->table->span));
       }
     }
   }
@@ -97,7 +106,7 @@ void Checker::CheckSagasUnique() {
     for (const Saga& saga : file.sagas) {
       if (auto [it, ok] = sagas.emplace(saga.name, &saga); !ok && !saga.name.empty()) {
         Error(saga.span,
-              "saga " + Quote(saga.name) + " is already declared at " + At(it->second->span));
+              "saga " + Quote(saga.name) + " is already declared at " + Where(it->second->span));
       }
     }
   }

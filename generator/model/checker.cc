@@ -1,11 +1,30 @@
 #include "model/checker.h"
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
 #include "model/names.h"
 
 namespace cppsvc::model::checks {
 
 std::string Quote(const std::string& s) {
   return "'" + s + "'";
+}
+
+std::string FormatNumber(double d) {
+  if (std::isnan(d)) return "nan";
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  char buf[32];
+  if (std::trunc(d) == d && std::fabs(d) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", d);
+    return buf;
+  }
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  return buf;
 }
 
 bool SingularString(const Field& f) {
@@ -19,7 +38,10 @@ Checker::Checker(const Model& model, diag::Diagnostics& diags) : model_(model), 
 void Checker::Index() {
   for (const File& file : model_.files) {
     if (file.generate) generated_files_.insert(file.name);
-    for (const Role& r : file.roles) role_names_.push_back(r.name);
+    for (const Role& r : file.roles) {
+      role_names_.push_back(r.name);
+      if (!r.name.empty()) roles_.emplace(r.name, &r);
+    }
     for (const Service& s : file.services) {
       service_names_.push_back(s.short_name);
       for (const PublishedEvent& p : s.published) publishers_[p.event].insert(s.short_name);
@@ -28,6 +50,20 @@ void Checker::Index() {
   for (const auto& [name, m] : model_.messages) {
     if (m.event) event_names_.push_back(name);
   }
+}
+
+Span Checker::At(const Span& option, const std::vector<OptionKey>& path) const {
+  auto source = model_.sources.find(option.file);
+  if (source == model_.sources.end() || option.line == 0) return option;
+  auto text = texts_.find(option.file);
+  if (text == texts_.end()) text = texts_.emplace(option.file, SourceText(source->second)).first;
+  for (size_t n = path.size(); n > 0; --n) {
+    std::vector<OptionKey> prefix(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(n));
+    if (prefix.back().key.empty() && n > 1 && prefix.back().index < 0) continue;
+    if (auto at = text->second.Locate({option.line, option.column}, prefix))
+      return Span{option.file, at->line, at->column};
+  }
+  return option;
 }
 
 bool Checker::Reported(const Span& span) const {
@@ -88,7 +124,7 @@ std::string Checker::SuggestEvent(const std::string& event) const {
 }
 
 void Checker::CheckRoleRef(const Span& span, const std::string& what, const std::string& role) {
-  if (model_.FindRole(role) == nullptr) {
+  if (roles_.count(role) == 0) {
     Error(
         span,
         what + ": role " + Quote(role) + " is not declared" + diag::DidYouMean(role, role_names_));

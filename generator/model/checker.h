@@ -11,11 +11,28 @@
 
 #include "diag/diagnostics.h"
 #include "model/model.h"
+#include "model/option_text.h"
 
 namespace cppsvc::model::checks {
 
 // 'name', the way every message quotes an element.
 std::string Quote(const std::string& s);
+
+// A number as a contract would write it: 5, 0.25, 1e+30, nan, inf.
+std::string FormatNumber(double d);
+
+// A SQL identifier of a table, column or index, and where it comes from.
+struct SqlName {
+  std::string name;
+  bool given = false;  // written in the contract, not derived
+  std::string option;  // what sets it, e.g. "name"
+};
+
+// The longest deadline an rpc may have: 1 hour.
+inline constexpr uint32_t kMaxTimeoutMs = 60 * 60 * 1000;
+
+// Lowercase snake_case: a letter, then lowercase letters, digits and '_'.
+bool IsSnakeCaseName(const std::string& name);
 
 // Owner fields and idempotency keys hold one string.
 bool SingularString(const Field& f);
@@ -30,6 +47,10 @@ class Checker {
  private:
   // checker.cc: indexes, reporting, references shared by several concerns.
   void Index();
+  // Where `path` is written inside the option starting at `option` (the
+  // longest prefix of it the source holds), or `option` itself when the
+  // source was not read.
+  Span At(const Span& option, const std::vector<OptionKey>& path) const;
   bool Reported(const Span& span) const;
   void Error(const Span& span, std::string message);
   void Warning(const Span& span, std::string message);
@@ -43,10 +64,12 @@ class Checker {
   void CheckCppNames(const File& file);
   void CheckPackageName(const File& file);
   void CheckMethodCppNames(const Service& s, const Method& m);
+  void CheckGeneratedClassNames();
 
   // check_rbac.cc: roles, access rules, ownership.
   void CheckRoles();
-  bool InCycle(const Role& role) const;
+  void CheckRole(const Role& role);
+  void CheckRoleCycles();
   void CheckAccessRule(const Service& s,
                        const Method& m,
                        const Span& span,
@@ -62,11 +85,14 @@ class Checker {
   void CheckFieldOptions(const Message& m, const Field& f);
   void CheckValidationKinds(const Field& f, const Span& span, const std::string& what);
   void CheckValidationBounds(const ValidationRules& v, const Span& span, const std::string& what);
+  void CheckNumericRange(const ValidationRules& v, const Span& span, const std::string& what);
   void CheckPattern(const Span& span, const std::string& what, const ValidationRules& v);
+  void CheckRequiredCycles();
 
   // check_tables.cc: one table message.
   void CheckTable(const Message& m);
   const Field* StoredField(const Message& m,
+                           const Span& span,
                            const std::string& what,
                            const std::string& kind,
                            const std::string& name);
@@ -78,8 +104,7 @@ class Checker {
   void CheckSqlName(const Span& span,
                     const std::string& what,
                     const std::string& kind,
-                    const std::string& name,
-                    const std::string& fix);
+                    const SqlName& name);
   void CheckColumnOptions(const Field& f, const Column& c, const std::string& what);
   void CheckColumnType(const Column& c, const std::string& type, const std::string& what);
   void CheckTableFieldOptions(const Field& f, const Span& span, const std::string& what);
@@ -106,6 +131,25 @@ class Checker {
                            const Span& span,
                            const std::string& what);
   void CheckRetry(const Method& m, const Span& span, const std::string& what);
+  void CheckNeedsDatabase(const Service& s,
+                          const Method& m,
+                          const Span& span,
+                          const std::string& what);
+
+  // check_resilience.cc: retry policies, rate limits, circuit breakers, timeouts.
+  void CheckServiceResilience(const Service& s, const Span& span, const std::string& what);
+  void CheckRetryPolicy(const RetryPolicy& p,
+                        const Span& span,
+                        const std::string& key,
+                        const std::string& what);
+  void CheckRetryCode(const std::string& code, const Span& span, const std::string& what);
+  void CheckRateLimit(const RateLimit& r, const Span& span, const std::string& what);
+  void CheckCircuitBreaker(const CircuitBreaker& b, const Span& span, const std::string& what);
+  void CheckTimeout(uint32_t timeout_ms, const Span& span, const std::string& what);
+
+  // check_nats.cc: short names, streams and queue groups.
+  void CheckNatsNames(const Service& s, const Span& span, const std::string& what);
+  void CheckStreamsUnique();
 
   // check_http.cc: an rpc's HTTP mapping.
   void CheckHttp(const Service& s,
@@ -158,9 +202,11 @@ class Checker {
   diag::Diagnostics& diags_;
   std::set<std::string> generated_files_;
   std::vector<std::string> role_names_, service_names_, event_names_;
+  std::map<std::string, const Role*> roles_;                 // the first declaration of each name
   std::map<std::string, std::set<std::string>> publishers_;  // event -> services
   std::map<std::string, std::string> routes_;                // "VERB key" -> rpc
   std::map<std::string, const File*> migration_dirs_;
+  mutable std::map<std::string, SourceText> texts_;  // model_.sources, indexed on first use
 };
 
 }  // namespace cppsvc::model::checks

@@ -38,11 +38,25 @@ class Parser {
       while (pos_ < in_.size() && IsLiteralChar(in_[pos_])) out_.key += in_[pos_++];
       if (pos_ == start) return Fail("expected a verb after ':'");
     }
-    if (pos_ != in_.size()) return Fail(std::string("unexpected '") + in_[pos_] + "'");
+    if (pos_ != in_.size()) return Unexpected();
     return true;
   }
 
  private:
+  // The whole character at pos_: cutting a multi-byte UTF-8 character in
+  // two would make the message invalid UTF-8, which protobuf refuses to
+  // serialize into the plugin's response.
+  std::string_view CharacterAt(size_t pos) const {
+    size_t end = pos + 1;
+    while (end < in_.size() && end - pos < 4 &&
+           (static_cast<unsigned char>(in_[end]) & 0xC0) == 0x80) {
+      ++end;
+    }
+    return in_.substr(pos, end - pos);
+  }
+
+  bool Unexpected() { return Fail("unexpected '" + std::string(CharacterAt(pos_)) + "'"); }
+
   bool Fail(const std::string& why) {
     error_ = "invalid path template '" + std::string(in_) + "': " + why;
     if (pos_ > 0 && pos_ < in_.size()) error_ += " at offset " + std::to_string(pos_);
@@ -51,6 +65,8 @@ class Parser {
 
   bool Segment(bool in_variable) {
     if (pos_ >= in_.size()) return Fail("empty segment");
+    if (after_double_wildcard_)
+      return Fail("a segment follows '**', which matches the rest of the path and must come last");
     char c = in_[pos_];
     if (c == '*') {
       ++pos_;
@@ -58,6 +74,7 @@ class Parser {
       if (pos_ < in_.size() && in_[pos_] == '*') {
         ++pos_;
         out_.key += '*';
+        after_double_wildcard_ = true;
       }
       return true;
     }
@@ -67,8 +84,7 @@ class Parser {
     }
     size_t start = pos_;
     while (pos_ < in_.size() && IsLiteralChar(in_[pos_])) out_.key += in_[pos_++];
-    if (pos_ == start)
-      return Fail(c == '/' ? "empty segment" : std::string("unexpected '") + c + "'");
+    if (pos_ == start) return c == '/' ? Fail("empty segment") : Unexpected();
     return true;
   }
 
@@ -109,6 +125,7 @@ class Parser {
   PathTemplate& out_;
   std::string& error_;
   size_t pos_ = 0;
+  bool after_double_wildcard_ = false;
 };
 
 }  // namespace

@@ -135,6 +135,7 @@ struct Index {
 
 struct Table {
   std::string name;
+  bool name_given = false;  // set in the option, not derived from the message name
   std::vector<std::string> primary_key;
   std::vector<std::string> primary_key_columns;  // SQL names of `primary_key`
   std::vector<Index> indexes;
@@ -346,9 +347,6 @@ struct Role {
   bool bypass_ownership = false;
   std::string file;
   Span span;
-
-  // Resolved: this role and every role it includes, transitively, sorted.
-  std::vector<std::string> grants;
 };
 
 struct SagaStep {
@@ -423,6 +421,9 @@ struct Model {
   std::vector<File> files;  // sorted by name
   std::map<std::string, Message> messages;
   std::map<std::string, EnumType> enums;
+  // The text of .proto files, by name, where the plugin could read it: the
+  // checks then point at a key inside a multi-line option.
+  std::map<std::string, std::string> sources;
 
   const Message* FindMessage(const std::string& full_name) const;
   const Message* FindEvent(const std::string& full_name) const;

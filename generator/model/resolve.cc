@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <set>
+#include <map>
 
 #include "cppsvc/defaults.h"
 #include "model/names.h"
@@ -40,23 +40,28 @@ void ResolveMethod(const Service& s, Method& m) {
   m.nats_subject = "cppsvc." + s.short_name + "." + m.name;
 }
 
-void AddPublished(Service& s, const std::string& event, PublishedEvent::Origin origin) {
-  auto it = std::find_if(s.published.begin(), s.published.end(), [&](const PublishedEvent& p) {
-    return p.event == event;
-  });
-  if (it == s.published.end()) it = s.published.insert(it, PublishedEvent{event, {}});
-  it->origins.push_back(std::move(origin));
+// Each event once, in the order of its first mention; `index` finds an
+// event's entry without a scan (a service may emit thousands).
+void AddPublished(Service& s,
+                  std::map<std::string, size_t>& index,
+                  const std::string& event,
+                  PublishedEvent::Origin origin) {
+  auto [it, inserted] = index.emplace(event, s.published.size());
+  if (inserted) s.published.push_back(PublishedEvent{event, {}});
+  s.published[it->second].origins.push_back(std::move(origin));
 }
 
 void ResolvePublished(Service& s) {
   using Source = PublishedEvent::Source;
+  std::map<std::string, size_t> index;
   for (const Method& m : s.methods) {
-    for (const std::string& e : m.emits) AddPublished(s, e, {Source::kRpc, m.name});
+    for (const std::string& e : m.emits) AddPublished(s, index, e, {Source::kRpc, m.name});
   }
   for (const Subscription& sub : s.subscriptions) {
-    for (const std::string& e : sub.emits) AddPublished(s, e, {Source::kSubscription, sub.event});
+    for (const std::string& e : sub.emits)
+      AddPublished(s, index, e, {Source::kSubscription, sub.event});
   }
-  for (const std::string& e : s.publishes) AddPublished(s, e, {Source::kService, ""});
+  for (const std::string& e : s.publishes) AddPublished(s, index, e, {Source::kService, ""});
 }
 
 std::string UpperCase(const std::string& s) {
@@ -78,48 +83,28 @@ void ResolveService(Service& s) {
   ResolvePublished(s);
 }
 
-// The stream of the first service, in file order, that publishes `event`:
-// each bounded context publishes on its own stream.
-std::string StreamOf(const Model& model, const std::string& event) {
+// Event -> the stream of the first service, in file order, that publishes
+// it: each bounded context publishes on its own stream.
+std::map<std::string, std::string> StreamsOfEvents(const Model& model) {
+  std::map<std::string, std::string> streams;
   for (const File& f : model.files) {
     for (const Service& s : f.services) {
-      for (const PublishedEvent& p : s.published) {
-        if (p.event == event) return s.stream;
-      }
+      for (const PublishedEvent& p : s.published) streams.emplace(p.event, s.stream);
     }
   }
-  return "";
+  return streams;
 }
 
-void ResolveSubscription(const Model& model, const Service& s, Subscription& sub) {
+void ResolveSubscription(const std::map<std::string, std::string>& streams,
+                         const Service& s,
+                         Subscription& sub) {
   sub.handler = "On" + ShortName(sub.event);
   sub.effective_queue_group = sub.queue_group.empty() ? s.short_name : sub.queue_group;
   sub.durable = sub.effective_queue_group + "-" + sub.handler;
-  sub.stream = StreamOf(model, sub.event);
+  auto stream = streams.find(sub.event);
+  sub.stream = stream == streams.end() ? "" : stream->second;
   sub.effective_max_deliver = Or(sub.max_deliver, defaults::kMaxDeliver);
   sub.effective_ack_wait_ms = Or(sub.ack_wait_ms, Millis(defaults::kAckWait));
-}
-
-// The one walk of role inheritance in the generator. A cycle ends the walk
-// (model::Check reports it); an unknown role grants only itself.
-std::vector<std::string> Grants(const Model& model, const Role& role) {
-  std::set<std::string> granted = {role.name};
-  std::vector<std::string> pending = role.includes;
-  while (!pending.empty()) {
-    std::string name = std::move(pending.back());
-    pending.pop_back();
-    if (!granted.insert(name).second) continue;
-    if (const Role* r = model.FindRole(name)) {
-      pending.insert(pending.end(), r->includes.begin(), r->includes.end());
-    }
-  }
-  return {granted.begin(), granted.end()};
-}
-
-void ResolveRoles(Model& model) {
-  for (File& f : model.files) {
-    for (Role& r : f.roles) r.grants = Grants(model, r);
-  }
 }
 
 const Message* EventMessage(const Model& model, const std::string& event) {
@@ -135,7 +120,10 @@ Service* FindServiceIn(Model& model, const std::string& short_name) {
   return nullptr;
 }
 
+using Streams = std::map<std::string, std::string>;
+
 void AddSagaRoute(const Model& model,
+                  const Streams& streams,
                   Service* s,
                   SagaRoute::Kind kind,
                   const Saga& saga,
@@ -144,23 +132,30 @@ void AddSagaRoute(const Model& model,
                   const std::string& name = "") {
   const Message* m = EventMessage(model, event);
   if (s == nullptr || m == nullptr) return;
-  SagaRoute r{kind, saga.name, step, event, m->event->subject, StreamOf(model, event), ""};
+  const auto stream = streams.find(event);
+  SagaRoute r{kind,
+              saga.name,
+              step,
+              event,
+              m->event->subject,
+              stream == streams.end() ? "" : stream->second,
+              ""};
   r.durable =
       s->short_name + "-saga-" + saga.name + "-" + (name.empty() ? SnakeCase(m->name) : name);
   s->saga_routes.push_back(std::move(r));
 }
 
-void ResolveSagaRoutes(Model& model, Saga& saga) {
+void ResolveSagaRoutes(Model& model, const Streams& streams, Saga& saga) {
   using Kind = SagaRoute::Kind;
   Service* owner = FindServiceIn(model, saga.owner);
-  AddSagaRoute(model, owner, Kind::kStart, saga, 0, saga.trigger);
+  AddSagaRoute(model, streams, owner, Kind::kStart, saga, 0, saga.trigger);
   for (size_t i = 0; i < saga.steps.size(); ++i) {
     SagaStep& step = saga.steps[i];
     step.cpp_name = PascalCase(step.name);
     Service* participant = FindServiceIn(model, step.participant);
-    AddSagaRoute(model, participant, Kind::kStep, saga, i, step.on, step.name);
-    AddSagaRoute(model, owner, Kind::kSucceeded, saga, i, step.success_event);
-    AddSagaRoute(model, owner, Kind::kFailed, saga, i, step.failure_event);
+    AddSagaRoute(model, streams, participant, Kind::kStep, saga, i, step.on, step.name);
+    AddSagaRoute(model, streams, owner, Kind::kSucceeded, saga, i, step.success_event);
+    AddSagaRoute(model, streams, owner, Kind::kFailed, saga, i, step.failure_event);
     if (!step.has_compensation) continue;
     step.undo_subject = "cppsvc.sagas." + saga.name + "." + step.name + ".undo";
     if (participant != nullptr && owner != nullptr) {
@@ -173,15 +168,15 @@ void ResolveSagaRoutes(Model& model, Saga& saga) {
            owner->stream,
            participant->short_name + "-saga-" + saga.name + "-" + step.name + "-undo"});
     }
-    AddSagaRoute(model, owner, Kind::kUndone, saga, i, step.compensation_done_event);
+    AddSagaRoute(model, streams, owner, Kind::kUndone, saga, i, step.compensation_done_event);
   }
 }
 
-void ResolveSagas(Model& model) {
+void ResolveSagas(Model& model, const Streams& streams) {
   for (File& f : model.files) {
     for (Saga& saga : f.sagas) {
       saga.cpp_name = PascalCase(saga.name);
-      ResolveSagaRoutes(model, saga);
+      ResolveSagaRoutes(model, streams, saga);
     }
   }
 }
@@ -193,13 +188,13 @@ void Resolve(Model& model) {
     for (Service& s : f.services) ResolveService(s);
   }
   // Subscriptions look up the publishers, so every service is resolved first.
+  const std::map<std::string, std::string> streams = StreamsOfEvents(model);
   for (File& f : model.files) {
     for (Service& s : f.services) {
-      for (Subscription& sub : s.subscriptions) ResolveSubscription(model, s, sub);
+      for (Subscription& sub : s.subscriptions) ResolveSubscription(streams, s, sub);
     }
   }
-  ResolveSagas(model);
-  ResolveRoles(model);
+  ResolveSagas(model, streams);
 }
 
 }  // namespace cppsvc::model

@@ -1,7 +1,7 @@
 // model::Resolve: the values a contract leaves to defaults or implies (an
 // rpc's roles after the service's default_roles, timeouts, retry and
 // consumer settings, stream and durable names, the events each service
-// publishes, role grants, class names), computed once so that the checks and
+// publishes, class names), computed once so that the checks and
 // every emitter read the same answer instead of working it out again.
 #pragma once
 

@@ -5,6 +5,7 @@
 # A case is a folder of .proto files (all given to protoc at once, sorted),
 # an expected_errors.txt, optionally options.txt (the --cpp-svc_opt value)
 # and optionally lock/ (schema locks, read with schema_lock_dir=<case>/lock).
+# The plugin reads the sources from the case (proto_path=<case>).
 # Set CPPSVC_UPDATE=1 to rewrite expected_errors.txt from the current output.
 set -euo pipefail
 protoc=$1 plugin=$2 specs=$3 case_dir=$4
@@ -15,6 +16,8 @@ mapfile -t protos < <(cd "$case_dir" && find . -name '*.proto' -not -path './loc
 opts=""
 [ -f "$case_dir/options.txt" ] && opts=$(tr -d '\n' < "$case_dir/options.txt")
 [ -d "$case_dir/lock" ] && opts="${opts:+$opts,}schema_lock_dir=$case_dir/lock"
+# The sources, so errors inside multi-line options point at their key.
+opts="${opts:+$opts,}proto_path=$case_dir"
 opt=()
 [ -n "$opts" ] && opt=("--cpp-svc_opt=$opts")
 

@@ -66,6 +66,7 @@ message GetResponse {}
 TEST(Check, RetryIsAcceptedWithAnIdempotencyKey) {
   EXPECT_THAT(CheckOne(R"(
 service T {
+  option (cppsvc.v1.service) = { database: "t" };
   rpc Create(CreateRequest) returns (CreateResponse) {
     option (cppsvc.v1.method) = { roles: ["customer"] idempotency_key: "request_id" retry: { max_attempts: 3 } };
   }
@@ -167,6 +168,40 @@ TEST(Check, CppKeywordsThatProtocCannotEscape) {
   EXPECT_THAT(fx.Check(),
               ElementsAre("k.proto:2:1: error: package 'my.class.v1': 'class' is a C++ keyword, "
                           "which protoc's C++ output cannot use as a namespace"));
+}
+
+TEST(Check, RoleCycleIsReportedOnceWithItsPath) {
+  ProtoFixture fx(std::map<std::string, std::string>{
+      {"r.proto",
+       "syntax = \"proto3\";\npackage r;\nimport \"cppsvc/v1/options.proto\";\n"
+       "option (cppsvc.v1.role) = { name: \"a\" includes: [\"b\"] };\n"
+       "option (cppsvc.v1.role) = { name: \"b\" includes: [\"c\", \"ghost\"] };\n"
+       "option (cppsvc.v1.role) = { name: \"c\" includes: [\"a\", \"d\"] };\n"
+       "option (cppsvc.v1.role) = { name: \"d\" includes: [\"e\"] };\n"
+       "option (cppsvc.v1.role) = { name: \"e\" includes: [\"d\"] };\n"}});
+  ASSERT_EQ(fx.parse_errors(), "");
+  EXPECT_THAT(fx.Check(),
+              ElementsAre("r.proto:4:1: error: role 'a' includes itself through a cycle of "
+                          "includes: a -> b -> c -> a",
+                          "r.proto:5:1: error: role 'b' includes: role 'ghost' is not declared",
+                          "r.proto:7:1: error: role 'd' includes itself through a cycle of "
+                          "includes: d -> e -> d"));
+}
+
+TEST(Check, LongRoleChainIsNotACycle) {
+  std::string src = "syntax = \"proto3\";\npackage r;\nimport \"cppsvc/v1/options.proto\";\n";
+  for (int i = 0; i < 3000; ++i) {
+    src += "option (cppsvc.v1.role) = { name: \"r" + std::to_string(i) + "\" includes: [\"r" +
+           std::to_string(i + 1) + "\"] };\n";
+  }
+  src += "option (cppsvc.v1.role) = { name: \"r3000\" includes: [\"r0\"] };\n";
+  ProtoFixture fx(std::map<std::string, std::string>{{"r.proto", src}});
+  ASSERT_EQ(fx.parse_errors(), "");
+  std::vector<std::string> diags = fx.Check();
+  ASSERT_EQ(diags.size(), 1u);  // one cycle through 3,001 roles: one error
+  EXPECT_THAT(diags[0],
+              HasSubstr("role 'r0' includes itself through a cycle of includes: r0 -> r1 -> r2"));
+  EXPECT_THAT(diags[0], HasSubstr("r2999 -> r3000 -> r0"));
 }
 
 }  // namespace

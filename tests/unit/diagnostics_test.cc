@@ -41,6 +41,25 @@ TEST(Diagnostics, DidYouMean) {
   EXPECT_EQ(DidYouMean("banana", roles), "");
   EXPECT_EQ(DidYouMean("admin", roles), "");  // exact: nothing to suggest
   EXPECT_EQ(DidYouMean("x", {}), "");
+  EXPECT_EQ(DidYouMean("admin", {"admin", "admins"}), "");
+  // Ties go to the first name in sort order, whatever the candidates' order.
+  EXPECT_EQ(DidYouMean("cat", {"cut", "bat"}), " (did you mean 'bat'?)");
+  EXPECT_EQ(DidYouMean("kitten", {"sitting", "kitchen"}), " (did you mean 'kitchen'?)");
+}
+
+TEST(Diagnostics, DidYouMeanIsBoundedOnHostileNames) {
+  // A 40,000-character near miss is no typo: no suggestion, and quickly
+  // (an unbounded edit distance took seconds here).
+  std::string huge(40000, 'a');
+  std::vector<std::string> candidates = {huge.substr(1) + "b", "admin"};
+  EXPECT_EQ(DidYouMean(huge, candidates), "");
+  // A truncated name needs no distance: it is still suggested.
+  EXPECT_EQ(DidYouMean(huge, {huge + "b"}), " (did you mean '" + huge + "b'?)");
+  std::vector<std::string> many;
+  for (int i = 0; i < 20000; ++i)
+    many.push_back("role_" + std::to_string(i) + std::string(100, 'x'));
+  EXPECT_EQ(DidYouMean("role_17" + std::string(100, 'x') + "y", many),
+            " (did you mean 'role_17" + std::string(100, 'x') + "'?)");
 }
 
 }  // namespace

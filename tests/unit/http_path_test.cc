@@ -52,5 +52,22 @@ TEST(HttpPath, Errors) {
   EXPECT_EQ(Error("/v1/items:"), "invalid path template '/v1/items:': expected a verb after ':'");
 }
 
+TEST(HttpPath, DoubleWildcardComesLast) {
+  EXPECT_EQ(Parse("/v1/files/**").key, "/v1/files/**");
+  EXPECT_EQ(Parse("/v1/{path=files/**}:list").key, "/v1/{files/**}:list");
+  EXPECT_EQ(Error("/v1/**/meta"),
+            "invalid path template '/v1/**/meta': a segment follows '**', which matches the rest "
+            "of the path and must come last at offset 7");
+  EXPECT_EQ(Error("/v1/{p=a/**}/{id}"),
+            "invalid path template '/v1/{p=a/**}/{id}': a segment follows '**', which matches the "
+            "rest of the path and must come last at offset 13");
+}
+
+TEST(HttpPath, ErrorsQuoteWholeCharacters) {
+  // "€" is three bytes: the message must hold all three, never the first alone.
+  EXPECT_EQ(Error("/v1/caf\xE2\x82\xAC"),
+            "invalid path template '/v1/caf\xE2\x82\xAC': unexpected '\xE2\x82\xAC' at offset 7");
+}
+
 }  // namespace
 }  // namespace cppsvc::model

@@ -38,7 +38,7 @@ TEST(Parameters, EveryProblemIsReportedByName) {
       errors,
       ElementsAre(
           "unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror, "
-          "schema_lock_dir",
+          "schema_lock_dir, proto_path",
           "option 'werror' expects true or false, got 'maybe'",
           "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
           "artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests, "

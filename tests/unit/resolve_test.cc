@@ -142,22 +142,5 @@ TEST_F(Resolve, ConsumerSettings) {
   EXPECT_EQ(paid.effective_ack_wait_ms, 1500u);
 }
 
-TEST(ResolveRoles, GrantsAreTransitiveAndSurviveCycles) {
-  ProtoFixture fx(std::map<std::string, std::string>{
-      {"r.proto",
-       "syntax = \"proto3\";\npackage r;\nimport \"cppsvc/v1/options.proto\";\n"
-       "option (cppsvc.v1.role) = { name: \"a\" includes: [\"b\"] };\n"
-       "option (cppsvc.v1.role) = { name: \"b\" includes: [\"c\", \"ghost\"] };\n"
-       "option (cppsvc.v1.role) = { name: \"c\" includes: [\"a\"] };\n"
-       "option (cppsvc.v1.role) = { name: \"d\" };\n"}});
-  ASSERT_EQ(fx.parse_errors(), "");
-  const std::vector<model::Role>& roles = fx.model().FindFile("r.proto")->roles;
-  EXPECT_THAT(roles[0].grants, ElementsAre("a", "b", "c", "ghost"));
-  EXPECT_THAT(roles[2].grants, ElementsAre("a", "b", "c", "ghost"));
-  EXPECT_THAT(roles[3].grants, ElementsAre("d"));
-  EXPECT_THAT(fx.Check(),
-              ::testing::Contains(::testing::HasSubstr("includes itself through a cycle")));
-}
-
 }  // namespace
 }  // namespace cppsvc
