@@ -1,23 +1,25 @@
 #include "generator.h"
 
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include <google/protobuf/io/zero_copy_stream.h>
 
 #include "emit/artifacts.h"
-#include "emit/migrations.h"
 #include "model/build.h"
 #include "model/check.h"
 #include "model/resolve.h"
+#include "text/join.h"
 
 namespace cppsvc {
 namespace {
 
-const std::vector<std::string> kKeys = {"emit", "werror", "schema_lock_dir"};
+const std::vector<std::string> kKeys = {"emit",
+                                        "werror",
+                                        "schema_lock",
+                                        "schema_lock_dir",
+                                        "schema_lock_store_command"};
 
 bool ParseBool(const std::string& key,
                const std::string& value,
@@ -56,6 +58,53 @@ void ParseArtifacts(const std::string& value,
   }
 }
 
+void ParseSchemaLockMode(const std::string& value,
+                         SchemaLockMode& out,
+                         std::vector<std::string>& errors) {
+  if (value == "check") {
+    out = SchemaLockMode::kCheck;
+  } else if (value == "update") {
+    out = SchemaLockMode::kUpdate;
+  } else {
+    errors.push_back("option 'schema_lock' expects check or update, got '" + value + "'" +
+                     diag::DidYouMean(value, {"check", "update"}));
+  }
+}
+
+// A directory or a command: any text but none.
+void ParseText(const std::string& key,
+               const std::string& value,
+               const std::string& what,
+               std::string& out,
+               std::vector<std::string>& errors) {
+  if (value.empty())
+    errors.push_back("option '" + key + "' expects " + what);
+  else
+    out = value;
+}
+
+bool ParseItem(const std::string& key,
+               const std::string& value,
+               Parameters& out,
+               std::vector<std::string>& errors) {
+  if (key == "emit") {
+    ParseArtifacts(value, out.artifacts, errors);
+  } else if (key == "werror") {
+    ParseBool(key, value, out.warnings_as_errors, errors);
+  } else if (key == "schema_lock") {
+    ParseSchemaLockMode(value, out.schema_lock.mode, errors);
+  } else if (key == "schema_lock_dir") {
+    std::string dir;
+    ParseText(key, value, "a directory", dir, errors);
+    if (!dir.empty()) out.schema_lock.dirs.push_back(dir);
+  } else if (key == "schema_lock_store_command") {
+    ParseText(key, value, "a command", out.schema_lock.store_command, errors);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::set<std::string> Parameters::DefaultArtifacts() {
@@ -75,40 +124,13 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
     size_t eq = item.find('=');
     std::string key = item.substr(0, eq);
     std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
-    if (key == "emit") {
-      ParseArtifacts(value, out.artifacts, errors);
-    } else if (key == "werror") {
-      ParseBool(key, value, out.warnings_as_errors, errors);
-    } else if (key == "schema_lock_dir") {
-      if (value.empty())
-        errors.push_back("option 'schema_lock_dir' expects a directory");
-      else
-        out.schema_lock_dirs.push_back(value);
-    } else {
+    if (!ParseItem(key, value, out, errors)) {
       errors.push_back("unknown option '" + key + "'" + diag::DidYouMean(key, kKeys) +
-                       "; known options: emit, werror, schema_lock_dir");
+                       "; known options: " + text::Join(kKeys, ", "));
     }
   }
   return errors.size() == before;
 }
-
-namespace {
-
-// The schema lock of `file` from the first of `dirs` holding one.
-std::optional<emit::SchemaLock> ReadSchemaLock(const model::File& file,
-                                               const std::vector<std::string>& dirs,
-                                               diag::Diagnostics& diags) {
-  for (const std::string& dir : dirs) {
-    std::ifstream in(dir + "/" + file.schema_lock, std::ios::binary);
-    if (!in) continue;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return emit::ParseSchemaLock(text.str(), diag::Span{file.schema_lock, 0, 0}, diags);
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 bool Generate(const model::Model& model,
               const Parameters& params,
@@ -123,10 +145,7 @@ bool Generate(const model::Model& model,
   for (const model::File& file : model.files) {
     // Only the migrations use the lock.
     if (!file.generate || file.database.empty() || !params.Emits("migrations")) continue;
-    size_t errors = diags.All().size();
-    std::optional<emit::SchemaLock> lock = ReadSchemaLock(file, params.schema_lock_dirs, diags);
-    if (diags.All().size() != errors) continue;
-    emit::PlanMigrations(model, file, lock, diags, locks[file.name]);
+    PlanSchemaLock(model, file, params.schema_lock, diags, locks[file.name]);
   }
   if (diags.HasErrors()) return false;
   for (const model::File& file : model.files) {
