@@ -55,6 +55,7 @@ const ::cppsvc::db::Statement kBoxListAfter("kw.v1.Box.ListAfter", kBoxListAfter
 
 // Generated values of a new row.
 void FillBox(Box& row, const ::google::protobuf::Timestamp& now) {
+  (void)row;
   (void)now;
 }
 
