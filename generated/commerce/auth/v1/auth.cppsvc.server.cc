@@ -16,7 +16,7 @@ void ValidateRegister(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violatio
   CppsvcValidate(static_cast<const RegisterRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kRegister = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_Register = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Register";
   m.full_name = "commerce.auth.v1.AuthService/Register";
@@ -35,7 +35,7 @@ void ValidateLogin(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations&
   CppsvcValidate(static_cast<const LoginRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kLogin = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_Login = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Login";
   m.full_name = "commerce.auth.v1.AuthService/Login";
@@ -54,7 +54,7 @@ void ValidateRefresh(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violation
   CppsvcValidate(static_cast<const RefreshRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kRefresh = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_Refresh = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Refresh";
   m.full_name = "commerce.auth.v1.AuthService/Refresh";
@@ -73,7 +73,7 @@ void ValidateLogout(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations
   CppsvcValidate(static_cast<const LogoutRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kLogout = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_Logout = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Logout";
   m.full_name = "commerce.auth.v1.AuthService/Logout";
@@ -85,7 +85,7 @@ const ::cppsvc::impl::MethodSpec kLogout = [] {
   return m;
 }();
 
-const ::cppsvc::impl::MethodSpec kMe = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_Me = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Me";
   m.full_name = "commerce.auth.v1.AuthService/Me";
@@ -100,7 +100,7 @@ void ValidateAssignRole(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violat
   CppsvcValidate(static_cast<const AssignRoleRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kAssignRole = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_AssignRole = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "AssignRole";
   m.full_name = "commerce.auth.v1.AuthService/AssignRole";
@@ -116,7 +116,7 @@ void ValidateListUsers(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violati
   CppsvcValidate(static_cast<const ListUsersRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kListUsers = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_ListUsers = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListUsers";
   m.full_name = "commerce.auth.v1.AuthService/ListUsers";
@@ -128,7 +128,7 @@ const ::cppsvc::impl::MethodSpec kListUsers = [] {
   return m;
 }();
 
-const ::cppsvc::impl::MethodSpec kListRevokedTokens = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_ListRevokedTokens = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListRevokedTokens";
   m.full_name = "commerce.auth.v1.AuthService/ListRevokedTokens";
@@ -146,41 +146,50 @@ AuthServiceServer::AuthServiceServer(AuthServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kRegister, &AuthServiceBase::Register);
-  Serve(1, kLogin, &AuthServiceBase::Login);
-  Serve(2, kRefresh, &AuthServiceBase::Refresh);
-  Serve(3, kLogout, &AuthServiceBase::Logout);
-  Serve(4, kMe, &AuthServiceBase::Me);
-  Serve(5, kAssignRole, &AuthServiceBase::AssignRole);
-  Serve(6, kListUsers, &AuthServiceBase::ListUsers);
-  Serve(7, kListRevokedTokens, &AuthServiceBase::ListRevokedTokens);
+  Serve(0, kAuthService_Register, &AuthServiceBase::Register);
+  Serve(1, kAuthService_Login, &AuthServiceBase::Login);
+  Serve(2, kAuthService_Refresh, &AuthServiceBase::Refresh);
+  Serve(3, kAuthService_Logout, &AuthServiceBase::Logout);
+  Serve(4, kAuthService_Me, &AuthServiceBase::Me);
+  Serve(5, kAuthService_AssignRole, &AuthServiceBase::AssignRole);
+  Serve(6, kAuthService_ListUsers, &AuthServiceBase::ListUsers);
+  Serve(7, kAuthService_ListRevokedTokens, &AuthServiceBase::ListRevokedTokens);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& AuthServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kRegister,
-      &kLogin,
-      &kRefresh,
-      &kLogout,
-      &kMe,
-      &kAssignRole,
-      &kListUsers,
-      &kListRevokedTokens,
+      &kAuthService_Register,
+      &kAuthService_Login,
+      &kAuthService_Refresh,
+      &kAuthService_Logout,
+      &kAuthService_Me,
+      &kAuthService_AssignRole,
+      &kAuthService_ListUsers,
+      &kAuthService_ListRevokedTokens,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> AuthServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kRegister, handlers_, &AuthServiceBase::Register);
-  ::cppsvc::impl::AddNatsRoute(routes, kLogin, handlers_, &AuthServiceBase::Login);
-  ::cppsvc::impl::AddNatsRoute(routes, kRefresh, handlers_, &AuthServiceBase::Refresh);
-  ::cppsvc::impl::AddNatsRoute(routes, kLogout, handlers_, &AuthServiceBase::Logout);
-  ::cppsvc::impl::AddNatsRoute(routes, kMe, handlers_, &AuthServiceBase::Me);
-  ::cppsvc::impl::AddNatsRoute(routes, kAssignRole, handlers_, &AuthServiceBase::AssignRole);
-  ::cppsvc::impl::AddNatsRoute(routes, kListUsers, handlers_, &AuthServiceBase::ListUsers);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kListRevokedTokens,
+                               kAuthService_Register,
+                               handlers_,
+                               &AuthServiceBase::Register);
+  ::cppsvc::impl::AddNatsRoute(routes, kAuthService_Login, handlers_, &AuthServiceBase::Login);
+  ::cppsvc::impl::AddNatsRoute(routes, kAuthService_Refresh, handlers_, &AuthServiceBase::Refresh);
+  ::cppsvc::impl::AddNatsRoute(routes, kAuthService_Logout, handlers_, &AuthServiceBase::Logout);
+  ::cppsvc::impl::AddNatsRoute(routes, kAuthService_Me, handlers_, &AuthServiceBase::Me);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kAuthService_AssignRole,
+                               handlers_,
+                               &AuthServiceBase::AssignRole);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kAuthService_ListUsers,
+                               handlers_,
+                               &AuthServiceBase::ListUsers);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kAuthService_ListRevokedTokens,
                                handlers_,
                                &AuthServiceBase::ListRevokedTokens);
   return routes;

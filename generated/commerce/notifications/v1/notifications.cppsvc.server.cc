@@ -21,7 +21,7 @@ std::string_view OwnerOfListNotifications(const ::cppsvc::impl::Message& m) {
   return static_cast<const ListNotificationsRequest&>(m).user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kListNotifications = [] {
+const ::cppsvc::impl::MethodSpec kNotificationsService_ListNotifications = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListNotifications";
   m.full_name = "commerce.notifications.v1.NotificationsService/ListNotifications";
@@ -43,7 +43,7 @@ std::string_view OwnerOfGetPreferences(const ::cppsvc::impl::Message& m) {
   return static_cast<const GetPreferencesRequest&>(m).user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kGetPreferences = [] {
+const ::cppsvc::impl::MethodSpec kNotificationsService_GetPreferences = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "GetPreferences";
   m.full_name = "commerce.notifications.v1.NotificationsService/GetPreferences";
@@ -65,7 +65,7 @@ std::string_view OwnerOfUpdatePreferences(const ::cppsvc::impl::Message& m) {
   return static_cast<const UpdatePreferencesRequest&>(m).user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kUpdatePreferences = [] {
+const ::cppsvc::impl::MethodSpec kNotificationsService_UpdatePreferences = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "UpdatePreferences";
   m.full_name = "commerce.notifications.v1.NotificationsService/UpdatePreferences";
@@ -85,16 +85,16 @@ NotificationsServiceServer::NotificationsServiceServer(NotificationsServiceBase&
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kListNotifications, &NotificationsServiceBase::ListNotifications);
-  Serve(1, kGetPreferences, &NotificationsServiceBase::GetPreferences);
-  Serve(2, kUpdatePreferences, &NotificationsServiceBase::UpdatePreferences);
+  Serve(0, kNotificationsService_ListNotifications, &NotificationsServiceBase::ListNotifications);
+  Serve(1, kNotificationsService_GetPreferences, &NotificationsServiceBase::GetPreferences);
+  Serve(2, kNotificationsService_UpdatePreferences, &NotificationsServiceBase::UpdatePreferences);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& NotificationsServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kListNotifications,
-      &kGetPreferences,
-      &kUpdatePreferences,
+      &kNotificationsService_ListNotifications,
+      &kNotificationsService_GetPreferences,
+      &kNotificationsService_UpdatePreferences,
   };
   return kMethods;
 }
@@ -102,15 +102,15 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& NotificationsServiceServer
 std::vector<::cppsvc::impl::NatsRoute> NotificationsServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kListNotifications,
+                               kNotificationsService_ListNotifications,
                                handlers_,
                                &NotificationsServiceBase::ListNotifications);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kGetPreferences,
+                               kNotificationsService_GetPreferences,
                                handlers_,
                                &NotificationsServiceBase::GetPreferences);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kUpdatePreferences,
+                               kNotificationsService_UpdatePreferences,
                                handlers_,
                                &NotificationsServiceBase::UpdatePreferences);
   return routes;

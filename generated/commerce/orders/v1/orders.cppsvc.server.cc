@@ -16,7 +16,7 @@ void ValidateAddCartItem(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Viola
   CppsvcValidate(static_cast<const AddCartItemRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kAddCartItem = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_AddCartItem = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "AddCartItem";
   m.full_name = "commerce.orders.v1.OrdersService/AddCartItem";
@@ -32,7 +32,7 @@ void ValidateRemoveCartItem(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Vi
   CppsvcValidate(static_cast<const RemoveCartItemRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kRemoveCartItem = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_RemoveCartItem = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "RemoveCartItem";
   m.full_name = "commerce.orders.v1.OrdersService/RemoveCartItem";
@@ -44,7 +44,7 @@ const ::cppsvc::impl::MethodSpec kRemoveCartItem = [] {
   return m;
 }();
 
-const ::cppsvc::impl::MethodSpec kGetCart = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_GetCart = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "GetCart";
   m.full_name = "commerce.orders.v1.OrdersService/GetCart";
@@ -69,7 +69,7 @@ std::string_view OwnerOfCheckout(const ::cppsvc::impl::Message& m) {
   return static_cast<const CheckoutResponse&>(m).order().user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kCheckout = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_Checkout = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Checkout";
   m.full_name = "commerce.orders.v1.OrdersService/Checkout";
@@ -95,7 +95,7 @@ std::string_view OwnerOfGetOrder(const ::cppsvc::impl::Message& m) {
   return static_cast<const GetOrderResponse&>(m).order().user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kGetOrder = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_GetOrder = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "GetOrder";
   m.full_name = "commerce.orders.v1.OrdersService/GetOrder";
@@ -117,7 +117,7 @@ std::string_view OwnerOfListOrders(const ::cppsvc::impl::Message& m) {
   return static_cast<const ListOrdersRequest&>(m).user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kListOrders = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_ListOrders = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListOrders";
   m.full_name = "commerce.orders.v1.OrdersService/ListOrders";
@@ -134,7 +134,7 @@ void ValidateCancelOrder(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Viola
   CppsvcValidate(static_cast<const CancelOrderRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kCancelOrder = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_CancelOrder = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "CancelOrder";
   m.full_name = "commerce.orders.v1.OrdersService/CancelOrder";
@@ -153,40 +153,58 @@ OrdersServiceServer::OrdersServiceServer(OrdersServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kAddCartItem, &OrdersServiceBase::AddCartItem);
-  Serve(1, kRemoveCartItem, &OrdersServiceBase::RemoveCartItem);
-  Serve(2, kGetCart, &OrdersServiceBase::GetCart);
-  Serve(3, kCheckout, &OrdersServiceBase::Checkout);
-  Serve(4, kGetOrder, &OrdersServiceBase::GetOrder);
-  Serve(5, kListOrders, &OrdersServiceBase::ListOrders);
-  Serve(6, kCancelOrder, &OrdersServiceBase::CancelOrder);
+  Serve(0, kOrdersService_AddCartItem, &OrdersServiceBase::AddCartItem);
+  Serve(1, kOrdersService_RemoveCartItem, &OrdersServiceBase::RemoveCartItem);
+  Serve(2, kOrdersService_GetCart, &OrdersServiceBase::GetCart);
+  Serve(3, kOrdersService_Checkout, &OrdersServiceBase::Checkout);
+  Serve(4, kOrdersService_GetOrder, &OrdersServiceBase::GetOrder);
+  Serve(5, kOrdersService_ListOrders, &OrdersServiceBase::ListOrders);
+  Serve(6, kOrdersService_CancelOrder, &OrdersServiceBase::CancelOrder);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& OrdersServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kAddCartItem,
-      &kRemoveCartItem,
-      &kGetCart,
-      &kCheckout,
-      &kGetOrder,
-      &kListOrders,
-      &kCancelOrder,
+      &kOrdersService_AddCartItem,
+      &kOrdersService_RemoveCartItem,
+      &kOrdersService_GetCart,
+      &kOrdersService_Checkout,
+      &kOrdersService_GetOrder,
+      &kOrdersService_ListOrders,
+      &kOrdersService_CancelOrder,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> OrdersServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kAddCartItem, handlers_, &OrdersServiceBase::AddCartItem);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kRemoveCartItem,
+                               kOrdersService_AddCartItem,
+                               handlers_,
+                               &OrdersServiceBase::AddCartItem);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_RemoveCartItem,
                                handlers_,
                                &OrdersServiceBase::RemoveCartItem);
-  ::cppsvc::impl::AddNatsRoute(routes, kGetCart, handlers_, &OrdersServiceBase::GetCart);
-  ::cppsvc::impl::AddNatsRoute(routes, kCheckout, handlers_, &OrdersServiceBase::Checkout);
-  ::cppsvc::impl::AddNatsRoute(routes, kGetOrder, handlers_, &OrdersServiceBase::GetOrder);
-  ::cppsvc::impl::AddNatsRoute(routes, kListOrders, handlers_, &OrdersServiceBase::ListOrders);
-  ::cppsvc::impl::AddNatsRoute(routes, kCancelOrder, handlers_, &OrdersServiceBase::CancelOrder);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_GetCart,
+                               handlers_,
+                               &OrdersServiceBase::GetCart);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_Checkout,
+                               handlers_,
+                               &OrdersServiceBase::Checkout);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_GetOrder,
+                               handlers_,
+                               &OrdersServiceBase::GetOrder);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_ListOrders,
+                               handlers_,
+                               &OrdersServiceBase::ListOrders);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_CancelOrder,
+                               handlers_,
+                               &OrdersServiceBase::CancelOrder);
   return routes;
 }
 

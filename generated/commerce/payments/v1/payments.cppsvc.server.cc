@@ -21,7 +21,7 @@ std::string_view IdempotencyKeyOfCharge(const ::cppsvc::impl::Message& m) {
   return static_cast<const ChargeRequest&>(m).idempotency_key();
 }
 
-const ::cppsvc::impl::MethodSpec kCharge = [] {
+const ::cppsvc::impl::MethodSpec kPaymentsService_Charge = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Charge";
   m.full_name = "commerce.payments.v1.PaymentsService/Charge";
@@ -43,7 +43,7 @@ std::string_view IdempotencyKeyOfRefund(const ::cppsvc::impl::Message& m) {
   return static_cast<const RefundRequest&>(m).request_id();
 }
 
-const ::cppsvc::impl::MethodSpec kRefund = [] {
+const ::cppsvc::impl::MethodSpec kPaymentsService_Refund = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Refund";
   m.full_name = "commerce.payments.v1.PaymentsService/Refund";
@@ -65,7 +65,7 @@ std::string_view OwnerOfGetPayment(const ::cppsvc::impl::Message& m) {
   return static_cast<const GetPaymentResponse&>(m).payment().user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kGetPayment = [] {
+const ::cppsvc::impl::MethodSpec kPaymentsService_GetPayment = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "GetPayment";
   m.full_name = "commerce.payments.v1.PaymentsService/GetPayment";
@@ -87,7 +87,7 @@ std::string_view IdempotencyKeyOfProviderWebhook(const ::cppsvc::impl::Message& 
   return static_cast<const ProviderWebhookRequest&>(m).provider_event_id();
 }
 
-const ::cppsvc::impl::MethodSpec kProviderWebhook = [] {
+const ::cppsvc::impl::MethodSpec kPaymentsService_ProviderWebhook = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ProviderWebhook";
   m.full_name = "commerce.payments.v1.PaymentsService/ProviderWebhook";
@@ -110,29 +110,38 @@ PaymentsServiceServer::PaymentsServiceServer(PaymentsServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kCharge, &PaymentsServiceBase::Charge);
-  Serve(1, kRefund, &PaymentsServiceBase::Refund);
-  Serve(2, kGetPayment, &PaymentsServiceBase::GetPayment);
-  Serve(3, kProviderWebhook, &PaymentsServiceBase::ProviderWebhook);
+  Serve(0, kPaymentsService_Charge, &PaymentsServiceBase::Charge);
+  Serve(1, kPaymentsService_Refund, &PaymentsServiceBase::Refund);
+  Serve(2, kPaymentsService_GetPayment, &PaymentsServiceBase::GetPayment);
+  Serve(3, kPaymentsService_ProviderWebhook, &PaymentsServiceBase::ProviderWebhook);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& PaymentsServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kCharge,
-      &kRefund,
-      &kGetPayment,
-      &kProviderWebhook,
+      &kPaymentsService_Charge,
+      &kPaymentsService_Refund,
+      &kPaymentsService_GetPayment,
+      &kPaymentsService_ProviderWebhook,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> PaymentsServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kCharge, handlers_, &PaymentsServiceBase::Charge);
-  ::cppsvc::impl::AddNatsRoute(routes, kRefund, handlers_, &PaymentsServiceBase::Refund);
-  ::cppsvc::impl::AddNatsRoute(routes, kGetPayment, handlers_, &PaymentsServiceBase::GetPayment);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kProviderWebhook,
+                               kPaymentsService_Charge,
+                               handlers_,
+                               &PaymentsServiceBase::Charge);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kPaymentsService_Refund,
+                               handlers_,
+                               &PaymentsServiceBase::Refund);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kPaymentsService_GetPayment,
+                               handlers_,
+                               &PaymentsServiceBase::GetPayment);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kPaymentsService_ProviderWebhook,
                                handlers_,
                                &PaymentsServiceBase::ProviderWebhook);
   return routes;

@@ -16,7 +16,7 @@ void ValidateCreateProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Vio
   CppsvcValidate(static_cast<const CreateProductRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kCreateProduct = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_CreateProduct = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "CreateProduct";
   m.full_name = "commerce.products.v1.ProductsService/CreateProduct";
@@ -32,7 +32,7 @@ void ValidateUpdateProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Vio
   CppsvcValidate(static_cast<const UpdateProductRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kUpdateProduct = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_UpdateProduct = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "UpdateProduct";
   m.full_name = "commerce.products.v1.ProductsService/UpdateProduct";
@@ -48,7 +48,7 @@ void ValidateDeleteProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Vio
   CppsvcValidate(static_cast<const DeleteProductRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kDeleteProduct = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_DeleteProduct = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "DeleteProduct";
   m.full_name = "commerce.products.v1.ProductsService/DeleteProduct";
@@ -64,7 +64,7 @@ void ValidateGetProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violat
   CppsvcValidate(static_cast<const GetProductRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kGetProduct = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_GetProduct = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "GetProduct";
   m.full_name = "commerce.products.v1.ProductsService/GetProduct";
@@ -80,7 +80,7 @@ void ValidateListProducts(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Viol
   CppsvcValidate(static_cast<const ListProductsRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kListProducts = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_ListProducts = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListProducts";
   m.full_name = "commerce.products.v1.ProductsService/ListProducts";
@@ -96,7 +96,7 @@ void ValidateSearchProducts(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Vi
   CppsvcValidate(static_cast<const SearchProductsRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kSearchProducts = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_SearchProducts = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "SearchProducts";
   m.full_name = "commerce.products.v1.ProductsService/SearchProducts";
@@ -115,7 +115,7 @@ void ValidateCreateCategory(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Vi
   CppsvcValidate(static_cast<const CreateCategoryRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kCreateCategory = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_CreateCategory = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "CreateCategory";
   m.full_name = "commerce.products.v1.ProductsService/CreateCategory";
@@ -127,7 +127,7 @@ const ::cppsvc::impl::MethodSpec kCreateCategory = [] {
   return m;
 }();
 
-const ::cppsvc::impl::MethodSpec kListCategories = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_ListCategories = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListCategories";
   m.full_name = "commerce.products.v1.ProductsService/ListCategories";
@@ -142,7 +142,7 @@ void ValidateReserveStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Viol
   CppsvcValidate(static_cast<const ReserveStockRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kReserveStock = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_ReserveStock = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ReserveStock";
   m.full_name = "commerce.products.v1.ProductsService/ReserveStock";
@@ -158,7 +158,7 @@ void ValidateReleaseStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Viol
   CppsvcValidate(static_cast<const ReleaseStockRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kReleaseStock = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_ReleaseStock = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ReleaseStock";
   m.full_name = "commerce.products.v1.ProductsService/ReleaseStock";
@@ -179,7 +179,7 @@ std::string_view IdempotencyKeyOfAdjustStock(const ::cppsvc::impl::Message& m) {
   return static_cast<const AdjustStockRequest&>(m).request_id();
 }
 
-const ::cppsvc::impl::MethodSpec kAdjustStock = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_AdjustStock = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "AdjustStock";
   m.full_name = "commerce.products.v1.ProductsService/AdjustStock";
@@ -199,32 +199,32 @@ ProductsServiceServer::ProductsServiceServer(ProductsServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kCreateProduct, &ProductsServiceBase::CreateProduct);
-  Serve(1, kUpdateProduct, &ProductsServiceBase::UpdateProduct);
-  Serve(2, kDeleteProduct, &ProductsServiceBase::DeleteProduct);
-  Serve(3, kGetProduct, &ProductsServiceBase::GetProduct);
-  Serve(4, kListProducts, &ProductsServiceBase::ListProducts);
-  Serve(5, kSearchProducts, &ProductsServiceBase::SearchProducts);
-  Serve(6, kCreateCategory, &ProductsServiceBase::CreateCategory);
-  Serve(7, kListCategories, &ProductsServiceBase::ListCategories);
-  Serve(8, kReserveStock, &ProductsServiceBase::ReserveStock);
-  Serve(9, kReleaseStock, &ProductsServiceBase::ReleaseStock);
-  Serve(10, kAdjustStock, &ProductsServiceBase::AdjustStock);
+  Serve(0, kProductsService_CreateProduct, &ProductsServiceBase::CreateProduct);
+  Serve(1, kProductsService_UpdateProduct, &ProductsServiceBase::UpdateProduct);
+  Serve(2, kProductsService_DeleteProduct, &ProductsServiceBase::DeleteProduct);
+  Serve(3, kProductsService_GetProduct, &ProductsServiceBase::GetProduct);
+  Serve(4, kProductsService_ListProducts, &ProductsServiceBase::ListProducts);
+  Serve(5, kProductsService_SearchProducts, &ProductsServiceBase::SearchProducts);
+  Serve(6, kProductsService_CreateCategory, &ProductsServiceBase::CreateCategory);
+  Serve(7, kProductsService_ListCategories, &ProductsServiceBase::ListCategories);
+  Serve(8, kProductsService_ReserveStock, &ProductsServiceBase::ReserveStock);
+  Serve(9, kProductsService_ReleaseStock, &ProductsServiceBase::ReleaseStock);
+  Serve(10, kProductsService_AdjustStock, &ProductsServiceBase::AdjustStock);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& ProductsServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kCreateProduct,
-      &kUpdateProduct,
-      &kDeleteProduct,
-      &kGetProduct,
-      &kListProducts,
-      &kSearchProducts,
-      &kCreateCategory,
-      &kListCategories,
-      &kReserveStock,
-      &kReleaseStock,
-      &kAdjustStock,
+      &kProductsService_CreateProduct,
+      &kProductsService_UpdateProduct,
+      &kProductsService_DeleteProduct,
+      &kProductsService_GetProduct,
+      &kProductsService_ListProducts,
+      &kProductsService_SearchProducts,
+      &kProductsService_CreateCategory,
+      &kProductsService_ListCategories,
+      &kProductsService_ReserveStock,
+      &kProductsService_ReleaseStock,
+      &kProductsService_AdjustStock,
   };
   return kMethods;
 }
@@ -232,43 +232,49 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& ProductsServiceServer::Met
 std::vector<::cppsvc::impl::NatsRoute> ProductsServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kCreateProduct,
+                               kProductsService_CreateProduct,
                                handlers_,
                                &ProductsServiceBase::CreateProduct);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kUpdateProduct,
+                               kProductsService_UpdateProduct,
                                handlers_,
                                &ProductsServiceBase::UpdateProduct);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kDeleteProduct,
+                               kProductsService_DeleteProduct,
                                handlers_,
                                &ProductsServiceBase::DeleteProduct);
-  ::cppsvc::impl::AddNatsRoute(routes, kGetProduct, handlers_, &ProductsServiceBase::GetProduct);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kListProducts,
+                               kProductsService_GetProduct,
+                               handlers_,
+                               &ProductsServiceBase::GetProduct);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kProductsService_ListProducts,
                                handlers_,
                                &ProductsServiceBase::ListProducts);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kSearchProducts,
+                               kProductsService_SearchProducts,
                                handlers_,
                                &ProductsServiceBase::SearchProducts);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kCreateCategory,
+                               kProductsService_CreateCategory,
                                handlers_,
                                &ProductsServiceBase::CreateCategory);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kListCategories,
+                               kProductsService_ListCategories,
                                handlers_,
                                &ProductsServiceBase::ListCategories);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kReserveStock,
+                               kProductsService_ReserveStock,
                                handlers_,
                                &ProductsServiceBase::ReserveStock);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kReleaseStock,
+                               kProductsService_ReleaseStock,
                                handlers_,
                                &ProductsServiceBase::ReleaseStock);
-  ::cppsvc::impl::AddNatsRoute(routes, kAdjustStock, handlers_, &ProductsServiceBase::AdjustStock);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kProductsService_AdjustStock,
+                               handlers_,
+                               &ProductsServiceBase::AdjustStock);
   return routes;
 }
 

@@ -8,7 +8,7 @@
 namespace plain::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kGet = [] {
+const ::cppsvc::impl::ClientMethodSpec kPlainService_Get = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Get";
   m.full_name = "plain.v1.PlainService/Get";
@@ -31,10 +31,10 @@ PlainServiceClient::PlainServiceClient(::cppsvc::ClientOptions options)
                                          Pair* response,
                                          const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kGet, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kPlainService_Get, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kGet,
+                                  kPlainService_Get,
                                   options,
                                   stubs_,
                                   &PlainService::Stub::Get,

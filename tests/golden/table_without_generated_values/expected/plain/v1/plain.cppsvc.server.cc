@@ -10,7 +10,7 @@
 namespace plain::v1 {
 namespace {
 
-const ::cppsvc::impl::MethodSpec kGet = [] {
+const ::cppsvc::impl::MethodSpec kPlainService_Get = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Get";
   m.full_name = "plain.v1.PlainService/Get";
@@ -28,19 +28,19 @@ PlainServiceServer::PlainServiceServer(PlainServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kGet, &PlainServiceBase::Get);
+  Serve(0, kPlainService_Get, &PlainServiceBase::Get);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& PlainServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kGet,
+      &kPlainService_Get,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> PlainServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kGet, handlers_, &PlainServiceBase::Get);
+  ::cppsvc::impl::AddNatsRoute(routes, kPlainService_Get, handlers_, &PlainServiceBase::Get);
   return routes;
 }
 

@@ -14,7 +14,7 @@ void ValidateEcho(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& 
   CppsvcValidate(static_cast<const EchoMessage&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kEcho = [] {
+const ::cppsvc::impl::MethodSpec kEcho_Echo = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Echo";
   m.full_name = "echo.echo.v1.Echo/Echo";
@@ -32,19 +32,19 @@ EchoServer::EchoServer(EchoBase& handlers, ::cppsvc::impl::ServiceOptions option
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kEcho, &EchoBase::Echo);
+  Serve(0, kEcho_Echo, &EchoBase::Echo);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& EchoServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kEcho,
+      &kEcho_Echo,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> EchoServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kEcho, handlers_, &EchoBase::Echo);
+  ::cppsvc::impl::AddNatsRoute(routes, kEcho_Echo, handlers_, &EchoBase::Echo);
   return routes;
 }
 
