@@ -25,7 +25,8 @@ Data MethodView(const model::Model& model,
   const std::string response = CppTypeIn(model, file, m.output);
   v.set("name", m.name);
   // Per service: rpcs of two services of a file may share a name, and the
-  // constants of all of them share the file's anonymous namespace.
+  // constants and helpers of all of them share the file's anonymous namespace.
+  v.set("stem", s.name + "_" + m.name);
   v.set("constant", "k" + s.name + "_" + m.name);
   v.set("full_name", s.full_name + "/" + m.name);
   v.set("request", request);

@@ -12,7 +12,7 @@
 namespace commerce::auth::v1 {
 namespace {
 
-void ValidateRegister(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_Register(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const RegisterRequest&>(m), v);
 }
 
@@ -27,11 +27,11 @@ const ::cppsvc::impl::MethodSpec kAuthService_Register = [] {
   m.rate_per_second = 2;
   m.rate_burst = 5;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
-  m.validate = &ValidateRegister;
+  m.validate = &ValidateAuthService_Register;
   return m;
 }();
 
-void ValidateLogin(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_Login(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const LoginRequest&>(m), v);
 }
 
@@ -46,11 +46,11 @@ const ::cppsvc::impl::MethodSpec kAuthService_Login = [] {
   m.rate_per_second = 5;
   m.rate_burst = 10;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
-  m.validate = &ValidateLogin;
+  m.validate = &ValidateAuthService_Login;
   return m;
 }();
 
-void ValidateRefresh(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_Refresh(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const RefreshRequest&>(m), v);
 }
 
@@ -65,11 +65,11 @@ const ::cppsvc::impl::MethodSpec kAuthService_Refresh = [] {
   m.rate_per_second = 5;
   m.rate_burst = 10;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
-  m.validate = &ValidateRefresh;
+  m.validate = &ValidateAuthService_Refresh;
   return m;
 }();
 
-void ValidateLogout(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_Logout(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const LogoutRequest&>(m), v);
 }
 
@@ -81,7 +81,7 @@ const ::cppsvc::impl::MethodSpec kAuthService_Logout = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(3000);
   m.idempotent = false;
-  m.validate = &ValidateLogout;
+  m.validate = &ValidateAuthService_Logout;
   return m;
 }();
 
@@ -96,7 +96,8 @@ const ::cppsvc::impl::MethodSpec kAuthService_Me = [] {
   return m;
 }();
 
-void ValidateAssignRole(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_AssignRole(const ::cppsvc::impl::Message& m,
+                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const AssignRoleRequest&>(m), v);
 }
 
@@ -108,11 +109,12 @@ const ::cppsvc::impl::MethodSpec kAuthService_AssignRole = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(3000);
   m.idempotent = true;
-  m.validate = &ValidateAssignRole;
+  m.validate = &ValidateAuthService_AssignRole;
   return m;
 }();
 
-void ValidateListUsers(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_ListUsers(const ::cppsvc::impl::Message& m,
+                                   ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ListUsersRequest&>(m), v);
 }
 
@@ -124,7 +126,7 @@ const ::cppsvc::impl::MethodSpec kAuthService_ListUsers = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(3000);
   m.idempotent = true;
-  m.validate = &ValidateListUsers;
+  m.validate = &ValidateAuthService_ListUsers;
   return m;
 }();
 

@@ -12,12 +12,13 @@
 namespace commerce::notifications::v1 {
 namespace {
 
-void ValidateListNotifications(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateNotificationsService_ListNotifications(const ::cppsvc::impl::Message& m,
+                                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ListNotificationsRequest&>(m), v);
 }
 
 // owner_field "user_id" of the request.
-std::string_view OwnerOfListNotifications(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfNotificationsService_ListNotifications(const ::cppsvc::impl::Message& m) {
   return static_cast<const ListNotificationsRequest&>(m).user_id();
 }
 
@@ -29,17 +30,18 @@ const ::cppsvc::impl::MethodSpec kNotificationsService_ListNotifications = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateListNotifications;
-  m.request_owner = &OwnerOfListNotifications;
+  m.validate = &ValidateNotificationsService_ListNotifications;
+  m.request_owner = &OwnerOfNotificationsService_ListNotifications;
   return m;
 }();
 
-void ValidateGetPreferences(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateNotificationsService_GetPreferences(const ::cppsvc::impl::Message& m,
+                                                 ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const GetPreferencesRequest&>(m), v);
 }
 
 // owner_field "user_id" of the request.
-std::string_view OwnerOfGetPreferences(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfNotificationsService_GetPreferences(const ::cppsvc::impl::Message& m) {
   return static_cast<const GetPreferencesRequest&>(m).user_id();
 }
 
@@ -51,17 +53,18 @@ const ::cppsvc::impl::MethodSpec kNotificationsService_GetPreferences = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateGetPreferences;
-  m.request_owner = &OwnerOfGetPreferences;
+  m.validate = &ValidateNotificationsService_GetPreferences;
+  m.request_owner = &OwnerOfNotificationsService_GetPreferences;
   return m;
 }();
 
-void ValidateUpdatePreferences(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateNotificationsService_UpdatePreferences(const ::cppsvc::impl::Message& m,
+                                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const UpdatePreferencesRequest&>(m), v);
 }
 
 // owner_field "user_id" of the request.
-std::string_view OwnerOfUpdatePreferences(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfNotificationsService_UpdatePreferences(const ::cppsvc::impl::Message& m) {
   return static_cast<const UpdatePreferencesRequest&>(m).user_id();
 }
 
@@ -73,8 +76,8 @@ const ::cppsvc::impl::MethodSpec kNotificationsService_UpdatePreferences = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateUpdatePreferences;
-  m.request_owner = &OwnerOfUpdatePreferences;
+  m.validate = &ValidateNotificationsService_UpdatePreferences;
+  m.request_owner = &OwnerOfNotificationsService_UpdatePreferences;
   return m;
 }();
 

@@ -12,7 +12,8 @@
 namespace commerce::orders::v1 {
 namespace {
 
-void ValidateAddCartItem(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_AddCartItem(const ::cppsvc::impl::Message& m,
+                                       ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const AddCartItemRequest&>(m), v);
 }
 
@@ -24,11 +25,12 @@ const ::cppsvc::impl::MethodSpec kOrdersService_AddCartItem = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateAddCartItem;
+  m.validate = &ValidateOrdersService_AddCartItem;
   return m;
 }();
 
-void ValidateRemoveCartItem(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_RemoveCartItem(const ::cppsvc::impl::Message& m,
+                                          ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const RemoveCartItemRequest&>(m), v);
 }
 
@@ -40,7 +42,7 @@ const ::cppsvc::impl::MethodSpec kOrdersService_RemoveCartItem = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateRemoveCartItem;
+  m.validate = &ValidateOrdersService_RemoveCartItem;
   return m;
 }();
 
@@ -55,17 +57,18 @@ const ::cppsvc::impl::MethodSpec kOrdersService_GetCart = [] {
   return m;
 }();
 
-void ValidateCheckout(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_Checkout(const ::cppsvc::impl::Message& m,
+                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const CheckoutRequest&>(m), v);
 }
 
 // idempotency_key "request_id" of the request.
-std::string_view IdempotencyKeyOfCheckout(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfOrdersService_Checkout(const ::cppsvc::impl::Message& m) {
   return static_cast<const CheckoutRequest&>(m).request_id();
 }
 
 // owner_field "order.user_id" of the response.
-std::string_view OwnerOfCheckout(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfOrdersService_Checkout(const ::cppsvc::impl::Message& m) {
   return static_cast<const CheckoutResponse&>(m).order().user_id();
 }
 
@@ -80,18 +83,19 @@ const ::cppsvc::impl::MethodSpec kOrdersService_Checkout = [] {
   m.rate_per_second = 1;
   m.rate_burst = 3;
   m.rate_key = ::cppsvc::impl::RateKey::kCaller;
-  m.validate = &ValidateCheckout;
-  m.response_owner = &OwnerOfCheckout;
-  m.idempotency_key = &IdempotencyKeyOfCheckout;
+  m.validate = &ValidateOrdersService_Checkout;
+  m.response_owner = &OwnerOfOrdersService_Checkout;
+  m.idempotency_key = &IdempotencyKeyOfOrdersService_Checkout;
   return m;
 }();
 
-void ValidateGetOrder(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_GetOrder(const ::cppsvc::impl::Message& m,
+                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const GetOrderRequest&>(m), v);
 }
 
 // owner_field "order.user_id" of the response.
-std::string_view OwnerOfGetOrder(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfOrdersService_GetOrder(const ::cppsvc::impl::Message& m) {
   return static_cast<const GetOrderResponse&>(m).order().user_id();
 }
 
@@ -103,17 +107,18 @@ const ::cppsvc::impl::MethodSpec kOrdersService_GetOrder = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateGetOrder;
-  m.response_owner = &OwnerOfGetOrder;
+  m.validate = &ValidateOrdersService_GetOrder;
+  m.response_owner = &OwnerOfOrdersService_GetOrder;
   return m;
 }();
 
-void ValidateListOrders(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_ListOrders(const ::cppsvc::impl::Message& m,
+                                      ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ListOrdersRequest&>(m), v);
 }
 
 // owner_field "user_id" of the request.
-std::string_view OwnerOfListOrders(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfOrdersService_ListOrders(const ::cppsvc::impl::Message& m) {
   return static_cast<const ListOrdersRequest&>(m).user_id();
 }
 
@@ -125,12 +130,13 @@ const ::cppsvc::impl::MethodSpec kOrdersService_ListOrders = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateListOrders;
-  m.request_owner = &OwnerOfListOrders;
+  m.validate = &ValidateOrdersService_ListOrders;
+  m.request_owner = &OwnerOfOrdersService_ListOrders;
   return m;
 }();
 
-void ValidateCancelOrder(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_CancelOrder(const ::cppsvc::impl::Message& m,
+                                       ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const CancelOrderRequest&>(m), v);
 }
 
@@ -142,7 +148,7 @@ const ::cppsvc::impl::MethodSpec kOrdersService_CancelOrder = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = false;
-  m.validate = &ValidateCancelOrder;
+  m.validate = &ValidateOrdersService_CancelOrder;
   return m;
 }();
 

@@ -12,12 +12,13 @@
 namespace commerce::payments::v1 {
 namespace {
 
-void ValidateCharge(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidatePaymentsService_Charge(const ::cppsvc::impl::Message& m,
+                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ChargeRequest&>(m), v);
 }
 
 // idempotency_key "idempotency_key" of the request.
-std::string_view IdempotencyKeyOfCharge(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfPaymentsService_Charge(const ::cppsvc::impl::Message& m) {
   return static_cast<const ChargeRequest&>(m).idempotency_key();
 }
 
@@ -29,17 +30,18 @@ const ::cppsvc::impl::MethodSpec kPaymentsService_Charge = [] {
   m.roles = {"service"};
   m.timeout = std::chrono::milliseconds(15000);
   m.idempotent = true;
-  m.validate = &ValidateCharge;
-  m.idempotency_key = &IdempotencyKeyOfCharge;
+  m.validate = &ValidatePaymentsService_Charge;
+  m.idempotency_key = &IdempotencyKeyOfPaymentsService_Charge;
   return m;
 }();
 
-void ValidateRefund(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidatePaymentsService_Refund(const ::cppsvc::impl::Message& m,
+                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const RefundRequest&>(m), v);
 }
 
 // idempotency_key "request_id" of the request.
-std::string_view IdempotencyKeyOfRefund(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfPaymentsService_Refund(const ::cppsvc::impl::Message& m) {
   return static_cast<const RefundRequest&>(m).request_id();
 }
 
@@ -51,17 +53,18 @@ const ::cppsvc::impl::MethodSpec kPaymentsService_Refund = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(10000);
   m.idempotent = true;
-  m.validate = &ValidateRefund;
-  m.idempotency_key = &IdempotencyKeyOfRefund;
+  m.validate = &ValidatePaymentsService_Refund;
+  m.idempotency_key = &IdempotencyKeyOfPaymentsService_Refund;
   return m;
 }();
 
-void ValidateGetPayment(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidatePaymentsService_GetPayment(const ::cppsvc::impl::Message& m,
+                                        ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const GetPaymentRequest&>(m), v);
 }
 
 // owner_field "payment.user_id" of the response.
-std::string_view OwnerOfGetPayment(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfPaymentsService_GetPayment(const ::cppsvc::impl::Message& m) {
   return static_cast<const GetPaymentResponse&>(m).payment().user_id();
 }
 
@@ -73,17 +76,18 @@ const ::cppsvc::impl::MethodSpec kPaymentsService_GetPayment = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(10000);
   m.idempotent = true;
-  m.validate = &ValidateGetPayment;
-  m.response_owner = &OwnerOfGetPayment;
+  m.validate = &ValidatePaymentsService_GetPayment;
+  m.response_owner = &OwnerOfPaymentsService_GetPayment;
   return m;
 }();
 
-void ValidateProviderWebhook(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidatePaymentsService_ProviderWebhook(const ::cppsvc::impl::Message& m,
+                                             ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ProviderWebhookRequest&>(m), v);
 }
 
 // idempotency_key "provider_event_id" of the request.
-std::string_view IdempotencyKeyOfProviderWebhook(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfPaymentsService_ProviderWebhook(const ::cppsvc::impl::Message& m) {
   return static_cast<const ProviderWebhookRequest&>(m).provider_event_id();
 }
 
@@ -98,8 +102,8 @@ const ::cppsvc::impl::MethodSpec kPaymentsService_ProviderWebhook = [] {
   m.rate_per_second = 50;
   m.rate_burst = 100;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
-  m.validate = &ValidateProviderWebhook;
-  m.idempotency_key = &IdempotencyKeyOfProviderWebhook;
+  m.validate = &ValidatePaymentsService_ProviderWebhook;
+  m.idempotency_key = &IdempotencyKeyOfPaymentsService_ProviderWebhook;
   return m;
 }();
 

@@ -12,7 +12,8 @@
 namespace commerce::products::v1 {
 namespace {
 
-void ValidateCreateProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_CreateProduct(const ::cppsvc::impl::Message& m,
+                                           ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const CreateProductRequest&>(m), v);
 }
 
@@ -24,11 +25,12 @@ const ::cppsvc::impl::MethodSpec kProductsService_CreateProduct = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = false;
-  m.validate = &ValidateCreateProduct;
+  m.validate = &ValidateProductsService_CreateProduct;
   return m;
 }();
 
-void ValidateUpdateProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_UpdateProduct(const ::cppsvc::impl::Message& m,
+                                           ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const UpdateProductRequest&>(m), v);
 }
 
@@ -40,11 +42,12 @@ const ::cppsvc::impl::MethodSpec kProductsService_UpdateProduct = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = false;
-  m.validate = &ValidateUpdateProduct;
+  m.validate = &ValidateProductsService_UpdateProduct;
   return m;
 }();
 
-void ValidateDeleteProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_DeleteProduct(const ::cppsvc::impl::Message& m,
+                                           ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const DeleteProductRequest&>(m), v);
 }
 
@@ -56,11 +59,12 @@ const ::cppsvc::impl::MethodSpec kProductsService_DeleteProduct = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
-  m.validate = &ValidateDeleteProduct;
+  m.validate = &ValidateProductsService_DeleteProduct;
   return m;
 }();
 
-void ValidateGetProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_GetProduct(const ::cppsvc::impl::Message& m,
+                                        ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const GetProductRequest&>(m), v);
 }
 
@@ -72,11 +76,12 @@ const ::cppsvc::impl::MethodSpec kProductsService_GetProduct = [] {
   m.roles = {};
   m.timeout = std::chrono::milliseconds(500);
   m.idempotent = true;
-  m.validate = &ValidateGetProduct;
+  m.validate = &ValidateProductsService_GetProduct;
   return m;
 }();
 
-void ValidateListProducts(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_ListProducts(const ::cppsvc::impl::Message& m,
+                                          ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ListProductsRequest&>(m), v);
 }
 
@@ -88,11 +93,12 @@ const ::cppsvc::impl::MethodSpec kProductsService_ListProducts = [] {
   m.roles = {};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
-  m.validate = &ValidateListProducts;
+  m.validate = &ValidateProductsService_ListProducts;
   return m;
 }();
 
-void ValidateSearchProducts(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_SearchProducts(const ::cppsvc::impl::Message& m,
+                                            ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const SearchProductsRequest&>(m), v);
 }
 
@@ -107,11 +113,12 @@ const ::cppsvc::impl::MethodSpec kProductsService_SearchProducts = [] {
   m.rate_per_second = 20;
   m.rate_burst = 40;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
-  m.validate = &ValidateSearchProducts;
+  m.validate = &ValidateProductsService_SearchProducts;
   return m;
 }();
 
-void ValidateCreateCategory(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_CreateCategory(const ::cppsvc::impl::Message& m,
+                                            ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const CreateCategoryRequest&>(m), v);
 }
 
@@ -123,7 +130,7 @@ const ::cppsvc::impl::MethodSpec kProductsService_CreateCategory = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = false;
-  m.validate = &ValidateCreateCategory;
+  m.validate = &ValidateProductsService_CreateCategory;
   return m;
 }();
 
@@ -138,7 +145,8 @@ const ::cppsvc::impl::MethodSpec kProductsService_ListCategories = [] {
   return m;
 }();
 
-void ValidateReserveStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_ReserveStock(const ::cppsvc::impl::Message& m,
+                                          ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ReserveStockRequest&>(m), v);
 }
 
@@ -150,11 +158,12 @@ const ::cppsvc::impl::MethodSpec kProductsService_ReserveStock = [] {
   m.roles = {"service"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
-  m.validate = &ValidateReserveStock;
+  m.validate = &ValidateProductsService_ReserveStock;
   return m;
 }();
 
-void ValidateReleaseStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_ReleaseStock(const ::cppsvc::impl::Message& m,
+                                          ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ReleaseStockRequest&>(m), v);
 }
 
@@ -166,16 +175,17 @@ const ::cppsvc::impl::MethodSpec kProductsService_ReleaseStock = [] {
   m.roles = {"service"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
-  m.validate = &ValidateReleaseStock;
+  m.validate = &ValidateProductsService_ReleaseStock;
   return m;
 }();
 
-void ValidateAdjustStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_AdjustStock(const ::cppsvc::impl::Message& m,
+                                         ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const AdjustStockRequest&>(m), v);
 }
 
 // idempotency_key "request_id" of the request.
-std::string_view IdempotencyKeyOfAdjustStock(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfProductsService_AdjustStock(const ::cppsvc::impl::Message& m) {
   return static_cast<const AdjustStockRequest&>(m).request_id();
 }
 
@@ -187,8 +197,8 @@ const ::cppsvc::impl::MethodSpec kProductsService_AdjustStock = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
-  m.validate = &ValidateAdjustStock;
-  m.idempotency_key = &IdempotencyKeyOfAdjustStock;
+  m.validate = &ValidateProductsService_AdjustStock;
+  m.idempotency_key = &IdempotencyKeyOfProductsService_AdjustStock;
   return m;
 }();
 

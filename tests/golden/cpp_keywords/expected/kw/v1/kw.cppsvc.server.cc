@@ -12,7 +12,7 @@
 namespace kw::v1 {
 namespace {
 
-void ValidateGet(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateKeywords_Get(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const Box&>(m), v);
 }
 
@@ -24,11 +24,11 @@ const ::cppsvc::impl::MethodSpec kKeywords_Get = [] {
   m.roles = {"user"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = false;
-  m.validate = &ValidateGet;
+  m.validate = &ValidateKeywords_Get;
   return m;
 }();
 
-void ValidatePut(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateKeywords_Put(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const Box_int&>(m), v);
 }
 
@@ -40,7 +40,7 @@ const ::cppsvc::impl::MethodSpec kKeywords_Put = [] {
   m.roles = {"user"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = false;
-  m.validate = &ValidatePut;
+  m.validate = &ValidateKeywords_Put;
   return m;
 }();
 

@@ -12,12 +12,13 @@
 namespace multi::v1 {
 namespace {
 
-void ValidateWriteNote(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateWriterService_WriteNote(const ::cppsvc::impl::Message& m,
+                                     ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const WriteNoteRequest&>(m), v);
 }
 
 // idempotency_key "request_id" of the request.
-std::string_view IdempotencyKeyOfWriteNote(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfWriterService_WriteNote(const ::cppsvc::impl::Message& m) {
   return static_cast<const WriteNoteRequest&>(m).request_id();
 }
 
@@ -29,8 +30,8 @@ const ::cppsvc::impl::MethodSpec kWriterService_WriteNote = [] {
   m.roles = {"writer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateWriteNote;
-  m.idempotency_key = &IdempotencyKeyOfWriteNote;
+  m.validate = &ValidateWriterService_WriteNote;
+  m.idempotency_key = &IdempotencyKeyOfWriterService_WriteNote;
   return m;
 }();
 

@@ -10,7 +10,7 @@
 namespace nest::v1 {
 namespace {
 
-void ValidateResolve(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateNest_Resolve(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const Outer_Inner&>(m), v);
 }
 
@@ -22,7 +22,7 @@ const ::cppsvc::impl::MethodSpec kNest_Resolve = [] {
   m.roles = {"user"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = false;
-  m.validate = &ValidateResolve;
+  m.validate = &ValidateNest_Resolve;
   return m;
 }();
 

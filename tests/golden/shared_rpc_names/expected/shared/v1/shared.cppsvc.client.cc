@@ -14,7 +14,7 @@ const ::cppsvc::impl::ClientMethodSpec kBooksService_Get = [] {
   m.full_name = "shared.v1.BooksService/Get";
   m.nats_subject = "cppsvc.books.Get";
   m.timeout = std::chrono::milliseconds(5000);
-  m.idempotent = false;
+  m.idempotent = true;
   return m;
 }();
 

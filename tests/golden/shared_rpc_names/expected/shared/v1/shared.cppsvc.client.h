@@ -20,7 +20,7 @@ class BooksServiceClient {
 
   ::cppsvc::impl::ClientRuntime& runtime() { return *runtime_; }
 
-  // Get: not idempotent, never retried; timeout 5000 ms.
+  // Get: idempotent, retried on transient failures; timeout 5000 ms.
   ::cppsvc::Status Get(const GetRequest& request,
                        GetResponse* response,
                        const ::cppsvc::CallOptions& options = {});

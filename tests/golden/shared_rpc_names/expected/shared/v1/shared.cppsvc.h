@@ -20,7 +20,7 @@ class BooksServiceBase : public ::cppsvc::impl::ServiceBase {
   // The server's answer to a call on another user's resource (foreign_resources).
   static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
-  // Get (user)
+  // Get (user; owner: owner)
   virtual ::cppsvc::Status Get(::cppsvc::CallContext& ctx,
                                const GetRequest& request,
                                GetResponse& response) = 0;
@@ -35,7 +35,7 @@ class ShelvesServiceBase : public ::cppsvc::impl::ServiceBase {
   // The server's answer to a call on another user's resource (foreign_resources).
   static constexpr auto kForeignResources = ::cppsvc::ForeignResources::kNotFound;
 
-  // Get (user; GET /v1/shelves/{id})
+  // Get (user; owner: owner; GET /v1/shelves/{id})
   virtual ::cppsvc::Status Get(::cppsvc::CallContext& ctx,
                                const GetRequest& request,
                                GetResponse& response) = 0;

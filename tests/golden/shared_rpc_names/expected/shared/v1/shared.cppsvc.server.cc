@@ -5,8 +5,19 @@
 #include <chrono>
 #include <utility>
 
+#include "shared/v1/shared.cppsvc.validate.h"
+
 namespace shared::v1 {
 namespace {
+
+void ValidateBooksService_Get(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+  CppsvcValidate(static_cast<const GetRequest&>(m), v);
+}
+
+// owner_field "owner" of the request.
+std::string_view OwnerOfBooksService_Get(const ::cppsvc::impl::Message& m) {
+  return static_cast<const GetRequest&>(m).owner();
+}
 
 const ::cppsvc::impl::MethodSpec kBooksService_Get = [] {
   ::cppsvc::impl::MethodSpec m;
@@ -15,7 +26,9 @@ const ::cppsvc::impl::MethodSpec kBooksService_Get = [] {
   m.is_public = false;
   m.roles = {"user"};
   m.timeout = std::chrono::milliseconds(5000);
-  m.idempotent = false;
+  m.idempotent = true;
+  m.validate = &ValidateBooksService_Get;
+  m.request_owner = &OwnerOfBooksService_Get;
   return m;
 }();
 
@@ -65,6 +78,15 @@ std::vector<::cppsvc::auth::RoleSpec> BooksServiceServer::Roles() {
 }
 namespace {
 
+void ValidateShelvesService_Get(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+  CppsvcValidate(static_cast<const GetRequest&>(m), v);
+}
+
+// owner_field "owner" of the request.
+std::string_view OwnerOfShelvesService_Get(const ::cppsvc::impl::Message& m) {
+  return static_cast<const GetRequest&>(m).owner();
+}
+
 const ::cppsvc::impl::MethodSpec kShelvesService_Get = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Get";
@@ -73,6 +95,8 @@ const ::cppsvc::impl::MethodSpec kShelvesService_Get = [] {
   m.roles = {"user"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
+  m.validate = &ValidateShelvesService_Get;
+  m.request_owner = &OwnerOfShelvesService_Get;
   return m;
 }();
 

@@ -5,3 +5,13 @@
 #include "cppsvc/impl/validate.h"
 
 #include "shared/v1/shared.pb.h"
+
+namespace shared::v1 {
+
+// Checks the validation rules of shared.v1.GetRequest, adding every failure to `v` (paths below
+// `parent`).
+void CppsvcValidate(const GetRequest& m,
+                    ::cppsvc::impl::Violations& v,
+                    const ::cppsvc::impl::FieldRef* parent = nullptr);
+
+}  // namespace shared::v1

@@ -19,6 +19,11 @@
 namespace shared::v1 {
 namespace {
 
+// Smallest values passing every rule of shared.v1.GetRequest.
+[[maybe_unused]] void FillValid(GetRequest& m) {
+  m.set_id(std::string(1, 'a'));
+}
+
 // The owner of resources that are not the caller's.
 [[maybe_unused]] constexpr const char* kSomeoneElse = "ffffffff-ffff-4fff-8fff-ffffffffffff";
 
@@ -72,7 +77,8 @@ class BooksServiceContract : public ::testing::Test {
 TEST_F(BooksServiceContract, AccessGet) {
   auto call = [](const std::string& token, const std::string& subject) {
     GetRequest request;
-    (void)subject;
+    FillValid(request);
+    request.set_owner(subject);
     return CallWithToken(*stub_, &BooksService::Stub::Get, request, token);
   };
   const AccessCell cells[] = {
@@ -80,6 +86,52 @@ TEST_F(BooksServiceContract, AccessGet) {
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
   ExpectAccess(*tokens_, call, cells, {"user", grpc::StatusCode::UNAUTHENTICATED});
+}
+
+// owner_field: callers acting on another user's resource.
+TEST_F(BooksServiceContract, OwnershipGet) {
+  auto call = [](const std::string& token, const std::string&) {
+    GetRequest request;
+    FillValid(request);
+    request.set_owner(kSomeoneElse);
+    const grpc::StatusCode code = CallWithToken(*stub_, &BooksService::Stub::Get, request, token);
+    handlers_->foreign_owner.clear();
+    return code;
+  };
+  const AccessCell cells[] = {
+      {"role user", "user", grpc::StatusCode::NOT_FOUND},
+  };
+  ExpectAccess(*tokens_, call, cells);
+}
+
+TEST(BooksServiceValidation, GetRequest_Id) {
+  {
+    SCOPED_TRACE("valid");
+    GetRequest m;
+    FillValid(m);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("max_len_inside");
+    GetRequest m;
+    FillValid(m);
+    m.set_id(std::string(64, 'a'));
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("max_len_outside");
+    GetRequest m;
+    FillValid(m);
+    m.set_id(std::string(65, 'a'));
+    EXPECT_EQ(Violations(m), "id: must be at most 64 characters");
+  }
+  {
+    SCOPED_TRACE("required_outside");
+    GetRequest m;
+    FillValid(m);
+    m.set_id("");
+    EXPECT_EQ(Violations(m), "id: is required");
+  }
 }
 
 // Accepts every call: these tests exercise the generated pipeline, not
@@ -121,7 +173,8 @@ class ShelvesServiceContract : public ::testing::Test {
 TEST_F(ShelvesServiceContract, AccessGet) {
   auto call = [](const std::string& token, const std::string& subject) {
     GetRequest request;
-    (void)subject;
+    FillValid(request);
+    request.set_owner(subject);
     return CallWithToken(*stub_, &ShelvesService::Stub::Get, request, token);
   };
   const AccessCell cells[] = {
@@ -129,6 +182,52 @@ TEST_F(ShelvesServiceContract, AccessGet) {
       {"no token", nullptr, grpc::StatusCode::UNAUTHENTICATED},
   };
   ExpectAccess(*tokens_, call, cells, {"user", grpc::StatusCode::UNAUTHENTICATED});
+}
+
+// owner_field: callers acting on another user's resource.
+TEST_F(ShelvesServiceContract, OwnershipGet) {
+  auto call = [](const std::string& token, const std::string&) {
+    GetRequest request;
+    FillValid(request);
+    request.set_owner(kSomeoneElse);
+    const grpc::StatusCode code = CallWithToken(*stub_, &ShelvesService::Stub::Get, request, token);
+    handlers_->foreign_owner.clear();
+    return code;
+  };
+  const AccessCell cells[] = {
+      {"role user", "user", grpc::StatusCode::NOT_FOUND},
+  };
+  ExpectAccess(*tokens_, call, cells);
+}
+
+TEST(ShelvesServiceValidation, GetRequest_Id) {
+  {
+    SCOPED_TRACE("valid");
+    GetRequest m;
+    FillValid(m);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("max_len_inside");
+    GetRequest m;
+    FillValid(m);
+    m.set_id(std::string(64, 'a'));
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("max_len_outside");
+    GetRequest m;
+    FillValid(m);
+    m.set_id(std::string(65, 'a'));
+    EXPECT_EQ(Violations(m), "id: must be at most 64 characters");
+  }
+  {
+    SCOPED_TRACE("required_outside");
+    GetRequest m;
+    FillValid(m);
+    m.set_id("");
+    EXPECT_EQ(Violations(m), "id: is required");
+  }
 }
 
 }  // namespace

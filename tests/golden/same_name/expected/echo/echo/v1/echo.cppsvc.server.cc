@@ -10,7 +10,7 @@
 namespace echo::echo::v1 {
 namespace {
 
-void ValidateEcho(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateEcho_Echo(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const EchoMessage&>(m), v);
 }
 
@@ -22,7 +22,7 @@ const ::cppsvc::impl::MethodSpec kEcho_Echo = [] {
   m.roles = {};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = false;
-  m.validate = &ValidateEcho;
+  m.validate = &ValidateEcho_Echo;
   return m;
 }();
 
