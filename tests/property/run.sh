@@ -9,7 +9,7 @@
 #          <protobuf include dir> <pg dir> <pg.sh> <embed script> <work dir> <flags...>
 #
 # Seeds: CPPSVC_PROPERTY_SEED (default: from the clock, printed) is the
-# first; CPPSVC_PROPERTY_CASES (default 3) cases run, seeds first..first+n-1.
+# first; CPPSVC_PROPERTY_CASES (default 2) cases run, seeds first..first+n-1.
 # A failing case prints its seed and the command that reruns it alone; its
 # files are kept under <work dir>/seed-<seed>.
 set -euo pipefail
@@ -17,7 +17,7 @@ gen=$1 protoc=$2 plugin=$3 grpc_plugin=$4 specs=$5 wkt=$6 pg_dir=$7 pg_sh=$8 emb
 shift 10
 flags=("$@")
 first=${CPPSVC_PROPERTY_SEED:-$(date +%s%N | cut -c 6-15)}
-cases=${CPPSVC_PROPERTY_CASES:-3}
+cases=${CPPSVC_PROPERTY_CASES:-2}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$work"
 echo "property: seeds $first..$((first + cases - 1)) (rerun: CPPSVC_PROPERTY_SEED=$first CPPSVC_PROPERTY_CASES=$cases)"
