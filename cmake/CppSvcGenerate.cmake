@@ -14,10 +14,14 @@
 # OPTIONS: passed as --cpp-svc_opt, e.g. werror=true.
 # SCHEMA_LOCK_DIRS: where the schema locks (<dir>/<name>.schema.lock.json) of
 #   protos with a database are read (default: IMPORT_DIRS, i.e. next to the
-#   protos). The plugin writes the updated lock and the SQL migrations
-#   (<dir>/migrations/NNNN_<slug>.sql) to OUT_DIR; the target
-#   <target>_schema_locks copies the locks back next to the protos, to be
-#   reviewed and committed with the contract change.
+#   protos). The build fails, with the plugin's located error, while a proto
+#   with a database has no lock there or its contract no longer matches the
+#   lock (a new migration is due): the target <target>_schema_locks (which
+#   the error names) writes the new lock there, to be reviewed and committed
+#   with the contract change. OPTIONS schema_lock=update turns the check off
+#   (then cppsvc_add_schema_lock_test() is the only guard). The SQL
+#   migrations (<dir>/migrations/NNNN_<slug>.sql) and the lock are also
+#   written to OUT_DIR.
 #
 # <name>.cppsvc.main.cc and <name>.cppsvc_test.cc are generated too but not
 # compiled into TARGET: see cppsvc_add_service() and cppsvc_add_contract_tests().
@@ -38,6 +42,7 @@ include_guard(GLOBAL)
 set_property(GLOBAL PROPERTY CPPSVC_PROTO_DIR "${CPPSVC_PROTO_DIR}")
 set_property(GLOBAL PROPERTY CPPSVC_EMBED_MIGRATIONS "${CMAKE_CURRENT_LIST_DIR}/CppSvcEmbedMigrations.cmake")
 set_property(GLOBAL PROPERTY CPPSVC_SYNC_OUTPUTS "${CMAKE_CURRENT_LIST_DIR}/CppSvcSyncOutputs.cmake")
+set_property(GLOBAL PROPERTY CPPSVC_SCHEMA_LOCKS_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/CppSvcSchemaLocks.cmake")
 
 # The plugin's artifact table, read as text: the names of the files it writes
 # must be known at configure time, before the plugin is built. Installed
@@ -81,6 +86,38 @@ _cppsvc_read_artifacts("${CPPSVC_ARTIFACTS_TABLE}" _cppsvc)
 foreach(list OUTPUTS SOURCES MAIN TEST)
   set_property(GLOBAL PROPERTY CPPSVC_${list} ${_cppsvc_${list}})
 endforeach()
+
+# Appends to <var> the option naming the command that stores the schema
+# locks of <target>, for the plugin's errors about missing or stale locks.
+function(_cppsvc_schema_lock_options target var)
+  set(build_dir "${CMAKE_BINARY_DIR}")
+  if(build_dir MATCHES ",")  # protoc options are comma-separated
+    set(build_dir "<build-dir>")
+  endif()
+  set(${var} ${${var}}
+      "schema_lock_store_command=cmake --build ${build_dir} --target ${target}_schema_locks"
+      PARENT_SCOPE)
+endfunction()
+
+# <target>_schema_locks: protoc with schema_lock=update into <out>.locks, and
+# each lock it writes copied next to the protos (CppSvcSchemaLocks.cmake).
+# Independent of <target>_generate, which fails while a lock is missing or
+# stale. A new lock touches a stamp the configure step depends on, so the
+# next build reconfigures and tracks it as an input of the generation.
+function(_cppsvc_add_store_target target lock_dirs out_dir)
+  set(stamp "${out_dir}.locks.stamp")
+  if(NOT EXISTS "${stamp}")
+    file(TOUCH "${stamp}")
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${stamp}")
+  list(JOIN lock_dirs "|" joined_dirs)
+  get_property(script GLOBAL PROPERTY CPPSVC_SCHEMA_LOCKS_SCRIPT)
+  add_custom_target(${target}_schema_locks
+    COMMAND "${CMAKE_COMMAND}" -DMODE=store "-DOUT=${out_dir}.locks" "-DLOCK_DIRS=${joined_dirs}"
+            "-DSTAMP=${stamp}" -P "${script}" $<TARGET_FILE:protobuf::protoc> ${ARGN}
+    COMMENT "cpp-svc: storing the schema locks of ${target} in ${joined_dirs}"
+    VERBATIM)
+endfunction()
 
 function(cppsvc_generate)
   cmake_parse_arguments(ARG "" "TARGET;OUT_DIR" "PROTOS;IMPORT_DIRS;OPTIONS;SCHEMA_LOCK_DIRS" ${ARGN})
@@ -161,37 +198,37 @@ function(cppsvc_generate)
   if(NOT ARG_SCHEMA_LOCK_DIRS)
     set(ARG_SCHEMA_LOCK_DIRS ${abs_dirs})
   endif()
-  set(lock_files "")
-  set(lock_copies "")
-  list(GET ARG_SCHEMA_LOCK_DIRS 0 first_lock_dir)
-  get_filename_component(first_lock_dir "${first_lock_dir}" ABSOLUTE)
+  set(lock_dirs "")
+  set(lock_options "")
   foreach(dir IN LISTS ARG_SCHEMA_LOCK_DIRS)
     get_filename_component(abs "${dir}" ABSOLUTE)
-    list(APPEND ARG_OPTIONS "schema_lock_dir=${abs}")
+    list(APPEND lock_dirs "${abs}")
+    list(APPEND lock_options "schema_lock_dir=${abs}")
   endforeach()
+  set(lock_files "")
   foreach(rel IN LISTS rel_protos)
     string(REGEX REPLACE "\\.proto$" ".schema.lock.json" lock "${rel}")
-    foreach(dir IN LISTS ARG_SCHEMA_LOCK_DIRS)
-      get_filename_component(abs "${dir}/${lock}" ABSOLUTE)
-      if(EXISTS "${abs}")
-        list(APPEND lock_files "${abs}")
+    foreach(dir IN LISTS lock_dirs)
+      if(EXISTS "${dir}/${lock}")
+        list(APPEND lock_files "${dir}/${lock}")
       endif()
     endforeach()
-    # Only files with a database get a lock; copy those that were written.
-    list(APPEND lock_copies COMMAND sh -c "[ ! -f \"$0\" ] || cmp -s \"$0\" \"$1\" || cp \"$0\" \"$1\""
-         "${ARG_OUT_DIR}/${lock}" "${first_lock_dir}/${lock}")
   endforeach()
+  _cppsvc_schema_lock_options(${ARG_TARGET} lock_options)
 
   # The .sql files of the migrations become C++ initializers (<name>.sql.inc)
   # that <name>.cppsvc.migrations.cc includes; see CppSvcEmbedMigrations.cmake.
   list(REMOVE_DUPLICATES migration_dirs)
   get_property(embed_script GLOBAL PROPERTY CPPSVC_EMBED_MIGRATIONS)
 
-  set(opt_args "")
-  if(ARG_OPTIONS)
-    list(JOIN ARG_OPTIONS "," joined)
-    set(opt_args "--cpp-svc_opt=${joined}")
+  # A missing or stale lock fails the build (schema_lock=check), naming the
+  # target that stores it, unless OPTIONS choose another schema_lock mode.
+  set(check_options ${ARG_OPTIONS} ${lock_options})
+  if(NOT ARG_OPTIONS MATCHES "(^|;)schema_lock=")
+    list(APPEND check_options schema_lock=check)
   endif()
+  list(JOIN check_options "," joined)
+  set(opt_args "--cpp-svc_opt=${joined}")
 
   # protoc writes into a staging directory; only files whose content changed
   # are copied over (CppSvcSyncOutputs.cmake), so the others keep their time
@@ -215,10 +252,12 @@ function(cppsvc_generate)
     VERBATIM)
 
   add_custom_target(${ARG_TARGET}_generate DEPENDS ${outputs})
-  add_custom_target(${ARG_TARGET}_schema_locks ${lock_copies}
-    COMMENT "cpp-svc: copying the schema locks of ${ARG_TARGET} to ${first_lock_dir}"
-    VERBATIM)
-  add_dependencies(${ARG_TARGET}_schema_locks ${ARG_TARGET}_generate)
+  _cppsvc_add_store_target(${ARG_TARGET} "${lock_dirs}" "${ARG_OUT_DIR}"
+    ${import_args} "--plugin=protoc-gen-cpp-svc=$<TARGET_FILE:CppSvc::protoc-gen-cpp-svc>"
+    "--cpp-svc_opt=${joined},schema_lock=update,emit=migrations" ${rel_protos})
+  # What cppsvc_add_schema_lock_test() runs.
+  set_property(TARGET ${ARG_TARGET} PROPERTY CPPSVC_SCHEMA_LOCK_CHECK ${import_args}
+    "--plugin=protoc-gen-cpp-svc=$<TARGET_FILE:CppSvc::protoc-gen-cpp-svc>" "--cpp-svc_opt=${joined},schema_lock=check,emit=migrations" ${rel_protos})
 
   target_sources(${ARG_TARGET} PRIVATE ${sources})
   target_include_directories(${ARG_TARGET} PUBLIC "$<BUILD_INTERFACE:${ARG_OUT_DIR}>")
@@ -288,4 +327,32 @@ function(cppsvc_add_contract_tests)
     set(properties PROPERTIES ${ARG_PROPERTIES})
   endif()
   gtest_discover_tests(${ARG_TARGET} TEST_PREFIX "${ARG_TARGET}." DISCOVERY_TIMEOUT 60 ${properties})
+endfunction()
+
+# cppsvc_add_schema_lock_test(NAME <test> CONTRACTS <library>)
+#
+# A ctest that fails while a schema lock of the protos of
+# cppsvc_generate(TARGET <library> ...) is missing or stale next to them,
+# with the plugin's located errors and the command that stores the lock. It
+# checks the source tree as it is when the test runs, so it also catches a
+# lock changed or lost since the last build, and a project that builds with
+# OPTIONS schema_lock=update.
+function(cppsvc_add_schema_lock_test)
+  cmake_parse_arguments(ARG "" "NAME;CONTRACTS" "" ${ARGN})
+  foreach(required NAME CONTRACTS)
+    if(NOT ARG_${required})
+      message(FATAL_ERROR "cppsvc_add_schema_lock_test: ${required} is required")
+    endif()
+  endforeach()
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "cppsvc_add_schema_lock_test: unknown arguments: ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  get_target_property(check_args ${ARG_CONTRACTS} CPPSVC_SCHEMA_LOCK_CHECK)
+  if(NOT check_args)
+    message(FATAL_ERROR "cppsvc_add_schema_lock_test: ${ARG_CONTRACTS} was not set up by cppsvc_generate()")
+  endif()
+  get_property(script GLOBAL PROPERTY CPPSVC_SCHEMA_LOCKS_SCRIPT)
+  add_test(NAME ${ARG_NAME}
+    COMMAND "${CMAKE_COMMAND}" -DMODE=check "-DOUT=${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}.out"
+            -P "${script}" $<TARGET_FILE:protobuf::protoc> ${check_args})
 endfunction()

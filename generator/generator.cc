@@ -9,15 +9,16 @@
 #include <google/protobuf/io/zero_copy_stream.h>
 
 #include "emit/artifacts.h"
-#include "emit/migrations.h"
 #include "model/build.h"
 #include "model/check.h"
 #include "model/resolve.h"
+#include "text/join.h"
 
 namespace cppsvc {
 namespace {
 
-const std::vector<std::string> kKeys = {"emit", "werror", "schema_lock_dir", "proto_path"};
+const std::vector<std::string> kKeys =
+    {"emit", "werror", "schema_lock", "schema_lock_dir", "schema_lock_store_command", "proto_path"};
 
 bool ParseBool(const std::string& key,
                const std::string& value,
@@ -56,6 +57,76 @@ void ParseArtifacts(const std::string& value,
   }
 }
 
+void ParseSchemaLockMode(const std::string& value,
+                         SchemaLockMode& out,
+                         std::vector<std::string>& errors) {
+  if (value == "check") {
+    out = SchemaLockMode::kCheck;
+  } else if (value == "update") {
+    out = SchemaLockMode::kUpdate;
+  } else {
+    errors.push_back("option 'schema_lock' expects check or update, got '" + value + "'" +
+                     diag::DidYouMean(value, {"check", "update"}));
+  }
+}
+
+// A directory or a command: any text but none.
+void ParseText(const std::string& key,
+               const std::string& value,
+               const std::string& what,
+               std::string& out,
+               std::vector<std::string>& errors) {
+  if (value.empty())
+    errors.push_back("option '" + key + "' expects " + what);
+  else
+    out = value;
+}
+
+bool ParseItem(const std::string& key,
+               const std::string& value,
+               Parameters& out,
+               std::vector<std::string>& errors) {
+  if (key == "emit") {
+    ParseArtifacts(value, out.artifacts, errors);
+  } else if (key == "werror") {
+    ParseBool(key, value, out.warnings_as_errors, errors);
+  } else if (key == "schema_lock") {
+    ParseSchemaLockMode(value, out.schema_lock.mode, errors);
+  } else if (key == "schema_lock_dir") {
+    std::string dir;
+    ParseText(key, value, "a directory", dir, errors);
+    if (!dir.empty()) out.schema_lock.dirs.push_back(dir);
+  } else if (key == "schema_lock_store_command") {
+    ParseText(key, value, "a command", out.schema_lock.store_command, errors);
+  } else if (key == "proto_path") {
+    std::string dir;
+    ParseText(key, value, "a directory", dir, errors);
+    if (!dir.empty()) out.proto_paths.push_back(dir);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// The text of each file to generate, from the first directory holding it:
+// only used to point inside options, so a file not found is no error.
+void ReadSources(const Parameters& params, model::Model& model) {
+  std::vector<std::string> dirs = params.proto_paths;
+  dirs.insert(dirs.end(), params.schema_lock.dirs.begin(), params.schema_lock.dirs.end());
+  dirs.push_back(".");
+  for (const model::File& file : model.files) {
+    if (!file.generate) continue;
+    for (const std::string& dir : dirs) {
+      std::ifstream in(dir + "/" + file.name, std::ios::binary);
+      if (!in) continue;
+      std::ostringstream text;
+      text << in.rdbuf();
+      model.sources.emplace(file.name, text.str());
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 std::set<std::string> Parameters::DefaultArtifacts() {
@@ -75,64 +146,13 @@ bool ParseParameters(const std::string& text, Parameters& out, std::vector<std::
     size_t eq = item.find('=');
     std::string key = item.substr(0, eq);
     std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
-    if (key == "emit") {
-      ParseArtifacts(value, out.artifacts, errors);
-    } else if (key == "werror") {
-      ParseBool(key, value, out.warnings_as_errors, errors);
-    } else if (key == "schema_lock_dir") {
-      if (value.empty())
-        errors.push_back("option 'schema_lock_dir' expects a directory");
-      else
-        out.schema_lock_dirs.push_back(value);
-    } else if (key == "proto_path") {
-      if (value.empty())
-        errors.push_back("option 'proto_path' expects a directory");
-      else
-        out.proto_paths.push_back(value);
-    } else {
+    if (!ParseItem(key, value, out, errors)) {
       errors.push_back("unknown option '" + key + "'" + diag::DidYouMean(key, kKeys) +
-                       "; known options: emit, werror, schema_lock_dir, proto_path");
+                       "; known options: " + text::Join(kKeys, ", "));
     }
   }
   return errors.size() == before;
 }
-
-namespace {
-
-// The schema lock of `file` from the first of `dirs` holding one.
-std::optional<emit::SchemaLock> ReadSchemaLock(const model::File& file,
-                                               const std::vector<std::string>& dirs,
-                                               diag::Diagnostics& diags) {
-  for (const std::string& dir : dirs) {
-    std::ifstream in(dir + "/" + file.schema_lock, std::ios::binary);
-    if (!in) continue;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return emit::ParseSchemaLock(text.str(), diag::Span{file.schema_lock, 0, 0}, diags);
-  }
-  return std::nullopt;
-}
-
-// The text of each file to generate, from the first directory holding it:
-// only used to point inside options, so a file not found is no error.
-void ReadSources(const Parameters& params, model::Model& model) {
-  std::vector<std::string> dirs = params.proto_paths;
-  dirs.insert(dirs.end(), params.schema_lock_dirs.begin(), params.schema_lock_dirs.end());
-  dirs.push_back(".");
-  for (const model::File& file : model.files) {
-    if (!file.generate) continue;
-    for (const std::string& dir : dirs) {
-      std::ifstream in(dir + "/" + file.name, std::ios::binary);
-      if (!in) continue;
-      std::ostringstream text;
-      text << in.rdbuf();
-      model.sources.emplace(file.name, text.str());
-      break;
-    }
-  }
-}
-
-}  // namespace
 
 bool Generate(const model::Model& model,
               const Parameters& params,
@@ -147,10 +167,7 @@ bool Generate(const model::Model& model,
   for (const model::File& file : model.files) {
     // Only the migrations use the lock.
     if (!file.generate || file.database.empty() || !params.Emits("migrations")) continue;
-    size_t errors = diags.All().size();
-    std::optional<emit::SchemaLock> lock = ReadSchemaLock(file, params.schema_lock_dirs, diags);
-    if (diags.All().size() != errors) continue;
-    emit::PlanMigrations(model, file, lock, diags, locks[file.name]);
+    PlanSchemaLock(model, file, params.schema_lock, diags, locks[file.name]);
   }
   if (diags.HasErrors()) return false;
   for (const model::File& file : model.files) {

@@ -11,6 +11,7 @@
 #include "diag/diagnostics.h"
 #include "emit/emitters.h"
 #include "model/model.h"
+#include "schema_locks.h"
 
 namespace cppsvc {
 
@@ -19,10 +20,10 @@ struct Parameters {
   // Names of the artifacts to emit (emit=a+b); all of them by default.
   std::set<std::string> artifacts = DefaultArtifacts();
   bool warnings_as_errors = false;
-  // Where schema locks are read: <dir>/<proto base>.schema.lock.json, the
-  // first dir holding one wins (schema_lock_dir=<dir>, repeatable). None
-  // given: no lock is read and every file starts at 0001_init.
-  std::vector<std::string> schema_lock_dirs;
+  // How schema locks are read and whether a missing or stale one is an
+  // error (schema_lock=check|update, schema_lock_dir=<dir> repeatable,
+  // schema_lock_store_command=<command>).
+  SchemaLockOptions schema_lock;
   // Where the .proto sources are read (proto_path=<dir>, repeatable; then
   // the schema lock directories, then the working directory), so an error
   // inside a multi-line option points at its key. Unreadable: the option.

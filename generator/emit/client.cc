@@ -51,7 +51,9 @@ Data MethodView(const model::Model& model,
   const std::string request = CppTypeIn(model, file, m.input);
   const std::string response = CppTypeIn(model, file, m.output);
   v.set("name", m.name);
-  v.set("constant", "k" + m.name);
+  // Per service: rpcs of two services of a file may share a name, and the
+  // constants of all of them share the file's anonymous namespace.
+  v.set("constant", "k" + s.name + "_" + m.name);
   v.set("full_name", s.full_name + "/" + m.name);
   v.set("subject", m.nats_subject);
   v.set("timeout", std::to_string(m.effective_timeout_ms));

@@ -327,6 +327,7 @@ class TableWriter {
     if (!generated.empty()) v.set("generated_values", Join(generated, ", "));
     if (!stamped.empty()) v.set("stamped_on_update", Join(stamped, ", "));
     v.set("fill_uses_now", uses_now);
+    v.set("fill_uses_row", !generated.empty());
     v.set("update_stamps_now", !stamped.empty());
   }
 

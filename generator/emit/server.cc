@@ -26,7 +26,10 @@ Data MethodView(const model::Model& model,
   const std::string request = CppTypeIn(model, file, m.input);
   const std::string response = CppTypeIn(model, file, m.output);
   v.set("name", m.name);
-  v.set("constant", "k" + m.name);
+  // Per service: rpcs of two services of a file may share a name, and the
+  // constants and helpers of all of them share the file's anonymous namespace.
+  v.set("stem", s.name + "_" + m.name);
+  v.set("constant", "k" + s.name + "_" + m.name);
   v.set("full_name", s.full_name + "/" + m.name);
   v.set("request", request);
   v.set("response", response);

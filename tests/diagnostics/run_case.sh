@@ -5,6 +5,8 @@
 # A case is a folder of .proto files (all given to protoc at once, sorted),
 # an expected_errors.txt, optionally options.txt (the --cpp-svc_opt value)
 # and optionally lock/ (schema locks, read with schema_lock_dir=<case>/lock).
+# Cases run with schema_lock=update, so a case with a database needs no lock
+# (0001_init); options.txt can ask for schema_lock=check.
 # The plugin reads the sources from the case (proto_path=<case>).
 # Set CPPSVC_UPDATE=1 to rewrite expected_errors.txt from the current output.
 set -euo pipefail
@@ -13,8 +15,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 mapfile -t protos < <(cd "$case_dir" && find . -name '*.proto' -not -path './lock/*' | sed 's|^\./||' | LC_ALL=C sort)
-opts=""
-[ -f "$case_dir/options.txt" ] && opts=$(tr -d '\n' < "$case_dir/options.txt")
+opts="schema_lock=update"
+[ -f "$case_dir/options.txt" ] && opts="$opts,$(tr -d '\n' < "$case_dir/options.txt")"
 [ -d "$case_dir/lock" ] && opts="${opts:+$opts,}schema_lock_dir=$case_dir/lock"
 # The sources, so errors inside multi-line options point at their key.
 opts="${opts:+$opts,}proto_path=$case_dir"
@@ -26,8 +28,9 @@ set +e
   --cpp-svc_out="$tmp" "${opt[@]}" "${protos[@]}" 2> "$tmp/stderr"
 rc=$?
 set -e
-# protoc prefixes the plugin's error text with the output flag.
-sed 's/^--cpp-svc_out: //' "$tmp/stderr" > "$tmp/actual"
+# protoc prefixes the plugin's error text with the output flag; paths into
+# the case (its lock/ directory) are written relative to it.
+sed -e 's/^--cpp-svc_out: //' -e "s|$case_dir/||g" "$tmp/stderr" > "$tmp/actual"
 
 if [ "${CPPSVC_UPDATE:-0}" = 1 ]; then
   cp "$tmp/actual" "$case_dir/expected_errors.txt"

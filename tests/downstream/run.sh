@@ -79,7 +79,8 @@ for f in bin/protoc-gen-cpp-svc \
          "$libdir/cmake/CppSvc/CppSvcConfigVersion.cmake" \
          "$libdir/cmake/CppSvc/CppSvcTargets.cmake" \
          "$libdir/cmake/CppSvc/CppSvcGenerate.cmake" \
-         "$libdir/cmake/CppSvc/CppSvcEmbedMigrations.cmake"; do
+         "$libdir/cmake/CppSvc/CppSvcEmbedMigrations.cmake" \
+         "$libdir/cmake/CppSvc/CppSvcSchemaLocks.cmake"; do
   [[ -f "$prefix/$f" ]] || fail "installed tree lacks $f"
   echo "ok: $f"
 done
@@ -100,12 +101,33 @@ step "copy the downstream project to $src"
 mkdir -p "$src"
 cp -R "$here/CMakeLists.txt" "$here/proto" "$here/src" "$here/test" "$src/"
 
+# As in a project whose contract has just been written: a proto with a
+# database, but no schema lock next to it yet.
+lock_rel=proto/library/loans/v1/loans.schema.lock.json
+run rm "$src/$lock_rel"
+
 # ---------------------------------------------------------------------------
 step "configure the downstream project against $prefix"
 run cmake -S "$src" -B "$bld" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" "${offline_args[@]}"
 found="$(sed -n 's/^CppSvc_DIR:[A-Z]*=//p' "$bld/CMakeCache.txt")"
 [[ "$found" == "$prefix/$libdir/cmake/CppSvc" ]] || fail "CppSvc was found in '$found', not in $prefix"
 echo "ok: CppSvc_DIR=$found"
+
+step "build without a schema lock: an error naming the command that stores it"
+store_cmd="cmake --build $bld --target library_loans_schema_locks"
+expect_lock_error() {  # expect_lock_error <what> <text the error must hold>
+  local log
+  if log="$(cmake --build "$bld" 2>&1)"; then echo "$log"; fail "the build passed $1"; fi
+  echo "$log" | grep -F 'error:' || true
+  grep -qF "$2" <<<"$log" || fail "the build failed $1, but without saying: $2"
+  grep -qF "store it with: $store_cmd" <<<"$log" || fail "the error $1 does not name: $store_cmd"
+  echo "ok: the build fails $1, naming $store_cmd"
+}
+expect_lock_error "without a schema lock" \
+  "library/loans/v1/loans.proto:93:3: error: file 'library/loans/v1/loans.proto' has database 'loans' but no schema lock library/loans/v1/loans.schema.lock.json in $src/proto"
+run $store_cmd
+cmp "$src/$lock_rel" "$here/$lock_rel" || fail "the stored lock differs from the checked-in $lock_rel"
+echo "ok: the stored lock is the checked-in one"
 
 step "build"
 run cmake --build "$bld"
@@ -149,4 +171,25 @@ after_change="$(mtime "$gen_h")"
 [[ "$after_change" != "$before" ]] || fail "loans.cppsvc.h (which carries rpc comments) was not rewritten"
 if grep -q 'loans.pb.cc.o' <<<"$log"; then fail "loans.pb.cc was recompiled for a comment change"; fi
 echo "ok: only changed outputs rewritten"
+run ctest --test-dir "$bld" --output-on-failure
+
+# ---------------------------------------------------------------------------
+step "add a column without storing the lock: the build and the lock test fail"
+sleep 1
+run sed -i 's|^  int64 version = 6;$|&\n  optional string note = 7;|' "$src/proto/library/loans/v1/loans.proto"
+grep -q 'optional string note = 7;' "$src/proto/library/loans/v1/loans.proto" || fail "the column was not added"
+expect_lock_error "with a stale schema lock" \
+  "differs from its schema lock $src/$lock_rel (it needs migration 0002_add_loans_note)"
+if ctest --test-dir "$bld" -R loans_schema_lock --output-on-failure > "$tmp/lock_test.log" 2>&1; then
+  cat "$tmp/lock_test.log"; fail "loans_schema_lock passed with a stale lock"
+fi
+grep -qF "it needs migration 0002_add_loans_note" "$tmp/lock_test.log" ||
+  { cat "$tmp/lock_test.log"; fail "loans_schema_lock failed without naming the new migration"; }
+echo "ok: loans_schema_lock fails with a stale lock"
+
+step "store the lock: the new migration is generated, and everything passes again"
+run $store_cmd
+grep -q '"0002_add_loans_note"' "$src/$lock_rel" || fail "the stored lock lacks 0002_add_loans_note"
+run cmake --build "$bld"
+[[ -f "$bld/generated/library/loans/v1/migrations/0002_add_loans_note.sql" ]] || fail "no 0002_add_loans_note.sql"
 run ctest --test-dir "$bld" --output-on-failure

@@ -12,7 +12,8 @@ mapfile -t protos < <(cd "$specs" && find commerce -name '*.proto' | LC_ALL=C so
 run() {
   mkdir -p "$tmp/$1"
   shift_args=("${@:2}")
-  protoc -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" --cpp-svc_out="$tmp/$1" "${shift_args[@]}"
+  protoc -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" --cpp-svc_out="$tmp/$1" \
+    --cpp-svc_opt=schema_lock_dir="$specs" "${shift_args[@]}"
 }
 run sorted "${protos[@]}"
 mapfile -t reversed < <(printf '%s\n' "${protos[@]}" | tac)

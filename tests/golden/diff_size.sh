@@ -29,7 +29,7 @@ bound() {
 generate() {  # generate <out-dir> <proto root> <lock dir>
   mkdir -p "$1"
   "$protoc" -I "$2" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" --cpp-svc_out="$1" \
-    --cpp-svc_opt=schema_lock_dir="$3" shop/v1/shop.proto
+    --cpp-svc_opt=schema_lock=update,schema_lock_dir="$3" shop/v1/shop.proto
 }
 
 mkdir -p "$tmp/v1" "$tmp/v2/shop/v1" "$tmp/locks/shop/v1"

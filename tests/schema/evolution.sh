@@ -31,7 +31,7 @@ generate() {
   local out="$tmp/out/$1"
   mkdir -p "$out"
   "$protoc" -I "$here/evolution/$1" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" \
-    --cpp-svc_out="$out" --cpp-svc_opt=emit=migrations,schema_lock_dir="$tmp/locks" shop/v1/shop.proto
+    --cpp-svc_out="$out" --cpp-svc_opt=emit=migrations,schema_lock=update,schema_lock_dir="$tmp/locks" shop/v1/shop.proto
   mkdir -p "$tmp/locks/shop/v1"
   cp "$out/shop/v1/shop.schema.lock.json" "$tmp/locks/shop/v1/"
 }
@@ -92,7 +92,7 @@ echo "ok: regenerating v4 is a fixed point"
 # Destructive changes without permission: refused, located, nothing written.
 set +e
 "$protoc" -I "$here/evolution/drop_refused" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" \
-  --cpp-svc_out="$tmp" --cpp-svc_opt=emit=migrations,schema_lock_dir="$tmp/locks" shop/v1/shop.proto 2> "$tmp/refused"
+  --cpp-svc_out="$tmp" --cpp-svc_opt=emit=migrations,schema_lock=update,schema_lock_dir="$tmp/locks" shop/v1/shop.proto 2> "$tmp/refused"
 rc=$?
 set -e
 [ $rc -ne 0 ] || { echo "FAIL: drop_refused generated"; exit 1; }
@@ -127,7 +127,7 @@ grep -q '"infrastructure"' "$tmp/locks/shop/v1/shop.schema.lock.json" &&
   { echo "FAIL: the runtime_v1 lock must predate the recorded version"; exit 1; }
 mkdir -p "$tmp/out/runtime_v1"
 "$protoc" -I "$here/evolution/v1" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" \
-  --cpp-svc_out="$tmp/out/runtime_v1" --cpp-svc_opt=emit=migrations,schema_lock_dir="$tmp/locks" shop/v1/shop.proto
+  --cpp-svc_out="$tmp/out/runtime_v1" --cpp-svc_opt=emit=migrations,schema_lock=update,schema_lock_dir="$tmp/locks" shop/v1/shop.proto
 migrations="$tmp/out/runtime_v1/shop/v1/migrations"
 [ "$(ls "$migrations" | LC_ALL=C sort | tr '\n' ' ')" = "0001_init.sql 0002_upgrade_runtime_tables.sql " ] ||
   { echo "FAIL: expected 0001_init and 0002_upgrade_runtime_tables, got: $(ls "$migrations")"; exit 1; }
@@ -156,6 +156,6 @@ grep -q '"infrastructure": 3' "$tmp/out/runtime_v1/shop/v1/shop.schema.lock.json
 cp "$tmp/out/runtime_v1/shop/v1/shop.schema.lock.json" "$tmp/locks/shop/v1/"
 rm -rf "$tmp/out/runtime_v1" && mkdir -p "$tmp/out/runtime_v1"
 "$protoc" -I "$here/evolution/v1" -I "$specs" --plugin=protoc-gen-cpp-svc="$plugin" \
-  --cpp-svc_out="$tmp/out/runtime_v1" --cpp-svc_opt=emit=migrations,schema_lock_dir="$tmp/locks" shop/v1/shop.proto
+  --cpp-svc_out="$tmp/out/runtime_v1" --cpp-svc_opt=emit=migrations,schema_lock=update,schema_lock_dir="$tmp/locks" shop/v1/shop.proto
 [ "$(ls "$migrations" | wc -l)" = 2 ] || { echo "FAIL: regenerating after the upgrade added a migration"; exit 1; }
 echo "ok: runtime tables upgraded from version 1 to 3"

@@ -30,6 +30,29 @@ TEST(Parameters, KnownKeys) {
   EXPECT_TRUE(p.Emits("handler_base") && p.Emits("doc"));
 }
 
+TEST(Parameters, SchemaLocksAreCheckedUnlessUpdating) {
+  Parameters p;
+  std::vector<std::string> errors;
+  EXPECT_TRUE(ParseParameters("", p, errors));
+  EXPECT_EQ(p.schema_lock.mode, SchemaLockMode::kCheck);
+  EXPECT_TRUE(p.schema_lock.dirs.empty());
+  EXPECT_TRUE(ParseParameters(
+      "schema_lock_dir=a,schema_lock=update,schema_lock_dir=b,schema_lock_store_command=make locks",
+      p,
+      errors));
+  EXPECT_EQ(p.schema_lock.mode, SchemaLockMode::kUpdate);
+  EXPECT_THAT(p.schema_lock.dirs, ElementsAre("a", "b"));
+  EXPECT_EQ(p.schema_lock.store_command, "make locks");
+  // The last mode given wins, so a build can override a project's choice.
+  EXPECT_TRUE(ParseParameters("schema_lock=check", p, errors));
+  EXPECT_EQ(p.schema_lock.mode, SchemaLockMode::kCheck);
+  EXPECT_FALSE(ParseParameters("schema_lock=updat,schema_lock_dir=", p, errors));
+  EXPECT_THAT(errors,
+              ElementsAre("option 'schema_lock' expects check or update, got 'updat' (did "
+                          "you mean 'update'?)",
+                          "option 'schema_lock_dir' expects a directory"));
+}
+
 TEST(Parameters, EveryProblemIsReportedByName) {
   Parameters p;
   std::vector<std::string> errors;
@@ -38,7 +61,7 @@ TEST(Parameters, EveryProblemIsReportedByName) {
       errors,
       ElementsAre(
           "unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror, "
-          "schema_lock_dir, proto_path",
+          "schema_lock, schema_lock_dir, schema_lock_store_command, proto_path",
           "option 'werror' expects true or false, got 'maybe'",
           "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
           "artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests, "

@@ -8,7 +8,7 @@
 namespace commerce::auth::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kRegister = [] {
+const ::cppsvc::impl::ClientMethodSpec kAuthService_Register = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Register";
   m.full_name = "commerce.auth.v1.AuthService/Register";
@@ -18,7 +18,7 @@ const ::cppsvc::impl::ClientMethodSpec kRegister = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kLogin = [] {
+const ::cppsvc::impl::ClientMethodSpec kAuthService_Login = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Login";
   m.full_name = "commerce.auth.v1.AuthService/Login";
@@ -28,7 +28,7 @@ const ::cppsvc::impl::ClientMethodSpec kLogin = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kRefresh = [] {
+const ::cppsvc::impl::ClientMethodSpec kAuthService_Refresh = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Refresh";
   m.full_name = "commerce.auth.v1.AuthService/Refresh";
@@ -38,7 +38,7 @@ const ::cppsvc::impl::ClientMethodSpec kRefresh = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kLogout = [] {
+const ::cppsvc::impl::ClientMethodSpec kAuthService_Logout = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Logout";
   m.full_name = "commerce.auth.v1.AuthService/Logout";
@@ -48,7 +48,7 @@ const ::cppsvc::impl::ClientMethodSpec kLogout = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kMe = [] {
+const ::cppsvc::impl::ClientMethodSpec kAuthService_Me = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Me";
   m.full_name = "commerce.auth.v1.AuthService/Me";
@@ -58,7 +58,7 @@ const ::cppsvc::impl::ClientMethodSpec kMe = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kAssignRole = [] {
+const ::cppsvc::impl::ClientMethodSpec kAuthService_AssignRole = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "AssignRole";
   m.full_name = "commerce.auth.v1.AuthService/AssignRole";
@@ -68,7 +68,7 @@ const ::cppsvc::impl::ClientMethodSpec kAssignRole = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kListUsers = [] {
+const ::cppsvc::impl::ClientMethodSpec kAuthService_ListUsers = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "ListUsers";
   m.full_name = "commerce.auth.v1.AuthService/ListUsers";
@@ -78,7 +78,7 @@ const ::cppsvc::impl::ClientMethodSpec kListUsers = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kListRevokedTokens = [] {
+const ::cppsvc::impl::ClientMethodSpec kAuthService_ListRevokedTokens = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "ListRevokedTokens";
   m.full_name = "commerce.auth.v1.AuthService/ListRevokedTokens";
@@ -105,10 +105,10 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                              RegisterResponse* response,
                                              const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kRegister, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kAuthService_Register, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kRegister,
+                                  kAuthService_Register,
                                   options,
                                   stubs_,
                                   &AuthService::Stub::Register,
@@ -120,10 +120,10 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                           LoginResponse* response,
                                           const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kLogin, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kAuthService_Login, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kLogin,
+                                  kAuthService_Login,
                                   options,
                                   stubs_,
                                   &AuthService::Stub::Login,
@@ -135,10 +135,10 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                             RefreshResponse* response,
                                             const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kRefresh, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kAuthService_Refresh, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kRefresh,
+                                  kAuthService_Refresh,
                                   options,
                                   stubs_,
                                   &AuthService::Stub::Refresh,
@@ -150,10 +150,10 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                            LogoutResponse* response,
                                            const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kLogout, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kAuthService_Logout, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kLogout,
+                                  kAuthService_Logout,
                                   options,
                                   stubs_,
                                   &AuthService::Stub::Logout,
@@ -165,10 +165,10 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                        MeResponse* response,
                                        const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kMe, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kAuthService_Me, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kMe,
+                                  kAuthService_Me,
                                   options,
                                   stubs_,
                                   &AuthService::Stub::Me,
@@ -180,10 +180,10 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                                AssignRoleResponse* response,
                                                const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kAssignRole, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kAuthService_AssignRole, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kAssignRole,
+                                  kAuthService_AssignRole,
                                   options,
                                   stubs_,
                                   &AuthService::Stub::AssignRole,
@@ -195,10 +195,10 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                               ListUsersResponse* response,
                                               const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kListUsers, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kAuthService_ListUsers, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kListUsers,
+                                  kAuthService_ListUsers,
                                   options,
                                   stubs_,
                                   &AuthService::Stub::ListUsers,
@@ -210,10 +210,14 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                                       ListRevokedTokensResponse* response,
                                                       const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kListRevokedTokens, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kAuthService_ListRevokedTokens,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kListRevokedTokens,
+                                  kAuthService_ListRevokedTokens,
                                   options,
                                   stubs_,
                                   &AuthService::Stub::ListRevokedTokens,

@@ -12,11 +12,11 @@
 namespace commerce::auth::v1 {
 namespace {
 
-void ValidateRegister(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_Register(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const RegisterRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kRegister = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_Register = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Register";
   m.full_name = "commerce.auth.v1.AuthService/Register";
@@ -27,15 +27,15 @@ const ::cppsvc::impl::MethodSpec kRegister = [] {
   m.rate_per_second = 2;
   m.rate_burst = 5;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
-  m.validate = &ValidateRegister;
+  m.validate = &ValidateAuthService_Register;
   return m;
 }();
 
-void ValidateLogin(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_Login(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const LoginRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kLogin = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_Login = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Login";
   m.full_name = "commerce.auth.v1.AuthService/Login";
@@ -46,15 +46,15 @@ const ::cppsvc::impl::MethodSpec kLogin = [] {
   m.rate_per_second = 5;
   m.rate_burst = 10;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
-  m.validate = &ValidateLogin;
+  m.validate = &ValidateAuthService_Login;
   return m;
 }();
 
-void ValidateRefresh(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_Refresh(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const RefreshRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kRefresh = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_Refresh = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Refresh";
   m.full_name = "commerce.auth.v1.AuthService/Refresh";
@@ -65,15 +65,15 @@ const ::cppsvc::impl::MethodSpec kRefresh = [] {
   m.rate_per_second = 5;
   m.rate_burst = 10;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
-  m.validate = &ValidateRefresh;
+  m.validate = &ValidateAuthService_Refresh;
   return m;
 }();
 
-void ValidateLogout(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_Logout(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const LogoutRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kLogout = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_Logout = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Logout";
   m.full_name = "commerce.auth.v1.AuthService/Logout";
@@ -81,11 +81,11 @@ const ::cppsvc::impl::MethodSpec kLogout = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(3000);
   m.idempotent = false;
-  m.validate = &ValidateLogout;
+  m.validate = &ValidateAuthService_Logout;
   return m;
 }();
 
-const ::cppsvc::impl::MethodSpec kMe = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_Me = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Me";
   m.full_name = "commerce.auth.v1.AuthService/Me";
@@ -96,11 +96,12 @@ const ::cppsvc::impl::MethodSpec kMe = [] {
   return m;
 }();
 
-void ValidateAssignRole(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_AssignRole(const ::cppsvc::impl::Message& m,
+                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const AssignRoleRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kAssignRole = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_AssignRole = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "AssignRole";
   m.full_name = "commerce.auth.v1.AuthService/AssignRole";
@@ -108,15 +109,16 @@ const ::cppsvc::impl::MethodSpec kAssignRole = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(3000);
   m.idempotent = true;
-  m.validate = &ValidateAssignRole;
+  m.validate = &ValidateAuthService_AssignRole;
   return m;
 }();
 
-void ValidateListUsers(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateAuthService_ListUsers(const ::cppsvc::impl::Message& m,
+                                   ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ListUsersRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kListUsers = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_ListUsers = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListUsers";
   m.full_name = "commerce.auth.v1.AuthService/ListUsers";
@@ -124,11 +126,11 @@ const ::cppsvc::impl::MethodSpec kListUsers = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(3000);
   m.idempotent = true;
-  m.validate = &ValidateListUsers;
+  m.validate = &ValidateAuthService_ListUsers;
   return m;
 }();
 
-const ::cppsvc::impl::MethodSpec kListRevokedTokens = [] {
+const ::cppsvc::impl::MethodSpec kAuthService_ListRevokedTokens = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListRevokedTokens";
   m.full_name = "commerce.auth.v1.AuthService/ListRevokedTokens";
@@ -146,41 +148,50 @@ AuthServiceServer::AuthServiceServer(AuthServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kRegister, &AuthServiceBase::Register);
-  Serve(1, kLogin, &AuthServiceBase::Login);
-  Serve(2, kRefresh, &AuthServiceBase::Refresh);
-  Serve(3, kLogout, &AuthServiceBase::Logout);
-  Serve(4, kMe, &AuthServiceBase::Me);
-  Serve(5, kAssignRole, &AuthServiceBase::AssignRole);
-  Serve(6, kListUsers, &AuthServiceBase::ListUsers);
-  Serve(7, kListRevokedTokens, &AuthServiceBase::ListRevokedTokens);
+  Serve(0, kAuthService_Register, &AuthServiceBase::Register);
+  Serve(1, kAuthService_Login, &AuthServiceBase::Login);
+  Serve(2, kAuthService_Refresh, &AuthServiceBase::Refresh);
+  Serve(3, kAuthService_Logout, &AuthServiceBase::Logout);
+  Serve(4, kAuthService_Me, &AuthServiceBase::Me);
+  Serve(5, kAuthService_AssignRole, &AuthServiceBase::AssignRole);
+  Serve(6, kAuthService_ListUsers, &AuthServiceBase::ListUsers);
+  Serve(7, kAuthService_ListRevokedTokens, &AuthServiceBase::ListRevokedTokens);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& AuthServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kRegister,
-      &kLogin,
-      &kRefresh,
-      &kLogout,
-      &kMe,
-      &kAssignRole,
-      &kListUsers,
-      &kListRevokedTokens,
+      &kAuthService_Register,
+      &kAuthService_Login,
+      &kAuthService_Refresh,
+      &kAuthService_Logout,
+      &kAuthService_Me,
+      &kAuthService_AssignRole,
+      &kAuthService_ListUsers,
+      &kAuthService_ListRevokedTokens,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> AuthServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kRegister, handlers_, &AuthServiceBase::Register);
-  ::cppsvc::impl::AddNatsRoute(routes, kLogin, handlers_, &AuthServiceBase::Login);
-  ::cppsvc::impl::AddNatsRoute(routes, kRefresh, handlers_, &AuthServiceBase::Refresh);
-  ::cppsvc::impl::AddNatsRoute(routes, kLogout, handlers_, &AuthServiceBase::Logout);
-  ::cppsvc::impl::AddNatsRoute(routes, kMe, handlers_, &AuthServiceBase::Me);
-  ::cppsvc::impl::AddNatsRoute(routes, kAssignRole, handlers_, &AuthServiceBase::AssignRole);
-  ::cppsvc::impl::AddNatsRoute(routes, kListUsers, handlers_, &AuthServiceBase::ListUsers);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kListRevokedTokens,
+                               kAuthService_Register,
+                               handlers_,
+                               &AuthServiceBase::Register);
+  ::cppsvc::impl::AddNatsRoute(routes, kAuthService_Login, handlers_, &AuthServiceBase::Login);
+  ::cppsvc::impl::AddNatsRoute(routes, kAuthService_Refresh, handlers_, &AuthServiceBase::Refresh);
+  ::cppsvc::impl::AddNatsRoute(routes, kAuthService_Logout, handlers_, &AuthServiceBase::Logout);
+  ::cppsvc::impl::AddNatsRoute(routes, kAuthService_Me, handlers_, &AuthServiceBase::Me);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kAuthService_AssignRole,
+                               handlers_,
+                               &AuthServiceBase::AssignRole);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kAuthService_ListUsers,
+                               handlers_,
+                               &AuthServiceBase::ListUsers);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kAuthService_ListRevokedTokens,
                                handlers_,
                                &AuthServiceBase::ListRevokedTokens);
   return routes;

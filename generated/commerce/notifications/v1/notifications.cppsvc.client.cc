@@ -8,7 +8,7 @@
 namespace commerce::notifications::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kListNotifications = [] {
+const ::cppsvc::impl::ClientMethodSpec kNotificationsService_ListNotifications = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "ListNotifications";
   m.full_name = "commerce.notifications.v1.NotificationsService/ListNotifications";
@@ -18,7 +18,7 @@ const ::cppsvc::impl::ClientMethodSpec kListNotifications = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kGetPreferences = [] {
+const ::cppsvc::impl::ClientMethodSpec kNotificationsService_GetPreferences = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "GetPreferences";
   m.full_name = "commerce.notifications.v1.NotificationsService/GetPreferences";
@@ -28,7 +28,7 @@ const ::cppsvc::impl::ClientMethodSpec kGetPreferences = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kUpdatePreferences = [] {
+const ::cppsvc::impl::ClientMethodSpec kNotificationsService_UpdatePreferences = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "UpdatePreferences";
   m.full_name = "commerce.notifications.v1.NotificationsService/UpdatePreferences";
@@ -52,10 +52,14 @@ NotificationsServiceClient::NotificationsServiceClient(::cppsvc::ClientOptions o
     ListNotificationsResponse* response,
     const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kListNotifications, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kNotificationsService_ListNotifications,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kListNotifications,
+                                  kNotificationsService_ListNotifications,
                                   options,
                                   stubs_,
                                   &NotificationsService::Stub::ListNotifications,
@@ -67,10 +71,14 @@ NotificationsServiceClient::NotificationsServiceClient(::cppsvc::ClientOptions o
                                                             GetPreferencesResponse* response,
                                                             const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kGetPreferences, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kNotificationsService_GetPreferences,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kGetPreferences,
+                                  kNotificationsService_GetPreferences,
                                   options,
                                   stubs_,
                                   &NotificationsService::Stub::GetPreferences,
@@ -83,10 +91,14 @@ NotificationsServiceClient::NotificationsServiceClient(::cppsvc::ClientOptions o
     UpdatePreferencesResponse* response,
     const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kUpdatePreferences, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kNotificationsService_UpdatePreferences,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kUpdatePreferences,
+                                  kNotificationsService_UpdatePreferences,
                                   options,
                                   stubs_,
                                   &NotificationsService::Stub::UpdatePreferences,

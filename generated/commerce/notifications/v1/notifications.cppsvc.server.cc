@@ -12,16 +12,17 @@
 namespace commerce::notifications::v1 {
 namespace {
 
-void ValidateListNotifications(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateNotificationsService_ListNotifications(const ::cppsvc::impl::Message& m,
+                                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ListNotificationsRequest&>(m), v);
 }
 
 // owner_field "user_id" of the request.
-std::string_view OwnerOfListNotifications(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfNotificationsService_ListNotifications(const ::cppsvc::impl::Message& m) {
   return static_cast<const ListNotificationsRequest&>(m).user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kListNotifications = [] {
+const ::cppsvc::impl::MethodSpec kNotificationsService_ListNotifications = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListNotifications";
   m.full_name = "commerce.notifications.v1.NotificationsService/ListNotifications";
@@ -29,21 +30,22 @@ const ::cppsvc::impl::MethodSpec kListNotifications = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateListNotifications;
-  m.request_owner = &OwnerOfListNotifications;
+  m.validate = &ValidateNotificationsService_ListNotifications;
+  m.request_owner = &OwnerOfNotificationsService_ListNotifications;
   return m;
 }();
 
-void ValidateGetPreferences(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateNotificationsService_GetPreferences(const ::cppsvc::impl::Message& m,
+                                                 ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const GetPreferencesRequest&>(m), v);
 }
 
 // owner_field "user_id" of the request.
-std::string_view OwnerOfGetPreferences(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfNotificationsService_GetPreferences(const ::cppsvc::impl::Message& m) {
   return static_cast<const GetPreferencesRequest&>(m).user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kGetPreferences = [] {
+const ::cppsvc::impl::MethodSpec kNotificationsService_GetPreferences = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "GetPreferences";
   m.full_name = "commerce.notifications.v1.NotificationsService/GetPreferences";
@@ -51,21 +53,22 @@ const ::cppsvc::impl::MethodSpec kGetPreferences = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateGetPreferences;
-  m.request_owner = &OwnerOfGetPreferences;
+  m.validate = &ValidateNotificationsService_GetPreferences;
+  m.request_owner = &OwnerOfNotificationsService_GetPreferences;
   return m;
 }();
 
-void ValidateUpdatePreferences(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateNotificationsService_UpdatePreferences(const ::cppsvc::impl::Message& m,
+                                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const UpdatePreferencesRequest&>(m), v);
 }
 
 // owner_field "user_id" of the request.
-std::string_view OwnerOfUpdatePreferences(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfNotificationsService_UpdatePreferences(const ::cppsvc::impl::Message& m) {
   return static_cast<const UpdatePreferencesRequest&>(m).user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kUpdatePreferences = [] {
+const ::cppsvc::impl::MethodSpec kNotificationsService_UpdatePreferences = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "UpdatePreferences";
   m.full_name = "commerce.notifications.v1.NotificationsService/UpdatePreferences";
@@ -73,8 +76,8 @@ const ::cppsvc::impl::MethodSpec kUpdatePreferences = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateUpdatePreferences;
-  m.request_owner = &OwnerOfUpdatePreferences;
+  m.validate = &ValidateNotificationsService_UpdatePreferences;
+  m.request_owner = &OwnerOfNotificationsService_UpdatePreferences;
   return m;
 }();
 
@@ -85,16 +88,16 @@ NotificationsServiceServer::NotificationsServiceServer(NotificationsServiceBase&
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kListNotifications, &NotificationsServiceBase::ListNotifications);
-  Serve(1, kGetPreferences, &NotificationsServiceBase::GetPreferences);
-  Serve(2, kUpdatePreferences, &NotificationsServiceBase::UpdatePreferences);
+  Serve(0, kNotificationsService_ListNotifications, &NotificationsServiceBase::ListNotifications);
+  Serve(1, kNotificationsService_GetPreferences, &NotificationsServiceBase::GetPreferences);
+  Serve(2, kNotificationsService_UpdatePreferences, &NotificationsServiceBase::UpdatePreferences);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& NotificationsServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kListNotifications,
-      &kGetPreferences,
-      &kUpdatePreferences,
+      &kNotificationsService_ListNotifications,
+      &kNotificationsService_GetPreferences,
+      &kNotificationsService_UpdatePreferences,
   };
   return kMethods;
 }
@@ -102,15 +105,15 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& NotificationsServiceServer
 std::vector<::cppsvc::impl::NatsRoute> NotificationsServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kListNotifications,
+                               kNotificationsService_ListNotifications,
                                handlers_,
                                &NotificationsServiceBase::ListNotifications);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kGetPreferences,
+                               kNotificationsService_GetPreferences,
                                handlers_,
                                &NotificationsServiceBase::GetPreferences);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kUpdatePreferences,
+                               kNotificationsService_UpdatePreferences,
                                handlers_,
                                &NotificationsServiceBase::UpdatePreferences);
   return routes;

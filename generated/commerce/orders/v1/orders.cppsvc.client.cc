@@ -8,7 +8,7 @@
 namespace commerce::orders::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kAddCartItem = [] {
+const ::cppsvc::impl::ClientMethodSpec kOrdersService_AddCartItem = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "AddCartItem";
   m.full_name = "commerce.orders.v1.OrdersService/AddCartItem";
@@ -18,7 +18,7 @@ const ::cppsvc::impl::ClientMethodSpec kAddCartItem = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kRemoveCartItem = [] {
+const ::cppsvc::impl::ClientMethodSpec kOrdersService_RemoveCartItem = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "RemoveCartItem";
   m.full_name = "commerce.orders.v1.OrdersService/RemoveCartItem";
@@ -28,7 +28,7 @@ const ::cppsvc::impl::ClientMethodSpec kRemoveCartItem = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kGetCart = [] {
+const ::cppsvc::impl::ClientMethodSpec kOrdersService_GetCart = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "GetCart";
   m.full_name = "commerce.orders.v1.OrdersService/GetCart";
@@ -38,7 +38,7 @@ const ::cppsvc::impl::ClientMethodSpec kGetCart = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kCheckout = [] {
+const ::cppsvc::impl::ClientMethodSpec kOrdersService_Checkout = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Checkout";
   m.full_name = "commerce.orders.v1.OrdersService/Checkout";
@@ -48,7 +48,7 @@ const ::cppsvc::impl::ClientMethodSpec kCheckout = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kGetOrder = [] {
+const ::cppsvc::impl::ClientMethodSpec kOrdersService_GetOrder = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "GetOrder";
   m.full_name = "commerce.orders.v1.OrdersService/GetOrder";
@@ -58,7 +58,7 @@ const ::cppsvc::impl::ClientMethodSpec kGetOrder = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kListOrders = [] {
+const ::cppsvc::impl::ClientMethodSpec kOrdersService_ListOrders = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "ListOrders";
   m.full_name = "commerce.orders.v1.OrdersService/ListOrders";
@@ -68,7 +68,7 @@ const ::cppsvc::impl::ClientMethodSpec kListOrders = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kCancelOrder = [] {
+const ::cppsvc::impl::ClientMethodSpec kOrdersService_CancelOrder = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "CancelOrder";
   m.full_name = "commerce.orders.v1.OrdersService/CancelOrder";
@@ -91,10 +91,14 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                                   AddCartItemResponse* response,
                                                   const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kAddCartItem, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kOrdersService_AddCartItem,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kAddCartItem,
+                                  kOrdersService_AddCartItem,
                                   options,
                                   stubs_,
                                   &OrdersService::Stub::AddCartItem,
@@ -106,10 +110,14 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                                      RemoveCartItemResponse* response,
                                                      const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kRemoveCartItem, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kOrdersService_RemoveCartItem,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kRemoveCartItem,
+                                  kOrdersService_RemoveCartItem,
                                   options,
                                   stubs_,
                                   &OrdersService::Stub::RemoveCartItem,
@@ -121,10 +129,10 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                               GetCartResponse* response,
                                               const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kGetCart, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kOrdersService_GetCart, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kGetCart,
+                                  kOrdersService_GetCart,
                                   options,
                                   stubs_,
                                   &OrdersService::Stub::GetCart,
@@ -136,10 +144,10 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                                CheckoutResponse* response,
                                                const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kCheckout, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kOrdersService_Checkout, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kCheckout,
+                                  kOrdersService_Checkout,
                                   options,
                                   stubs_,
                                   &OrdersService::Stub::Checkout,
@@ -151,10 +159,10 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                                GetOrderResponse* response,
                                                const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kGetOrder, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kOrdersService_GetOrder, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kGetOrder,
+                                  kOrdersService_GetOrder,
                                   options,
                                   stubs_,
                                   &OrdersService::Stub::GetOrder,
@@ -166,10 +174,14 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                                  ListOrdersResponse* response,
                                                  const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kListOrders, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kOrdersService_ListOrders,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kListOrders,
+                                  kOrdersService_ListOrders,
                                   options,
                                   stubs_,
                                   &OrdersService::Stub::ListOrders,
@@ -181,10 +193,14 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                                   CancelOrderResponse* response,
                                                   const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kCancelOrder, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kOrdersService_CancelOrder,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kCancelOrder,
+                                  kOrdersService_CancelOrder,
                                   options,
                                   stubs_,
                                   &OrdersService::Stub::CancelOrder,

@@ -12,11 +12,12 @@
 namespace commerce::orders::v1 {
 namespace {
 
-void ValidateAddCartItem(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_AddCartItem(const ::cppsvc::impl::Message& m,
+                                       ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const AddCartItemRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kAddCartItem = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_AddCartItem = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "AddCartItem";
   m.full_name = "commerce.orders.v1.OrdersService/AddCartItem";
@@ -24,15 +25,16 @@ const ::cppsvc::impl::MethodSpec kAddCartItem = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateAddCartItem;
+  m.validate = &ValidateOrdersService_AddCartItem;
   return m;
 }();
 
-void ValidateRemoveCartItem(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_RemoveCartItem(const ::cppsvc::impl::Message& m,
+                                          ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const RemoveCartItemRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kRemoveCartItem = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_RemoveCartItem = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "RemoveCartItem";
   m.full_name = "commerce.orders.v1.OrdersService/RemoveCartItem";
@@ -40,11 +42,11 @@ const ::cppsvc::impl::MethodSpec kRemoveCartItem = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateRemoveCartItem;
+  m.validate = &ValidateOrdersService_RemoveCartItem;
   return m;
 }();
 
-const ::cppsvc::impl::MethodSpec kGetCart = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_GetCart = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "GetCart";
   m.full_name = "commerce.orders.v1.OrdersService/GetCart";
@@ -55,21 +57,22 @@ const ::cppsvc::impl::MethodSpec kGetCart = [] {
   return m;
 }();
 
-void ValidateCheckout(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_Checkout(const ::cppsvc::impl::Message& m,
+                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const CheckoutRequest&>(m), v);
 }
 
 // idempotency_key "request_id" of the request.
-std::string_view IdempotencyKeyOfCheckout(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfOrdersService_Checkout(const ::cppsvc::impl::Message& m) {
   return static_cast<const CheckoutRequest&>(m).request_id();
 }
 
 // owner_field "order.user_id" of the response.
-std::string_view OwnerOfCheckout(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfOrdersService_Checkout(const ::cppsvc::impl::Message& m) {
   return static_cast<const CheckoutResponse&>(m).order().user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kCheckout = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_Checkout = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Checkout";
   m.full_name = "commerce.orders.v1.OrdersService/Checkout";
@@ -80,22 +83,23 @@ const ::cppsvc::impl::MethodSpec kCheckout = [] {
   m.rate_per_second = 1;
   m.rate_burst = 3;
   m.rate_key = ::cppsvc::impl::RateKey::kCaller;
-  m.validate = &ValidateCheckout;
-  m.response_owner = &OwnerOfCheckout;
-  m.idempotency_key = &IdempotencyKeyOfCheckout;
+  m.validate = &ValidateOrdersService_Checkout;
+  m.response_owner = &OwnerOfOrdersService_Checkout;
+  m.idempotency_key = &IdempotencyKeyOfOrdersService_Checkout;
   return m;
 }();
 
-void ValidateGetOrder(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_GetOrder(const ::cppsvc::impl::Message& m,
+                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const GetOrderRequest&>(m), v);
 }
 
 // owner_field "order.user_id" of the response.
-std::string_view OwnerOfGetOrder(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfOrdersService_GetOrder(const ::cppsvc::impl::Message& m) {
   return static_cast<const GetOrderResponse&>(m).order().user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kGetOrder = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_GetOrder = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "GetOrder";
   m.full_name = "commerce.orders.v1.OrdersService/GetOrder";
@@ -103,21 +107,22 @@ const ::cppsvc::impl::MethodSpec kGetOrder = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateGetOrder;
-  m.response_owner = &OwnerOfGetOrder;
+  m.validate = &ValidateOrdersService_GetOrder;
+  m.response_owner = &OwnerOfOrdersService_GetOrder;
   return m;
 }();
 
-void ValidateListOrders(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_ListOrders(const ::cppsvc::impl::Message& m,
+                                      ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ListOrdersRequest&>(m), v);
 }
 
 // owner_field "user_id" of the request.
-std::string_view OwnerOfListOrders(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfOrdersService_ListOrders(const ::cppsvc::impl::Message& m) {
   return static_cast<const ListOrdersRequest&>(m).user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kListOrders = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_ListOrders = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListOrders";
   m.full_name = "commerce.orders.v1.OrdersService/ListOrders";
@@ -125,16 +130,17 @@ const ::cppsvc::impl::MethodSpec kListOrders = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateListOrders;
-  m.request_owner = &OwnerOfListOrders;
+  m.validate = &ValidateOrdersService_ListOrders;
+  m.request_owner = &OwnerOfOrdersService_ListOrders;
   return m;
 }();
 
-void ValidateCancelOrder(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateOrdersService_CancelOrder(const ::cppsvc::impl::Message& m,
+                                       ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const CancelOrderRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kCancelOrder = [] {
+const ::cppsvc::impl::MethodSpec kOrdersService_CancelOrder = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "CancelOrder";
   m.full_name = "commerce.orders.v1.OrdersService/CancelOrder";
@@ -142,7 +148,7 @@ const ::cppsvc::impl::MethodSpec kCancelOrder = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = false;
-  m.validate = &ValidateCancelOrder;
+  m.validate = &ValidateOrdersService_CancelOrder;
   return m;
 }();
 
@@ -153,40 +159,58 @@ OrdersServiceServer::OrdersServiceServer(OrdersServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kAddCartItem, &OrdersServiceBase::AddCartItem);
-  Serve(1, kRemoveCartItem, &OrdersServiceBase::RemoveCartItem);
-  Serve(2, kGetCart, &OrdersServiceBase::GetCart);
-  Serve(3, kCheckout, &OrdersServiceBase::Checkout);
-  Serve(4, kGetOrder, &OrdersServiceBase::GetOrder);
-  Serve(5, kListOrders, &OrdersServiceBase::ListOrders);
-  Serve(6, kCancelOrder, &OrdersServiceBase::CancelOrder);
+  Serve(0, kOrdersService_AddCartItem, &OrdersServiceBase::AddCartItem);
+  Serve(1, kOrdersService_RemoveCartItem, &OrdersServiceBase::RemoveCartItem);
+  Serve(2, kOrdersService_GetCart, &OrdersServiceBase::GetCart);
+  Serve(3, kOrdersService_Checkout, &OrdersServiceBase::Checkout);
+  Serve(4, kOrdersService_GetOrder, &OrdersServiceBase::GetOrder);
+  Serve(5, kOrdersService_ListOrders, &OrdersServiceBase::ListOrders);
+  Serve(6, kOrdersService_CancelOrder, &OrdersServiceBase::CancelOrder);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& OrdersServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kAddCartItem,
-      &kRemoveCartItem,
-      &kGetCart,
-      &kCheckout,
-      &kGetOrder,
-      &kListOrders,
-      &kCancelOrder,
+      &kOrdersService_AddCartItem,
+      &kOrdersService_RemoveCartItem,
+      &kOrdersService_GetCart,
+      &kOrdersService_Checkout,
+      &kOrdersService_GetOrder,
+      &kOrdersService_ListOrders,
+      &kOrdersService_CancelOrder,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> OrdersServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kAddCartItem, handlers_, &OrdersServiceBase::AddCartItem);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kRemoveCartItem,
+                               kOrdersService_AddCartItem,
+                               handlers_,
+                               &OrdersServiceBase::AddCartItem);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_RemoveCartItem,
                                handlers_,
                                &OrdersServiceBase::RemoveCartItem);
-  ::cppsvc::impl::AddNatsRoute(routes, kGetCart, handlers_, &OrdersServiceBase::GetCart);
-  ::cppsvc::impl::AddNatsRoute(routes, kCheckout, handlers_, &OrdersServiceBase::Checkout);
-  ::cppsvc::impl::AddNatsRoute(routes, kGetOrder, handlers_, &OrdersServiceBase::GetOrder);
-  ::cppsvc::impl::AddNatsRoute(routes, kListOrders, handlers_, &OrdersServiceBase::ListOrders);
-  ::cppsvc::impl::AddNatsRoute(routes, kCancelOrder, handlers_, &OrdersServiceBase::CancelOrder);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_GetCart,
+                               handlers_,
+                               &OrdersServiceBase::GetCart);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_Checkout,
+                               handlers_,
+                               &OrdersServiceBase::Checkout);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_GetOrder,
+                               handlers_,
+                               &OrdersServiceBase::GetOrder);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_ListOrders,
+                               handlers_,
+                               &OrdersServiceBase::ListOrders);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kOrdersService_CancelOrder,
+                               handlers_,
+                               &OrdersServiceBase::CancelOrder);
   return routes;
 }
 

@@ -8,7 +8,7 @@
 namespace commerce::payments::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kCharge = [] {
+const ::cppsvc::impl::ClientMethodSpec kPaymentsService_Charge = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Charge";
   m.full_name = "commerce.payments.v1.PaymentsService/Charge";
@@ -18,7 +18,7 @@ const ::cppsvc::impl::ClientMethodSpec kCharge = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kRefund = [] {
+const ::cppsvc::impl::ClientMethodSpec kPaymentsService_Refund = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Refund";
   m.full_name = "commerce.payments.v1.PaymentsService/Refund";
@@ -28,7 +28,7 @@ const ::cppsvc::impl::ClientMethodSpec kRefund = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kGetPayment = [] {
+const ::cppsvc::impl::ClientMethodSpec kPaymentsService_GetPayment = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "GetPayment";
   m.full_name = "commerce.payments.v1.PaymentsService/GetPayment";
@@ -38,7 +38,7 @@ const ::cppsvc::impl::ClientMethodSpec kGetPayment = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kProviderWebhook = [] {
+const ::cppsvc::impl::ClientMethodSpec kPaymentsService_ProviderWebhook = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "ProviderWebhook";
   m.full_name = "commerce.payments.v1.PaymentsService/ProviderWebhook";
@@ -61,10 +61,10 @@ PaymentsServiceClient::PaymentsServiceClient(::cppsvc::ClientOptions options)
                                                ChargeResponse* response,
                                                const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kCharge, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kPaymentsService_Charge, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kCharge,
+                                  kPaymentsService_Charge,
                                   options,
                                   stubs_,
                                   &PaymentsService::Stub::Charge,
@@ -76,10 +76,10 @@ PaymentsServiceClient::PaymentsServiceClient(::cppsvc::ClientOptions options)
                                                RefundResponse* response,
                                                const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kRefund, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kPaymentsService_Refund, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kRefund,
+                                  kPaymentsService_Refund,
                                   options,
                                   stubs_,
                                   &PaymentsService::Stub::Refund,
@@ -91,10 +91,14 @@ PaymentsServiceClient::PaymentsServiceClient(::cppsvc::ClientOptions options)
                                                    GetPaymentResponse* response,
                                                    const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kGetPayment, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kPaymentsService_GetPayment,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kGetPayment,
+                                  kPaymentsService_GetPayment,
                                   options,
                                   stubs_,
                                   &PaymentsService::Stub::GetPayment,
@@ -106,10 +110,14 @@ PaymentsServiceClient::PaymentsServiceClient(::cppsvc::ClientOptions options)
                                                         ProviderWebhookResponse* response,
                                                         const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kProviderWebhook, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kPaymentsService_ProviderWebhook,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kProviderWebhook,
+                                  kPaymentsService_ProviderWebhook,
                                   options,
                                   stubs_,
                                   &PaymentsService::Stub::ProviderWebhook,

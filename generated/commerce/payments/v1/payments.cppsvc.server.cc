@@ -12,16 +12,17 @@
 namespace commerce::payments::v1 {
 namespace {
 
-void ValidateCharge(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidatePaymentsService_Charge(const ::cppsvc::impl::Message& m,
+                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ChargeRequest&>(m), v);
 }
 
 // idempotency_key "idempotency_key" of the request.
-std::string_view IdempotencyKeyOfCharge(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfPaymentsService_Charge(const ::cppsvc::impl::Message& m) {
   return static_cast<const ChargeRequest&>(m).idempotency_key();
 }
 
-const ::cppsvc::impl::MethodSpec kCharge = [] {
+const ::cppsvc::impl::MethodSpec kPaymentsService_Charge = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Charge";
   m.full_name = "commerce.payments.v1.PaymentsService/Charge";
@@ -29,21 +30,22 @@ const ::cppsvc::impl::MethodSpec kCharge = [] {
   m.roles = {"service"};
   m.timeout = std::chrono::milliseconds(15000);
   m.idempotent = true;
-  m.validate = &ValidateCharge;
-  m.idempotency_key = &IdempotencyKeyOfCharge;
+  m.validate = &ValidatePaymentsService_Charge;
+  m.idempotency_key = &IdempotencyKeyOfPaymentsService_Charge;
   return m;
 }();
 
-void ValidateRefund(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidatePaymentsService_Refund(const ::cppsvc::impl::Message& m,
+                                    ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const RefundRequest&>(m), v);
 }
 
 // idempotency_key "request_id" of the request.
-std::string_view IdempotencyKeyOfRefund(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfPaymentsService_Refund(const ::cppsvc::impl::Message& m) {
   return static_cast<const RefundRequest&>(m).request_id();
 }
 
-const ::cppsvc::impl::MethodSpec kRefund = [] {
+const ::cppsvc::impl::MethodSpec kPaymentsService_Refund = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Refund";
   m.full_name = "commerce.payments.v1.PaymentsService/Refund";
@@ -51,21 +53,22 @@ const ::cppsvc::impl::MethodSpec kRefund = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(10000);
   m.idempotent = true;
-  m.validate = &ValidateRefund;
-  m.idempotency_key = &IdempotencyKeyOfRefund;
+  m.validate = &ValidatePaymentsService_Refund;
+  m.idempotency_key = &IdempotencyKeyOfPaymentsService_Refund;
   return m;
 }();
 
-void ValidateGetPayment(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidatePaymentsService_GetPayment(const ::cppsvc::impl::Message& m,
+                                        ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const GetPaymentRequest&>(m), v);
 }
 
 // owner_field "payment.user_id" of the response.
-std::string_view OwnerOfGetPayment(const ::cppsvc::impl::Message& m) {
+std::string_view OwnerOfPaymentsService_GetPayment(const ::cppsvc::impl::Message& m) {
   return static_cast<const GetPaymentResponse&>(m).payment().user_id();
 }
 
-const ::cppsvc::impl::MethodSpec kGetPayment = [] {
+const ::cppsvc::impl::MethodSpec kPaymentsService_GetPayment = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "GetPayment";
   m.full_name = "commerce.payments.v1.PaymentsService/GetPayment";
@@ -73,21 +76,22 @@ const ::cppsvc::impl::MethodSpec kGetPayment = [] {
   m.roles = {"customer"};
   m.timeout = std::chrono::milliseconds(10000);
   m.idempotent = true;
-  m.validate = &ValidateGetPayment;
-  m.response_owner = &OwnerOfGetPayment;
+  m.validate = &ValidatePaymentsService_GetPayment;
+  m.response_owner = &OwnerOfPaymentsService_GetPayment;
   return m;
 }();
 
-void ValidateProviderWebhook(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidatePaymentsService_ProviderWebhook(const ::cppsvc::impl::Message& m,
+                                             ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ProviderWebhookRequest&>(m), v);
 }
 
 // idempotency_key "provider_event_id" of the request.
-std::string_view IdempotencyKeyOfProviderWebhook(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfPaymentsService_ProviderWebhook(const ::cppsvc::impl::Message& m) {
   return static_cast<const ProviderWebhookRequest&>(m).provider_event_id();
 }
 
-const ::cppsvc::impl::MethodSpec kProviderWebhook = [] {
+const ::cppsvc::impl::MethodSpec kPaymentsService_ProviderWebhook = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ProviderWebhook";
   m.full_name = "commerce.payments.v1.PaymentsService/ProviderWebhook";
@@ -98,8 +102,8 @@ const ::cppsvc::impl::MethodSpec kProviderWebhook = [] {
   m.rate_per_second = 50;
   m.rate_burst = 100;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
-  m.validate = &ValidateProviderWebhook;
-  m.idempotency_key = &IdempotencyKeyOfProviderWebhook;
+  m.validate = &ValidatePaymentsService_ProviderWebhook;
+  m.idempotency_key = &IdempotencyKeyOfPaymentsService_ProviderWebhook;
   return m;
 }();
 
@@ -110,29 +114,38 @@ PaymentsServiceServer::PaymentsServiceServer(PaymentsServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kCharge, &PaymentsServiceBase::Charge);
-  Serve(1, kRefund, &PaymentsServiceBase::Refund);
-  Serve(2, kGetPayment, &PaymentsServiceBase::GetPayment);
-  Serve(3, kProviderWebhook, &PaymentsServiceBase::ProviderWebhook);
+  Serve(0, kPaymentsService_Charge, &PaymentsServiceBase::Charge);
+  Serve(1, kPaymentsService_Refund, &PaymentsServiceBase::Refund);
+  Serve(2, kPaymentsService_GetPayment, &PaymentsServiceBase::GetPayment);
+  Serve(3, kPaymentsService_ProviderWebhook, &PaymentsServiceBase::ProviderWebhook);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& PaymentsServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kCharge,
-      &kRefund,
-      &kGetPayment,
-      &kProviderWebhook,
+      &kPaymentsService_Charge,
+      &kPaymentsService_Refund,
+      &kPaymentsService_GetPayment,
+      &kPaymentsService_ProviderWebhook,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> PaymentsServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kCharge, handlers_, &PaymentsServiceBase::Charge);
-  ::cppsvc::impl::AddNatsRoute(routes, kRefund, handlers_, &PaymentsServiceBase::Refund);
-  ::cppsvc::impl::AddNatsRoute(routes, kGetPayment, handlers_, &PaymentsServiceBase::GetPayment);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kProviderWebhook,
+                               kPaymentsService_Charge,
+                               handlers_,
+                               &PaymentsServiceBase::Charge);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kPaymentsService_Refund,
+                               handlers_,
+                               &PaymentsServiceBase::Refund);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kPaymentsService_GetPayment,
+                               handlers_,
+                               &PaymentsServiceBase::GetPayment);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kPaymentsService_ProviderWebhook,
                                handlers_,
                                &PaymentsServiceBase::ProviderWebhook);
   return routes;

@@ -8,7 +8,7 @@
 namespace commerce::products::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kCreateProduct = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_CreateProduct = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "CreateProduct";
   m.full_name = "commerce.products.v1.ProductsService/CreateProduct";
@@ -22,7 +22,7 @@ const ::cppsvc::impl::ClientMethodSpec kCreateProduct = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kUpdateProduct = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_UpdateProduct = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "UpdateProduct";
   m.full_name = "commerce.products.v1.ProductsService/UpdateProduct";
@@ -36,7 +36,7 @@ const ::cppsvc::impl::ClientMethodSpec kUpdateProduct = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kDeleteProduct = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_DeleteProduct = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "DeleteProduct";
   m.full_name = "commerce.products.v1.ProductsService/DeleteProduct";
@@ -50,7 +50,7 @@ const ::cppsvc::impl::ClientMethodSpec kDeleteProduct = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kGetProduct = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_GetProduct = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "GetProduct";
   m.full_name = "commerce.products.v1.ProductsService/GetProduct";
@@ -64,7 +64,7 @@ const ::cppsvc::impl::ClientMethodSpec kGetProduct = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kListProducts = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_ListProducts = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "ListProducts";
   m.full_name = "commerce.products.v1.ProductsService/ListProducts";
@@ -78,7 +78,7 @@ const ::cppsvc::impl::ClientMethodSpec kListProducts = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kSearchProducts = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_SearchProducts = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "SearchProducts";
   m.full_name = "commerce.products.v1.ProductsService/SearchProducts";
@@ -92,7 +92,7 @@ const ::cppsvc::impl::ClientMethodSpec kSearchProducts = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kCreateCategory = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_CreateCategory = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "CreateCategory";
   m.full_name = "commerce.products.v1.ProductsService/CreateCategory";
@@ -106,7 +106,7 @@ const ::cppsvc::impl::ClientMethodSpec kCreateCategory = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kListCategories = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_ListCategories = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "ListCategories";
   m.full_name = "commerce.products.v1.ProductsService/ListCategories";
@@ -120,7 +120,7 @@ const ::cppsvc::impl::ClientMethodSpec kListCategories = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kReserveStock = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_ReserveStock = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "ReserveStock";
   m.full_name = "commerce.products.v1.ProductsService/ReserveStock";
@@ -135,7 +135,7 @@ const ::cppsvc::impl::ClientMethodSpec kReserveStock = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kReleaseStock = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_ReleaseStock = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "ReleaseStock";
   m.full_name = "commerce.products.v1.ProductsService/ReleaseStock";
@@ -149,21 +149,7 @@ const ::cppsvc::impl::ClientMethodSpec kReleaseStock = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kCommitStock = [] {
-  ::cppsvc::impl::ClientMethodSpec m;
-  m.name = "CommitStock";
-  m.full_name = "commerce.products.v1.ProductsService/CommitStock";
-  m.nats_subject = "cppsvc.products.CommitStock";
-  m.timeout = std::chrono::milliseconds(2000);
-  m.idempotent = true;
-  m.retry.max_attempts = 3;
-  m.retry.initial_backoff = std::chrono::milliseconds(50);
-  m.retry.max_backoff = std::chrono::milliseconds(1000);
-  m.retry.multiplier = 2.0;
-  return m;
-}();
-
-const ::cppsvc::impl::ClientMethodSpec kAdjustStock = [] {
+const ::cppsvc::impl::ClientMethodSpec kProductsService_AdjustStock = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "AdjustStock";
   m.full_name = "commerce.products.v1.ProductsService/AdjustStock";
@@ -190,10 +176,14 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                       CreateProductResponse* response,
                                                       const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kCreateProduct, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_CreateProduct,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kCreateProduct,
+                                  kProductsService_CreateProduct,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::CreateProduct,
@@ -205,10 +195,14 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                       UpdateProductResponse* response,
                                                       const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kUpdateProduct, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_UpdateProduct,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kUpdateProduct,
+                                  kProductsService_UpdateProduct,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::UpdateProduct,
@@ -220,10 +214,14 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                       DeleteProductResponse* response,
                                                       const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kDeleteProduct, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_DeleteProduct,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kDeleteProduct,
+                                  kProductsService_DeleteProduct,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::DeleteProduct,
@@ -235,10 +233,14 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                    GetProductResponse* response,
                                                    const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kGetProduct, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_GetProduct,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kGetProduct,
+                                  kProductsService_GetProduct,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::GetProduct,
@@ -250,10 +252,14 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                      ListProductsResponse* response,
                                                      const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kListProducts, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_ListProducts,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kListProducts,
+                                  kProductsService_ListProducts,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::ListProducts,
@@ -265,10 +271,14 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                        SearchProductsResponse* response,
                                                        const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kSearchProducts, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_SearchProducts,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kSearchProducts,
+                                  kProductsService_SearchProducts,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::SearchProducts,
@@ -280,10 +290,14 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                        CreateCategoryResponse* response,
                                                        const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kCreateCategory, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_CreateCategory,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kCreateCategory,
+                                  kProductsService_CreateCategory,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::CreateCategory,
@@ -295,10 +309,14 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                        ListCategoriesResponse* response,
                                                        const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kListCategories, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_ListCategories,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kListCategories,
+                                  kProductsService_ListCategories,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::ListCategories,
@@ -310,10 +328,14 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                      ReserveStockResponse* response,
                                                      const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kReserveStock, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_ReserveStock,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kReserveStock,
+                                  kProductsService_ReserveStock,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::ReserveStock,
@@ -325,28 +347,17 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                      ReleaseStockResponse* response,
                                                      const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kReleaseStock, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_ReleaseStock,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kReleaseStock,
+                                  kProductsService_ReleaseStock,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::ReleaseStock,
-                                  request,
-                                  response);
-}
-
-::cppsvc::Status ProductsServiceClient::CommitStock(const CommitStockRequest& request,
-                                                    CommitStockResponse* response,
-                                                    const ::cppsvc::CallOptions& options) {
-  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kCommitStock, options, request, response);
-  }
-  return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kCommitStock,
-                                  options,
-                                  stubs_,
-                                  &ProductsService::Stub::CommitStock,
                                   request,
                                   response);
 }
@@ -355,10 +366,14 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                                     AdjustStockResponse* response,
                                                     const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kAdjustStock, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_AdjustStock,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kAdjustStock,
+                                  kProductsService_AdjustStock,
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::AdjustStock,

@@ -12,11 +12,12 @@
 namespace commerce::products::v1 {
 namespace {
 
-void ValidateCreateProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_CreateProduct(const ::cppsvc::impl::Message& m,
+                                           ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const CreateProductRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kCreateProduct = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_CreateProduct = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "CreateProduct";
   m.full_name = "commerce.products.v1.ProductsService/CreateProduct";
@@ -24,15 +25,16 @@ const ::cppsvc::impl::MethodSpec kCreateProduct = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = false;
-  m.validate = &ValidateCreateProduct;
+  m.validate = &ValidateProductsService_CreateProduct;
   return m;
 }();
 
-void ValidateUpdateProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_UpdateProduct(const ::cppsvc::impl::Message& m,
+                                           ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const UpdateProductRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kUpdateProduct = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_UpdateProduct = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "UpdateProduct";
   m.full_name = "commerce.products.v1.ProductsService/UpdateProduct";
@@ -40,15 +42,16 @@ const ::cppsvc::impl::MethodSpec kUpdateProduct = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = false;
-  m.validate = &ValidateUpdateProduct;
+  m.validate = &ValidateProductsService_UpdateProduct;
   return m;
 }();
 
-void ValidateDeleteProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_DeleteProduct(const ::cppsvc::impl::Message& m,
+                                           ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const DeleteProductRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kDeleteProduct = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_DeleteProduct = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "DeleteProduct";
   m.full_name = "commerce.products.v1.ProductsService/DeleteProduct";
@@ -56,15 +59,16 @@ const ::cppsvc::impl::MethodSpec kDeleteProduct = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
-  m.validate = &ValidateDeleteProduct;
+  m.validate = &ValidateProductsService_DeleteProduct;
   return m;
 }();
 
-void ValidateGetProduct(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_GetProduct(const ::cppsvc::impl::Message& m,
+                                        ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const GetProductRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kGetProduct = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_GetProduct = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "GetProduct";
   m.full_name = "commerce.products.v1.ProductsService/GetProduct";
@@ -72,15 +76,16 @@ const ::cppsvc::impl::MethodSpec kGetProduct = [] {
   m.roles = {};
   m.timeout = std::chrono::milliseconds(500);
   m.idempotent = true;
-  m.validate = &ValidateGetProduct;
+  m.validate = &ValidateProductsService_GetProduct;
   return m;
 }();
 
-void ValidateListProducts(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_ListProducts(const ::cppsvc::impl::Message& m,
+                                          ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ListProductsRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kListProducts = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_ListProducts = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListProducts";
   m.full_name = "commerce.products.v1.ProductsService/ListProducts";
@@ -88,15 +93,16 @@ const ::cppsvc::impl::MethodSpec kListProducts = [] {
   m.roles = {};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
-  m.validate = &ValidateListProducts;
+  m.validate = &ValidateProductsService_ListProducts;
   return m;
 }();
 
-void ValidateSearchProducts(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_SearchProducts(const ::cppsvc::impl::Message& m,
+                                            ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const SearchProductsRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kSearchProducts = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_SearchProducts = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "SearchProducts";
   m.full_name = "commerce.products.v1.ProductsService/SearchProducts";
@@ -107,15 +113,16 @@ const ::cppsvc::impl::MethodSpec kSearchProducts = [] {
   m.rate_per_second = 20;
   m.rate_burst = 40;
   m.rate_key = ::cppsvc::impl::RateKey::kPeer;
-  m.validate = &ValidateSearchProducts;
+  m.validate = &ValidateProductsService_SearchProducts;
   return m;
 }();
 
-void ValidateCreateCategory(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_CreateCategory(const ::cppsvc::impl::Message& m,
+                                            ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const CreateCategoryRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kCreateCategory = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_CreateCategory = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "CreateCategory";
   m.full_name = "commerce.products.v1.ProductsService/CreateCategory";
@@ -123,11 +130,11 @@ const ::cppsvc::impl::MethodSpec kCreateCategory = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = false;
-  m.validate = &ValidateCreateCategory;
+  m.validate = &ValidateProductsService_CreateCategory;
   return m;
 }();
 
-const ::cppsvc::impl::MethodSpec kListCategories = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_ListCategories = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ListCategories";
   m.full_name = "commerce.products.v1.ProductsService/ListCategories";
@@ -138,11 +145,12 @@ const ::cppsvc::impl::MethodSpec kListCategories = [] {
   return m;
 }();
 
-void ValidateReserveStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_ReserveStock(const ::cppsvc::impl::Message& m,
+                                          ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ReserveStockRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kReserveStock = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_ReserveStock = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ReserveStock";
   m.full_name = "commerce.products.v1.ProductsService/ReserveStock";
@@ -150,15 +158,16 @@ const ::cppsvc::impl::MethodSpec kReserveStock = [] {
   m.roles = {"service"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
-  m.validate = &ValidateReserveStock;
+  m.validate = &ValidateProductsService_ReserveStock;
   return m;
 }();
 
-void ValidateReleaseStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_ReleaseStock(const ::cppsvc::impl::Message& m,
+                                          ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const ReleaseStockRequest&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kReleaseStock = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_ReleaseStock = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ReleaseStock";
   m.full_name = "commerce.products.v1.ProductsService/ReleaseStock";
@@ -166,36 +175,21 @@ const ::cppsvc::impl::MethodSpec kReleaseStock = [] {
   m.roles = {"service"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
-  m.validate = &ValidateReleaseStock;
+  m.validate = &ValidateProductsService_ReleaseStock;
   return m;
 }();
 
-void ValidateCommitStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
-  CppsvcValidate(static_cast<const CommitStockRequest&>(m), v);
-}
-
-const ::cppsvc::impl::MethodSpec kCommitStock = [] {
-  ::cppsvc::impl::MethodSpec m;
-  m.name = "CommitStock";
-  m.full_name = "commerce.products.v1.ProductsService/CommitStock";
-  m.is_public = false;
-  m.roles = {"service"};
-  m.timeout = std::chrono::milliseconds(2000);
-  m.idempotent = true;
-  m.validate = &ValidateCommitStock;
-  return m;
-}();
-
-void ValidateAdjustStock(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateProductsService_AdjustStock(const ::cppsvc::impl::Message& m,
+                                         ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const AdjustStockRequest&>(m), v);
 }
 
 // idempotency_key "request_id" of the request.
-std::string_view IdempotencyKeyOfAdjustStock(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfProductsService_AdjustStock(const ::cppsvc::impl::Message& m) {
   return static_cast<const AdjustStockRequest&>(m).request_id();
 }
 
-const ::cppsvc::impl::MethodSpec kAdjustStock = [] {
+const ::cppsvc::impl::MethodSpec kProductsService_AdjustStock = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "AdjustStock";
   m.full_name = "commerce.products.v1.ProductsService/AdjustStock";
@@ -203,8 +197,8 @@ const ::cppsvc::impl::MethodSpec kAdjustStock = [] {
   m.roles = {"admin"};
   m.timeout = std::chrono::milliseconds(2000);
   m.idempotent = true;
-  m.validate = &ValidateAdjustStock;
-  m.idempotency_key = &IdempotencyKeyOfAdjustStock;
+  m.validate = &ValidateProductsService_AdjustStock;
+  m.idempotency_key = &IdempotencyKeyOfProductsService_AdjustStock;
   return m;
 }();
 
@@ -215,34 +209,32 @@ ProductsServiceServer::ProductsServiceServer(ProductsServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kCreateProduct, &ProductsServiceBase::CreateProduct);
-  Serve(1, kUpdateProduct, &ProductsServiceBase::UpdateProduct);
-  Serve(2, kDeleteProduct, &ProductsServiceBase::DeleteProduct);
-  Serve(3, kGetProduct, &ProductsServiceBase::GetProduct);
-  Serve(4, kListProducts, &ProductsServiceBase::ListProducts);
-  Serve(5, kSearchProducts, &ProductsServiceBase::SearchProducts);
-  Serve(6, kCreateCategory, &ProductsServiceBase::CreateCategory);
-  Serve(7, kListCategories, &ProductsServiceBase::ListCategories);
-  Serve(8, kReserveStock, &ProductsServiceBase::ReserveStock);
-  Serve(9, kReleaseStock, &ProductsServiceBase::ReleaseStock);
-  Serve(10, kCommitStock, &ProductsServiceBase::CommitStock);
-  Serve(11, kAdjustStock, &ProductsServiceBase::AdjustStock);
+  Serve(0, kProductsService_CreateProduct, &ProductsServiceBase::CreateProduct);
+  Serve(1, kProductsService_UpdateProduct, &ProductsServiceBase::UpdateProduct);
+  Serve(2, kProductsService_DeleteProduct, &ProductsServiceBase::DeleteProduct);
+  Serve(3, kProductsService_GetProduct, &ProductsServiceBase::GetProduct);
+  Serve(4, kProductsService_ListProducts, &ProductsServiceBase::ListProducts);
+  Serve(5, kProductsService_SearchProducts, &ProductsServiceBase::SearchProducts);
+  Serve(6, kProductsService_CreateCategory, &ProductsServiceBase::CreateCategory);
+  Serve(7, kProductsService_ListCategories, &ProductsServiceBase::ListCategories);
+  Serve(8, kProductsService_ReserveStock, &ProductsServiceBase::ReserveStock);
+  Serve(9, kProductsService_ReleaseStock, &ProductsServiceBase::ReleaseStock);
+  Serve(10, kProductsService_AdjustStock, &ProductsServiceBase::AdjustStock);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& ProductsServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kCreateProduct,
-      &kUpdateProduct,
-      &kDeleteProduct,
-      &kGetProduct,
-      &kListProducts,
-      &kSearchProducts,
-      &kCreateCategory,
-      &kListCategories,
-      &kReserveStock,
-      &kReleaseStock,
-      &kCommitStock,
-      &kAdjustStock,
+      &kProductsService_CreateProduct,
+      &kProductsService_UpdateProduct,
+      &kProductsService_DeleteProduct,
+      &kProductsService_GetProduct,
+      &kProductsService_ListProducts,
+      &kProductsService_SearchProducts,
+      &kProductsService_CreateCategory,
+      &kProductsService_ListCategories,
+      &kProductsService_ReserveStock,
+      &kProductsService_ReleaseStock,
+      &kProductsService_AdjustStock,
   };
   return kMethods;
 }
@@ -250,44 +242,49 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& ProductsServiceServer::Met
 std::vector<::cppsvc::impl::NatsRoute> ProductsServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kCreateProduct,
+                               kProductsService_CreateProduct,
                                handlers_,
                                &ProductsServiceBase::CreateProduct);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kUpdateProduct,
+                               kProductsService_UpdateProduct,
                                handlers_,
                                &ProductsServiceBase::UpdateProduct);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kDeleteProduct,
+                               kProductsService_DeleteProduct,
                                handlers_,
                                &ProductsServiceBase::DeleteProduct);
-  ::cppsvc::impl::AddNatsRoute(routes, kGetProduct, handlers_, &ProductsServiceBase::GetProduct);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kListProducts,
+                               kProductsService_GetProduct,
+                               handlers_,
+                               &ProductsServiceBase::GetProduct);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kProductsService_ListProducts,
                                handlers_,
                                &ProductsServiceBase::ListProducts);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kSearchProducts,
+                               kProductsService_SearchProducts,
                                handlers_,
                                &ProductsServiceBase::SearchProducts);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kCreateCategory,
+                               kProductsService_CreateCategory,
                                handlers_,
                                &ProductsServiceBase::CreateCategory);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kListCategories,
+                               kProductsService_ListCategories,
                                handlers_,
                                &ProductsServiceBase::ListCategories);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kReserveStock,
+                               kProductsService_ReserveStock,
                                handlers_,
                                &ProductsServiceBase::ReserveStock);
   ::cppsvc::impl::AddNatsRoute(routes,
-                               kReleaseStock,
+                               kProductsService_ReleaseStock,
                                handlers_,
                                &ProductsServiceBase::ReleaseStock);
-  ::cppsvc::impl::AddNatsRoute(routes, kCommitStock, handlers_, &ProductsServiceBase::CommitStock);
-  ::cppsvc::impl::AddNatsRoute(routes, kAdjustStock, handlers_, &ProductsServiceBase::AdjustStock);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kProductsService_AdjustStock,
+                               handlers_,
+                               &ProductsServiceBase::AdjustStock);
   return routes;
 }
 
@@ -308,35 +305,32 @@ const std::vector<::cppsvc::db::Migration>& ProductsServiceServer::Migrations() 
 std::vector<::cppsvc::impl::SubscriptionRoute> ProductsServiceServer::Subscriptions() {
   std::vector<::cppsvc::impl::SubscriptionRoute> routes;
   ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.orders.v1.OrderConfirmed",
-                                  "commerce.orders.order_confirmed",
+                                  "commerce.orders.v1.OrderCreated",
+                                  "commerce.orders.order_created",
                                   "ORDERS",
-                                  "products-OnOrderConfirmed",
+                                  "products-OnOrderCreated",
                                   5,
                                   30000,
                                   handlers_,
-                                  &ProductsServiceBase::OnOrderConfirmed);
-  ::cppsvc::impl::AddStepRoute(
-      routes,
-      "ORDERS",
-      "products-saga-checkout-reserve_stock",
-      "checkout",
-      "reserve_stock",
-      handlers_,
-      &ProductsServiceBase::CheckoutReserveStock,
-      {"commerce.orders.v1.OrderCreated", "commerce.orders.order_created", "order_id"},
-      {"commerce.products.v1.StockReserved", "commerce.products.stock_reserved", "order_id"},
-      {"commerce.products.v1.StockRejected", "commerce.products.stock_rejected", "order_id"});
-  ::cppsvc::impl::AddUndoRoute(
-      routes,
-      "cppsvc.sagas.checkout.reserve_stock.undo",
-      "ORDERS",
-      "products-saga-checkout-reserve_stock-undo",
-      "checkout",
-      "reserve_stock",
-      handlers_,
-      &ProductsServiceBase::UndoCheckoutReserveStock,
-      {"commerce.products.v1.StockReleased", "commerce.products.stock_released", "order_id"});
+                                  &ProductsServiceBase::OnOrderCreated);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.payments.v1.PaymentFailed",
+                                  "commerce.payments.payment_failed",
+                                  "PAYMENTS",
+                                  "products-OnPaymentFailed",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &ProductsServiceBase::OnPaymentFailed);
+  ::cppsvc::impl::AddSubscription(routes,
+                                  "commerce.orders.v1.OrderCancelled",
+                                  "commerce.orders.order_cancelled",
+                                  "ORDERS",
+                                  "products-OnOrderCancelled",
+                                  5,
+                                  30000,
+                                  handlers_,
+                                  &ProductsServiceBase::OnOrderCancelled);
   return routes;
 }
 

@@ -6,7 +6,7 @@
 #include <utility>
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kPing = [] {
+const ::cppsvc::impl::ClientMethodSpec kPlain_Ping = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Ping";
   m.full_name = "Plain/Ping";
@@ -29,10 +29,10 @@ PlainClient::PlainClient(::cppsvc::ClientOptions options)
                                    PingResponse* response,
                                    const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kPing, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kPlain_Ping, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kPing,
+                                  kPlain_Ping,
                                   options,
                                   stubs_,
                                   &Plain::Stub::Ping,

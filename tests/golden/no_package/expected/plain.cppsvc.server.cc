@@ -6,7 +6,7 @@
 #include <utility>
 namespace {
 
-const ::cppsvc::impl::MethodSpec kPing = [] {
+const ::cppsvc::impl::MethodSpec kPlain_Ping = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Ping";
   m.full_name = "Plain/Ping";
@@ -23,19 +23,19 @@ PlainServer::PlainServer(PlainBase& handlers, ::cppsvc::impl::ServiceOptions opt
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kPing, &PlainBase::Ping);
+  Serve(0, kPlain_Ping, &PlainBase::Ping);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& PlainServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kPing,
+      &kPlain_Ping,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> PlainServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kPing, handlers_, &PlainBase::Ping);
+  ::cppsvc::impl::AddNatsRoute(routes, kPlain_Ping, handlers_, &PlainBase::Ping);
   return routes;
 }
 

@@ -8,7 +8,7 @@
 namespace kw::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kGet = [] {
+const ::cppsvc::impl::ClientMethodSpec kKeywords_Get = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Get";
   m.full_name = "kw.v1.Keywords/Get";
@@ -18,7 +18,7 @@ const ::cppsvc::impl::ClientMethodSpec kGet = [] {
   return m;
 }();
 
-const ::cppsvc::impl::ClientMethodSpec kPut = [] {
+const ::cppsvc::impl::ClientMethodSpec kKeywords_Put = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Put";
   m.full_name = "kw.v1.Keywords/Put";
@@ -41,10 +41,10 @@ KeywordsClient::KeywordsClient(::cppsvc::ClientOptions options)
                                      Box_int* response,
                                      const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kGet, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kKeywords_Get, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kGet,
+                                  kKeywords_Get,
                                   options,
                                   stubs_,
                                   &Keywords::Stub::Get,
@@ -56,10 +56,10 @@ KeywordsClient::KeywordsClient(::cppsvc::ClientOptions options)
                                      Box* response,
                                      const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kPut, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kKeywords_Put, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kPut,
+                                  kKeywords_Put,
                                   options,
                                   stubs_,
                                   &Keywords::Stub::Put,

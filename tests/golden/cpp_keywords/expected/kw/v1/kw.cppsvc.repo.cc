@@ -55,6 +55,7 @@ const ::cppsvc::db::Statement kBoxListAfter("kw.v1.Box.ListAfter", kBoxListAfter
 
 // Generated values of a new row.
 void FillBox(Box& row, const ::google::protobuf::Timestamp& now) {
+  (void)row;
   (void)now;
 }
 
@@ -139,6 +140,7 @@ bool BoxRepository::Delete(const std::string& new_) {
                                               size_t page_size,
                                               const std::string& page_token) {
   ::cppsvc::impl::SqlParams p;
+  (void)filter;  // a table without indexes: nothing to filter by
   const size_t limit = ::cppsvc::impl::PageFetchLimit(page_size);
   p.emplace_back(::cppsvc::impl::SqlInt(static_cast<int64_t>(limit)));
   const ::cppsvc::db::Statement* statement = &kBoxList;

@@ -12,11 +12,11 @@
 namespace kw::v1 {
 namespace {
 
-void ValidateGet(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateKeywords_Get(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const Box&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kGet = [] {
+const ::cppsvc::impl::MethodSpec kKeywords_Get = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Get";
   m.full_name = "kw.v1.Keywords/Get";
@@ -24,15 +24,15 @@ const ::cppsvc::impl::MethodSpec kGet = [] {
   m.roles = {"user"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = false;
-  m.validate = &ValidateGet;
+  m.validate = &ValidateKeywords_Get;
   return m;
 }();
 
-void ValidatePut(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateKeywords_Put(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const Box_int&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kPut = [] {
+const ::cppsvc::impl::MethodSpec kKeywords_Put = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Put";
   m.full_name = "kw.v1.Keywords/Put";
@@ -40,7 +40,7 @@ const ::cppsvc::impl::MethodSpec kPut = [] {
   m.roles = {"user"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = false;
-  m.validate = &ValidatePut;
+  m.validate = &ValidateKeywords_Put;
   return m;
 }();
 
@@ -50,22 +50,22 @@ KeywordsServer::KeywordsServer(KeywordsBase& handlers, ::cppsvc::impl::ServiceOp
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kGet, &KeywordsBase::Get);
-  Serve(1, kPut, &KeywordsBase::Put);
+  Serve(0, kKeywords_Get, &KeywordsBase::Get);
+  Serve(1, kKeywords_Put, &KeywordsBase::Put);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& KeywordsServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kGet,
-      &kPut,
+      &kKeywords_Get,
+      &kKeywords_Put,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> KeywordsServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kGet, handlers_, &KeywordsBase::Get);
-  ::cppsvc::impl::AddNatsRoute(routes, kPut, handlers_, &KeywordsBase::Put);
+  ::cppsvc::impl::AddNatsRoute(routes, kKeywords_Get, handlers_, &KeywordsBase::Get);
+  ::cppsvc::impl::AddNatsRoute(routes, kKeywords_Put, handlers_, &KeywordsBase::Put);
   return routes;
 }
 

@@ -8,7 +8,7 @@
 namespace app::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kStamp = [] {
+const ::cppsvc::impl::ClientMethodSpec kAppService_Stamp = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Stamp";
   m.full_name = "app.v1.AppService/Stamp";
@@ -31,10 +31,10 @@ AppServiceClient::AppServiceClient(::cppsvc::ClientOptions options)
                                          StampResponse* response,
                                          const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kStamp, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kAppService_Stamp, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kStamp,
+                                  kAppService_Stamp,
                                   options,
                                   stubs_,
                                   &AppService::Stub::Stamp,

@@ -8,7 +8,7 @@
 namespace app::v1 {
 namespace {
 
-const ::cppsvc::impl::MethodSpec kStamp = [] {
+const ::cppsvc::impl::MethodSpec kAppService_Stamp = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Stamp";
   m.full_name = "app.v1.AppService/Stamp";
@@ -25,19 +25,19 @@ AppServiceServer::AppServiceServer(AppServiceBase& handlers, ::cppsvc::impl::Ser
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kStamp, &AppServiceBase::Stamp);
+  Serve(0, kAppService_Stamp, &AppServiceBase::Stamp);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& AppServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kStamp,
+      &kAppService_Stamp,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> AppServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kStamp, handlers_, &AppServiceBase::Stamp);
+  ::cppsvc::impl::AddNatsRoute(routes, kAppService_Stamp, handlers_, &AppServiceBase::Stamp);
   return routes;
 }
 

@@ -8,7 +8,7 @@
 namespace base::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kTouch = [] {
+const ::cppsvc::impl::ClientMethodSpec kBaseService_Touch = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Touch";
   m.full_name = "base.v1.BaseService/Touch";
@@ -31,10 +31,10 @@ BaseServiceClient::BaseServiceClient(::cppsvc::ClientOptions options)
                                           Stamp* response,
                                           const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kTouch, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kBaseService_Touch, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kTouch,
+                                  kBaseService_Touch,
                                   options,
                                   stubs_,
                                   &BaseService::Stub::Touch,

@@ -8,7 +8,7 @@
 namespace base::v1 {
 namespace {
 
-const ::cppsvc::impl::MethodSpec kTouch = [] {
+const ::cppsvc::impl::MethodSpec kBaseService_Touch = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Touch";
   m.full_name = "base.v1.BaseService/Touch";
@@ -26,19 +26,19 @@ BaseServiceServer::BaseServiceServer(BaseServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kTouch, &BaseServiceBase::Touch);
+  Serve(0, kBaseService_Touch, &BaseServiceBase::Touch);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& BaseServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kTouch,
+      &kBaseService_Touch,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> BaseServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kTouch, handlers_, &BaseServiceBase::Touch);
+  ::cppsvc::impl::AddNatsRoute(routes, kBaseService_Touch, handlers_, &BaseServiceBase::Touch);
   return routes;
 }
 

@@ -8,7 +8,7 @@
 namespace multi::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kWriteNote = [] {
+const ::cppsvc::impl::ClientMethodSpec kWriterService_WriteNote = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "WriteNote";
   m.full_name = "multi.v1.WriterService/WriteNote";
@@ -31,10 +31,14 @@ WriterServiceClient::WriterServiceClient(::cppsvc::ClientOptions options)
                                                 WriteNoteResponse* response,
                                                 const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kWriteNote, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kWriterService_WriteNote,
+                                    options,
+                                    request,
+                                    response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kWriteNote,
+                                  kWriterService_WriteNote,
                                   options,
                                   stubs_,
                                   &WriterService::Stub::WriteNote,
@@ -43,7 +47,7 @@ WriterServiceClient::WriterServiceClient(::cppsvc::ClientOptions options)
 }
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kReadNote = [] {
+const ::cppsvc::impl::ClientMethodSpec kReaderService_ReadNote = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "ReadNote";
   m.full_name = "multi.v1.ReaderService/ReadNote";
@@ -70,10 +74,10 @@ ReaderServiceClient::ReaderServiceClient(::cppsvc::ClientOptions options)
                                                ReadNoteResponse* response,
                                                const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kReadNote, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kReaderService_ReadNote, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kReadNote,
+                                  kReaderService_ReadNote,
                                   options,
                                   stubs_,
                                   &ReaderService::Stub::ReadNote,

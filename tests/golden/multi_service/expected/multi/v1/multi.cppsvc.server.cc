@@ -12,16 +12,17 @@
 namespace multi::v1 {
 namespace {
 
-void ValidateWriteNote(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateWriterService_WriteNote(const ::cppsvc::impl::Message& m,
+                                     ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const WriteNoteRequest&>(m), v);
 }
 
 // idempotency_key "request_id" of the request.
-std::string_view IdempotencyKeyOfWriteNote(const ::cppsvc::impl::Message& m) {
+std::string_view IdempotencyKeyOfWriterService_WriteNote(const ::cppsvc::impl::Message& m) {
   return static_cast<const WriteNoteRequest&>(m).request_id();
 }
 
-const ::cppsvc::impl::MethodSpec kWriteNote = [] {
+const ::cppsvc::impl::MethodSpec kWriterService_WriteNote = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "WriteNote";
   m.full_name = "multi.v1.WriterService/WriteNote";
@@ -29,8 +30,8 @@ const ::cppsvc::impl::MethodSpec kWriteNote = [] {
   m.roles = {"writer"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = true;
-  m.validate = &ValidateWriteNote;
-  m.idempotency_key = &IdempotencyKeyOfWriteNote;
+  m.validate = &ValidateWriterService_WriteNote;
+  m.idempotency_key = &IdempotencyKeyOfWriterService_WriteNote;
   return m;
 }();
 
@@ -41,19 +42,22 @@ WriterServiceServer::WriterServiceServer(WriterServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kWriteNote, &WriterServiceBase::WriteNote);
+  Serve(0, kWriterService_WriteNote, &WriterServiceBase::WriteNote);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& WriterServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kWriteNote,
+      &kWriterService_WriteNote,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> WriterServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kWriteNote, handlers_, &WriterServiceBase::WriteNote);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kWriterService_WriteNote,
+                               handlers_,
+                               &WriterServiceBase::WriteNote);
   return routes;
 }
 
@@ -81,7 +85,7 @@ std::vector<::cppsvc::auth::RoleSpec> WriterServiceServer::Roles() {
 }
 namespace {
 
-const ::cppsvc::impl::MethodSpec kReadNote = [] {
+const ::cppsvc::impl::MethodSpec kReaderService_ReadNote = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "ReadNote";
   m.full_name = "multi.v1.ReaderService/ReadNote";
@@ -99,19 +103,22 @@ ReaderServiceServer::ReaderServiceServer(ReaderServiceBase& handlers,
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kReadNote, &ReaderServiceBase::ReadNote);
+  Serve(0, kReaderService_ReadNote, &ReaderServiceBase::ReadNote);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& ReaderServiceServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kReadNote,
+      &kReaderService_ReadNote,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> ReaderServiceServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kReadNote, handlers_, &ReaderServiceBase::ReadNote);
+  ::cppsvc::impl::AddNatsRoute(routes,
+                               kReaderService_ReadNote,
+                               handlers_,
+                               &ReaderServiceBase::ReadNote);
   return routes;
 }
 

@@ -8,7 +8,7 @@
 namespace nest::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kResolve = [] {
+const ::cppsvc::impl::ClientMethodSpec kNest_Resolve = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Resolve";
   m.full_name = "nest.v1.Nest/Resolve";
@@ -31,10 +31,10 @@ NestClient::NestClient(::cppsvc::ClientOptions options)
                                      Outer_Inner_Deep* response,
                                      const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kResolve, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kNest_Resolve, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kResolve,
+                                  kNest_Resolve,
                                   options,
                                   stubs_,
                                   &Nest::Stub::Resolve,

@@ -10,11 +10,11 @@
 namespace nest::v1 {
 namespace {
 
-void ValidateResolve(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateNest_Resolve(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const Outer_Inner&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kResolve = [] {
+const ::cppsvc::impl::MethodSpec kNest_Resolve = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Resolve";
   m.full_name = "nest.v1.Nest/Resolve";
@@ -22,7 +22,7 @@ const ::cppsvc::impl::MethodSpec kResolve = [] {
   m.roles = {"user"};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = false;
-  m.validate = &ValidateResolve;
+  m.validate = &ValidateNest_Resolve;
   return m;
 }();
 
@@ -32,19 +32,19 @@ NestServer::NestServer(NestBase& handlers, ::cppsvc::impl::ServiceOptions option
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kResolve, &NestBase::Resolve);
+  Serve(0, kNest_Resolve, &NestBase::Resolve);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& NestServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kResolve,
+      &kNest_Resolve,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> NestServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kResolve, handlers_, &NestBase::Resolve);
+  ::cppsvc::impl::AddNatsRoute(routes, kNest_Resolve, handlers_, &NestBase::Resolve);
   return routes;
 }
 

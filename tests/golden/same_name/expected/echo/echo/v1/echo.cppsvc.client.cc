@@ -8,7 +8,7 @@
 namespace echo::echo::v1 {
 namespace {
 
-const ::cppsvc::impl::ClientMethodSpec kEcho = [] {
+const ::cppsvc::impl::ClientMethodSpec kEcho_Echo = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "Echo";
   m.full_name = "echo.echo.v1.Echo/Echo";
@@ -31,10 +31,10 @@ EchoClient::EchoClient(::cppsvc::ClientOptions options)
                                   EchoMessage* response,
                                   const ::cppsvc::CallOptions& options) {
   if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
-    return ::cppsvc::impl::CallNats(*runtime_, kEcho, options, request, response);
+    return ::cppsvc::impl::CallNats(*runtime_, kEcho_Echo, options, request, response);
   }
   return ::cppsvc::impl::CallGrpc(*runtime_,
-                                  kEcho,
+                                  kEcho_Echo,
                                   options,
                                   stubs_,
                                   &Echo::Stub::Echo,

@@ -10,11 +10,11 @@
 namespace echo::echo::v1 {
 namespace {
 
-void ValidateEcho(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
+void ValidateEcho_Echo(const ::cppsvc::impl::Message& m, ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const EchoMessage&>(m), v);
 }
 
-const ::cppsvc::impl::MethodSpec kEcho = [] {
+const ::cppsvc::impl::MethodSpec kEcho_Echo = [] {
   ::cppsvc::impl::MethodSpec m;
   m.name = "Echo";
   m.full_name = "echo.echo.v1.Echo/Echo";
@@ -22,7 +22,7 @@ const ::cppsvc::impl::MethodSpec kEcho = [] {
   m.roles = {};
   m.timeout = std::chrono::milliseconds(5000);
   m.idempotent = false;
-  m.validate = &ValidateEcho;
+  m.validate = &ValidateEcho_Echo;
   return m;
 }();
 
@@ -32,19 +32,19 @@ EchoServer::EchoServer(EchoBase& handlers, ::cppsvc::impl::ServiceOptions option
     : handlers_(handlers), runtime_(std::move(options), Methods()) {
   // Raw methods: the runtime parses each request, so one that does not parse
   // is answered INVALID_ARGUMENT and counted like any call.
-  Serve(0, kEcho, &EchoBase::Echo);
+  Serve(0, kEcho_Echo, &EchoBase::Echo);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& EchoServer::Methods() {
   static const std::vector<const ::cppsvc::impl::MethodSpec*> kMethods = {
-      &kEcho,
+      &kEcho_Echo,
   };
   return kMethods;
 }
 
 std::vector<::cppsvc::impl::NatsRoute> EchoServer::NatsRoutes() {
   std::vector<::cppsvc::impl::NatsRoute> routes;
-  ::cppsvc::impl::AddNatsRoute(routes, kEcho, handlers_, &EchoBase::Echo);
+  ::cppsvc::impl::AddNatsRoute(routes, kEcho_Echo, handlers_, &EchoBase::Echo);
   return routes;
 }
 
