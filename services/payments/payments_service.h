@@ -1,13 +1,13 @@
 // Charges, refunds, provider webhooks and the payments side of the checkout
-// saga.
+// saga, kept in the payments database (tables payments, refunds and
+// webhook_events, through the generated repositories and the call's
+// transaction).
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "commerce/payments/v1/payments.cppsvc.h"
-#include "common/outbox.h"
-#include "payments/payment_store.h"
 #include "payments/provider.h"
 
 namespace payments {
@@ -16,17 +16,14 @@ namespace v1 = commerce::payments::v1;
 
 class PaymentsService final : public v1::PaymentsServiceBase {
  public:
-  // In-memory store and outbox, FakeProvider; the webhook secret from
-  // PAYMENTS_WEBHOOK_SECRET (without it every webhook is refused).
-  PaymentsService();
-  PaymentsService(std::shared_ptr<PaymentStore> store,
-                  std::shared_ptr<PaymentProvider> provider,
-                  std::shared_ptr<services::EventSink> events,
-                  std::string webhook_secret);
+  // Used when PAYMENTS_WEBHOOK_SECRET is not set; for development only.
+  static constexpr char kDevelopmentWebhookSecret[] = "dev-webhook-secret";
 
-  // The text a webhook's signature covers: "provider_event_id.payment_id.OUTCOME"
-  // with the outcome's enum name, e.g. "PROVIDER_OUTCOME_SUCCEEDED".
-  static std::string SignedText(const v1::ProviderWebhookRequest& request);
+  // The simulated provider (slow card: PAYMENTS_SIMULATED_SLOW_MS, 3000 by
+  // default) and the webhook secret from PAYMENTS_WEBHOOK_SECRET (or the
+  // file named by PAYMENTS_WEBHOOK_SECRET_FILE), else the development one.
+  PaymentsService();
+  PaymentsService(std::shared_ptr<PaymentProvider> provider, std::string webhook_secret);
 
   cppsvc::Status Charge(cppsvc::CallContext& ctx,
                         const v1::ChargeRequest& request,
@@ -50,19 +47,10 @@ class PaymentsService final : public v1::PaymentsServiceBase {
                                             v1::PaymentRefunded& done) override;
 
  private:
-  cppsvc::Status DoCharge(const v1::ChargeRequest& request, Payment& payment);
-  cppsvc::Status DoRefund(const std::string& request_key,
-                          const std::string& payment_id,
-                          std::optional<int64_t> amount_cents,
-                          const std::string& reason,
-                          Payment& payment);
-  // Settles a pending payment; false when it was settled already.
-  bool Settle(Payment& payment, v1::ProviderOutcome outcome, const std::string& failure_reason);
-  void PublishOutcome(const Payment& payment);
+  // Emits PaymentProcessed or PaymentFailed for a settled payment.
+  static void EmitOutcome(const cppsvc::CallContext& ctx, const v1::Payment& payment);
 
-  std::shared_ptr<PaymentStore> store_;
   std::shared_ptr<PaymentProvider> provider_;
-  std::shared_ptr<services::EventSink> events_;
   std::string webhook_secret_;
 };
 

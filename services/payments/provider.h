@@ -1,13 +1,27 @@
-// The external payment provider behind Charge and Refund.
+// The external payment provider behind Charge and Refund, and the simulated
+// provider the commerce system runs with.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <mutex>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "commerce/payments/v1/payments.pb.h"
 #include "cppsvc/status.h"
 
 namespace payments {
+
+// What the provider is asked to charge.
+struct ChargeAttempt {
+  std::string payment_id;
+  // Also the provider's idempotency key: one charge per order.
+  std::string order_id;
+  int64_t amount_cents = 0;
+  std::string card_token;
+};
 
 struct ProviderCharge {
   // SUCCEEDED or FAILED when the provider settles at once; UNSPECIFIED when
@@ -22,29 +36,47 @@ class PaymentProvider {
  public:
   virtual ~PaymentProvider() = default;
   virtual std::string name() const = 0;
-  virtual ProviderCharge Charge(const commerce::payments::v1::Payment& payment) = 0;
+  // Not OK when the provider could not be asked (a transient failure: nothing
+  // was charged, the caller may try again).
+  virtual cppsvc::Status Charge(const ChargeAttempt& attempt, ProviderCharge& charge) = 0;
+  // Refunds `amount_cents` of a succeeded payment; sets the refund's id.
   virtual cppsvc::Status Refund(const commerce::payments::v1::Payment& payment,
-                                int64_t amount_cents) = 0;
+                                int64_t amount_cents,
+                                std::string& provider_refund_id) = 0;
 };
 
-// Stand-in until a real provider is integrated: settles at once, declining
-// charges above `decline_above_cents` (0: none), e.g. to exercise the saga's
-// compensation. From PAYMENTS_FAKE_DECLINE_ABOVE_CENTS.
-class FakeProvider final : public PaymentProvider {
+// Test card tokens of the simulated provider (any other token succeeds).
+inline constexpr std::string_view kCardSucceeds = "tok_success";
+inline constexpr std::string_view kCardDeclined = "tok_declined";
+inline constexpr std::string_view kCardInsufficientFunds = "tok_insufficient_funds";
+inline constexpr std::string_view kCardTransient = "tok_transient";
+inline constexpr std::string_view kCardSlow = "tok_slow";
+
+// The token an amount selects when the caller names no card (the saga's
+// events carry none), by its cents: 13 declined, 17 insufficient funds,
+// 19 transient once, 23 slow, anything else succeeds.
+std::string_view CardForAmount(int64_t amount_cents);
+
+// Settles at once, deterministically by card token: declines, refuses for
+// insufficient funds, fails the first attempt of an order transiently, or
+// succeeds after `slow_delay`. Thread-safe.
+class SimulatedProvider final : public PaymentProvider {
  public:
-  explicit FakeProvider(int64_t decline_above_cents = 0)
-      : decline_above_cents_(decline_above_cents) {}
-  std::string name() const override { return "fake_pay"; }
-  ProviderCharge Charge(const commerce::payments::v1::Payment& payment) override;
-  cppsvc::Status Refund(const commerce::payments::v1::Payment&, int64_t) override {
-    return cppsvc::Status::Ok();
-  }
+  explicit SimulatedProvider(std::chrono::milliseconds slow_delay = std::chrono::milliseconds(3000))
+      : slow_delay_(slow_delay) {}
+  std::string name() const override { return "simulated"; }
+  cppsvc::Status Charge(const ChargeAttempt& attempt, ProviderCharge& charge) override;
+  cppsvc::Status Refund(const commerce::payments::v1::Payment& payment,
+                        int64_t amount_cents,
+                        std::string& provider_refund_id) override;
 
  private:
-  int64_t decline_above_cents_;
-};
+  // True the first time an order is seen with the transient card.
+  bool FirstTransientAttempt(const std::string& order_id);
 
-// Lower-case hex HMAC-SHA256 of `data` with `key` (OpenSSL).
-std::string HmacSha256Hex(const std::string& key, const std::string& data);
+  std::chrono::milliseconds slow_delay_;
+  std::mutex mu_;
+  std::set<std::string> transient_seen_;  // orders whose transient failure happened
+};
 
 }  // namespace payments

@@ -12,6 +12,7 @@ const std::vector<::cppsvc::db::Migration>& PaymentsMigrations() {
 #include "commerce/payments/v1/migrations/0002_upgrade_runtime_tables.sql.inc"
 #include "commerce/payments/v1/migrations/0003_upgrade_runtime_tables.sql.inc"
 #include "commerce/payments/v1/migrations/0004_add_saga_steps.sql.inc"
+#include "commerce/payments/v1/migrations/0005_update_schema.sql.inc"
   };
   return kMigrations;
 }

@@ -132,6 +132,214 @@ void ReadPayment(const ::pqxx::row& r, Payment& row) {
   ::cppsvc::impl::ReadTimestamp(r[10], row.mutable_updated_at());
 }
 
+// commerce.payments.v1.PaymentRefund: table refunds
+constexpr char kPaymentRefundInsertSql[] = R"sql(
+INSERT INTO refunds (id, payment_id, order_id, request_key, amount_cents, reason, provider_refund_id, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+)sql";
+const ::cppsvc::db::Statement kPaymentRefundInsert("commerce.payments.v1.PaymentRefund.Insert",
+                                                   kPaymentRefundInsertSql);
+constexpr char kPaymentRefundBulkInsertSql[] = R"sql(
+INSERT INTO refunds (id, payment_id, order_id, request_key, amount_cents, reason, provider_refund_id, created_at)
+SELECT *
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::timestamptz[])
+)sql";
+const ::cppsvc::db::Statement kPaymentRefundBulkInsert(
+    "commerce.payments.v1.PaymentRefund.BulkInsert",
+    kPaymentRefundBulkInsertSql);
+constexpr char kPaymentRefundGetSql[] = R"sql(
+SELECT id, payment_id, order_id, request_key, amount_cents, reason, provider_refund_id, EXTRACT(EPOCH FROM created_at)
+FROM refunds
+WHERE id = $1
+)sql";
+const ::cppsvc::db::Statement kPaymentRefundGet("commerce.payments.v1.PaymentRefund.Get",
+                                                kPaymentRefundGetSql);
+constexpr char kPaymentRefundUpdateSql[] = R"sql(
+UPDATE refunds
+SET payment_id = $2, order_id = $3, request_key = $4, amount_cents = $5, reason = $6, provider_refund_id = $7
+WHERE id = $1
+)sql";
+const ::cppsvc::db::Statement kPaymentRefundUpdate("commerce.payments.v1.PaymentRefund.Update",
+                                                   kPaymentRefundUpdateSql);
+constexpr char kPaymentRefundDeleteSql[] = R"sql(
+DELETE FROM refunds
+WHERE id = $1
+)sql";
+const ::cppsvc::db::Statement kPaymentRefundDelete("commerce.payments.v1.PaymentRefund.Delete",
+                                                   kPaymentRefundDeleteSql);
+constexpr char kPaymentRefundListSql[] = R"sql(
+SELECT id, payment_id, order_id, request_key, amount_cents, reason, provider_refund_id, EXTRACT(EPOCH FROM created_at)
+FROM refunds
+WHERE ($1::text IS NULL OR payment_id = $1) AND ($2::text IS NULL OR request_key = $2) AND ($3::timestamptz IS NULL OR created_at = $3)
+ORDER BY id
+LIMIT $4
+)sql";
+const ::cppsvc::db::Statement kPaymentRefundList("commerce.payments.v1.PaymentRefund.List",
+                                                 kPaymentRefundListSql);
+constexpr char kPaymentRefundListAfterSql[] = R"sql(
+SELECT id, payment_id, order_id, request_key, amount_cents, reason, provider_refund_id, EXTRACT(EPOCH FROM created_at)
+FROM refunds
+WHERE ($1::text IS NULL OR payment_id = $1) AND ($2::text IS NULL OR request_key = $2) AND ($3::timestamptz IS NULL OR created_at = $3) AND id > $5
+ORDER BY id
+LIMIT $4
+)sql";
+const ::cppsvc::db::Statement kPaymentRefundListAfter(
+    "commerce.payments.v1.PaymentRefund.ListAfter",
+    kPaymentRefundListAfterSql);
+
+// Generated values of a new row.
+void FillPaymentRefund(PaymentRefund& row, const ::google::protobuf::Timestamp& now) {
+  if (row.id().empty()) {
+    row.set_id(::cppsvc::impl::NewUuid());
+  }
+  *row.mutable_created_at() = now;
+}
+
+// Parameters of every column, in column order.
+::cppsvc::impl::SqlParams PaymentRefundValues(const PaymentRefund& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.reserve(8);
+  p.emplace_back(row.id());
+  p.emplace_back(row.payment_id());
+  p.emplace_back(row.order_id());
+  p.emplace_back(row.request_key());
+  p.emplace_back(::cppsvc::impl::SqlInt(row.amount_cents()));
+  p.emplace_back(row.reason());
+  p.emplace_back(row.provider_refund_id());
+  p.emplace_back(::cppsvc::impl::SqlTimestamp(row.created_at()));
+  return p;
+}
+
+// Parameters of the update statement: the key, then the columns it sets.
+::cppsvc::impl::SqlParams PaymentRefundUpdateValues(const PaymentRefund& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(row.id());
+  p.emplace_back(row.payment_id());
+  p.emplace_back(row.order_id());
+  p.emplace_back(row.request_key());
+  p.emplace_back(::cppsvc::impl::SqlInt(row.amount_cents()));
+  p.emplace_back(row.reason());
+  p.emplace_back(row.provider_refund_id());
+  return p;
+}
+
+// Parameters of the primary key of `row`.
+::cppsvc::impl::SqlParams PaymentRefundKey(const PaymentRefund& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(row.id());
+  return p;
+}
+
+// A result row (columns in the order of the select list) into `row`.
+void ReadPaymentRefund(const ::pqxx::row& r, PaymentRefund& row) {
+  row.set_id(::cppsvc::impl::ReadString(r[0]));
+  row.set_payment_id(::cppsvc::impl::ReadString(r[1]));
+  row.set_order_id(::cppsvc::impl::ReadString(r[2]));
+  row.set_request_key(::cppsvc::impl::ReadString(r[3]));
+  row.set_amount_cents(::cppsvc::impl::ReadInt64(r[4]));
+  row.set_reason(::cppsvc::impl::ReadString(r[5]));
+  row.set_provider_refund_id(::cppsvc::impl::ReadString(r[6]));
+  ::cppsvc::impl::ReadTimestamp(r[7], row.mutable_created_at());
+}
+
+// commerce.payments.v1.WebhookEvent: table webhook_events
+constexpr char kWebhookEventInsertSql[] = R"sql(
+INSERT INTO webhook_events (provider, provider_event_id, payment_id, applied, received_at)
+VALUES ($1, $2, $3, $4, $5)
+)sql";
+const ::cppsvc::db::Statement kWebhookEventInsert("commerce.payments.v1.WebhookEvent.Insert",
+                                                  kWebhookEventInsertSql);
+constexpr char kWebhookEventBulkInsertSql[] = R"sql(
+INSERT INTO webhook_events (provider, provider_event_id, payment_id, applied, received_at)
+SELECT *
+FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::timestamptz[])
+)sql";
+const ::cppsvc::db::Statement kWebhookEventBulkInsert(
+    "commerce.payments.v1.WebhookEvent.BulkInsert",
+    kWebhookEventBulkInsertSql);
+constexpr char kWebhookEventGetSql[] = R"sql(
+SELECT provider, provider_event_id, payment_id, applied, EXTRACT(EPOCH FROM received_at)
+FROM webhook_events
+WHERE provider = $1 AND provider_event_id = $2
+)sql";
+const ::cppsvc::db::Statement kWebhookEventGet("commerce.payments.v1.WebhookEvent.Get",
+                                               kWebhookEventGetSql);
+constexpr char kWebhookEventUpdateSql[] = R"sql(
+UPDATE webhook_events
+SET payment_id = $3, applied = $4
+WHERE provider = $1 AND provider_event_id = $2
+)sql";
+const ::cppsvc::db::Statement kWebhookEventUpdate("commerce.payments.v1.WebhookEvent.Update",
+                                                  kWebhookEventUpdateSql);
+constexpr char kWebhookEventDeleteSql[] = R"sql(
+DELETE FROM webhook_events
+WHERE provider = $1 AND provider_event_id = $2
+)sql";
+const ::cppsvc::db::Statement kWebhookEventDelete("commerce.payments.v1.WebhookEvent.Delete",
+                                                  kWebhookEventDeleteSql);
+constexpr char kWebhookEventListSql[] = R"sql(
+SELECT provider, provider_event_id, payment_id, applied, EXTRACT(EPOCH FROM received_at)
+FROM webhook_events
+WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR provider_event_id = $2)
+ORDER BY provider, provider_event_id
+LIMIT $3
+)sql";
+const ::cppsvc::db::Statement kWebhookEventList("commerce.payments.v1.WebhookEvent.List",
+                                                kWebhookEventListSql);
+constexpr char kWebhookEventListAfterSql[] = R"sql(
+SELECT provider, provider_event_id, payment_id, applied, EXTRACT(EPOCH FROM received_at)
+FROM webhook_events
+WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR provider_event_id = $2) AND (provider, provider_event_id) > ($4, $5)
+ORDER BY provider, provider_event_id
+LIMIT $3
+)sql";
+const ::cppsvc::db::Statement kWebhookEventListAfter("commerce.payments.v1.WebhookEvent.ListAfter",
+                                                     kWebhookEventListAfterSql);
+
+// Generated values of a new row.
+void FillWebhookEvent(WebhookEvent& row, const ::google::protobuf::Timestamp& now) {
+  *row.mutable_received_at() = now;
+}
+
+// Parameters of every column, in column order.
+::cppsvc::impl::SqlParams WebhookEventValues(const WebhookEvent& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.reserve(5);
+  p.emplace_back(row.provider());
+  p.emplace_back(row.provider_event_id());
+  p.emplace_back(row.payment_id());
+  p.emplace_back(::cppsvc::impl::SqlBool(row.applied()));
+  p.emplace_back(::cppsvc::impl::SqlTimestamp(row.received_at()));
+  return p;
+}
+
+// Parameters of the update statement: the key, then the columns it sets.
+::cppsvc::impl::SqlParams WebhookEventUpdateValues(const WebhookEvent& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(row.provider());
+  p.emplace_back(row.provider_event_id());
+  p.emplace_back(row.payment_id());
+  p.emplace_back(::cppsvc::impl::SqlBool(row.applied()));
+  return p;
+}
+
+// Parameters of the primary key of `row`.
+::cppsvc::impl::SqlParams WebhookEventKey(const WebhookEvent& row) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(row.provider());
+  p.emplace_back(row.provider_event_id());
+  return p;
+}
+
+// A result row (columns in the order of the select list) into `row`.
+void ReadWebhookEvent(const ::pqxx::row& r, WebhookEvent& row) {
+  row.set_provider(::cppsvc::impl::ReadString(r[0]));
+  row.set_provider_event_id(::cppsvc::impl::ReadString(r[1]));
+  row.set_payment_id(::cppsvc::impl::ReadString(r[2]));
+  row.set_applied(::cppsvc::impl::ReadBool(r[3]));
+  ::cppsvc::impl::ReadTimestamp(r[4], row.mutable_received_at());
+}
+
 }  // namespace
 
 void PaymentRepository::Insert(Payment& row) {
@@ -225,6 +433,162 @@ bool PaymentRepository::Delete(const std::string& id) {
   }
   const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, *statement, p);
   return ::cppsvc::impl::ReadPage<Payment>(result, limit, "payments", ReadPayment, PaymentKey);
+}
+
+void PaymentRefundRepository::Insert(PaymentRefund& row) {
+  FillPaymentRefund(row, ::cppsvc::impl::NowMicros());
+  ::cppsvc::impl::Exec(tx_, kPaymentRefundInsert, PaymentRefundValues(row));
+}
+
+void PaymentRefundRepository::BulkInsert(std::span<PaymentRefund> rows) {
+  if (rows.empty()) return;
+  const ::google::protobuf::Timestamp now = ::cppsvc::impl::NowMicros();
+  std::vector<::cppsvc::impl::SqlParams> values;
+  values.reserve(rows.size());
+  for (PaymentRefund& row : rows) {
+    FillPaymentRefund(row, now);
+    values.push_back(PaymentRefundValues(row));
+  }
+  ::cppsvc::impl::Exec(tx_, kPaymentRefundBulkInsert, ::cppsvc::impl::SqlArrays(values));
+}
+
+PaymentRefund PaymentRefundRepository::Get(const std::string& id) {
+  std::optional<PaymentRefund> row = Find(id);
+  if (!row) ::cppsvc::impl::ThrowNotFound("refunds");
+  return *std::move(row);
+}
+
+std::optional<PaymentRefund> PaymentRefundRepository::Find(const std::string& id) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(id);
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, kPaymentRefundGet, p);
+  if (result.empty()) return std::nullopt;
+  std::optional<PaymentRefund> row(std::in_place);
+  ReadPaymentRefund(result[0], *row);
+  return row;
+}
+
+void PaymentRefundRepository::Update(PaymentRefund& row) {
+  ::cppsvc::impl::SqlParams p = PaymentRefundUpdateValues(row);
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, kPaymentRefundUpdate, p);
+  if (result.affected_rows() == 0) ::cppsvc::impl::ThrowNotFound("refunds");
+}
+
+bool PaymentRefundRepository::Delete(const std::string& id) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(id);
+  return ::cppsvc::impl::Exec(tx_, kPaymentRefundDelete, p).affected_rows() > 0;
+}
+
+::cppsvc::impl::Page<PaymentRefund> PaymentRefundRepository::List(const PaymentRefundFilter& filter,
+                                                                  size_t page_size,
+                                                                  const std::string& page_token) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back();
+  if (filter.payment_id) {
+    p.back() = *filter.payment_id;
+  }
+  p.emplace_back();
+  if (filter.request_key) {
+    p.back() = *filter.request_key;
+  }
+  p.emplace_back();
+  if (filter.created_at) {
+    p.back() = ::cppsvc::impl::SqlTimestamp(*filter.created_at);
+  }
+  const size_t limit = ::cppsvc::impl::PageFetchLimit(page_size);
+  p.emplace_back(::cppsvc::impl::SqlInt(static_cast<int64_t>(limit)));
+  const ::cppsvc::db::Statement* statement = &kPaymentRefundList;
+  if (!page_token.empty()) {
+    ::cppsvc::impl::SqlParams after = ::cppsvc::impl::DecodePageToken("refunds", page_token, 1);
+    p.insert(p.end(), after.begin(), after.end());
+    statement = &kPaymentRefundListAfter;
+  }
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, *statement, p);
+  return ::cppsvc::impl::ReadPage<PaymentRefund>(result,
+                                                 limit,
+                                                 "refunds",
+                                                 ReadPaymentRefund,
+                                                 PaymentRefundKey);
+}
+
+void WebhookEventRepository::Insert(WebhookEvent& row) {
+  FillWebhookEvent(row, ::cppsvc::impl::NowMicros());
+  ::cppsvc::impl::Exec(tx_, kWebhookEventInsert, WebhookEventValues(row));
+}
+
+void WebhookEventRepository::BulkInsert(std::span<WebhookEvent> rows) {
+  if (rows.empty()) return;
+  const ::google::protobuf::Timestamp now = ::cppsvc::impl::NowMicros();
+  std::vector<::cppsvc::impl::SqlParams> values;
+  values.reserve(rows.size());
+  for (WebhookEvent& row : rows) {
+    FillWebhookEvent(row, now);
+    values.push_back(WebhookEventValues(row));
+  }
+  ::cppsvc::impl::Exec(tx_, kWebhookEventBulkInsert, ::cppsvc::impl::SqlArrays(values));
+}
+
+WebhookEvent WebhookEventRepository::Get(const std::string& provider,
+                                         const std::string& provider_event_id) {
+  std::optional<WebhookEvent> row = Find(provider, provider_event_id);
+  if (!row) ::cppsvc::impl::ThrowNotFound("webhook_events");
+  return *std::move(row);
+}
+
+std::optional<WebhookEvent> WebhookEventRepository::Find(const std::string& provider,
+                                                         const std::string& provider_event_id) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(provider);
+  p.emplace_back(provider_event_id);
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, kWebhookEventGet, p);
+  if (result.empty()) return std::nullopt;
+  std::optional<WebhookEvent> row(std::in_place);
+  ReadWebhookEvent(result[0], *row);
+  return row;
+}
+
+void WebhookEventRepository::Update(WebhookEvent& row) {
+  ::cppsvc::impl::SqlParams p = WebhookEventUpdateValues(row);
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, kWebhookEventUpdate, p);
+  if (result.affected_rows() == 0) ::cppsvc::impl::ThrowNotFound("webhook_events");
+}
+
+bool WebhookEventRepository::Delete(const std::string& provider,
+                                    const std::string& provider_event_id) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back(provider);
+  p.emplace_back(provider_event_id);
+  return ::cppsvc::impl::Exec(tx_, kWebhookEventDelete, p).affected_rows() > 0;
+}
+
+::cppsvc::impl::Page<WebhookEvent> WebhookEventRepository::List(const WebhookEventFilter& filter,
+                                                                size_t page_size,
+                                                                const std::string& page_token) {
+  ::cppsvc::impl::SqlParams p;
+  p.emplace_back();
+  if (filter.provider) {
+    p.back() = *filter.provider;
+  }
+  p.emplace_back();
+  if (filter.provider_event_id) {
+    p.back() = *filter.provider_event_id;
+  }
+  const size_t limit = ::cppsvc::impl::PageFetchLimit(page_size);
+  p.emplace_back(::cppsvc::impl::SqlInt(static_cast<int64_t>(limit)));
+  const ::cppsvc::db::Statement* statement = &kWebhookEventList;
+  if (!page_token.empty()) {
+    ::cppsvc::impl::SqlParams after =
+        ::cppsvc::impl::DecodePageToken("webhook_events", page_token, 2);
+    p.insert(p.end(), after.begin(), after.end());
+    statement = &kWebhookEventListAfter;
+  }
+  const ::pqxx::result result = ::cppsvc::impl::Exec(tx_, *statement, p);
+  return ::cppsvc::impl::ReadPage<WebhookEvent>(result,
+                                                limit,
+                                                "webhook_events",
+                                                ReadWebhookEvent,
+                                                WebhookEventKey);
 }
 
 }  // namespace commerce::payments::v1

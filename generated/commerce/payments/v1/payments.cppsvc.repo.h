@@ -64,4 +64,94 @@ class PaymentRepository {
   ::cppsvc::db::Tx& tx_;
 };
 
+// Equality filters of PaymentRefundRepository::List on indexed columns; a member left unset matches
+// every row.
+struct PaymentRefundFilter {
+  std::optional<std::string> payment_id;
+  std::optional<std::string> request_key;
+  std::optional<::google::protobuf::Timestamp> created_at;
+};
+
+// Table refunds (commerce.payments.v1.PaymentRefund) within a transaction. Statements throw pqxx
+// errors, which cppsvc::db::RunInTransaction maps to a status.
+class PaymentRefundRepository {
+ public:
+  explicit PaymentRefundRepository(::cppsvc::db::Tx& tx) : tx_(tx) {}
+
+  // Inserts `row`. First sets id (a new UUID when empty), created_at (now). A duplicate key or
+  // unique index value throws pqxx::unique_violation (ALREADY_EXISTS).
+  void Insert(PaymentRefund& row);
+
+  // Inserts all `rows` with one statement, filling generated values as Insert does.
+  void BulkInsert(std::span<PaymentRefund> rows);
+
+  // The row with this key; throws cppsvc::db::NotFound (NOT_FOUND) when there is none.
+  PaymentRefund Get(const std::string& id);
+
+  // The row with this key, if any.
+  std::optional<PaymentRefund> Find(const std::string& id);
+
+  // Replaces the row with the key of `row`. Throws cppsvc::db::NotFound (NOT_FOUND) when there is
+  // no such row.
+  void Update(PaymentRefund& row);
+
+  // Deletes the row with this key; false when there was none.
+  bool Delete(const std::string& id);
+
+  // Rows matching `filter` in primary key order, `page_size` at a time (0: 100, at most 1,000),
+  // starting after the row `page_token` names (empty: the first page). A token not returned by this
+  // method for this table throws cppsvc::impl::InvalidPageToken.
+  ::cppsvc::impl::Page<PaymentRefund> List(const PaymentRefundFilter& filter = {},
+                                           size_t page_size = 0,
+                                           const std::string& page_token = "");
+
+ private:
+  ::cppsvc::db::Tx& tx_;
+};
+
+// Equality filters of WebhookEventRepository::List on indexed columns; a member left unset matches
+// every row.
+struct WebhookEventFilter {
+  std::optional<std::string> provider;
+  std::optional<std::string> provider_event_id;
+};
+
+// Table webhook_events (commerce.payments.v1.WebhookEvent) within a transaction. Statements throw
+// pqxx errors, which cppsvc::db::RunInTransaction maps to a status.
+class WebhookEventRepository {
+ public:
+  explicit WebhookEventRepository(::cppsvc::db::Tx& tx) : tx_(tx) {}
+
+  // Inserts `row`. First sets received_at (now). A duplicate key or unique index value throws
+  // pqxx::unique_violation (ALREADY_EXISTS).
+  void Insert(WebhookEvent& row);
+
+  // Inserts all `rows` with one statement, filling generated values as Insert does.
+  void BulkInsert(std::span<WebhookEvent> rows);
+
+  // The row with this key; throws cppsvc::db::NotFound (NOT_FOUND) when there is none.
+  WebhookEvent Get(const std::string& provider, const std::string& provider_event_id);
+
+  // The row with this key, if any.
+  std::optional<WebhookEvent> Find(const std::string& provider,
+                                   const std::string& provider_event_id);
+
+  // Replaces the row with the key of `row`. Throws cppsvc::db::NotFound (NOT_FOUND) when there is
+  // no such row.
+  void Update(WebhookEvent& row);
+
+  // Deletes the row with this key; false when there was none.
+  bool Delete(const std::string& provider, const std::string& provider_event_id);
+
+  // Rows matching `filter` in primary key order, `page_size` at a time (0: 100, at most 1,000),
+  // starting after the row `page_token` names (empty: the first page). A token not returned by this
+  // method for this table throws cppsvc::impl::InvalidPageToken.
+  ::cppsvc::impl::Page<WebhookEvent> List(const WebhookEventFilter& filter = {},
+                                          size_t page_size = 0,
+                                          const std::string& page_token = "");
+
+ private:
+  ::cppsvc::db::Tx& tx_;
+};
+
 }  // namespace commerce::payments::v1

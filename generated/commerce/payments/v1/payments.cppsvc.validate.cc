@@ -17,6 +17,9 @@ void CppsvcValidate(const ChargeRequest& m,
   ::cppsvc::impl::CheckUuid(v, {parent, "user_id"}, m.user_id());
   ::cppsvc::impl::CheckGt(v, {parent, "amount_cents"}, m.amount_cents(), 0.0);
   ::cppsvc::impl::CheckLte(v, {parent, "amount_cents"}, m.amount_cents(), 100000000.0);
+  ::cppsvc::impl::CheckMaxLen(v, {parent, "card_token"}, m.card_token(), 64);
+  static const ::cppsvc::impl::Pattern kPattern1("^(tok_[a-z0-9_]{1,60})?$", 0, 64);
+  ::cppsvc::impl::CheckPattern(v, {parent, "card_token"}, m.card_token(), kPattern1);
 }
 
 // commerce.payments.v1.RefundRequest
@@ -49,8 +52,8 @@ void CppsvcValidate(const ProviderWebhookRequest& m,
                     ::cppsvc::impl::Violations& v,
                     const ::cppsvc::impl::FieldRef* parent) {
   ::cppsvc::impl::CheckRequired(v, {parent, "provider"}, !m.provider().empty());
-  static const ::cppsvc::impl::Pattern kPattern1("^[a-z][a-z0-9_]{1,31}$");
-  ::cppsvc::impl::CheckPattern(v, {parent, "provider"}, m.provider(), kPattern1);
+  static const ::cppsvc::impl::Pattern kPattern2("^[a-z][a-z0-9_]{1,31}$");
+  ::cppsvc::impl::CheckPattern(v, {parent, "provider"}, m.provider(), kPattern2);
   ::cppsvc::impl::CheckRequired(v, {parent, "provider_event_id"}, !m.provider_event_id().empty());
   ::cppsvc::impl::CheckMinLen(v, {parent, "provider_event_id"}, m.provider_event_id(), 1);
   ::cppsvc::impl::CheckMaxLen(v, {parent, "provider_event_id"}, m.provider_event_id(), 128);
@@ -62,8 +65,9 @@ void CppsvcValidate(const ProviderWebhookRequest& m,
                                    ::commerce::payments::v1::ProviderOutcome_IsValid(m.outcome()));
   ::cppsvc::impl::CheckMaxLen(v, {parent, "failure_message"}, m.failure_message(), 500);
   ::cppsvc::impl::CheckRequired(v, {parent, "signature"}, !m.signature().empty());
-  static const ::cppsvc::impl::Pattern kPattern2("^[0-9a-f]{64}$");
-  ::cppsvc::impl::CheckPattern(v, {parent, "signature"}, m.signature(), kPattern2);
+  static const ::cppsvc::impl::Pattern kPattern3("^[0-9a-f]{64}$");
+  ::cppsvc::impl::CheckPattern(v, {parent, "signature"}, m.signature(), kPattern3);
+  ::cppsvc::impl::CheckGt(v, {parent, "timestamp"}, m.timestamp(), 0.0);
 }
 
 }  // namespace commerce::payments::v1

@@ -28,6 +28,7 @@ namespace {
   m.set_order_id("00000000-0000-4000-8000-000000000001");
   m.set_user_id("00000000-0000-4000-8000-000000000001");
   m.set_amount_cents(1LL);
+  m.set_card_token("tok_success");
 }
 
 // Smallest values passing every rule of commerce.payments.v1.RefundRequest.
@@ -50,6 +51,7 @@ namespace {
   m.set_outcome(static_cast<::commerce::payments::v1::ProviderOutcome>(1));
   m.set_failure_message(std::string(1, 'a'));
   m.set_signature("0000000000000000000000000000000000000000000000000000000000000000");
+  m.set_timestamp(1LL);
 }
 
 // The owner of resources that are not the caller's.
@@ -722,6 +724,29 @@ TEST(PaymentsServiceValidation, ProviderWebhookRequest_Signature) {
     FillValid(m);
     m.set_signature("");
     EXPECT_EQ(Violations(m), "signature: is required");
+  }
+}
+
+TEST(PaymentsServiceValidation, ProviderWebhookRequest_Timestamp) {
+  {
+    SCOPED_TRACE("valid");
+    ProviderWebhookRequest m;
+    FillValid(m);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("gt_inside");
+    ProviderWebhookRequest m;
+    FillValid(m);
+    m.set_timestamp(1LL);
+    EXPECT_EQ(Violations(m), "");
+  }
+  {
+    SCOPED_TRACE("gt_outside");
+    ProviderWebhookRequest m;
+    FillValid(m);
+    m.set_timestamp(0LL);
+    EXPECT_EQ(Violations(m), "timestamp: must be > 0");
   }
 }
 
