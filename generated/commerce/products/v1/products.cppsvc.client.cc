@@ -149,6 +149,20 @@ const ::cppsvc::impl::ClientMethodSpec kProductsService_ReleaseStock = [] {
   return m;
 }();
 
+const ::cppsvc::impl::ClientMethodSpec kProductsService_CommitStock = [] {
+  ::cppsvc::impl::ClientMethodSpec m;
+  m.name = "CommitStock";
+  m.full_name = "commerce.products.v1.ProductsService/CommitStock";
+  m.nats_subject = "cppsvc.products.CommitStock";
+  m.timeout = std::chrono::milliseconds(2000);
+  m.idempotent = true;
+  m.retry.max_attempts = 3;
+  m.retry.initial_backoff = std::chrono::milliseconds(50);
+  m.retry.max_backoff = std::chrono::milliseconds(1000);
+  m.retry.multiplier = 2.0;
+  return m;
+}();
+
 const ::cppsvc::impl::ClientMethodSpec kProductsService_AdjustStock = [] {
   ::cppsvc::impl::ClientMethodSpec m;
   m.name = "AdjustStock";
@@ -358,6 +372,25 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   options,
                                   stubs_,
                                   &ProductsService::Stub::ReleaseStock,
+                                  request,
+                                  response);
+}
+
+::cppsvc::Status ProductsServiceClient::CommitStock(const CommitStockRequest& request,
+                                                    CommitStockResponse* response,
+                                                    const ::cppsvc::CallOptions& options) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNats(*runtime_,
+                                    kProductsService_CommitStock,
+                                    options,
+                                    request,
+                                    response);
+  }
+  return ::cppsvc::impl::CallGrpc(*runtime_,
+                                  kProductsService_CommitStock,
+                                  options,
+                                  stubs_,
+                                  &ProductsService::Stub::CommitStock,
                                   request,
                                   response);
 }

@@ -650,6 +650,7 @@ bool StockOrderRepository::Delete(const std::string& order_id) {
                                                             size_t page_size,
                                                             const std::string& page_token) {
   ::cppsvc::impl::SqlParams p;
+  (void)filter;  // a table without indexes: nothing to filter by
   const size_t limit = ::cppsvc::impl::PageFetchLimit(page_size);
   p.emplace_back(::cppsvc::impl::SqlInt(static_cast<int64_t>(limit)));
   const ::cppsvc::db::Statement* statement = &kStockOrderList;

@@ -179,6 +179,23 @@ const ::cppsvc::impl::MethodSpec kProductsService_ReleaseStock = [] {
   return m;
 }();
 
+void ValidateProductsService_CommitStock(const ::cppsvc::impl::Message& m,
+                                         ::cppsvc::impl::Violations& v) {
+  CppsvcValidate(static_cast<const CommitStockRequest&>(m), v);
+}
+
+const ::cppsvc::impl::MethodSpec kProductsService_CommitStock = [] {
+  ::cppsvc::impl::MethodSpec m;
+  m.name = "CommitStock";
+  m.full_name = "commerce.products.v1.ProductsService/CommitStock";
+  m.is_public = false;
+  m.roles = {"service"};
+  m.timeout = std::chrono::milliseconds(2000);
+  m.idempotent = true;
+  m.validate = &ValidateProductsService_CommitStock;
+  return m;
+}();
+
 void ValidateProductsService_AdjustStock(const ::cppsvc::impl::Message& m,
                                          ::cppsvc::impl::Violations& v) {
   CppsvcValidate(static_cast<const AdjustStockRequest&>(m), v);
@@ -219,7 +236,8 @@ ProductsServiceServer::ProductsServiceServer(ProductsServiceBase& handlers,
   Serve(7, kProductsService_ListCategories, &ProductsServiceBase::ListCategories);
   Serve(8, kProductsService_ReserveStock, &ProductsServiceBase::ReserveStock);
   Serve(9, kProductsService_ReleaseStock, &ProductsServiceBase::ReleaseStock);
-  Serve(10, kProductsService_AdjustStock, &ProductsServiceBase::AdjustStock);
+  Serve(10, kProductsService_CommitStock, &ProductsServiceBase::CommitStock);
+  Serve(11, kProductsService_AdjustStock, &ProductsServiceBase::AdjustStock);
 }
 
 const std::vector<const ::cppsvc::impl::MethodSpec*>& ProductsServiceServer::Methods() {
@@ -234,6 +252,7 @@ const std::vector<const ::cppsvc::impl::MethodSpec*>& ProductsServiceServer::Met
       &kProductsService_ListCategories,
       &kProductsService_ReserveStock,
       &kProductsService_ReleaseStock,
+      &kProductsService_CommitStock,
       &kProductsService_AdjustStock,
   };
   return kMethods;
@@ -282,6 +301,10 @@ std::vector<::cppsvc::impl::NatsRoute> ProductsServiceServer::NatsRoutes() {
                                handlers_,
                                &ProductsServiceBase::ReleaseStock);
   ::cppsvc::impl::AddNatsRoute(routes,
+                               kProductsService_CommitStock,
+                               handlers_,
+                               &ProductsServiceBase::CommitStock);
+  ::cppsvc::impl::AddNatsRoute(routes,
                                kProductsService_AdjustStock,
                                handlers_,
                                &ProductsServiceBase::AdjustStock);
@@ -305,32 +328,35 @@ const std::vector<::cppsvc::db::Migration>& ProductsServiceServer::Migrations() 
 std::vector<::cppsvc::impl::SubscriptionRoute> ProductsServiceServer::Subscriptions() {
   std::vector<::cppsvc::impl::SubscriptionRoute> routes;
   ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.orders.v1.OrderCreated",
-                                  "commerce.orders.order_created",
+                                  "commerce.orders.v1.OrderConfirmed",
+                                  "commerce.orders.order_confirmed",
                                   "ORDERS",
-                                  "products-OnOrderCreated",
+                                  "products-OnOrderConfirmed",
                                   5,
                                   30000,
                                   handlers_,
-                                  &ProductsServiceBase::OnOrderCreated);
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.payments.v1.PaymentFailed",
-                                  "commerce.payments.payment_failed",
-                                  "PAYMENTS",
-                                  "products-OnPaymentFailed",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &ProductsServiceBase::OnPaymentFailed);
-  ::cppsvc::impl::AddSubscription(routes,
-                                  "commerce.orders.v1.OrderCancelled",
-                                  "commerce.orders.order_cancelled",
-                                  "ORDERS",
-                                  "products-OnOrderCancelled",
-                                  5,
-                                  30000,
-                                  handlers_,
-                                  &ProductsServiceBase::OnOrderCancelled);
+                                  &ProductsServiceBase::OnOrderConfirmed);
+  ::cppsvc::impl::AddStepRoute(
+      routes,
+      "ORDERS",
+      "products-saga-checkout-reserve_stock",
+      "checkout",
+      "reserve_stock",
+      handlers_,
+      &ProductsServiceBase::CheckoutReserveStock,
+      {"commerce.orders.v1.OrderCreated", "commerce.orders.order_created", "order_id"},
+      {"commerce.products.v1.StockReserved", "commerce.products.stock_reserved", "order_id"},
+      {"commerce.products.v1.StockRejected", "commerce.products.stock_rejected", "order_id"});
+  ::cppsvc::impl::AddUndoRoute(
+      routes,
+      "cppsvc.sagas.checkout.reserve_stock.undo",
+      "ORDERS",
+      "products-saga-checkout-reserve_stock-undo",
+      "checkout",
+      "reserve_stock",
+      handlers_,
+      &ProductsServiceBase::UndoCheckoutReserveStock,
+      {"commerce.products.v1.StockReleased", "commerce.products.stock_released", "order_id"});
   return routes;
 }
 
