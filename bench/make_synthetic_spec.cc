@@ -105,26 +105,8 @@ std::string DomainFile(int d, int services) {
     << "import \"google/protobuf/timestamp.proto\";\n"
     << "import public \"synthetic/v1/roles.proto\";\n\n";
 
-  // One saga per domain (with two services or more): service 0 creates a
-  // resource, service 1 processes it.
-  if (services >= 2) {
-    o << "option (cppsvc.v1.saga) = {\n"
-      << "  name: \"d" << dd << "_onboarding\"\n"
-      << "  owner: \"d" << dd << "_" << kNouns[0].plural << "\"\n"
-      << "  trigger: \"" << pkg << "." << kNouns[0].type << "Created\"\n"
-      << "  timeout_ms: 30000\n"
-      << "  description: \"Processes a new " << kNouns[0].field << " in the " << kNouns[1].plural
-      << " service.\"\n"
-      << "  steps: [\n"
-      << "    {\n"
-      << "      name: \"process\"\n"
-      << "      participant: \"d" << dd << "_" << kNouns[1].plural << "\"\n"
-      << "      success_event: \"" << pkg << "." << kNouns[1].type << "Processed\"\n"
-      << "      description: \"Processes the new " << kNouns[0].field << ".\"\n"
-      << "    }\n"
-      << "  ]\n"
-      << "};\n\n";
-  }
+  // No saga: a saga's owner and participants each keep its state in their
+  // own database, and a domain here is one file, so one database.
 
   o << "// Lifecycle of every resource of the domain.\n"
     << "enum ResourceStatus {\n"

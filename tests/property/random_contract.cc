@@ -311,7 +311,8 @@ std::string MethodOptions(Rng& rng, const ServiceContext& s, int k) {
   if (!is_public && rng.Chance(30)) o += " owner_field: \"owner\"";
   if (rng.Chance(70)) o += Http(rng, "/v1/" + s.prefix + "/r" + std::to_string(k));
   bool idempotent = rng.Chance(30);
-  bool keyed = !idempotent && rng.Chance(35);
+  // An idempotency key keeps responses in the service's database.
+  bool keyed = !idempotent && s.database && rng.Chance(35);
   if (idempotent) o += " idempotent: true";
   if (keyed) o += " idempotency_key: \"request_id\"";
   if ((idempotent || keyed) && rng.Chance(40)) o += Retry(rng);

@@ -65,7 +65,7 @@ void SagaHarness::InTransaction(const std::function<void(EventContext&)>& body) 
 }
 
 std::string SagaHarness::Start() {
-  const std::string id = impl::NewUuid();
+  std::string id = impl::NewUuid();
   Start(id);
   return id;
 }
