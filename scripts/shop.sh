@@ -86,16 +86,21 @@ port_in_use() {
   (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null
 }
 
-# Free ports, none handed out twice by this run.
+# Sets `port` to a free port, none handed out twice by this run, below the
+# kernel's range for outgoing connections (which would take a port picked
+# here before its service binds it).
 declare -A taken_ports=()
+port=0
 pick_port() {
-  local port
-  for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    [ -z "${taken_ports[$port]:-}" ] || continue
-    if ! port_in_use "$port"; then
-      taken_ports[$port]=1
-      echo "$port"
+  local low=32768 first=10000 candidate
+  read -r low _ < /proc/sys/net/ipv4/ip_local_port_range 2> /dev/null || true
+  [ "$low" -gt $((first + 1000)) ] || first=1024
+  for _ in $(seq 1 500); do
+    candidate=$((first + RANDOM % (low - first)))
+    [ -z "${taken_ports[$candidate]:-}" ] || continue
+    if ! port_in_use "$candidate"; then
+      taken_ports[$candidate]=1
+      port=$candidate
       return 0
     fi
   done
@@ -197,13 +202,12 @@ start() {
     exit 1
   fi
 
-  local pg_url nats_url
   pg_url=$(bash "$repo/scripts/pg.sh" start "$dir/pg")
   create_databases
   nats_url=$(bash "$repo/scripts/nats.sh" start "$dir/nats")
   make_keys
 
-  local jwt=(CPPSVC_JWT_ALGORITHM=ES256 CPPSVC_JWT_ISSUER=commerce-auth
+  jwt=(CPPSVC_JWT_ALGORITHM=ES256 CPPSVC_JWT_ISSUER=commerce-auth
              CPPSVC_JWT_AUDIENCE=commerce CPPSVC_JWT_KEY_FILE="$dir/jwt/public.pem")
   # The token every service shows auth when it polls the revoked tokens.
   env -i "${jwt[@]}" CPPSVC_JWT_PRIVATE_KEY_FILE="$dir/jwt/private.pem" \
@@ -211,10 +215,46 @@ start() {
     > "$dir/jwt/service.token"
   chmod 600 "$dir/jwt/service.token"
 
+  local attempt
+  for attempt in 1 2 3; do
+    if launch_all; then
+      mv "$dir/shop.env.tmp" "$dir/shop.env"
+      cat "$dir/shop.env"
+      return 0
+    fi
+    # A port taken by someone else between picking and binding: again, on
+    # other ports.
+    if [ "$attempt" -lt 3 ] && port_taken; then
+      log "a port was taken meanwhile; starting the services again on other ports"
+      for svc in "${all_services[@]}"; do stop_one "$svc" KILL; done
+      continue
+    fi
+    break
+  done
+  stop_all
+  exit 1
+}
+
+# True when a service's last start failed to listen on its port.
+port_taken() {
+  local svc
+  for svc in "${services[@]}"; do
+    awk '/^== .* start$/ { n = 0 } /cannot listen/ { n = 1 } END { exit !n }' \
+      "$dir/logs/$svc.log" 2> /dev/null && return 0
+  done
+  return 1
+}
+
+# Picks the ports, writes each service's environment and shop.env.tmp,
+# starts the services and waits for them; false when one is not ready.
+launch_all() {
+  local svc
   declare -A grpc_port admin_port
   for svc in "${all_services[@]}"; do
-    grpc_port[$svc]=$(pick_port)
-    admin_port[$svc]=$(pick_port)
+    pick_port
+    grpc_port[$svc]=$port
+    pick_port
+    admin_port[$svc]=$port
   done
   local pg_base=${pg_url%/postgres}
   local decline=${SHOP_DECLINE_ABOVE_CENTS:-100000}
@@ -278,12 +318,7 @@ start() {
   for svc in "${services[@]}"; do
     launch "$svc"
   done
-  if ! wait_ready "${services[@]}"; then
-    stop_all
-    exit 1
-  fi
-  mv "$dir/shop.env.tmp" "$dir/shop.env"
-  cat "$dir/shop.env"
+  wait_ready "${services[@]}"
 }
 
 # SIGTERM (or <sig>) to one service, then waits up to SHOP_STOP_TIMEOUT
