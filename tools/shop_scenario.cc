@@ -262,15 +262,17 @@ int StockOf(products::ProductsServiceClient& client, const std::string& product_
 
 // The product's stock, once it is `expected` (polled: stock moves with the
 // saga's events).
-void ExpectStock(products::ProductsServiceClient& client, const Seeded& s, int expected) {
+void ExpectStock(products::ProductsServiceClient& client,
+                 const Seeded& s,
+                 int expected,
+                 const std::string& why) {
   int stock = -1;
   Poll([&] {
     stock = StockOf(client, s.product.id());
     return stock == expected;
   });
   const std::string call = "products.GetProduct(" + s.product.name() + ")";
-  const std::string got =
-      "stock " + std::to_string(stock) + " (was " + std::to_string(s.initial_stock) + ")";
+  const std::string got = "stock " + std::to_string(stock) + " (" + why + ")";
   if (stock != expected) Fail("anyone", call, got, "stock " + std::to_string(expected));
   Line("anyone", call, got);
 }
@@ -425,7 +427,8 @@ int main(int argc, char** argv) {
     Must(orders_client.AddCartItem(req, &res, As(access)), "customer", call);
     Line("customer",
          call,
-         "OK cart: " + std::to_string(res.cart().items_size()) + " lines, " +
+         "OK cart: " + std::to_string(res.cart().items_size()) +
+             (res.cart().items_size() == 1 ? " line, " : " lines, ") +
              Money(res.cart().total_cents()));
     return res.cart();
   };
@@ -463,8 +466,14 @@ int main(int argc, char** argv) {
                  good.id(),
                  orders::ORDER_STATUS_CONFIRMED,
                  "orders.GetOrder(" + Short(good.id()) + ") until the saga ends");
-  ExpectStock(products_client, kettle, kettle.initial_stock - 1);
-  ExpectStock(products_client, mug, mug.initial_stock - 2);
+  ExpectStock(products_client,
+              kettle,
+              kettle.initial_stock - 1,
+              std::to_string(kettle.initial_stock) + ", 1 sold");
+  ExpectStock(products_client,
+              mug,
+              mug.initial_stock - 2,
+              std::to_string(mug.initial_stock) + ", 2 sold");
 
   // --- a checkout the provider declines ------------------------------------------
   add(espresso, 1);
@@ -485,7 +494,10 @@ int main(int argc, char** argv) {
          "cancellation reason",
          orders::CancellationReason_Name(cancelled.cancellation_reason()),
          "PAYMENT_FAILED");
-  ExpectStock(products_client, espresso, espresso.initial_stock);
+  ExpectStock(products_client,
+              espresso,
+              espresso.initial_stock,
+              std::to_string(espresso.initial_stock) + ": reserved, then released");
 
   // --- notifications ------------------------------------------------------------
   {
