@@ -45,6 +45,24 @@ TEST(SagaMachine, AFailureUndoesOnlyTheStepsBeforeItInReverse) {
   EXPECT_EQ(d.compensate, -1);
 }
 
+// A participant runs on the previous step's success event, which the owner
+// may handle after the participant's answer (the two are consumed apart).
+TEST(SagaMachine, ALaterStepsOutcomeFirstImpliesTheStepsBeforeIt) {
+  const SagaSpec spec = ThreeSteps();
+  Decision d = Apply(spec, Running(0), {InputKind::kSucceeded, 1});  // paid before reserved
+  EXPECT_TRUE(d.changed);
+  EXPECT_EQ(d.next, Running(2));
+  EXPECT_FALSE(Apply(spec, d.next, {InputKind::kSucceeded, 0}).changed);  // reserved, late
+  d = Apply(spec, Running(0), {InputKind::kSucceeded, 2});
+  EXPECT_TRUE(d.completed);
+
+  d = Apply(spec, Running(0), {InputKind::kFailed, 1});  // declined before reserved
+  EXPECT_EQ(d.compensate, 0);                            // reserve ran: it is undone
+  EXPECT_EQ(d.next.cause, Cause::kFailed);
+  EXPECT_EQ(d.next.stopped, 1);
+  EXPECT_FALSE(Apply(spec, d.next, {InputKind::kSucceeded, 0}).changed);
+}
+
 TEST(SagaMachine, AFirstStepFailureEndsAbortedWithNothingToUndo) {
   Decision d = Apply(ThreeSteps(), Running(0), {InputKind::kFailed, 0});
   EXPECT_TRUE(d.aborted);

@@ -43,7 +43,10 @@ void PrintUsage(const std::string& binary, const std::vector<ServiceEntry>& serv
             << "left out). Commands:\n"
             << "  relay                        only the outbox relay, no servers\n"
             << "  dead-letters list [consumer] the dead letters, as JSON\n"
-            << "  dead-letters replay <id>     delivers a dead letter again\n";
+            << "  dead-letters replay <id>     delivers a dead letter again\n"
+            << "  sagas list [--status S] [--saga NAME]\n"
+            << "                               the sagas it owns, newest first, as JSON\n"
+            << "  sagas show <id>              one saga with its step history\n";
   for (const ServiceEntry& e : services) {
     std::cout << "\nService " << e.spec.name << " reads these environment variables (a missing\n"
               << "or malformed one stops it at start, listing every problem):\n";
@@ -78,7 +81,8 @@ int RunServices(int argc, char** argv, const std::vector<ServiceEntry>& services
     if (e.spec.name == wanted) {
       return ServiceProcess(e, signals).Run(std::vector<std::string>(argv + 2, argv + argc));
     }
-    if (services.size() == 1 && (wanted.empty() || wanted == "relay" || wanted == "dead-letters")) {
+    if (services.size() == 1 &&
+        (wanted.empty() || wanted == "relay" || wanted == "dead-letters" || wanted == "sagas")) {
       return ServiceProcess(e, signals).Run(std::vector<std::string>(argv + 1, argv + argc));
     }
   }

@@ -64,10 +64,17 @@ Decision Stop(const SagaSpec& spec, State state, Cause cause) {
 }
 
 Decision Running(const SagaSpec& spec, State state, const Input& in) {
+  // A later step's outcome before the current step's success: that step's
+  // participant ran on the success event of the step before it (the steps
+  // run in order), so every step up to it succeeded; the instance moves as
+  // if those successes had come first (each a move of the machine).
+  if ((in.kind == InputKind::kSucceeded || in.kind == InputKind::kFailed) && in.step > state.step &&
+      in.step < static_cast<int>(spec.steps.size())) {
+    state.step = in.step;
+  }
   switch (in.kind) {
     case InputKind::kSucceeded:
-      if (in.step != state.step)
-        return Ignore(state, in.step < state.step ? "duplicate" : "out of order");
+      if (in.step != state.step) return Ignore(state, "duplicate");
       if (state.step + 1 < static_cast<int>(spec.steps.size())) {
         ++state.step;
         return Decision{state, true, -1, false, false, {}};
