@@ -345,7 +345,7 @@ int main(int argc, char** argv) {
         {"ESPRESSO",
          "Espresso machine",
          "Dual boiler espresso and coffee machine",
-         decline_above + 49900,
+         decline_above + 49913,  // cents 13: payments' simulated provider declines it
          5},
     };
     for (const Item& item : items) {

@@ -219,10 +219,12 @@ int main(int argc, char** argv) {
   const std::string admin = MintToken("faults-admin", "admin");
 
   // --- catalog: plenty, scarce (some orders are short of it), declined ----------
-  std::vector<Product> catalog = {{"", "Green tea", 450, 100000},
+  // Whole dollars, but the declined product: payments' simulated provider
+  // declines a total whose cents are 13 (services/payments/provider.h).
+  std::vector<Product> catalog = {{"", "Green tea", 500, 100000},
                                   {"", "Tea pot", 2900, 100000},
-                                  {"", "Scarce tea", 990, 60},
-                                  {"", "Gold tea", decline_above + 100, 100000}};
+                                  {"", "Scarce tea", 1000, 60},
+                                  {"", "Gold tea", decline_above + 113, 100000}};
   {
     const std::string run = Uuid().substr(0, 6);
     products::CreateCategoryRequest creq;
