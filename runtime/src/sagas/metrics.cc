@@ -58,16 +58,15 @@ void SagaMetrics::Started(std::string_view saga) {
 
 void SagaMetrics::Completed(std::string_view saga, double seconds) {
   Counter(completed_, {{"saga", std::string(saga)}}).Increment();
-  std::lock_guard<std::mutex> lock(mu_);
-  duration_
-      ->Add({{"saga", std::string(saga)}},
-            prometheus::Histogram::
-                BucketBoundaries{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300})
-      .Observe(seconds);
+  ObserveDuration(saga, seconds);
 }
 
 void SagaMetrics::Compensated(std::string_view saga, double seconds) {
   Counter(compensated_, {{"saga", std::string(saga)}}).Increment();
+  ObserveDuration(saga, seconds);
+}
+
+void SagaMetrics::ObserveDuration(std::string_view saga, double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   duration_
       ->Add({{"saga", std::string(saga)}},

@@ -38,6 +38,8 @@ class SagaMetrics {
  private:
   prometheus::Counter& Counter(prometheus::Family<prometheus::Counter>* family,
                                std::map<std::string, std::string> labels);
+  // cppsvc_saga_duration_seconds{saga}: start to an end state.
+  void ObserveDuration(std::string_view saga, double seconds);
 
   std::shared_ptr<observability::Metrics> metrics_;
   std::mutex mu_;
