@@ -16,7 +16,7 @@ packages=(
   libpqxx-dev libpq-dev libnats-dev libcpp-jwt-dev libssl-dev libsodium-dev
   prometheus-cpp-dev libboost-dev libboost-system-dev
   # tests and benchmarks
-  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev curl jq
   # libFuzzer targets (clang with its sanitizer and fuzzer runtimes); RE2
   clang-14 libclang-rt-14-dev libre2-dev
   # real servers for integration tests and the demo

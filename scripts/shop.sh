@@ -18,6 +18,7 @@
 #
 # <dir>/shop.env is KEY=value lines (no quoting needed, `source`-able):
 # SHOP_DIR, PG_URL, NATS_URL, <SVC>_ADDRESS (host:port of gRPC),
+# GATEWAY_URL (http://host:port of the HTTP/JSON gateway),
 # <SVC>_ADMIN_PORT, <SVC>_DATABASE_URL, the CPPSVC_JWT_* settings a client
 # needs to sign tokens the services accept (ES256: the private key file and
 # the public key file), SHOP_DECLINE_ABOVE_CENTS and SHOP_BIN_DIR.
@@ -26,7 +27,8 @@
 # Settings from the environment:
 #   SHOP_BUILD_DIR          where the binaries are (default <repo>/build):
 #                           services/<svc>_service and tools/cppsvc-token
-#   SHOP_SERVICES           which services to run (default: all five)
+#   SHOP_SERVICES           which services to run (default: all five and the
+#                           gateway)
 #   SHOP_READY_TIMEOUT      seconds to wait for /readyz (default 90)
 #   SHOP_STOP_TIMEOUT       seconds a service gets to drain on stop (default 15)
 #   SHOP_DECLINE_ABOVE_CENTS  payments' simulated provider declines charges
@@ -38,7 +40,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-all_services=(auth products payments orders notifications)
+all_services=(auth products payments orders notifications gateway)
 
 usage() {
   echo "usage: $0 start|stop|env|status <dir> | kill <dir> <svc> [SIG] | restart <dir> <svc>" >&2
@@ -181,6 +183,7 @@ create_databases() {
   local svc pg_port
   pg_port=$(cat "$dir/pg/port")
   for svc in "${services[@]}"; do
+    [ "$svc" != gateway ] || continue  # keeps no state
     if [ "$(psql -X -tA -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres \
       -c "SELECT count(*) FROM pg_database WHERE datname = '$svc'")" = 0 ]; then
       bash "$repo/scripts/pg.sh" createdb "$dir/pg" "$svc" > /dev/null
@@ -269,8 +272,16 @@ launch_all() {
       echo "HOME=$dir"
       printf '%s\n' "${jwt[@]}"
       echo "NATS_URL=$nats_url"
-      echo "${p}_DATABASE_URL=$pg_base/$svc"
-      echo "${p}_GRPC_PORT=${grpc_port[$svc]}"
+      if [ "$svc" = gateway ]; then
+        echo "GATEWAY_HTTP_PORT=${grpc_port[$svc]}"
+        local backend
+        for backend in "${all_services[@]}"; do
+          [ "$backend" = gateway ] || echo "GATEWAY_$(upper "$backend")_ADDRESSES=127.0.0.1:${grpc_port[$backend]}"
+        done
+      else
+        echo "${p}_DATABASE_URL=$pg_base/$svc"
+        echo "${p}_GRPC_PORT=${grpc_port[$svc]}"
+      fi
       echo "${p}_ADMIN_PORT=${admin_port[$svc]}"
       echo "${p}_LISTEN_ADDRESS=127.0.0.1"
       # Every service, auth included, refuses a token auth has revoked.
@@ -280,6 +291,9 @@ launch_all() {
       echo "CPPSVC_REVOCATION_INTERVAL_MS=${SHOP_REVOCATION_INTERVAL_MS:-500}"
       echo "CPPSVC_REVOCATION_MAX_STALENESS_MS=30000"
       echo "${p}_RELAY_POLL_MS=200"
+      # The gateway (on loopback) names the HTTP client in x-forwarded-for,
+      # so the services' per-peer limits apply to that client.
+      echo "CPPSVC_TRUSTED_PROXIES=127.0.0.1"
       case "$svc" in
         auth) echo "CPPSVC_JWT_PRIVATE_KEY_FILE=$dir/jwt/private.pem" ;;
         orders)
@@ -304,7 +318,11 @@ launch_all() {
     for svc in "${all_services[@]}"; do
       local p
       p=$(upper "$svc")
-      if printf '%s\n' "${services[@]}" | grep -qx "$svc"; then
+      if [ "$svc" = gateway ]; then
+        printf '%s\n' "${services[@]}" | grep -qx gateway || continue
+        echo "GATEWAY_URL=http://127.0.0.1:${grpc_port[$svc]}"
+        echo "GATEWAY_ADMIN_PORT=${admin_port[$svc]}"
+      elif printf '%s\n' "${services[@]}" | grep -qx "$svc"; then
         echo "${p}_ADDRESS=127.0.0.1:${grpc_port[$svc]}"
         echo "${p}_ADMIN_PORT=${admin_port[$svc]}"
         echo "${p}_DATABASE_URL=$pg_base/$svc"

@@ -54,8 +54,16 @@ void EmitServer(const EmitInput& in, Rendered& out);
 // <file>.cppsvc.client.{h,cc}: <Service>Client, the typed client.
 void EmitClient(const EmitInput& in, Rendered& out);
 
-// <file>.cppsvc.main.cc: main() running the file's service(s). Not part of
-// the contract library: cppsvc_add_service() builds it into an executable.
+// <file>.cppsvc.gateway.{h,cc}: Add<Service>Routes, the HTTP/JSON routes of
+// the file's services (their `http` rules) on the generated clients.
+void EmitGateway(const EmitInput& in, Rendered& out);
+// Whether a service has an RPC the gateway serves.
+bool HasRoutes(const model::Service& service);
+
+// <file>.cppsvc.main.cc: main() running the file's service(s), or, for a
+// file without services that imports services with HTTP routes publicly,
+// the HTTP/JSON gateway of those. Not part of the contract library:
+// cppsvc_add_service() builds it into an executable.
 void EmitMain(const EmitInput& in, Rendered& out);
 
 // <file>.cppsvc_test.cc: GoogleTest contract suites (access matrix,
@@ -66,6 +74,10 @@ void EmitContractTest(const EmitInput& in, Rendered& out);
 // transaction, with prepared statements only (always written, empty for a
 // file without tables, so build systems know the names up front).
 void EmitRepository(const EmitInput& in, Rendered& out);
+
+// Every role of the system, sorted by name, each as `spec`: a C++
+// initializer of ::cppsvc::auth::RoleSpec.
+kainjow::mustache::data RoleViews(const model::Model& model);
 
 // View data every per-file C++ artifact starts from: source, base,
 // has_services, and the namespace (opened only when the file has services).

@@ -1,10 +1,63 @@
+#include <set>
+
 #include "emit/emitters.h"
 #include "emit/template.h"
 
 namespace cppsvc::emit {
+namespace {
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The services in view of a file without services of its own that have
+// routes: what its gateway serves (none: the file gets no gateway).
+std::vector<const model::Service*> GatewayBackends(const model::Model& model,
+                                                   const model::File& file) {
+  std::vector<const model::Service*> out;
+  if (!file.services.empty()) return out;
+  for (const model::Service* s : model.ServicesInView(file))
+    if (HasRoutes(*s)) out.push_back(s);
+  return out;
+}
+
+void EmitGatewayMain(const EmitInput& in,
+                     const std::vector<const model::Service*>& backends,
+                     Rendered& out) {
+  const model::File& file = in.file;
+  Data view = ServiceFileView(file);
+  view.set("has_namespace", Data(!file.cpp_namespace.empty()));
+  view.set("qualifier", file.cpp_namespace.empty() ? "" : "::" + file.cpp_namespace + "::");
+  view.set("name", file.base.substr(file.base.rfind('/') + 1));
+  std::set<std::string> headers;  // sorted, as clang-format sorts includes
+  Data list = List();
+  for (const model::Service* s : backends) {
+    const model::File* owner = in.model.FindFile(s->file);
+    if (owner != nullptr) headers.insert(owner->base + ".cppsvc.gateway.h");
+    const std::string ns =
+        owner == nullptr || owner->cpp_namespace.empty() ? "" : owner->cpp_namespace + "::";
+    Data b;
+    b.set("full_name", s->full_name);
+    b.set("env", Upper(s->short_name));
+    b.set("port", std::to_string(s->effective_grpc_port));
+    b.set("add", "::" + ns + "Add" + s->name + "Routes");
+    list.push_back(b);
+  }
+  Data includes = List();
+  for (const std::string& header : headers) includes.push_back(Data(header));
+  view.set("includes", includes);
+  view.set("backends", list);
+  view.set("roles", RoleViews(in.model));
+  out.outputs.push_back(Render("main/gateway_main.cc.mustache", view));
+}
+
+}  // namespace
 
 void EmitMain(const EmitInput& in, Rendered& out) {
   const model::File& file = in.file;
+  const std::vector<const model::Service*> backends = GatewayBackends(in.model, file);
+  if (!backends.empty()) return EmitGatewayMain(in, backends, out);
   Data view;
   view.set("source", file.name);
   view.set("base", file.base);

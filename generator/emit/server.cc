@@ -159,6 +159,8 @@ void EventsView(const model::Model& model,
   sv.set("publishes", Data(!s.published.empty()));
 }
 
+}  // namespace
+
 // Every role of the system, sorted by name.
 Data RoleViews(const model::Model& model) {
   std::map<std::string, const model::Role*> roles;
@@ -175,8 +177,6 @@ Data RoleViews(const model::Model& model) {
   }
   return role_list;
 }
-
-}  // namespace
 
 void EmitServer(const EmitInput& in, Rendered& out) {
   const model::Model& model = in.model;

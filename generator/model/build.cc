@@ -337,6 +337,8 @@ class Builder {
     out.generate = generate;
     for (int i = 0; i < file->dependency_count(); ++i)
       out.dependencies.push_back(file->dependency(i)->name());
+    for (int i = 0; i < file->public_dependency_count(); ++i)
+      out.public_dependencies.push_back(file->public_dependency(i)->name());
 
     for (int i = 0; i < file->message_type_count(); ++i) {
       AddMessage(file->message_type(i), {kFileMessage, i}, source, out);

@@ -391,6 +391,7 @@ struct File {
   std::string pb_header;      // e.g. commerce/orders/v1/orders.pb.h
   bool generate = false;      // listed in the request, not only imported
   std::vector<std::string> dependencies;
+  std::vector<std::string> public_dependencies;  // `import public`, in order
   std::vector<std::string> messages;  // full names, declaration order, nested after parent
   std::vector<Service> services;
   std::vector<Role> roles;
@@ -430,6 +431,10 @@ struct Model {
   const Service* FindService(const std::string& short_name) const;
   const Role* FindRole(const std::string& name) const;
   const File* FindFile(const std::string& name) const;
+  // The services of `file` and of the files it imports publicly (followed
+  // transitively), each once, in that order: what a gateway generated for
+  // the file serves.
+  std::vector<const Service*> ServicesInView(const File& file) const;
 };
 
 }  // namespace cppsvc::model

@@ -59,13 +59,13 @@ TEST(Parameters, EveryProblemIsReportedByName) {
   EXPECT_FALSE(ParseParameters("emitt=doc,werror=maybe,emit=docs", p, errors));
   EXPECT_THAT(
       errors,
-      ElementsAre(
-          "unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror, "
-          "schema_lock, schema_lock_dir, schema_lock_store_command, proto_path",
-          "option 'werror' expects true or false, got 'maybe'",
-          "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
-          "artifacts joined by '+' from: handler_base, doc, validate, server, client, main, tests, "
-          "repository, migrations"));
+      ElementsAre("unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror, "
+                  "schema_lock, schema_lock_dir, schema_lock_store_command, proto_path",
+                  "option 'werror' expects true or false, got 'maybe'",
+                  "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
+                  "artifacts joined by '+' from: handler_base, doc, validate, server, client, "
+                  "gateway, main, "
+                  "tests, repository, migrations"));
 }
 
 TEST(Parameters, EmitAcceptsEveryArtifactOfTheTableAndNothingElse) {

@@ -42,6 +42,10 @@ struct CallOptions {
   const CallContext* parent = nullptr;
   // Token for this call only.
   std::string bearer_token;
+  // The address of the client this call is made for (an edge such as the
+  // HTTP gateway), sent as x-forwarded-for: a service that lists the
+  // caller in CPPSVC_TRUSTED_PROXIES applies its per-peer limits to it.
+  std::string forwarded_for;
 };
 
 }  // namespace cppsvc

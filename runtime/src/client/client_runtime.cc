@@ -138,6 +138,7 @@ Headers ClientRuntime::MakeHeaders(const CallOptions& call) const {
                                  trace_id,
                                  traceparent);
   headers.emplace_back("traceparent", std::move(traceparent));
+  if (!call.forwarded_for.empty()) headers.emplace_back("x-forwarded-for", call.forwarded_for);
   return headers;
 }
 

@@ -54,24 +54,7 @@ void ReadServing(const ServiceSpec& spec, const std::string& p, config::Env& env
 }
 
 void ReadJwt(config::Env& env, Settings& s) {
-  std::string alg = env.Required("CPPSVC_JWT_ALGORITHM");
-  if (!alg.empty() && !auth::ParseAlgorithm(alg, s.jwt.algorithm)) {
-    env.Problem("CPPSVC_JWT_ALGORITHM: '" + alg + "' is not one of HS256, RS256, ES256");
-  }
-  const std::string key = env.ValueOrFile("CPPSVC_JWT_KEY");
-  if (key.empty() && env.Optional("CPPSVC_JWT_KEY_FILE", "").empty())
-    env.Problem("CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE is required");
-  // RFC 7518 3.2: an HMAC key at least as long as the hash.
-  if (s.jwt.algorithm == auth::Algorithm::kHS256 && !key.empty() && key.size() < 32) {
-    env.Problem("CPPSVC_JWT_KEY: an HS256 key must be at least 32 bytes, got " +
-                std::to_string(key.size()));
-  }
-  s.jwt.key = key;
-  s.jwt.issuer = env.Required("CPPSVC_JWT_ISSUER");
-  s.jwt.audience = env.Required("CPPSVC_JWT_AUDIENCE");
-  s.jwt.leeway = std::chrono::seconds(env.Integer("CPPSVC_JWT_LEEWAY_SECONDS", 30, 0, 60));
-  s.jwt.require_jti =
-      env.Flag("CPPSVC_JWT_REQUIRE_JTI", !env.Optional("CPPSVC_REVOCATION_TARGET", "").empty());
+  s.jwt = ReadJwtConfig(env);
 }
 
 // Proxies, the admin endpoint and request logs.
@@ -108,6 +91,31 @@ void ReadDatabase(const ServiceSpec& spec, const std::string& p, config::Env& en
   s.db_startup = env.Millis(p + "DB_STARTUP_TIMEOUT_MS", std::chrono::milliseconds(30000));
 }
 
+}  // namespace
+
+auth::JwtConfig ReadJwtConfig(config::Env& env) {
+  auth::JwtConfig jwt;
+  std::string alg = env.Required("CPPSVC_JWT_ALGORITHM");
+  if (!alg.empty() && !auth::ParseAlgorithm(alg, jwt.algorithm)) {
+    env.Problem("CPPSVC_JWT_ALGORITHM: '" + alg + "' is not one of HS256, RS256, ES256");
+  }
+  const std::string key = env.ValueOrFile("CPPSVC_JWT_KEY");
+  if (key.empty() && env.Optional("CPPSVC_JWT_KEY_FILE", "").empty())
+    env.Problem("CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE is required");
+  // RFC 7518 3.2: an HMAC key at least as long as the hash.
+  if (jwt.algorithm == auth::Algorithm::kHS256 && !key.empty() && key.size() < 32) {
+    env.Problem("CPPSVC_JWT_KEY: an HS256 key must be at least 32 bytes, got " +
+                std::to_string(key.size()));
+  }
+  jwt.key = key;
+  jwt.issuer = env.Required("CPPSVC_JWT_ISSUER");
+  jwt.audience = env.Required("CPPSVC_JWT_AUDIENCE");
+  jwt.leeway = std::chrono::seconds(env.Integer("CPPSVC_JWT_LEEWAY_SECONDS", 30, 0, 60));
+  jwt.require_jti =
+      env.Flag("CPPSVC_JWT_REQUIRE_JTI", !env.Optional("CPPSVC_REVOCATION_TARGET", "").empty());
+  return jwt;
+}
+
 void ReadRevocation(config::Env& env, auth::RevocationFeedOptions& r) {
   r.target = env.Optional("CPPSVC_REVOCATION_TARGET", "");
   if (r.target.empty()) return;
@@ -137,8 +145,6 @@ void ReadRevocation(config::Env& env, auth::RevocationFeedOptions& r) {
   }
   r.refuse_all_when_stale = policy == "refuse_all";
 }
-
-}  // namespace
 
 bool HasEvents(const ServiceSpec& spec) {
   return !spec.database.empty() && (spec.publishes || spec.subscriptions > 0);

@@ -55,6 +55,11 @@ struct Settings {
 // commands apply).
 bool HasEvents(const ServiceSpec& spec);
 
+// The CPPSVC_JWT_* variables, which every service and the gateway read.
+auth::JwtConfig ReadJwtConfig(config::Env& env);
+// The CPPSVC_REVOCATION_* variables (target empty: none set).
+void ReadRevocation(config::Env& env, auth::RevocationFeedOptions& r);
+
 // Reads the settings of the service `spec` describes; problems are noted in
 // `env` (env.Check() reports them).
 Settings ReadSettings(const ServiceSpec& spec, config::Env& env);

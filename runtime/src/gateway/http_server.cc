@@ -1,0 +1,213 @@
+#include "cppsvc/gateway/http_server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "cppsvc/observability/log.h"
+
+namespace cppsvc::gateway {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+std::string LowerName(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return std::tolower(c);
+  });
+  return out;
+}
+
+HttpResponse Refusal(int status, std::string_view code, std::string_view message) {
+  HttpResponse r{status, {}, ""};
+  r.body = "{\"code\":\"" + std::string(code) + "\",\"message\":\"" + std::string(message) +
+           "\",\"details\":[],\"request_id\":\"\"}";
+  return r;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpServerOptions& options, const HttpServer::Handler& handler)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        options_(options),
+        handler_(handler) {
+    error_code ec;
+    const auto remote = socket_.remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
+  }
+
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(options_.header_limit);
+    parser_->body_limit(options_.body_limit);
+    timed_out_ = false;
+    timer_.expires_after(options_.read_timeout);
+    timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec) return;  // cancelled: the request arrived
+      self->timed_out_ = true;
+      error_code ignored;
+      self->socket_.cancel(ignored);
+    });
+    http::async_read(socket_,
+                     buffer_,
+                     *parser_,
+                     [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void Close() {
+    error_code ignored;
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+ private:
+  void OnRead(error_code ec) {
+    timer_.cancel();
+    if (!ec) return Serve();
+    if (timed_out_ && parser_->got_some())
+      return Write(Refusal(408, "DEADLINE_EXCEEDED", "the request was not received in time"),
+                   false);
+    if (ec == http::error::body_limit)
+      return Write(Refusal(413, "RESOURCE_EXHAUSTED", "the body is too large"), false);
+    if (ec == http::error::header_limit)
+      return Write(Refusal(431, "RESOURCE_EXHAUSTED", "the headers are too large"), false);
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message)
+      return Write(Refusal(400, "INVALID_ARGUMENT", "malformed HTTP request"), false);
+    Close();
+  }
+
+  void Serve() {
+    http::request<http::string_body>& req = parser_->get();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.body = std::move(req.body());
+    request.peer = peer_;
+    for (const auto& field : req) {
+      const auto name = field.name_string();
+      const auto value = field.value();
+      request.headers.emplace_back(LowerName({name.data(), name.size()}),
+                                   std::string(value.data(), value.size()));
+    }
+    HttpResponse response;
+    try {
+      response = handler_(request);
+    } catch (const std::exception& e) {
+      observability::LogJson(
+          {{"level", "error"}, {"msg", "gateway handler failed"}, {"error", e.what()}});
+      response = Refusal(500, "INTERNAL", "internal error");
+    }
+    Write(std::move(response), req.keep_alive());
+  }
+
+  void Write(HttpResponse response, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(response.status));
+    bool typed = false;
+    for (auto& [name, value] : response.headers) {
+      typed = typed || name == "content-type";
+      res->set(name, value);
+    }
+    if (!typed && !response.body.empty()) res->set(http::field::content_type, "application/json");
+    res->body() = std::move(response.body);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    http::async_write(socket_,
+                      *res,
+                      [self = shared_from_this(), res, keep_alive](error_code ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool timed_out_ = false;
+  std::string peer_;
+  const HttpServerOptions& options_;
+  const HttpServer::Handler& handler_;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(HttpServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+
+  void Accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
+      if (!acceptor.is_open()) return;
+      if (!ec) std::make_shared<Session>(std::move(socket), options, handler)->Read();
+      Accept();
+    });
+  }
+
+  HttpServerOptions options;
+  Handler handler;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::atomic<uint16_t> port{0};
+};
+
+HttpServer::HttpServer(HttpServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() {
+  Stop();
+}
+
+void HttpServer::Start() {
+  error_code ec;
+  const auto address = asio::ip::make_address(impl_->options.address, ec);
+  if (ec) throw std::runtime_error("gateway: bad listen address " + impl_->options.address);
+  const tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("gateway: cannot listen on " + impl_->options.address + ":" +
+                             std::to_string(impl_->options.port) + ": " + ec.message());
+  impl_->port = acceptor.local_endpoint().port();
+  impl_->Accept();
+  for (size_t i = 0; i < std::max<size_t>(impl_->options.threads, 1); ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+}
+
+void HttpServer::Stop() {
+  if (impl_->threads.empty()) return;
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+uint16_t HttpServer::port() const {
+  return impl_->port;
+}
+
+}  // namespace cppsvc::gateway
