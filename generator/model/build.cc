@@ -337,6 +337,8 @@ class Builder {
     out.generate = generate;
     for (int i = 0; i < file->dependency_count(); ++i)
       out.dependencies.push_back(file->dependency(i)->name());
+    for (int i = 0; i < file->public_dependency_count(); ++i)
+      out.public_dependencies.push_back(file->public_dependency(i)->name());
 
     for (int i = 0; i < file->message_type_count(); ++i) {
       AddMessage(file->message_type(i), {kFileMessage, i}, source, out);
@@ -439,6 +441,7 @@ class Builder {
     Field out;
     out.name = f->name();
     out.cpp_name = google::protobuf::compiler::cpp::FieldName(f);
+    out.json_name = f->json_name();
     out.number = f->number();
     out.kind = KindOf(f);
     if (f->message_type() != nullptr) out.type_name = f->message_type()->full_name();
