@@ -67,6 +67,10 @@ void EmitContractTest(const EmitInput& in, Rendered& out);
 // file without tables, so build systems know the names up front).
 void EmitRepository(const EmitInput& in, Rendered& out);
 
+// <file>.openapi.json: the OpenAPI 3.0 document of the routes (rpcs with an
+// http rule) of the file's services and of the files it imports publicly.
+void EmitOpenApi(const EmitInput& in, Rendered& out);
+
 // View data every per-file C++ artifact starts from: source, base,
 // has_services, and the namespace (opened only when the file has services).
 kainjow::mustache::data ServiceFileView(const model::File& file);
