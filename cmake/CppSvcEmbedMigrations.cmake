@@ -8,6 +8,8 @@
 # same checksum. cppsvc_generate() runs this after protoc; a build driving
 # protoc itself runs it over the migrations directories of its output.
 # Directories that do not exist (files without a database) are skipped.
+# The same is done for each <dir>/<name>.openapi.json (see below), for the
+# gateway's main(): cppsvc_generate() passes the proto directories too.
 set(delimiter "cppsvc_sql")
 set(first_arg 0)
 foreach(i RANGE ${CMAKE_ARGC})
@@ -36,6 +38,28 @@ foreach(i RANGE ${first_arg} ${CMAKE_ARGC})
     # Only touch the output when it changes: the including .cc need not be
     # recompiled for nothing.
     set(inc "${sql}.inc")
+    if(EXISTS "${inc}")
+      file(READ "${inc}" old)
+      if(old STREQUAL content)
+        continue()
+      endif()
+    endif()
+    file(WRITE "${inc}" "${content}")
+  endforeach()
+  # An OpenAPI document becomes kOpenApiDocument, which the gateway's main()
+  # #includes (<name>.openapi.json.inc).
+  file(GLOB json_files "${dir}/*.openapi.json")
+  foreach(json IN LISTS json_files)
+    get_filename_component(name "${json}" NAME)
+    file(READ "${json}" text)
+    string(FIND "${text}" ")cppsvc_json\"" clash)
+    if(NOT clash EQUAL -1)
+      message(FATAL_ERROR "${json} contains the raw string delimiter )cppsvc_json\"")
+    endif()
+    set(content "// Generated from ${name} at build time by CppSvcEmbedMigrations.cmake.
+constexpr char kOpenApiDocument[] = R\"cppsvc_json(${text})cppsvc_json\";
+")
+    set(inc "${json}.inc")
     if(EXISTS "${inc}")
       file(READ "${inc}" old)
       if(old STREQUAL content)

@@ -173,7 +173,8 @@ bool Generate(const model::Model& model,
   for (const model::File& file : model.files) {
     if (!file.generate) continue;
     auto lock = locks.find(file.name);
-    const emit::EmitInput in{model, file, lock == locks.end() ? nullptr : &lock->second};
+    const emit::EmitInput in{
+        model, file, lock == locks.end() ? nullptr : &lock->second, params.Emits("openapi")};
     for (const emit::Artifact& a : emit::Artifacts()) {
       if (params.Emits(std::string(a.name))) emit::EmitArtifact(a, in, out);
     }

@@ -23,6 +23,9 @@ struct EmitInput {
   const model::Model& model;
   const model::File& file;
   const SchemaLock* lock = nullptr;  // the file's planned schema lock; null without one
+  // Whether <file>.openapi.json is emitted too (the gateway's main() then
+  // serves it).
+  bool with_openapi = false;
 };
 
 // What an emitter renders. The artifact table (emit/artifacts.def) names the
@@ -78,6 +81,10 @@ void EmitRepository(const EmitInput& in, Rendered& out);
 // Every role of the system, sorted by name, each as `spec`: a C++
 // initializer of ::cppsvc::auth::RoleSpec.
 kainjow::mustache::data RoleViews(const model::Model& model);
+
+// <file>.openapi.json: the OpenAPI 3.0 document of the routes (rpcs with an
+// http rule) of the file's services and of the files it imports publicly.
+void EmitOpenApi(const EmitInput& in, Rendered& out);
 
 // View data every per-file C++ artifact starts from: source, base,
 // has_services, and the namespace (opened only when the file has services).

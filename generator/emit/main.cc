@@ -49,6 +49,7 @@ void EmitGatewayMain(const EmitInput& in,
   view.set("includes", includes);
   view.set("backends", list);
   view.set("roles", RoleViews(in.model));
+  view.set("openapi", Data(in.with_openapi));
   out.outputs.push_back(Render("main/gateway_main.cc.mustache", view));
 }
 

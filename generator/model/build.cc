@@ -441,6 +441,7 @@ class Builder {
     Field out;
     out.name = f->name();
     out.cpp_name = google::protobuf::compiler::cpp::FieldName(f);
+    out.json_name = f->json_name();
     out.number = f->number();
     out.kind = KindOf(f);
     if (f->message_type() != nullptr) out.type_name = f->message_type()->full_name();

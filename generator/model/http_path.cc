@@ -25,8 +25,10 @@ class Parser {
     if (in_.empty() || in_[0] != '/') return Fail("must start with '/'");
     out_.key.clear();
     out_.variables.clear();
+    out_.named.clear();
     while (pos_ < in_.size() && in_[pos_] == '/') {
       out_.key += '/';
+      out_.named += '/';
       ++pos_;
       if (!Segment(/*in_variable=*/false)) return false;
       if (pos_ < in_.size() && in_[pos_] == ':') break;
@@ -37,6 +39,7 @@ class Parser {
       size_t start = pos_;
       while (pos_ < in_.size() && IsLiteralChar(in_[pos_])) out_.key += in_[pos_++];
       if (pos_ == start) return Fail("expected a verb after ':'");
+      out_.named += in_.substr(start - 1, pos_ - start + 1);
     }
     if (pos_ != in_.size()) return Unexpected();
     return true;
@@ -64,6 +67,13 @@ class Parser {
   }
 
   bool Segment(bool in_variable) {
+    const size_t start = pos_;
+    if (!SegmentKey(in_variable)) return false;
+    if (!in_variable && in_[start] != '{') out_.named += in_.substr(start, pos_ - start);
+    return true;
+  }
+
+  bool SegmentKey(bool in_variable) {
     if (pos_ >= in_.size()) return Fail("empty segment");
     if (after_double_wildcard_)
       return Fail("a segment follows '**', which matches the rest of the path and must come last");
@@ -105,6 +115,7 @@ class Parser {
       if (v == path) return Fail("variable '" + path + "' bound twice");
     }
     out_.variables.push_back(path);
+    out_.named += "{" + path + "}";
     out_.key += '{';
     if (pos_ < in_.size() && in_[pos_] == '=') {
       ++pos_;

@@ -16,6 +16,9 @@ struct PathTemplate {
   // The template with every variable replaced by "{}": two routes with the
   // same verb and key serve the same URLs.
   std::string key;
+  // The template with each variable written `{field.path}`, its segment
+  // pattern dropped: the form OpenAPI paths take.
+  std::string named;
 };
 
 // Returns false and sets `error` (lowercase, no final period) when `path` is

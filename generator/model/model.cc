@@ -1,7 +1,5 @@
 #include "model/model.h"
 
-#include <algorithm>
-
 namespace cppsvc::model {
 
 bool IsInteger(FieldKind kind) {
@@ -229,15 +227,9 @@ const File* Model::FindFile(const std::string& name) const {
 
 std::vector<const Service*> Model::ServicesInView(const File& file) const {
   std::vector<const Service*> out;
-  std::vector<const File*> seen;
-  std::vector<const File*> pending = {&file};
-  while (!pending.empty()) {
-    const File* f = pending.front();
-    pending.erase(pending.begin());
-    if (f == nullptr || std::find(seen.begin(), seen.end(), f) != seen.end()) continue;
-    seen.push_back(f);
-    for (const Service& s : f->services) out.push_back(&s);
-    for (const std::string& name : f->public_dependencies) pending.push_back(FindFile(name));
+  for (const std::string& name : file.files_in_view) {
+    if (const File* f = FindFile(name))
+      for (const Service& s : f->services) out.push_back(&s);
   }
   return out;
 }

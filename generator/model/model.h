@@ -72,7 +72,8 @@ struct ColumnOptions {
 
 struct Field {
   std::string name;
-  std::string cpp_name;  // accessor name as protoc's C++ generator spells it
+  std::string cpp_name;   // accessor name as protoc's C++ generator spells it
+  std::string json_name;  // its name in protobuf's JSON mapping (lowerCamelCase or json_name)
   int number = 0;
   FieldKind kind = FieldKind::kString;
   std::string type_name;  // full name of the message or enum type; "" for scalars
@@ -192,6 +193,10 @@ struct HttpRoute {
   std::string path;
   std::string body;
   std::string response_body;
+
+  // Resolved (empty when the template does not parse; the checks say why).
+  std::vector<std::string> variables;  // the request field paths the path binds, in order
+  std::string named_path;              // path with each {var=pattern} written {var}
 };
 
 struct RetryPolicy {
@@ -391,7 +396,7 @@ struct File {
   std::string pb_header;      // e.g. commerce/orders/v1/orders.pb.h
   bool generate = false;      // listed in the request, not only imported
   std::vector<std::string> dependencies;
-  std::vector<std::string> public_dependencies;  // `import public`, in order
+  std::vector<std::string> public_dependencies;  // `import public`, in import order
   std::vector<std::string> messages;  // full names, declaration order, nested after parent
   std::vector<Service> services;
   std::vector<Role> roles;
@@ -407,6 +412,15 @@ struct File {
   std::string schema_lock;               // e.g. commerce/orders/v1/orders.schema.lock.json
   std::vector<std::string> drop_tables;  // (cppsvc.v1.schema): tables to drop with their data
   Span schema_span;                      // that option, else the package statement
+
+  // Resolved.
+  // The package's version: its last component when that is one (v1,
+  // v2beta1), else "".
+  std::string version;
+  // This file, then the files it imports publicly, transitively (depth
+  // first, in import order), each once: whose services an HTTP gateway or
+  // OpenAPI document of this file covers.
+  std::vector<std::string> files_in_view;
 };
 
 // Column mapping of a field, ignoring column.type and version overrides:
@@ -431,9 +445,8 @@ struct Model {
   const Service* FindService(const std::string& short_name) const;
   const Role* FindRole(const std::string& name) const;
   const File* FindFile(const std::string& name) const;
-  // The services of `file` and of the files it imports publicly (followed
-  // transitively), each once, in that order: what a gateway generated for
-  // the file serves.
+  // The services of the files in `file`'s view (files_in_view): what a
+  // gateway generated for the file serves.
   std::vector<const Service*> ServicesInView(const File& file) const;
 };
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "cppsvc/defaults.h"
+#include "model/http_path.h"
 #include "model/names.h"
 
 namespace cppsvc::model {
@@ -38,6 +39,14 @@ void ResolveMethod(const Service& s, Method& m) {
     m.effective_retry = WithDefaults(*s.default_retry);
   }
   m.nats_subject = "cppsvc." + s.short_name + "." + m.name;
+  if (m.http) {
+    PathTemplate tmpl;
+    std::string error;
+    if (ParsePathTemplate(m.http->path, tmpl, error)) {
+      m.http->variables = tmpl.variables;
+      m.http->named_path = tmpl.named;
+    }
+  }
 }
 
 // Each event once, in the order of its first mention; `index` finds an
@@ -181,11 +190,34 @@ void ResolveSagas(Model& model, const Streams& streams) {
   }
 }
 
+// v1, v2beta1, ...: "v" and a digit.
+std::string PackageVersion(const std::string& package) {
+  const std::string last = package.substr(package.rfind('.') + 1);
+  return last.size() >= 2 && last[0] == 'v' && std::isdigit(static_cast<unsigned char>(last[1]))
+             ? last
+             : "";
+}
+
+void AddInView(const Model& model, const std::string& name, std::vector<std::string>& out) {
+  if (std::find(out.begin(), out.end(), name) != out.end()) return;
+  out.push_back(name);
+  const File* file = model.FindFile(name);
+  if (file == nullptr) return;
+  for (const std::string& dep : file->public_dependencies) AddInView(model, dep, out);
+}
+
+void ResolveFile(const Model& model, File& f) {
+  f.version = PackageVersion(f.package);
+  f.files_in_view.clear();
+  AddInView(model, f.name, f.files_in_view);
+}
+
 }  // namespace
 
 void Resolve(Model& model) {
   for (File& f : model.files) {
     for (Service& s : f.services) ResolveService(s);
+    ResolveFile(model, f);
   }
   // Subscriptions look up the publishers, so every service is resolved first.
   const std::map<std::string, std::string> streams = StreamsOfEvents(model);

@@ -216,6 +216,14 @@ done <<< "$routes"
 [ "$count" -ge 29 ] || fail "the gateway serves $count routes, want 29"
 echo "$count routes exercised"
 
+echo "== /openapi.json lists exactly the routes served"
+call 200 GET - /openapi.json
+documented=$(jq -r '.paths | to_entries[] | .key as $p | .value | keys[]
+  | select(IN("get", "put", "post", "delete", "patch")) | "\(ascii_upcase) \($p)"' <<< "$out" | sort)
+if [ "$documented" != "$(sort <<< "$routes")" ]; then
+  fail "the OpenAPI document and the routes differ: $(diff <(echo "$documented") <(sort <<< "$routes") | head -n 10)"
+fi
+
 if [ "$failures" -gt 0 ]; then
   echo "gateway_routes: $failures failures" >&2
   exit 1

@@ -22,6 +22,7 @@ bound() {
     *.cppsvc.migrations.cc) echo 1 ;;  # the #include of the new migration
     */migrations/*.sql) echo 6 ;;      # the new migration: header and one ALTER TABLE
     *.schema.lock.json) echo 10 ;;     # the new migration's entry and the column
+    *.openapi.json) echo 6 ;;          # the property (3 lines) and the comma before it
     *) echo 4 ;;
   esac
 }

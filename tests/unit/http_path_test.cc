@@ -23,6 +23,7 @@ TEST(HttpPath, LiteralsAndVariables) {
   PathTemplate t = Parse("/v1/orders/{order_id}/items/{item.id}");
   EXPECT_EQ(t.variables, (std::vector<std::string>{"order_id", "item.id"}));
   EXPECT_EQ(t.key, "/v1/orders/{}/items/{}");
+  EXPECT_EQ(t.named, "/v1/orders/{order_id}/items/{item.id}");
 }
 
 TEST(HttpPath, VariableNamesDoNotChangeTheRoute) {
@@ -34,7 +35,10 @@ TEST(HttpPath, SegmentPatternsAndVerb) {
   PathTemplate t = Parse("/v1/{name=shelves/*/books/**}:publish");
   EXPECT_EQ(t.variables, std::vector<std::string>{"name"});
   EXPECT_EQ(t.key, "/v1/{shelves/*/books/**}:publish");
+  EXPECT_EQ(t.named, "/v1/{name}:publish");
   EXPECT_EQ(Parse("/v1/*").key, "/v1/*");
+  EXPECT_EQ(Parse("/v1/*/x/**").named, "/v1/*/x/**");
+  EXPECT_EQ(Parse("/v1/products:search").named, "/v1/products:search");
 }
 
 TEST(HttpPath, Errors) {

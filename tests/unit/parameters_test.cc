@@ -64,8 +64,7 @@ TEST(Parameters, EveryProblemIsReportedByName) {
                   "option 'werror' expects true or false, got 'maybe'",
                   "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
                   "artifacts joined by '+' from: handler_base, doc, validate, server, client, "
-                  "gateway, main, "
-                  "tests, repository, migrations"));
+                  "gateway, main, tests, repository, migrations, openapi"));
 }
 
 TEST(Parameters, EmitAcceptsEveryArtifactOfTheTableAndNothingElse) {
