@@ -11,9 +11,13 @@
 namespace commerce::gateway::v1 {
 namespace {
 
+// kOpenApiDocument: commerce/gateway/v1/gateway.openapi.json, embedded at build time.
+#include "commerce/gateway/v1/gateway.openapi.json.inc"
+
 ::cppsvc::impl::GatewaySpec Spec() {
   ::cppsvc::impl::GatewaySpec spec;
   spec.name = "gateway";
+  spec.openapi = kOpenApiDocument;
   ::cppsvc::impl::AddGatewayBackend(spec,
                                     "commerce.auth.v1.AuthService",
                                     "AUTH",
