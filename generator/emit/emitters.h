@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <kainjow/mustache.hpp>
@@ -23,6 +24,9 @@ struct EmitInput {
   const model::Model& model;
   const model::File& file;
   const SchemaLock* lock = nullptr;  // the file's planned schema lock; null without one
+  // The output directory relative to the project root (the images' build
+  // context); "" when it is the root.
+  std::string_view deploy_dir = {};
 };
 
 // What an emitter renders. The artifact table (emit/artifacts.def) names the
@@ -66,6 +70,18 @@ void EmitContractTest(const EmitInput& in, Rendered& out);
 // transaction, with prepared statements only (always written, empty for a
 // file without tables, so build systems know the names up front).
 void EmitRepository(const EmitInput& in, Rendered& out);
+
+// <file>.cppsvc.deploy/Dockerfile (and its .dockerignore): the image of
+// the file's service binary.
+void EmitDockerfile(const EmitInput& in, Rendered& out);
+
+// <file>.cppsvc.deploy/k8s/: a Kustomize base running each service of the
+// file.
+void EmitKubernetes(const EmitInput& in, Rendered& out);
+
+// compose.yaml in the directory holding every generated file with a
+// service, written once (with the first of those files): the whole system.
+void EmitCompose(const EmitInput& in, Rendered& out);
 
 // View data every per-file C++ artifact starts from: source, base,
 // has_services, and the namespace (opened only when the file has services).
