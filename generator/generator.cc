@@ -1,5 +1,6 @@
 #include "generator.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -17,8 +18,13 @@
 namespace cppsvc {
 namespace {
 
-const std::vector<std::string> kKeys =
-    {"emit", "werror", "schema_lock", "schema_lock_dir", "schema_lock_store_command", "proto_path"};
+const std::vector<std::string> kKeys = {"emit",
+                                        "werror",
+                                        "schema_lock",
+                                        "schema_lock_dir",
+                                        "schema_lock_store_command",
+                                        "proto_path",
+                                        "deploy_dir"};
 
 bool ParseBool(const std::string& key,
                const std::string& value,
@@ -82,6 +88,26 @@ void ParseText(const std::string& key,
     out = value;
 }
 
+// A relative path without "." or ".." segments: the deployment files spell
+// it inside the build context.
+void ParseDeployDir(const std::string& value, std::string& out, std::vector<std::string>& errors) {
+  bool bad = value.empty() || value.front() == '/' || value.back() == '/';
+  for (size_t p = 0; !bad && p <= value.size();) {
+    size_t slash = std::min(value.find('/', p), value.size());
+    std::string segment = value.substr(p, slash - p);
+    bad = segment.empty() || segment == "." || segment == "..";
+    p = slash + 1;
+  }
+  if (bad) {
+    errors.push_back(
+        "option 'deploy_dir' expects a relative path such as 'generated' (no '.' or "
+        "'..' segments, no leading or trailing '/'), got '" +
+        value + "'");
+  } else {
+    out = value;
+  }
+}
+
 bool ParseItem(const std::string& key,
                const std::string& value,
                Parameters& out,
@@ -98,6 +124,8 @@ bool ParseItem(const std::string& key,
     if (!dir.empty()) out.schema_lock.dirs.push_back(dir);
   } else if (key == "schema_lock_store_command") {
     ParseText(key, value, "a command", out.schema_lock.store_command, errors);
+  } else if (key == "deploy_dir") {
+    ParseDeployDir(value, out.deploy_dir, errors);
   } else if (key == "proto_path") {
     std::string dir;
     ParseText(key, value, "a directory", dir, errors);
@@ -173,8 +201,11 @@ bool Generate(const model::Model& model,
   for (const model::File& file : model.files) {
     if (!file.generate) continue;
     auto lock = locks.find(file.name);
-    const emit::EmitInput in{
-        model, file, lock == locks.end() ? nullptr : &lock->second, params.Emits("openapi")};
+    const emit::EmitInput in{model,
+                             file,
+                             lock == locks.end() ? nullptr : &lock->second,
+                             params.Emits("openapi"),
+                             params.deploy_dir};
     for (const emit::Artifact& a : emit::Artifacts()) {
       if (params.Emits(std::string(a.name))) emit::EmitArtifact(a, in, out);
     }

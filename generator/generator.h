@@ -28,6 +28,10 @@ struct Parameters {
   // the schema lock directories, then the working directory), so an error
   // inside a multi-line option points at its key. Unreadable: the option.
   std::vector<std::string> proto_paths;
+  // The output directory as seen from the project root, which is the build
+  // context of the generated Dockerfiles (deploy_dir=generated); "" = the
+  // root itself.
+  std::string deploy_dir;
 
   bool Emits(const std::string& artifact) const { return artifacts.count(artifact) > 0; }
   static std::set<std::string> DefaultArtifacts();

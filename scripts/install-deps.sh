@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package cpp-svc needs to build, test, benchmark and
 # run the commerce demo. Idempotent: packages already present are left alone.
-# Used by the README, .ci/run and the service Dockerfiles.
+# Used by the README, .ci/run and the service Dockerfiles, whose build stage
+# sets CPPSVC_DEPS=build: only what building the services needs.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-packages=(
+build_packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config git clang-format clang-tidy
   # protobuf and gRPC (protoc plugin API + runtime)
@@ -14,30 +16,39 @@ packages=(
   libkainjow-mustache-dev nlohmann-json3-dev
   # runtime libraries
   libpqxx-dev libpq-dev libnats-dev libcpp-jwt-dev libssl-dev libsodium-dev
-  prometheus-cpp-dev libboost-dev libboost-system-dev
-  # tests and benchmarks (Node.js runs the OpenAPI validator; curl and jq the
-  # gateway's end-to-end test)
-  nodejs googletest libgtest-dev libgmock-dev libbenchmark-dev curl jq
-  # libFuzzer targets (clang with its sanitizer and fuzzer runtimes); RE2
-  clang-14 libclang-rt-14-dev libre2-dev
+  prometheus-cpp-dev libboost-dev libboost-system-dev libre2-dev
+)
+packages=(
+  "${build_packages[@]}"
+  # tests and benchmarks (curl and jq: the gateway's end-to-end test)
+  googletest libgtest-dev libgmock-dev libbenchmark-dev curl jq
+  # libFuzzer targets (clang with its sanitizer and fuzzer runtimes)
+  clang-14 libclang-rt-14-dev
   # real servers for integration tests and the demo
   postgresql-15 postgresql-contrib nats-server
+  # validators of the generated deployment files (tools/validate-deploy)
+  kubernetes-client
 )
+if [ "${CPPSVC_DEPS:-all}" = build ]; then packages=("${build_packages[@]}"); fi
+# Debian's kubernetes-client and another kubectl (e.g. a cloud SDK's) cannot
+# both be installed; any kubectl with kustomize does.
+if command -v kubectl > /dev/null; then
+  packages=("${packages[@]/kubernetes-client/}")
+fi
+# Node.js and npm for the validators (deployment files, OpenAPI), unless the machine has them already.
+if [ "${CPPSVC_DEPS:-all}" != build ] && ! command -v npm > /dev/null; then
+  packages+=(nodejs npm)
+fi
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 
 missing=()
 for p in "${packages[@]}"; do
+  [ -n "$p" ] || continue
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
 done
-
-# npm comes with Node.js from other sources (NodeSource); Debian's npm
-# package only where there is none.
-if ! command -v npm >/dev/null 2>&1; then
-  missing+=(npm)
-fi
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
@@ -48,14 +59,6 @@ else
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The OpenAPI validator of the tests (openapi.validate), from the npm
-# registry at the versions its lock file pins; kept in its own directory.
-validator="$(cd "$(dirname "$0")/.." && pwd)/tools/validate-openapi"
-if [ -f "$validator/package-lock.json" ]; then
-  if [ "$validator/package-lock.json" -nt "$validator/node_modules/.package-lock.json" ]; then
-    echo "install-deps: npm ci in tools/validate-openapi"
-    (cd "$validator" && npm ci --no-audit --no-fund --loglevel=error)
-  else
-    echo "install-deps: tools/validate-openapi is up to date"
-  fi
+if [ "${CPPSVC_DEPS:-all}" != build ]; then
+  bash scripts/install-validators.sh
 fi

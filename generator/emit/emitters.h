@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <kainjow/mustache.hpp>
@@ -26,6 +27,9 @@ struct EmitInput {
   // Whether <file>.openapi.json is emitted too (the gateway's main() then
   // serves it).
   bool with_openapi = false;
+  // The output directory relative to the project root (the images' build
+  // context); "" when it is the root.
+  std::string_view deploy_dir = {};
 };
 
 // What an emitter renders. The artifact table (emit/artifacts.def) names the
@@ -85,6 +89,18 @@ kainjow::mustache::data RoleViews(const model::Model& model);
 // <file>.openapi.json: the OpenAPI 3.0 document of the routes (rpcs with an
 // http rule) of the file's services and of the files it imports publicly.
 void EmitOpenApi(const EmitInput& in, Rendered& out);
+
+// <file>.cppsvc.deploy/Dockerfile (and its .dockerignore): the image of
+// the file's service binary.
+void EmitDockerfile(const EmitInput& in, Rendered& out);
+
+// <file>.cppsvc.deploy/k8s/: a Kustomize base running each service of the
+// file.
+void EmitKubernetes(const EmitInput& in, Rendered& out);
+
+// compose.yaml in the directory holding every generated file with a
+// service, written once (with the first of those files): the whole system.
+void EmitCompose(const EmitInput& in, Rendered& out);
 
 // View data every per-file C++ artifact starts from: source, base,
 // has_services, and the namespace (opened only when the file has services).

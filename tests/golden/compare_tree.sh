@@ -5,7 +5,7 @@
 #   compare_tree.sh <expected-dir> <actual-dir> <command that regenerates>
 set -euo pipefail
 expected=$1 actual=$2 regen=$3
-list() { (cd "$1" && find . -type f \( -name '*.cppsvc*' -o -name '*.openapi.json' -o -path '*/migrations/*.sql' \) | LC_ALL=C sort); }
+list() { (cd "$1" && find . -type f \( -name '*.cppsvc*' -o -path '*.cppsvc.deploy/*' -o -name compose.yaml -o -name '*.openapi.json' -o -path '*/migrations/*.sql' \) | LC_ALL=C sort); }
 if [ ! -d "$actual" ]; then echo "FAIL: $actual does not exist (build first)"; exit 1; fi
 status=0
 if ! diff <(list "$expected") <(list "$actual") > /tmp/compare_tree.$$; then

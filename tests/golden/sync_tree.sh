@@ -5,8 +5,8 @@
 set -euo pipefail
 src=$1 dest=$2
 mkdir -p "$dest"
-find "$dest" -type f \( -name '*.cppsvc*' -o -name '*.openapi.json' -o -path '*/migrations/*.sql' \) -delete
-(cd "$src" && find . -type f \( -name '*.cppsvc*' -o -name '*.openapi.json' -o -path '*/migrations/*.sql' \)) | while read -r f; do
+find "$dest" -type f \( -name '*.cppsvc*' -o -path '*.cppsvc.deploy/*' -o -name compose.yaml -o -name '*.openapi.json' -o -path '*/migrations/*.sql' \) -delete
+(cd "$src" && find . -type f \( -name '*.cppsvc*' -o -path '*.cppsvc.deploy/*' -o -name compose.yaml -o -name '*.openapi.json' -o -path '*/migrations/*.sql' \)) | while read -r f; do
   mkdir -p "$dest/$(dirname "$f")"
   cp "$src/$f" "$dest/$f"
 done

@@ -59,12 +59,28 @@ TEST(Parameters, EveryProblemIsReportedByName) {
   EXPECT_FALSE(ParseParameters("emitt=doc,werror=maybe,emit=docs", p, errors));
   EXPECT_THAT(
       errors,
-      ElementsAre("unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror, "
-                  "schema_lock, schema_lock_dir, schema_lock_store_command, proto_path",
-                  "option 'werror' expects true or false, got 'maybe'",
-                  "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
-                  "artifacts joined by '+' from: handler_base, doc, validate, server, client, "
-                  "gateway, main, tests, repository, migrations, openapi"));
+      ElementsAre(
+          "unknown option 'emitt' (did you mean 'emit'?); known options: emit, werror, "
+          "schema_lock, schema_lock_dir, schema_lock_store_command, proto_path, deploy_dir",
+          "option 'werror' expects true or false, got 'maybe'",
+          "option 'emit': unknown artifact 'docs' (did you mean 'doc'?); expected "
+          "artifacts joined by '+' from: handler_base, doc, validate, server, client, gateway, "
+          "main, tests, repository, migrations, openapi, dockerfile, kubernetes, compose"));
+}
+
+TEST(Parameters, DeployDirIsARelativePathInsideTheProject) {
+  for (const char* good : {"generated", "out/gen"}) {
+    Parameters p;
+    std::vector<std::string> errors;
+    EXPECT_TRUE(ParseParameters(std::string("deploy_dir=") + good, p, errors)) << good;
+    EXPECT_EQ(p.deploy_dir, good);
+  }
+  for (const char* bad : {"", "/abs", "gen/", "../up", "a/./b", "a//b"}) {
+    Parameters p;
+    std::vector<std::string> errors;
+    EXPECT_FALSE(ParseParameters(std::string("deploy_dir=") + bad, p, errors)) << bad;
+    EXPECT_EQ(p.deploy_dir, "") << bad;
+  }
 }
 
 TEST(Parameters, EmitAcceptsEveryArtifactOfTheTableAndNothingElse) {

@@ -20,21 +20,17 @@ std::vector<std::string> CheckServiceEnvironment(const ServiceEntry& entry) {
 
 namespace {
 
-// Every variable the configuration check reads, in order: once with nothing
-// set and once with everything set, so that variables read only when
-// another one is set (the revocation feed's) are listed too. The list is
-// the check's own: it cannot drift from it.
-std::vector<std::string> VariablesOf(const ServiceSpec& spec) {
-  std::vector<std::string> names;
-  for (const char* value : {"", "1"}) {
-    config::Env env([&names, value](const std::string& name) -> std::optional<std::string> {
-      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-      if (*value == '\0') return std::nullopt;
-      return std::string(value);
-    });
-    (void)ReadSettings(spec, env);
-  }
-  return names;
+// "  NAME  doc (default: x)": a variable the configuration step read, with
+// its entry in config/service_variables.h.
+std::string VariableLine(const ServiceSpec& spec, const std::string& name) {
+  std::string line = "  " + name;
+  const config::ServiceVariable* v = FindVariable(spec, name);
+  if (v == nullptr) return line;
+  line.resize(std::max<size_t>(line.size() + 2, 40), ' ');
+  line += std::string(v->doc);
+  if (v->required) line += " (required)";
+  if (!v->fallback.empty()) line += " (default " + std::string(v->fallback) + ")";
+  return line;
 }
 
 void PrintUsage(const std::string& binary, const std::vector<ServiceEntry>& services) {
@@ -50,7 +46,8 @@ void PrintUsage(const std::string& binary, const std::vector<ServiceEntry>& serv
   for (const ServiceEntry& e : services) {
     std::cout << "\nService " << e.spec.name << " reads these environment variables (a missing\n"
               << "or malformed one stops it at start, listing every problem):\n";
-    for (const std::string& name : VariablesOf(e.spec)) std::cout << "  " << name << "\n";
+    for (const std::string& name : VariablesRead(e.spec))
+      std::cout << VariableLine(e.spec, name) << "\n";
   }
 }
 

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <string_view>
 #include <thread>
 
 namespace cppsvc::impl {
 namespace {
+
+namespace vars = config::vars;
 
 // ORDERS_ for "orders": the prefix of the service's own variables.
 std::string Prefix(std::string_view name) {
@@ -35,22 +38,63 @@ ForeignResources ReadForeignResources(config::Env& env,
   return fallback;
 }
 
+// The variable's full name: prefixed ones are the service's own.
+std::string Name(const std::string& prefix, const config::ServiceVariable& v) {
+  return v.prefixed ? prefix + std::string(v.name) : std::string(v.name);
+}
+
+// Integers and durations default to their table entry, checked here.
+template <const config::ServiceVariable& V>
+constexpr int64_t Default() {
+  static_assert(config::DefaultNumber(V) >= 0, "the table's default is not a number");
+  return config::DefaultNumber(V);
+}
+
+template <const config::ServiceVariable& V>
+int64_t ReadInteger(config::Env& env, const std::string& prefix) {
+  return env.Integer(Name(prefix, V), Default<V>(), V.min, V.max);
+}
+
+template <const config::ServiceVariable& V>
+std::chrono::milliseconds ReadMillis(config::Env& env, const std::string& prefix) {
+  return env.Millis(Name(prefix, V), std::chrono::milliseconds(Default<V>()));
+}
+
+bool ReadFlag(config::Env& env, const std::string& prefix, const config::ServiceVariable& v) {
+  return env.Flag(Name(prefix, v), v.fallback == "true");
+}
+
+std::string ReadText(config::Env& env,
+                     const std::string& prefix,
+                     const config::ServiceVariable& v) {
+  return v.required ? env.Required(Name(prefix, v))
+                    : env.Optional(Name(prefix, v), std::string(v.fallback));
+}
+
+static_assert(Default<vars::kWorkerSpinMicros>() == resilience::Bulkhead::kDefaultSpin.count());
+static_assert(Default<vars::kRequestLogDelayMs>() ==
+              observability::kDefaultRequestLogDelay.count());
+
 // Listening, the bulkhead and the answers of the pipeline.
 void ReadServing(const ServiceSpec& spec, const std::string& p, config::Env& env, Settings& s) {
-  s.address = env.Optional(p + "LISTEN_ADDRESS", "0.0.0.0");
-  s.grpc_port = env.Port(p + "GRPC_PORT", spec.grpc_port);
-  s.admin_port = env.Port(p + "ADMIN_PORT", spec.admin_port);
+  s.address = ReadText(env, p, vars::kListenAddress);
+  s.grpc_port = env.Port(Name(p, vars::kGrpcPort), spec.grpc_port);
+  s.admin_port = env.Port(Name(p, vars::kAdminPort), spec.admin_port);
   size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  s.workers = static_cast<size_t>(
-      env.Integer(p + "WORKERS", spec.workers ? spec.workers : cores * 2, 1, 4096));
-  s.max_queue = static_cast<size_t>(
-      env.Integer(p + "MAX_QUEUE", spec.max_queue ? spec.max_queue : s.workers * 8, 0, 1 << 20));
-  s.worker_spin = std::chrono::microseconds(
-      env.Integer(p + "WORKER_SPIN_MICROS", resilience::Bulkhead::kDefaultSpin.count(), 0, 10000));
-  s.inline_handlers = env.Flag(p + "INLINE_HANDLERS", spec.inline_handlers);
-  s.foreign_resources = ReadForeignResources(env, p + "FOREIGN_RESOURCES", spec.foreign_resources);
-  s.drain = env.Millis(p + "DRAIN_TIMEOUT_MS", std::chrono::milliseconds(10000));
-  s.shutdown_delay = env.Millis(p + "SHUTDOWN_DELAY_MS", std::chrono::milliseconds(0));
+  s.workers = static_cast<size_t>(env.Integer(Name(p, vars::kWorkers),
+                                              spec.workers ? spec.workers : cores * 2,
+                                              vars::kWorkers.min,
+                                              vars::kWorkers.max));
+  s.max_queue = static_cast<size_t>(env.Integer(Name(p, vars::kMaxQueue),
+                                                spec.max_queue ? spec.max_queue : s.workers * 8,
+                                                vars::kMaxQueue.min,
+                                                vars::kMaxQueue.max));
+  s.worker_spin = std::chrono::microseconds(ReadInteger<vars::kWorkerSpinMicros>(env, p));
+  s.inline_handlers = env.Flag(Name(p, vars::kInlineHandlers), spec.inline_handlers);
+  s.foreign_resources =
+      ReadForeignResources(env, Name(p, vars::kForeignResources), spec.foreign_resources);
+  s.drain = ReadMillis<vars::kDrainTimeoutMs>(env, p);
+  s.shutdown_delay = ReadMillis<vars::kShutdownDelayMs>(env, p);
 }
 
 void ReadJwt(config::Env& env, Settings& s) {
@@ -59,48 +103,49 @@ void ReadJwt(config::Env& env, Settings& s) {
 
 // Proxies, the admin endpoint and request logs.
 void ReadOperations(const std::string& p, config::Env& env, Settings& s) {
-  s.trusted_proxies = env.List("CPPSVC_TRUSTED_PROXIES", {});
+  s.trusted_proxies = env.List(std::string(vars::kTrustedProxies.name), {});
   // The admin port serves operators and probes, not the public.
-  s.admin_address = env.Optional(p + "ADMIN_ADDRESS", "127.0.0.1");
-  s.admin_role = env.Optional("CPPSVC_ADMIN_ROLE", "admin");
-  s.log_requests = env.Flag("CPPSVC_LOG_REQUESTS", true);
-  s.request_log_delay =
-      std::chrono::milliseconds(env.Integer("CPPSVC_REQUEST_LOG_DELAY_MS",
-                                            observability::kDefaultRequestLogDelay.count(),
-                                            0,
-                                            1000));
+  s.admin_address = ReadText(env, p, vars::kAdminAddress);
+  s.admin_role = ReadText(env, p, vars::kAdminRole);
+  s.log_requests = ReadFlag(env, p, vars::kLogRequests);
+  s.request_log_delay = std::chrono::milliseconds(ReadInteger<vars::kRequestLogDelayMs>(env, p));
 }
 
-void ReadEvents(const ServiceSpec& spec, const std::string& p, config::Env& env, Settings& s) {
-  s.events = HasEvents(spec);
-  if (spec.serves_nats || s.events) s.nats_url = env.Required("NATS_URL");
+void ReadEvents(const config::ServiceShape& shape,
+                const std::string& p,
+                config::Env& env,
+                Settings& s) {
+  s.events = config::HasEvents(shape);
+  if (config::Reads(vars::kNatsUrl, shape, false)) s.nats_url = ReadText(env, p, vars::kNatsUrl);
   if (!s.events) return;
-  s.relay = env.Flag(p + "RELAY", true);
-  s.relay_poll = env.Millis(p + "RELAY_POLL_MS", std::chrono::milliseconds(1000));
-  s.relay_batch = static_cast<size_t>(env.Integer(p + "RELAY_BATCH", 1024, 1, 100000));
-  s.retention = std::chrono::hours(env.Integer(p + "OUTBOX_RETENTION_HOURS", 168, 1, 24 * 3650));
-  s.saga_sweep = std::chrono::milliseconds(env.Integer(p + "SAGA_SWEEP_MS", 500, 10, 60000));
+  s.relay = ReadFlag(env, p, vars::kRelay);
+  s.relay_poll = ReadMillis<vars::kRelayPollMs>(env, p);
+  s.relay_batch = static_cast<size_t>(ReadInteger<vars::kRelayBatch>(env, p));
+  s.retention = std::chrono::hours(ReadInteger<vars::kOutboxRetentionHours>(env, p));
+  s.saga_sweep = std::chrono::milliseconds(ReadInteger<vars::kSagaSweepMs>(env, p));
 }
 
-void ReadDatabase(const ServiceSpec& spec, const std::string& p, config::Env& env, Settings& s) {
-  if (spec.database.empty()) return;
-  s.database_url = env.Required(p + "DATABASE_URL");
-  s.pool_size = static_cast<size_t>(
-      env.Integer(p + "DB_POOL_SIZE", static_cast<int64_t>(s.workers), 1, 1024));
-  s.migrate = env.Flag(p + "MIGRATE", true);
-  s.db_startup = env.Millis(p + "DB_STARTUP_TIMEOUT_MS", std::chrono::milliseconds(30000));
+void ReadDatabase(const std::string& p, config::Env& env, Settings& s) {
+  s.database_url = ReadText(env, p, vars::kDatabaseUrl);
+  s.pool_size = static_cast<size_t>(env.Integer(Name(p, vars::kDbPoolSize),
+                                                static_cast<int64_t>(s.workers),
+                                                vars::kDbPoolSize.min,
+                                                vars::kDbPoolSize.max));
+  s.migrate = ReadFlag(env, p, vars::kMigrate);
+  s.db_startup = ReadMillis<vars::kDbStartupTimeoutMs>(env, p);
 }
 
 }  // namespace
 
 auth::JwtConfig ReadJwtConfig(config::Env& env) {
   auth::JwtConfig jwt;
-  std::string alg = env.Required("CPPSVC_JWT_ALGORITHM");
+  const std::string alg = ReadText(env, "", vars::kJwtAlgorithm);
   if (!alg.empty() && !auth::ParseAlgorithm(alg, jwt.algorithm)) {
     env.Problem("CPPSVC_JWT_ALGORITHM: '" + alg + "' is not one of HS256, RS256, ES256");
   }
-  const std::string key = env.ValueOrFile("CPPSVC_JWT_KEY");
-  if (key.empty() && env.Optional("CPPSVC_JWT_KEY_FILE", "").empty())
+  static_assert(vars::kJwtKeyFile.name.substr(vars::kJwtKey.name.size()) == "_FILE");
+  const std::string key = env.ValueOrFile(std::string(vars::kJwtKey.name));
+  if (key.empty() && ReadText(env, "", vars::kJwtKeyFile).empty())
     env.Problem("CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE is required");
   // RFC 7518 3.2: an HMAC key at least as long as the hash.
   if (jwt.algorithm == auth::Algorithm::kHS256 && !key.empty() && key.size() < 32) {
@@ -108,37 +153,37 @@ auth::JwtConfig ReadJwtConfig(config::Env& env) {
                 std::to_string(key.size()));
   }
   jwt.key = key;
-  jwt.issuer = env.Required("CPPSVC_JWT_ISSUER");
-  jwt.audience = env.Required("CPPSVC_JWT_AUDIENCE");
-  jwt.leeway = std::chrono::seconds(env.Integer("CPPSVC_JWT_LEEWAY_SECONDS", 30, 0, 60));
-  jwt.require_jti =
-      env.Flag("CPPSVC_JWT_REQUIRE_JTI", !env.Optional("CPPSVC_REVOCATION_TARGET", "").empty());
+  jwt.issuer = ReadText(env, "", vars::kJwtIssuer);
+  jwt.audience = ReadText(env, "", vars::kJwtAudience);
+  jwt.leeway = std::chrono::seconds(ReadInteger<vars::kJwtLeewaySeconds>(env, ""));
+  jwt.require_jti = env.Flag(std::string(vars::kJwtRequireJti.name),
+                             !ReadText(env, "", vars::kRevocationTarget).empty());
   return jwt;
 }
 
 void ReadRevocation(config::Env& env, auth::RevocationFeedOptions& r) {
-  r.target = env.Optional("CPPSVC_REVOCATION_TARGET", "");
+  r.target = ReadText(env, "", vars::kRevocationTarget);
   if (r.target.empty()) return;
-  r.method = env.Required("CPPSVC_REVOCATION_METHOD");
+  r.method = ReadText(env, "", vars::kRevocationMethod);
   if (!r.method.empty() && r.method.front() != '/') {
     env.Problem(
         "CPPSVC_REVOCATION_METHOD: expected a full gRPC path such as /pkg.Service/Method, got '" +
         r.method + "'");
   }
-  r.bearer_token = ReadKeyOrFile(env, "CPPSVC_SERVICE_TOKEN");
+  static_assert(vars::kServiceTokenFile.name.substr(vars::kServiceToken.name.size()) == "_FILE");
+  r.bearer_token = ReadKeyOrFile(env, std::string(vars::kServiceToken.name));
   if (r.bearer_token.empty()) {
     env.Problem(
         "CPPSVC_SERVICE_TOKEN or CPPSVC_SERVICE_TOKEN_FILE is required with "
         "CPPSVC_REVOCATION_TARGET");
   }
-  r.interval = env.Millis("CPPSVC_REVOCATION_INTERVAL_MS", std::chrono::milliseconds(5000));
-  r.max_staleness =
-      env.Millis("CPPSVC_REVOCATION_MAX_STALENESS_MS", std::chrono::milliseconds(30000));
+  r.interval = ReadMillis<vars::kRevocationIntervalMs>(env, "");
+  r.max_staleness = ReadMillis<vars::kRevocationMaxStalenessMs>(env, "");
   if (r.max_staleness < r.interval) {
     env.Problem("CPPSVC_REVOCATION_MAX_STALENESS_MS: must be at least the interval (" +
                 std::to_string(r.interval.count()) + " ms)");
   }
-  const std::string policy = env.Optional("CPPSVC_REVOCATION_STALE_POLICY", "refuse_older");
+  const std::string policy = ReadText(env, "", vars::kRevocationStalePolicy);
   if (policy != "refuse_older" && policy != "refuse_all") {
     env.Problem("CPPSVC_REVOCATION_STALE_POLICY: expected refuse_older or refuse_all, got '" +
                 policy + "'");
@@ -146,8 +191,36 @@ void ReadRevocation(config::Env& env, auth::RevocationFeedOptions& r) {
   r.refuse_all_when_stale = policy == "refuse_all";
 }
 
+config::ServiceShape ShapeOf(const ServiceSpec& spec) {
+  return {.database = !spec.database.empty(),
+          .nats = spec.serves_nats,
+          .publishes = spec.publishes,
+          .consumes = spec.subscriptions > 0};
+}
+
 bool HasEvents(const ServiceSpec& spec) {
-  return !spec.database.empty() && (spec.publishes || spec.subscriptions > 0);
+  return config::HasEvents(ShapeOf(spec));
+}
+
+std::vector<std::string> VariablesRead(const ServiceSpec& spec) {
+  std::vector<std::string> names;
+  for (const char* value : {"", "1"}) {
+    config::Env env([&names, value](const std::string& name) -> std::optional<std::string> {
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+      if (*value == '\0') return std::nullopt;
+      return std::string(value);
+    });
+    (void)ReadSettings(spec, env);
+  }
+  return names;
+}
+
+const config::ServiceVariable* FindVariable(const ServiceSpec& spec, std::string_view name) {
+  const std::string prefix = Prefix(spec.name);
+  for (const config::ServiceVariable* v : config::kServiceVariables) {
+    if (Name(prefix, *v) == name) return v;
+  }
+  return nullptr;
 }
 
 Settings ReadSettings(const ServiceSpec& spec, config::Env& env) {
@@ -156,8 +229,9 @@ Settings ReadSettings(const ServiceSpec& spec, config::Env& env) {
   ReadServing(spec, p, env, s);
   ReadJwt(env, s);
   ReadOperations(p, env, s);
-  ReadEvents(spec, p, env, s);
-  ReadDatabase(spec, p, env, s);
+  const config::ServiceShape shape = ShapeOf(spec);
+  ReadEvents(shape, p, env, s);
+  if (shape.database) ReadDatabase(p, env, s);
   ReadRevocation(env, s.revocation);
   return s;
 }

@@ -7,11 +7,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cppsvc/auth/jwt.h"
 #include "cppsvc/auth/revocation_feed.h"
 #include "cppsvc/config/env.h"
+#include "cppsvc/config/service_variables.h"
 #include "cppsvc/defaults.h"
 #include "cppsvc/impl/specs.h"
 #include "cppsvc/observability/log.h"
@@ -59,6 +61,18 @@ bool HasEvents(const ServiceSpec& spec);
 auth::JwtConfig ReadJwtConfig(config::Env& env);
 // The CPPSVC_REVOCATION_* variables (target empty: none set).
 void ReadRevocation(config::Env& env, auth::RevocationFeedOptions& r);
+
+// What decides which variables of config/service_variables.h `spec` reads.
+config::ServiceShape ShapeOf(const ServiceSpec& spec);
+
+// Every variable ReadSettings reads for `spec`, in order: once with nothing
+// set and once with everything set, so that variables read only when
+// another one is set (the revocation feed's) are listed too. The list is
+// the configuration step's own: it cannot drift from it.
+std::vector<std::string> VariablesRead(const ServiceSpec& spec);
+
+// The table entry of variable `name` of the service, or null.
+const config::ServiceVariable* FindVariable(const ServiceSpec& spec, std::string_view name);
 
 // Reads the settings of the service `spec` describes; problems are noted in
 // `env` (env.Check() reports them).

@@ -1,50 +1,9 @@
 // For generated main()s only: runs one service process.
 //
-// Configuration comes only from the environment (PREFIX = the service's
-// short name in upper case, e.g. ORDERS):
-// clang-format off
-//   PREFIX_GRPC_PORT, PREFIX_ADMIN_PORT    defaults from the contract
-//   PREFIX_LISTEN_ADDRESS                  default 0.0.0.0
-//   PREFIX_WORKERS, PREFIX_MAX_QUEUE       bulkhead; defaults from the contract or
-//                                          cores x 2 / workers x 8
-//   PREFIX_WORKER_SPIN_MICROS              how long an idle worker stays awake for
-//                                          the next call; 0..10000, default 50
-//   PREFIX_INLINE_HANDLERS                 run gRPC handlers on gRPC's thread when a
-//                                          bulkhead slot is free (only for handlers
-//                                          that never block); default from the
-//                                          contract (inline_handlers), else false
-//   PREFIX_FOREIGN_RESOURCES               not_found or permission_denied: the answer
-//                                          to a call on another user's resource;
-//                                          default from the contract
-//                                          (foreign_resources), else not_found
-//   PREFIX_DRAIN_TIMEOUT_MS                default 10000
-//   PREFIX_SHUTDOWN_DELAY_MS               /readyz is 503 this long before draining;
-//                                          default 0
-//   CPPSVC_JWT_ALGORITHM                   HS256, RS256 or ES256 (required)
-//   CPPSVC_JWT_KEY or CPPSVC_JWT_KEY_FILE  HS256 secret, or PEM public key (one is
-//                                          required)
-//   CPPSVC_JWT_ISSUER, CPPSVC_JWT_AUDIENCE (required)
-//   CPPSVC_JWT_LEEWAY_SECONDS              0..60, default 30
-//   CPPSVC_LOG_REQUESTS                    default true
-//   CPPSVC_REQUEST_LOG_DELAY_MS            how long a request line may wait to be
-//                                          written with others; 0..1000, default 10
-//                                          (0: each at once)
-//   CPPSVC_REVOCATION_TARGET               host:port of the service listing revoked
-//                                          tokens; unset = no polling
-//   CPPSVC_REVOCATION_METHOD               its RPC, e.g.
-//                                          /commerce.auth.v1.AuthService/ListRevokedTokens
-//   CPPSVC_SERVICE_TOKEN[_FILE]            this service's bearer token for that RPC
-//                                          (required with the target)
-//   CPPSVC_REVOCATION_INTERVAL_MS          default 5000
-//   NATS_URL                               required when the service serves NATS
-//   PREFIX_DATABASE_URL                    PostgreSQL (libpq URL), required when the
-//                                          service has a database
-//   PREFIX_DB_POOL_SIZE                    default: the number of workers
-//   PREFIX_MIGRATE                         apply pending migrations at start (advisory
-//                                          lock); default true
-//   PREFIX_DB_STARTUP_TIMEOUT_MS           how long to wait for PostgreSQL at start;
-//                                          default 30000
-// clang-format on
+// Configuration comes only from the environment: the variables are the rows
+// of cppsvc/config/service_variables.h (PREFIX_ = the service's short name in
+// upper case, e.g. ORDERS_), and `<binary> --help` lists those a service
+// reads, with their defaults.
 // A missing or malformed variable stops the process at once with one message
 // listing all of them (exit code 2).
 #pragma once

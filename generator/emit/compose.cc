@@ -1,0 +1,110 @@
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "emit/artifacts.h"
+#include "emit/deploy_view.h"
+#include "emit/emitters.h"
+
+namespace cppsvc::emit {
+namespace {
+
+namespace vars = config::vars;
+
+// The files generated together that declare a service, by name (the set,
+// and so the one file that writes compose.yaml, must not depend on the
+// order protoc was given them).
+std::vector<const model::File*> ServiceFiles(const model::Model& model) {
+  std::vector<const model::File*> files;
+  for (const model::File& f : model.files) {
+    if (f.generate && !f.services.empty()) files.push_back(&f);
+  }
+  std::sort(files.begin(), files.end(), [](const model::File* a, const model::File* b) {
+    return a->name < b->name;
+  });
+  return files;
+}
+
+std::string Directory(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+// The longest directory holding every one of `files`: "commerce".
+std::string CommonDirectory(const std::vector<const model::File*>& files) {
+  std::string common = Directory(files.front()->name);
+  for (const model::File* f : files) {
+    while (!common.empty() && f->name.rfind(common + "/", 0) != 0) common = Directory(common);
+  }
+  return common;
+}
+
+int Segments(std::string_view path) {
+  return path.empty() ? 0 : 1 + static_cast<int>(std::count(path.begin(), path.end(), '/'));
+}
+
+// From `dir` (in the output directory) up to the project root.
+std::string ToRoot(const std::string& dir, std::string_view deploy_dir) {
+  int up = Segments(dir) + Segments(deploy_dir);
+  if (up == 0) return ".";
+  std::string out;
+  for (int i = 0; i < up; ++i) out += i == 0 ? ".." : "/..";
+  return out;
+}
+
+std::string ValueIn(const model::Service& s, const DeployVariable& v) {
+  const config::ServiceVariable* row = v.row;
+  if (row == &vars::kAdminAddress) return "0.0.0.0";
+  if (row == &vars::kDrainTimeoutMs) return std::to_string(kDrainTimeoutMs);
+  if (row == &vars::kShutdownDelayMs) return std::to_string(kShutdownDelayMs);
+  if (row == &vars::kNatsUrl) return "nats://nats:4222";
+  if (row == &vars::kJwtAlgorithm) return "${CPPSVC_JWT_ALGORITHM:-ES256}";
+  if (row == &vars::kJwtIssuer) return "${CPPSVC_JWT_ISSUER:-cppsvc}";
+  if (row == &vars::kJwtAudience) return "${CPPSVC_JWT_AUDIENCE:-cppsvc}";
+  if (row == &vars::kJwtKeyFile) return "/run/secrets/jwt_key";
+  if (row == &vars::kDatabaseUrl) {
+    return "postgresql://postgres:${POSTGRES_PASSWORD:-cppsvc}@postgres:5432/" + s.database;
+  }
+  return "";
+}
+
+Data ServiceView(const model::File& file,
+                 const model::Service& s,
+                 const std::string& context,
+                 std::string_view deploy_dir) {
+  Data v = ServiceDeployView(s, [&s](const DeployVariable& var) { return ValueIn(s, var); });
+  v.set("source", file.name);
+  v.set("context", context);
+  v.set("dockerfile", InContext(deploy_dir, OutputPath(file, "dockerfile", 0)));
+  v.set("grace_seconds", std::to_string(kStopGraceSeconds));
+  return v;
+}
+
+}  // namespace
+
+void EmitCompose(const EmitInput& in, Rendered& out) {
+  const std::vector<const model::File*> files = ServiceFiles(in.model);
+  if (files.empty() || files.front() != &in.file) return;
+  const std::string dir = CommonDirectory(files);
+  const std::string path = dir.empty() ? "compose.yaml" : dir + "/compose.yaml";
+  const std::string context = ToRoot(dir, in.deploy_dir);
+  Data view;
+  Data sources = List(), services = List(), databases = List();
+  std::set<std::string> names;
+  for (const model::File* f : files) {
+    sources.push_back(Data(f->name));
+    for (const model::Service& s : f->services) {
+      services.push_back(ServiceView(*f, s, context, in.deploy_dir));
+      if (!s.database.empty()) names.insert(s.database);
+    }
+  }
+  for (const std::string& db : names) databases.push_back(Data(db));
+  view.set("sources", sources);
+  view.set("services", services);
+  view.set("databases", databases);
+  view.set("has_databases", Data(!names.empty()));
+  view.set("compose", InContext(in.deploy_dir, path));
+  out.extra.push_back({path, Render("deploy/compose.yaml.mustache", view)});
+}
+
+}  // namespace cppsvc::emit
