@@ -110,6 +110,8 @@ TEST(Parameters, EachArtifactWritesTheFilesOfItsRow) {
            "message M { string id = 1; }\n"}});
   ASSERT_EQ(fx.parse_errors(), "");
   for (const emit::Artifact& a : emit::Artifacts()) {
+    // A row without suffixes (compose) names its one file itself.
+    if (a.outputs.empty()) continue;
     Parameters p;
     p.artifacts = {std::string(a.name)};
     diag::Diagnostics diags;
