@@ -52,6 +52,7 @@ if [[ $smoke == 1 ]]; then
   export DB_BENCH_ROUNDS=${DB_BENCH_ROUNDS:-1} DB_BENCH_SECONDS=${DB_BENCH_SECONDS:-1}
   export EVENTS_BENCH_ROUNDS=${EVENTS_BENCH_ROUNDS:-1} EVENTS_BENCH_ROWS=${EVENTS_BENCH_ROWS:-2000}
   export EVENTS_BENCH_SECONDS=${EVENTS_BENCH_SECONDS:-1}
+  export GATEWAY_BENCH_REPS=${GATEWAY_BENCH_REPS:-1} GATEWAY_BENCH_SECONDS=${GATEWAY_BENCH_SECONDS:-1}
 fi
 if [[ ! -f $build/CMakeCache.txt ]]; then
   echo "run.sh: $build is not a configured build directory (cmake --preset dev, or --preset release)" >&2

@@ -45,7 +45,7 @@ rm -f "$configure_log"
 services=(auth products payments orders notifications)
 targets=()
 for svc in "${services[@]}"; do targets+=("${svc}_service"); done
-targets+=(cppsvc-token shop_scenario)
+targets+=(gateway_service cppsvc-token shop_scenario)
 cmake --build --preset dev --target "${targets[@]}"
 for t in "${services[@]}"; do
   [ -x "build/services/${t}_service" ] || {
@@ -63,7 +63,7 @@ else
 fi
 echo "the checkout saga, as generated: generated/commerce/orders/v1/orders.cppsvc.md (section Sagas)"
 
-step "start: PostgreSQL, nats-server and the five services (scripts/shop.sh)"
+step "start: PostgreSQL, nats-server, the five services and the gateway (scripts/shop.sh)"
 shop=build/demo/shop
 # A shop left running by an earlier `demo.sh --keep` is stopped first.
 bash scripts/shop.sh stop "$shop" > /dev/null 2>&1 || true
@@ -79,10 +79,25 @@ for svc in "${services[@]}"; do
   var=$(printf '%s' "$svc" | tr '[:lower:]' '[:upper:]')_ADDRESS
   printf '  %-14s %s\n' "$svc" "${!var}"
 done
+printf '  %-14s %s\n' gateway "$GATEWAY_URL"
 echo "  ready after $((SECONDS - shop_started)) s; logs in $shop/logs"
 
 step "the story (build/tools/shop_scenario)"
 build/tools/shop_scenario --env "$shop/shop.env"
+
+step "the same shop over HTTP/JSON, through the generated gateway (curl)"
+http_line() {  # http_line <what> <curl args...>: the status and the start of the body
+  local what=$1 status
+  shift
+  status=$(curl -sS -o "$shop/http.out" -w '%{http_code}' "$@")
+  printf '  %-46s -> %s %s\n' "$what" "$status" "$(head -c 70 "$shop/http.out")"
+}
+http_line "GET /v1/products:search?query=coffee" "$GATEWAY_URL/v1/products:search?query=coffee&limit=1"
+http_line "GET /v1/cart (no token)" "$GATEWAY_URL/v1/cart"
+http_line "POST /v1/auth/register (no email)" -X POST -H 'Content-Type: application/json' \
+  -d '{"password":"long enough"}' "$GATEWAY_URL/v1/auth/register"
+http_line "DELETE /v1/categories (no such method)" -X DELETE "$GATEWAY_URL/v1/categories"
+http_line "GET /openapi.json" "$GATEWAY_URL/openapi.json"
 
 if [ "$keep" -eq 1 ]; then
   cat << EOF
@@ -100,6 +115,9 @@ if [ "$keep" -eq 1 ]; then
   # the checkout sagas, and a service's metrics:
   env \$(cat $shop/run/orders.env) build/services/orders_service sagas list
   curl -s http://127.0.0.1:\$ORDERS_ADMIN_PORT/metrics | grep cppsvc_saga
+  # the same over HTTP/JSON, through the gateway (docs/gateway.md):
+  curl -s "\$GATEWAY_URL/v1/products:search?query=coffee"
+  curl -s "\$GATEWAY_URL/v1/cart" -H "Authorization: Bearer \$TOKEN"
   bash scripts/shop.sh stop $shop                    # stops everything
 EOF
 else

@@ -20,8 +20,9 @@ build_packages=(
 )
 packages=(
   "${build_packages[@]}"
-  # tests and benchmarks (curl and jq: the gateway's end-to-end test)
-  googletest libgtest-dev libgmock-dev libbenchmark-dev curl jq
+  # tests and benchmarks (curl and jq: the gateway's end-to-end test; wrk:
+  # its benchmark)
+  googletest libgtest-dev libgmock-dev libbenchmark-dev curl jq wrk
   # libFuzzer targets (clang with its sanitizer and fuzzer runtimes)
   clang-14 libclang-rt-14-dev
   # real servers for integration tests and the demo

@@ -125,7 +125,11 @@ Json Document(const model::Model& model, const model::File& file) {
 }  // namespace
 
 void EmitOpenApi(const EmitInput& in, Rendered& out) {
-  out.outputs.push_back(Document(in.model, in.file).dump(2) + "\n");
+  // A comment need not be UTF-8 (protoc passes its bytes on): such bytes
+  // become U+FFFD rather than stop the plugin.
+  out.outputs.push_back(
+      Document(in.model, in.file).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+      "\n");
 }
 
 }  // namespace cppsvc::emit

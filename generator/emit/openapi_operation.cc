@@ -283,7 +283,7 @@ Json ErrorSchema() {
   return {{"description", "The body of every error response"},
           {"type", "object"},
           {"properties", std::move(properties)},
-          {"required", {"code", "message"}}};
+          {"required", {"code", "message", "details", "request_id"}}};
 }
 
 }  // namespace cppsvc::emit::openapi

@@ -41,7 +41,7 @@ struct ServiceVariable {
   std::string_view fallback;
   int64_t min = 0;
   int64_t max = 0;
-  std::string_view doc = "";
+  std::string_view doc;
 };
 
 namespace vars {
