@@ -117,16 +117,16 @@ for ((r = 1; r <= reps; r++)); do
   fi
   bad_total=$((bad_total + g_bad + d_bad))
   gw_rps+=("$g_rps") gw_p99+=("$g_p99") rpc_rps+=("$d_rps") rpc_p99+=("$d_p99")
-  rps_ratios+=("$(awk -v a="$g_rps" -v b="$d_rps" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')")
-  p99_ratios+=("$(awk -v a="$g_p99" -v b="$d_p99" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')")
+  rps_ratios+=("$(awk -v a="$g_rps" -v b="$d_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+  p99_ratios+=("$(awk -v a="$g_p99" -v b="$d_p99" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
   echo "gateway_bench: rep $r: gateway $g_rps/s p99 $g_p99 ms; direct $d_rps/s p99 $d_p99 ms" >&2
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 rps_ratio=$(median "${rps_ratios[@]}")
 p99_ratio=$(median "${p99_ratios[@]}")
-rps_verdict=$(awk -v r="$rps_ratio" -v bad="$bad_total" 'BEGIN { print (r >= 0.70 && bad == 0) ? "ok" : "MISS" }')
-p99_verdict=$(awk -v r="$p99_ratio" 'BEGIN { print (r <= 2.00) ? "ok" : "MISS" }')
+rps_verdict=$(awk -v r="$rps_ratio" -v bad="$bad_total" 'BEGIN { v = (r >= 0.70 && bad == 0) ? "ok" : "MISS"; print v }')
+p99_verdict=$(awk -v r="$p99_ratio" 'BEGIN { v = (r <= 2.00) ? "ok" : "MISS"; print v }')
 printf 'ROW\t%s\t%s/s\t%s/s\t%sx\t≥ 0.70x\t%s\n' "$rps_name" "$(median "${gw_rps[@]}")" \
   "$(median "${rpc_rps[@]}")" "$rps_ratio" "$rps_verdict"
 printf 'ROW\t%s\t%s ms\t%s ms\t%sx\t≤ 2.00x\t%s\n' "$p99_name" "$(median "${gw_p99[@]}")" \

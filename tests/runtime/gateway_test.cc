@@ -33,6 +33,8 @@ std::string Token(std::string subject, std::vector<std::string> roles) {
 
 struct Fixture {
   Status next = Status::Ok();
+  std::shared_ptr<observability::Metrics> metrics =
+      std::make_shared<observability::Metrics>("gateway");
   int calls = 0;
   std::string last_name;
   std::string last_token;
@@ -44,7 +46,7 @@ struct Fixture {
         std::make_shared<auth::JwtVerifier>(Jwt()),
         auth::RoleGraph(
             std::vector<auth::RoleSpec>{{"admin", {"customer"}, false}, {"customer", {}, false}}),
-        std::make_shared<observability::Metrics>("gateway"));
+        metrics);
     Add("GET", "/v1/files/{name}", "", true, {}, {});
     Add("POST", "/v1/files", "*", false, {"customer"}, {});
     Add("DELETE", "/v1/files/{name}", "", false, {"admin"}, {});
@@ -286,6 +288,20 @@ TEST(GatewayTest, ServesTheOpenApiDocumentAndListsRoutes) {
                                       "POST /v1/files",
                                       "DELETE /v1/files/{name}",
                                       "GET /v1/limited"}));
+}
+
+TEST(GatewayTest, CountsRequestsPerRouteByCode) {
+  Fixture f;
+  EXPECT_EQ(f.Send("GET", "/v1/files/a").status, 200);
+  f.next = Status::NotFound("gone");
+  EXPECT_EQ(f.Send("GET", "/v1/files/b").status, 404);
+  EXPECT_EQ(f.Send("GET", "/v1/nowhere").status, 404);
+  const std::string text = f.metrics->Serialize();
+  for (const char* series :
+       {R"({service="gateway",code="OK",method="GET /v1/files/{name}",transport="http"} 1)",
+        R"({service="gateway",code="NOT_FOUND",method="GET /v1/files/{name}",transport="http"} 1)",
+        R"({service="gateway",code="NOT_FOUND",method="unmatched",transport="http"} 1)"})
+    EXPECT_NE(text.find(series), std::string::npos) << series << "\n" << text;
 }
 
 }  // namespace

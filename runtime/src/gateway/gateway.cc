@@ -44,7 +44,7 @@ HttpResponse Error(int status,
                    std::string_view message,
                    const std::string& request_id,
                    const std::vector<std::pair<std::string, std::string>>& details = {}) {
-  return HttpResponse{status, {}, ErrorBody(code, message, details, request_id)};
+  return HttpResponse{status, {}, ErrorBody(code, message, details, request_id), code};
 }
 
 HttpResponse TooManyRequests(double per_second, const std::string& request_id) {
@@ -134,6 +134,11 @@ Gateway::Gateway(GatewayOptions options,
       verifier_(std::move(verifier)),
       roles_(std::move(roles)),
       metrics_(std::move(metrics)) {
+  if (metrics_) {
+    unmatched_metrics_ = std::make_unique<observability::MethodMetrics>(*metrics_, "unmatched");
+    openapi_metrics_ =
+        std::make_unique<observability::MethodMetrics>(*metrics_, "GET /openapi.json");
+  }
   if (options_.client_rate_per_second > 0)
     client_limiter_ =
         std::make_unique<resilience::RateLimiter>(options_.client_rate_per_second,
@@ -151,6 +156,9 @@ void Gateway::Add(Route route) {
                                                  : nullptr);
   full_methods_.push_back(route.spec.FullMethod());
   names_.push_back(route.spec.Name());
+  if (metrics_)
+    route_metrics_.push_back(
+        std::make_unique<observability::MethodMetrics>(*metrics_, names_.back()));
   routes_.push_back(std::move(route));
 }
 
@@ -185,21 +193,25 @@ HttpResponse Gateway::Handle(const HttpRequest& request) const {
   flow.path = target.substr(0, target.find('?'));
   if (flow.path.size() < target.size()) flow.query = target.substr(flow.path.size() + 1);
   HttpResponse response;
-  std::string name = "unmatched";
+  observability::MethodMetrics* metrics = unmatched_metrics_.get();
   if (request.method == "GET" && flow.path == "/openapi.json") {
     response = {200, {}, options_.openapi};
-    name = "GET /openapi.json";
+    metrics = openapi_metrics_.get();
   } else {
     flow.match = router_.Find(request.method == "OPTIONS" ? "" : request.method, flow.path);
-    if (flow.match.kind == Router::Match::Kind::kFound) name = names_[flow.match.route];
+    if (flow.match.kind == Router::Match::Kind::kFound && metrics_)
+      metrics = route_metrics_[flow.match.route].get();
     response = request.method == "OPTIONS" ? Preflight(flow) : Serve(flow);
   }
   response.headers.emplace_back("x-request-id", flow.request_id);
   AddCors(request, response);
-  if (metrics_) {
+  if (metrics != nullptr) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics_->RecordRequest(name, std::to_string(response.status), seconds, "http");
+    metrics->Record(static_cast<int>(response.code),
+                    StatusCodeName(response.code),
+                    "http",
+                    seconds);
   }
   return response;
 }

@@ -7,11 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -153,10 +153,25 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(HttpServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+  Impl(HttpServerOptions o, Handler h)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        contexts(Contexts(options.threads)),
+        acceptor(*contexts[0]) {}
 
+  static std::vector<std::unique_ptr<asio::io_context>> Contexts(size_t n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (size_t i = 0; i < std::max<size_t>(n, 1); ++i)
+      out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+
+  // Each connection lives on one thread's io_context (round robin): its
+  // reads, the blocking call and the write stay on that thread, with no
+  // hand-off between threads per request.
   void Accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
+    asio::io_context& next = *contexts[next_context++ % contexts.size()];
+    acceptor.async_accept(next, [this](error_code ec, tcp::socket socket) {
       if (!acceptor.is_open()) return;
       if (!ec) std::make_shared<Session>(std::move(socket), options, handler)->Read();
       Accept();
@@ -165,8 +180,9 @@ struct HttpServer::Impl {
 
   HttpServerOptions options;
   Handler handler;
-  asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  size_t next_context = 0;
+  tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   std::atomic<uint16_t> port{0};
 };
@@ -193,13 +209,18 @@ void HttpServer::Start() {
                              std::to_string(impl_->options.port) + ": " + ec.message());
   impl_->port = acceptor.local_endpoint().port();
   impl_->Accept();
-  for (size_t i = 0; i < std::max<size_t>(impl_->options.threads, 1); ++i)
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& context : impl_->contexts) {
+    asio::io_context* ioc = context.get();
+    impl_->threads.emplace_back([ioc] {
+      auto work = asio::make_work_guard(*ioc);  // an idle context waits for connections
+      ioc->run();
+    });
+  }
 }
 
 void HttpServer::Stop() {
   if (impl_->threads.empty()) return;
-  impl_->ioc.stop();
+  for (auto& context : impl_->contexts) context->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
   error_code ignored;

@@ -95,7 +95,7 @@ void MethodMetrics::Record(int code,
                            std::string_view code_name,
                            std::string_view transport,
                            double seconds) {
-  const int t = transport == "grpc" ? 0 : transport == "nats" ? 1 : -1;
+  const int t = transport == "grpc" ? 0 : transport == "nats" ? 1 : transport == "http" ? 2 : -1;
   if (t < 0 || code < 0 || code >= kCodes) {
     metrics_.RecordRequest(method_, std::string(code_name), seconds, std::string(transport));
     return;
@@ -113,7 +113,7 @@ void MethodMetrics::Record(int code,
 }
 
 void MethodMetrics::Publish() {
-  static constexpr std::array<const char*, kTransports> kTransportNames = {"grpc", "nats"};
+  static constexpr std::array<const char*, kTransports> kTransportNames = {"grpc", "nats", "http"};
   std::array<uint64_t, kCodes * kTransports> requests{};
   std::array<uint64_t, kBuckets> buckets{};
   uint64_t sum_ns = 0;

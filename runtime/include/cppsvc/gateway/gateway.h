@@ -41,6 +41,9 @@ struct HttpResponse {
   int status = 200;
   Headers headers;
   std::string body;  // JSON unless a Content-Type header says otherwise
+  // The gRPC code the status stands for (the backend's, or the gateway's own
+  // refusal's), as the per-route metrics count it.
+  StatusCode code = StatusCode::kOk;
 };
 
 struct GatewayOptions {
@@ -110,6 +113,10 @@ class Gateway {
   std::vector<Route> routes_;
   std::vector<std::string> full_methods_;  // per route, for CallContext
   std::vector<std::string> names_;         // per route: "GET /v1/..."
+  // Per route (sharded counters, no lock per request), then "unmatched".
+  std::vector<std::unique_ptr<observability::MethodMetrics>> route_metrics_;
+  std::unique_ptr<observability::MethodMetrics> unmatched_metrics_;
+  std::unique_ptr<observability::MethodMetrics> openapi_metrics_;
   std::vector<std::unique_ptr<resilience::RateLimiter>> route_limiters_;  // per route; may be null
   std::unique_ptr<resilience::RateLimiter> client_limiter_;
   std::vector<Backend> backends_;

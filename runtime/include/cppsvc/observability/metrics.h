@@ -39,7 +39,7 @@ class MethodMetrics {
  private:
   friend class Metrics;
   static constexpr int kCodes = 17;
-  static constexpr int kTransports = 2;  // grpc, nats; others go through RecordRequest
+  static constexpr int kTransports = 3;  // grpc, nats, http; others go through RecordRequest
   static constexpr int kBuckets = 15;    // the latency bounds and +Inf
   struct alignas(64) Shard {
     std::array<std::atomic<uint64_t>, kCodes * kTransports> requests{};
