@@ -80,6 +80,26 @@ TEST_F(Grpc, SpreadsAcrossReplicas) {
   EXPECT_EQ(answered["a"] + answered["b"], 100);
 }
 
+// One address naming both replicas (as dns:///name does with a record per
+// replica) spreads the calls over them: round robin within the channel.
+TEST_F(Grpc, OneAddressNamingSeveralReplicasSpreadsAcrossThem) {
+  Replica* a = StartReplica("a");
+  Replica* b = StartReplica("b");
+  ASSERT_TRUE(a && b);
+  cppsvc::ClientOptions options = GrpcOptions({a});
+  options.addresses = {"ipv4:" + a->address() + "," + b->address()};
+  EchoServiceClient client(options);
+  std::map<std::string, int> answered;
+  for (int i = 0; i < 100; ++i) {
+    EchoResponse response;
+    Status status = Echo(client, "hello", &response);
+    ASSERT_TRUE(status.ok()) << "call " << i << ": " << status.ToString();
+    ++answered[response.replica()];
+  }
+  EXPECT_GE(answered["a"], 20);
+  EXPECT_GE(answered["b"], 20);
+}
+
 // The handler's deadline is the caller's, capped by the contract's timeout
 // (Slow: 10 s), and the contract's timeout when the caller sets none longer.
 TEST_F(Grpc, HandlersSeeTheCallersDeadline) {

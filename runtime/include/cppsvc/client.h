@@ -18,7 +18,11 @@ enum class Transport { kGrpc, kNats };
 
 struct ClientOptions {
   // Replicas ("host:port"), called round-robin; each has its own circuit
-  // breaker, and calls skip replicas whose circuit is open.
+  // breaker, and calls skip replicas whose circuit is open. An address may
+  // also name several replicas itself: "dns:///orders:3003" (every record of
+  // the name, such as a headless Service's, re-resolved as replicas come and
+  // go) or "ipv4:10.0.0.1:3003,10.0.0.2:3003"; gRPC balances those round
+  // robin, behind the one circuit breaker of the address.
   std::vector<std::string> addresses;
   Transport transport = Transport::kGrpc;
   std::string nats_url;  // for Transport::kNats

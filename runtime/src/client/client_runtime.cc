@@ -45,6 +45,21 @@ bool CountsAsFailure(StatusCode code) {
   }
 }
 
+namespace {
+
+// A target that names several replicas itself (dns:///name whose records are
+// the replicas, re-resolved as they come and go; ipv4:a:p,b:p) is balanced
+// round robin by gRPC within its one channel; gRPC's default would send
+// every call to one of its addresses.
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& address, grpc::ChannelArguments args) {
+  for (const char* scheme : {"dns:", "ipv4:", "ipv6:"}) {
+    if (address.rfind(scheme, 0) == 0) args.SetLoadBalancingPolicyName("round_robin");
+  }
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
 ClientRuntime::ClientRuntime(std::string service, ClientOptions options)
     : service_(std::move(service)),
       options_(std::move(options)),
@@ -61,10 +76,7 @@ ClientRuntime::ClientRuntime(std::string service, ClientOptions options)
   for (const std::string& address : options_.addresses) {
     auto target = std::make_unique<Target>();
     target->address = address;
-    if (options_.transport == Transport::kGrpc) {
-      target->channel =
-          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-    }
+    if (options_.transport == Transport::kGrpc) target->channel = NewChannel(address, args);
     target->breaker = std::make_unique<resilience::CircuitBreaker>(options_.circuit_breaker);
     targets_.push_back(std::move(target));
   }
