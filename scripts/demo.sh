@@ -90,7 +90,7 @@ http_line() {  # http_line <what> <curl args...>: the status and the start of th
   local what=$1 status
   shift
   status=$(curl -sS -o "$shop/http.out" -w '%{http_code}' "$@")
-  printf '  %-46s -> %s %s\n' "$what" "$status" "$(head -c 70 "$shop/http.out")"
+  printf '  %-46s -> %s %s\n' "$what" "$status" "$(head -c 70 "$shop/http.out" | tr -s '\n ' '  ')"
 }
 http_line "GET /v1/products:search?query=coffee" "$GATEWAY_URL/v1/products:search?query=coffee&limit=1"
 http_line "GET /v1/cart (no token)" "$GATEWAY_URL/v1/cart"
