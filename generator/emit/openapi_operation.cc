@@ -4,28 +4,15 @@
 #include <map>
 #include <set>
 
+#include "cppsvc/status_code_names.h"
 #include "text/join.h"
 
 namespace cppsvc::emit::openapi {
 namespace {
 
 // The gRPC code names the gateway writes in Error.code (every code but OK).
-const std::vector<std::string> kCodes = {"CANCELLED",
-                                         "UNKNOWN",
-                                         "INVALID_ARGUMENT",
-                                         "DEADLINE_EXCEEDED",
-                                         "NOT_FOUND",
-                                         "ALREADY_EXISTS",
-                                         "PERMISSION_DENIED",
-                                         "RESOURCE_EXHAUSTED",
-                                         "FAILED_PRECONDITION",
-                                         "ABORTED",
-                                         "OUT_OF_RANGE",
-                                         "UNIMPLEMENTED",
-                                         "INTERNAL",
-                                         "UNAVAILABLE",
-                                         "DATA_LOSS",
-                                         "UNAUTHENTICATED"};
+// Every code but OK, as gRPC spells them.
+const std::vector<std::string> kCodes(kStatusCodeNames.begin() + 1, kStatusCodeNames.end());
 
 Json JsonContent(Json schema) {
   return {{"application/json", {{"schema", std::move(schema)}}}};

@@ -1,7 +1,6 @@
 #include "gateway_settings.h"
 
 #include <algorithm>
-#include <optional>
 
 #include "service_settings.h"
 
@@ -57,16 +56,7 @@ GatewaySettings ReadGatewaySettings(const GatewaySpec& spec, config::Env& env) {
 }
 
 std::vector<std::string> GatewayVariables(const GatewaySpec& spec) {
-  std::vector<std::string> names;
-  for (const char* value : {"", "1"}) {
-    config::Env env([&names, value](const std::string& name) -> std::optional<std::string> {
-      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-      if (*value == '\0') return std::nullopt;
-      return std::string(value);
-    });
-    (void)ReadGatewaySettings(spec, env);
-  }
-  return names;
+  return VariablesReadBy([&spec](config::Env& env) { (void)ReadGatewaySettings(spec, env); });
 }
 
 }  // namespace cppsvc::impl

@@ -82,11 +82,7 @@ struct GatewayProcess {
 
 int RunGateway(int argc, char** argv, const GatewaySpec& spec) {
   DisableMutexDeadlockDetection();
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  sigset_t signals = BlockStopSignals();
   const std::string arg = argc > 1 ? argv[1] : "";
   if (arg == "--help" || arg == "-h") {
     PrintGatewayUsage(argc > 0 ? argv[0] : "gateway", spec);

@@ -57,15 +57,18 @@ void DisableMutexDeadlockDetection() {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
-int RunServices(int argc, char** argv, const std::vector<ServiceEntry>& services) {
-  DisableMutexDeadlockDetection();
-  // Signals are taken synchronously by the main thread; block them before
-  // any other thread starts so none of those receives them.
+sigset_t BlockStopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int RunServices(int argc, char** argv, const std::vector<ServiceEntry>& services) {
+  DisableMutexDeadlockDetection();
+  sigset_t signals = BlockStopSignals();
 
   std::string wanted = argc > 1 ? argv[1] : "";
   if (wanted == "--help" || wanted == "-h") {

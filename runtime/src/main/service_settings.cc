@@ -202,7 +202,7 @@ bool HasEvents(const ServiceSpec& spec) {
   return config::HasEvents(ShapeOf(spec));
 }
 
-std::vector<std::string> VariablesRead(const ServiceSpec& spec) {
+std::vector<std::string> VariablesReadBy(const std::function<void(config::Env&)>& read) {
   std::vector<std::string> names;
   for (const char* value : {"", "1"}) {
     config::Env env([&names, value](const std::string& name) -> std::optional<std::string> {
@@ -210,9 +210,13 @@ std::vector<std::string> VariablesRead(const ServiceSpec& spec) {
       if (*value == '\0') return std::nullopt;
       return std::string(value);
     });
-    (void)ReadSettings(spec, env);
+    read(env);
   }
   return names;
+}
+
+std::vector<std::string> VariablesRead(const ServiceSpec& spec) {
+  return VariablesReadBy([&spec](config::Env& env) { (void)ReadSettings(spec, env); });
 }
 
 const config::ServiceVariable* FindVariable(const ServiceSpec& spec, std::string_view name) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +71,8 @@ config::ServiceShape ShapeOf(const ServiceSpec& spec);
 // another one is set (the revocation feed's) are listed too. The list is
 // the configuration step's own: it cannot drift from it.
 std::vector<std::string> VariablesRead(const ServiceSpec& spec);
+// The same for any configuration step `read` (the gateway's).
+std::vector<std::string> VariablesReadBy(const std::function<void(config::Env&)>& read);
 
 // The table entry of variable `name` of the service, or null.
 const config::ServiceVariable* FindVariable(const ServiceSpec& spec, std::string_view name);

@@ -8,6 +8,7 @@
 // listing all of them (exit code 2).
 #pragma once
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -87,6 +88,11 @@ ServiceEntry Entry() {
 // turns it off before any thread starts; other binaries built on the
 // runtime (benchmarks, tools) may too.
 void DisableMutexDeadlockDetection();
+
+// Blocks SIGTERM and SIGINT in the calling thread (and the threads it starts
+// later), so that the main thread takes them with sigwait on the set it
+// returns. Call before any other thread starts.
+sigset_t BlockStopSignals();
 
 // Runs the service named by argv[1] (or the only one) until SIGTERM/SIGINT:
 // /readyz turns 503, in-flight calls drain within the drain timeout, exit 0.
