@@ -38,6 +38,8 @@ struct Fixture {
   int calls = 0;
   std::string last_name;
   std::string last_token;
+  std::string last_trace;
+  std::string last_forwarded_for;
   std::unique_ptr<Gateway> gateway;
 
   explicit Fixture(GatewayOptions options = {}) {
@@ -84,6 +86,8 @@ struct Fixture {
       ++calls;
       last_name = static_cast<const FileDescriptorProto&>(request).name();
       last_token = std::string(options.parent->bearer_token());
+      last_trace = std::string(options.parent->trace_id());
+      last_forwarded_for = options.forwarded_for;
       static_cast<Api*>(response)->set_name("answer:" + last_name);
       return next;
     };
@@ -288,6 +292,20 @@ TEST(GatewayTest, ServesTheOpenApiDocumentAndListsRoutes) {
                                       "POST /v1/files",
                                       "DELETE /v1/files/{name}",
                                       "GET /v1/limited"}));
+}
+
+TEST(GatewayTest, ContinuesTheTraceAndNamesTheClientToTheBackend) {
+  Fixture f;
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  EXPECT_EQ(
+      f.Send("GET", "/v1/files/a", "", {{"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}})
+          .status,
+      200);
+  EXPECT_EQ(f.last_trace, trace);
+  EXPECT_EQ(f.last_forwarded_for, "10.0.0.9");
+  EXPECT_EQ(f.Send("GET", "/v1/files/a").status, 200);
+  EXPECT_EQ(f.last_trace.size(), 32u);  // a new trace
+  EXPECT_NE(f.last_trace, trace);
 }
 
 TEST(GatewayTest, CountsRequestsPerRouteByCode) {
