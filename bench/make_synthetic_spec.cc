@@ -122,7 +122,6 @@ std::string DomainFile(int d, int services) {
     const int global = d * kMaxServices + s;
     const std::string T = n.type, P = n.plural, F = n.field;
     const std::string route = "/v1/d" + dd + "/" + P;
-    const Noun& prev = kNouns[(s + services - 1) % services];
     const bool stateful = s == 0;
 
     // --- service ---------------------------------------------------------
@@ -142,10 +141,17 @@ std::string DomainFile(int d, int services) {
         << "    default_retry: { max_attempts: 4 initial_backoff_ms: 25 retryable_codes: "
            "[\"UNAVAILABLE\"] }\n";
     }
-    o << "    subscribe: [\n"
-      << "      { event: \"" << prev.type << "Created\" max_deliver: 8 emits: [\"" << T
-      << "Processed\"] }";
-    if (stateful && services >= 2) o << ",\n      { event: \"" << kNouns[1].type << "Processed\" }";
+    // Events go through the outbox in the database: only the stateful
+    // service of a domain emits, the others follow its resources.
+    const std::string first = kNouns[0].type;
+    o << "    subscribe: [\n";
+    if (stateful) {
+      o << "      { event: \"" << T << "Deleted\" max_deliver: 8 emits: [\"" << T
+        << "Processed\"] }";
+    } else {
+      o << "      { event: \"" << first << "Created\" max_deliver: 8 },\n"
+        << "      { event: \"" << first << "Processed\" }";
+    }
     o << "\n    ]\n";
     o << "    description: \"The " << P << " of domain " << dd << ".\"\n"
       << "  };\n\n";
@@ -172,8 +178,7 @@ std::string DomainFile(int d, int services) {
             route + "\" body: \"*\" }\n" +
             // Replies are kept for a repeated key in the service's database.
             (stateful ? "      idempotency_key: \"request_id\"\n" : "      idempotent: true\n") +
-            "      emits: [\"" + T +
-            "Created\"]\n"
+            (stateful ? "      emits: [\"" + T + "Created\"]\n" : "") +
             "      timeout_ms: 2000\n"
             "      rate_limit: { requests_per_second: 50 burst: 100 }\n");
     rpc("Get" + T,
@@ -211,10 +216,7 @@ std::string DomainFile(int d, int services) {
         "Deletes a " + F + ".",
         "      roles: [\"admin\"]\n"
         "      http: { delete: \"" +
-            route +
-            "/{id}\" }\n"
-            "      emits: [\"" +
-            T + "Deleted\"]\n");
+            route + "/{id}\" }\n" + (stateful ? "      emits: [\"" + T + "Deleted\"]\n" : ""));
     rpc("Archive" + T,
         "Archive" + T + "Request",
         "Archive" + T + "Response",

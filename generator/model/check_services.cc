@@ -4,6 +4,7 @@
 // timeouts are in check_resilience.cc, NATS names in check_nats.cc).
 
 #include "model/checker.h"
+#include "model/names.h"
 
 namespace cppsvc::model::checks {
 
@@ -25,6 +26,7 @@ void Checker::CheckService(const Service& s) {
               ": inline_handlers is for handlers that never block, and the handlers of a "
               "service with a database wait for it; remove one of the two");
   }
+  CheckPublishesNeedDatabase(s, sspan, what);
   CheckHandlerNames(s, sspan, what);
   CheckServiceResilience(s, sspan, what);
   CheckNatsNames(s, sspan, what);
@@ -92,6 +94,29 @@ void Checker::CheckNeedsDatabase(const Service& s,
               ": idempotency_key keeps the first response in the service's database, and "
               "service " +
               Quote(s.name) + " has no database: set database in its (cppsvc.v1.service) option");
+  }
+  if (!m.emits.empty()) {
+    Error(At(span, {{"emits"}}), what + ": " + NoOutbox(s));
+  }
+}
+
+// An event is written to the outbox in the transaction of the call or the
+// event that emits it; a service without a database has neither.
+std::string Checker::NoOutbox(const Service& s) {
+  return "events are written to the outbox in the service's database, and service " +
+         Quote(s.name) + " has no database: set database in its (cppsvc.v1.service) option";
+}
+
+void Checker::CheckPublishesNeedDatabase(const Service& s,
+                                         const Span& span,
+                                         const std::string& what) {
+  if (!s.database.empty()) return;
+  if (!s.publishes.empty()) Error(At(span, {{"publishes"}}), what + " publishes: " + NoOutbox(s));
+  for (size_t i = 0; i < s.subscriptions.size(); ++i) {
+    if (s.subscriptions[i].emits.empty()) continue;
+    Error(At(span, {{"subscribe"}, {"", int(i)}, {"emits"}}),
+          what + " subscription to " + Quote(ShortName(s.subscriptions[i].event)) +
+              " emits: " + NoOutbox(s));
   }
 }
 

@@ -131,6 +131,8 @@ class Checker {
                            const Span& span,
                            const std::string& what);
   void CheckRetry(const Method& m, const Span& span, const std::string& what);
+  static std::string NoOutbox(const Service& s);
+  void CheckPublishesNeedDatabase(const Service& s, const Span& span, const std::string& what);
   void CheckNeedsDatabase(const Service& s,
                           const Method& m,
                           const Span& span,

@@ -321,7 +321,9 @@ std::string MethodOptions(Rng& rng, const ServiceContext& s, int k) {
     o += " rate_limit: { requests_per_second: " + std::to_string(rng.Int(1, 10000) / 10.0) +
          " burst: " + std::to_string(rng.Int(1, 100)) +
          " key: " + rng.Pick<std::string>({"KEY_CALLER", "KEY_GLOBAL", "KEY_PEER"}) + " }";
-  if (!s.events.empty() && rng.Chance(40)) o += " emits: " + Quoted(rng.Subset(s.events, 1));
+  // An emitted event goes through the outbox in the service's database.
+  if (s.database && !s.events.empty() && rng.Chance(40))
+    o += " emits: " + Quoted(rng.Subset(s.events, 1));
   if (rng.Chance(20)) o += " description: \"Rpc " + std::to_string(k) + ".\"";
   return o;
 }

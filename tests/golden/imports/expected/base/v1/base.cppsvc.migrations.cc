@@ -5,7 +5,11 @@
 namespace base::v1 {
 
 const std::vector<::cppsvc::db::Migration>& BaseMigrations() {
-  static const std::vector<::cppsvc::db::Migration> kMigrations;
+  // The .sql files, byte for byte: each .sql.inc is made from its .sql at
+  // build time (CppSvcEmbedMigrations.cmake, run by cppsvc_generate()).
+  static const std::vector<::cppsvc::db::Migration> kMigrations = {
+#include "base/v1/migrations/0001_init.sql.inc"
+  };
   return kMigrations;
 }
 

@@ -8,7 +8,7 @@
 
 namespace base::v1 {
 
-// No migrations: the services of base/v1/base.proto keep no state.
+// The migrations of database "base", oldest first, for cppsvc::db::ApplyMigrations.
 const std::vector<::cppsvc::db::Migration>& BaseMigrations();
 
 }  // namespace base::v1

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "base/v1/base.cppsvc.migrations.h"
+
 namespace base::v1 {
 namespace {
 
@@ -43,8 +45,7 @@ std::vector<::cppsvc::impl::NatsRoute> BaseServiceServer::NatsRoutes() {
 }
 
 const std::vector<::cppsvc::db::Migration>& BaseServiceServer::Migrations() {
-  static const std::vector<::cppsvc::db::Migration> kNone;
-  return kNone;
+  return BaseMigrations();
 }
 
 ::cppsvc::impl::StreamRoute BaseServiceServer::Stream() {

@@ -31,7 +31,7 @@ class BaseServiceServer final : public BaseService::CallbackService {
       .grpc_port = 50051,
       .admin_port = 9090,
       .serves_nats = false,
-      .database = "",
+      .database = "base",
       .publishes = true,
       .subscriptions = 0,
       .workers = 0,

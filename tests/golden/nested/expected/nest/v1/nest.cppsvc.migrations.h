@@ -8,7 +8,7 @@
 
 namespace nest::v1 {
 
-// No migrations: the services of nest/v1/nest.proto keep no state.
+// The migrations of database "nest", oldest first, for cppsvc::db::ApplyMigrations.
 const std::vector<::cppsvc::db::Migration>& NestMigrations();
 
 }  // namespace nest::v1

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "nest/v1/nest.cppsvc.migrations.h"
+
 #include "nest/v1/nest.cppsvc.validate.h"
 
 namespace nest::v1 {
@@ -49,8 +51,7 @@ std::vector<::cppsvc::impl::NatsRoute> NestServer::NatsRoutes() {
 }
 
 const std::vector<::cppsvc::db::Migration>& NestServer::Migrations() {
-  static const std::vector<::cppsvc::db::Migration> kNone;
-  return kNone;
+  return NestMigrations();
 }
 
 ::cppsvc::impl::StreamRoute NestServer::Stream() {

@@ -31,7 +31,7 @@ class NestServer final : public Nest::CallbackService {
       .grpc_port = 50051,
       .admin_port = 9090,
       .serves_nats = false,
-      .database = "",
+      .database = "nest",
       .publishes = true,
       .subscriptions = 1,
       .workers = 0,
