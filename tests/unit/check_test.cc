@@ -47,6 +47,7 @@ message GetResponse {}
 TEST(Check, ReportsEveryProblemNotJustTheFirst) {
   auto diags = CheckOne(R"(
 service T {
+  option (cppsvc.v1.service) = { database: "t" };
   rpc A(GetRequest) returns (GetResponse) { option (cppsvc.v1.method) = { roles: ["custmer"] }; }
   rpc B(GetRequest) returns (GetResponse) { option (cppsvc.v1.method) = { public: true owner_field: "x" }; }
   rpc C(GetRequest) returns (GetResponse) { option (cppsvc.v1.method) = { roles: ["admin"] emits: ["Nope"] }; }
