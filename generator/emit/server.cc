@@ -37,6 +37,9 @@ Data MethodView(const model::Model& model,
   v.set("roles", StringList(m.effective_roles));
   v.set("timeout", std::to_string(m.effective_timeout_ms));
   v.set("idempotent", Data(m.effective_idempotent));
+  v.set("version_conflict_retries",
+        m.version_conflict_retries == 0 ? Data(false)
+                                        : Data(std::to_string(m.version_conflict_retries)));
   bool has_rate = m.rate_limit.has_value();
   v.set("has_rate", Data(has_rate));
   if (has_rate) {

@@ -592,6 +592,7 @@ class Builder {
     out.timeout_ms = o.timeout_ms();
     out.idempotent = o.idempotent();
     out.idempotency_key = o.idempotency_key();
+    out.version_conflict_retries = o.version_conflict_retries();
     out.emits = Strings(o.emits());
     if (o.has_retry()) out.retry = ToRetry(o.retry());
     if (o.has_rate_limit()) {

@@ -78,6 +78,7 @@ void Checker::CheckMethod(const Service& s, const Method& m) {
   if (m.rate_limit)
     CheckRateLimit(*m.rate_limit, At(span, {{"rate_limit"}, {"requests_per_second"}}), what);
   CheckTimeout(m.timeout_ms, At(span, {{"timeout_ms"}}), what + ": timeout_ms");
+  CheckVersionConflictRetries(m, span, what);
   if (s.database.empty()) CheckNeedsDatabase(s, m, span, what);
   if (m.http && req != nullptr && resp != nullptr) CheckHttp(s, m, *req, *resp, span, what);
 }
@@ -98,6 +99,23 @@ void Checker::CheckNeedsDatabase(const Service& s,
   if (!m.emits.empty()) {
     Error(At(span, {{"emits"}}), what + ": " + NoOutbox(s));
   }
+  if (m.version_conflict_retries != 0) {
+    Error(At(span, {{"version_conflict_retries"}}),
+          what + ": version_conflict_retries reruns the handler's transaction, and service " +
+              Quote(s.name) + " has no database: set database in its (cppsvc.v1.service) option");
+  }
+}
+
+// A hot row is better locked (SELECT ... FOR UPDATE) than retried at length.
+void Checker::CheckVersionConflictRetries(const Method& m,
+                                          const Span& span,
+                                          const std::string& what) {
+  if (m.version_conflict_retries <= kMaxVersionConflictRetries) return;
+  Error(At(span, {{"version_conflict_retries"}}),
+        what + ": version_conflict_retries " + std::to_string(m.version_conflict_retries) +
+            " is above the limit of " + std::to_string(kMaxVersionConflictRetries) +
+            ": a row that many callers change at once is better locked while it is read "
+            "(SELECT ... FOR UPDATE on ctx.tx())");
 }
 
 // An event is written to the outbox in the transaction of the call or the

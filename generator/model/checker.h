@@ -30,6 +30,9 @@ struct SqlName {
 
 // The longest deadline an rpc may have: 1 hour.
 inline constexpr uint32_t kMaxTimeoutMs = 60 * 60 * 1000;
+// Runs of a handler again after version conflicts: enough for a row that a
+// few dozen callers change at once; beyond, lock the row instead.
+inline constexpr uint32_t kMaxVersionConflictRetries = 20;
 
 // Lowercase snake_case: a letter, then lowercase letters, digits and '_'.
 bool IsSnakeCaseName(const std::string& name);
@@ -132,6 +135,7 @@ class Checker {
                            const std::string& what);
   void CheckRetry(const Method& m, const Span& span, const std::string& what);
   static std::string NoOutbox(const Service& s);
+  void CheckVersionConflictRetries(const Method& m, const Span& span, const std::string& what);
   void CheckPublishesNeedDatabase(const Service& s, const Span& span, const std::string& what);
   void CheckNeedsDatabase(const Service& s,
                           const Method& m,

@@ -239,6 +239,7 @@ struct Method {
   uint32_t timeout_ms = 0;
   bool idempotent = false;
   std::string idempotency_key;
+  uint32_t version_conflict_retries = 0;
   std::vector<std::string> emits;  // resolved to full names
   std::optional<RetryPolicy> retry;
   std::optional<RateLimit> rate_limit;

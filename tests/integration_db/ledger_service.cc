@@ -2,11 +2,13 @@
 // binary. Every call runs in the transaction the runtime opened for it
 // (ctx.tx()): the entry written through the generated repository, the
 // outbox row and the idempotency record commit together, or not at all.
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <pqxx/pqxx>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "cppsvc/register.h"
 #include "ledger/v1/ledger.cppsvc.h"
@@ -32,6 +34,21 @@ std::string NewUuid() {
                 static_cast<unsigned>(lo >> 48),
                 static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return text;
+}
+
+// Read, change, write back with the version read: the pattern that
+// version_conflict_retries makes safe under concurrent calls.
+cppsvc::Status AddToEntry(cppsvc::CallContext& ctx,
+                          const ledger::v1::AddRequest& request,
+                          ledger::v1::AddResponse& response) {
+  ledger::v1::EntryRepository entries(ctx.tx());
+  int64_t version = 0;
+  ledger::v1::Entry entry = entries.Get(request.id(), &version);
+  std::this_thread::sleep_for(std::chrono::milliseconds(request.pause_ms()));
+  entry.set_amount(entry.amount() + request.delta());
+  response.set_version(entries.Update(entry, version));
+  response.set_amount(entry.amount());
+  return cppsvc::Status::Ok();
 }
 
 }  // namespace
@@ -90,6 +107,18 @@ class LedgerService final : public ledger::v1::LedgerServiceBase {
     *response.mutable_entry() = entry;
     response.set_version(version);
     return cppsvc::Status::Ok();
+  }
+
+  cppsvc::Status Add(cppsvc::CallContext& ctx,
+                     const ledger::v1::AddRequest& request,
+                     ledger::v1::AddResponse& response) override {
+    return AddToEntry(ctx, request, response);
+  }
+
+  cppsvc::Status AddOnce(cppsvc::CallContext& ctx,
+                         const ledger::v1::AddRequest& request,
+                         ledger::v1::AddResponse& response) override {
+    return AddToEntry(ctx, request, response);
   }
 
   cppsvc::Status Stats(cppsvc::CallContext& ctx,

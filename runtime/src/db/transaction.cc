@@ -196,6 +196,23 @@ std::chrono::milliseconds ConflictBackoff(int retry) {
   return std::chrono::milliseconds(std::uniform_int_distribution<int>(0, cap)(rng));
 }
 
+// The runs a unit of work has left: serialization failures and deadlocks
+// always get some, version conflicts only when the caller asks.
+class Retries {
+ public:
+  bool Allow(const std::exception& e, Kind kind, const TxOptions& options) {
+    if (kind == Kind::kConflict) return conflicts_++ < options.max_serialization_retries;
+    if (dynamic_cast<const VersionConflict*>(&e) != nullptr)
+      return version_conflicts_++ < options.max_version_conflict_retries;
+    return false;
+  }
+  int total() const { return conflicts_ + version_conflicts_; }
+
+ private:
+  int conflicts_ = 0;
+  int version_conflicts_ = 0;
+};
+
 }  // namespace
 
 Status MapException(const std::exception& e) {
@@ -211,7 +228,7 @@ Status RunInTransaction(Pool& pool,
                         Clock::time_point deadline,
                         const std::function<Status(Tx&)>& body,
                         const TxOptions& options) {
-  int conflicts = 0;
+  Retries retries;
   size_t replaced_connections = 0;
   while (true) {
     if (Clock::now() >= deadline) return {StatusCode::kDeadlineExceeded, "deadline exceeded"};
@@ -232,17 +249,13 @@ Status RunInTransaction(Pool& pool,
         // yet, so another connection may take over.
         if (phase == Phase::kBegin && replaced_connections++ < pool.size()) continue;
       }
-      if (mapped.kind == Kind::kConflict && conflicts < options.max_serialization_retries) {
-        ++conflicts;
-        lease.reset();
-        const auto pause = ConflictBackoff(conflicts);
-        if (Clock::now() + pause >= deadline) {
-          return {StatusCode::kDeadlineExceeded, "deadline exceeded"};
-        }
-        std::this_thread::sleep_for(pause);
-        continue;
+      if (!retries.Allow(e, mapped.kind, options)) return MapException(e);
+      lease.reset();
+      const auto pause = ConflictBackoff(retries.total());
+      if (Clock::now() + pause >= deadline) {
+        return {StatusCode::kDeadlineExceeded, "deadline exceeded"};
       }
-      return MapException(e);
+      std::this_thread::sleep_for(pause);
     } catch (...) {
       observability::LogJson(
           {{"level", "error"}, {"msg", "transaction body threw a non-standard exception"}});

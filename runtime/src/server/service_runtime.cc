@@ -190,47 +190,55 @@ Status ServiceRuntime::RunInTransaction(const MethodSpec& method,
                                         CallContext& ctx) const {
   // One transaction per call: the handler's writes, the idempotency record
   // and outbox rows commit together, and only on success.
-  return db::RunInTransaction(*options_.db, ctx.deadline(), [&](db::Tx& tx) -> Status {
-    struct Scope {
-      CallContext& c;
-      Scope(CallContext& ctx, db::Tx& tx) : c(ctx) { c.set_tx(&tx); }
-      ~Scope() { c.set_tx(nullptr); }
-    } scope(ctx, tx);
-    response.Clear();  // an attempt retried after a serialization failure starts afresh
-    const std::string_view key =
-        method.idempotency_key != nullptr ? method.idempotency_key(request) : std::string_view();
-    const db::IdempotencyScope idempotency{method.full_name, ctx.caller().subject, key};
-    if (!key.empty()) {
-      std::string request_bytes;
-      {
-        google::protobuf::io::StringOutputStream stream(&request_bytes);
-        google::protobuf::io::CodedOutputStream coded(&stream);
-        coded.SetSerializationDeterministic(true);
-        request.SerializeToCodedStream(&coded);
-      }
-      std::optional<db::StoredResponse> replay;
-      if (Status claimed = db::ClaimIdempotencyKey(tx, idempotency, request_bytes, &replay);
-          !claimed.ok()) {
-        return claimed;
-      }
-      if (replay) {
-        // The first call's answer, without running the handler again.
-        if (!response.ParseFromString(replay->response)) return Status::Internal("internal error");
-        if (!OwnsResponse(method, response, ctx.caller())) {
+  db::TxOptions tx_options;
+  tx_options.max_version_conflict_retries = method.version_conflict_retries;
+  return db::RunInTransaction(
+      *options_.db,
+      ctx.deadline(),
+      [&](db::Tx& tx) -> Status {
+        struct Scope {
+          CallContext& c;
+          Scope(CallContext& ctx, db::Tx& tx) : c(ctx) { c.set_tx(&tx); }
+          ~Scope() { c.set_tx(nullptr); }
+        } scope(ctx, tx);
+        response.Clear();  // an attempt retried after a conflict starts afresh
+        const std::string_view key = method.idempotency_key != nullptr
+                                         ? method.idempotency_key(request)
+                                         : std::string_view();
+        const db::IdempotencyScope idempotency{method.full_name, ctx.caller().subject, key};
+        if (!key.empty()) {
+          std::string request_bytes;
+          {
+            google::protobuf::io::StringOutputStream stream(&request_bytes);
+            google::protobuf::io::CodedOutputStream coded(&stream);
+            coded.SetSerializationDeterministic(true);
+            request.SerializeToCodedStream(&coded);
+          }
+          std::optional<db::StoredResponse> replay;
+          if (Status claimed = db::ClaimIdempotencyKey(tx, idempotency, request_bytes, &replay);
+              !claimed.ok()) {
+            return claimed;
+          }
+          if (replay) {
+            // The first call's answer, without running the handler again.
+            if (!response.ParseFromString(replay->response))
+              return Status::Internal("internal error");
+            if (!OwnsResponse(method, response, ctx.caller())) {
+              return ForeignResource();
+            }
+            return Status(replay->code, "");
+          }
+        }
+        Status status = handler(ctx);
+        if (status.ok() && !OwnsResponse(method, response, ctx.caller())) {
           return ForeignResource();
         }
-        return Status(replay->code, "");
-      }
-    }
-    Status status = handler(ctx);
-    if (status.ok() && !OwnsResponse(method, response, ctx.caller())) {
-      return ForeignResource();
-    }
-    if (status.ok() && !key.empty()) {
-      db::StoreIdempotentResponse(tx, idempotency, status.code(), response.SerializeAsString());
-    }
-    return status;
-  });
+        if (status.ok() && !key.empty()) {
+          db::StoreIdempotentResponse(tx, idempotency, status.code(), response.SerializeAsString());
+        }
+        return status;
+      },
+      tx_options);
 }
 
 Status ServiceRuntime::RunHandler(const MethodSpec& method,

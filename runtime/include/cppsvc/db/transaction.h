@@ -22,6 +22,9 @@ using Tx = pqxx::transaction_base;
 struct TxOptions {
   // Extra attempts after a serialization failure or a deadlock.
   int max_serialization_retries = 3;
+  // Extra attempts after a VersionConflict thrown by the body (opt-in: the
+  // body must read the row again, which a new run does).
+  int max_version_conflict_retries = 0;
   enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
   Isolation isolation = Isolation::kReadCommitted;
 };
@@ -31,7 +34,8 @@ struct TxOptions {
 // passed when the body returns, the transaction is rolled back. Exceptions
 // from the body roll back too and are mapped by MapException; serialization
 // failures and deadlocks run the body again (a new transaction) up to
-// max_serialization_retries times, then give ABORTED. A pooled connection
+// max_serialization_retries times, version conflicts up to
+// max_version_conflict_retries times, then give ABORTED. A pooled connection
 // found dead before the body ran is replaced without counting as an attempt.
 Status RunInTransaction(Pool& pool,
                         Clock::time_point deadline,

@@ -60,6 +60,9 @@ struct MethodSpec {
   std::string_view (*response_owner)(const Message& response) = nullptr;
   // The request's idempotency_key field (services with a database).
   std::string_view (*idempotency_key)(const Message& request) = nullptr;
+  // Runs of the handler again after a db::VersionConflict (contract's
+  // version_conflict_retries).
+  int version_conflict_retries = 0;
 };
 
 }  // namespace cppsvc::impl
