@@ -316,6 +316,8 @@ std::string MethodOptions(Rng& rng, const ServiceContext& s, int k) {
   if (idempotent) o += " idempotent: true";
   if (keyed) o += " idempotency_key: \"request_id\"";
   if ((idempotent || keyed) && rng.Chance(40)) o += Retry(rng);
+  if (s.database && rng.Chance(15))
+    o += " version_conflict_retries: " + std::to_string(rng.Int(1, 20));
   if (rng.Chance(40)) o += " timeout_ms: " + std::to_string(rng.Int(1, 60000));
   if (rng.Chance(25))
     o += " rate_limit: { requests_per_second: " + std::to_string(rng.Int(1, 10000) / 10.0) +
