@@ -429,6 +429,22 @@ TEST_F(Shutdown, SigtermDrainsInFlightCalls) {
   EXPECT_LT(slow_line, log.find("\"stopped\"")) << log;
 }
 
+// An idle service stops at once: nothing in the way out (threads that
+// sleep, library shutdowns) holds the exit after "stopped".
+TEST_F(Shutdown, IdleServiceExitsPromptlyAfterSigterm) {
+  Replica* a = StartReplica("a", 0, {"ECHO_SHUTDOWN_DELAY_MS=0"});
+  ASSERT_TRUE(a);
+  const auto sigterm_at = SteadyClock::now();
+  a->process->Signal(SIGTERM);
+  std::optional<int> exit = a->process->Wait(8s);
+  ASSERT_TRUE(exit.has_value()) << "the process did not exit within 8 s of SIGTERM";
+  EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0) << DescribeWaitStatus(exit);
+  ASSERT_TRUE(a->process->exited_at().has_value());
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(*a->process->exited_at() - sigterm_at);
+  EXPECT_LT(took, 500ms) << "exit took " << took.count() << " ms\n" << a->process->Stderr();
+}
+
 // ---------------------------------------------------------------------------
 // Configuration.
 

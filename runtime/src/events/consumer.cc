@@ -374,6 +374,10 @@ void Consumer::Start() {
   impl_->Start();
 }
 
+void Consumer::RequestStop() {
+  impl_->stopping = true;
+}
+
 void Consumer::Stop() {
   impl_->Stop();
 }

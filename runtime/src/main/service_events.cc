@@ -102,6 +102,8 @@ void ServiceEvents::StartConsumers() {
 void ServiceEvents::Stop() {
   stopping_ = true;
   if (starter_.joinable()) starter_.join();
+  // Each consumer's fetch ends within its wait: wait for all of them at once.
+  for (auto& c : consumers_) c->RequestStop();
   for (auto& c : consumers_) c->Stop();
   if (relay_) relay_->Stop();
 }

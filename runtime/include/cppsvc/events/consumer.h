@@ -63,6 +63,10 @@ class Consumer {
   // background thread; throws std::runtime_error when that fails (NATS
   // down, no such stream).
   void Start();
+  // Asks the fetch loop to end after its current fetch (up to 0.5 s) and
+  // returns at once: stopping many consumers asks all before waiting for any.
+  void RequestStop();
+  // RequestStop, then waits for the loop to end.
   void Stop();
 
   struct Stats {
