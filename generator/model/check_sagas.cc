@@ -2,6 +2,7 @@
 // subscribes to), its compensations, and the graph of its steps.
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "model/checker.h"
@@ -15,58 +16,30 @@ bool Subscribes(const Service& s, const std::string& event) {
   });
 }
 
-// Steps form a graph: a step follows every step whose success event starts
-// it. A depth-first walk from the steps the trigger starts finds what is
-// reachable, then a walk from the rest finds cycles among the others too.
-class StepWalk {
- public:
-  explicit StepWalk(const Saga& saga)
-      : saga_(saga), next_(saga.steps.size()), state_(saga.steps.size(), kUnvisited) {
-    const auto& steps = saga.steps;
-    for (size_t i = 0; i < steps.size(); ++i) {
-      for (size_t j = 0; j < steps.size(); ++j) {
-        if (!steps[i].success_event.empty() && steps[j].on == steps[i].success_event)
-          next_[i].push_back(j);
-      }
-    }
-    for (size_t i = 0; i < steps.size(); ++i) {
-      if (steps[i].on == saga.trigger && state_[i] == kUnvisited) Visit(i);
-    }
-    reachable_ = state_;
-    for (size_t i = 0; i < steps.size(); ++i) {
-      if (state_[i] == kUnvisited) Visit(i);
-    }
-  }
-
-  bool Reachable(size_t step) const { return reachable_[step] != kUnvisited; }
-  // (from, to) of each edge that closes a cycle.
-  const std::set<std::pair<size_t, size_t>>& back_edges() const { return back_edges_; }
-
- private:
-  enum State { kUnvisited, kOnStack, kDone };
-
-  void Visit(size_t i) {
-    state_[i] = kOnStack;
-    for (size_t j : next_[i]) {
-      // A success event that is the trigger is reported on its own.
-      bool via_trigger = saga_.steps[i].success_event == saga_.trigger;
-      if (state_[j] == kOnStack && !via_trigger) {
-        back_edges_.emplace(i, j);
-      } else if (state_[j] == kUnvisited) {
-        Visit(j);
-      }
-    }
-    state_[i] = kDone;
-  }
-
-  const Saga& saga_;
-  std::vector<std::vector<size_t>> next_;
-  std::vector<State> state_;
-  std::vector<State> reachable_;
-  std::set<std::pair<size_t, size_t>> back_edges_;
-};
+// The generated machine runs the steps in their order: the first on the
+// trigger, each next one on the success event of the one before.
+bool OutOfOrder(const Saga& saga, size_t i) {
+  const std::string& expected = i == 0 ? saga.trigger : saga.steps[i - 1].success_event;
+  return saga.steps[i].on_explicit && !expected.empty() && saga.steps[i].on != expected;
+}
 
 }  // namespace
+
+// Where a key of the saga's option is written: `key` of the saga itself.
+Span Checker::SagaAt(const Saga& saga, const std::string& key) const {
+  return At(saga.span, {{key}});
+}
+
+// Step i of the saga, or `key` (and `sub` inside it) of that step.
+Span Checker::StepAt(const Saga& saga,
+                     size_t i,
+                     const std::string& key,
+                     const std::string& sub) const {
+  std::vector<OptionKey> path = {{"steps"}, {"", static_cast<int>(i)}};
+  if (!key.empty()) path.push_back({key});
+  if (!sub.empty()) path.push_back({sub});
+  return At(saga.span, path);
+}
 
 void Checker::CheckSaga(const Saga& saga) {
   std::string what = "saga " + Quote(saga.name);
@@ -79,7 +52,7 @@ void Checker::CheckSaga(const Saga& saga) {
   for (size_t i = 0; i < saga.steps.size(); ++i) {
     const SagaStep& step = saga.steps[i];
     if (!step_names.insert(step.name).second)
-      Error(saga.span, what + " step " + Quote(step.name) + " is declared twice");
+      Error(StepAt(saga, i, "name"), what + " step " + Quote(step.name) + " is declared twice");
     CheckSagaStep(saga, owner_ok, step, i);
   }
   CheckCompensations(saga);
@@ -93,21 +66,21 @@ void Checker::CheckSaga(const Saga& saga) {
 bool Checker::CheckSagaOwner(const Saga& saga, const std::string& what) {
   const Span& span = saga.span;
   if (saga.name.empty()) Error(span, "saga has no name");
-  bool owner_ok = !saga.owner.empty() && CheckServiceRef(span, what + " owner", saga.owner);
+  const Span owner = SagaAt(saga, "owner");
+  bool owner_ok = !saga.owner.empty() && CheckServiceRef(owner, what + " owner", saga.owner);
   if (saga.owner.empty())
     Error(span, what + " has no owner: set owner to the service that keeps its state");
   if (saga.trigger.empty()) {
     Error(span, what + " has no trigger event");
   } else if (owner_ok) {
-    CheckPublishedBy(span, what + " trigger", saga.trigger, saga.owner);
+    CheckPublishedBy(SagaAt(saga, "trigger"), what + " trigger", saga.trigger, saga.owner);
   }
-  if (owner_ok && !saga.completed_event.empty()) {
-    CheckPublishedBy(span, what + " completed_event", saga.completed_event, saga.owner);
+  for (const char* key : {"completed_event", "aborted_event"}) {
+    const std::string& event = key[0] == 'c' ? saga.completed_event : saga.aborted_event;
+    if (owner_ok && !event.empty())
+      CheckPublishedBy(SagaAt(saga, key), what + " " + key, event, saga.owner);
   }
-  if (owner_ok && !saga.aborted_event.empty()) {
-    CheckPublishedBy(span, what + " aborted_event", saga.aborted_event, saga.owner);
-  }
-  if (owner_ok) CheckSagaDatabase(span, what + " owner", saga.owner);
+  if (owner_ok) CheckSagaDatabase(owner, what + " owner", saga.owner);
   return owner_ok;
 }
 
@@ -125,38 +98,45 @@ void Checker::CheckSagaDatabase(const Span& span,
 }
 
 void Checker::CheckSagaStep(const Saga& saga, bool owner_ok, const SagaStep& step, size_t i) {
-  const Span& span = saga.span;
+  const Span span = StepAt(saga, i);
   std::string sw = "saga " + Quote(saga.name) + " step " + Quote(step.name);
   if (step.name.empty())
     Error(span, "saga " + Quote(saga.name) + " step " + std::to_string(i + 1) + " has no name");
   if (step.success_event.empty()) Error(span, sw + " has no success_event");
-  if (step.on_explicit) CheckEventRef(span, sw + " on", step.on);
+  if (step.on_explicit) CheckEventRef(StepAt(saga, i, "on"), sw + " on", step.on);
   if (step.has_compensation && step.compensation_done_event.empty()) {
-    Error(span, sw + ": compensation has no done_event");
+    Error(StepAt(saga, i, "compensation"), sw + ": compensation has no done_event");
   }
-  if (!CheckServiceRef(span, sw + " participant", step.participant)) return;
-  CheckSagaDatabase(span, sw + " participant", step.participant);
-  CheckStepEventsPublished(step, sw, span);
+  if (step.participant.empty()) {
+    Error(span, sw + " has no participant: set participant to the service that runs the step");
+    return;
+  }
+  const Span participant_span = StepAt(saga, i, "participant");
+  if (!CheckServiceRef(participant_span, sw + " participant", step.participant)) return;
+  CheckSagaDatabase(participant_span, sw + " participant", step.participant);
+  CheckStepEventsPublished(saga, i, sw);
   CheckStepOrder(saga, step, i, sw);
-  CheckStepEventsDistinct(step, sw, span);
+  CheckStepEventsDistinct(saga, i, sw);
   const Service* participant = model_.FindService(step.participant);
   if (!step.on.empty() && Subscribes(*participant, step.on)) {
-    Error(span,
+    Error(participant_span,
           sw + ": participant " + Quote(step.participant) + " subscribes to " + Quote(step.on) +
               ", which the saga routes to its step method already; remove the subscription");
   }
   if (owner_ok) CheckOwnerTracksStep(saga, step, sw);
 }
 
-void Checker::CheckStepEventsPublished(const SagaStep& step,
-                                       const std::string& what,
-                                       const Span& span) {
+void Checker::CheckStepEventsPublished(const Saga& saga, size_t i, const std::string& what) {
+  const SagaStep& step = saga.steps[i];
   if (!step.success_event.empty())
-    CheckPublishedBy(span, what, step.success_event, step.participant);
+    CheckPublishedBy(StepAt(saga, i, "success_event"), what, step.success_event, step.participant);
   if (!step.failure_event.empty())
-    CheckPublishedBy(span, what, step.failure_event, step.participant);
+    CheckPublishedBy(StepAt(saga, i, "failure_event"), what, step.failure_event, step.participant);
   if (!step.compensation_done_event.empty()) {
-    CheckPublishedBy(span, what + " compensation", step.compensation_done_event, step.participant);
+    CheckPublishedBy(StepAt(saga, i, "compensation", "done_event"),
+                     what + " compensation",
+                     step.compensation_done_event,
+                     step.participant);
   }
 }
 
@@ -169,7 +149,7 @@ void Checker::CheckOwnerTracksStep(const Saga& saga,
   for (const std::string* e :
        {&saga.trigger, &step.success_event, &step.failure_event, &step.compensation_done_event}) {
     if (!e->empty() && Subscribes(*owner, *e)) {
-      Error(saga.span,
+      Error(SagaAt(saga, "owner"),
             what + ": owner " + Quote(saga.owner) + " subscribes to " + Quote(*e) +
                 ", which the saga routes to it already; remove the subscription (the saga's "
                 "hooks run on it)");
@@ -177,31 +157,42 @@ void Checker::CheckOwnerTracksStep(const Saga& saga,
   }
 }
 
-// The generated machine runs the steps in their order: the first on the
-// trigger, each next one on the success event of the one before.
 void Checker::CheckStepOrder(const Saga& saga,
                              const SagaStep& step,
                              size_t i,
                              const std::string& what) {
+  if (!OutOfOrder(saga, i)) return;
   const std::string& expected = i == 0 ? saga.trigger : saga.steps[i - 1].success_event;
-  if (!step.on_explicit || step.on == expected || expected.empty()) return;
-  Error(saga.span,
+  Error(StepAt(saga, i, "on"),
         what + " runs on " + Quote(step.on) + ", but saga steps run in order: this one on " +
             Quote(expected) + (i == 0 ? ", the trigger" : ", the previous step's success_event"));
 }
 
-void Checker::CheckStepEventsDistinct(const SagaStep& step,
-                                      const std::string& what,
-                                      const Span& span) {
+void Checker::CheckStepEventsDistinct(const Saga& saga, size_t i, const std::string& what) {
+  const SagaStep& step = saga.steps[i];
   if (!step.failure_event.empty() && step.failure_event == step.success_event) {
-    Error(span, what + ": success_event and failure_event are both " + Quote(step.success_event));
+    Error(StepAt(saga, i, "failure_event"),
+          what + ": success_event and failure_event are both " + Quote(step.success_event));
   }
   const std::string& done = step.compensation_done_event;
   if (!done.empty() && (done == step.success_event || done == step.failure_event)) {
-    Error(span,
+    Error(StepAt(saga, i, "compensation", "done_event"),
           what + ": the compensation's done_event " + Quote(done) + " is also the step's " +
               (done == step.success_event ? "success_event" : "failure_event"));
   }
+}
+
+// The first key of the saga's option that names `event`.
+Span Checker::SagaEventAt(const Saga& saga, const std::string& event) const {
+  if (event == saga.trigger) return SagaAt(saga, "trigger");
+  for (size_t i = 0; i < saga.steps.size(); ++i) {
+    const SagaStep& step = saga.steps[i];
+    if (step.on_explicit && event == step.on) return StepAt(saga, i, "on");
+    if (event == step.success_event) return StepAt(saga, i, "success_event");
+    if (event == step.failure_event) return StepAt(saga, i, "failure_event");
+    if (event == step.compensation_done_event) return StepAt(saga, i, "compensation", "done_event");
+  }
+  return SagaAt(saga, event == saga.completed_event ? "completed_event" : "aborted_event");
 }
 
 // Every event of a saga carries its correlation id: the event's ordering
@@ -216,7 +207,7 @@ void Checker::CheckSagaKeys(const Saga& saga) {
     if (m == nullptr) continue;
     const Field* key = m->event->key.empty() ? nullptr : m->FindField(m->event->key);
     if (key == nullptr || key->kind != FieldKind::kString || key->repeated) {
-      Error(saga.span,
+      Error(SagaEventAt(saga, e),
             "saga " + Quote(saga.name) + ": event " + Quote(e) +
                 " needs a string ordering key (event key), the saga's correlation id");
     }
@@ -226,9 +217,10 @@ void Checker::CheckSagaKeys(const Saga& saga) {
 // A timed-out instance undoes its current step too, since it may have run.
 void Checker::CheckTimeoutCompensations(const Saga& saga) {
   if (saga.timeout_ms == 0) return;
-  for (const SagaStep& step : saga.steps) {
+  for (size_t i = 0; i < saga.steps.size(); ++i) {
+    const SagaStep& step = saga.steps[i];
     if (step.has_compensation) continue;
-    Error(saga.span,
+    Error(StepAt(saga, i),
           "saga " + Quote(saga.name) + " step " + Quote(step.name) +
               " has no compensation, but the saga has a timeout_ms, which may give "
               "the step up after it ran");
@@ -241,7 +233,7 @@ void Checker::CheckCompensations(const Saga& saga) {
     if (saga.steps[k].failure_event.empty()) continue;
     for (size_t j = 0; j < k; ++j) {
       if (!saga.steps[j].has_compensation) {
-        Error(saga.span,
+        Error(StepAt(saga, j),
               "saga " + Quote(saga.name) + " step " + Quote(saga.steps[j].name) +
                   " has no compensation, but step " + Quote(saga.steps[k].name) +
                   " can fail after it and must undo it");
@@ -250,31 +242,28 @@ void Checker::CheckCompensations(const Saga& saga) {
   }
 }
 
-// Every step must be reachable from the trigger, with no cycle.
+// Steps run in order, each on the success event of the one before (see
+// CheckStepOrder). A success event that is the trigger or another step's
+// would start a step a second time: a cycle.
 void Checker::CheckSagaGraph(const Saga& saga) {
   std::string what = "saga " + Quote(saga.name);
   const auto& steps = saga.steps;
-  for (const SagaStep& step : steps) {
-    if (!step.success_event.empty() && step.success_event == saga.trigger) {
-      Error(saga.span,
-            what + " step " + Quote(step.name) + ": success event " + Quote(step.success_event) +
-                " is the saga's trigger, which makes a cycle");
-    }
-  }
-  StepWalk walk(saga);
-  std::set<size_t> in_cycle;
-  for (const auto& [from, to] : walk.back_edges()) {
-    Error(saga.span,
-          what + " has a cycle: step " + Quote(steps[from].name) + " leads back to step " +
-              Quote(steps[to].name));
-    in_cycle.insert(from);
-    in_cycle.insert(to);
-  }
+  std::map<std::string, size_t> ended_by;  // success event -> first step it ends
   for (size_t i = 0; i < steps.size(); ++i) {
-    if (!walk.Reachable(i) && in_cycle.count(i) == 0) {
-      Error(saga.span,
-            what + " step " + Quote(steps[i].name) + " is unreachable: nothing leads to " +
-                Quote(steps[i].on) + ", the event that starts it");
+    const SagaStep& step = steps[i];
+    if (step.success_event.empty()) continue;
+    const Span at = StepAt(saga, i, "success_event");
+    const std::string prefix =
+        what + " step " + Quote(step.name) + ": success event " + Quote(step.success_event);
+    if (step.success_event == saga.trigger) {
+      Error(at, prefix + " is the saga's trigger, which makes a cycle");
+      continue;
+    }
+    auto [first, inserted] = ended_by.emplace(step.success_event, i);
+    if (!inserted) {
+      Error(at,
+            prefix + " also ends step " + Quote(steps[first->second].name) +
+                ", which makes a cycle: give each step a success event of its own");
     }
   }
 }

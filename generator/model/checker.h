@@ -179,10 +179,16 @@ class Checker {
   void CheckSaga(const Saga& saga);
   bool CheckSagaOwner(const Saga& saga, const std::string& what);
   void CheckSagaStep(const Saga& saga, bool owner_ok, const SagaStep& step, size_t i);
-  void CheckStepEventsPublished(const SagaStep& step, const std::string& what, const Span& span);
+  Span SagaAt(const Saga& saga, const std::string& key) const;
+  Span SagaEventAt(const Saga& saga, const std::string& event) const;
+  Span StepAt(const Saga& saga,
+              size_t i,
+              const std::string& key = "",
+              const std::string& sub = "") const;
+  void CheckStepEventsPublished(const Saga& saga, size_t i, const std::string& what);
   void CheckOwnerTracksStep(const Saga& saga, const SagaStep& step, const std::string& what);
   void CheckStepOrder(const Saga& saga, const SagaStep& step, size_t i, const std::string& what);
-  void CheckStepEventsDistinct(const SagaStep& step, const std::string& what, const Span& span);
+  void CheckStepEventsDistinct(const Saga& saga, size_t i, const std::string& what);
   void CheckSagaKeys(const Saga& saga);
   void CheckSagaDatabase(const Span& span, const std::string& what, const std::string& service);
   void CheckTimeoutCompensations(const Saga& saga);
