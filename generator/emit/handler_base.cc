@@ -55,6 +55,25 @@ Data EmitView(const model::Model& model, const model::File& file, const model::M
   return v;
 }
 
+// The sagas of `s` that `event` triggers: emitting it starts them.
+void AddSagaStarts(const model::Model& model,
+                   const model::Service& s,
+                   const std::string& event,
+                   Data& ev) {
+  Data starts = List();
+  for (const model::File& f : model.files) {
+    for (const model::Saga& saga : f.sagas) {
+      if (saga.owner != s.short_name || saga.trigger != event) continue;
+      Data start;
+      start.set("name", saga.name);
+      start.set("cpp_name", saga.cpp_name);
+      starts.push_back(start);
+    }
+  }
+  ev.set("starts_sagas", Data(!starts.is_empty_list()));
+  ev.set("starts", starts);
+}
+
 // The service's step methods and owned sagas (see emit/saga_view.h).
 // Returns whether the service may abort a saga it owns.
 bool AddSagaViews(const model::Model& model,
@@ -131,6 +150,7 @@ void EmitHandlerBase(const EmitInput& in, Rendered& out) {
       if (const model::Message* m = model.FindEvent(p.event)) {
         Data ev = EmitView(model, file, *m);
         ev.set("blank", Data(has_emits));
+        AddSagaStarts(model, s, p.event, ev);
         emits.push_back(ev);
         has_emits = true;
       }

@@ -177,6 +177,28 @@ TEST_F(OrdersServiceTest, TheSagaConfirmsAPaidOrder) {
   EXPECT_EQ(Cancel(kAlice, order.id()).code(), StatusCode::kFailedPrecondition);
 }
 
+// A participant may answer before the owner's own delivery of the trigger:
+// Checkout's Emit of OrderCreated starts the instance in its transaction, so
+// the early answer advances it instead of being dropped as unknown.
+TEST_F(OrdersServiceTest, AStepAnswerBeforeTheTriggersDeliveryAdvancesTheSaga) {
+  ASSERT_TRUE(Add(kAlice, kPen, 1).ok());
+  v1::CheckoutRequest req;
+  req.set_request_id(cppsvc::impl::NewUuid());
+  v1::CheckoutResponse resp;
+  ASSERT_TRUE(As(kAlice, [&](cppsvc::CallContext& ctx) {
+                return service_->Checkout(ctx, req, resp);
+              }).ok());
+  const std::string id = resp.order().id();
+  saga_->Deliver(id, InputKind::kSucceeded, 0);  // stock reserved, trigger not yet consumed
+  EXPECT_EQ(Get(id).status(), v1::ORDER_STATUS_STOCK_RESERVED);
+  saga_->Start(id);  // the trigger's delivery, late: changes nothing
+  EXPECT_EQ(Get(id).status(), v1::ORDER_STATUS_STOCK_RESERVED);
+  commerce::payments::v1::PaymentProcessed paid;
+  paid.set_payment_id("pay-early");
+  saga_->Deliver(id, InputKind::kSucceeded, 1, paid);
+  EXPECT_EQ(Get(id).status(), v1::ORDER_STATUS_CONFIRMED);
+}
+
 TEST_F(OrdersServiceTest, StockRejectedCancelsForOutOfStock) {
   ASSERT_TRUE(Add(kAlice, kPen, 1).ok());
   const v1::Order order = CheckoutOk(kAlice);

@@ -1,7 +1,9 @@
+#include "cppsvc/impl/sagas.h"
+
+#include <stdexcept>
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
-
-#include "cppsvc/impl/sagas.h"
 
 namespace cppsvc::impl {
 namespace {
@@ -41,6 +43,21 @@ EventContext SagaContextOf(const CallContext& ctx, std::string_view what) {
   e.set_traceparent(std::string(ctx.traceparent()));
   e.set_tx(&ctx.tx());
   return e;
+}
+
+void StartSagaOnEmit(sagas::Owner& owner, const CallContext& ctx, const std::string& id) {
+  EventContext e = SagaContextOf(ctx, "start");
+  StartSagaOnEmit(owner, e, id);
+}
+
+void StartSagaOnEmit(sagas::Owner& owner, const EventContext& ctx, const std::string& id) {
+  EventContext e(std::string("start"), "", 1, std::string(ctx.trace_id()));
+  e.set_traceparent(std::string(ctx.traceparent()));
+  e.set_tx(&ctx.tx());
+  // Start answers OK (a second start is ignored) or throws a database error,
+  // which rolls the emitting transaction back.
+  if (Status started = owner.Start(e, id); !started.ok())
+    throw std::runtime_error("saga start: " + started.ToString());
 }
 
 void AddSagaStep(sagas::SagaSpec& spec,

@@ -47,8 +47,9 @@ Owner::Owner(const SagaSpec& spec, OwnerHooks hooks) : spec_(spec), hooks_(std::
 Status Owner::Start(EventContext& ctx, const std::string& id) {
   State first;
   Instance instance{std::string(spec_.name), id, first, StateName(spec_, first), ""};
+  // Started already: by the owner's Emit of the trigger (the usual case;
+  // its own delivery of the trigger comes later), or a redelivery.
   if (!internal::Insert(ctx.tx(), spec_, instance, ShortName(spec_.trigger_type))) {
-    if (metrics_) metrics_->Ignored(spec_.name, "duplicate");
     return Status::Ok();
   }
   if (metrics_) metrics_->Started(spec_.name);

@@ -93,13 +93,17 @@ class OrdersServiceBase : public ::cppsvc::impl::ServiceBase {
 
   // Records OrderCreated in the outbox of the transaction of `ctx`; it is published on
   // 'commerce.orders.order_created' after the commit. Returns the event id.
+  // It starts saga checkout with the same id, in the same transaction.
   template <typename Context>
-  static std::string Emit(const Context& ctx, const OrderCreated& event) {
-    return ::cppsvc::impl::EmitEvent(
-        ctx,
-        {"commerce.orders.v1.OrderCreated", "commerce.orders.order_created"},
-        std::string(event.order_id()),
-        event);
+  std::string Emit(const Context& ctx, const OrderCreated& event) {
+    std::string id =
+        ::cppsvc::impl::EmitEvent(
+            ctx,
+            {"commerce.orders.v1.OrderCreated", "commerce.orders.order_created"},
+            std::string(event.order_id()),
+            event);
+    ::cppsvc::impl::StartSagaOnEmit(CheckoutSaga(), ctx, std::string(event.order_id()));
+    return id;
   }
 
   // Records OrderCancelled in the outbox of the transaction of `ctx`; it is published on

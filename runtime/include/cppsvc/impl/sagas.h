@@ -39,6 +39,12 @@ Status EmitSagaEvent(EventContext& ctx,
                      google::protobuf::Message& event);
 // The context of a call, as the saga hooks see it (same transaction and trace).
 EventContext SagaContextOf(const CallContext& ctx, std::string_view what);
+// Starts instance `id` of the owner's saga in the transaction of `ctx`,
+// where the owner emits the saga's trigger: the instance exists before any
+// participant can hear the trigger and answer, and the owner's own delivery
+// of the trigger later finds it started.
+void StartSagaOnEmit(sagas::Owner& owner, const CallContext& ctx, const std::string& id);
+void StartSagaOnEmit(sagas::Owner& owner, const EventContext& ctx, const std::string& id);
 // "undecodable event payload" as a Status.
 Status Undecodable();
 
