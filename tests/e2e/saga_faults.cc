@@ -1,16 +1,22 @@
-// e2e.saga_faults: the checkout saga under process crashes (issue #20's
-// process-level test). On a shop started by scripts/shop.sh, drives
-// checkouts of many customers while the saga's owner (orders) and a
-// participant (products) are each killed with SIGKILL and restarted several
-// times, then checks that every saga reached an end state and that each
-// order's effects match it:
+// e2e.saga_faults: the checkout saga under process crashes (the
+// process-level tests of issues #20 and #21). On a shop started by
+// scripts/shop.sh, drives checkouts of many customers, with every payment
+// outcome of the simulated provider (succeeds, declined, insufficient funds,
+// transient failure then success, slow), while the saga's owner (orders)
+// and its participants (products, payments) are each killed with SIGKILL
+// and restarted several times, then checks that every saga reached an end
+// state and that each order's effects match it:
 //   - as many orders as checkouts (a retried checkout makes no second order);
 //   - no cppsvc_sagas instance running or compensating; completed for each
 //     CONFIRMED order, aborted for each CANCELLED one;
 //   - an order with the declined product is CANCELLED;
 //   - products' record of each order: committed when CONFIRMED, nothing held
 //     or committed when CANCELLED;
-//   - each product's stock is its initial stock minus the confirmed units.
+//   - each product's stock is its initial stock minus the confirmed units;
+//   - payments: exactly one successful charge per CONFIRMED order, and for a
+//     CANCELLED one no charge, a failed one or a refunded one;
+//   - notifications: exactly one "order confirmed" or "order cancelled"
+//     notification per order (none lost, none twice).
 //
 // Checkouts are spread at --rate per second so that the kills fall among
 // them. Orders cancelled by the saga's timeout are counted and reported: an
@@ -19,7 +25,7 @@
 //
 //   saga_faults --env <dir>/shop.env --shop <scripts/shop.sh> [--orders N]
 //               [--kills K] [--rate R] [--settle <seconds>] [--seed S]
-//               [--max-timeouts N]
+//               [--max-timeouts N] [--kill-services orders,products,payments]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -40,7 +46,9 @@
 
 #include <pqxx/pqxx>
 
+#include "commerce/notifications/v1/notifications.pb.h"
 #include "commerce/orders/v1/orders.cppsvc.client.h"
+#include "commerce/payments/v1/payments.pb.h"
 #include "commerce/products/v1/products.cppsvc.client.h"
 #include "cppsvc/auth/jwt.h"
 #include "cppsvc/status.h"
@@ -142,7 +150,7 @@ struct Line {
 struct PlannedOrder {
   int user = 0;
   std::vector<Line> lines;
-  bool declined = false;  // has the product the provider declines
+  bool declined = false;  // has a product whose price the provider refuses
   std::string request_id;
   std::string order_id;  // once checked out
 };
@@ -164,10 +172,120 @@ void Check(bool ok, const std::string& what) {
 
 }  // namespace
 
+// The index in the catalog of the first product with cents (declined,
+// insufficient funds, transient, slow).
+constexpr int kFirstOutcomeProduct = 3;
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  while (from <= text.size()) {
+    const size_t comma = std::min(text.find(',', from), text.size());
+    if (comma > from) out.push_back(text.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return out;
+}
+
+using OrderStatuses = std::map<std::string, std::pair<int, int>>;  // id -> (status, reason)
+
+// One successful charge per confirmed order; for a cancelled one no charge,
+// a failed one or a refunded one (payments_order_id_key makes two rows for
+// one order impossible; the status is what a retry could get wrong).
+void CheckPayments(const std::string& url,
+                   const std::vector<PlannedOrder>& plan,
+                   const OrderStatuses& status_of) {
+  namespace pay = commerce::payments::v1;
+  pqxx::connection c(url);
+  pqxx::nontransaction tx(c);
+  std::map<std::string, int> charge;  // order -> payment status
+  for (const auto& row : tx.exec("SELECT order_id, status FROM payments"))
+    charge[row[0].as<std::string>()] = row[1].as<int>();
+  std::map<int, int> by_status;
+  for (const PlannedOrder& o : plan) {
+    auto it = status_of.find(o.order_id);
+    if (o.order_id.empty() || it == status_of.end()) continue;
+    const int paid =
+        charge.count(o.order_id) ? charge[o.order_id] : pay::PAYMENT_STATUS_UNSPECIFIED;
+    ++by_status[paid];
+    if (it->second.first == orders::ORDER_STATUS_CONFIRMED) {
+      Check(paid == pay::PAYMENT_STATUS_SUCCEEDED,
+            "order " + o.order_id + " CONFIRMED, its payment " +
+                pay::PaymentStatus_Name(static_cast<pay::PaymentStatus>(paid)));
+    } else {
+      Check(paid != pay::PAYMENT_STATUS_SUCCEEDED && paid != pay::PAYMENT_STATUS_PENDING,
+            "order " + o.order_id + " CANCELLED, its payment " +
+                pay::PaymentStatus_Name(static_cast<pay::PaymentStatus>(paid)));
+    }
+  }
+  std::printf("  payments: %d succeeded, %d failed, %d refunded, %d orders never charged\n",
+              by_status[pay::PAYMENT_STATUS_SUCCEEDED],
+              by_status[pay::PAYMENT_STATUS_FAILED],
+              by_status[pay::PAYMENT_STATUS_REFUNDED],
+              by_status[pay::PAYMENT_STATUS_UNSPECIFIED]);
+}
+
+// Exactly one "order confirmed" or "order cancelled" notification per
+// order, per user (they arrive after the saga ends: waits up to 30 s for
+// the missing ones; one too many fails at once).
+void CheckNotifications(const std::string& url,
+                        const std::vector<PlannedOrder>& plan,
+                        const OrderStatuses& status_of) {
+  namespace note = commerce::notifications::v1;
+  std::map<std::pair<std::string, int>, int> expected;  // (user, kind) -> count
+  std::map<std::string, std::string> user_of_order;
+  pqxx::connection oc(Setting("ORDERS_DATABASE_URL"));
+  pqxx::nontransaction otx(oc);
+  for (const auto& row : otx.exec("SELECT id, user_id FROM orders"))
+    user_of_order[row[0].as<std::string>()] = row[1].as<std::string>();
+  for (const PlannedOrder& o : plan) {
+    auto it = status_of.find(o.order_id);
+    if (o.order_id.empty() || it == status_of.end()) continue;
+    const int kind = it->second.first == orders::ORDER_STATUS_CONFIRMED
+                         ? note::NOTIFICATION_KIND_ORDER_CONFIRMED
+                         : note::NOTIFICATION_KIND_ORDER_CANCELLED;
+    ++expected[{user_of_order[o.order_id], kind}];
+  }
+  std::map<std::pair<std::string, int>, int> got;
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (true) {
+    got.clear();
+    pqxx::connection c(url);
+    pqxx::nontransaction tx(c);
+    for (const auto& row :
+         tx.exec("SELECT user_id, kind, count(*) FROM notifications WHERE kind IN (2, 3) "
+                 "GROUP BY user_id, kind")) {
+      const std::pair<std::string, int> key{row[0].as<std::string>(), row[1].as<int>()};
+      if (expected.count(key)) got[key] = row[2].as<int>();
+    }
+    bool short_of = false, over = false;
+    for (const auto& [key, n] : expected) {
+      short_of = short_of || got[key] < n;
+      over = over || got[key] > n;
+    }
+    if (over || !short_of || Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  int missing = 0, extra = 0, total = 0;
+  for (const auto& [key, n] : expected) {
+    total += n;
+    missing += std::max(0, n - got[key]);
+    extra += std::max(0, got[key] - n);
+  }
+  std::printf("  notifications: %d for %d ended orders, %d missing, %d twice\n",
+              total - missing + extra,
+              total,
+              missing,
+              extra);
+  Check(missing == 0, std::to_string(missing) + " order notifications missing");
+  Check(extra == 0, std::to_string(extra) + " order notifications delivered twice");
+}
+
 int main(int argc, char** argv) {
   std::string env_file, shop_script;
-  int order_count = 200, kills_each = 3, settle_s = 150, rate = 10, max_timeouts = -1;
+  int order_count = 200, kills_each = 3, settle_s = 60, rate = 10, max_timeouts = -1;
   uint64_t seed = std::random_device{}();
+  std::vector<std::string> kill_services = {"orders", "products", "payments"};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--env")
@@ -184,6 +302,8 @@ int main(int argc, char** argv) {
       rate = std::max(1, std::atoi(value.c_str()));
     else if (flag == "--max-timeouts")
       max_timeouts = std::atoi(value.c_str());
+    else if (flag == "--kill-services")
+      kill_services = SplitCommas(value);
     else if (flag == "--seed")
       seed = std::strtoull(value.c_str(), nullptr, 10);
     else {
@@ -195,7 +315,8 @@ int main(int argc, char** argv) {
     std::ifstream in(env_file);
     if (!in || shop_script.empty()) {
       std::cerr << "usage: saga_faults --env <dir>/shop.env --shop <scripts/shop.sh> [--orders N] "
-                   "[--kills K] [--rate R] [--settle S] [--seed S] [--max-timeouts N]\n";
+                   "[--kills K] [--rate R] [--settle S] [--seed S] [--max-timeouts N] "
+                   "[--kill-services a,b]\n";
       return 2;
     }
     std::string line;
@@ -206,8 +327,11 @@ int main(int argc, char** argv) {
   rng.seed(seed);
   const std::string shop_dir = Setting("SHOP_DIR");
   const int64_t decline_above = std::atoll(Setting("SHOP_DECLINE_ABOVE_CENTS").c_str());
-  std::printf("saga_faults: %d checkouts, orders and products each killed %d times (seed %llu)\n",
+  std::string killed;
+  for (const std::string& svc : kill_services) killed += (killed.empty() ? "" : ", ") + svc;
+  std::printf("saga_faults: %d checkouts, %s each killed %d times (seed %llu)\n",
               order_count,
+              killed.c_str(),
               kills_each,
               static_cast<unsigned long long>(seed));
 
@@ -219,12 +343,16 @@ int main(int argc, char** argv) {
   const std::string admin = MintToken("faults-admin", "admin");
 
   // --- catalog: plenty, scarce (some orders are short of it), declined ----------
-  // Whole dollars, but the declined product: payments' simulated provider
-  // declines a total whose cents are 13 (services/payments/provider.h).
+  // Whole dollars, but one product per payment outcome: payments' simulated
+  // provider picks it by the total's cents (services/payments/provider.h):
+  // 13 declined, 17 insufficient funds, 19 transient once, 23 slow.
   std::vector<Product> catalog = {{"", "Green tea", 500, 100000},
                                   {"", "Tea pot", 2900, 100000},
                                   {"", "Scarce tea", 1000, 60},
-                                  {"", "Gold tea", decline_above + 113, 100000}};
+                                  {"", "Gold tea", decline_above + 113, 100000},
+                                  {"", "Lean tea", 1017, 100000},
+                                  {"", "Flaky tea", 1019, 100000},
+                                  {"", "Slow tea", 1023, 100000}};
   {
     const std::string run = Uuid().substr(0, 6);
     products::CreateCategoryRequest creq;
@@ -274,9 +402,10 @@ int main(int argc, char** argv) {
       if (!used.insert(product).second) continue;
       o.lines.push_back({product, 1 + static_cast<int>(rng() % 3)});
     }
-    if (rng() % 4 == 0) {
-      o.lines.push_back({3, 1});
-      o.declined = true;
+    // At most one product with cents, so the total's cents choose the outcome.
+    if (const int outcome = static_cast<int>(rng() % 8); outcome < 4) {
+      o.lines.push_back({kFirstOutcomeProduct + outcome, 1});
+      o.declined = outcome < 2;
     }
   }
 
@@ -341,7 +470,7 @@ int main(int argc, char** argv) {
   std::thread killer([&] {
     std::mt19937 krng(static_cast<unsigned>(seed));
     for (int round = 0; round < kills_each; ++round) {
-      for (const char* svc : {"orders", "products"}) {
+      for (const std::string& svc : kill_services) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1000 + krng() % 1500));
         const std::string base = "bash " + shop_script + " ";
         const auto t = Clock::now();
@@ -351,7 +480,7 @@ int main(int argc, char** argv) {
         ++kills;
         Say("  %5.1f s  SIGKILL %-8s -> restarted and ready in %.1f s%s (%d checkouts so far)\n",
             Since(start),
-            svc,
+            svc.c_str(),
             Since(t),
             (k == 0 && r == 0) ? "" : " [shop.sh failed]",
             checked_out.load());
@@ -407,7 +536,7 @@ int main(int argc, char** argv) {
   pqxx::connection oc(orders_db);
   pqxx::nontransaction otx(oc);
   // This run's orders (the shop may hold others): order -> (status, reason).
-  std::map<std::string, std::pair<int, int>> status_of;
+  OrderStatuses status_of;
   for (const auto& row : otx.exec("SELECT id, status, cancellation_reason, user_id FROM orders"))
     if (user_ids.count(row[3].as<std::string>()))
       status_of[row[0].as<std::string>()] = {row[1].as<int>(), row[2].as<int>()};
@@ -473,6 +602,8 @@ int main(int argc, char** argv) {
           catalog[p].name + ": stock " + std::to_string(now) + ", expected " +
               std::to_string(expected));
   }
+  CheckPayments(Setting("PAYMENTS_DATABASE_URL"), plan, status_of);
+  CheckNotifications(Setting("NOTIFICATIONS_DATABASE_URL"), plan, status_of);
   std::printf("\n  orders: %d confirmed, %d cancelled (", confirmed, cancelled);
   bool first = true;
   for (const auto& [reason, n] : cancelled_by_reason) {
