@@ -108,7 +108,14 @@ Data IndexView(const std::string& table, const LockIndex& i) {
   Data v;
   v.set("table", table);
   v.set("index", i.name);
-  v.set("columns", text::Join(i.columns, ", "));
+  // What the index covers: its columns, or for full-text search the
+  // document its queries match (the columns joined by spaces).
+  std::string target = "(" + text::Join(i.columns, ", ") + ")";
+  if (!i.text_search.empty()) {
+    target = "USING GIN (to_tsvector('" + i.text_search + "', " +
+             text::Join(i.columns, " || ' ' || ") + "))";
+  }
+  v.set("target", target);
   v.set("unique", Data(i.unique));
   return v;
 }
@@ -303,7 +310,8 @@ class Planner {
   }
 
   static bool SameIndex(const LockIndex* a, const LockIndex& b) {
-    return a != nullptr && a->columns == b.columns && a->unique == b.unique;
+    return a != nullptr && a->columns == b.columns && a->unique == b.unique &&
+           a->text_search == b.text_search;
   }
 
   void DiffTable(const LockTable& before, const LockTable& now, LockTable& target) {

@@ -97,8 +97,9 @@ class TableWriter {
       if (c != nullptr) keys_.push_back(c);
     }
     std::set<std::string> filter_fields;
+    // Exact-match filters: not the fields of a full-text index.
     for (const model::Index& idx : t_.indexes)
-      filter_fields.insert(idx.fields.begin(), idx.fields.end());
+      if (idx.text_search.empty()) filter_fields.insert(idx.fields.begin(), idx.fields.end());
     if (keys_.size() > 1) filter_fields.insert(t_.primary_key.begin(), t_.primary_key.end());
     for (const Column& c : t_.columns) {
       if (filter_fields.count(c.field) > 0 && c.codec != ColumnCodec::kJson) filters_.push_back(&c);

@@ -31,7 +31,9 @@ Json ToJson(const LockTable& t) {
   }
   Json indexes = Json::array();
   for (const LockIndex& i : t.indexes) {
-    indexes.push_back(Json{{"name", i.name}, {"columns", i.columns}, {"unique", i.unique}});
+    Json index{{"name", i.name}, {"columns", i.columns}, {"unique", i.unique}};
+    if (!i.text_search.empty()) index["text_search"] = i.text_search;
+    indexes.push_back(std::move(index));
   }
   Json out;
   out["name"] = t.name;
@@ -59,8 +61,10 @@ LockTable TableFromJson(const Json& j) {
   }
   t.primary_key = StringList(j.at("primary_key"));
   for (const Json& i : j.at("indexes")) {
-    t.indexes.push_back(
-        {i.at("name").get<std::string>(), StringList(i.at("columns")), i.at("unique").get<bool>()});
+    t.indexes.push_back({i.at("name").get<std::string>(),
+                         StringList(i.at("columns")),
+                         i.at("unique").get<bool>(),
+                         i.value("text_search", "")});
   }
   if (j.contains("dropped_columns")) t.dropped_columns = StringList(j.at("dropped_columns"));
   return t;
@@ -163,7 +167,8 @@ Schema SchemaOf(const model::Model& model, const model::File& file) {
       out.columns.push_back({"version", 0, "bigint", false, "1", false});
     }
     out.primary_key = t.primary_key_columns;
-    for (const model::Index& i : t.indexes) out.indexes.push_back({i.name, i.columns, i.unique});
+    for (const model::Index& i : t.indexes)
+      out.indexes.push_back({i.name, i.columns, i.unique, i.text_search});
     schema.tables.push_back(std::move(out));
   }
   return schema;

@@ -27,6 +27,7 @@ struct LockIndex {
   std::string name;
   std::vector<std::string> columns;
   bool unique = false;
+  std::string text_search;  // "" unless a full-text search index
 };
 
 struct LockTable {

@@ -171,7 +171,10 @@ void EmitServiceDoc(const EmitInput& in, Rendered& out) {
       row.set("primary_key", Code(text::Join(m.table->primary_key, ", ")));
       std::vector<std::string> indexes;
       for (const model::Index& idx : m.table->indexes) {
-        indexes.push_back((idx.unique ? "unique " : "") + Code(text::Join(idx.fields, ", ")));
+        const std::string kind = !idx.text_search.empty() ? "text search (" + idx.text_search + ") "
+                                 : idx.unique             ? "unique "
+                                                          : "";
+        indexes.push_back(kind + Code(text::Join(idx.fields, ", ")));
       }
       row.set("indexes", indexes.empty() ? "none" : text::Join(indexes, ", "));
       row.set("versioned", m.table->versioned ? "yes" : "no");

@@ -282,8 +282,8 @@ void BuildColumns(Message& m) {
   for (Index& idx : t.indexes) {
     for (const std::string& f : idx.fields) idx.columns.push_back(column_of(f));
     idx.name_given = !idx.name.empty();
-    if (!idx.name_given)
-      idx.name = t.name + "_" + text::Join(idx.columns, "_") + (idx.unique ? "_key" : "_idx");
+    const char* suffix = !idx.text_search.empty() ? "_search_idx" : idx.unique ? "_key" : "_idx";
+    if (!idx.name_given) idx.name = t.name + "_" + text::Join(idx.columns, "_") + suffix;
   }
 }
 
@@ -407,6 +407,7 @@ class Builder {
         index.fields = Strings(idx.fields());
         index.unique = idx.unique();
         index.name = idx.name();
+        index.text_search = idx.text_search();
         table.indexes.push_back(std::move(index));
       }
       table.versioned = t.versioned();

@@ -1,5 +1,6 @@
 // One table message: its name, keys, indexes, version and columns.
 
+#include <algorithm>
 #include <cctype>
 
 #include <re2/re2.h>
@@ -104,12 +105,54 @@ void Checker::CheckIndexes(const Message& m, const std::string& what) {
         Error(span, what + ": index " + Quote(idx.name) + " lists field " + Quote(k) + " twice");
       }
     }
+    if (!idx.text_search.empty()) CheckTextSearchIndex(m, idx, at, what);
     if (!idx.fields.empty()) {
       CheckSqlName(At(t.span, {at[0], at[1], {"name"}}),
                    what,
                    "index name",
                    {idx.name, idx.name_given, "name"});
     }
+  }
+}
+
+// PostgreSQL's built-in text search configurations (pg_ts_config of a
+// fresh cluster): the value is written into SQL, so only these are taken.
+const std::vector<std::string>& TextSearchConfigs() {
+  static const std::vector<std::string> kConfigs = {
+      "arabic",    "armenian",   "basque",   "catalan", "danish",     "dutch",
+      "english",   "finnish",    "french",   "german",  "greek",      "hindi",
+      "hungarian", "indonesian", "irish",    "italian", "lithuanian", "nepali",
+      "norwegian", "portuguese", "romanian", "russian", "serbian",    "simple",
+      "spanish",   "swedish",    "tamil",    "turkish", "yiddish"};
+  return kConfigs;
+}
+
+// A GIN index over to_tsvector(config, the fields' text joined): text
+// columns only, and not unique (GIN cannot be).
+void Checker::CheckTextSearchIndex(const Message& m,
+                                   const model::Index& idx,
+                                   const std::vector<OptionKey>& at,
+                                   const std::string& what) {
+  const Table& t = *m.table;
+  const auto& configs = TextSearchConfigs();
+  if (std::find(configs.begin(), configs.end(), idx.text_search) == configs.end()) {
+    Error(At(t.span, {at[0], at[1], {"text_search"}}),
+          what + ": index " + Quote(idx.name) + ": " + Quote(idx.text_search) +
+              " is not a PostgreSQL text search configuration" +
+              diag::DidYouMean(idx.text_search, configs));
+  }
+  if (idx.unique) {
+    Error(At(t.span, {at[0], at[1], {"unique"}}),
+          what + ": index " + Quote(idx.name) +
+              " is a text search index (GIN), which cannot be unique");
+  }
+  for (size_t j = 0; j < idx.fields.size(); ++j) {
+    const Column* c = t.ColumnOfField(idx.fields[j]);
+    if (c == nullptr || c->sql_type == "text") continue;
+    Error(At(t.span, {at[0], at[1], {"fields"}, {"", int(j)}}),
+          what + ": text search index " + Quote(idx.name) + " covers field " +
+              Quote(idx.fields[j]) + ", stored as " + c->sql_type +
+              ": only singular string fields (text) can be searched");
   }
 }
 

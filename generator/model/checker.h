@@ -101,6 +101,10 @@ class Checker {
                            const std::string& name);
   void CheckPrimaryKey(const Message& m, const std::string& what);
   void CheckIndexes(const Message& m, const std::string& what);
+  void CheckTextSearchIndex(const Message& m,
+                            const model::Index& idx,
+                            const std::vector<OptionKey>& at,
+                            const std::string& what);
   void CheckVersionField(const Message& m, const std::string& what);
   void CheckDropColumns(const Message& m, const std::string& what);
   void CheckColumns(const Message& m);

@@ -132,6 +132,7 @@ struct Index {
   std::string name;  // SQL name: as given, else <table>_<columns>_idx (_key when unique)
   std::vector<std::string> columns;  // SQL names of `fields`
   bool name_given = false;
+  std::string text_search;  // text search configuration of a GIN full-text index; "" otherwise
 };
 
 struct Table {

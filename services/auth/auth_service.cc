@@ -129,14 +129,15 @@ std::optional<User> AuthService::CheckPassword(cppsvc::db::Tx& tx,
   return user;
 }
 
-// The client's address is not known to handlers (the runtime does not pass
-// it on), so only the per-account limit applies for now.
+// Failed logins are limited per account and per client address (the
+// caller's, or through the gateway the client's: CPPSVC_TRUSTED_PROXIES).
 Status AuthService::Login(cppsvc::CallContext& ctx,
                           const v1::LoginRequest& request,
                           v1::LoginResponse& response) {
   const std::string email = services::Lower(request.email());
   LoginLimiter::Attempt attempt;
-  if (Status s = limiter_.Admit(email, "", ctx.deadline(), attempt); !s.ok()) return s;
+  if (Status s = limiter_.Admit(email, ctx.client_address(), ctx.deadline(), attempt); !s.ok())
+    return s;
   std::optional<User> user = CheckPassword(ctx.tx(), email, request.password());
   if (!user) return Unauthenticated("invalid email or password");
   LoginLimiter::Succeeded(ctx.tx(), attempt);

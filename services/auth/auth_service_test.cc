@@ -77,11 +77,17 @@ class AuthServiceTest : public ::testing::Test {
               const Caller& caller = {}) {
     const auto deadline = cppsvc::Clock::now() + seconds(10);
     cppsvc::CallContext ctx(caller, deadline, "test", "");
+    ctx.set_client_address(client_address_);
     return cppsvc::db::RunInTransaction(*db_->pool(), deadline, [&](cppsvc::db::Tx& tx) {
       ctx.set_tx(&tx);
       return (service_.get()->*handler)(ctx, request, response);
     });
   }
+
+  // The address the runtime would give the calls (the peer, or the
+  // client behind a trusted gateway); "" (unknown, as over NATS) leaves
+  // only the per-account limit, which most tests here are about.
+  std::string client_address_;
 
   // Rows of a query on the test database, outside any call.
   pqxx::result Query(const std::string& sql) {
@@ -255,6 +261,22 @@ TEST_F(AuthServiceTest, FiveFailedLoginsRefuseFurtherAttemptsWithARetryTime) {
 
   // Once the failures are 15 minutes old, the account is open again.
   Query("UPDATE login_failures SET attempted_at = attempted_at - interval '15 minutes'");
+  EXPECT_TRUE(Login("ada@example.com", kPassword, response).ok());
+}
+
+// One address guessing at many accounts is stopped after 5 failures too;
+// another address is not.
+TEST_F(AuthServiceTest, FiveFailedLoginsFromOneAddressRefuseItsFurtherAttempts) {
+  Register("ada@example.com");
+  v1::LoginResponse response;
+  client_address_ = "198.51.100.7";
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Login("guess" + std::to_string(i) + "@example.com", "wrong", response).code(),
+              StatusCode::kUnauthenticated);
+  }
+  const Status refused = Login("ada@example.com", kPassword, response);
+  EXPECT_EQ(refused.code(), StatusCode::kResourceExhausted) << refused.ToString();
+  client_address_ = "198.51.100.8";
   EXPECT_TRUE(Login("ada@example.com", kPassword, response).ok());
 }
 

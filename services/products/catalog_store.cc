@@ -33,8 +33,8 @@ const cppsvc::db::Statement kListCategoryByName(
     " FROM products WHERE category_id = $1 AND (name, id) > ($2, $3)"
     " ORDER BY name, id LIMIT $4");
 
-// Matching uses the unweighted document (the expression a GIN index would
-// cover); ranking weighs names (A) above descriptions (B). Ranks travel in
+// Matching uses the unweighted document (the expression the GIN index of
+// the contract covers); ranking weighs names (A) above descriptions (B). Ranks travel in
 // page tokens as float8 text and are compared as real, their own type, so
 // a token's rank is the row's exactly.
 const cppsvc::db::Statement kSearch(
@@ -43,7 +43,8 @@ const cppsvc::db::Statement kSearch(
     " SELECT products.*, ts_rank(setweight(to_tsvector('english', name), 'A') ||"
     " setweight(to_tsvector('english', description), 'B'), query) AS rank"
     " FROM products, to_tsquery('english', $1) AS query"
-    " WHERE to_tsvector('english', name || ' ' || description) @@ query"
+    " WHERE " PRODUCTS_SEARCH_DOCUMENT
+    " @@ query"
     " AND ($2::text IS NULL OR category_id = $2)"
     " AND ($3::bigint IS NULL OR price_cents >= $3)"
     " AND ($4::bigint IS NULL OR price_cents <= $4))"

@@ -21,6 +21,11 @@ struct ProductPage {
   std::string next_page_token;  // empty on the last page
 };
 
+// The document search matches, exactly the expression of the contract's
+// text search index on products (name, description; "english"), so that
+// the index serves it.
+#define PRODUCTS_SEARCH_DOCUMENT "to_tsvector('english', name || ' ' || description)"
+
 struct SearchFilter {
   std::string query;  // the shopper's words
   std::optional<std::string> category_id;

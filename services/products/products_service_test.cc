@@ -5,6 +5,7 @@
 #include <set>
 
 #include <gtest/gtest.h>
+#include <pqxx/pqxx>
 
 #include "common/util.h"
 #include "products/products_test_support.h"
@@ -239,6 +240,21 @@ class SearchTest : public ProductsServiceTest {
     return Search(req);
   }
 };
+
+// The contract's text search index covers exactly the document the search
+// matches: with sequential scans off, the planner takes it.
+TEST_F(SearchTest, TheSearchDocumentIsServedByTheGinIndex) {
+  std::string plan;
+  cppsvc::Status s = testing::RunIn(*pool, [&](cppsvc::db::Tx& tx) {
+    tx.exec0("SET LOCAL enable_seqscan = off");
+    for (const auto& row : tx.exec("EXPLAIN SELECT id FROM products WHERE " PRODUCTS_SEARCH_DOCUMENT
+                                   " @@ to_tsquery('english', 'tea')"))
+      plan += row[0].as<std::string>() + "\n";
+    return cppsvc::Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_NE(plan.find("products_name_description_search_idx"), std::string::npos) << plan;
+}
 
 TEST_F(SearchTest, NamesRankAboveDescriptions) {
   MustCreate({.sku = "SKU-1", .name = "Notebook", .description = "lies flat next to your pen"});

@@ -159,6 +159,15 @@ for i in $(seq 1 12); do
   [ "$status" != 429 ] || limited=1
 done
 [ "$limited" = 0 ] || fail "logins from different forwarded addresses share no bucket"
+# Auth's own limit: 5 failed logins from one client address (the gateway
+# passes it on as X-Forwarded-For) refuse that address's next login, even a
+# right one; another address logs in.
+for i in $(seq 1 5); do
+  call 401 POST - /v1/auth/login "{\"email\":\"guess-$i-$run@example.com\",\"password\":\"wrong password\"}" "" -H "X-Forwarded-For: 198.51.100.77" > /dev/null
+done
+call 429 POST - /v1/auth/login "{\"email\":\"$email\",\"password\":\"correct horse battery\"}" "" -H "X-Forwarded-For: 198.51.100.77"
+expect '.code == "RESOURCE_EXHAUSTED" and (.message | test("too many failed logins"))' "auth refuses the address that failed 5 times"
+call 200 POST - /v1/auth/login "{\"email\":\"$email\",\"password\":\"correct horse battery\"}" "" -H "X-Forwarded-For: 198.51.100.78"
 # Login allows 5/s per address with a burst of 10: 30 at once from one
 # address must see 429s.
 for i in $(seq 1 30); do

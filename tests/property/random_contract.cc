@@ -161,6 +161,19 @@ bool Indexable(const Field& f) {
          f.type != "Detail";
 }
 
+// A full-text (GIN) index over some plain string columns, sometimes.
+std::string TextSearchIndex(Rng& rng, const std::vector<Field>& columns) {
+  std::vector<std::string> texts;
+  for (const Field& f : columns)
+    if (Indexable(f) && f.type == "string" && f.options.find("type:") == std::string::npos)
+      texts.push_back(f.name);
+  if (texts.empty() || !rng.Chance(25)) return "";
+  std::vector<std::string> fields = rng.Subset(texts, 1);
+  if (fields.size() > 2) fields.resize(2);
+  return " indexes: { fields: " + Quoted(fields) + " text_search: \"" +
+         rng.Pick<std::string>({"english", "simple", "german"}) + "\" }";
+}
+
 std::string IndexOptions(Rng& rng, const std::vector<Field>& columns) {
   std::vector<std::string> candidates;
   for (const Field& f : columns)
@@ -174,7 +187,7 @@ std::string IndexOptions(Rng& rng, const std::vector<Field>& columns) {
     if (rng.Chance(30)) out += " unique: true";
     out += " name: \"ix" + std::to_string(i) + "_" + std::to_string(rng.Int(0, 999999)) + "\" }";
   }
-  return out;
+  return out + TextSearchIndex(rng, columns);
 }
 
 void WriteTable(Rng& rng, std::ostream& o, const std::string& prefix, int k) {

@@ -74,6 +74,13 @@ class CallContext {
   }
   void set_bearer_token(std::string value);
 
+  // The client's address ("10.0.0.7", "::1"): the peer's, or, when the
+  // peer is one of CPPSVC_TRUSTED_PROXIES (the gateway), the nearest
+  // untrusted hop of its X-Forwarded-For. "" when the transport tells
+  // clients apart by no address (NATS requests).
+  const std::string& client_address() const { return client_address_; }
+  void set_client_address(std::string address) { client_address_ = std::move(address); }
+
   bool expired() const { return Clock::now() >= deadline_; }
   std::chrono::milliseconds remaining() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
@@ -102,6 +109,7 @@ class CallContext {
   std::string_view static_method_;
   std::string method_;
   std::string trace_id_;
+  std::string client_address_;
   bool traceparent_in_place_ = false;
   std::array<char, kTraceparentSize> traceparent_{};
   std::string long_traceparent_;

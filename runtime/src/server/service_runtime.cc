@@ -327,6 +327,10 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
   auto make_context = [&] {
     CallContext ctx(std::move(credentials), deadline, method.full_name);
     ctx.set_traceparent(traceparent_view);
+    if (call.IdentifiesPeers()) {
+      ctx.set_client_address(
+          ClientAddress(call.Peer(), call.Metadata("x-forwarded-for"), options_.trusted_proxies));
+    }
     // A public RPC's token, not verified, is still passed on to calls
     // made on the caller's behalf.
     if (authorization && ctx.bearer_token().empty()) {

@@ -96,14 +96,12 @@ class OrdersServiceBase : public ::cppsvc::impl::ServiceBase {
   // It starts saga checkout with the same id, in the same transaction.
   template <typename Context>
   std::string Emit(const Context& ctx, const OrderCreated& event) {
-    std::string id =
-        ::cppsvc::impl::EmitEvent(
-            ctx,
-            {"commerce.orders.v1.OrderCreated", "commerce.orders.order_created"},
-            std::string(event.order_id()),
-            event);
     ::cppsvc::impl::StartSagaOnEmit(CheckoutSaga(), ctx, std::string(event.order_id()));
-    return id;
+    return ::cppsvc::impl::EmitEvent(
+        ctx,
+        {"commerce.orders.v1.OrderCreated", "commerce.orders.order_created"},
+        std::string(event.order_id()),
+        event);
   }
 
   // Records OrderCancelled in the outbox of the transaction of `ctx`; it is published on

@@ -13,6 +13,7 @@ const std::vector<::cppsvc::db::Migration>& ProductsMigrations() {
 #include "commerce/products/v1/migrations/0003_upgrade_runtime_tables.sql.inc"
 #include "commerce/products/v1/migrations/0004_update_schema.sql.inc"
 #include "commerce/products/v1/migrations/0005_add_saga_steps.sql.inc"
+#include "commerce/products/v1/migrations/0006_add_products_name_description_search_idx.sql.inc"
   };
   return kMigrations;
 }
