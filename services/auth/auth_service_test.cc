@@ -203,7 +203,11 @@ TEST_F(AuthServiceTest, LoginIssuesAnAccessTokenAndStoresOnlyTheRefreshTokensHas
 // An unknown email and a wrong password: the same status and message, and
 // about the same time (the unknown one is checked against a dummy hash).
 TEST_F(AuthServiceTest, UnknownUserAndWrongPasswordGetTheSameAnswerInAboutTheSameTime) {
+  // Two accounts, 4 wrong passwords each: within the limit of failed
+  // logins. The median of 8 pairs' own ratios: the two calls of a pair run
+  // back to back, so load from tests beside this one moves both alike.
   Register("ada@example.com");
+  Register("bob@example.com");
   auto timed = [&](const std::string& email, Status& status) {
     const auto start = std::chrono::steady_clock::now();
     v1::LoginResponse response;
@@ -212,18 +216,24 @@ TEST_F(AuthServiceTest, UnknownUserAndWrongPasswordGetTheSameAnswerInAboutTheSam
   };
   std::vector<std::chrono::nanoseconds> unknown, wrong;
   Status a, b;
-  for (int i = 0; i < 4; ++i) {  // within the limit of failed logins
+  for (int i = 0; i < 8; ++i) {
     unknown.push_back(timed("nobody" + std::to_string(i) + "@example.com", a));
-    wrong.push_back(timed("ada@example.com", b));
+    wrong.push_back(timed(i % 2 ? "bob@example.com" : "ada@example.com", b));
     EXPECT_EQ(a.code(), StatusCode::kUnauthenticated);
     EXPECT_EQ(b.code(), StatusCode::kUnauthenticated);
     EXPECT_EQ(a.message(), b.message());
   }
-  std::sort(unknown.begin(), unknown.end());
-  std::sort(wrong.begin(), wrong.end());
-  const double ratio = static_cast<double>(unknown[2].count()) / wrong[2].count();
-  EXPECT_GT(ratio, 0.6) << "unknown " << unknown[2].count() << " ns, wrong " << wrong[2].count();
-  EXPECT_LT(ratio, 1.6) << "unknown " << unknown[2].count() << " ns, wrong " << wrong[2].count();
+  std::vector<double> ratios;
+  std::string pairs;
+  for (size_t i = 0; i < unknown.size(); ++i) {
+    ratios.push_back(static_cast<double>(unknown[i].count()) / wrong[i].count());
+    pairs += " " + std::to_string(unknown[i].count() / 1000) + "/" +
+             std::to_string(wrong[i].count() / 1000) + " us";
+  }
+  std::sort(ratios.begin(), ratios.end());
+  const double ratio = (ratios[3] + ratios[4]) / 2;
+  EXPECT_GT(ratio, 0.5) << "unknown/wrong:" << pairs;
+  EXPECT_LT(ratio, 2.0) << "unknown/wrong:" << pairs;
 }
 
 TEST_F(AuthServiceTest, AHashWithOlderParametersIsRehashedAtTheNextLogin) {
