@@ -51,38 +51,10 @@ fi
 load=$build/bench/gateway/gateway_grpc_load
 [[ -x $load ]] || { error_rows ERROR "$load is missing"; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cppsvc-gateway-bench.XXXXXX")
-chmod 755 "$work"
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-  SHOP_BUILD_DIR=$build bash "$root/scripts/shop.sh" stop "$work/shop" > /dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-echo "gateway_bench: starting the shop in $work/shop" >&2
-if ! SHOP_BUILD_DIR=$build bash "$root/scripts/shop.sh" start "$work/shop" > /dev/null 2> "$work/shop.err"; then
-  error_rows ERROR "the shop did not start: $(tail -n 1 "$work/shop.err")"
-  exit 1
-fi
-set -a
-# shellcheck disable=SC1091
-source "$work/shop/shop.env"
-set +a
-
-admin=$(env -i CPPSVC_JWT_ALGORITHM="$CPPSVC_JWT_ALGORITHM" CPPSVC_JWT_ISSUER="$CPPSVC_JWT_ISSUER" \
-  CPPSVC_JWT_AUDIENCE="$CPPSVC_JWT_AUDIENCE" CPPSVC_JWT_KEY_FILE="$CPPSVC_JWT_KEY_FILE" \
-  CPPSVC_JWT_PRIVATE_KEY_FILE="$CPPSVC_JWT_PRIVATE_KEY_FILE" \
-  "$build/tools/cppsvc-token" --sub bench-admin --role admin --ttl 3600)
-post() {  # post PATH JSON: the response body
-  curl -sS -X POST -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
-    --data-binary "$2" "$GATEWAY_URL$1"
-}
-category=$(post /v1/categories '{"name":"Bench","slug":"bench"}' | jq -r .category.id)
-product=$(post /v1/products "{\"sku\":\"BENCH-1\",\"name\":\"Bench mug\",\"description\":\"x\",\"categoryId\":\"$category\",\"priceCents\":\"100\",\"stock\":1}" | jq -r .product.id)
-if [[ -z $product || $product == null ]]; then
-  error_rows ERROR "could not create the product through the gateway"
-  exit 1
-fi
+# shellcheck source=bench/lib/shop.sh
+source "$root/bench/lib/shop.sh"
+bench_start_shop gateway_bench
+bench_create_product "Bench mug" 100 1
 url="$GATEWAY_URL/v1/products/$product"
 
 to_ms() {  # to_ms 3.21ms|850.00us|1.02s

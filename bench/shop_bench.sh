@@ -59,46 +59,14 @@ load=$build/bench/shop/shop_load
 reads=$build/bench/gateway/gateway_grpc_load
 [[ -x $load && -x $reads ]] || { error_rows ERROR "$load or $reads is missing"; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cppsvc-shop-bench.XXXXXX")
-chmod 755 "$work"
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-  SHOP_BUILD_DIR=$build bash "$root/scripts/shop.sh" stop "$work/shop" > /dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-echo "shop_bench: starting the shop in $work/shop" >&2
-if ! SHOP_BUILD_DIR=$build bash "$root/scripts/shop.sh" start "$work/shop" > /dev/null 2> "$work/shop.err"; then
-  error_rows ERROR "the shop did not start: $(tail -n 1 "$work/shop.err")"
-  exit 1
-fi
-set -a
-# shellcheck disable=SC1091
-source "$work/shop/shop.env"
-set +a
-
-mint() {  # mint SUBJECT ROLE
-  env -i CPPSVC_JWT_ALGORITHM="$CPPSVC_JWT_ALGORITHM" CPPSVC_JWT_ISSUER="$CPPSVC_JWT_ISSUER" \
-    CPPSVC_JWT_AUDIENCE="$CPPSVC_JWT_AUDIENCE" CPPSVC_JWT_KEY_FILE="$CPPSVC_JWT_KEY_FILE" \
-    CPPSVC_JWT_PRIVATE_KEY_FILE="$CPPSVC_JWT_PRIVATE_KEY_FILE" \
-    "$build/tools/cppsvc-token" --sub "$1" --role "$2" --ttl 7200
-}
-admin=$(mint bench-admin admin)
+# shellcheck source=bench/lib/shop.sh
+source "$root/bench/lib/shop.sh"
+bench_start_shop shop_bench
 # Checkout allows a customer one order a second: 1,024 customers carry 800/s.
 customers=$([[ $smoke == 1 ]] && echo 256 || echo 1024)
-for ((i = 0; i < customers; i++)); do mint "$(cat /proc/sys/kernel/random/uuid)" customer; done > "$work/tokens"
-post() {  # post PATH JSON: the response body
-  curl -sS -X POST -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
-    --data-binary "$2" "$GATEWAY_URL$1"
-}
-category=$(post /v1/categories '{"name":"Bench","slug":"bench"}' | jq -r .category.id)
+for ((i = 0; i < customers; i++)); do bench_mint "$(cat /proc/sys/kernel/random/uuid)" customer; done > "$work/tokens"
 # Whole dollars: the simulated provider charges it (bench/README.md).
-created=$(post /v1/products "{\"sku\":\"BENCH-1\",\"name\":\"Bench tea\",\"description\":\"x\",\"categoryId\":\"$category\",\"priceCents\":\"500\",\"stock\":1000000}")
-product=$(jq -r .product.id <<< "$created")
-if [[ -z $product || $product == null ]]; then
-  error_rows ERROR "could not create the product through the gateway: $(head -c 200 <<< "$created")"
-  exit 1
-fi
+bench_create_product "Bench tea" 500 1000000
 common=(--env "$work/shop/shop.env" --tokens "$work/tokens" --product "$product")
 
 # Sustained: every order confirmed within the drain, at >= 95% of the

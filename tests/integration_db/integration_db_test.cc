@@ -668,6 +668,29 @@ TEST_F(Idempotency, AnotherCallersKeyIsANewKey) {
 // ---------------------------------------------------------------------------
 // Optimistic locking: of concurrent updates from one version, one wins.
 
+// Runs call(i) for i in [0, n) on n threads released at the same moment.
+void CallTogether(int n, const std::function<void(int)>& call) {
+  std::mutex mu;
+  std::condition_variable go;
+  bool started = false;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < n; ++i) {
+    callers.emplace_back([&, i] {
+      {
+        std::unique_lock lock(mu);
+        go.wait(lock, [&] { return started; });
+      }
+      call(i);
+    });
+  }
+  {
+    std::lock_guard lock(mu);
+    started = true;
+  }
+  go.notify_all();
+  for (auto& c : callers) c.join();
+}
+
 TEST_F(OptimisticLocking, ConcurrentUpdatesFromOneVersionOneWins) {
   CreateSharedDatabase();
   ASSERT_FALSE(HasFatalFailure());
@@ -685,29 +708,13 @@ TEST_F(OptimisticLocking, ConcurrentUpdatesFromOneVersionOneWins) {
     std::vector<ledger::v1::UpdateResponse> responses(kCallers);
     std::vector<std::unique_ptr<LedgerService::Stub>> stubs;
     for (int i = 0; i < kCallers; ++i) stubs.push_back(Stub(*s));
-    std::mutex mu;
-    std::condition_variable go;
-    bool started = false;
-    std::vector<std::thread> callers;
-    for (int i = 0; i < kCallers; ++i) {
-      callers.emplace_back([&, i] {
-        ledger::v1::UpdateRequest request;
-        request.set_id(id);
-        request.set_amount(round * 1000 + i);
-        request.set_expected_version(round);  // the current version, for all
-        {
-          std::unique_lock lock(mu);
-          go.wait(lock, [&] { return started; });
-        }
-        outcomes[i] = Update(*stubs[i], request, &responses[i]);
-      });
-    }
-    {
-      std::lock_guard lock(mu);
-      started = true;
-    }
-    go.notify_all();
-    for (auto& c : callers) c.join();
+    CallTogether(kCallers, [&](int i) {
+      ledger::v1::UpdateRequest request;
+      request.set_id(id);
+      request.set_amount(round * 1000 + i);
+      request.set_expected_version(round);  // the current version, for all
+      outcomes[i] = Update(*stubs[i], request, &responses[i]);
+    });
 
     int ok = 0, aborted = 0, winner = -1;
     for (int i = 0; i < kCallers; ++i) {
@@ -748,29 +755,6 @@ TEST_F(OptimisticLocking, ConcurrentUpdatesFromOneVersionOneWins) {
   EXPECT_EQ(outcome.code, grpc::StatusCode::NOT_FOUND) << Describe(outcome);
   EXPECT_EQ(Count("SELECT version FROM entries"), 4);
   EXPECT_EQ(Count("SELECT count(*) FROM entries"), 1);
-}
-
-// Runs call(i) for i in [0, n) on n threads released at the same moment.
-void CallTogether(int n, const std::function<void(int)>& call) {
-  std::mutex mu;
-  std::condition_variable go;
-  bool started = false;
-  std::vector<std::thread> callers;
-  for (int i = 0; i < n; ++i) {
-    callers.emplace_back([&, i] {
-      {
-        std::unique_lock lock(mu);
-        go.wait(lock, [&] { return started; });
-      }
-      call(i);
-    });
-  }
-  {
-    std::lock_guard lock(mu);
-    started = true;
-  }
-  go.notify_all();
-  for (auto& c : callers) c.join();
 }
 
 // 20 calls read one row, change it and write it back at once. With
