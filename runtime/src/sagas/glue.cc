@@ -51,9 +51,7 @@ void StartSagaOnEmit(sagas::Owner& owner, const CallContext& ctx, const std::str
 }
 
 void StartSagaOnEmit(sagas::Owner& owner, const EventContext& ctx, const std::string& id) {
-  EventContext e(std::string("start"), "", 1, std::string(ctx.trace_id()));
-  e.set_traceparent(std::string(ctx.traceparent()));
-  e.set_tx(&ctx.tx());
+  EventContext e = ctx;  // Start takes a mutable context; same transaction
   // Start answers OK (a second start is ignored) or throws a database error,
   // which rolls the emitting transaction back.
   if (Status started = owner.Start(e, id); !started.ok())
