@@ -98,8 +98,8 @@ std::string KindOf(const model::SagaRoute& r) {
       return "::cppsvc::sagas::InputKind::kFailed";
     case Kind::kUndone:
       return "::cppsvc::sagas::InputKind::kCompensated";
-    default:
-      return "std::nullopt";
+    default:  // a participant's route: no input of the owner's machine
+      return "";
   }
 }
 

@@ -141,13 +141,14 @@ void Checker::CheckStepEventsPublished(const Saga& saga, size_t i, const std::st
 }
 
 // The generated owner hears how each step ends; a subscription of its own
-// to one of those events would consume it a second time.
+// to one of those events would consume it a second time. (Its trigger is
+// not among them: an instance starts at the owner's Emit of it.)
 void Checker::CheckOwnerTracksStep(const Saga& saga,
                                    const SagaStep& step,
                                    const std::string& what) {
   const Service* owner = model_.FindService(saga.owner);
   for (const std::string* e :
-       {&saga.trigger, &step.success_event, &step.failure_event, &step.compensation_done_event}) {
+       {&step.success_event, &step.failure_event, &step.compensation_done_event}) {
     if (!e->empty() && Subscribes(*owner, *e)) {
       Error(SagaAt(saga, "owner"),
             what + ": owner " + Quote(saga.owner) + " subscribes to " + Quote(*e) +

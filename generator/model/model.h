@@ -276,13 +276,14 @@ struct Subscription {
 
 // An event a service publishes, with every place of the contract that says
 // so, in declaration order (methods, subscriptions, the service's publishes).
-// A saga event a service consumes. The owner starts an instance on the
-// trigger and advances it on each step's success, failure and undo-done
-// event; a participant runs its step on the step's `on` event and its
-// compensation on the owner's undo command.
+// A saga event a service consumes. The owner advances an instance on each
+// step's success, failure and undo-done event (an instance starts at the
+// owner's Emit of the trigger, which the owner therefore does not consume);
+// a participant runs its step on the step's `on` event and its compensation
+// on the owner's undo command.
 struct SagaRoute {
-  enum class Kind { kStart, kSucceeded, kFailed, kUndone, kStep, kUndo };
-  Kind kind = Kind::kStart;
+  enum class Kind { kSucceeded, kFailed, kUndone, kStep, kUndo };
+  Kind kind = Kind::kSucceeded;
   std::string saga;
   size_t step = 0;
   std::string event;    // full name; "" for kUndo

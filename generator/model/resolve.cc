@@ -157,7 +157,6 @@ void AddSagaRoute(const Model& model,
 void ResolveSagaRoutes(Model& model, const Streams& streams, Saga& saga) {
   using Kind = SagaRoute::Kind;
   Service* owner = FindServiceIn(model, saga.owner);
-  AddSagaRoute(model, streams, owner, Kind::kStart, saga, 0, saga.trigger);
   for (size_t i = 0; i < saga.steps.size(); ++i) {
     SagaStep& step = saga.steps[i];
     step.cpp_name = PascalCase(step.name);

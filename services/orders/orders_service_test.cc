@@ -180,7 +180,7 @@ TEST_F(OrdersServiceTest, TheSagaConfirmsAPaidOrder) {
 // A participant may answer before the owner's own delivery of the trigger:
 // Checkout's Emit of OrderCreated starts the instance in its transaction, so
 // the early answer advances it instead of being dropped as unknown.
-TEST_F(OrdersServiceTest, AStepAnswerBeforeTheTriggersDeliveryAdvancesTheSaga) {
+TEST_F(OrdersServiceTest, TheSagaStartsInCheckoutsTransaction) {
   ASSERT_TRUE(Add(kAlice, kPen, 1).ok());
   v1::CheckoutRequest req;
   req.set_request_id(cppsvc::impl::NewUuid());
@@ -189,9 +189,9 @@ TEST_F(OrdersServiceTest, AStepAnswerBeforeTheTriggersDeliveryAdvancesTheSaga) {
                 return service_->Checkout(ctx, req, resp);
               }).ok());
   const std::string id = resp.order().id();
-  saga_->Deliver(id, InputKind::kSucceeded, 0);  // stock reserved, trigger not yet consumed
+  saga_->Deliver(id, InputKind::kSucceeded, 0);  // stock reserved: the instance exists
   EXPECT_EQ(Get(id).status(), v1::ORDER_STATUS_STOCK_RESERVED);
-  saga_->Start(id);  // the trigger's delivery, late: changes nothing
+  saga_->Start(id);  // a second start of the same id changes nothing
   EXPECT_EQ(Get(id).status(), v1::ORDER_STATUS_STOCK_RESERVED);
   commerce::payments::v1::PaymentProcessed paid;
   paid.set_payment_id("pay-early");

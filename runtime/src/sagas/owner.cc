@@ -47,8 +47,7 @@ Owner::Owner(const SagaSpec& spec, OwnerHooks hooks) : spec_(spec), hooks_(std::
 Status Owner::Start(EventContext& ctx, const std::string& id) {
   State first;
   Instance instance{std::string(spec_.name), id, first, StateName(spec_, first), ""};
-  // Started already: by the owner's Emit of the trigger (the usual case;
-  // its own delivery of the trigger comes later), or a redelivery.
+  // Started already: the trigger of this id was emitted before.
   if (!internal::Insert(ctx.tx(), spec_, instance, ShortName(spec_.trigger_type))) {
     return Status::Ok();
   }

@@ -3,14 +3,28 @@
 #include <optional>
 
 #include <pqxx/pqxx>
+#include <utility>
 
 #include "cppsvc/observability/log.h"
 
 namespace cppsvc::sagas {
 namespace {
 
+// A prepared statement on the transaction's connection (see the saga
+// owner's store): no parse and plan per step.
+template <typename... Args>
+pqxx::result Prepared(pqxx::transaction_base& tx,
+                      const char* name,
+                      const char* sql,
+                      Args&&... args) {
+  tx.conn().prepare(name, sql);
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
 std::optional<std::string> LockState(pqxx::transaction_base& tx, const StepKey& key) {
-  const pqxx::result r = tx.exec_params(
+  const pqxx::result r = Prepared(
+      tx,
+      "cppsvc_saga_step_lock",
       "SELECT state FROM cppsvc_saga_steps WHERE saga = $1 AND step = $2 AND id = $3 FOR UPDATE",
       std::string(key.saga),
       std::string(key.step),
@@ -19,8 +33,22 @@ std::optional<std::string> LockState(pqxx::transaction_base& tx, const StepKey& 
   return r[0][0].as<std::string>();
 }
 
-// A concurrent first write of the same step fails on the primary key, rolls
-// back and is redelivered; the retry then finds the row.
+// Claims a step's first run, recorded as succeeded (the usual outcome: one
+// statement); false when the row exists, the step having run or been undone
+// first. A concurrent first run of the same step waits here for the other
+// transaction and, once that commits, finds its row.
+bool Claim(pqxx::transaction_base& tx, const StepKey& key) {
+  const pqxx::result r = Prepared(
+      tx,
+      "cppsvc_saga_step_claim",
+      "INSERT INTO cppsvc_saga_steps (saga, step, id, state) VALUES ($1, $2, $3, 'succeeded') "
+      "ON CONFLICT DO NOTHING",
+      std::string(key.saga),
+      std::string(key.step),
+      key.id);
+  return r.affected_rows() == 1;
+}
+
 void Record(pqxx::transaction_base& tx, const StepKey& key, const char* state, bool exists) {
   const char* sql = exists ? "UPDATE cppsvc_saga_steps SET state = $4, updated_at = now() "
                              "WHERE saga = $1 AND step = $2 AND id = $3"
@@ -44,18 +72,19 @@ Status RunStep(EventContext& ctx,
                const StepKey& key,
                const std::function<StepOutcome()>& run,
                const std::function<Status()>& refuse) {
-  const std::optional<std::string> state = LockState(ctx.tx(), key);
-  if (state == "undone") {
-    Log("saga step undone before it ran: reporting failure", key, *state);
-    return refuse();
-  }
-  if (state) {
-    Log("saga step ran before: acknowledged", key, *state);
+  if (!Claim(ctx.tx(), key)) {
+    const std::optional<std::string> state = LockState(ctx.tx(), key);
+    if (state == "undone") {
+      Log("saga step undone before it ran: reporting failure", key, *state);
+      return refuse();
+    }
+    Log("saga step ran before: acknowledged", key, state.value_or(""));
     return Status::Ok();
   }
   const StepOutcome outcome = run();
+  // An error rolls the claim back with the rest of the transaction.
   if (!outcome.status.ok()) return outcome.status;
-  Record(ctx.tx(), key, outcome.succeeded ? "succeeded" : "failed", false);
+  if (!outcome.succeeded) Record(ctx.tx(), key, "failed", true);
   return Status::Ok();
 }
 

@@ -231,14 +231,6 @@ const std::vector<::cppsvc::db::Migration>& OrdersServiceServer::Migrations() {
 
 std::vector<::cppsvc::impl::SubscriptionRoute> OrdersServiceServer::Subscriptions() {
   std::vector<::cppsvc::impl::SubscriptionRoute> routes;
-  ::cppsvc::impl::AddOwnerRoute<OrderCreated>(routes,
-                                              "commerce.orders.order_created",
-                                              "ORDERS",
-                                              "orders-saga-checkout-order_created",
-                                              handlers_.CheckoutSaga(),
-                                              "order_id",
-                                              std::nullopt,
-                                              0);
   ::cppsvc::impl::AddOwnerRoute<::commerce::products::v1::StockReserved>(
       routes,
       "commerce.products.stock_reserved",

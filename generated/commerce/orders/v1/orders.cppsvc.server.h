@@ -33,7 +33,7 @@ class OrdersServiceServer final : public OrdersService::CallbackService {
       .serves_nats = false,
       .database = "orders",
       .publishes = true,
-      .subscriptions = 7,
+      .subscriptions = 6,
       .workers = 0,
       .max_queue = 0,
       .inline_handlers = false,

@@ -6,7 +6,6 @@
 
 #include <memory>
 #include <mutex>  // std::once_flag, for the generated owners
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,8 +40,9 @@ Status EmitSagaEvent(EventContext& ctx,
 EventContext SagaContextOf(const CallContext& ctx, std::string_view what);
 // Starts instance `id` of the owner's saga in the transaction of `ctx`,
 // where the owner emits the saga's trigger: the instance exists before any
-// participant can hear the trigger and answer, and the owner's own delivery
-// of the trigger later finds it started.
+// participant can hear the trigger and answer. This is the only start: the
+// owner does not consume its own trigger (a delivery would add a
+// transaction per instance and change nothing).
 void StartSagaOnEmit(sagas::Owner& owner, const CallContext& ctx, const std::string& id);
 void StartSagaOnEmit(sagas::Owner& owner, const EventContext& ctx, const std::string& id);
 // "undecodable event payload" as a Status.
@@ -105,8 +105,9 @@ SubscriptionRoute SagaRoute(std::string_view type,
                             std::string_view stream,
                             std::string_view durable);
 
-// The owner's route of a saga's trigger (`kind` empty) or of a step's
-// event: starts or advances an instance.
+// The owner's route of a step's success, failure or undo-done event:
+// advances an instance. (An instance starts at the owner's Emit of the
+// trigger: see StartSagaOnEmit.)
 template <typename Event>
 void AddOwnerRoute(std::vector<SubscriptionRoute>& routes,
                    std::string_view subject,
@@ -114,15 +115,13 @@ void AddOwnerRoute(std::vector<SubscriptionRoute>& routes,
                    std::string_view durable,
                    sagas::Owner& owner,
                    std::string_view key_field,
-                   std::optional<sagas::InputKind> kind,
+                   sagas::InputKind kind,
                    int step) {
   SubscriptionRoute route = SagaRoute(Event::descriptor()->full_name(), subject, stream, durable);
   route.handle = [&owner, key_field, kind, step](EventContext& ctx, const std::string& payload) {
     Event event;
     if (!event.ParseFromString(payload)) return Undecodable();
-    const std::string id = SagaKey(event, key_field);
-    if (!kind) return owner.Start(ctx, id);
-    return owner.Advance(ctx, id, {*kind, step}, event);
+    return owner.Advance(ctx, SagaKey(event, key_field), {kind, step}, event);
   };
   routes.push_back(std::move(route));
 }

@@ -64,8 +64,8 @@ class Owner {
   const SagaSpec& spec() const { return spec_; }
   void set_metrics(std::shared_ptr<SagaMetrics> metrics) { metrics_ = std::move(metrics); }
 
-  // Starts an instance: where the owner emits the trigger (StartSagaOnEmit),
-  // and on the trigger's delivery; a second start changes nothing.
+  // Starts an instance, where the owner emits the trigger (StartSagaOnEmit);
+  // a second start of the same id changes nothing.
   Status Start(EventContext& ctx, const std::string& id);
   // Applies a participant's event. An event the machine ignores, or one for
   // an unknown instance, is acknowledged (OK), counted and logged.
