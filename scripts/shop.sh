@@ -37,6 +37,12 @@
 #                           tokens (default 500)
 #   SHOP_SAGA_TIMEOUT_SWEEP_MS   orders' saga sweeper period (default 500)
 #   SHOP_EXTRA_ENV          extra KEY=value words given to every service
+#   SHOP_REPLICAS           processes of each of products, payments, orders
+#                           and notifications (default 1); replica N > 1 is
+#                           the service <svc>-N (logs, kill, restart), on the
+#                           same database, and every client (the gateway,
+#                           orders' products client) round-robins over all;
+#                           shop.env then lists <SVC>_ADDRESSES=a,b,...
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,7 +62,28 @@ dir=$(cd "$dir" && pwd)
 read -r -a services <<< "${SHOP_SERVICES:-${all_services[*]}}"
 build=${SHOP_BUILD_DIR:-$repo/build}
 
+# Replicas <svc>-2 ... <svc>-N of the services that scale out, after their
+# first process in both lists.
+replicated=(products payments orders notifications)
+with_replicas() {  # with_replicas <svc...>: the names with their replicas
+  local svc n
+  for svc in "$@"; do
+    echo "$svc"
+    printf '%s\n' "${replicated[@]}" | grep -qx "$svc" || continue
+    for ((n = 2; n <= ${SHOP_REPLICAS:-1}; n++)); do echo "$svc-$n"; done
+  done
+}
+[[ ${SHOP_REPLICAS:-1} =~ ^[1-9][0-9]*$ ]] || { echo "shop.sh: SHOP_REPLICAS must be a positive number" >&2; exit 2; }
+mapfile -t all_services < <(with_replicas "${all_services[@]}")
+mapfile -t services < <(with_replicas "${services[@]}")
+
+# The service a process name runs: orders-2 -> orders.
+base_of() { printf '%s' "${1%-[0-9]*}"; }
+
 upper() { printf '%s' "$1" | tr '[:lower:]' '[:upper:]'; }
+
+# The prefix of a process's settings: its service's (ORDERS_ for orders-2).
+prefix() { upper "$(base_of "$1")"; }
 
 log() { echo "shop.sh: $*" >&2; }
 
@@ -79,7 +106,7 @@ service_pid() {
   alive "$pid" || return 1
   exe=$(readlink "/proc/$pid/exe" 2> /dev/null || true)
   case "$exe" in
-    *"/${svc}_service"* | */setsid | */env) echo "$pid" ;;
+    *"/$(base_of "$svc")_service"* | */setsid | */env) echo "$pid" ;;
     *) return 1 ;;
   esac
 }
@@ -130,9 +157,10 @@ env_value() {  # env_value <file> <KEY>
 # Starts <svc> in the background with exactly the environment in
 # <dir>/run/<svc>.env, in a process group of its own.
 launch() {
-  local svc=$1 binary=$build/services/${1}_service
+  local svc=$1 binary
+  binary=$build/services/$(base_of "$1")_service
   if [ ! -x "$binary" ]; then
-    log "$binary is missing: cmake --build $build --target ${svc}_service"
+    log "$binary is missing: cmake --build $build --target $(base_of "$svc")_service"
     exit 1
   fi
   mapfile -t vars < "$dir/run/$svc.env"
@@ -153,14 +181,14 @@ wait_ready() {
         tail -n 20 "$dir/logs/$svc.log" >&2 || true
         return 1
       fi
-      port=$(env_value "$dir/run/$svc.env" "$(upper "$svc")_ADMIN_PORT")
+      port=$(env_value "$dir/run/$svc.env" "$(prefix "$svc")_ADMIN_PORT")
       [ "$(http_status "$port" /readyz)" = 200 ] || still+=("$svc")
     done
     pending=("${still[@]+"${still[@]}"}")
     [ "${#pending[@]}" -eq 0 ] && break
     if [ "$SECONDS" -ge "$deadline" ]; then
       for svc in "${pending[@]}"; do
-        port=$(env_value "$dir/run/$svc.env" "$(upper "$svc")_ADMIN_PORT")
+        port=$(env_value "$dir/run/$svc.env" "$(prefix "$svc")_ADMIN_PORT")
         log "$svc is not ready after ${SHOP_READY_TIMEOUT:-90} s (/readyz: $(http_status "$port" /readyz)); last lines of $dir/logs/$svc.log:"
         tail -n 20 "$dir/logs/$svc.log" >&2 || true
       done
@@ -184,6 +212,7 @@ create_databases() {
   pg_port=$(cat "$dir/pg/port")
   for svc in "${services[@]}"; do
     [ "$svc" != gateway ] || continue  # keeps no state
+    [ "$(base_of "$svc")" = "$svc" ] || continue  # a replica: its service's database
     if [ "$(psql -X -tA -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres \
       -c "SELECT count(*) FROM pg_database WHERE datname = '$svc'")" = 0 ]; then
       bash "$repo/scripts/pg.sh" createdb "$dir/pg" "$svc" > /dev/null
@@ -263,10 +292,20 @@ launch_all() {
   local decline=${SHOP_DECLINE_ABOVE_CENTS:-100000}
   local extra=()
   read -r -a extra <<< "${SHOP_EXTRA_ENV:-}"
+  # Shared by payments' replicas: the provider signs with one secret.
+  local webhook_secret
+  webhook_secret=shop-webhook-secret-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+  # addresses <svc>: host:port of its every process, comma-separated.
+  addresses() {
+    local r list=""
+    for r in $(with_replicas "$1"); do list+=${list:+,}127.0.0.1:${grpc_port[$r]}; done
+    printf '%s' "$list"
+  }
 
   for svc in "${services[@]}"; do
-    local p
-    p=$(upper "$svc")
+    local p base
+    p=$(prefix "$svc")
+    base=$(base_of "$svc")
     {
       echo "PATH=/usr/local/bin:/usr/bin:/bin"
       echo "HOME=$dir"
@@ -276,10 +315,11 @@ launch_all() {
         echo "GATEWAY_HTTP_PORT=${grpc_port[$svc]}"
         local backend
         for backend in "${all_services[@]}"; do
-          [ "$backend" = gateway ] || echo "GATEWAY_$(upper "$backend")_ADDRESSES=127.0.0.1:${grpc_port[$backend]}"
+          [ "$backend" != gateway ] && [ "$(base_of "$backend")" = "$backend" ] || continue
+          echo "GATEWAY_$(upper "$backend")_ADDRESSES=$(addresses "$backend")"
         done
       else
-        echo "${p}_DATABASE_URL=$pg_base/$svc"
+        echo "${p}_DATABASE_URL=$pg_base/$base"
         echo "${p}_GRPC_PORT=${grpc_port[$svc]}"
       fi
       echo "${p}_ADMIN_PORT=${admin_port[$svc]}"
@@ -294,15 +334,15 @@ launch_all() {
       # The gateway (on loopback) names the HTTP client in x-forwarded-for,
       # so the services' per-peer limits apply to that client.
       echo "CPPSVC_TRUSTED_PROXIES=127.0.0.1"
-      case "$svc" in
+      case "$base" in
         auth) echo "CPPSVC_JWT_PRIVATE_KEY_FILE=$dir/jwt/private.pem" ;;
         orders)
-          echo "ORDERS_PRODUCTS_ADDRESSES=127.0.0.1:${grpc_port[products]}"
+          echo "ORDERS_PRODUCTS_ADDRESSES=$(addresses products)"
           echo "ORDERS_SAGA_SWEEP_MS=${SHOP_SAGA_TIMEOUT_SWEEP_MS:-500}"
           ;;
         payments)
           echo "PAYMENTS_FAKE_DECLINE_ABOVE_CENTS=$decline"
-          echo "PAYMENTS_WEBHOOK_SECRET=shop-webhook-secret-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+          echo "PAYMENTS_WEBHOOK_SECRET=$webhook_secret"
           ;;
       esac
       [ "${#extra[@]}" -eq 0 ] || printf '%s\n' "${extra[@]}"
@@ -322,8 +362,9 @@ launch_all() {
         printf '%s\n' "${services[@]}" | grep -qx gateway || continue
         echo "GATEWAY_URL=http://127.0.0.1:${grpc_port[$svc]}"
         echo "GATEWAY_ADMIN_PORT=${admin_port[$svc]}"
-      elif printf '%s\n' "${services[@]}" | grep -qx "$svc"; then
+      elif [ "$(base_of "$svc")" = "$svc" ] && printf '%s\n' "${services[@]}" | grep -qx "$svc"; then
         echo "${p}_ADDRESS=127.0.0.1:${grpc_port[$svc]}"
+        echo "${p}_ADDRESSES=$(addresses "$svc")"
         echo "${p}_ADMIN_PORT=${admin_port[$svc]}"
         echo "${p}_DATABASE_URL=$pg_base/$svc"
       fi
@@ -362,8 +403,11 @@ stop_one() {
 }
 
 stop_all() {
-  local svc
-  for svc in "${all_services[@]}"; do
+  local svc pidfile
+  # Every process started for <dir>, whatever SHOP_REPLICAS says now.
+  for pidfile in "$dir"/run/*.pid; do
+    [ -e "$pidfile" ] || continue
+    svc=$(basename "$pidfile" .pid)
     stop_one "$svc" TERM &
   done
   wait
@@ -391,7 +435,8 @@ case "$cmd" in
     ;;
   status)
     [ "$#" -eq 2 ] || usage
-    for svc in "${all_services[@]}"; do
+    # The services, and any replica started for <dir> whatever SHOP_REPLICAS says now.
+    for svc in $( (printf '%s\n' "${all_services[@]}"; ls "$dir/run" 2> /dev/null | sed -n 's/\.env$//p') | awk '!seen[$0]++'); do
       if pid=$(service_pid "$svc"); then echo "$svc running (pid $pid)"; else echo "$svc stopped"; fi
     done
     ;;

@@ -336,8 +336,9 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(seed));
 
   cppsvc::ClientOptions po, oo;
-  po.addresses = {Setting("PRODUCTS_ADDRESS")};
-  oo.addresses = {Setting("ORDERS_ADDRESS")};
+  // Every process of each (SHOP_REPLICAS), round robin.
+  po.addresses = SplitCommas(Setting("PRODUCTS_ADDRESSES"));
+  oo.addresses = SplitCommas(Setting("ORDERS_ADDRESSES"));
   products::ProductsServiceClient products_client(po);
   orders::OrdersServiceClient orders_client(oo);
   const std::string admin = MintToken("faults-admin", "admin");
