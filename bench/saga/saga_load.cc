@@ -34,12 +34,15 @@
 #include <vector>
 
 #include "cppsvc/impl/repository.h"  // NewUuid
+#include "latency_ledger.h"
 #include "plainbench/origin/v1/origin.cppsvc.client.h"
 #include "sagabench/origin/v1/origin.cppsvc.client.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using cppsvc_bench::Clock;
+using cppsvc_bench::LatencyLedger;
+using cppsvc_bench::Quantile;
 
 struct Args {
   std::string variant, mode, address, nats, token_file;
@@ -80,62 +83,11 @@ Args Parse(int argc, char** argv) {
   return a;
 }
 
-double Ms(Clock::duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
-
-double Quantile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
-}
-
-// When each flow's Start was sent, and when its FlowCompleted came.
-class Ledger {
- public:
-  void Sent(const std::string& flow, Clock::time_point at) {
-    std::lock_guard lock(mu_);
-    sent_[flow] = at;
-  }
-  void Completed(const std::string& flow) {
-    const auto now = Clock::now();
-    std::lock_guard lock(mu_);
-    completed_.emplace(flow, now);
-  }
-  // Latencies of the flows completed so far; `missing` counts the others.
-  std::vector<double> Latencies(int& missing) {
-    std::lock_guard lock(mu_);
-    std::vector<double> out;
-    missing = 0;
-    for (const auto& [flow, at] : sent_) {
-      auto it = completed_.find(flow);
-      if (it == completed_.end()) {
-        ++missing;
-      } else {
-        out.push_back(Ms(it->second - at));
-      }
-    }
-    return out;
-  }
-  // The first send and the last completion.
-  std::pair<Clock::time_point, Clock::time_point> Span() {
-    std::lock_guard lock(mu_);
-    Clock::time_point first = Clock::time_point::max(), last{};
-    for (const auto& [flow, at] : sent_) first = std::min(first, at);
-    for (const auto& [flow, at] : completed_) last = std::max(last, at);
-    return {first, last};
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, Clock::time_point> sent_, completed_;
-};
-
 // Both variants' FlowCompleted have the flow id as field 1.
 void OnCompleted(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   sagabench::origin::v1::FlowCompleted event;
   if (event.ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg)))
-    static_cast<Ledger*>(closure)->Completed(event.flow_id());
+    static_cast<LatencyLedger*>(closure)->Ended(event.flow_id());
   natsMsg_Destroy(msg);
 }
 
@@ -159,7 +111,7 @@ bool StartFlows(Client& client, const std::vector<std::string>& ids, const std::
 using StartFn = std::function<bool(const std::vector<std::string>&)>;
 
 // Thread t sends flow i at start + i / rate for every i = t mod threads.
-int DriveLatency(const Args& args, const StartFn& start_flows, Ledger& ledger) {
+int DriveLatency(const Args& args, const StartFn& start_flows, LatencyLedger& ledger) {
   const int total = static_cast<int>(args.rate * args.seconds);
   std::atomic<int> errors{0};
   const auto start = Clock::now();
@@ -171,7 +123,7 @@ int DriveLatency(const Args& args, const StartFn& start_flows, Ledger& ledger) {
             start + std::chrono::duration_cast<Clock::duration>(
                         std::chrono::duration<double>(static_cast<double>(i) / args.rate)));
         const std::string id = cppsvc::impl::NewUuid();
-        ledger.Sent(id, Clock::now());
+        ledger.Started(id, Clock::now());
         if (!start_flows({id})) errors.fetch_add(1);
       }
     });
@@ -181,7 +133,7 @@ int DriveLatency(const Args& args, const StartFn& start_flows, Ledger& ledger) {
 }
 
 // Every thread starts batches until --flows are taken.
-int DriveThroughput(const Args& args, const StartFn& start_flows, Ledger& ledger) {
+int DriveThroughput(const Args& args, const StartFn& start_flows, LatencyLedger& ledger) {
   std::atomic<int> taken{0}, errors{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < args.threads; ++t) {
@@ -190,7 +142,7 @@ int DriveThroughput(const Args& args, const StartFn& start_flows, Ledger& ledger
         std::vector<std::string> ids;
         for (int i = 0; i < args.batch; ++i) ids.push_back(cppsvc::impl::NewUuid());
         const auto now = Clock::now();
-        for (const auto& id : ids) ledger.Sent(id, now);
+        for (const auto& id : ids) ledger.Started(id, now);
         if (!start_flows(ids)) errors.fetch_add(1);
       }
     });
@@ -200,7 +152,7 @@ int DriveThroughput(const Args& args, const StartFn& start_flows, Ledger& ledger
 }
 
 // Waits up to --drain seconds for the flows still missing; returns how many are.
-int Drain(const Args& args, Ledger& ledger) {
+int Drain(const Args& args, LatencyLedger& ledger) {
   int missing = 0;
   const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(args.drain));
@@ -212,7 +164,7 @@ int Drain(const Args& args, Ledger& ledger) {
 }
 
 int Run(const Args& args, const StartFn& start_flows, const std::string& subject) {
-  Ledger ledger;
+  LatencyLedger ledger;
   natsConnection* nc = nullptr;
   natsSubscription* sub = nullptr;
   if (natsConnection_ConnectTo(&nc, args.nats.c_str()) != NATS_OK ||
@@ -257,33 +209,35 @@ std::string ReadToken(const std::string& path) {
   return token;
 }
 
+// Runs the load through the owner's client of one variant.
+template <typename Client, typename Request, typename Response>
+int RunVariant(const Args& args, const std::string& token, const std::string& subject) {
+  cppsvc::ClientOptions options;
+  options.addresses = {args.address};
+  Client client(options);
+  return Run(
+      args,
+      [&](const std::vector<std::string>& ids) {
+        return StartFlows<Client, Request, Response>(client, ids, token);
+      },
+      subject);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const Args args = Parse(argc, argv);
   const std::string token = ReadToken(args.token_file);
-  cppsvc::ClientOptions options;
-  options.addresses = {args.address};
   if (args.variant == "saga") {
     namespace v1 = sagabench::origin::v1;
-    v1::OriginServiceClient client(options);
-    return Run(
+    return RunVariant<v1::OriginServiceClient, v1::StartRequest, v1::StartResponse>(
         args,
-        [&](const std::vector<std::string>& ids) {
-          return StartFlows<v1::OriginServiceClient, v1::StartRequest, v1::StartResponse>(client,
-                                                                                          ids,
-                                                                                          token);
-        },
+        token,
         "sagabench.origin.flow_completed");
   }
   namespace v1 = plainbench::origin::v1;
-  v1::OriginServiceClient client(options);
-  return Run(
+  return RunVariant<v1::OriginServiceClient, v1::StartRequest, v1::StartResponse>(
       args,
-      [&](const std::vector<std::string>& ids) {
-        return StartFlows<v1::OriginServiceClient, v1::StartRequest, v1::StartResponse>(client,
-                                                                                        ids,
-                                                                                        token);
-      },
+      token,
       "plainbench.origin.flow_completed");
 }

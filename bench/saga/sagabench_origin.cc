@@ -13,12 +13,9 @@ class SagaOrigin final : public v1::OriginServiceBase {
   cppsvc::Status Start(cppsvc::CallContext& ctx,
                        const v1::StartRequest& request,
                        v1::StartResponse&) override {
-    for (const std::string& id : request.flow_ids()) {
-      RecordFlow(ctx.tx(), id);
-      v1::FlowStarted started;
-      started.set_flow_id(id);
+    StartFlows<v1::FlowStarted>(ctx.tx(), request, [&](const v1::FlowStarted& started) {
       Emit(ctx, started);
-    }
+    });
     return cppsvc::Status::Ok();
   }
 

@@ -14,6 +14,18 @@ namespace saga_bench {
 // The owner records a new flow.
 void RecordFlow(pqxx::transaction_base& tx, const std::string& flow_id);
 
+// The owner's Start: records each flow of `request` and emits its
+// FlowStarted through `emit` (the service's generated Emit).
+template <typename Started, typename Request, typename EmitFn>
+void StartFlows(pqxx::transaction_base& tx, const Request& request, EmitFn emit) {
+  for (const std::string& id : request.flow_ids()) {
+    RecordFlow(tx, id);
+    Started started;
+    started.set_flow_id(id);
+    emit(started);
+  }
+}
+
 // The owner records that a flow moved on to `step` (from 'started' only:
 // with plain subscriptions, a step's event may come after the flow completed).
 void RecordProgress(pqxx::transaction_base& tx,

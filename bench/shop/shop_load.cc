@@ -31,10 +31,14 @@
 
 #include "commerce/orders/v1/orders.cppsvc.client.h"
 #include "cppsvc/impl/repository.h"  // NewUuid
+#include "latency_ledger.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using cppsvc_bench::Clock;
+using cppsvc_bench::LatencyLedger;
+using cppsvc_bench::Ms;
+using cppsvc_bench::Quantile;
 namespace orders = commerce::orders::v1;
 
 struct Args {
@@ -92,17 +96,6 @@ cppsvc::CallOptions As(const std::string& token) {
   return o;
 }
 
-double Ms(Clock::duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
-
-// The q-quantile of `v` (sorted here).
-double Quantile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
-}
-
 // --- write: AddCartItem, closed loop ---------------------------------------
 
 int RunWrite(const Args& args,
@@ -140,43 +133,10 @@ int RunWrite(const Args& args,
 
 // --- checkout: open loop, latency to OrderConfirmed ---------------------------
 
-// When each order's Checkout answered, and when its OrderConfirmed came.
-class Ledger {
- public:
-  void Accepted(const std::string& order, Clock::time_point at) {
-    std::lock_guard lock(mu_);
-    accepted_[order] = at;
-  }
-  void Confirmed(const std::string& order) {
-    const auto now = Clock::now();
-    std::lock_guard lock(mu_);
-    confirmed_.emplace(order, now);
-  }
-  // Latencies of the accepted orders confirmed so far, and how many are not.
-  std::vector<double> Latencies(int& missing) {
-    std::lock_guard lock(mu_);
-    std::vector<double> out;
-    missing = 0;
-    for (const auto& [order, at] : accepted_) {
-      auto it = confirmed_.find(order);
-      if (it == confirmed_.end()) {
-        ++missing;
-      } else {
-        out.push_back(Ms(it->second - at));
-      }
-    }
-    return out;
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::string, Clock::time_point> accepted_, confirmed_;
-};
-
 void OnConfirmed(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   orders::OrderConfirmed event;
   if (event.ParseFromArray(natsMsg_GetData(msg), natsMsg_GetDataLength(msg)))
-    static_cast<Ledger*>(closure)->Confirmed(event.order_id());
+    static_cast<LatencyLedger*>(closure)->Ended(event.order_id());
   natsMsg_Destroy(msg);
 }
 
@@ -184,7 +144,7 @@ void OnConfirmed(natsConnection*, natsSubscription*, natsMsg* msg, void* closure
 bool PlaceOrder(orders::OrdersServiceClient& client,
                 const std::string& token,
                 const std::string& product,
-                Ledger& ledger) {
+                LatencyLedger& ledger) {
   orders::AddCartItemRequest add;
   add.set_product_id(product);
   add.set_quantity(1);
@@ -200,7 +160,7 @@ bool PlaceOrder(orders::OrdersServiceClient& client,
     });
     return false;
   }
-  ledger.Accepted(response.order().id(), Clock::now());
+  ledger.Started(response.order().id(), Clock::now());
   return true;
 }
 
@@ -210,7 +170,7 @@ bool PlaceOrder(orders::OrdersServiceClient& client,
 int DriveOrders(const Args& args,
                 orders::OrdersServiceClient& client,
                 const std::vector<std::string>& tokens,
-                Ledger& ledger) {
+                LatencyLedger& ledger) {
   const int total = static_cast<int>(args.rate * args.seconds);
   std::atomic<int> errors{0};
   const auto start = Clock::now();
@@ -236,7 +196,7 @@ int RunCheckout(const Args& args,
                 orders::OrdersServiceClient& client,
                 const std::vector<std::string>& tokens,
                 const std::string& nats_url) {
-  Ledger ledger;
+  LatencyLedger ledger;
   natsConnection* nc = nullptr;
   natsSubscription* sub = nullptr;
   if (natsConnection_ConnectTo(&nc, nats_url.c_str()) != NATS_OK ||
