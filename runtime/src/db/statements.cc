@@ -21,4 +21,8 @@ const std::vector<const Statement*>& RegisteredStatements() {
   return Registry();
 }
 
+void DefineOn(pqxx::transaction_base& tx, const char* name, const std::string& sql) {
+  tx.conn().prepare(name, sql);
+}
+
 }  // namespace cppsvc::db

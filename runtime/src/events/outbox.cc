@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "cppsvc/db/errors.h"
+#include "cppsvc/db/statements.h"
 #include "cppsvc/events/outbox.h"
 
 namespace cppsvc::events {
@@ -38,13 +39,12 @@ std::string AddToOutbox(db::Tx& tx, const OutboxEvent& event) {
   }
   nlohmann::json headers = nlohmann::json::object();
   for (const auto& [key, value] : event.headers) headers[key] = value;
-  // A prepared statement, defined on whichever connection the transaction
-  // runs on (defining it again with the same text is a lookup) and prepared
-  // by libpqxx on its first use there: no parse and plan per event.
+  // Prepared on the transaction's connection: no parse and plan per event.
   // gen_random_uuid(): built into PostgreSQL 13+.
-  tx.conn().prepare(kInsertName, kInsertSql);
   const pqxx::result row =
-      tx.exec_prepared(kInsertName,
+      db::ExecPrepared(tx,
+                       kInsertName,
+                       kInsertSql,
                        event.id,
                        event.subject,
                        event.event_type,

@@ -1,7 +1,8 @@
 #include "owner_store.h"
 
 #include <pqxx/pqxx>
-#include <utility>
+
+#include "cppsvc/db/statements.h"
 
 namespace cppsvc::sagas::internal {
 namespace {
@@ -50,27 +51,17 @@ SELECT step, count(*) FROM cppsvc_sagas
 WHERE saga = $1 AND status IN ('running', 'compensating')
 GROUP BY step)sql";
 
-// Runs `sql` as a prepared statement, defined on whichever connection the
-// transaction runs on (defining it again with the same text is a lookup)
-// and prepared by libpqxx on its first use there: no parse and plan per
-// event, as for the outbox's INSERT.
-template <typename... Args>
-pqxx::result Prepared(db::Tx& tx, const char* name, const std::string& sql, Args&&... args) {
-  tx.conn().prepare(name, sql);
-  return tx.exec_prepared(name, std::forward<Args>(args)...);
-}
-
 }  // namespace
 
 bool Insert(db::Tx& tx, const SagaSpec& spec, const Instance& instance, std::string_view label) {
-  const pqxx::result r = Prepared(tx,
-                                  "cppsvc_saga_insert",
-                                  kInsertSql,
-                                  std::string(spec.name),
-                                  instance.id,
-                                  instance.state_name,
-                                  std::string(label),
-                                  static_cast<long>(spec.timeout.count()));
+  const pqxx::result r = db::ExecPrepared(tx,
+                                          "cppsvc_saga_insert",
+                                          kInsertSql,
+                                          std::string(spec.name),
+                                          instance.id,
+                                          instance.state_name,
+                                          std::string(label),
+                                          static_cast<long>(spec.timeout.count()));
   return r.affected_rows() == 1;
 }
 
@@ -79,12 +70,12 @@ std::optional<Instance> Load(db::Tx& tx,
                              const std::string& id,
                              bool skip_locked) {
   const pqxx::result r =
-      skip_locked ? Prepared(tx,
-                             "cppsvc_saga_load_skip",
-                             std::string(kLoadSql) + " SKIP LOCKED",
-                             std::string(spec.name),
-                             id)
-                  : Prepared(tx, "cppsvc_saga_load", kLoadSql, std::string(spec.name), id);
+      skip_locked ? db::ExecPrepared(tx,
+                                     "cppsvc_saga_load_skip",
+                                     std::string(kLoadSql) + " SKIP LOCKED",
+                                     std::string(spec.name),
+                                     id)
+                  : db::ExecPrepared(tx, "cppsvc_saga_load", kLoadSql, std::string(spec.name), id);
   if (r.empty()) return std::nullopt;
   Instance i;
   i.saga = std::string(spec.name);
@@ -99,18 +90,18 @@ std::optional<Instance> Load(db::Tx& tx,
 }
 
 double Update(db::Tx& tx, const SagaSpec& spec, const Instance& i, std::string_view label) {
-  const pqxx::result r = Prepared(tx,
-                                  "cppsvc_saga_update",
-                                  kUpdateSql,
-                                  std::string(spec.name),
-                                  i.id,
-                                  std::string(StatusName(i.state.status)),
-                                  i.state_name,
-                                  i.state.step,
-                                  i.state.stopped,
-                                  std::string(CauseName(i.state.cause)),
-                                  std::string(label),
-                                  i.error);
+  const pqxx::result r = db::ExecPrepared(tx,
+                                          "cppsvc_saga_update",
+                                          kUpdateSql,
+                                          std::string(spec.name),
+                                          i.id,
+                                          std::string(StatusName(i.state.status)),
+                                          i.state_name,
+                                          i.state.step,
+                                          i.state.stopped,
+                                          std::string(CauseName(i.state.cause)),
+                                          std::string(label),
+                                          i.error);
   return r.empty() ? 0.0 : r[0][0].as<double>();
 }
 

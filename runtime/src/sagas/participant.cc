@@ -3,26 +3,15 @@
 #include <optional>
 
 #include <pqxx/pqxx>
-#include <utility>
 
+#include "cppsvc/db/statements.h"
 #include "cppsvc/observability/log.h"
 
 namespace cppsvc::sagas {
 namespace {
 
-// A prepared statement on the transaction's connection (see the saga
-// owner's store): no parse and plan per step.
-template <typename... Args>
-pqxx::result Prepared(pqxx::transaction_base& tx,
-                      const char* name,
-                      const char* sql,
-                      Args&&... args) {
-  tx.conn().prepare(name, sql);
-  return tx.exec_prepared(name, std::forward<Args>(args)...);
-}
-
 std::optional<std::string> LockState(pqxx::transaction_base& tx, const StepKey& key) {
-  const pqxx::result r = Prepared(
+  const pqxx::result r = db::ExecPrepared(
       tx,
       "cppsvc_saga_step_lock",
       "SELECT state FROM cppsvc_saga_steps WHERE saga = $1 AND step = $2 AND id = $3 FOR UPDATE",
@@ -38,7 +27,7 @@ std::optional<std::string> LockState(pqxx::transaction_base& tx, const StepKey& 
 // first. A concurrent first run of the same step waits here for the other
 // transaction and, once that commits, finds its row.
 bool Claim(pqxx::transaction_base& tx, const StepKey& key) {
-  const pqxx::result r = Prepared(
+  const pqxx::result r = db::ExecPrepared(
       tx,
       "cppsvc_saga_step_claim",
       "INSERT INTO cppsvc_saga_steps (saga, step, id, state) VALUES ($1, $2, $3, 'succeeded') "
