@@ -151,8 +151,8 @@ int DriveThroughput(const Args& args, const StartFn& start_flows, LatencyLedger&
   return errors.load();
 }
 
-// Waits up to --drain seconds for the flows still missing; returns how many are.
-int Drain(const Args& args, LatencyLedger& ledger) {
+// Waits up to --drain seconds for the flows still missing.
+void Drain(const Args& args, LatencyLedger& ledger) {
   int missing = 0;
   const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(args.drain));
@@ -160,7 +160,6 @@ int Drain(const Args& args, LatencyLedger& ledger) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     ledger.Latencies(missing);
   } while (missing > 0 && Clock::now() < end);
-  return missing;
 }
 
 int Run(const Args& args, const StartFn& start_flows, const std::string& subject) {
@@ -178,9 +177,9 @@ int Run(const Args& args, const StartFn& start_flows, const std::string& subject
   const bool latency = args.mode == "latency";
   const int errors = latency ? DriveLatency(args, start_flows, ledger)
                              : DriveThroughput(args, start_flows, ledger);
-  const int missing = Drain(args, ledger);
-  int still = 0;
-  std::vector<double> lat = ledger.Latencies(still);
+  Drain(args, ledger);
+  int missing = 0;
+  std::vector<double> lat = ledger.Latencies(missing);
   if (latency) {
     std::printf("offered=%.1f completed=%.1f p50_ms=%.2f p99_ms=%.2f missing=%d errors=%d\n",
                 args.rate,
