@@ -42,7 +42,7 @@ if ! command -v wrk > /dev/null; then
   error_rows SKIP "wrk is not installed (scripts/install-deps.sh)"
   exit 3
 fi
-targets=(gateway_grpc_load gateway_service cppsvc-token auth_service products_service orders_service
+targets=(gateway_grpc_load gateway_json_bench gateway_service cppsvc-token auth_service products_service orders_service
   payments_service notifications_service)
 if [[ ${BENCH_NO_BUILD:-0} != 1 ]] && ! cmake --build "$build" --target "${targets[@]}" >&2; then
   error_rows ERROR "building ${targets[*]} failed (see the log above)"
@@ -50,6 +50,27 @@ if [[ ${BENCH_NO_BUILD:-0} != 1 ]] && ! cmake --build "$build" --target "${targe
 fi
 load=$build/bench/gateway/gateway_grpc_load
 [[ -x $load ]] || { error_rows ERROR "$load is missing"; exit 1; }
+
+# The gateway's JSON steps alone (info rows, before the shop starts): its
+# response writer and path binding against protobuf's JSON utilities.
+json_rows() {
+  local out min_time=0.2 reps=$reps
+  [[ ${BENCH_SMOKE:-0} == 1 ]] && min_time=0.01 reps=1
+  out=$("$build/bench/gateway/gateway_json_bench" --benchmark_format=json \
+    --benchmark_min_time="$min_time" --benchmark_repetitions="$reps" \
+    --benchmark_report_aggregates_only=true 2> /dev/null) || {
+    printf 'NOTE\tgateway: gateway_json_bench failed\n'
+    return
+  }
+  local step ours base
+  for step in Response PathVariable; do
+    ours=$(jq -r --arg n "$step/gateway" '[.benchmarks[] | select(.run_name == $n and (.aggregate_name // "median") == "median")][0].cpu_time | floor' <<< "$out")
+    base=$(jq -r --arg n "$step/protobuf" '[.benchmarks[] | select(.run_name == $n and (.aggregate_name // "median") == "median")][0].cpu_time | floor' <<< "$out")
+    printf 'ROW\tgateway: %s JSON step, ns per call (GetProduct; baseline: protobuf JSON utilities)\t%s ns\t%s ns\t%sx\t—\tinfo\n' \
+      "$step" "$ours" "$base" "$(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+  done
+}
+json_rows
 
 # shellcheck source=bench/lib/shop.sh
 source "$root/bench/lib/shop.sh"

@@ -133,7 +133,8 @@ std::unique_ptr<cppsvc::gateway::Gateway> MakeGateway() {
     route.response_prototype = factory->GetPrototype(method->output_type());
     route.invoke = [](const google::protobuf::Message&,
                       google::protobuf::Message*,
-                      const cppsvc::CallOptions&) { return cppsvc::Status::Ok(); };
+                      const cppsvc::CallOptions&,
+                      std::function<void(cppsvc::Status)> done) { done(cppsvc::Status::Ok()); };
     gateway->Add(std::move(route));
   }
   return gateway;

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -147,6 +148,60 @@ TEST_F(Grpc, FailoverWithoutFailedIdempotentCalls) {
   EXPECT_GT(b_before, 0) << "b never answered before it was killed";
   EXPECT_GT(a_after, 0) << "the survivor answered nothing after the kill";
   EXPECT_EQ(b_after, 0) << "calls started after the kill were answered by the dead replica";
+}
+
+// The asynchronous form: one thread starts every call at once and none of
+// them waits for another; a killed replica's calls are retried on the other
+// after the contract's backoff, without a thread waiting through it. (Calls
+// after the kill go one at a time, as a burst of them would spend the
+// client's retry budget, which is there to refuse retry storms.)
+TEST_F(Grpc, AsynchronousCallsRunTogetherAndFailOver) {
+  Replica* a = StartReplica("a");
+  Replica* b = StartReplica("b");
+  ASSERT_TRUE(a && b);
+  EchoServiceClient client(GrpcOptions({a, b}));
+  constexpr int kCalls = 40;
+  struct Call {
+    EchoRequest request;
+    EchoResponse response;
+    Status status;
+  };
+  const auto run_all = [&](std::vector<Call>& calls, uint32_t delay_ms) {
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0;
+    for (Call& call : calls) {
+      call.request.set_message("async");
+      call.request.set_delay_ms(delay_ms);
+      client.Echo(call.request, &call.response, {}, [&, c = &call](Status status) {
+        std::lock_guard<std::mutex> lock(mu);
+        c->status = std::move(status);
+        if (++done == static_cast<int>(calls.size())) cv.notify_all();
+      });
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, 20s, [&] { return done == static_cast<int>(calls.size()); });
+  };
+  // 40 calls of 200 ms each from one thread: together well under 40 x 200 ms.
+  std::vector<Call> calls(kCalls);
+  const auto start = SteadyClock::now();
+  ASSERT_TRUE(run_all(calls, 200));
+  EXPECT_LT(SteadyClock::now() - start, 3s) << "the calls did not run together";
+  std::map<std::string, int> by_replica;
+  for (const Call& c : calls) {
+    EXPECT_TRUE(c.status.ok()) << c.status.ToString();
+    ++by_replica[c.response.replica()];
+  }
+  EXPECT_GT(by_replica["a"], 0);
+  EXPECT_GT(by_replica["b"], 0);
+
+  b->process->Kill();
+  for (int i = 0; i < 20; ++i) {
+    std::vector<Call> one(1);
+    ASSERT_TRUE(run_all(one, 0));
+    EXPECT_TRUE(one[0].status.ok()) << one[0].status.ToString();
+    EXPECT_EQ(one[0].response.replica(), "a");
+  }
 }
 
 TEST_F(Grpc, NonIdempotentCallsAreNotRetried) {

@@ -1,3 +1,10 @@
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "cppsvc/impl/client.h"
@@ -134,6 +141,99 @@ TEST(ClientRuntime, HeadersCarryTokenAndTrace) {
   ASSERT_TRUE(observability::ParseTraceparent(headers["traceparent"], outgoing))
       << headers["traceparent"];
   EXPECT_NE(outgoing.trace_id, "0af7651916cd43dd8448eb211c80319c");
+}
+
+// RunAsync's end: the status `done` was given, and how often it ran.
+struct Outcome {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Status> statuses;
+
+  CallDone Done() {
+    return [this](Status s) {
+      std::lock_guard<std::mutex> lock(mu);
+      statuses.push_back(std::move(s));
+      cv.notify_all();
+    };
+  }
+  Status Wait() {
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return !statuses.empty(); }));
+    return statuses.empty() ? Status(StatusCode::kUnknown, "no answer") : statuses.front();
+  }
+};
+
+// Answers each attempt from a thread of its own, as gRPC does.
+AsyncAttempt AnswerLater(std::function<Status(size_t target)> answer) {
+  return [answer](size_t target, const Headers&, Clock::time_point, CallDone finished) {
+    std::thread([answer, target, finished] { finished(answer(target)); }).detach();
+  };
+}
+
+TEST(ClientRuntime, AsyncRetriesOnAnotherReplicaAfterTheBackoff) {
+  ClientOptions o = TwoReplicas();
+  o.retry->initial_backoff = std::chrono::milliseconds(50);
+  o.retry->max_backoff = std::chrono::milliseconds(50);
+  ClientRuntime rt("test", o);
+  std::mutex mu;
+  std::vector<std::pair<size_t, std::chrono::steady_clock::time_point>> attempts;
+  Outcome outcome;
+  rt.RunAsync(Method(true),
+              {},
+              AnswerLater([&](size_t target) {
+                std::lock_guard<std::mutex> lock(mu);
+                attempts.emplace_back(target, std::chrono::steady_clock::now());
+                return attempts.size() < 2 ? Status(StatusCode::kUnavailable, "down")
+                                           : Status::Ok();
+              }),
+              outcome.Done());
+  EXPECT_TRUE(outcome.Wait().ok());
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_NE(attempts[0].first, attempts[1].first);
+  // The backoff is jittered down to half of it at most.
+  EXPECT_GE(attempts[1].second - attempts[0].second, std::chrono::milliseconds(20));
+  EXPECT_EQ(outcome.statuses.size(), 1u);
+}
+
+TEST(ClientRuntime, AsyncNonIdempotentCallsAreNeverRetried) {
+  ClientRuntime rt("test", TwoReplicas());
+  std::atomic<int> attempts{0};
+  Outcome outcome;
+  rt.RunAsync(Method(false),
+              {},
+              AnswerLater([&](size_t) {
+                ++attempts;
+                return Status(StatusCode::kUnavailable, "down");
+              }),
+              outcome.Done());
+  EXPECT_EQ(outcome.Wait().code(), StatusCode::kUnavailable);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(attempts, 1);
+  EXPECT_EQ(outcome.statuses.size(), 1u);
+}
+
+TEST(ClientRuntime, AsyncCallsEndAtOnceWhenNoAttemptCanBeMade) {
+  ClientRuntime rt("test", TwoReplicas());
+  auto down = [](size_t, const Headers&, Clock::time_point) {
+    return Status(StatusCode::kUnavailable, "down");
+  };
+  for (int i = 0; i < 10; ++i) (void)rt.Run(Method(false), {}, down);
+  Outcome open;
+  rt.RunAsync(Method(true), {}, AnswerLater([](size_t) { return Status::Ok(); }), open.Done());
+  ASSERT_EQ(open.statuses.size(), 1u) << "done runs before RunAsync returns";
+  EXPECT_NE(open.statuses[0].message().find("circuit open"), std::string::npos);
+
+  ClientRuntime fresh("test", TwoReplicas());
+  CallOptions late;
+  late.timeout = std::chrono::milliseconds(0);
+  Outcome expired;
+  fresh.RunAsync(Method(true),
+                 late,
+                 AnswerLater([](size_t) { return Status::Ok(); }),
+                 expired.Done());
+  ASSERT_EQ(expired.statuses.size(), 1u);
+  EXPECT_EQ(expired.statuses[0].code(), StatusCode::kDeadlineExceeded);
 }
 
 }  // namespace

@@ -68,6 +68,19 @@ TEST(GatewayBindingTest, PathVariableOverridesTheBody) {
   EXPECT_EQ(f.name(), "from-path");
 }
 
+TEST(GatewayBindingTest, TextsAreSetAsTheJsonMappingSetsThem) {
+  FileDescriptorProto f;
+  ASSERT_FALSE(Bind(Spec(""), {{"name", "caf\xc3\xa9 \"<x>\""}}, "package=p%20q", "", f));
+  EXPECT_EQ(f.name(), "caf\xc3\xa9 \"<x>\"");
+  EXPECT_EQ(f.package(), "p q");
+  for (const char* bad : {"\xff", "\xc0\xaf", "\xed\xa0\x80", "ok\xe2\x82"}) {
+    const auto error = Bind(Spec(""), {{"name", bad}}, "", "", f);
+    ASSERT_TRUE(error) << bad;
+    EXPECT_EQ(error->field, "name");
+    EXPECT_EQ(error->description, "is not valid UTF-8");
+  }
+}
+
 TEST(GatewayBindingTest, BodyOfOneField) {
   FileDescriptorProto f;
   ASSERT_FALSE(Bind(Spec("options"), {}, "package=q", R"({"javaPackage": "j"})", f));

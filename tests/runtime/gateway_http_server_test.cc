@@ -23,12 +23,20 @@ class HttpServerTest : public ::testing::Test {
   void Start(HttpServerOptions options) {
     options.address = "127.0.0.1";
     options.port = 0;
-    options.threads = 2;
-    server_ = std::make_unique<HttpServer>(options, [this](const HttpRequest& r) {
+    if (options.threads == 0) options.threads = 2;
+    server_ = std::make_unique<HttpServer>(options, [this](HttpRequest r, auto respond) {
       ++handled_;
-      return HttpResponse{200,
+      HttpResponse answer{200,
                           {{"x-echo", r.method + " " + r.target}},
                           "{\"peer\":\"" + r.peer + "\"}"};
+      if (r.target != "/later") return respond(std::move(answer));
+      // Answered from another thread, as the gateway's backend calls are;
+      // a second answer is ignored.
+      std::thread([respond, answer] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        respond(answer);
+        respond(HttpResponse{500, {}, "{}"});
+      }).detach();
     });
     server_->Start();
   }
@@ -129,6 +137,36 @@ TEST_F(HttpServerTest, StopsWithOpenConnections) {
   Exchange(s, "GET /x HTTP/1.1\r\nHost: x\r\n\r\n", "127.0.0.1\"}");
   server_->Stop();
   EXPECT_THROW(Connect(), boost::system::system_error);
+}
+
+TEST_F(HttpServerTest, AnAnswerPendingElsewhereHoldsUpNoOtherConnection) {
+  HttpServerOptions o;
+  o.threads = 1;
+  Start(o);
+  tcp::socket waiting = Connect();
+  tcp::socket other = Connect();
+  const auto start = std::chrono::steady_clock::now();
+  asio::write(waiting, asio::buffer(std::string("GET /later HTTP/1.1\r\nHost: x\r\n\r\n")));
+  const std::string quick = Exchange(other, "GET /now HTTP/1.1\r\nHost: x\r\n\r\n", "\"}");
+  EXPECT_NE(quick.find("x-echo: GET /now"), std::string::npos) << quick;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
+  const std::string later = ReadSome(waiting, "\"}");
+  EXPECT_NE(later.find("HTTP/1.1 200"), std::string::npos) << later;
+  // The connection goes on after the late answer (and the ignored second).
+  const std::string next = Exchange(waiting, "GET /again HTTP/1.1\r\nHost: x\r\n\r\n", "\"}");
+  EXPECT_NE(next.find("x-echo: GET /again"), std::string::npos) << next;
+  EXPECT_EQ(next.find("500"), std::string::npos) << next;
+}
+
+TEST_F(HttpServerTest, StopWaitsForAnswersStillPending) {
+  Start({});
+  tcp::socket s = Connect();
+  asio::write(s, asio::buffer(std::string("GET /later HTTP/1.1\r\nHost: x\r\n\r\n")));
+  while (handled_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread stopper([this] { server_->Stop(); });
+  const std::string answer = ReadSome(s, "\"}");
+  stopper.join();
+  EXPECT_NE(answer.find("HTTP/1.1 200"), std::string::npos) << answer;
 }
 
 }  // namespace

@@ -82,14 +82,17 @@ struct Fixture {
       static const impl::FieldRef package{nullptr, "package"};
       if (f.package() == "bad") v.Add(package, "must not be bad");
     };
-    route.invoke = [this](const Message& request, Message* response, const CallOptions& options) {
+    route.invoke = [this](const Message& request,
+                          Message* response,
+                          const CallOptions& options,
+                          std::function<void(Status)> done) {
       ++calls;
       last_name = static_cast<const FileDescriptorProto&>(request).name();
       last_token = std::string(options.parent->bearer_token());
       last_trace = std::string(options.parent->trace_id());
       last_forwarded_for = options.forwarded_for;
       static_cast<Api*>(response)->set_name("answer:" + last_name);
-      return next;
+      done(next);
     };
     specs.push_back(std::move(route));
   }

@@ -1,5 +1,7 @@
 #include <thread>
 
+#include <grpcpp/alarm.h>
+
 #include "cppsvc/impl/client.h"
 #include "cppsvc/limits.h"
 #include "cppsvc/observability/trace.h"
@@ -107,6 +109,13 @@ Status ClientRuntime::Connect(size_t target, Clock::time_point deadline) {
   return {StatusCode::kUnavailable, "replica " + targets_[target]->address + " is not reachable"};
 }
 
+Status ClientRuntime::Connectable(size_t target) {
+  const auto state = targets_[target]->channel->GetState(/*try_to_connect=*/true);
+  if (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN)
+    return Status::Ok();
+  return {StatusCode::kUnavailable, "replica " + targets_[target]->address + " is not reachable"};
+}
+
 resilience::CircuitState ClientRuntime::circuit_state(size_t target) const {
   return targets_.at(target)->breaker->state();
 }
@@ -154,50 +163,126 @@ Headers ClientRuntime::MakeHeaders(const CallOptions& call) const {
   return headers;
 }
 
+struct ClientRuntime::Plan {
+  const ClientMethodSpec* method = nullptr;
+  Clock::time_point deadline;
+  Headers headers;
+  resilience::RetryConfig retry;
+  std::vector<bool> tried;
+  Status last{StatusCode::kUnavailable, "no attempt made"};
+  int number = 0;  // attempts made
+};
+
+Status ClientRuntime::Begin(const ClientMethodSpec& method, const CallOptions& call, Plan& plan) {
+  if (targets_.empty()) return {StatusCode::kUnavailable, "no replicas configured for " + service_};
+  budget_.OnCall();
+  plan.method = &method;
+  plan.deadline = Clock::now() + (call.timeout ? *call.timeout : method.timeout);
+  if (call.parent != nullptr && call.parent->deadline() < plan.deadline)
+    plan.deadline = call.parent->deadline();
+  plan.headers = MakeHeaders(call);
+  plan.retry = options_.retry ? *options_.retry : method.retry;
+  plan.tried.assign(targets_.size(), false);
+  return RefuseOversizedToken(plan.headers);
+}
+
+bool ClientRuntime::Next(Plan& plan, size_t& target, Clock::time_point& attempt_deadline) {
+  if (Clock::now() >= plan.deadline) {
+    if (plan.number == 0)
+      plan.last = {StatusCode::kDeadlineExceeded, "deadline exceeded before the call"};
+    return false;
+  }
+  target = Pick(plan.tried);
+  if (target == targets_.size()) {
+    plan.last = {StatusCode::kUnavailable, "circuit open for every replica of " + service_};
+    return false;
+  }
+  const int number = ++plan.number;
+  attempt_deadline = plan.deadline;
+  if (options_.transport == Transport::kNats && plan.method->idempotent &&
+      number < plan.retry.max_attempts) {
+    // A request taken by a replica that then dies is lost without a word:
+    // give each attempt a share of the time so a retry still fits.
+    attempt_deadline =
+        Clock::now() + (plan.deadline - Clock::now()) / (plan.retry.max_attempts - number + 1);
+  }
+  return true;
+}
+
+std::optional<Clock::duration> ClientRuntime::After(Plan& plan, size_t target, Status status) {
+  plan.last = std::move(status);
+  targets_[target]->breaker->Record(!CountsAsFailure(plan.last.code()));
+  Publish(target);
+  if (plan.last.ok()) return std::nullopt;
+  if (!resilience::ShouldRetry(plan.retry,
+                               plan.method->idempotent,
+                               plan.last.code(),
+                               plan.number) ||
+      !budget_.TryRetry())
+    return std::nullopt;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const auto wait = resilience::Backoff(plan.retry, plan.number, rng);
+  if (Clock::now() + wait >= plan.deadline) return std::nullopt;
+  return wait;
+}
+
 Status ClientRuntime::Run(const ClientMethodSpec& method,
                           const CallOptions& call,
                           const Attempt& attempt) {
-  if (targets_.empty()) return {StatusCode::kUnavailable, "no replicas configured for " + service_};
-  budget_.OnCall();
-  Clock::time_point deadline = Clock::now() + (call.timeout ? *call.timeout : method.timeout);
-  if (call.parent != nullptr && call.parent->deadline() < deadline)
-    deadline = call.parent->deadline();
-  const Headers headers = MakeHeaders(call);
-  if (Status refused = RefuseOversizedToken(headers); !refused.ok()) return refused;
-  const resilience::RetryConfig& retry = options_.retry ? *options_.retry : method.retry;
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-
-  std::vector<bool> tried(targets_.size(), false);
-  Status last(StatusCode::kUnavailable, "no attempt made");
-  for (int number = 1;; ++number) {
-    if (Clock::now() >= deadline) {
-      return number == 1
-                 ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded before the call")
-                 : last;
-    }
-    size_t target = Pick(tried);
-    if (target == targets_.size()) {
-      return {StatusCode::kUnavailable, "circuit open for every replica of " + service_};
-    }
-    Clock::time_point attempt_deadline = deadline;
-    if (options_.transport == Transport::kNats && method.idempotent &&
-        number < retry.max_attempts) {
-      // A request taken by a replica that then dies is lost without a word:
-      // give each attempt a share of the time so a retry still fits.
-      attempt_deadline =
-          Clock::now() + (deadline - Clock::now()) / (retry.max_attempts - number + 1);
-    }
-    last = attempt(target, headers, attempt_deadline);
-    targets_[target]->breaker->Record(!CountsAsFailure(last.code()));
-    Publish(target);
-    if (last.ok()) return last;
-    if (!resilience::ShouldRetry(retry, method.idempotent, last.code(), number) ||
-        !budget_.TryRetry())
-      return last;
-    auto wait = resilience::Backoff(retry, number, rng);
-    if (Clock::now() + wait >= deadline) return last;
-    std::this_thread::sleep_for(wait);
+  Plan plan;
+  if (Status refused = Begin(method, call, plan); !refused.ok()) return refused;
+  size_t target = 0;
+  Clock::time_point attempt_deadline;
+  while (Next(plan, target, attempt_deadline)) {
+    const auto wait = After(plan, target, attempt(target, plan.headers, attempt_deadline));
+    if (!wait) break;
+    std::this_thread::sleep_for(*wait);
   }
+  return plan.last;
+}
+
+struct ClientRuntime::AsyncCall {
+  ClientRuntime* runtime = nullptr;
+  Plan plan;
+  AsyncAttempt attempt;
+  CallDone done;
+  std::unique_ptr<grpc::Alarm> backoff;  // the wait before the next attempt
+};
+
+void ClientRuntime::Step(std::shared_ptr<AsyncCall> call) {
+  size_t target = 0;
+  Clock::time_point attempt_deadline;
+  if (!call->runtime->Next(call->plan, target, attempt_deadline))
+    return call->done(std::move(call->plan.last));
+  AsyncAttempt& attempt = call->attempt;
+  const Headers& headers = call->plan.headers;
+  attempt(target,
+          headers,
+          attempt_deadline,
+          [call = std::move(call), target](Status status) mutable {
+            // Moved out: the callback then holds no reference to the call, which
+            // owns the alarm that may hold this callback.
+            std::shared_ptr<AsyncCall> self = std::move(call);
+            const auto wait = self->runtime->After(self->plan, target, std::move(status));
+            if (!wait) return self->done(std::move(self->plan.last));
+            self->backoff = std::make_unique<grpc::Alarm>();
+            grpc::Alarm& alarm = *self->backoff;
+            alarm.Set(Clock::now() + *wait,
+                      [self = std::move(self)](bool) mutable { Step(std::move(self)); });
+          });
+}
+
+void ClientRuntime::RunAsync(const ClientMethodSpec& method,
+                             const CallOptions& call,
+                             AsyncAttempt attempt,
+                             CallDone done) {
+  auto async = std::make_shared<AsyncCall>();
+  async->runtime = this;
+  if (Status refused = Begin(method, call, async->plan); !refused.ok())
+    return done(std::move(refused));
+  async->attempt = std::move(attempt);
+  async->done = std::move(done);
+  Step(std::move(async));
 }
 
 }  // namespace cppsvc::impl

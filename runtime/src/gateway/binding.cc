@@ -6,6 +6,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
+#include "cppsvc/gateway/json_writer.h"
 #include "cppsvc/gateway/router.h"
 
 namespace cppsvc::gateway {
@@ -62,6 +63,18 @@ std::optional<std::string> JsonValue(const FieldDescriptor& leaf, std::string_vi
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // not UTF-8
   }
+}
+
+// A non-empty text for a singular string field is set as is, as the JSON
+// mapping would set it (an empty one is left to the mapping, whose merge
+// keeps an earlier value). Parsing the JSON took a tenth of the gateway's
+// CPU on a GET route with one path variable.
+bool SetStringDirectly(Message& m, const FieldDescriptor& field, std::string_view value) {
+  if (field.is_repeated() || field.type() != FieldDescriptor::TYPE_STRING || value.empty() ||
+      !IsValidUtf8(value))
+    return false;
+  m.GetReflection()->SetString(&m, &field, std::string(value));
+  return true;
 }
 
 bool SameTopField(const Message& request, std::string_view a, std::string_view b) {
@@ -133,6 +146,7 @@ std::optional<BindError> SetField(Message& message, std::string_view path, std::
     if (field == nullptr) return BindError{std::string(path), "no such field"};
     if (dot == std::string_view::npos) {
       if (field->is_map()) return BindError{std::string(path), "a map cannot be set from the URL"};
+      if (SetStringDirectly(*m, *field, value)) return std::nullopt;
       const std::optional<std::string> json = JsonValue(*field, value);
       if (!json) return BindError{std::string(path), "is not valid UTF-8"};
       std::unique_ptr<Message> holder(m->New());
@@ -165,8 +179,10 @@ std::optional<BindError> BindRequest(const RouteSpec& spec,
 bool ResponseJson(const RouteSpec& spec, const Message& response, std::string& out) {
   pb::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
-  out.clear();
-  if (!pb::util::MessageToJsonString(response, &out, options).ok()) return false;
+  if (!WriteJsonFast(response, out)) {
+    out.clear();
+    if (!pb::util::MessageToJsonString(response, &out, options).ok()) return false;
+  }
   const FieldDescriptor* field = spec.response_body.empty()
                                      ? nullptr
                                      : FindField(*response.GetDescriptor(), spec.response_body);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <future>
 
 #include <nlohmann/json.hpp>
 
@@ -116,14 +117,26 @@ std::string ErrorBody(StatusCode code,
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// One request on its way, kept until its answer is sent.
 struct Gateway::Flow {
-  const HttpRequest& request;
+  Flow(HttpRequest r, std::function<void(HttpResponse)> d)
+      : request(std::move(r)), done(std::move(d)) {}
+
+  HttpRequest request;
+  std::function<void(HttpResponse)> done;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  observability::MethodMetrics* metrics = nullptr;
   std::string request_id;
-  std::string_view path;
+  std::string_view path;  // of request.target
   std::string_view query;
   Router::Match match;
   std::shared_ptr<const Credentials> credentials;
   std::string address;  // the client's
+  // The backend call's, once it is made.
+  std::unique_ptr<Message> rpc_request;
+  std::unique_ptr<Message> rpc_response;
+  std::optional<CallContext> context;
+  CallOptions call;
 };
 
 Gateway::Gateway(GatewayOptions options,
@@ -186,34 +199,44 @@ bool Gateway::BackendsReady(std::string& why) const {
   return true;
 }
 
+void Gateway::Handle(HttpRequest request, std::function<void(HttpResponse)> done) const {
+  auto flow = std::make_shared<Flow>(std::move(request), std::move(done));
+  flow->request_id = RequestIdOf(flow->request);
+  const std::string_view target = flow->request.target;
+  flow->path = target.substr(0, target.find('?'));
+  if (flow->path.size() < target.size()) flow->query = target.substr(flow->path.size() + 1);
+  flow->metrics = unmatched_metrics_.get();
+  const std::string& method = flow->request.method;
+  if (method == "GET" && flow->path == "/openapi.json") {
+    flow->metrics = openapi_metrics_.get();
+    return Finish(*flow, {200, {}, options_.openapi});
+  }
+  flow->match = router_.Find(method == "OPTIONS" ? "" : method, flow->path);
+  if (flow->match.kind == Router::Match::Kind::kFound && metrics_)
+    flow->metrics = route_metrics_[flow->match.route].get();
+  if (method == "OPTIONS") return Finish(*flow, Preflight(*flow));
+  Serve(std::move(flow));
+}
+
 HttpResponse Gateway::Handle(const HttpRequest& request) const {
-  const auto start = std::chrono::steady_clock::now();
-  Flow flow{request, RequestIdOf(request), {}, {}, {}, nullptr, {}};
-  const std::string_view target = request.target;
-  flow.path = target.substr(0, target.find('?'));
-  if (flow.path.size() < target.size()) flow.query = target.substr(flow.path.size() + 1);
-  HttpResponse response;
-  observability::MethodMetrics* metrics = unmatched_metrics_.get();
-  if (request.method == "GET" && flow.path == "/openapi.json") {
-    response = {200, {}, options_.openapi};
-    metrics = openapi_metrics_.get();
-  } else {
-    flow.match = router_.Find(request.method == "OPTIONS" ? "" : request.method, flow.path);
-    if (flow.match.kind == Router::Match::Kind::kFound && metrics_)
-      metrics = route_metrics_[flow.match.route].get();
-    response = request.method == "OPTIONS" ? Preflight(flow) : Serve(flow);
-  }
+  std::promise<HttpResponse> answer;
+  std::future<HttpResponse> answered = answer.get_future();
+  Handle(request, [&answer](HttpResponse r) { answer.set_value(std::move(r)); });
+  return answered.get();
+}
+
+void Gateway::Finish(Flow& flow, HttpResponse response) const {
   response.headers.emplace_back("x-request-id", flow.request_id);
-  AddCors(request, response);
-  if (metrics != nullptr) {
+  AddCors(flow.request, response);
+  if (flow.metrics != nullptr) {
     const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics->Record(static_cast<int>(response.code),
-                    StatusCodeName(response.code),
-                    "http",
-                    seconds);
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - flow.start).count();
+    flow.metrics->Record(static_cast<int>(response.code),
+                         StatusCodeName(response.code),
+                         "http",
+                         seconds);
   }
-  return response;
+  flow.done(std::move(response));
 }
 
 HttpResponse Gateway::Preflight(const Flow& flow) const {
@@ -258,7 +281,12 @@ void Gateway::AddCors(const HttpRequest& request, HttpResponse& response) const 
                                 "X-Request-Id, Retry-After, WWW-Authenticate");
 }
 
-HttpResponse Gateway::Serve(Flow& flow) const {
+void Gateway::Serve(std::shared_ptr<Flow> flow) const {
+  if (auto refused = Refuse(*flow)) return Finish(*flow, std::move(*refused));
+  Call(std::move(flow));
+}
+
+std::optional<HttpResponse> Gateway::Refuse(Flow& flow) const {
   if (flow.match.kind == Router::Match::Kind::kNotFound)
     return Error(404,
                  StatusCode::kNotFound,
@@ -272,8 +300,7 @@ HttpResponse Gateway::Serve(Flow& flow) const {
     r.headers.emplace_back("allow", Join(flow.match.allowed, ", "));
     return r;
   }
-  if (auto refused = Admit(flow)) return std::move(*refused);
-  return Call(flow);
+  return Admit(flow);
 }
 
 std::optional<HttpResponse> Gateway::Admit(Flow& flow) const {
@@ -371,27 +398,32 @@ std::optional<HttpResponse> Gateway::Bind(const Flow& flow,
                violations.items());
 }
 
-HttpResponse Gateway::Call(Flow& flow) const {
-  const Route& route = routes_[flow.match.route];
-  std::unique_ptr<Message> request(route.request_prototype->New());
-  if (auto refused = Bind(flow, route, *request)) return std::move(*refused);
-  CallContext context(flow.credentials,
-                      Clock::now() + options_.handler_timeout,
-                      full_methods_[flow.match.route]);
+void Gateway::Call(std::shared_ptr<Flow> flow) const {
+  const Route& route = routes_[flow->match.route];
+  flow->rpc_request.reset(route.request_prototype->New());
+  if (auto refused = Bind(*flow, route, *flow->rpc_request))
+    return Finish(*flow, std::move(*refused));
+  flow->context.emplace(flow->credentials,
+                        Clock::now() + options_.handler_timeout,
+                        full_methods_[flow->match.route]);
   std::string trace_id;
   std::string traceparent;
-  observability::ContinueOrStart(flow.request.Header("traceparent"), trace_id, traceparent);
-  context.set_traceparent(traceparent);
-  CallOptions call;
-  call.parent = &context;
-  call.forwarded_for = flow.address;
-  std::unique_ptr<Message> response(route.response_prototype->New());
-  Status status;
+  observability::ContinueOrStart(flow->request.Header("traceparent"), trace_id, traceparent);
+  flow->context->set_traceparent(traceparent);
+  flow->call.parent = &*flow->context;
+  flow->call.forwarded_for = flow->address;
+  flow->rpc_response.reset(route.response_prototype->New());
+  Flow& f = *flow;
   try {
-    status = route.invoke(*request, response.get(), call);
+    route.invoke(*f.rpc_request, f.rpc_response.get(), f.call, [this, flow](Status status) {
+      Finish(*flow, Answer(*flow, status));
+    });
   } catch (const std::exception&) {
-    status = Status::Internal("the call failed");
+    Finish(f, Answer(f, Status::Internal("the call failed")));
   }
+}
+
+HttpResponse Gateway::Answer(const Flow& flow, const Status& status) const {
   if (!status.ok()) {
     const int http = HttpStatusOf(status.code());
     HttpResponse r = Error(http,
@@ -403,7 +435,7 @@ HttpResponse Gateway::Call(Flow& flow) const {
     return r;
   }
   HttpResponse r{200, {}, ""};
-  if (!ResponseJson(route.spec, *response, r.body))
+  if (!ResponseJson(routes_[flow.match.route].spec, *flow.rpc_response, r.body))
     return Error(500, StatusCode::kInternal, "internal error", flow.request_id);
   return r;
 }

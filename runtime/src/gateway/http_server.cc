@@ -2,15 +2,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -41,13 +45,44 @@ HttpResponse Refusal(int status, std::string_view code, std::string_view message
   return r;
 }
 
+// Handlers that have not answered yet; Stop waits for them, and no new
+// one starts once it has begun.
+class Pending {
+ public:
+  bool TryAdd() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return false;
+    ++count_;
+    return true;
+  }
+  void Done() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--count_ == 0) cv_.notify_all();
+  }
+  void StopAndWait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    stopping_ = true;
+    cv_.wait(lock, [this] { return count_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t count_ = 0;
+  bool stopping_ = false;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServerOptions& options, const HttpServer::Handler& handler)
+  Session(tcp::socket socket,
+          const HttpServerOptions& options,
+          const HttpServer::Handler& handler,
+          Pending& pending)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         options_(options),
-        handler_(handler) {
+        handler_(handler),
+        pending_(pending) {
     error_code ec;
     const auto remote = socket_.remote_endpoint(ec);
     if (!ec) peer_ = remote.address().to_string();
@@ -108,15 +143,29 @@ class Session : public std::enable_shared_from_this<Session> {
       request.headers.emplace_back(LowerName({name.data(), name.size()}),
                                    std::string(value.data(), value.size()));
     }
-    HttpResponse response;
+    if (!pending_.TryAdd())
+      return Write(Refusal(503, "UNAVAILABLE", "the gateway is stopping"), false);
+    answering_ = true;
+    const HttpServer::Responder respond = Responder(req.keep_alive());
     try {
-      response = handler_(request);
+      handler_(std::move(request), respond);
     } catch (const std::exception& e) {
       observability::LogJson(
           {{"level", "error"}, {"msg", "gateway handler failed"}, {"error", e.what()}});
-      response = Refusal(500, "INTERNAL", "internal error");
+      respond(Refusal(500, "INTERNAL", "internal error"));
     }
-    Write(std::move(response), req.keep_alive());
+  }
+
+  // Writes the first response it is given, on the connection's thread.
+  HttpServer::Responder Responder(bool keep_alive) {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    return [self = shared_from_this(), answered, keep_alive](HttpResponse response) {
+      if (answered->exchange(true)) return;
+      asio::post(self->socket_.get_executor(),
+                 [self, keep_alive, response = std::move(response)]() mutable {
+                   self->Write(std::move(response), keep_alive);
+                 });
+    };
   }
 
   void Write(HttpResponse response, bool keep_alive) {
@@ -135,6 +184,8 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_write(socket_,
                       *res,
                       [self = shared_from_this(), res, keep_alive](error_code ec, size_t) {
+                        // A handler's answer is out: Stop may go on.
+                        if (std::exchange(self->answering_, false)) self->pending_.Done();
                         if (ec || !keep_alive) return self->Close();
                         self->Read();
                       });
@@ -145,9 +196,11 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool timed_out_ = false;
+  bool answering_ = false;  // a handler's answer is awaited or being written
   std::string peer_;
   const HttpServerOptions& options_;
   const HttpServer::Handler& handler_;
+  Pending& pending_;
 };
 
 }  // namespace
@@ -160,6 +213,7 @@ struct HttpServer::Impl {
         acceptor(*contexts[0]) {}
 
   static std::vector<std::unique_ptr<asio::io_context>> Contexts(size_t n) {
+    if (n == 0) n = std::thread::hardware_concurrency();
     std::vector<std::unique_ptr<asio::io_context>> out;
     for (size_t i = 0; i < std::max<size_t>(n, 1); ++i)
       out.push_back(std::make_unique<asio::io_context>(1));
@@ -167,19 +221,20 @@ struct HttpServer::Impl {
   }
 
   // Each connection lives on one thread's io_context (round robin): its
-  // reads, the blocking call and the write stay on that thread, with no
-  // hand-off between threads per request.
+  // reads and writes stay on that thread; the answer of a handler that
+  // finished elsewhere is posted to it.
   void Accept() {
     asio::io_context& next = *contexts[next_context++ % contexts.size()];
     acceptor.async_accept(next, [this](error_code ec, tcp::socket socket) {
       if (!acceptor.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), options, handler)->Read();
+      if (!ec) std::make_shared<Session>(std::move(socket), options, handler, pending)->Read();
       Accept();
     });
   }
 
   HttpServerOptions options;
   Handler handler;
+  Pending pending;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   size_t next_context = 0;
   tcp::acceptor acceptor;
@@ -220,6 +275,7 @@ void HttpServer::Start() {
 
 void HttpServer::Stop() {
   if (impl_->threads.empty()) return;
+  impl_->pending.StopAndWait();
   for (auto& context : impl_->contexts) context->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

@@ -18,7 +18,8 @@ std::string Upper(std::string_view s) {
 void ReadHttp(const GatewaySpec& spec, const std::string& p, config::Env& env, GatewaySettings& s) {
   s.http.address = env.Optional(p + "LISTEN_ADDRESS", "0.0.0.0");
   s.http.port = env.Port(p + "HTTP_PORT", spec.http_port);
-  s.http.threads = static_cast<size_t>(env.Integer(p + "THREADS", 32, 1, 1024));
+  // 0: one per core.
+  s.http.threads = static_cast<size_t>(env.Integer(p + "THREADS", 0, 0, 1024));
   s.http.body_limit =
       static_cast<uint64_t>(env.Integer(p + "BODY_LIMIT_BYTES", 1024 * 1024, 1, int64_t{1} << 30));
   s.http.header_limit =

@@ -65,7 +65,9 @@ struct GatewayProcess {
     }
     http = std::make_unique<gateway::HttpServer>(
         settings.http,
-        [this](const gateway::HttpRequest& r) { return gateway->Handle(r); });
+        [this](gateway::HttpRequest r, gateway::HttpServer::Responder respond) {
+          gateway->Handle(std::move(r), std::move(respond));
+        });
     http->Start();
     admin = std::make_unique<admin::AdminServer>(settings.admin_address,
                                                  settings.admin_port,

@@ -116,6 +116,28 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void AuthServiceClient::Register(const RegisterRequest& request,
+                                 RegisterResponse* response,
+                                 const ::cppsvc::CallOptions& options,
+                                 ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kAuthService_Register,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kAuthService_Register,
+                                options,
+                                stubs_,
+                                &AuthService::Stub::async::Register,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status AuthServiceClient::Login(const LoginRequest& request,
                                           LoginResponse* response,
                                           const ::cppsvc::CallOptions& options) {
@@ -129,6 +151,28 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                   &AuthService::Stub::Login,
                                   request,
                                   response);
+}
+
+void AuthServiceClient::Login(const LoginRequest& request,
+                              LoginResponse* response,
+                              const ::cppsvc::CallOptions& options,
+                              ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kAuthService_Login,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kAuthService_Login,
+                                options,
+                                stubs_,
+                                &AuthService::Stub::async::Login,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status AuthServiceClient::Refresh(const RefreshRequest& request,
@@ -146,6 +190,28 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void AuthServiceClient::Refresh(const RefreshRequest& request,
+                                RefreshResponse* response,
+                                const ::cppsvc::CallOptions& options,
+                                ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kAuthService_Refresh,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kAuthService_Refresh,
+                                options,
+                                stubs_,
+                                &AuthService::Stub::async::Refresh,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status AuthServiceClient::Logout(const LogoutRequest& request,
                                            LogoutResponse* response,
                                            const ::cppsvc::CallOptions& options) {
@@ -159,6 +225,28 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                   &AuthService::Stub::Logout,
                                   request,
                                   response);
+}
+
+void AuthServiceClient::Logout(const LogoutRequest& request,
+                               LogoutResponse* response,
+                               const ::cppsvc::CallOptions& options,
+                               ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kAuthService_Logout,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kAuthService_Logout,
+                                options,
+                                stubs_,
+                                &AuthService::Stub::async::Logout,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status AuthServiceClient::Me(const MeRequest& request,
@@ -176,6 +264,28 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void AuthServiceClient::Me(const MeRequest& request,
+                           MeResponse* response,
+                           const ::cppsvc::CallOptions& options,
+                           ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kAuthService_Me,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kAuthService_Me,
+                                options,
+                                stubs_,
+                                &AuthService::Stub::async::Me,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status AuthServiceClient::AssignRole(const AssignRoleRequest& request,
                                                AssignRoleResponse* response,
                                                const ::cppsvc::CallOptions& options) {
@@ -191,6 +301,28 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void AuthServiceClient::AssignRole(const AssignRoleRequest& request,
+                                   AssignRoleResponse* response,
+                                   const ::cppsvc::CallOptions& options,
+                                   ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kAuthService_AssignRole,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kAuthService_AssignRole,
+                                options,
+                                stubs_,
+                                &AuthService::Stub::async::AssignRole,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status AuthServiceClient::ListUsers(const ListUsersRequest& request,
                                               ListUsersResponse* response,
                                               const ::cppsvc::CallOptions& options) {
@@ -204,6 +336,28 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                   &AuthService::Stub::ListUsers,
                                   request,
                                   response);
+}
+
+void AuthServiceClient::ListUsers(const ListUsersRequest& request,
+                                  ListUsersResponse* response,
+                                  const ::cppsvc::CallOptions& options,
+                                  ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kAuthService_ListUsers,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kAuthService_ListUsers,
+                                options,
+                                stubs_,
+                                &AuthService::Stub::async::ListUsers,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status AuthServiceClient::ListRevokedTokens(const ListRevokedTokensRequest& request,
@@ -223,6 +377,28 @@ AuthServiceClient::AuthServiceClient(::cppsvc::ClientOptions options)
                                   &AuthService::Stub::ListRevokedTokens,
                                   request,
                                   response);
+}
+
+void AuthServiceClient::ListRevokedTokens(const ListRevokedTokensRequest& request,
+                                          ListRevokedTokensResponse* response,
+                                          const ::cppsvc::CallOptions& options,
+                                          ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kAuthService_ListRevokedTokens,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kAuthService_ListRevokedTokens,
+                                options,
+                                stubs_,
+                                &AuthService::Stub::async::ListRevokedTokens,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 }  // namespace commerce::auth::v1

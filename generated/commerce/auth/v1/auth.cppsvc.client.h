@@ -13,7 +13,9 @@ namespace commerce::auth::v1 {
 
 // Typed client of commerce.auth.v1.AuthService: round-robin over replicas with a circuit breaker
 // each, per-method deadlines, retries with backoff for idempotent RPCs, trace and token
-// propagation; over gRPC or NATS.
+// propagation; over gRPC or NATS. Each method also has an asynchronous form taking `done`, called
+// once when the call ends (over gRPC no thread waits for it; over NATS it is called before the
+// method returns); the request and the response must live until then.
 class AuthServiceClient {
  public:
   explicit AuthServiceClient(::cppsvc::ClientOptions options);
@@ -24,41 +26,73 @@ class AuthServiceClient {
   ::cppsvc::Status Register(const RegisterRequest& request,
                             RegisterResponse* response,
                             const ::cppsvc::CallOptions& options = {});
+  void Register(const RegisterRequest& request,
+                RegisterResponse* response,
+                const ::cppsvc::CallOptions& options,
+                ::cppsvc::impl::CallDone done);
 
   // Login: not idempotent, never retried; timeout 3000 ms.
   ::cppsvc::Status Login(const LoginRequest& request,
                          LoginResponse* response,
                          const ::cppsvc::CallOptions& options = {});
+  void Login(const LoginRequest& request,
+             LoginResponse* response,
+             const ::cppsvc::CallOptions& options,
+             ::cppsvc::impl::CallDone done);
 
   // Refresh: not idempotent, never retried; timeout 3000 ms.
   ::cppsvc::Status Refresh(const RefreshRequest& request,
                            RefreshResponse* response,
                            const ::cppsvc::CallOptions& options = {});
+  void Refresh(const RefreshRequest& request,
+               RefreshResponse* response,
+               const ::cppsvc::CallOptions& options,
+               ::cppsvc::impl::CallDone done);
 
   // Logout: not idempotent, never retried; timeout 3000 ms.
   ::cppsvc::Status Logout(const LogoutRequest& request,
                           LogoutResponse* response,
                           const ::cppsvc::CallOptions& options = {});
+  void Logout(const LogoutRequest& request,
+              LogoutResponse* response,
+              const ::cppsvc::CallOptions& options,
+              ::cppsvc::impl::CallDone done);
 
   // Me: idempotent, retried on transient failures; timeout 3000 ms.
   ::cppsvc::Status Me(const MeRequest& request,
                       MeResponse* response,
                       const ::cppsvc::CallOptions& options = {});
+  void Me(const MeRequest& request,
+          MeResponse* response,
+          const ::cppsvc::CallOptions& options,
+          ::cppsvc::impl::CallDone done);
 
   // AssignRole: idempotent, retried on transient failures; timeout 3000 ms.
   ::cppsvc::Status AssignRole(const AssignRoleRequest& request,
                               AssignRoleResponse* response,
                               const ::cppsvc::CallOptions& options = {});
+  void AssignRole(const AssignRoleRequest& request,
+                  AssignRoleResponse* response,
+                  const ::cppsvc::CallOptions& options,
+                  ::cppsvc::impl::CallDone done);
 
   // ListUsers: idempotent, retried on transient failures; timeout 3000 ms.
   ::cppsvc::Status ListUsers(const ListUsersRequest& request,
                              ListUsersResponse* response,
                              const ::cppsvc::CallOptions& options = {});
+  void ListUsers(const ListUsersRequest& request,
+                 ListUsersResponse* response,
+                 const ::cppsvc::CallOptions& options,
+                 ::cppsvc::impl::CallDone done);
 
   // ListRevokedTokens: idempotent, retried on transient failures; timeout 1000 ms.
   ::cppsvc::Status ListRevokedTokens(const ListRevokedTokensRequest& request,
                                      ListRevokedTokensResponse* response,
                                      const ::cppsvc::CallOptions& options = {});
+  void ListRevokedTokens(const ListRevokedTokensRequest& request,
+                         ListRevokedTokensResponse* response,
+                         const ::cppsvc::CallOptions& options,
+                         ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

@@ -67,6 +67,28 @@ NotificationsServiceClient::NotificationsServiceClient(::cppsvc::ClientOptions o
                                   response);
 }
 
+void NotificationsServiceClient::ListNotifications(const ListNotificationsRequest& request,
+                                                   ListNotificationsResponse* response,
+                                                   const ::cppsvc::CallOptions& options,
+                                                   ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kNotificationsService_ListNotifications,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kNotificationsService_ListNotifications,
+                                options,
+                                stubs_,
+                                &NotificationsService::Stub::async::ListNotifications,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status NotificationsServiceClient::GetPreferences(const GetPreferencesRequest& request,
                                                             GetPreferencesResponse* response,
                                                             const ::cppsvc::CallOptions& options) {
@@ -84,6 +106,28 @@ NotificationsServiceClient::NotificationsServiceClient(::cppsvc::ClientOptions o
                                   &NotificationsService::Stub::GetPreferences,
                                   request,
                                   response);
+}
+
+void NotificationsServiceClient::GetPreferences(const GetPreferencesRequest& request,
+                                                GetPreferencesResponse* response,
+                                                const ::cppsvc::CallOptions& options,
+                                                ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kNotificationsService_GetPreferences,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kNotificationsService_GetPreferences,
+                                options,
+                                stubs_,
+                                &NotificationsService::Stub::async::GetPreferences,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status NotificationsServiceClient::UpdatePreferences(
@@ -104,6 +148,28 @@ NotificationsServiceClient::NotificationsServiceClient(::cppsvc::ClientOptions o
                                   &NotificationsService::Stub::UpdatePreferences,
                                   request,
                                   response);
+}
+
+void NotificationsServiceClient::UpdatePreferences(const UpdatePreferencesRequest& request,
+                                                   UpdatePreferencesResponse* response,
+                                                   const ::cppsvc::CallOptions& options,
+                                                   ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kNotificationsService_UpdatePreferences,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kNotificationsService_UpdatePreferences,
+                                options,
+                                stubs_,
+                                &NotificationsService::Stub::async::UpdatePreferences,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 }  // namespace commerce::notifications::v1

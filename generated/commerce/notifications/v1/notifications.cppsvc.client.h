@@ -13,7 +13,9 @@ namespace commerce::notifications::v1 {
 
 // Typed client of commerce.notifications.v1.NotificationsService: round-robin over replicas with a
 // circuit breaker each, per-method deadlines, retries with backoff for idempotent RPCs, trace and
-// token propagation; over gRPC or NATS.
+// token propagation; over gRPC or NATS. Each method also has an asynchronous form taking `done`,
+// called once when the call ends (over gRPC no thread waits for it; over NATS it is called before
+// the method returns); the request and the response must live until then.
 class NotificationsServiceClient {
  public:
   explicit NotificationsServiceClient(::cppsvc::ClientOptions options);
@@ -24,16 +26,28 @@ class NotificationsServiceClient {
   ::cppsvc::Status ListNotifications(const ListNotificationsRequest& request,
                                      ListNotificationsResponse* response,
                                      const ::cppsvc::CallOptions& options = {});
+  void ListNotifications(const ListNotificationsRequest& request,
+                         ListNotificationsResponse* response,
+                         const ::cppsvc::CallOptions& options,
+                         ::cppsvc::impl::CallDone done);
 
   // GetPreferences: idempotent, retried on transient failures; timeout 5000 ms.
   ::cppsvc::Status GetPreferences(const GetPreferencesRequest& request,
                                   GetPreferencesResponse* response,
                                   const ::cppsvc::CallOptions& options = {});
+  void GetPreferences(const GetPreferencesRequest& request,
+                      GetPreferencesResponse* response,
+                      const ::cppsvc::CallOptions& options,
+                      ::cppsvc::impl::CallDone done);
 
   // UpdatePreferences: idempotent, retried on transient failures; timeout 5000 ms.
   ::cppsvc::Status UpdatePreferences(const UpdatePreferencesRequest& request,
                                      UpdatePreferencesResponse* response,
                                      const ::cppsvc::CallOptions& options = {});
+  void UpdatePreferences(const UpdatePreferencesRequest& request,
+                         UpdatePreferencesResponse* response,
+                         const ::cppsvc::CallOptions& options,
+                         ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

@@ -106,6 +106,28 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void OrdersServiceClient::AddCartItem(const AddCartItemRequest& request,
+                                      AddCartItemResponse* response,
+                                      const ::cppsvc::CallOptions& options,
+                                      ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kOrdersService_AddCartItem,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kOrdersService_AddCartItem,
+                                options,
+                                stubs_,
+                                &OrdersService::Stub::async::AddCartItem,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status OrdersServiceClient::RemoveCartItem(const RemoveCartItemRequest& request,
                                                      RemoveCartItemResponse* response,
                                                      const ::cppsvc::CallOptions& options) {
@@ -125,6 +147,28 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void OrdersServiceClient::RemoveCartItem(const RemoveCartItemRequest& request,
+                                         RemoveCartItemResponse* response,
+                                         const ::cppsvc::CallOptions& options,
+                                         ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kOrdersService_RemoveCartItem,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kOrdersService_RemoveCartItem,
+                                options,
+                                stubs_,
+                                &OrdersService::Stub::async::RemoveCartItem,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status OrdersServiceClient::GetCart(const GetCartRequest& request,
                                               GetCartResponse* response,
                                               const ::cppsvc::CallOptions& options) {
@@ -138,6 +182,28 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                   &OrdersService::Stub::GetCart,
                                   request,
                                   response);
+}
+
+void OrdersServiceClient::GetCart(const GetCartRequest& request,
+                                  GetCartResponse* response,
+                                  const ::cppsvc::CallOptions& options,
+                                  ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kOrdersService_GetCart,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kOrdersService_GetCart,
+                                options,
+                                stubs_,
+                                &OrdersService::Stub::async::GetCart,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status OrdersServiceClient::Checkout(const CheckoutRequest& request,
@@ -155,6 +221,28 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void OrdersServiceClient::Checkout(const CheckoutRequest& request,
+                                   CheckoutResponse* response,
+                                   const ::cppsvc::CallOptions& options,
+                                   ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kOrdersService_Checkout,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kOrdersService_Checkout,
+                                options,
+                                stubs_,
+                                &OrdersService::Stub::async::Checkout,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status OrdersServiceClient::GetOrder(const GetOrderRequest& request,
                                                GetOrderResponse* response,
                                                const ::cppsvc::CallOptions& options) {
@@ -168,6 +256,28 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                   &OrdersService::Stub::GetOrder,
                                   request,
                                   response);
+}
+
+void OrdersServiceClient::GetOrder(const GetOrderRequest& request,
+                                   GetOrderResponse* response,
+                                   const ::cppsvc::CallOptions& options,
+                                   ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kOrdersService_GetOrder,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kOrdersService_GetOrder,
+                                options,
+                                stubs_,
+                                &OrdersService::Stub::async::GetOrder,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status OrdersServiceClient::ListOrders(const ListOrdersRequest& request,
@@ -189,6 +299,28 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void OrdersServiceClient::ListOrders(const ListOrdersRequest& request,
+                                     ListOrdersResponse* response,
+                                     const ::cppsvc::CallOptions& options,
+                                     ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kOrdersService_ListOrders,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kOrdersService_ListOrders,
+                                options,
+                                stubs_,
+                                &OrdersService::Stub::async::ListOrders,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status OrdersServiceClient::CancelOrder(const CancelOrderRequest& request,
                                                   CancelOrderResponse* response,
                                                   const ::cppsvc::CallOptions& options) {
@@ -206,6 +338,28 @@ OrdersServiceClient::OrdersServiceClient(::cppsvc::ClientOptions options)
                                   &OrdersService::Stub::CancelOrder,
                                   request,
                                   response);
+}
+
+void OrdersServiceClient::CancelOrder(const CancelOrderRequest& request,
+                                      CancelOrderResponse* response,
+                                      const ::cppsvc::CallOptions& options,
+                                      ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kOrdersService_CancelOrder,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kOrdersService_CancelOrder,
+                                options,
+                                stubs_,
+                                &OrdersService::Stub::async::CancelOrder,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 }  // namespace commerce::orders::v1

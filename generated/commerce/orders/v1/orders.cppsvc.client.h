@@ -13,7 +13,9 @@ namespace commerce::orders::v1 {
 
 // Typed client of commerce.orders.v1.OrdersService: round-robin over replicas with a circuit
 // breaker each, per-method deadlines, retries with backoff for idempotent RPCs, trace and token
-// propagation; over gRPC or NATS.
+// propagation; over gRPC or NATS. Each method also has an asynchronous form taking `done`, called
+// once when the call ends (over gRPC no thread waits for it; over NATS it is called before the
+// method returns); the request and the response must live until then.
 class OrdersServiceClient {
  public:
   explicit OrdersServiceClient(::cppsvc::ClientOptions options);
@@ -24,36 +26,64 @@ class OrdersServiceClient {
   ::cppsvc::Status AddCartItem(const AddCartItemRequest& request,
                                AddCartItemResponse* response,
                                const ::cppsvc::CallOptions& options = {});
+  void AddCartItem(const AddCartItemRequest& request,
+                   AddCartItemResponse* response,
+                   const ::cppsvc::CallOptions& options,
+                   ::cppsvc::impl::CallDone done);
 
   // RemoveCartItem: idempotent, retried on transient failures; timeout 5000 ms.
   ::cppsvc::Status RemoveCartItem(const RemoveCartItemRequest& request,
                                   RemoveCartItemResponse* response,
                                   const ::cppsvc::CallOptions& options = {});
+  void RemoveCartItem(const RemoveCartItemRequest& request,
+                      RemoveCartItemResponse* response,
+                      const ::cppsvc::CallOptions& options,
+                      ::cppsvc::impl::CallDone done);
 
   // GetCart: idempotent, retried on transient failures; timeout 5000 ms.
   ::cppsvc::Status GetCart(const GetCartRequest& request,
                            GetCartResponse* response,
                            const ::cppsvc::CallOptions& options = {});
+  void GetCart(const GetCartRequest& request,
+               GetCartResponse* response,
+               const ::cppsvc::CallOptions& options,
+               ::cppsvc::impl::CallDone done);
 
   // Checkout: idempotent, retried on transient failures; timeout 2000 ms.
   ::cppsvc::Status Checkout(const CheckoutRequest& request,
                             CheckoutResponse* response,
                             const ::cppsvc::CallOptions& options = {});
+  void Checkout(const CheckoutRequest& request,
+                CheckoutResponse* response,
+                const ::cppsvc::CallOptions& options,
+                ::cppsvc::impl::CallDone done);
 
   // GetOrder: idempotent, retried on transient failures; timeout 5000 ms.
   ::cppsvc::Status GetOrder(const GetOrderRequest& request,
                             GetOrderResponse* response,
                             const ::cppsvc::CallOptions& options = {});
+  void GetOrder(const GetOrderRequest& request,
+                GetOrderResponse* response,
+                const ::cppsvc::CallOptions& options,
+                ::cppsvc::impl::CallDone done);
 
   // ListOrders: idempotent, retried on transient failures; timeout 5000 ms.
   ::cppsvc::Status ListOrders(const ListOrdersRequest& request,
                               ListOrdersResponse* response,
                               const ::cppsvc::CallOptions& options = {});
+  void ListOrders(const ListOrdersRequest& request,
+                  ListOrdersResponse* response,
+                  const ::cppsvc::CallOptions& options,
+                  ::cppsvc::impl::CallDone done);
 
   // CancelOrder: not idempotent, never retried; timeout 5000 ms.
   ::cppsvc::Status CancelOrder(const CancelOrderRequest& request,
                                CancelOrderResponse* response,
                                const ::cppsvc::CallOptions& options = {});
+  void CancelOrder(const CancelOrderRequest& request,
+                   CancelOrderResponse* response,
+                   const ::cppsvc::CallOptions& options,
+                   ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

@@ -72,6 +72,28 @@ PaymentsServiceClient::PaymentsServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void PaymentsServiceClient::Charge(const ChargeRequest& request,
+                                   ChargeResponse* response,
+                                   const ::cppsvc::CallOptions& options,
+                                   ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kPaymentsService_Charge,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kPaymentsService_Charge,
+                                options,
+                                stubs_,
+                                &PaymentsService::Stub::async::Charge,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status PaymentsServiceClient::Refund(const RefundRequest& request,
                                                RefundResponse* response,
                                                const ::cppsvc::CallOptions& options) {
@@ -85,6 +107,28 @@ PaymentsServiceClient::PaymentsServiceClient(::cppsvc::ClientOptions options)
                                   &PaymentsService::Stub::Refund,
                                   request,
                                   response);
+}
+
+void PaymentsServiceClient::Refund(const RefundRequest& request,
+                                   RefundResponse* response,
+                                   const ::cppsvc::CallOptions& options,
+                                   ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kPaymentsService_Refund,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kPaymentsService_Refund,
+                                options,
+                                stubs_,
+                                &PaymentsService::Stub::async::Refund,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status PaymentsServiceClient::GetPayment(const GetPaymentRequest& request,
@@ -106,6 +150,28 @@ PaymentsServiceClient::PaymentsServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void PaymentsServiceClient::GetPayment(const GetPaymentRequest& request,
+                                       GetPaymentResponse* response,
+                                       const ::cppsvc::CallOptions& options,
+                                       ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kPaymentsService_GetPayment,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kPaymentsService_GetPayment,
+                                options,
+                                stubs_,
+                                &PaymentsService::Stub::async::GetPayment,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status PaymentsServiceClient::ProviderWebhook(const ProviderWebhookRequest& request,
                                                         ProviderWebhookResponse* response,
                                                         const ::cppsvc::CallOptions& options) {
@@ -123,6 +189,28 @@ PaymentsServiceClient::PaymentsServiceClient(::cppsvc::ClientOptions options)
                                   &PaymentsService::Stub::ProviderWebhook,
                                   request,
                                   response);
+}
+
+void PaymentsServiceClient::ProviderWebhook(const ProviderWebhookRequest& request,
+                                            ProviderWebhookResponse* response,
+                                            const ::cppsvc::CallOptions& options,
+                                            ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kPaymentsService_ProviderWebhook,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kPaymentsService_ProviderWebhook,
+                                options,
+                                stubs_,
+                                &PaymentsService::Stub::async::ProviderWebhook,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 }  // namespace commerce::payments::v1

@@ -13,7 +13,9 @@ namespace commerce::payments::v1 {
 
 // Typed client of commerce.payments.v1.PaymentsService: round-robin over replicas with a circuit
 // breaker each, per-method deadlines, retries with backoff for idempotent RPCs, trace and token
-// propagation; over gRPC or NATS.
+// propagation; over gRPC or NATS. Each method also has an asynchronous form taking `done`, called
+// once when the call ends (over gRPC no thread waits for it; over NATS it is called before the
+// method returns); the request and the response must live until then.
 class PaymentsServiceClient {
  public:
   explicit PaymentsServiceClient(::cppsvc::ClientOptions options);
@@ -24,21 +26,37 @@ class PaymentsServiceClient {
   ::cppsvc::Status Charge(const ChargeRequest& request,
                           ChargeResponse* response,
                           const ::cppsvc::CallOptions& options = {});
+  void Charge(const ChargeRequest& request,
+              ChargeResponse* response,
+              const ::cppsvc::CallOptions& options,
+              ::cppsvc::impl::CallDone done);
 
   // Refund: idempotent, retried on transient failures; timeout 10000 ms.
   ::cppsvc::Status Refund(const RefundRequest& request,
                           RefundResponse* response,
                           const ::cppsvc::CallOptions& options = {});
+  void Refund(const RefundRequest& request,
+              RefundResponse* response,
+              const ::cppsvc::CallOptions& options,
+              ::cppsvc::impl::CallDone done);
 
   // GetPayment: idempotent, retried on transient failures; timeout 10000 ms.
   ::cppsvc::Status GetPayment(const GetPaymentRequest& request,
                               GetPaymentResponse* response,
                               const ::cppsvc::CallOptions& options = {});
+  void GetPayment(const GetPaymentRequest& request,
+                  GetPaymentResponse* response,
+                  const ::cppsvc::CallOptions& options,
+                  ::cppsvc::impl::CallDone done);
 
   // ProviderWebhook: idempotent, retried on transient failures; timeout 10000 ms.
   ::cppsvc::Status ProviderWebhook(const ProviderWebhookRequest& request,
                                    ProviderWebhookResponse* response,
                                    const ::cppsvc::CallOptions& options = {});
+  void ProviderWebhook(const ProviderWebhookRequest& request,
+                       ProviderWebhookResponse* response,
+                       const ::cppsvc::CallOptions& options,
+                       ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

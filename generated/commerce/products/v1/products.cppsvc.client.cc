@@ -205,6 +205,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void ProductsServiceClient::CreateProduct(const CreateProductRequest& request,
+                                          CreateProductResponse* response,
+                                          const ::cppsvc::CallOptions& options,
+                                          ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_CreateProduct,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_CreateProduct,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::CreateProduct,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status ProductsServiceClient::UpdateProduct(const UpdateProductRequest& request,
                                                       UpdateProductResponse* response,
                                                       const ::cppsvc::CallOptions& options) {
@@ -222,6 +244,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   &ProductsService::Stub::UpdateProduct,
                                   request,
                                   response);
+}
+
+void ProductsServiceClient::UpdateProduct(const UpdateProductRequest& request,
+                                          UpdateProductResponse* response,
+                                          const ::cppsvc::CallOptions& options,
+                                          ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_UpdateProduct,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_UpdateProduct,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::UpdateProduct,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::DeleteProduct(const DeleteProductRequest& request,
@@ -243,6 +287,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void ProductsServiceClient::DeleteProduct(const DeleteProductRequest& request,
+                                          DeleteProductResponse* response,
+                                          const ::cppsvc::CallOptions& options,
+                                          ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_DeleteProduct,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_DeleteProduct,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::DeleteProduct,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status ProductsServiceClient::GetProduct(const GetProductRequest& request,
                                                    GetProductResponse* response,
                                                    const ::cppsvc::CallOptions& options) {
@@ -260,6 +326,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   &ProductsService::Stub::GetProduct,
                                   request,
                                   response);
+}
+
+void ProductsServiceClient::GetProduct(const GetProductRequest& request,
+                                       GetProductResponse* response,
+                                       const ::cppsvc::CallOptions& options,
+                                       ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_GetProduct,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_GetProduct,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::GetProduct,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::ListProducts(const ListProductsRequest& request,
@@ -281,6 +369,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void ProductsServiceClient::ListProducts(const ListProductsRequest& request,
+                                         ListProductsResponse* response,
+                                         const ::cppsvc::CallOptions& options,
+                                         ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_ListProducts,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_ListProducts,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::ListProducts,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status ProductsServiceClient::SearchProducts(const SearchProductsRequest& request,
                                                        SearchProductsResponse* response,
                                                        const ::cppsvc::CallOptions& options) {
@@ -298,6 +408,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   &ProductsService::Stub::SearchProducts,
                                   request,
                                   response);
+}
+
+void ProductsServiceClient::SearchProducts(const SearchProductsRequest& request,
+                                           SearchProductsResponse* response,
+                                           const ::cppsvc::CallOptions& options,
+                                           ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_SearchProducts,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_SearchProducts,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::SearchProducts,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::CreateCategory(const CreateCategoryRequest& request,
@@ -319,6 +451,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void ProductsServiceClient::CreateCategory(const CreateCategoryRequest& request,
+                                           CreateCategoryResponse* response,
+                                           const ::cppsvc::CallOptions& options,
+                                           ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_CreateCategory,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_CreateCategory,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::CreateCategory,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status ProductsServiceClient::ListCategories(const ListCategoriesRequest& request,
                                                        ListCategoriesResponse* response,
                                                        const ::cppsvc::CallOptions& options) {
@@ -336,6 +490,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   &ProductsService::Stub::ListCategories,
                                   request,
                                   response);
+}
+
+void ProductsServiceClient::ListCategories(const ListCategoriesRequest& request,
+                                           ListCategoriesResponse* response,
+                                           const ::cppsvc::CallOptions& options,
+                                           ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_ListCategories,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_ListCategories,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::ListCategories,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::ReserveStock(const ReserveStockRequest& request,
@@ -357,6 +533,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void ProductsServiceClient::ReserveStock(const ReserveStockRequest& request,
+                                         ReserveStockResponse* response,
+                                         const ::cppsvc::CallOptions& options,
+                                         ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_ReserveStock,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_ReserveStock,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::ReserveStock,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status ProductsServiceClient::ReleaseStock(const ReleaseStockRequest& request,
                                                      ReleaseStockResponse* response,
                                                      const ::cppsvc::CallOptions& options) {
@@ -374,6 +572,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   &ProductsService::Stub::ReleaseStock,
                                   request,
                                   response);
+}
+
+void ProductsServiceClient::ReleaseStock(const ReleaseStockRequest& request,
+                                         ReleaseStockResponse* response,
+                                         const ::cppsvc::CallOptions& options,
+                                         ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_ReleaseStock,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_ReleaseStock,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::ReleaseStock,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::CommitStock(const CommitStockRequest& request,
@@ -395,6 +615,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void ProductsServiceClient::CommitStock(const CommitStockRequest& request,
+                                        CommitStockResponse* response,
+                                        const ::cppsvc::CallOptions& options,
+                                        ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_CommitStock,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_CommitStock,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::CommitStock,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status ProductsServiceClient::AdjustStock(const AdjustStockRequest& request,
                                                     AdjustStockResponse* response,
                                                     const ::cppsvc::CallOptions& options) {
@@ -412,6 +654,28 @@ ProductsServiceClient::ProductsServiceClient(::cppsvc::ClientOptions options)
                                   &ProductsService::Stub::AdjustStock,
                                   request,
                                   response);
+}
+
+void ProductsServiceClient::AdjustStock(const AdjustStockRequest& request,
+                                        AdjustStockResponse* response,
+                                        const ::cppsvc::CallOptions& options,
+                                        ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kProductsService_AdjustStock,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kProductsService_AdjustStock,
+                                options,
+                                stubs_,
+                                &ProductsService::Stub::async::AdjustStock,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 }  // namespace commerce::products::v1

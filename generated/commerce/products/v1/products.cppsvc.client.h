@@ -13,7 +13,9 @@ namespace commerce::products::v1 {
 
 // Typed client of commerce.products.v1.ProductsService: round-robin over replicas with a circuit
 // breaker each, per-method deadlines, retries with backoff for idempotent RPCs, trace and token
-// propagation; over gRPC or NATS.
+// propagation; over gRPC or NATS. Each method also has an asynchronous form taking `done`, called
+// once when the call ends (over gRPC no thread waits for it; over NATS it is called before the
+// method returns); the request and the response must live until then.
 class ProductsServiceClient {
  public:
   explicit ProductsServiceClient(::cppsvc::ClientOptions options);
@@ -24,61 +26,109 @@ class ProductsServiceClient {
   ::cppsvc::Status CreateProduct(const CreateProductRequest& request,
                                  CreateProductResponse* response,
                                  const ::cppsvc::CallOptions& options = {});
+  void CreateProduct(const CreateProductRequest& request,
+                     CreateProductResponse* response,
+                     const ::cppsvc::CallOptions& options,
+                     ::cppsvc::impl::CallDone done);
 
   // UpdateProduct: not idempotent, never retried; timeout 2000 ms.
   ::cppsvc::Status UpdateProduct(const UpdateProductRequest& request,
                                  UpdateProductResponse* response,
                                  const ::cppsvc::CallOptions& options = {});
+  void UpdateProduct(const UpdateProductRequest& request,
+                     UpdateProductResponse* response,
+                     const ::cppsvc::CallOptions& options,
+                     ::cppsvc::impl::CallDone done);
 
   // DeleteProduct: idempotent, retried on transient failures; timeout 2000 ms.
   ::cppsvc::Status DeleteProduct(const DeleteProductRequest& request,
                                  DeleteProductResponse* response,
                                  const ::cppsvc::CallOptions& options = {});
+  void DeleteProduct(const DeleteProductRequest& request,
+                     DeleteProductResponse* response,
+                     const ::cppsvc::CallOptions& options,
+                     ::cppsvc::impl::CallDone done);
 
   // GetProduct: idempotent, retried on transient failures; timeout 500 ms.
   ::cppsvc::Status GetProduct(const GetProductRequest& request,
                               GetProductResponse* response,
                               const ::cppsvc::CallOptions& options = {});
+  void GetProduct(const GetProductRequest& request,
+                  GetProductResponse* response,
+                  const ::cppsvc::CallOptions& options,
+                  ::cppsvc::impl::CallDone done);
 
   // ListProducts: idempotent, retried on transient failures; timeout 2000 ms.
   ::cppsvc::Status ListProducts(const ListProductsRequest& request,
                                 ListProductsResponse* response,
                                 const ::cppsvc::CallOptions& options = {});
+  void ListProducts(const ListProductsRequest& request,
+                    ListProductsResponse* response,
+                    const ::cppsvc::CallOptions& options,
+                    ::cppsvc::impl::CallDone done);
 
   // SearchProducts: idempotent, retried on transient failures; timeout 2000 ms.
   ::cppsvc::Status SearchProducts(const SearchProductsRequest& request,
                                   SearchProductsResponse* response,
                                   const ::cppsvc::CallOptions& options = {});
+  void SearchProducts(const SearchProductsRequest& request,
+                      SearchProductsResponse* response,
+                      const ::cppsvc::CallOptions& options,
+                      ::cppsvc::impl::CallDone done);
 
   // CreateCategory: not idempotent, never retried; timeout 2000 ms.
   ::cppsvc::Status CreateCategory(const CreateCategoryRequest& request,
                                   CreateCategoryResponse* response,
                                   const ::cppsvc::CallOptions& options = {});
+  void CreateCategory(const CreateCategoryRequest& request,
+                      CreateCategoryResponse* response,
+                      const ::cppsvc::CallOptions& options,
+                      ::cppsvc::impl::CallDone done);
 
   // ListCategories: idempotent, retried on transient failures; timeout 2000 ms.
   ::cppsvc::Status ListCategories(const ListCategoriesRequest& request,
                                   ListCategoriesResponse* response,
                                   const ::cppsvc::CallOptions& options = {});
+  void ListCategories(const ListCategoriesRequest& request,
+                      ListCategoriesResponse* response,
+                      const ::cppsvc::CallOptions& options,
+                      ::cppsvc::impl::CallDone done);
 
   // ReserveStock: idempotent, retried on transient failures; timeout 2000 ms.
   ::cppsvc::Status ReserveStock(const ReserveStockRequest& request,
                                 ReserveStockResponse* response,
                                 const ::cppsvc::CallOptions& options = {});
+  void ReserveStock(const ReserveStockRequest& request,
+                    ReserveStockResponse* response,
+                    const ::cppsvc::CallOptions& options,
+                    ::cppsvc::impl::CallDone done);
 
   // ReleaseStock: idempotent, retried on transient failures; timeout 2000 ms.
   ::cppsvc::Status ReleaseStock(const ReleaseStockRequest& request,
                                 ReleaseStockResponse* response,
                                 const ::cppsvc::CallOptions& options = {});
+  void ReleaseStock(const ReleaseStockRequest& request,
+                    ReleaseStockResponse* response,
+                    const ::cppsvc::CallOptions& options,
+                    ::cppsvc::impl::CallDone done);
 
   // CommitStock: idempotent, retried on transient failures; timeout 2000 ms.
   ::cppsvc::Status CommitStock(const CommitStockRequest& request,
                                CommitStockResponse* response,
                                const ::cppsvc::CallOptions& options = {});
+  void CommitStock(const CommitStockRequest& request,
+                   CommitStockResponse* response,
+                   const ::cppsvc::CallOptions& options,
+                   ::cppsvc::impl::CallDone done);
 
   // AdjustStock: idempotent, retried on transient failures; timeout 2000 ms.
   ::cppsvc::Status AdjustStock(const AdjustStockRequest& request,
                                AdjustStockResponse* response,
                                const ::cppsvc::CallOptions& options = {});
+  void AdjustStock(const AdjustStockRequest& request,
+                   AdjustStockResponse* response,
+                   const ::cppsvc::CallOptions& options,
+                   ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,6 +82,11 @@ class Gateway {
   void Add(Route route);
   void AddBackend(std::string service, std::shared_ptr<impl::ClientRuntime> client);
 
+  // Answers `request` through `done`, once: at once for what the gateway
+  // answers itself, else when the backend's call ends (on a gRPC thread).
+  // The gateway must outlive the answer.
+  void Handle(HttpRequest request, std::function<void(HttpResponse)> done) const;
+  // Handle, waiting for the answer.
   HttpResponse Handle(const HttpRequest& request) const;
 
   // Every route as "VERB /path/template", in the order added.
@@ -98,11 +104,14 @@ class Gateway {
   struct Flow;
 
   HttpResponse Preflight(const Flow& flow) const;
-  HttpResponse Serve(Flow& flow) const;
+  void Serve(std::shared_ptr<Flow> flow) const;
+  std::optional<HttpResponse> Refuse(Flow& flow) const;
   std::optional<HttpResponse> Admit(Flow& flow) const;
   std::optional<HttpResponse> Authenticate(Flow& flow, const Route& route) const;
   std::optional<HttpResponse> Bind(const Flow& flow, const Route& route, Message& request) const;
-  HttpResponse Call(Flow& flow) const;
+  void Call(std::shared_ptr<Flow> flow) const;
+  HttpResponse Answer(const Flow& flow, const Status& status) const;
+  void Finish(Flow& flow, HttpResponse response) const;
   void AddCors(const HttpRequest& request, HttpResponse& response) const;
   bool OriginAllowed(std::string_view origin) const;
 

@@ -48,8 +48,12 @@ struct Route {
   const Message* response_prototype = nullptr;
   // The request's validation rules (none when the contract has none).
   std::function<void(const Message&, impl::Violations&)> validate;
-  // Calls the RPC through the generated client.
-  std::function<Status(const Message&, Message*, const CallOptions&)> invoke;
+  // Calls the RPC through the generated client's asynchronous form: `done`
+  // runs once with its status. The messages and the options' parent
+  // context live until then.
+  std::function<
+      void(const Message&, Message*, const CallOptions&, std::function<void(Status)> done)>
+      invoke;
 };
 
 }  // namespace cppsvc::gateway

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -35,6 +36,13 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 using Attempt =
     std::function<Status(size_t target, const Headers& headers, Clock::time_point deadline)>;
 
+// What an asynchronous call calls once, on any thread, when it ends.
+using CallDone = std::function<void(Status)>;
+
+// One attempt, asynchronous: calls `finished` once with its status.
+using AsyncAttempt = std::function<
+    void(size_t target, const Headers& headers, Clock::time_point deadline, CallDone finished)>;
+
 class ClientRuntime {
  public:
   ClientRuntime(std::string service, ClientOptions options);
@@ -48,6 +56,15 @@ class ClientRuntime {
   // Runs attempts until one succeeds, a failure is final, retries or the
   // deadline run out, or every replica's circuit is open (UNAVAILABLE at once).
   Status Run(const ClientMethodSpec& method, const CallOptions& call, const Attempt& attempt);
+
+  // Run's asynchronous form: no thread waits for an attempt or between
+  // attempts (a gRPC alarm times the backoff). `done` runs once, on a gRPC
+  // thread or, when the call ends before an attempt is sent, on this one.
+  // `call` is read before RunAsync returns.
+  void RunAsync(const ClientMethodSpec& method,
+                const CallOptions& call,
+                AsyncAttempt attempt,
+                CallDone done);
 
   // A typed gRPC call through `stubs[target]->*rpc`.
   template <typename Stub, typename Request, typename Response>
@@ -69,6 +86,42 @@ class ClientRuntime {
                });
   }
 
+  // A typed gRPC call through the callback stub, `stubs[target]->async()->*rpc`.
+  // `request` and `response` must live until `done` runs.
+  template <typename Stub, typename AsyncStub, typename Request, typename Response>
+  void CallGrpcAsync(const ClientMethodSpec& method,
+                     const CallOptions& call,
+                     const std::vector<std::unique_ptr<Stub>>& stubs,
+                     void (AsyncStub::*rpc)(grpc::ClientContext*,
+                                            const Request*,
+                                            Response*,
+                                            std::function<void(grpc::Status)>),
+                     const Request& request,
+                     Response* response,
+                     CallDone done) {
+    RunAsync(
+        method,
+        call,
+        [this, &stubs, rpc, &request, response](size_t target,
+                                                const Headers& headers,
+                                                Clock::time_point deadline,
+                                                CallDone finished) {
+          if (Status connected = Connectable(target); !connected.ok())
+            return finished(std::move(connected));
+          auto context = std::make_shared<grpc::ClientContext>();
+          context->set_deadline(deadline);
+          for (const auto& [key, value] : headers) context->AddMetadata(key, value);
+          ((*stubs[target]->async()).*rpc)(
+              context.get(),
+              &request,
+              response,
+              [context, finished = std::move(finished)](grpc::Status status) {
+                finished(FromGrpcStatus(status));
+              });
+        },
+        std::move(done));
+  }
+
   // A call over NATS request-reply (Transport::kNats).
   Status CallNats(const ClientMethodSpec& method,
                   const CallOptions& call,
@@ -77,9 +130,23 @@ class ClientRuntime {
 
  private:
   struct Target;
+  struct Plan;
+  struct AsyncCall;
   size_t Pick(std::vector<bool>& tried);
   // Waits briefly for replica `target`'s channel to be ready.
   Status Connect(size_t target, Clock::time_point deadline);
+  // Connect without waiting: UNAVAILABLE at once for a replica whose
+  // channel failed; a connecting one takes the call and sends it when
+  // connected (or fails it).
+  Status Connectable(size_t target);
+  // The steps of a call's attempts, shared by Run and RunAsync: Begin
+  // (non-OK ends the call), Next (false: the call ends with plan.last),
+  // After (the wait before the next attempt; none: the call ends with
+  // plan.last).
+  Status Begin(const ClientMethodSpec& method, const CallOptions& call, Plan& plan);
+  bool Next(Plan& plan, size_t& target, Clock::time_point& attempt_deadline);
+  std::optional<Clock::duration> After(Plan& plan, size_t target, Status status);
+  static void Step(std::shared_ptr<AsyncCall> call);
   Headers MakeHeaders(const CallOptions& call) const;
   void Publish(size_t target) const;
 
@@ -99,6 +166,21 @@ inline std::unique_ptr<ClientRuntime> NewClientRuntime(std::string service, Clie
   return std::make_unique<ClientRuntime>(std::move(service), std::move(options));
 }
 
+template <typename Stub, typename AsyncStub, typename Request, typename Response>
+void CallGrpcAsync(ClientRuntime& runtime,
+                   const ClientMethodSpec& method,
+                   const CallOptions& call,
+                   const std::vector<std::unique_ptr<Stub>>& stubs,
+                   void (AsyncStub::*rpc)(grpc::ClientContext*,
+                                          const Request*,
+                                          Response*,
+                                          std::function<void(grpc::Status)>),
+                   const Request& request,
+                   Response* response,
+                   CallDone done) {
+  runtime.CallGrpcAsync(method, call, stubs, rpc, request, response, std::move(done));
+}
+
 template <typename Stub, typename Request, typename Response>
 Status CallGrpc(ClientRuntime& runtime,
                 const ClientMethodSpec& method,
@@ -116,6 +198,16 @@ inline Status CallNats(ClientRuntime& runtime,
                        const google::protobuf::Message& request,
                        google::protobuf::Message* response) {
   return runtime.CallNats(method, call, request, response);
+}
+
+// CallNats for an asynchronous form: `done` runs before it returns.
+inline void CallNatsAsync(ClientRuntime& runtime,
+                          const ClientMethodSpec& method,
+                          const CallOptions& call,
+                          const google::protobuf::Message& request,
+                          google::protobuf::Message* response,
+                          CallDone done) {
+  done(runtime.CallNats(method, call, request, response));
 }
 
 // Whether a failed call counts against a replica's circuit: transport and

@@ -7,7 +7,8 @@
 //   PREFIX_HTTP_PORT, PREFIX_ADMIN_PORT    defaults from the contract's generator (8080, 9000)
 //   PREFIX_LISTEN_ADDRESS                  default 0.0.0.0
 //   PREFIX_ADMIN_ADDRESS                   default 127.0.0.1
-//   PREFIX_THREADS                         HTTP threads (calls block on them); default 32
+//   PREFIX_THREADS                         HTTP threads (calls to the backends do not
+//                                          block them); default 0: one per core
 //   PREFIX_BODY_LIMIT_BYTES                default 1048576 (413 above)
 //   PREFIX_HEADER_LIMIT_BYTES              default 16384 (431 above)
 //   PREFIX_READ_TIMEOUT_MS                 a request must arrive within it (408); also
@@ -38,6 +39,7 @@
 #include "cppsvc/client.h"
 #include "cppsvc/gateway/gateway.h"
 #include "cppsvc/gateway/route.h"
+#include "cppsvc/impl/client.h"
 #include "cppsvc/impl/validate.h"
 
 namespace cppsvc::impl {
@@ -56,12 +58,14 @@ inline void SetRoute(gateway::RouteSpec& spec,
   spec.path = std::string(path);
 }
 
-// A route calling `rpc` of `client`, with the request's validation rules
-// when the contract has any (a CppsvcValidate overload for Request).
+// A route calling `rpc` of `client` (its asynchronous form), with the
+// request's validation rules when the contract has any (a CppsvcValidate
+// overload for Request).
 template <typename Client, typename Request, typename Response>
-gateway::Route MakeRoute(gateway::RouteSpec spec,
-                         std::shared_ptr<Client> client,
-                         Status (Client::*rpc)(const Request&, Response*, const CallOptions&)) {
+gateway::Route MakeRoute(
+    gateway::RouteSpec spec,
+    std::shared_ptr<Client> client,
+    void (Client::*rpc)(const Request&, Response*, const CallOptions&, CallDone)) {
   gateway::Route route;
   route.spec = std::move(spec);
   route.request_prototype = &Request::default_instance();
@@ -73,9 +77,12 @@ gateway::Route MakeRoute(gateway::RouteSpec spec,
   }
   route.invoke = [client = std::move(client), rpc](const gateway::Message& request,
                                                    gateway::Message* response,
-                                                   const CallOptions& options) {
-    return ((*client).*
-            rpc)(static_cast<const Request&>(request), static_cast<Response*>(response), options);
+                                                   const CallOptions& options,
+                                                   CallDone done) {
+    ((*client).*rpc)(static_cast<const Request&>(request),
+                     static_cast<Response*>(response),
+                     options,
+                     std::move(done));
   };
   return route;
 }

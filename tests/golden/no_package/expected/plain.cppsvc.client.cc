@@ -39,3 +39,25 @@ PlainClient::PlainClient(::cppsvc::ClientOptions options)
                                   request,
                                   response);
 }
+
+void PlainClient::Ping(const PingRequest& request,
+                       PingResponse* response,
+                       const ::cppsvc::CallOptions& options,
+                       ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kPlain_Ping,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kPlain_Ping,
+                                options,
+                                stubs_,
+                                &Plain::Stub::async::Ping,
+                                request,
+                                response,
+                                std::move(done));
+}

@@ -11,7 +11,9 @@
 
 // Typed client of Plain: round-robin over replicas with a circuit breaker each, per-method
 // deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over gRPC or
-// NATS.
+// NATS. Each method also has an asynchronous form taking `done`, called once when the call ends
+// (over gRPC no thread waits for it; over NATS it is called before the method returns); the request
+// and the response must live until then.
 class PlainClient {
  public:
   explicit PlainClient(::cppsvc::ClientOptions options);
@@ -22,6 +24,10 @@ class PlainClient {
   ::cppsvc::Status Ping(const PingRequest& request,
                         PingResponse* response,
                         const ::cppsvc::CallOptions& options = {});
+  void Ping(const PingRequest& request,
+            PingResponse* response,
+            const ::cppsvc::CallOptions& options,
+            ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

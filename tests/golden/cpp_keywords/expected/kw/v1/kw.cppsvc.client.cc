@@ -52,6 +52,28 @@ KeywordsClient::KeywordsClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void KeywordsClient::Get(const Box& request,
+                         Box_int* response,
+                         const ::cppsvc::CallOptions& options,
+                         ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kKeywords_Get,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kKeywords_Get,
+                                options,
+                                stubs_,
+                                &Keywords::Stub::async::Get,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status KeywordsClient::Put(const Box_int& request,
                                      Box* response,
                                      const ::cppsvc::CallOptions& options) {
@@ -65,6 +87,28 @@ KeywordsClient::KeywordsClient(::cppsvc::ClientOptions options)
                                   &Keywords::Stub::Put,
                                   request,
                                   response);
+}
+
+void KeywordsClient::Put(const Box_int& request,
+                         Box* response,
+                         const ::cppsvc::CallOptions& options,
+                         ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kKeywords_Put,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kKeywords_Put,
+                                options,
+                                stubs_,
+                                &Keywords::Stub::async::Put,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 }  // namespace kw::v1

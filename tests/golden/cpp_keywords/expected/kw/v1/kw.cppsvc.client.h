@@ -13,7 +13,9 @@ namespace kw::v1 {
 
 // Typed client of kw.v1.Keywords: round-robin over replicas with a circuit breaker each, per-method
 // deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over gRPC or
-// NATS.
+// NATS. Each method also has an asynchronous form taking `done`, called once when the call ends
+// (over gRPC no thread waits for it; over NATS it is called before the method returns); the request
+// and the response must live until then.
 class KeywordsClient {
  public:
   explicit KeywordsClient(::cppsvc::ClientOptions options);
@@ -24,11 +26,19 @@ class KeywordsClient {
   ::cppsvc::Status Get(const Box& request,
                        Box_int* response,
                        const ::cppsvc::CallOptions& options = {});
+  void Get(const Box& request,
+           Box_int* response,
+           const ::cppsvc::CallOptions& options,
+           ::cppsvc::impl::CallDone done);
 
   // Put: not idempotent, never retried; timeout 5000 ms.
   ::cppsvc::Status Put(const Box_int& request,
                        Box* response,
                        const ::cppsvc::CallOptions& options = {});
+  void Put(const Box_int& request,
+           Box* response,
+           const ::cppsvc::CallOptions& options,
+           ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

@@ -92,6 +92,28 @@ BooksServiceClient::BooksServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void BooksServiceClient::GetBook(const GetBookRequest& request,
+                                 Book* response,
+                                 const ::cppsvc::CallOptions& options,
+                                 ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kBooksService_GetBook,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kBooksService_GetBook,
+                                options,
+                                stubs_,
+                                &BooksService::Stub::async::GetBook,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status BooksServiceClient::ListBooks(const ListBooksRequest& request,
                                                ListBooksResponse* response,
                                                const ::cppsvc::CallOptions& options) {
@@ -105,6 +127,28 @@ BooksServiceClient::BooksServiceClient(::cppsvc::ClientOptions options)
                                   &BooksService::Stub::ListBooks,
                                   request,
                                   response);
+}
+
+void BooksServiceClient::ListBooks(const ListBooksRequest& request,
+                                   ListBooksResponse* response,
+                                   const ::cppsvc::CallOptions& options,
+                                   ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kBooksService_ListBooks,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kBooksService_ListBooks,
+                                options,
+                                stubs_,
+                                &BooksService::Stub::async::ListBooks,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 ::cppsvc::Status BooksServiceClient::CreateBook(const CreateBookRequest& request,
@@ -126,6 +170,28 @@ BooksServiceClient::BooksServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void BooksServiceClient::CreateBook(const CreateBookRequest& request,
+                                    Book* response,
+                                    const ::cppsvc::CallOptions& options,
+                                    ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kBooksService_CreateBook,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kBooksService_CreateBook,
+                                options,
+                                stubs_,
+                                &BooksService::Stub::async::CreateBook,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status BooksServiceClient::UpdateBook(const UpdateBookRequest& request,
                                                 Book* response,
                                                 const ::cppsvc::CallOptions& options) {
@@ -145,6 +211,28 @@ BooksServiceClient::BooksServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void BooksServiceClient::UpdateBook(const UpdateBookRequest& request,
+                                    Book* response,
+                                    const ::cppsvc::CallOptions& options,
+                                    ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kBooksService_UpdateBook,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kBooksService_UpdateBook,
+                                options,
+                                stubs_,
+                                &BooksService::Stub::async::UpdateBook,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status BooksServiceClient::LendBook(const LendBookRequest& request,
                                               LendBookResponse* response,
                                               const ::cppsvc::CallOptions& options) {
@@ -160,6 +248,28 @@ BooksServiceClient::BooksServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void BooksServiceClient::LendBook(const LendBookRequest& request,
+                                  LendBookResponse* response,
+                                  const ::cppsvc::CallOptions& options,
+                                  ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kBooksService_LendBook,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kBooksService_LendBook,
+                                options,
+                                stubs_,
+                                &BooksService::Stub::async::LendBook,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 ::cppsvc::Status BooksServiceClient::Reindex(const ReindexRequest& request,
                                              ReindexResponse* response,
                                              const ::cppsvc::CallOptions& options) {
@@ -173,6 +283,28 @@ BooksServiceClient::BooksServiceClient(::cppsvc::ClientOptions options)
                                   &BooksService::Stub::Reindex,
                                   request,
                                   response);
+}
+
+void BooksServiceClient::Reindex(const ReindexRequest& request,
+                                 ReindexResponse* response,
+                                 const ::cppsvc::CallOptions& options,
+                                 ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kBooksService_Reindex,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kBooksService_Reindex,
+                                options,
+                                stubs_,
+                                &BooksService::Stub::async::Reindex,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 }  // namespace library::v1

@@ -13,7 +13,9 @@ namespace library::v1 {
 
 // Typed client of library.v1.BooksService: round-robin over replicas with a circuit breaker each,
 // per-method deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over
-// gRPC or NATS.
+// gRPC or NATS. Each method also has an asynchronous form taking `done`, called once when the call
+// ends (over gRPC no thread waits for it; over NATS it is called before the method returns); the
+// request and the response must live until then.
 class BooksServiceClient {
  public:
   explicit BooksServiceClient(::cppsvc::ClientOptions options);
@@ -24,31 +26,55 @@ class BooksServiceClient {
   ::cppsvc::Status GetBook(const GetBookRequest& request,
                            Book* response,
                            const ::cppsvc::CallOptions& options = {});
+  void GetBook(const GetBookRequest& request,
+               Book* response,
+               const ::cppsvc::CallOptions& options,
+               ::cppsvc::impl::CallDone done);
 
   // ListBooks: not idempotent, never retried; timeout 5000 ms.
   ::cppsvc::Status ListBooks(const ListBooksRequest& request,
                              ListBooksResponse* response,
                              const ::cppsvc::CallOptions& options = {});
+  void ListBooks(const ListBooksRequest& request,
+                 ListBooksResponse* response,
+                 const ::cppsvc::CallOptions& options,
+                 ::cppsvc::impl::CallDone done);
 
   // CreateBook: not idempotent, never retried; timeout 5000 ms.
   ::cppsvc::Status CreateBook(const CreateBookRequest& request,
                               Book* response,
                               const ::cppsvc::CallOptions& options = {});
+  void CreateBook(const CreateBookRequest& request,
+                  Book* response,
+                  const ::cppsvc::CallOptions& options,
+                  ::cppsvc::impl::CallDone done);
 
   // UpdateBook: not idempotent, never retried; timeout 5000 ms.
   ::cppsvc::Status UpdateBook(const UpdateBookRequest& request,
                               Book* response,
                               const ::cppsvc::CallOptions& options = {});
+  void UpdateBook(const UpdateBookRequest& request,
+                  Book* response,
+                  const ::cppsvc::CallOptions& options,
+                  ::cppsvc::impl::CallDone done);
 
   // LendBook: not idempotent, never retried; timeout 5000 ms.
   ::cppsvc::Status LendBook(const LendBookRequest& request,
                             LendBookResponse* response,
                             const ::cppsvc::CallOptions& options = {});
+  void LendBook(const LendBookRequest& request,
+                LendBookResponse* response,
+                const ::cppsvc::CallOptions& options,
+                ::cppsvc::impl::CallDone done);
 
   // Reindex: not idempotent, never retried; timeout 5000 ms.
   ::cppsvc::Status Reindex(const ReindexRequest& request,
                            ReindexResponse* response,
                            const ::cppsvc::CallOptions& options = {});
+  void Reindex(const ReindexRequest& request,
+               ReindexResponse* response,
+               const ::cppsvc::CallOptions& options,
+               ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

@@ -42,4 +42,26 @@ AppServiceClient::AppServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void AppServiceClient::Stamp(const ::base::v1::Stamp& request,
+                             StampResponse* response,
+                             const ::cppsvc::CallOptions& options,
+                             ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kAppService_Stamp,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kAppService_Stamp,
+                                options,
+                                stubs_,
+                                &AppService::Stub::async::Stamp,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 }  // namespace app::v1

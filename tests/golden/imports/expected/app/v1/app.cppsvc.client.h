@@ -13,7 +13,9 @@ namespace app::v1 {
 
 // Typed client of app.v1.AppService: round-robin over replicas with a circuit breaker each,
 // per-method deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over
-// gRPC or NATS.
+// gRPC or NATS. Each method also has an asynchronous form taking `done`, called once when the call
+// ends (over gRPC no thread waits for it; over NATS it is called before the method returns); the
+// request and the response must live until then.
 class AppServiceClient {
  public:
   explicit AppServiceClient(::cppsvc::ClientOptions options);
@@ -24,6 +26,10 @@ class AppServiceClient {
   ::cppsvc::Status Stamp(const ::base::v1::Stamp& request,
                          StampResponse* response,
                          const ::cppsvc::CallOptions& options = {});
+  void Stamp(const ::base::v1::Stamp& request,
+             StampResponse* response,
+             const ::cppsvc::CallOptions& options,
+             ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

@@ -42,4 +42,26 @@ BaseServiceClient::BaseServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void BaseServiceClient::Touch(const Stamp& request,
+                              Stamp* response,
+                              const ::cppsvc::CallOptions& options,
+                              ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kBaseService_Touch,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kBaseService_Touch,
+                                options,
+                                stubs_,
+                                &BaseService::Stub::async::Touch,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 }  // namespace base::v1

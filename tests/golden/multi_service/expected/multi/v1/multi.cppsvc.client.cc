@@ -45,6 +45,28 @@ WriterServiceClient::WriterServiceClient(::cppsvc::ClientOptions options)
                                   request,
                                   response);
 }
+
+void WriterServiceClient::WriteNote(const WriteNoteRequest& request,
+                                    WriteNoteResponse* response,
+                                    const ::cppsvc::CallOptions& options,
+                                    ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kWriterService_WriteNote,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kWriterService_WriteNote,
+                                options,
+                                stubs_,
+                                &WriterService::Stub::async::WriteNote,
+                                request,
+                                response,
+                                std::move(done));
+}
 namespace {
 
 const ::cppsvc::impl::ClientMethodSpec kReaderService_ReadNote = [] {
@@ -83,6 +105,28 @@ ReaderServiceClient::ReaderServiceClient(::cppsvc::ClientOptions options)
                                   &ReaderService::Stub::ReadNote,
                                   request,
                                   response);
+}
+
+void ReaderServiceClient::ReadNote(const ReadNoteRequest& request,
+                                   ReadNoteResponse* response,
+                                   const ::cppsvc::CallOptions& options,
+                                   ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kReaderService_ReadNote,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kReaderService_ReadNote,
+                                options,
+                                stubs_,
+                                &ReaderService::Stub::async::ReadNote,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 }  // namespace multi::v1

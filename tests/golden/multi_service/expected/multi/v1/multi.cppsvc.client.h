@@ -13,7 +13,9 @@ namespace multi::v1 {
 
 // Typed client of multi.v1.WriterService: round-robin over replicas with a circuit breaker each,
 // per-method deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over
-// gRPC or NATS.
+// gRPC or NATS. Each method also has an asynchronous form taking `done`, called once when the call
+// ends (over gRPC no thread waits for it; over NATS it is called before the method returns); the
+// request and the response must live until then.
 class WriterServiceClient {
  public:
   explicit WriterServiceClient(::cppsvc::ClientOptions options);
@@ -24,6 +26,10 @@ class WriterServiceClient {
   ::cppsvc::Status WriteNote(const WriteNoteRequest& request,
                              WriteNoteResponse* response,
                              const ::cppsvc::CallOptions& options = {});
+  void WriteNote(const WriteNoteRequest& request,
+                 WriteNoteResponse* response,
+                 const ::cppsvc::CallOptions& options,
+                 ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;
@@ -32,7 +38,9 @@ class WriterServiceClient {
 
 // Typed client of multi.v1.ReaderService: round-robin over replicas with a circuit breaker each,
 // per-method deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over
-// gRPC or NATS.
+// gRPC or NATS. Each method also has an asynchronous form taking `done`, called once when the call
+// ends (over gRPC no thread waits for it; over NATS it is called before the method returns); the
+// request and the response must live until then.
 class ReaderServiceClient {
  public:
   explicit ReaderServiceClient(::cppsvc::ClientOptions options);
@@ -43,6 +51,10 @@ class ReaderServiceClient {
   ::cppsvc::Status ReadNote(const ReadNoteRequest& request,
                             ReadNoteResponse* response,
                             const ::cppsvc::CallOptions& options = {});
+  void ReadNote(const ReadNoteRequest& request,
+                ReadNoteResponse* response,
+                const ::cppsvc::CallOptions& options,
+                ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

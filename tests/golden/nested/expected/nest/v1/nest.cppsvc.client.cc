@@ -42,4 +42,26 @@ NestClient::NestClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void NestClient::Resolve(const Outer_Inner& request,
+                         Outer_Inner_Deep* response,
+                         const ::cppsvc::CallOptions& options,
+                         ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kNest_Resolve,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kNest_Resolve,
+                                options,
+                                stubs_,
+                                &Nest::Stub::async::Resolve,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 }  // namespace nest::v1

@@ -13,7 +13,9 @@ namespace nest::v1 {
 
 // Typed client of nest.v1.Nest: round-robin over replicas with a circuit breaker each, per-method
 // deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over gRPC or
-// NATS.
+// NATS. Each method also has an asynchronous form taking `done`, called once when the call ends
+// (over gRPC no thread waits for it; over NATS it is called before the method returns); the request
+// and the response must live until then.
 class NestClient {
  public:
   explicit NestClient(::cppsvc::ClientOptions options);
@@ -24,6 +26,10 @@ class NestClient {
   ::cppsvc::Status Resolve(const Outer_Inner& request,
                            Outer_Inner_Deep* response,
                            const ::cppsvc::CallOptions& options = {});
+  void Resolve(const Outer_Inner& request,
+               Outer_Inner_Deep* response,
+               const ::cppsvc::CallOptions& options,
+               ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

@@ -42,4 +42,26 @@ TagsServiceClient::TagsServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void TagsServiceClient::Tag(const TagRequest& request,
+                            TagResponse* response,
+                            const ::cppsvc::CallOptions& options,
+                            ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kTagsService_Tag,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kTagsService_Tag,
+                                options,
+                                stubs_,
+                                &TagsService::Stub::async::Tag,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 }  // namespace fill::v1

@@ -13,7 +13,9 @@ namespace fill::v1 {
 
 // Typed client of fill.v1.TagsService: round-robin over replicas with a circuit breaker each,
 // per-method deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over
-// gRPC or NATS.
+// gRPC or NATS. Each method also has an asynchronous form taking `done`, called once when the call
+// ends (over gRPC no thread waits for it; over NATS it is called before the method returns); the
+// request and the response must live until then.
 class TagsServiceClient {
  public:
   explicit TagsServiceClient(::cppsvc::ClientOptions options);
@@ -24,6 +26,10 @@ class TagsServiceClient {
   ::cppsvc::Status Tag(const TagRequest& request,
                        TagResponse* response,
                        const ::cppsvc::CallOptions& options = {});
+  void Tag(const TagRequest& request,
+           TagResponse* response,
+           const ::cppsvc::CallOptions& options,
+           ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

@@ -41,6 +41,28 @@ BooksServiceClient::BooksServiceClient(::cppsvc::ClientOptions options)
                                   request,
                                   response);
 }
+
+void BooksServiceClient::Get(const GetRequest& request,
+                             GetResponse* response,
+                             const ::cppsvc::CallOptions& options,
+                             ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kBooksService_Get,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kBooksService_Get,
+                                options,
+                                stubs_,
+                                &BooksService::Stub::async::Get,
+                                request,
+                                response,
+                                std::move(done));
+}
 namespace {
 
 const ::cppsvc::impl::ClientMethodSpec kShelvesService_Get = [] {
@@ -75,6 +97,28 @@ ShelvesServiceClient::ShelvesServiceClient(::cppsvc::ClientOptions options)
                                   &ShelvesService::Stub::Get,
                                   request,
                                   response);
+}
+
+void ShelvesServiceClient::Get(const GetRequest& request,
+                               GetResponse* response,
+                               const ::cppsvc::CallOptions& options,
+                               ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kShelvesService_Get,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kShelvesService_Get,
+                                options,
+                                stubs_,
+                                &ShelvesService::Stub::async::Get,
+                                request,
+                                response,
+                                std::move(done));
 }
 
 }  // namespace shared::v1

@@ -13,7 +13,9 @@ namespace shared::v1 {
 
 // Typed client of shared.v1.BooksService: round-robin over replicas with a circuit breaker each,
 // per-method deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over
-// gRPC or NATS.
+// gRPC or NATS. Each method also has an asynchronous form taking `done`, called once when the call
+// ends (over gRPC no thread waits for it; over NATS it is called before the method returns); the
+// request and the response must live until then.
 class BooksServiceClient {
  public:
   explicit BooksServiceClient(::cppsvc::ClientOptions options);
@@ -24,6 +26,10 @@ class BooksServiceClient {
   ::cppsvc::Status Get(const GetRequest& request,
                        GetResponse* response,
                        const ::cppsvc::CallOptions& options = {});
+  void Get(const GetRequest& request,
+           GetResponse* response,
+           const ::cppsvc::CallOptions& options,
+           ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;
@@ -32,7 +38,9 @@ class BooksServiceClient {
 
 // Typed client of shared.v1.ShelvesService: round-robin over replicas with a circuit breaker each,
 // per-method deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over
-// gRPC or NATS.
+// gRPC or NATS. Each method also has an asynchronous form taking `done`, called once when the call
+// ends (over gRPC no thread waits for it; over NATS it is called before the method returns); the
+// request and the response must live until then.
 class ShelvesServiceClient {
  public:
   explicit ShelvesServiceClient(::cppsvc::ClientOptions options);
@@ -43,6 +51,10 @@ class ShelvesServiceClient {
   ::cppsvc::Status Get(const GetRequest& request,
                        GetResponse* response,
                        const ::cppsvc::CallOptions& options = {});
+  void Get(const GetRequest& request,
+           GetResponse* response,
+           const ::cppsvc::CallOptions& options,
+           ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

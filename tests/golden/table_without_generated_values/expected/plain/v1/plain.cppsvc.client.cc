@@ -42,4 +42,26 @@ PlainServiceClient::PlainServiceClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void PlainServiceClient::Get(const Pair& request,
+                             Pair* response,
+                             const ::cppsvc::CallOptions& options,
+                             ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kPlainService_Get,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kPlainService_Get,
+                                options,
+                                stubs_,
+                                &PlainService::Stub::async::Get,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 }  // namespace plain::v1

@@ -13,7 +13,9 @@ namespace plain::v1 {
 
 // Typed client of plain.v1.PlainService: round-robin over replicas with a circuit breaker each,
 // per-method deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over
-// gRPC or NATS.
+// gRPC or NATS. Each method also has an asynchronous form taking `done`, called once when the call
+// ends (over gRPC no thread waits for it; over NATS it is called before the method returns); the
+// request and the response must live until then.
 class PlainServiceClient {
  public:
   explicit PlainServiceClient(::cppsvc::ClientOptions options);
@@ -24,6 +26,10 @@ class PlainServiceClient {
   ::cppsvc::Status Get(const Pair& request,
                        Pair* response,
                        const ::cppsvc::CallOptions& options = {});
+  void Get(const Pair& request,
+           Pair* response,
+           const ::cppsvc::CallOptions& options,
+           ::cppsvc::impl::CallDone done);
 
  private:
   std::unique_ptr<::cppsvc::impl::ClientRuntime> runtime_;

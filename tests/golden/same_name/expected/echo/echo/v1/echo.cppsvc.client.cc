@@ -42,4 +42,26 @@ EchoClient::EchoClient(::cppsvc::ClientOptions options)
                                   response);
 }
 
+void EchoClient::Echo(const EchoMessage& request,
+                      EchoMessage* response,
+                      const ::cppsvc::CallOptions& options,
+                      ::cppsvc::impl::CallDone done) {
+  if (runtime_->options().transport == ::cppsvc::Transport::kNats) {
+    return ::cppsvc::impl::CallNatsAsync(*runtime_,
+                                         kEcho_Echo,
+                                         options,
+                                         request,
+                                         response,
+                                         std::move(done));
+  }
+  ::cppsvc::impl::CallGrpcAsync(*runtime_,
+                                kEcho_Echo,
+                                options,
+                                stubs_,
+                                &Echo::Stub::async::Echo,
+                                request,
+                                response,
+                                std::move(done));
+}
+
 }  // namespace echo::echo::v1
