@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
+#include "cppsvc/db/statements.h"
 #include "cppsvc/db/transaction.h"
 #include "cppsvc/events/consumer.h"
 #include "cppsvc/observability/log.h"
@@ -17,6 +18,12 @@
 namespace cppsvc::events {
 
 namespace {
+
+// Prepared on each connection, like the outbox's INSERT: every delivery
+// runs it.
+const std::string kInboxInsert =
+    "INSERT INTO cppsvc_inbox (consumer, event_id, subject) VALUES ($1, $2, $3) "
+    "ON CONFLICT DO NOTHING";
 
 using internal::NatsError;
 
@@ -281,33 +288,33 @@ struct Consumer::Impl {
     }
     EventContext ctx(d.event_id, d.subject, d.attempt, trace.trace_id);
     ctx.set_traceparent(observability::FormatTraceparent(trace));
-    return db::RunInTransaction(
-        *options.pool,
-        Clock::now() + options.handler_timeout,
-        [&](db::Tx& tx) -> Status {
-          duplicate = false;
-          detail.clear();
-          const pqxx::result inserted = tx.exec_params(
-              "INSERT INTO cppsvc_inbox (consumer, event_id, subject) VALUES ($1, $2, $3) "
-              "ON CONFLICT DO NOTHING",
-              spec.durable,
-              d.event_id,
-              d.subject);
-          if (inserted.affected_rows() == 0) {
-            duplicate = true;
-            return Status::Ok();
-          }
-          ctx.set_tx(&tx);
-          try {
-            Status result = handler(ctx, d.payload);
-            ctx.set_tx(nullptr);
-            return result;
-          } catch (const std::exception& e) {
-            ctx.set_tx(nullptr);
-            detail = e.what();
-            throw;
-          }
-        });
+    return db::RunInTransaction(*options.pool,
+                                Clock::now() + options.handler_timeout,
+                                [&](db::Tx& tx) -> Status {
+                                  duplicate = false;
+                                  detail.clear();
+                                  const pqxx::result inserted =
+                                      db::ExecPrepared(tx,
+                                                       "cppsvc_inbox_insert",
+                                                       kInboxInsert,
+                                                       spec.durable,
+                                                       d.event_id,
+                                                       d.subject);
+                                  if (inserted.affected_rows() == 0) {
+                                    duplicate = true;
+                                    return Status::Ok();
+                                  }
+                                  ctx.set_tx(&tx);
+                                  try {
+                                    Status result = handler(ctx, d.payload);
+                                    ctx.set_tx(nullptr);
+                                    return result;
+                                  } catch (const std::exception& e) {
+                                    ctx.set_tx(nullptr);
+                                    detail = e.what();
+                                    throw;
+                                  }
+                                });
   }
 
   Status StoreDeadLetter(const Delivery& d, const std::string& error) {
