@@ -164,7 +164,8 @@ Headers ClientRuntime::MakeHeaders(const CallOptions& call) const {
 }
 
 struct ClientRuntime::Plan {
-  const ClientMethodSpec* method = nullptr;
+  bool idempotent =
+      false;  // the method's (copied: an asynchronous call outlives its caller's spec)
   Clock::time_point deadline;
   Headers headers;
   resilience::RetryConfig retry;
@@ -176,7 +177,7 @@ struct ClientRuntime::Plan {
 Status ClientRuntime::Begin(const ClientMethodSpec& method, const CallOptions& call, Plan& plan) {
   if (targets_.empty()) return {StatusCode::kUnavailable, "no replicas configured for " + service_};
   budget_.OnCall();
-  plan.method = &method;
+  plan.idempotent = method.idempotent;
   plan.deadline = Clock::now() + (call.timeout ? *call.timeout : method.timeout);
   if (call.parent != nullptr && call.parent->deadline() < plan.deadline)
     plan.deadline = call.parent->deadline();
@@ -199,7 +200,7 @@ bool ClientRuntime::Next(Plan& plan, size_t& target, Clock::time_point& attempt_
   }
   const int number = ++plan.number;
   attempt_deadline = plan.deadline;
-  if (options_.transport == Transport::kNats && plan.method->idempotent &&
+  if (options_.transport == Transport::kNats && plan.idempotent &&
       number < plan.retry.max_attempts) {
     // A request taken by a replica that then dies is lost without a word:
     // give each attempt a share of the time so a retry still fits.
@@ -214,10 +215,7 @@ std::optional<Clock::duration> ClientRuntime::After(Plan& plan, size_t target, S
   targets_[target]->breaker->Record(!CountsAsFailure(plan.last.code()));
   Publish(target);
   if (plan.last.ok()) return std::nullopt;
-  if (!resilience::ShouldRetry(plan.retry,
-                               plan.method->idempotent,
-                               plan.last.code(),
-                               plan.number) ||
+  if (!resilience::ShouldRetry(plan.retry, plan.idempotent, plan.last.code(), plan.number) ||
       !budget_.TryRetry())
     return std::nullopt;
   thread_local std::mt19937_64 rng{std::random_device{}()};

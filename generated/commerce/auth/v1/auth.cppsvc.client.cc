@@ -128,14 +128,13 @@ void AuthServiceClient::Register(const RegisterRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kAuthService_Register,
-                                options,
-                                stubs_,
-                                &AuthService::Stub::async::Register,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kAuthService_Register,
+                          options,
+                          stubs_,
+                          &AuthService::Stub::async::Register,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status AuthServiceClient::Login(const LoginRequest& request,
@@ -165,14 +164,13 @@ void AuthServiceClient::Login(const LoginRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kAuthService_Login,
-                                options,
-                                stubs_,
-                                &AuthService::Stub::async::Login,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kAuthService_Login,
+                          options,
+                          stubs_,
+                          &AuthService::Stub::async::Login,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status AuthServiceClient::Refresh(const RefreshRequest& request,
@@ -202,14 +200,13 @@ void AuthServiceClient::Refresh(const RefreshRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kAuthService_Refresh,
-                                options,
-                                stubs_,
-                                &AuthService::Stub::async::Refresh,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kAuthService_Refresh,
+                          options,
+                          stubs_,
+                          &AuthService::Stub::async::Refresh,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status AuthServiceClient::Logout(const LogoutRequest& request,
@@ -239,14 +236,13 @@ void AuthServiceClient::Logout(const LogoutRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kAuthService_Logout,
-                                options,
-                                stubs_,
-                                &AuthService::Stub::async::Logout,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kAuthService_Logout,
+                          options,
+                          stubs_,
+                          &AuthService::Stub::async::Logout,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status AuthServiceClient::Me(const MeRequest& request,
@@ -276,14 +272,13 @@ void AuthServiceClient::Me(const MeRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kAuthService_Me,
-                                options,
-                                stubs_,
-                                &AuthService::Stub::async::Me,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kAuthService_Me,
+                          options,
+                          stubs_,
+                          &AuthService::Stub::async::Me,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status AuthServiceClient::AssignRole(const AssignRoleRequest& request,
@@ -313,14 +308,13 @@ void AuthServiceClient::AssignRole(const AssignRoleRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kAuthService_AssignRole,
-                                options,
-                                stubs_,
-                                &AuthService::Stub::async::AssignRole,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kAuthService_AssignRole,
+                          options,
+                          stubs_,
+                          &AuthService::Stub::async::AssignRole,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status AuthServiceClient::ListUsers(const ListUsersRequest& request,
@@ -350,14 +344,13 @@ void AuthServiceClient::ListUsers(const ListUsersRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kAuthService_ListUsers,
-                                options,
-                                stubs_,
-                                &AuthService::Stub::async::ListUsers,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kAuthService_ListUsers,
+                          options,
+                          stubs_,
+                          &AuthService::Stub::async::ListUsers,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status AuthServiceClient::ListRevokedTokens(const ListRevokedTokensRequest& request,
@@ -391,14 +384,13 @@ void AuthServiceClient::ListRevokedTokens(const ListRevokedTokensRequest& reques
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kAuthService_ListRevokedTokens,
-                                options,
-                                stubs_,
-                                &AuthService::Stub::async::ListRevokedTokens,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kAuthService_ListRevokedTokens,
+                          options,
+                          stubs_,
+                          &AuthService::Stub::async::ListRevokedTokens,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace commerce::auth::v1

@@ -79,14 +79,13 @@ void NotificationsServiceClient::ListNotifications(const ListNotificationsReques
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kNotificationsService_ListNotifications,
-                                options,
-                                stubs_,
-                                &NotificationsService::Stub::async::ListNotifications,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kNotificationsService_ListNotifications,
+                          options,
+                          stubs_,
+                          &NotificationsService::Stub::async::ListNotifications,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status NotificationsServiceClient::GetPreferences(const GetPreferencesRequest& request,
@@ -120,14 +119,13 @@ void NotificationsServiceClient::GetPreferences(const GetPreferencesRequest& req
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kNotificationsService_GetPreferences,
-                                options,
-                                stubs_,
-                                &NotificationsService::Stub::async::GetPreferences,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kNotificationsService_GetPreferences,
+                          options,
+                          stubs_,
+                          &NotificationsService::Stub::async::GetPreferences,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status NotificationsServiceClient::UpdatePreferences(
@@ -162,14 +160,13 @@ void NotificationsServiceClient::UpdatePreferences(const UpdatePreferencesReques
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kNotificationsService_UpdatePreferences,
-                                options,
-                                stubs_,
-                                &NotificationsService::Stub::async::UpdatePreferences,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kNotificationsService_UpdatePreferences,
+                          options,
+                          stubs_,
+                          &NotificationsService::Stub::async::UpdatePreferences,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace commerce::notifications::v1

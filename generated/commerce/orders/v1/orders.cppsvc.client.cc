@@ -118,14 +118,13 @@ void OrdersServiceClient::AddCartItem(const AddCartItemRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kOrdersService_AddCartItem,
-                                options,
-                                stubs_,
-                                &OrdersService::Stub::async::AddCartItem,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kOrdersService_AddCartItem,
+                          options,
+                          stubs_,
+                          &OrdersService::Stub::async::AddCartItem,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status OrdersServiceClient::RemoveCartItem(const RemoveCartItemRequest& request,
@@ -159,14 +158,13 @@ void OrdersServiceClient::RemoveCartItem(const RemoveCartItemRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kOrdersService_RemoveCartItem,
-                                options,
-                                stubs_,
-                                &OrdersService::Stub::async::RemoveCartItem,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kOrdersService_RemoveCartItem,
+                          options,
+                          stubs_,
+                          &OrdersService::Stub::async::RemoveCartItem,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status OrdersServiceClient::GetCart(const GetCartRequest& request,
@@ -196,14 +194,13 @@ void OrdersServiceClient::GetCart(const GetCartRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kOrdersService_GetCart,
-                                options,
-                                stubs_,
-                                &OrdersService::Stub::async::GetCart,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kOrdersService_GetCart,
+                          options,
+                          stubs_,
+                          &OrdersService::Stub::async::GetCart,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status OrdersServiceClient::Checkout(const CheckoutRequest& request,
@@ -233,14 +230,13 @@ void OrdersServiceClient::Checkout(const CheckoutRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kOrdersService_Checkout,
-                                options,
-                                stubs_,
-                                &OrdersService::Stub::async::Checkout,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kOrdersService_Checkout,
+                          options,
+                          stubs_,
+                          &OrdersService::Stub::async::Checkout,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status OrdersServiceClient::GetOrder(const GetOrderRequest& request,
@@ -270,14 +266,13 @@ void OrdersServiceClient::GetOrder(const GetOrderRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kOrdersService_GetOrder,
-                                options,
-                                stubs_,
-                                &OrdersService::Stub::async::GetOrder,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kOrdersService_GetOrder,
+                          options,
+                          stubs_,
+                          &OrdersService::Stub::async::GetOrder,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status OrdersServiceClient::ListOrders(const ListOrdersRequest& request,
@@ -311,14 +306,13 @@ void OrdersServiceClient::ListOrders(const ListOrdersRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kOrdersService_ListOrders,
-                                options,
-                                stubs_,
-                                &OrdersService::Stub::async::ListOrders,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kOrdersService_ListOrders,
+                          options,
+                          stubs_,
+                          &OrdersService::Stub::async::ListOrders,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status OrdersServiceClient::CancelOrder(const CancelOrderRequest& request,
@@ -352,14 +346,13 @@ void OrdersServiceClient::CancelOrder(const CancelOrderRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kOrdersService_CancelOrder,
-                                options,
-                                stubs_,
-                                &OrdersService::Stub::async::CancelOrder,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kOrdersService_CancelOrder,
+                          options,
+                          stubs_,
+                          &OrdersService::Stub::async::CancelOrder,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace commerce::orders::v1

@@ -84,14 +84,13 @@ void PaymentsServiceClient::Charge(const ChargeRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kPaymentsService_Charge,
-                                options,
-                                stubs_,
-                                &PaymentsService::Stub::async::Charge,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kPaymentsService_Charge,
+                          options,
+                          stubs_,
+                          &PaymentsService::Stub::async::Charge,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status PaymentsServiceClient::Refund(const RefundRequest& request,
@@ -121,14 +120,13 @@ void PaymentsServiceClient::Refund(const RefundRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kPaymentsService_Refund,
-                                options,
-                                stubs_,
-                                &PaymentsService::Stub::async::Refund,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kPaymentsService_Refund,
+                          options,
+                          stubs_,
+                          &PaymentsService::Stub::async::Refund,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status PaymentsServiceClient::GetPayment(const GetPaymentRequest& request,
@@ -162,14 +160,13 @@ void PaymentsServiceClient::GetPayment(const GetPaymentRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kPaymentsService_GetPayment,
-                                options,
-                                stubs_,
-                                &PaymentsService::Stub::async::GetPayment,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kPaymentsService_GetPayment,
+                          options,
+                          stubs_,
+                          &PaymentsService::Stub::async::GetPayment,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status PaymentsServiceClient::ProviderWebhook(const ProviderWebhookRequest& request,
@@ -203,14 +200,13 @@ void PaymentsServiceClient::ProviderWebhook(const ProviderWebhookRequest& reques
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kPaymentsService_ProviderWebhook,
-                                options,
-                                stubs_,
-                                &PaymentsService::Stub::async::ProviderWebhook,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kPaymentsService_ProviderWebhook,
+                          options,
+                          stubs_,
+                          &PaymentsService::Stub::async::ProviderWebhook,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace commerce::payments::v1

@@ -15,7 +15,7 @@ namespace commerce::payments::v1 {
 // breaker each, per-method deadlines, retries with backoff for idempotent RPCs, trace and token
 // propagation; over gRPC or NATS. Each method also has an asynchronous form taking `done`, called
 // once when the call ends (over gRPC no thread waits for it; over NATS it is called before the
-// method returns); the request and the response must live until then.
+// method returns); the client, the request and the response must live until then.
 class PaymentsServiceClient {
  public:
   explicit PaymentsServiceClient(::cppsvc::ClientOptions options);

@@ -217,14 +217,13 @@ void ProductsServiceClient::CreateProduct(const CreateProductRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_CreateProduct,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::CreateProduct,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_CreateProduct,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::CreateProduct,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::UpdateProduct(const UpdateProductRequest& request,
@@ -258,14 +257,13 @@ void ProductsServiceClient::UpdateProduct(const UpdateProductRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_UpdateProduct,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::UpdateProduct,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_UpdateProduct,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::UpdateProduct,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::DeleteProduct(const DeleteProductRequest& request,
@@ -299,14 +297,13 @@ void ProductsServiceClient::DeleteProduct(const DeleteProductRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_DeleteProduct,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::DeleteProduct,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_DeleteProduct,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::DeleteProduct,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::GetProduct(const GetProductRequest& request,
@@ -340,14 +337,13 @@ void ProductsServiceClient::GetProduct(const GetProductRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_GetProduct,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::GetProduct,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_GetProduct,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::GetProduct,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::ListProducts(const ListProductsRequest& request,
@@ -381,14 +377,13 @@ void ProductsServiceClient::ListProducts(const ListProductsRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_ListProducts,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::ListProducts,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_ListProducts,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::ListProducts,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::SearchProducts(const SearchProductsRequest& request,
@@ -422,14 +417,13 @@ void ProductsServiceClient::SearchProducts(const SearchProductsRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_SearchProducts,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::SearchProducts,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_SearchProducts,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::SearchProducts,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::CreateCategory(const CreateCategoryRequest& request,
@@ -463,14 +457,13 @@ void ProductsServiceClient::CreateCategory(const CreateCategoryRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_CreateCategory,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::CreateCategory,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_CreateCategory,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::CreateCategory,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::ListCategories(const ListCategoriesRequest& request,
@@ -504,14 +497,13 @@ void ProductsServiceClient::ListCategories(const ListCategoriesRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_ListCategories,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::ListCategories,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_ListCategories,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::ListCategories,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::ReserveStock(const ReserveStockRequest& request,
@@ -545,14 +537,13 @@ void ProductsServiceClient::ReserveStock(const ReserveStockRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_ReserveStock,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::ReserveStock,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_ReserveStock,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::ReserveStock,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::ReleaseStock(const ReleaseStockRequest& request,
@@ -586,14 +577,13 @@ void ProductsServiceClient::ReleaseStock(const ReleaseStockRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_ReleaseStock,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::ReleaseStock,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_ReleaseStock,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::ReleaseStock,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::CommitStock(const CommitStockRequest& request,
@@ -627,14 +617,13 @@ void ProductsServiceClient::CommitStock(const CommitStockRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_CommitStock,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::CommitStock,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_CommitStock,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::CommitStock,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status ProductsServiceClient::AdjustStock(const AdjustStockRequest& request,
@@ -668,14 +657,13 @@ void ProductsServiceClient::AdjustStock(const AdjustStockRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kProductsService_AdjustStock,
-                                options,
-                                stubs_,
-                                &ProductsService::Stub::async::AdjustStock,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kProductsService_AdjustStock,
+                          options,
+                          stubs_,
+                          &ProductsService::Stub::async::AdjustStock,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace commerce::products::v1

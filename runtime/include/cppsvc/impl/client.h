@@ -60,7 +60,7 @@ class ClientRuntime {
   // Run's asynchronous form: no thread waits for an attempt or between
   // attempts (a gRPC alarm times the backoff). `done` runs once, on a gRPC
   // thread or, when the call ends before an attempt is sent, on this one.
-  // `call` is read before RunAsync returns.
+  // `method` and `call` are read before RunAsync returns.
   void RunAsync(const ClientMethodSpec& method,
                 const CallOptions& call,
                 AsyncAttempt attempt,
@@ -164,21 +164,6 @@ class ClientRuntime {
 // Free-function forms for generated code.
 inline std::unique_ptr<ClientRuntime> NewClientRuntime(std::string service, ClientOptions options) {
   return std::make_unique<ClientRuntime>(std::move(service), std::move(options));
-}
-
-template <typename Stub, typename AsyncStub, typename Request, typename Response>
-void CallGrpcAsync(ClientRuntime& runtime,
-                   const ClientMethodSpec& method,
-                   const CallOptions& call,
-                   const std::vector<std::unique_ptr<Stub>>& stubs,
-                   void (AsyncStub::*rpc)(grpc::ClientContext*,
-                                          const Request*,
-                                          Response*,
-                                          std::function<void(grpc::Status)>),
-                   const Request& request,
-                   Response* response,
-                   CallDone done) {
-  runtime.CallGrpcAsync(method, call, stubs, rpc, request, response, std::move(done));
 }
 
 template <typename Stub, typename Request, typename Response>

@@ -52,12 +52,11 @@ void PlainClient::Ping(const PingRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kPlain_Ping,
-                                options,
-                                stubs_,
-                                &Plain::Stub::async::Ping,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kPlain_Ping,
+                          options,
+                          stubs_,
+                          &Plain::Stub::async::Ping,
+                          request,
+                          response,
+                          std::move(done));
 }

@@ -64,14 +64,13 @@ void KeywordsClient::Get(const Box& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kKeywords_Get,
-                                options,
-                                stubs_,
-                                &Keywords::Stub::async::Get,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kKeywords_Get,
+                          options,
+                          stubs_,
+                          &Keywords::Stub::async::Get,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status KeywordsClient::Put(const Box_int& request,
@@ -101,14 +100,13 @@ void KeywordsClient::Put(const Box_int& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kKeywords_Put,
-                                options,
-                                stubs_,
-                                &Keywords::Stub::async::Put,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kKeywords_Put,
+                          options,
+                          stubs_,
+                          &Keywords::Stub::async::Put,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace kw::v1

@@ -14,8 +14,8 @@ namespace kw::v1 {
 // Typed client of kw.v1.Keywords: round-robin over replicas with a circuit breaker each, per-method
 // deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over gRPC or
 // NATS. Each method also has an asynchronous form taking `done`, called once when the call ends
-// (over gRPC no thread waits for it; over NATS it is called before the method returns); the request
-// and the response must live until then.
+// (over gRPC no thread waits for it; over NATS it is called before the method returns); the client,
+// the request and the response must live until then.
 class KeywordsClient {
  public:
   explicit KeywordsClient(::cppsvc::ClientOptions options);

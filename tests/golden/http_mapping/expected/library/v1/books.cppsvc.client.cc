@@ -104,14 +104,13 @@ void BooksServiceClient::GetBook(const GetBookRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kBooksService_GetBook,
-                                options,
-                                stubs_,
-                                &BooksService::Stub::async::GetBook,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kBooksService_GetBook,
+                          options,
+                          stubs_,
+                          &BooksService::Stub::async::GetBook,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status BooksServiceClient::ListBooks(const ListBooksRequest& request,
@@ -141,14 +140,13 @@ void BooksServiceClient::ListBooks(const ListBooksRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kBooksService_ListBooks,
-                                options,
-                                stubs_,
-                                &BooksService::Stub::async::ListBooks,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kBooksService_ListBooks,
+                          options,
+                          stubs_,
+                          &BooksService::Stub::async::ListBooks,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status BooksServiceClient::CreateBook(const CreateBookRequest& request,
@@ -182,14 +180,13 @@ void BooksServiceClient::CreateBook(const CreateBookRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kBooksService_CreateBook,
-                                options,
-                                stubs_,
-                                &BooksService::Stub::async::CreateBook,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kBooksService_CreateBook,
+                          options,
+                          stubs_,
+                          &BooksService::Stub::async::CreateBook,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status BooksServiceClient::UpdateBook(const UpdateBookRequest& request,
@@ -223,14 +220,13 @@ void BooksServiceClient::UpdateBook(const UpdateBookRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kBooksService_UpdateBook,
-                                options,
-                                stubs_,
-                                &BooksService::Stub::async::UpdateBook,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kBooksService_UpdateBook,
+                          options,
+                          stubs_,
+                          &BooksService::Stub::async::UpdateBook,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status BooksServiceClient::LendBook(const LendBookRequest& request,
@@ -260,14 +256,13 @@ void BooksServiceClient::LendBook(const LendBookRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kBooksService_LendBook,
-                                options,
-                                stubs_,
-                                &BooksService::Stub::async::LendBook,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kBooksService_LendBook,
+                          options,
+                          stubs_,
+                          &BooksService::Stub::async::LendBook,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 ::cppsvc::Status BooksServiceClient::Reindex(const ReindexRequest& request,
@@ -297,14 +292,13 @@ void BooksServiceClient::Reindex(const ReindexRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kBooksService_Reindex,
-                                options,
-                                stubs_,
-                                &BooksService::Stub::async::Reindex,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kBooksService_Reindex,
+                          options,
+                          stubs_,
+                          &BooksService::Stub::async::Reindex,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace library::v1

@@ -54,14 +54,13 @@ void AppServiceClient::Stamp(const ::base::v1::Stamp& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kAppService_Stamp,
-                                options,
-                                stubs_,
-                                &AppService::Stub::async::Stamp,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kAppService_Stamp,
+                          options,
+                          stubs_,
+                          &AppService::Stub::async::Stamp,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace app::v1

@@ -54,14 +54,13 @@ void BaseServiceClient::Touch(const Stamp& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kBaseService_Touch,
-                                options,
-                                stubs_,
-                                &BaseService::Stub::async::Touch,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kBaseService_Touch,
+                          options,
+                          stubs_,
+                          &BaseService::Stub::async::Touch,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace base::v1

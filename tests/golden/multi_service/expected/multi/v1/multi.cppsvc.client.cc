@@ -58,14 +58,13 @@ void WriterServiceClient::WriteNote(const WriteNoteRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kWriterService_WriteNote,
-                                options,
-                                stubs_,
-                                &WriterService::Stub::async::WriteNote,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kWriterService_WriteNote,
+                          options,
+                          stubs_,
+                          &WriterService::Stub::async::WriteNote,
+                          request,
+                          response,
+                          std::move(done));
 }
 namespace {
 
@@ -119,14 +118,13 @@ void ReaderServiceClient::ReadNote(const ReadNoteRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kReaderService_ReadNote,
-                                options,
-                                stubs_,
-                                &ReaderService::Stub::async::ReadNote,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kReaderService_ReadNote,
+                          options,
+                          stubs_,
+                          &ReaderService::Stub::async::ReadNote,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace multi::v1

@@ -54,14 +54,13 @@ void NestClient::Resolve(const Outer_Inner& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kNest_Resolve,
-                                options,
-                                stubs_,
-                                &Nest::Stub::async::Resolve,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kNest_Resolve,
+                          options,
+                          stubs_,
+                          &Nest::Stub::async::Resolve,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace nest::v1

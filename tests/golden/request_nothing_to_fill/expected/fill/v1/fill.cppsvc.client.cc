@@ -54,14 +54,13 @@ void TagsServiceClient::Tag(const TagRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kTagsService_Tag,
-                                options,
-                                stubs_,
-                                &TagsService::Stub::async::Tag,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kTagsService_Tag,
+                          options,
+                          stubs_,
+                          &TagsService::Stub::async::Tag,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace fill::v1

@@ -15,7 +15,7 @@ namespace fill::v1 {
 // per-method deadlines, retries with backoff for idempotent RPCs, trace and token propagation; over
 // gRPC or NATS. Each method also has an asynchronous form taking `done`, called once when the call
 // ends (over gRPC no thread waits for it; over NATS it is called before the method returns); the
-// request and the response must live until then.
+// client, the request and the response must live until then.
 class TagsServiceClient {
  public:
   explicit TagsServiceClient(::cppsvc::ClientOptions options);

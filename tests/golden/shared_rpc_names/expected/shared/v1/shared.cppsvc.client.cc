@@ -54,14 +54,13 @@ void BooksServiceClient::Get(const GetRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kBooksService_Get,
-                                options,
-                                stubs_,
-                                &BooksService::Stub::async::Get,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kBooksService_Get,
+                          options,
+                          stubs_,
+                          &BooksService::Stub::async::Get,
+                          request,
+                          response,
+                          std::move(done));
 }
 namespace {
 
@@ -111,14 +110,13 @@ void ShelvesServiceClient::Get(const GetRequest& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kShelvesService_Get,
-                                options,
-                                stubs_,
-                                &ShelvesService::Stub::async::Get,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kShelvesService_Get,
+                          options,
+                          stubs_,
+                          &ShelvesService::Stub::async::Get,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace shared::v1

@@ -54,14 +54,13 @@ void PlainServiceClient::Get(const Pair& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kPlainService_Get,
-                                options,
-                                stubs_,
-                                &PlainService::Stub::async::Get,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kPlainService_Get,
+                          options,
+                          stubs_,
+                          &PlainService::Stub::async::Get,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace plain::v1

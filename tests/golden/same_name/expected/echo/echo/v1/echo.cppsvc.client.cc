@@ -54,14 +54,13 @@ void EchoClient::Echo(const EchoMessage& request,
                                          response,
                                          std::move(done));
   }
-  ::cppsvc::impl::CallGrpcAsync(*runtime_,
-                                kEcho_Echo,
-                                options,
-                                stubs_,
-                                &Echo::Stub::async::Echo,
-                                request,
-                                response,
-                                std::move(done));
+  runtime_->CallGrpcAsync(kEcho_Echo,
+                          options,
+                          stubs_,
+                          &Echo::Stub::async::Echo,
+                          request,
+                          response,
+                          std::move(done));
 }
 
 }  // namespace echo::echo::v1
