@@ -146,7 +146,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!pending_.TryAdd())
       return Write(Refusal(503, "UNAVAILABLE", "the gateway is stopping"), false);
     answering_ = true;
-    const HttpServer::Responder respond = Responder(req.keep_alive());
+    const HttpServer::Responder respond = MakeResponder(req.keep_alive());
     try {
       handler_(std::move(request), respond);
     } catch (const std::exception& e) {
@@ -157,7 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Writes the first response it is given, on the connection's thread.
-  HttpServer::Responder Responder(bool keep_alive) {
+  HttpServer::Responder MakeResponder(bool keep_alive) {
     auto answered = std::make_shared<std::atomic<bool>>(false);
     return [self = shared_from_this(), answered, keep_alive](HttpResponse response) {
       if (answered->exchange(true)) return;
