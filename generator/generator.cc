@@ -229,7 +229,7 @@ bool CppSvcGenerator::GenerateAll(const std::vector<const google::protobuf::File
   if (!ParseParameters(parameter, params, param_errors)) {
     *error = "";
     for (const std::string& e : param_errors)
-      *error += (error->empty() ? "" : "\n") + std::string("error: ") + e;
+      *error += (error->empty() ? "" : "\n") + diag::OneLine("error: " + e);
     return false;
   }
 

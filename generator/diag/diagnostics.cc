@@ -78,6 +78,27 @@ std::string ValidUtf8(std::string_view s) {
 
 }  // namespace
 
+std::string OneLine(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7F) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xF];
+    }
+  }
+  return out;
+}
+
 std::string Format(const Diagnostic& d) {
   std::string out = d.span.file;
   if (d.span.line > 0) {
@@ -90,7 +111,7 @@ std::string Format(const Diagnostic& d) {
   }
   out += d.severity == Severity::kError ? ": error: " : ": warning: ";
   out += d.message;
-  return ValidUtf8(out);
+  return ValidUtf8(OneLine(out));
 }
 
 std::string FormatAll(const Diagnostics& diags, Severity severity) {

@@ -44,6 +44,10 @@ class Diagnostics {
 
 std::string Format(const Diagnostic& d);
 
+// `s` with its control characters escaped (\n, \t, \xNN): one diagnostic is
+// one line, also when it quotes a name or option holding a newline.
+std::string OneLine(std::string_view s);
+
 // Joins Format() of the sorted diagnostics of one severity, one per line,
 // without a trailing newline.
 std::string FormatAll(const Diagnostics& diags, Severity severity);

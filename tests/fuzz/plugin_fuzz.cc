@@ -33,6 +33,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include "diag/diagnostics.h"
 #include "generator.h"
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
@@ -95,7 +96,12 @@ bool Located(const std::string& line, const std::set<std::string>& files) {
 
 void CheckLocated(const std::string& error, const CodeGeneratorRequest& request) {
   std::set<std::string> files;
-  for (const pb::FileDescriptorProto& f : request.proto_file()) files.insert(f.name());
+  for (const pb::FileDescriptorProto& f : request.proto_file()) {
+    // As a diagnostic names it: control characters escaped, one line each.
+    std::string named =
+        cppsvc::diag::Format({{f.name(), 0, 0}, cppsvc::diag::Severity::kError, ""});
+    files.insert(named.substr(0, named.rfind(": error: ")));
+  }
   if (error.empty()) {
     std::fprintf(stderr, "plugin_fuzz: generation failed without an error message\n");
     std::abort();

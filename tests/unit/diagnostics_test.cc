@@ -11,6 +11,11 @@ TEST(Diagnostics, FormatsLikeCompilers) {
   EXPECT_EQ(Format({{"a/b.proto", 0, 0}, Severity::kWarning, "odd"}), "a/b.proto: warning: odd");
 }
 
+TEST(Diagnostics, OneDiagnosticIsOneLineWhateverTheContractQuotes) {
+  EXPECT_EQ(Format({{"a/b.proto", 3, 1}, Severity::kError, "role 'x\ny\tz\x01\x7f' is bad"}),
+            "a/b.proto:3:1: error: role 'x\\ny\\tz\\x01\\x7f' is bad");
+}
+
 TEST(Diagnostics, SortedByPositionAndDeduplicated) {
   Diagnostics d;
   d.Error({"b.proto", 1, 1}, "z");
