@@ -43,6 +43,13 @@
 #                           same database, and every client (the gateway,
 #                           orders' products client) round-robins over all;
 #                           shop.env then lists <SVC>_ADDRESSES=a,b,...
+#   SHOP_IMAGES=1           runs each service that has an image (`<svc>:latest`,
+#                           from scripts/images.sh) in a container of it
+#                           (`docker run --network host`, the same environment,
+#                           the key files mounted read-only), in the engine
+#                           DOCKER_HOST names; the others as processes.
+#                           kill, restart and stop signal the container.
+#                           SHOP_DOCKER: the client (default /usr/bin/docker)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -106,7 +113,7 @@ service_pid() {
   alive "$pid" || return 1
   exe=$(readlink "/proc/$pid/exe" 2> /dev/null || true)
   case "$exe" in
-    *"/$(base_of "$svc")_service"* | */setsid | */env) echo "$pid" ;;
+    *"/$(base_of "$svc")_service"* | */setsid | */env | "$docker") echo "$pid" ;;
     *) return 1 ;;
   esac
 }
@@ -154,10 +161,31 @@ env_value() {  # env_value <file> <KEY>
   sed -n "s/^$2=//p" "$1" | head -n 1
 }
 
+docker=${SHOP_DOCKER:-/usr/bin/docker}
+
+# The container of <svc> for <dir> (SHOP_IMAGES=1), or "" when it runs as a
+# process.
+container_of() {
+  [ "${SHOP_IMAGES:-0}" = 1 ] || return 0
+  "$docker" image inspect "$(base_of "$1"):latest" > /dev/null 2>&1 || return 0
+  printf 'shop-%s-%s' "$(printf '%s' "$dir" | md5sum | cut -c1-8)" "$1"
+}
+
 # Starts <svc> in the background with exactly the environment in
-# <dir>/run/<svc>.env, in a process group of its own.
+# <dir>/run/<svc>.env, in a process group of its own: the binary, or with
+# SHOP_IMAGES=1 a container of its image, attached (its output in the log).
 launch() {
-  local svc=$1 binary
+  local svc=$1 binary container
+  container=$(container_of "$svc")
+  if [ -n "$container" ]; then
+    "$docker" rm -f "$container" > /dev/null 2>&1 || true
+    echo "== $(date -u +%FT%TZ) start" >> "$dir/logs/$svc.log"
+    setsid "$docker" run --rm --name "$container" --network host --env-file "$dir/run/$svc.env" \
+      -v "$dir/jwt:$dir/jwt:ro" "$(base_of "$svc"):latest" \
+      < /dev/null >> "$dir/logs/$svc.log" 2>&1 &
+    echo $! > "$dir/run/$svc.pid"
+    return
+  fi
   binary=$build/services/$(base_of "$1")_service
   if [ ! -x "$binary" ]; then
     log "$binary is missing: cmake --build $build --target $(base_of "$svc")_service"
@@ -205,6 +233,8 @@ make_keys() {
     openssl pkey -in "$dir/jwt/private.pem" -pubout -out "$dir/jwt/public.pem" 2> /dev/null
     chmod 600 "$dir/jwt/private.pem"
   fi
+  # A container's service runs as uid 10001 (the images' user).
+  if [ "${SHOP_IMAGES:-0}" = 1 ] && [ "$(id -u)" -eq 0 ]; then chown -R 10001 "$dir/jwt"; fi
 }
 
 create_databases() {
@@ -246,6 +276,7 @@ start() {
     "$build/tools/cppsvc-token" --sub shop-services --role service --ttl 2592000 \
     > "$dir/jwt/service.token"
   chmod 600 "$dir/jwt/service.token"
+  if [ "${SHOP_IMAGES:-0}" = 1 ] && [ "$(id -u)" -eq 0 ]; then chown 10001 "$dir/jwt/service.token"; fi
 
   local attempt
   for attempt in 1 2 3; do
@@ -383,19 +414,28 @@ launch_all() {
 # SIGTERM (or <sig>) to one service, then waits up to SHOP_STOP_TIMEOUT
 # seconds for it to end; SIGKILL after that.
 stop_one() {
-  local svc=$1 sig=${2:-TERM} pid waited=0 limit
+  local svc=$1 sig=${2:-TERM} pid waited=0 limit container
   limit=$((${SHOP_STOP_TIMEOUT:-15} * 10))
   pid=$(service_pid "$svc") || {
     rm -f "$dir/run/$svc.pid"
     return 0
   }
-  kill -"$sig" "$pid" 2> /dev/null || true
+  container=$(container_of "$svc")
+  signal() {  # the process, or the container's (its client only follows it)
+    if [ -n "$container" ]; then
+      "$docker" kill --signal "$1" "$container" > /dev/null 2>&1 || true
+    else
+      kill -"$1" "$pid" 2> /dev/null || true
+    fi
+  }
+  signal "$sig"
   while alive "$pid" && [ "$waited" -lt "$limit" ]; do
     sleep 0.1
     waited=$((waited + 1))
   done
   if alive "$pid"; then
     log "$svc (pid $pid) did not stop within ${SHOP_STOP_TIMEOUT:-15} s; killing it"
+    signal KILL
     kill -KILL "$pid" 2> /dev/null || true
     while alive "$pid"; do sleep 0.1; done
   fi
