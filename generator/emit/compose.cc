@@ -68,6 +68,12 @@ std::string ValueIn(const model::Service& s, const DeployVariable& v) {
   return "";
 }
 
+// The gateway's: every replica of each backend, by its compose service name.
+std::string GatewayValueIn(const DeployVariable& v) {
+  if (v.backend == nullptr) return ValueIn(model::Service{}, v);
+  return "dns:///" + DnsName(*v.backend) + ":" + std::to_string(v.backend->effective_grpc_port);
+}
+
 Data ServiceView(const model::File& file,
                  const model::Service& s,
                  const std::string& context,
@@ -97,6 +103,17 @@ void EmitCompose(const EmitInput& in, Rendered& out) {
       services.push_back(ServiceView(*f, s, context, in.deploy_dir));
       if (!s.database.empty()) names.insert(s.database);
     }
+  }
+  for (const model::File& f : in.model.files) {
+    const std::vector<const model::Service*> backends = GatewayBackends(in.model, f);
+    if (!f.generate || backends.empty()) continue;
+    sources.push_back(Data(f.name));
+    Data gateway = GatewayDeployView(f, backends, GatewayValueIn);
+    gateway.set("source", f.name);
+    gateway.set("context", context);
+    gateway.set("dockerfile", InContext(in.deploy_dir, OutputPath(f, "dockerfile", 0)));
+    gateway.set("grace_seconds", std::to_string(kStopGraceSeconds));
+    services.push_back(gateway);
   }
   for (const std::string& db : names) databases.push_back(Data(db));
   view.set("sources", sources);

@@ -38,7 +38,9 @@ Data Pair(const std::string& name, const std::string& value) {
 Data VariableRow(const DeployVariable& v) {
   Data d;
   d.set("name", v.name);
-  d.set("doc", std::string(v.row->doc));
+  d.set("doc",
+        v.backend == nullptr ? std::string(v.row->doc)
+                             : v.backend->full_name + ": " + std::string(v.row->doc));
   d.set("required", Data(v.row->required));
   d.set("fallback", std::string(v.row->fallback));
   d.set("has_fallback", Data(!v.row->fallback.empty()));
@@ -62,6 +64,43 @@ const char* ListOf(const config::ServiceVariable& v) {
   return nullptr;
 }
 
+// The variables' rows, and the settings, secrets and secret files the
+// deployment gives values (see ServiceDeployView).
+void SetVariables(Data& v, const std::vector<DeployVariable>& all, const ValueOf& value) {
+  Data variables = List();
+  std::map<std::string, Data> lists = {{"settings", List()},
+                                       {"secrets", List()},
+                                       {"secret_files", List()}};
+  for (const DeployVariable& var : all) {
+    variables.push_back(VariableRow(var));
+    const char* list = ListOf(*var.row);
+    if (list == nullptr) continue;
+    std::string given = value(var);
+    if (given.empty()) {
+      throw std::logic_error("the deployment gives no value for " + var.name);
+    }
+    lists[list].push_back(Pair(var.name, given));
+  }
+  v.set("variables", variables);
+  for (auto& [name, list] : lists) v.set(name, list);
+}
+
+std::string Upper(std::string_view s) {
+  std::string out;
+  for (char c : s) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Lowercase letters, digits and '-' only.
+std::string DnsLabel(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    out += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
+  }
+  return out;
+}
+
 }  // namespace
 
 config::ServiceShape ShapeOf(const model::Service& s) {
@@ -79,12 +118,7 @@ std::string EnvPrefix(const model::Service& s) {
 }
 
 std::string DnsName(const model::Service& s) {
-  std::string out;
-  for (char c : s.short_name) {
-    auto u = static_cast<unsigned char>(c);
-    out += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
-  }
-  return out;
+  return DnsLabel(s.short_name);
 }
 
 std::string BinaryName(const model::File& file) {
@@ -110,25 +144,47 @@ Data ServiceDeployView(const model::Service& s, const ValueOf& value) {
   v.set("full_name", s.full_name);
   v.set("prefix", EnvPrefix(s));
   v.set("grpc_port", std::to_string(s.effective_grpc_port));
+  v.set("port_name", "grpc");
   v.set("admin_port", std::to_string(s.effective_admin_port));
   v.set("has_database", Data(!s.database.empty()));
   v.set("database", s.database);
-  Data variables = List();
-  std::map<std::string, Data> lists = {{"settings", List()},
-                                       {"secrets", List()},
-                                       {"secret_files", List()}};
-  for (const DeployVariable& var : VariablesOf(s)) {
-    variables.push_back(VariableRow(var));
-    const char* list = ListOf(*var.row);
-    if (list == nullptr) continue;
-    std::string given = value(var);
-    if (given.empty()) {
-      throw std::logic_error("the deployment gives no value for " + var.name);
-    }
-    lists[list].push_back(Pair(var.name, given));
+  v.set("gateway", Data(false));
+  SetVariables(v, VariablesOf(s), value);
+  return v;
+}
+
+Data GatewayDeployView(const model::File& file,
+                       const std::vector<const model::Service*>& backends,
+                       const ValueOf& value) {
+  namespace gw = config::gateway_vars;
+  const std::string name = file.base.substr(file.base.rfind('/') + 1);
+  const std::string prefix = Upper(name) + "_";
+  std::vector<DeployVariable> variables;
+  for (const config::ServiceVariable* row : config::kGatewayVariables) {
+    variables.push_back(
+        {row->prefixed ? prefix + std::string(row->name) : std::string(row->name), row});
   }
-  v.set("variables", variables);
-  for (auto& [name, list] : lists) v.set(name, list);
+  for (const model::Service* b : backends) {
+    variables.push_back(
+        {prefix + Upper(b->short_name) + "_" + std::string(gw::kBackendAddresses.name),
+         &gw::kBackendAddresses,
+         b});
+  }
+  Data v;
+  v.set("name", name);
+  v.set("dns_name", DnsLabel(name));
+  v.set("full_name", (file.package.empty() ? file.name : file.package) + " HTTP/JSON gateway");
+  v.set("prefix", prefix);
+  v.set("grpc_port", std::to_string(config::DefaultNumber(gw::kHttpPort)));
+  v.set("port_name", "http");
+  v.set("admin_port", std::to_string(config::DefaultNumber(gw::kAdminPort)));
+  v.set("has_database", Data(false));
+  v.set("database", "");
+  v.set("gateway", Data(true));
+  Data names = List();
+  for (const model::Service* b : backends) names.push_back(Data(DnsName(*b)));
+  v.set("backends", names);
+  SetVariables(v, variables, value);
   return v;
 }
 

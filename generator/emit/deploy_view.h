@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cppsvc/config/gateway_variables.h"
 #include "cppsvc/config/service_variables.h"
 #include "emit/template.h"
 #include "model/model.h"
@@ -44,6 +45,8 @@ std::string BinaryName(const model::File& file);
 struct DeployVariable {
   std::string name;  // with the service's prefix
   const config::ServiceVariable* row;
+  // The service whose replicas a gateway's <BACKEND>_ADDRESSES names.
+  const model::Service* backend = nullptr;
 };
 
 // Every variable `s` reads, in the table's order (the revocation feed's
@@ -61,6 +64,16 @@ using ValueOf = std::function<std::string(const DeployVariable&)>;
 // A kSetting or kSecretFile variable `value` gives no value for is an error
 // in the plugin (a new table row the deployment must handle).
 Data ServiceDeployView(const model::Service& s, const ValueOf& value);
+
+// The gateway generated for `file` (a file without services of its own
+// whose public imports have HTTP routes: `backends`) as the deployment
+// templates see a service, with `gateway` true: its name is the file's
+// (gateway.proto: "gateway", variables GATEWAY_*), its port the HTTP port,
+// and its variables the rows of cppsvc/config/gateway_variables.h and one
+// <BACKEND>_ADDRESSES per backend. No database, no NATS.
+Data GatewayDeployView(const model::File& file,
+                       const std::vector<const model::Service*>& backends,
+                       const ValueOf& value);
 
 // `output` (a path in the output directory) as seen from the build context.
 std::string InContext(std::string_view deploy_dir, const std::string& output);

@@ -11,6 +11,21 @@ std::string NoValue(const DeployVariable& v) {
   return v.row == &config::vars::kAdminAddress ? "0.0.0.0" : "set by the deployment";
 }
 
+// The gateway's: its name, HTTP and admin ports.
+void SetGateway(Data& view, const Data& gateway) {
+  Data unit = gateway;
+  unit.set("last", Data(true));
+  unit.set("admin_port_ref",
+           "${" + unit.get("prefix")->string_value() + "ADMIN_PORT:-" +
+               unit.get("admin_port")->string_value() + "}");
+  view.set("has_services", Data(true));
+  view.set("first", unit);
+  view.set("image", unit.get("dns_name")->string_value());
+  Data services = List();
+  services.push_back(unit);
+  view.set("services", services);
+}
+
 }  // namespace
 
 void EmitDockerfile(const EmitInput& in, Rendered& out) {
@@ -18,6 +33,13 @@ void EmitDockerfile(const EmitInput& in, Rendered& out) {
   Data view = DeployFileView(file);
   view.set("binary", BinaryName(file));
   view.set("dockerfile", InContext(in.deploy_dir, OutputPath(file, "dockerfile", 0)));
+  const std::vector<const model::Service*> backends = GatewayBackends(in.model, file);
+  if (!backends.empty()) {
+    SetGateway(view, GatewayDeployView(file, backends, NoValue));
+    out.outputs.push_back(Render("deploy/Dockerfile.mustache", view));
+    out.outputs.push_back(Render("deploy/dockerignore.mustache", view));
+    return;
+  }
   Data services = List();
   for (size_t i = 0; i < file.services.size(); ++i) {
     const model::Service& s = file.services[i];

@@ -66,6 +66,10 @@ void EmitClient(const EmitInput& in, Rendered& out);
 void EmitGateway(const EmitInput& in, Rendered& out);
 // Whether a service has an RPC the gateway serves.
 bool HasRoutes(const model::Service& service);
+// The services in view of a file without services of its own that have
+// routes: what its gateway serves (none: the file gets no gateway).
+std::vector<const model::Service*> GatewayBackends(const model::Model& model,
+                                                   const model::File& file);
 
 // <file>.cppsvc.main.cc: main() running the file's service(s), or, for a
 // file without services that imports services with HTTP routes publicly,

@@ -53,6 +53,15 @@ bool HasRoutes(const model::Service& s) {
   return false;
 }
 
+std::vector<const model::Service*> GatewayBackends(const model::Model& model,
+                                                   const model::File& file) {
+  std::vector<const model::Service*> out;
+  if (!file.services.empty()) return out;
+  for (const model::Service* s : model.ServicesInView(file))
+    if (HasRoutes(*s)) out.push_back(s);
+  return out;
+}
+
 void EmitGateway(const EmitInput& in, Rendered& out) {
   const model::File& file = in.file;
   Data services = List();

@@ -28,14 +28,26 @@ std::string ValueIn(const model::Service& s, const DeployVariable& v) {
   return "";
 }
 
-Data ServiceView(const model::File& file, const model::Service& s, bool last) {
-  Data v = ServiceDeployView(s, [&s](const DeployVariable& var) { return ValueIn(s, var); });
+// The gateway's: the backends' every ready replica, through their headless
+// Services.
+std::string GatewayValueIn(const DeployVariable& v) {
+  if (v.backend == nullptr) return ValueIn(model::Service{}, v);
+  return "dns:///" + DnsName(*v.backend) +
+         "-replicas:" + std::to_string(v.backend->effective_grpc_port);
+}
+
+void SetUnit(Data& v, const model::File& file, bool last) {
   v.set("binary", BinaryName(file));
   v.set("last", Data(last));
   v.set("grace_seconds", std::to_string(kStopGraceSeconds + kShutdownDelayMs / 1000));
   v.set("shutdown_delay_seconds", std::to_string(kShutdownDelayMs / 1000));
   v.set("jwt_secret", kJwtSecret);
   v.set("jwt_dir", kJwtDir);
+}
+
+Data ServiceView(const model::File& file, const model::Service& s, bool last) {
+  Data v = ServiceDeployView(s, [&s](const DeployVariable& var) { return ValueIn(s, var); });
+  SetUnit(v, file, last);
   return v;
 }
 
@@ -49,6 +61,14 @@ void EmitKubernetes(const EmitInput& in, Rendered& out) {
   Data services = List();
   for (size_t i = 0; i < file.services.size(); ++i) {
     services.push_back(ServiceView(file, file.services[i], i + 1 == file.services.size()));
+  }
+  const std::vector<const model::Service*> backends = GatewayBackends(in.model, file);
+  if (!backends.empty()) {
+    Data gateway = GatewayDeployView(file, backends, GatewayValueIn);
+    SetUnit(gateway, file, true);
+    services.push_back(gateway);
+    view.set("has_services", Data(true));
+    view.set("gateway", Data(true));
   }
   view.set("services", services);
   for (const char* name : {"kustomization", "deployment", "service", "configmap", "pdb", "hpa"}) {

@@ -11,17 +11,6 @@ std::string Upper(std::string s) {
   return s;
 }
 
-// The services in view of a file without services of its own that have
-// routes: what its gateway serves (none: the file gets no gateway).
-std::vector<const model::Service*> GatewayBackends(const model::Model& model,
-                                                   const model::File& file) {
-  std::vector<const model::Service*> out;
-  if (!file.services.empty()) return out;
-  for (const model::Service* s : model.ServicesInView(file))
-    if (HasRoutes(*s)) out.push_back(s);
-  return out;
-}
-
 void EmitGatewayMain(const EmitInput& in,
                      const std::vector<const model::Service*>& backends,
                      Rendered& out) {

@@ -4,8 +4,8 @@
 # service's image built from its Dockerfile with the binaries of this build
 # (scripts/images.sh --from-build: the final stages as they are, without
 # compiling again), and the shop started from those images
-# (scripts/shop.sh, SHOP_IMAGES=1), checked and walked through by
-# tests/e2e/in_containers.sh.
+# (scripts/shop.sh, SHOP_IMAGES=1), checked by tests/e2e/in_containers.sh,
+# which then runs the shop's story and every gateway route on it.
 #
 #   images.sh <repo> <build-dir> <work-dir> <shop_scenario binary>
 #
@@ -32,5 +32,7 @@ echo "images: engine and base image in $((SECONDS - started)) s"
 started=$SECONDS
 bash "$repo/scripts/images.sh" --from-build "$build"
 echo "images: built in $((SECONDS - started)) s"
-SHOP_IMAGES=1 bash "$repo/tests/e2e/with_shop.sh" "$repo" "$build" "$work" \
-  "$repo/tests/e2e/in_containers.sh" "$scenario"
+# gateway_routes.sh's slow client takes a second with this read timeout.
+SHOP_IMAGES=1 SHOP_EXTRA_ENV=GATEWAY_READ_TIMEOUT_MS=1000 \
+  bash "$repo/tests/e2e/with_shop.sh" "$repo" "$build" "$work" \
+  "$repo/tests/e2e/in_containers.sh" "$scenario" "$repo/tests/e2e/gateway_routes.sh"

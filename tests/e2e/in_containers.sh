@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Checks a shop whose services run in containers of their generated images
-# (scripts/shop.sh with SHOP_IMAGES=1), then runs the shop's story on it:
-# every service is in a running container, as the images' non-root user,
-# and Docker's own HEALTHCHECK (from the Dockerfile) reports it healthy.
+# Checks a shop whose services and gateway run in containers of their
+# generated images (scripts/shop.sh with SHOP_IMAGES=1), then runs programs
+# against it (the shop's story over gRPC, every gateway route over HTTP):
+# every image is in a running container, as the images' non-root user, and
+# Docker's own HEALTHCHECK (from the Dockerfile) reports it healthy.
 #
-#   in_containers.sh --env <shop.env> <shop_scenario binary>
+#   in_containers.sh --env <shop.env> <program>...   (each run with --env <shop.env>)
 set -euo pipefail
-[ "$1" = --env ] || { echo "usage: $0 --env <shop.env> <scenario>" >&2; exit 2; }
+[ "$1" = --env ] && [ "$#" -ge 3 ] || { echo "usage: $0 --env <shop.env> <program>..." >&2; exit 2; }
 env_file=$2
-scenario=$3
+shift 2
 docker=${SHOP_DOCKER:-/usr/bin/docker}
 shop_dir=$(sed -n 's/^SHOP_DIR=//p' "$env_file")
 tag=$(printf '%s' "$shop_dir" | md5sum | cut -c1-8)
@@ -36,4 +37,7 @@ for c in "${containers[@]}"; do
   done
   echo "in_containers: $c runs as $user and is healthy"
 done
-exec "$scenario" --env "$env_file"
+for program in "$@"; do
+  echo "in_containers: $(basename "$program")"
+  "$program" --env "$env_file"
+done

@@ -3,11 +3,14 @@
 // generator writes deployment files from.
 #include "cppsvc/config/service_variables.h"
 
+#include "cppsvc/config/gateway_variables.h"
+
 #include <set>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "main/gateway_settings.h"
 #include "main/service_settings.h"
 
 namespace cppsvc::impl {
@@ -74,6 +77,43 @@ TEST(ServiceVariables, NamesAreUniqueAndNumericDefaultsParse) {
   for (const config::ServiceVariable* v : config::kServiceVariables) {
     EXPECT_TRUE(names.insert(std::string(v->name)).second) << v->name;
     if (v->max > 0 && !v->fallback.empty()) {
+      EXPECT_GE(config::DefaultNumber(*v), v->min) << v->name;
+      EXPECT_LE(config::DefaultNumber(*v), v->max) << v->name;
+    }
+  }
+}
+
+GatewaySpec TwoBackendGateway() {
+  GatewaySpec spec;
+  spec.name = "edge";
+  AddGatewayBackend(spec, "shop.v1.CartService", "CART", "127.0.0.1:3001", nullptr);
+  AddGatewayBackend(spec, "shop.v1.OrdersService", "ORDERS", "127.0.0.1:3002", nullptr);
+  return spec;
+}
+
+TEST(GatewayVariables, TheConfigurationStepReadsExactlyTheTableRowsAndOnePerBackend) {
+  const GatewaySpec spec = TwoBackendGateway();
+  std::set<std::string> expected = {"EDGE_CART_ADDRESSES", "EDGE_ORDERS_ADDRESSES"};
+  for (const config::ServiceVariable* v : config::kGatewayVariables) {
+    expected.insert(v->prefixed ? "EDGE_" + std::string(v->name) : std::string(v->name));
+  }
+  std::vector<std::string> names = GatewayVariables(spec);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()), expected);
+  EXPECT_EQ(BackendAddressesName(spec, spec.backends[1]), "EDGE_ORDERS_ADDRESSES");
+}
+
+TEST(GatewayVariables, TheTablesPortsAreTheSpecsDefaults) {
+  const GatewaySpec spec;
+  EXPECT_EQ(config::DefaultNumber(config::gateway_vars::kHttpPort), spec.http_port);
+  EXPECT_EQ(config::DefaultNumber(config::gateway_vars::kAdminPort), spec.admin_port);
+}
+
+TEST(GatewayVariables, NamesAreUniqueAndNumericDefaultsParse) {
+  std::set<std::string> names;
+  for (const config::ServiceVariable* v : config::kGatewayVariables) {
+    EXPECT_TRUE(names.insert(std::string(v->name)).second) << v->name;
+    EXPECT_FALSE(v->doc.empty()) << v->name;
+    if (v->max > 0) {
       EXPECT_GE(config::DefaultNumber(*v), v->min) << v->name;
       EXPECT_LE(config::DefaultNumber(*v), v->max) << v->name;
     }

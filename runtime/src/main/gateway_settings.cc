@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "cppsvc/config/gateway_variables.h"
 #include "service_settings.h"
 
 namespace cppsvc::impl {
 namespace {
+
+namespace gw = config::gateway_vars;
 
 std::string Upper(std::string_view s) {
   std::string out(s);
@@ -15,29 +18,48 @@ std::string Upper(std::string_view s) {
   return out;
 }
 
-void ReadHttp(const GatewaySpec& spec, const std::string& p, config::Env& env, GatewaySettings& s) {
-  s.http.address = env.Optional(p + "LISTEN_ADDRESS", "0.0.0.0");
-  s.http.port = env.Port(p + "HTTP_PORT", spec.http_port);
-  // 0: one per core.
-  s.http.threads = static_cast<size_t>(env.Integer(p + "THREADS", 0, 0, 1024));
-  s.http.body_limit =
-      static_cast<uint64_t>(env.Integer(p + "BODY_LIMIT_BYTES", 1024 * 1024, 1, int64_t{1} << 30));
-  s.http.header_limit =
-      static_cast<uint32_t>(env.Integer(p + "HEADER_LIMIT_BYTES", 16 * 1024, 1024, 1 << 20));
-  s.http.read_timeout = env.Millis(p + "READ_TIMEOUT_MS", std::chrono::milliseconds(10000));
-  s.admin_address = env.Optional(p + "ADMIN_ADDRESS", "127.0.0.1");
-  s.admin_port = env.Port(p + "ADMIN_PORT", spec.admin_port);
+// A row of config/gateway_variables.h, read under prefix `p` (GATEWAY_).
+struct Reader {
+  const std::string& p;
+  config::Env& env;
+
+  std::string Name(const config::ServiceVariable& v) const {
+    return v.prefixed ? p + std::string(v.name) : std::string(v.name);
+  }
+  std::string Text(const config::ServiceVariable& v) const {
+    return env.Optional(Name(v), std::string(v.fallback));
+  }
+  int64_t Integer(const config::ServiceVariable& v) const {
+    return env.Integer(Name(v), config::DefaultNumber(v), v.min, v.max);
+  }
+  std::chrono::milliseconds Millis(const config::ServiceVariable& v) const {
+    return env.Millis(Name(v), std::chrono::milliseconds(config::DefaultNumber(v)));
+  }
+  uint16_t Port(const config::ServiceVariable& v, uint16_t fallback) const {
+    return env.Port(Name(v), fallback);
+  }
+};
+
+void ReadHttp(const GatewaySpec& spec, const Reader& r, GatewaySettings& s) {
+  s.http.address = r.Text(gw::kListenAddress);
+  s.http.port = r.Port(gw::kHttpPort, spec.http_port);
+  s.http.threads = static_cast<size_t>(r.Integer(gw::kThreads));
+  s.http.body_limit = static_cast<uint64_t>(r.Integer(gw::kBodyLimitBytes));
+  s.http.header_limit = static_cast<uint32_t>(r.Integer(gw::kHeaderLimitBytes));
+  s.http.read_timeout = r.Millis(gw::kReadTimeoutMs);
+  s.admin_address = r.Text(config::vars::kAdminAddress);
+  s.admin_port = r.Port(gw::kAdminPort, spec.admin_port);
 }
 
-void ReadPolicy(const std::string& p, config::Env& env, GatewaySettings& s) {
+void ReadPolicy(const Reader& r, GatewaySettings& s) {
   gateway::GatewayOptions& g = s.gateway;
-  g.handler_timeout = env.Millis(p + "HANDLER_TIMEOUT_MS", std::chrono::milliseconds(30000));
-  g.ignore_unknown_fields = env.Flag(p + "IGNORE_UNKNOWN_FIELDS", false);
-  g.cors_origins = env.List(p + "CORS_ORIGINS", {});
-  g.cors_headers = env.List(p + "CORS_HEADERS", g.cors_headers);
-  g.client_rate_per_second = static_cast<double>(env.Integer(p + "RATE_LIMIT_RPS", 0, 0, 1000000));
-  g.client_burst = static_cast<double>(env.Integer(p + "RATE_LIMIT_BURST", 0, 0, 1000000));
-  g.trusted_proxies = env.List("CPPSVC_TRUSTED_PROXIES", {});
+  g.handler_timeout = r.Millis(gw::kHandlerTimeoutMs);
+  g.ignore_unknown_fields = r.env.Flag(r.Name(gw::kIgnoreUnknownFields), false);
+  g.cors_origins = r.env.List(r.Name(gw::kCorsOrigins), {});
+  g.cors_headers = r.env.List(r.Name(gw::kCorsHeaders), g.cors_headers);
+  g.client_rate_per_second = static_cast<double>(r.Integer(gw::kRateLimitRps));
+  g.client_burst = static_cast<double>(r.Integer(gw::kRateLimitBurst));
+  g.trusted_proxies = r.env.List(r.Name(config::vars::kTrustedProxies), {});
 }
 
 }  // namespace
@@ -45,15 +67,21 @@ void ReadPolicy(const std::string& p, config::Env& env, GatewaySettings& s) {
 GatewaySettings ReadGatewaySettings(const GatewaySpec& spec, config::Env& env) {
   GatewaySettings s;
   const std::string p = Upper(spec.name) + "_";
-  ReadHttp(spec, p, env, s);
-  ReadPolicy(p, env, s);
+  const Reader r{p, env};
+  ReadHttp(spec, r, s);
+  ReadPolicy(r, s);
   s.jwt = ReadJwtConfig(env);
   ReadRevocation(env, s.revocation);
   for (const GatewayBackend& backend : spec.backends) {
-    s.backend_addresses.push_back(env.List(p + std::string(backend.name) + "_ADDRESSES",
-                                           {std::string(backend.default_address)}));
+    s.backend_addresses.push_back(
+        env.List(BackendAddressesName(spec, backend), {std::string(backend.default_address)}));
   }
   return s;
+}
+
+std::string BackendAddressesName(const GatewaySpec& spec, const GatewayBackend& backend) {
+  return Upper(spec.name) + "_" + std::string(backend.name) + "_" +
+         std::string(config::gateway_vars::kBackendAddresses.name);
 }
 
 std::vector<std::string> GatewayVariables(const GatewaySpec& spec) {

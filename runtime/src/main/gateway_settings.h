@@ -28,6 +28,9 @@ struct GatewaySettings {
 // Problems are noted in `env` (env.Check() reports them).
 GatewaySettings ReadGatewaySettings(const GatewaySpec& spec, config::Env& env);
 
+// GATEWAY_ORDERS_ADDRESSES: the variable naming `backend`'s replicas.
+std::string BackendAddressesName(const GatewaySpec& spec, const GatewayBackend& backend);
+
 // Every variable ReadGatewaySettings reads (for --help).
 std::vector<std::string> GatewayVariables(const GatewaySpec& spec);
 
