@@ -490,6 +490,28 @@ TEST_F(Relays, OnlyOneRelayOfADatabasePublishes) {
   EXPECT_EQ(StreamMessages(nats_->url(), "LEAD"), 35u);
 }
 
+// A standby asks for the lead once per poll (or notification), not in a
+// loop: its transactions over two idle seconds stay few (a standby that
+// retried at once made thousands, a core's worth).
+TEST_F(Relays, AStandbyRelayTriesToLeadOncePerPoll) {
+  RelayOptions options = RelayOptionsFor();
+  options.poll = 200ms;
+  Relay first(options);
+  first.Start();
+  ASSERT_TRUE(WaitFor([&] { return first.leader(); }, 10s));
+  Relay second(options);
+  second.Start();
+  std::this_thread::sleep_for(500ms);
+  const std::string commits =
+      "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()";
+  const int64_t before = QueryInt(commits);
+  std::this_thread::sleep_for(2s);
+  const int64_t after = QueryInt(commits);
+  EXPECT_FALSE(second.leader());
+  // Both relays' polls: about 20 each, and this test's own queries.
+  EXPECT_LT(after - before, 200);
+}
+
 }  // namespace
 }  // namespace cppsvc::events::testing
 

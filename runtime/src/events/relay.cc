@@ -253,7 +253,11 @@ struct Relay::Impl {
     std::lock_guard lock(round_mu);
     EnsurePg();
     publisher.Connect();
-    if (!TryLead()) return {};
+    // A standby tries again at its next poll or notification, not at once.
+    if (!TryLead()) {
+      notified = false;
+      return {};
+    }
     // Retention and leadership use the first connection, free only when no
     // batch is being closed.
     const Batch* in_flight = closer.closing();
