@@ -51,10 +51,10 @@ start() {
   need dockerd
   if ! answers; then
     mkdir -p "$dir/data"
-    # No bridge and no iptables rules: builds and containers use the host's
-    # network (--network host), and engines of other directories coexist.
+    # No default bridge: builds and `docker run` use the host's network
+    # (--network host); compose's own networks get the engine's rules.
     setsid dockerd --data-root "$dir/data" --host "$DOCKER_HOST" \
-      --pidfile "$dir/dockerd.pid" --exec-root "$dir/exec" --bridge none --iptables=false \
+      --pidfile "$dir/dockerd.pid" --exec-root "$dir/exec" --bridge none \
       < /dev/null >> "$dir/dockerd.log" 2>&1 &
     local waited=0
     until answers; do

@@ -28,7 +28,7 @@ packages=(
   # real servers for integration tests and the demo
   postgresql-15 postgresql-contrib nats-server
   # validators of the generated deployment files (tools/validate-deploy)
-  kubernetes-client docker.io debootstrap
+  kubernetes-client docker.io docker-compose debootstrap
 )
 if [ "${CPPSVC_DEPS:-all}" = build ]; then packages=("${build_packages[@]}"); fi
 # Debian's kubernetes-client and another kubectl (e.g. a cloud SDK's) cannot
