@@ -52,7 +52,8 @@ std::string ToRoot(const std::string& dir, std::string_view deploy_dir) {
   return out;
 }
 
-std::string ValueIn(const model::Service& s, const DeployVariable& v) {
+// The values of the rows services and the gateway share ("" for the others).
+std::string SharedValueIn(const DeployVariable& v) {
   const config::ServiceVariable* row = v.row;
   if (row == &vars::kAdminAddress) return "0.0.0.0";
   if (row == &vars::kDrainTimeoutMs) return std::to_string(kDrainTimeoutMs);
@@ -62,15 +63,19 @@ std::string ValueIn(const model::Service& s, const DeployVariable& v) {
   if (row == &vars::kJwtIssuer) return "${CPPSVC_JWT_ISSUER:-cppsvc}";
   if (row == &vars::kJwtAudience) return "${CPPSVC_JWT_AUDIENCE:-cppsvc}";
   if (row == &vars::kJwtKeyFile) return "/run/secrets/jwt_key";
-  if (row == &vars::kDatabaseUrl) {
+  return "";
+}
+
+std::string ValueIn(const model::Service& s, const DeployVariable& v) {
+  if (v.row == &vars::kDatabaseUrl) {
     return "postgresql://postgres:${POSTGRES_PASSWORD:-cppsvc}@postgres:5432/" + s.database;
   }
-  return "";
+  return SharedValueIn(v);
 }
 
 // The gateway's: every replica of each backend, by its compose service name.
 std::string GatewayValueIn(const DeployVariable& v) {
-  if (v.backend == nullptr) return ValueIn(model::Service{}, v);
+  if (v.backend == nullptr) return SharedValueIn(v);
   return "dns:///" + DnsName(*v.backend) + ":" + std::to_string(v.backend->effective_grpc_port);
 }
 

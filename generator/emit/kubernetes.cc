@@ -15,7 +15,8 @@ constexpr const char* kJwtDir = "/var/run/secrets/cppsvc/jwt";
 // references ("<secret>#<key>"), secret files where the Secret is mounted.
 // NATS and the token settings name a deployment's own endpoints and
 // issuer: an overlay patches the ConfigMap.
-std::string ValueIn(const model::Service& s, const DeployVariable& v) {
+// The values of the rows services and the gateway share ("" for the others).
+std::string SharedValueIn(const DeployVariable& v) {
   const config::ServiceVariable* row = v.row;
   if (row == &vars::kAdminAddress) return "0.0.0.0";
   if (row == &vars::kDrainTimeoutMs) return std::to_string(kDrainTimeoutMs);
@@ -24,14 +25,18 @@ std::string ValueIn(const model::Service& s, const DeployVariable& v) {
   if (row == &vars::kJwtAlgorithm) return "ES256";
   if (row == &vars::kJwtIssuer || row == &vars::kJwtAudience) return "cppsvc";
   if (row == &vars::kJwtKeyFile) return std::string(kJwtDir) + "/key";
-  if (row == &vars::kDatabaseUrl) return DnsName(s) + "-database#url";
   return "";
+}
+
+std::string ValueIn(const model::Service& s, const DeployVariable& v) {
+  if (v.row == &vars::kDatabaseUrl) return DnsName(s) + "-database#url";
+  return SharedValueIn(v);
 }
 
 // The gateway's: the backends' every ready replica, through their headless
 // Services.
 std::string GatewayValueIn(const DeployVariable& v) {
-  if (v.backend == nullptr) return ValueIn(model::Service{}, v);
+  if (v.backend == nullptr) return SharedValueIn(v);
   return "dns:///" + DnsName(*v.backend) +
          "-replicas:" + std::to_string(v.backend->effective_grpc_port);
 }
