@@ -170,30 +170,39 @@ AsyncAttempt AnswerLater(std::function<Status(size_t target)> answer) {
   };
 }
 
+// The backoff is full jitter (uniform between 0 and its cap), so one retry's
+// wait may be near 0: over 20 calls whose first attempt fails, the waits add
+// up to about 20 x 25 ms, and a sum below 200 ms (4.6 standard deviations
+// under it) means the retries did not wait.
 TEST(ClientRuntime, AsyncRetriesOnAnotherReplicaAfterTheBackoff) {
   ClientOptions o = TwoReplicas();
   o.retry->initial_backoff = std::chrono::milliseconds(50);
   o.retry->max_backoff = std::chrono::milliseconds(50);
+  o.retry_budget_ratio = 1;
+  o.circuit_breaker.min_calls = 1000;  // every first attempt fails, on the same replica
   ClientRuntime rt("test", o);
-  std::mutex mu;
-  std::vector<std::pair<size_t, std::chrono::steady_clock::time_point>> attempts;
-  Outcome outcome;
-  rt.RunAsync(Method(true),
-              {},
-              AnswerLater([&](size_t target) {
-                std::lock_guard<std::mutex> lock(mu);
-                attempts.emplace_back(target, std::chrono::steady_clock::now());
-                return attempts.size() < 2 ? Status(StatusCode::kUnavailable, "down")
-                                           : Status::Ok();
-              }),
-              outcome.Done());
-  EXPECT_TRUE(outcome.Wait().ok());
-  std::lock_guard<std::mutex> lock(mu);
-  ASSERT_EQ(attempts.size(), 2u);
-  EXPECT_NE(attempts[0].first, attempts[1].first);
-  // The backoff is jittered down to half of it at most.
-  EXPECT_GE(attempts[1].second - attempts[0].second, std::chrono::milliseconds(20));
-  EXPECT_EQ(outcome.statuses.size(), 1u);
+  Clock::duration waited{};
+  for (int call = 0; call < 20; ++call) {
+    std::mutex mu;
+    std::vector<std::pair<size_t, Clock::time_point>> attempts;
+    Outcome outcome;
+    rt.RunAsync(Method(true),
+                {},
+                AnswerLater([&](size_t target) {
+                  std::lock_guard<std::mutex> lock(mu);
+                  attempts.emplace_back(target, Clock::now());
+                  return attempts.size() < 2 ? Status(StatusCode::kUnavailable, "down")
+                                             : Status::Ok();
+                }),
+                outcome.Done());
+    ASSERT_TRUE(outcome.Wait().ok()) << "call " << call;
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(attempts.size(), 2u);
+    EXPECT_NE(attempts[0].first, attempts[1].first);
+    EXPECT_EQ(outcome.statuses.size(), 1u);
+    waited += attempts[1].second - attempts[0].second;
+  }
+  EXPECT_GE(waited, std::chrono::milliseconds(200));
 }
 
 TEST(ClientRuntime, AsyncNonIdempotentCallsAreNeverRetried) {
