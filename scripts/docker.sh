@@ -115,15 +115,19 @@ EOF
 }
 
 stop() {
-  [ -s "$dir/dockerd.pid" ] || return 0
   local pid waited=0
-  pid=$(cat "$dir/dockerd.pid")
-  kill -TERM "$pid" 2> /dev/null || return 0
-  while kill -0 "$pid" 2> /dev/null && [ "$waited" -lt 300 ]; do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  kill -KILL "$pid" 2> /dev/null || true
+  if [ -s "$dir/dockerd.pid" ]; then
+    pid=$(cat "$dir/dockerd.pid")
+    kill -TERM "$pid" 2> /dev/null || true
+    while kill -0 "$pid" 2> /dev/null && [ "$waited" -lt 300 ]; do
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+    kill -KILL "$pid" 2> /dev/null || true
+  fi
+  # What the engine leaves mounted (its default network namespace), so that
+  # <dir> can be removed.
+  awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r umount 2> /dev/null || true
 }
 
 case "$cmd" in
