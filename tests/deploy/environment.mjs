@@ -135,13 +135,7 @@ for (const pair of pairs) {
     const reads = read.get(spec.name) ?? new Set();
     expect(reads.size > 0, `${who}: --help lists no variable`);
     expect(sorted(docs[i]?.all ?? []) === sorted(reads), `${who}: the Dockerfile documents [${sorted(docs[i]?.all ?? [])}], the service reads [${sorted(reads)}]`);
-    const check = (where, names) => {
-      for (const n of names) expect(reads.has(n), `${who}: ${where} sets ${n}, which the service does not read`);
-      for (const n of docs[i]?.required ?? []) {
-        const alt = n === "CPPSVC_JWT_KEY" ? "CPPSVC_JWT_KEY_FILE" : n;
-        expect(names.has(n) || names.has(alt), `${who}: ${where} does not set required ${n}`);
-      }
-    };
+    const check = (where, names) => checkSets(who, where, names, reads, docs[i]?.required ?? []);
     const svc = compose.services[spec.name.replaceAll("_", "-")];
     expect(svc, `${who}: not in compose.yaml`);
     if (svc) {
