@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "emit/cpp_names.h"
@@ -92,8 +93,9 @@ bool Is32(model::FieldKind k) {
          k == model::FieldKind::kFixed32;
 }
 
-// A C++ literal of `v` for a field of `kind`, or "" when not representable.
-std::string NumberLiteral(model::FieldKind kind, double v) {
+// A C++ literal of `v` for a field of `kind` (a float's without its cast),
+// or "" when not representable.
+std::string NumberText(model::FieldKind kind, double v) {
   if (model::IsInteger(kind)) {
     if (std::trunc(v) != v) return "";
     double lo = IsUnsigned(kind) ? 0 : (Is32(kind) ? -2147483648.0 : -9.2e18);
@@ -113,7 +115,64 @@ std::string NumberLiteral(model::FieldKind kind, double v) {
   std::snprintf(buf, sizeof buf, "%.17g", v);
   std::string s = buf;
   if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return kind == model::FieldKind::kFloat ? "static_cast<float>(" + s + ")" : s;
+  return s;
+}
+
+// The values and statements below are view data: their C++ is written by
+// contract_test/value.mustache and contract_test/statement.mustache.
+Data ValueView(const char* kind) {
+  Data v;
+  for (const char* k : {"literal", "repeat", "cast"}) v.set(k, Data(std::string_view(k) == kind));
+  return v;
+}
+
+// A literal (a number, `true`, a quoted string) as it is written.
+Data Literal(const std::string& text) {
+  Data v = ValueView("literal");
+  v.set("text", text);
+  return v;
+}
+
+// std::string(count, 'c').
+Data Repeated(size_t count, char c) {
+  Data v = ValueView("repeat");
+  v.set("count", std::to_string(count));
+  v.set("char", std::string(1, c));
+  return v;
+}
+
+// static_cast<type>(text).
+Data Cast(const std::string& type, const std::string& text) {
+  Data v = ValueView("cast");
+  v.set("type", type);
+  v.set("text", text);
+  return v;
+}
+
+// `v` as a value of a field of `kind`; nothing when not representable.
+std::optional<Data> NumberValue(model::FieldKind kind, double v) {
+  std::string text = NumberText(kind, v);
+  if (text.empty()) return std::nullopt;
+  return kind == model::FieldKind::kFloat ? Cast("float", text) : Literal(text);
+}
+
+// A statement on `m`: `kind` is fill (FillValid of the field's message),
+// touch (the field's message made present), assign (`value` set or
+// added), clear, unused (`(void)m;`) or resize (`count` elements, each
+// `element`).
+Data Statement(const char* kind, const std::string& access = "", const std::string& field = "") {
+  Data st;
+  for (const char* k : {"fill", "touch", "assign", "clear", "unused", "resize"})
+    st.set(k, Data(std::string_view(k) == kind));
+  st.set("access", access);
+  st.set("field", field);
+  return st;
+}
+
+Data Assign(const std::string& access, const std::string& field, Data value) {
+  Data st = Statement("assign", access, field);
+  st.set("value", value);
+  return st;
 }
 
 class Writer {
@@ -122,17 +181,17 @@ class Writer {
 
   std::string Type(const std::string& full_name) { return CppTypeIn(model_, file_, full_name); }
 
-  // A value of a scalar field that passes its rules; "" when none is known.
-  std::string ValidScalar(const model::Field& f) {
+  // A value of a scalar field that passes its rules; nothing when none is
+  // known.
+  std::optional<Data> ValidScalar(const model::Field& f) {
     const model::ValidationRules& r = f.validate;
     if (f.kind == model::FieldKind::kString || f.kind == model::FieldKind::kBytes) {
-      if (!r.example.empty()) return CppLiteral(r.example);
-      if (r.uuid) return CppLiteral(kUuid);
-      if (r.email) return CppLiteral(kEmail);
-      if (!r.pattern.empty()) return "";
+      if (!r.example.empty()) return Literal(CppLiteral(r.example));
+      if (r.uuid) return Literal(CppLiteral(kUuid));
+      if (r.email) return Literal(CppLiteral(kEmail));
+      if (!r.pattern.empty()) return std::nullopt;
       size_t n = std::max<size_t>(1, r.min_len.value_or(0));
-      return "std::string(" + std::to_string(n) + ", '" +
-             (f.kind == model::FieldKind::kBytes ? "b" : "a") + "')";
+      return Repeated(n, f.kind == model::FieldKind::kBytes ? 'b' : 'a');
     }
     if (model::IsNumeric(f.kind)) {
       bool integer = model::IsInteger(f.kind);
@@ -141,17 +200,17 @@ class Writer {
       if (r.lt && !hi) hi = integer ? std::ceil(*r.lt) - 1 : *r.lt - (lo ? (*r.lt - *lo) / 2 : 1);
       double v = lo ? *lo : (hi ? std::min(*hi, 0.0) : 0.0);
       if (r.required && v == 0) v = lo || !hi || *hi >= 1 ? 1 : -1;
-      return NumberLiteral(f.kind, v);
+      return NumberValue(f.kind, v);
     }
-    if (f.kind == model::FieldKind::kBool) return "true";
+    if (f.kind == model::FieldKind::kBool) return Literal("true");
     if (f.kind == model::FieldKind::kEnum) {
       const model::EnumType& e = model_.enums.at(f.type_name);
       for (const auto& [name, number] : e.values) {
-        if (number != 0) return "static_cast<" + e.cpp_type + ">(" + std::to_string(number) + ")";
+        if (number != 0) return Cast(e.cpp_type, std::to_string(number));
       }
-      return "static_cast<" + e.cpp_type + ">(0)";
+      return Cast(e.cpp_type, "0");
     }
-    return "";
+    return std::nullopt;
   }
 
   bool NeedsFill(const std::string& type) {
@@ -163,39 +222,43 @@ class Writer {
     return needs;
   }
 
-  // Statements (unindented) making `m` (of `type`) pass its rules; false when a field has
-  // no derivable valid value (its reason in `why`).
-  bool Fill(const std::string& type, std::vector<std::string>& out, std::string& why) {
+  // One element added to repeated field `f`, valid; nothing when a scalar
+  // element has no known valid value.
+  std::optional<Data> AddValid(const model::Field& f) {
+    if (f.kind == model::FieldKind::kMessage)
+      return Statement(NeedsFill(f.type_name) ? "fill" : "touch", "add", f.cpp_name);
+    std::optional<Data> v = ValidScalar(f);
+    if (!v) return std::nullopt;
+    return Assign("add", f.cpp_name, *v);
+  }
+
+  // Statements making `m` (of `type`) pass its rules; false when a field
+  // has no derivable valid value (its reason in `why`).
+  bool Fill(const std::string& type, std::vector<Data>& out, std::string& why) {
     const model::Message& m = model_.messages.at(type);
     for (const model::Field& f : m.fields) {
       const model::ValidationRules& r = f.validate;
-      bool nested = f.kind == model::FieldKind::kMessage && !f.map && NeedsFill(f.type_name);
       if (f.map) continue;
       if (f.repeated) {
         size_t count = std::max<size_t>(r.min_items.value_or(0), r.required ? 1 : 0);
         for (size_t i = 0; i < count; ++i) {
-          if (f.kind == model::FieldKind::kMessage) {
-            out.push_back(nested ? "FillValid(*m.add_" + f.cpp_name + "());"
-                                 : "m.add_" + f.cpp_name + "();");
-          } else {
-            std::string v = ValidScalar(f);
-            if (v.empty()) return Unfillable(m, f, why);
-            out.push_back("m.add_" + f.cpp_name + "(" + v + ");");
-          }
+          std::optional<Data> add = AddValid(f);
+          if (!add) return Unfillable(m, f, why);
+          out.push_back(*add);
         }
         continue;
       }
       if (f.kind == model::FieldKind::kMessage) {
-        if (nested)
-          out.push_back("FillValid(*m.mutable_" + f.cpp_name + "());");
+        if (NeedsFill(f.type_name))
+          out.push_back(Statement("fill", "mutable", f.cpp_name));
         else if (r.required)
-          out.push_back("m.mutable_" + f.cpp_name + "();");
+          out.push_back(Statement("touch", "mutable", f.cpp_name));
         continue;
       }
       if (!r.Any() || (f.proto3_optional && !r.required)) continue;
-      std::string v = ValidScalar(f);
-      if (v.empty()) return Unfillable(m, f, why);
-      out.push_back("m.set_" + f.cpp_name + "(" + v + ");");
+      std::optional<Data> v = ValidScalar(f);
+      if (!v) return Unfillable(m, f, why);
+      out.push_back(Assign("set", f.cpp_name, *v));
     }
     return true;
   }
@@ -203,29 +266,26 @@ class Writer {
   // Edge cases of one field's rules: {statement, expected violations}.
   struct Edge {
     std::string name;
-    std::vector<std::string> set;  // statements on `m`
-    std::string expected;          // "" = valid
+    Data set;              // the statement on `m`
+    std::string expected;  // "" = valid
   };
   std::vector<Edge> Edges(const model::Field& f) {
     std::vector<Edge> edges;
     const model::ValidationRules& r = f.validate;
     const std::string path = f.name;
-    auto set = [&](const std::string& v) {
-      return std::vector<std::string>{"m.set_" + f.cpp_name + "(" + v + ");"};
-    };
+    auto set = [&](const Data& v) { return Assign("set", f.cpp_name, v); };
     if (f.map) return edges;
     if (f.repeated) {
+      std::optional<Data> element = AddValid(f);
+      if (!element) return edges;
       auto resize = [&](size_t n) {
-        std::string elem = f.kind == model::FieldKind::kMessage
-                               ? (NeedsFill(f.type_name) ? "FillValid(*m.add_" + f.cpp_name + "());"
-                                                         : "m.add_" + f.cpp_name + "();")
-                               : "m.add_" + f.cpp_name + "(" + ValidScalar(f) + ");";
-        return std::vector<std::string>{"m.clear_" + f.cpp_name + "();",
-                                        "for (int i = 0; i < " + std::to_string(n) + "; ++i) {",
-                                        "  " + elem,
-                                        "}"};
+        Data st = Statement("resize", "", f.cpp_name);
+        st.set("count", std::to_string(n));
+        Data elements = List();
+        elements.push_back(*element);
+        st.set("element", elements);
+        return st;
       };
-      if (f.kind != model::FieldKind::kMessage && ValidScalar(f).empty()) return edges;
       if (r.min_items && *r.min_items > 0) {
         edges.push_back({"min_items_inside", resize(*r.min_items), ""});
         edges.push_back({"min_items_outside",
@@ -245,8 +305,8 @@ class Writer {
     bool text = f.kind == model::FieldKind::kString || f.kind == model::FieldKind::kBytes;
     bool formatted = r.uuid || r.email || !r.pattern.empty();
     const char* unit = f.kind == model::FieldKind::kBytes ? " bytes" : " characters";
-    const char* fill = f.kind == model::FieldKind::kBytes ? "'b'" : "'a'";
-    auto str = [&](uint32_t n) { return "std::string(" + std::to_string(n) + ", " + fill + ")"; };
+    const char fill = f.kind == model::FieldKind::kBytes ? 'b' : 'a';
+    auto str = [&](uint32_t n) { return Repeated(n, fill); };
     if (text && !formatted) {
       if (r.min_len && *r.min_len > 0) {
         edges.push_back({"min_len_inside", set(str(*r.min_len)), ""});
@@ -264,24 +324,26 @@ class Writer {
       }
     }
     if (f.kind == model::FieldKind::kString && r.uuid) {
-      edges.push_back({"uuid_inside", set(CppLiteral(kUuid)), ""});
-      edges.push_back({"uuid_outside", set(CppLiteral("not-a-uuid")), path + ": must be a UUID"});
+      edges.push_back({"uuid_inside", set(Literal(CppLiteral(kUuid))), ""});
+      edges.push_back(
+          {"uuid_outside", set(Literal(CppLiteral("not-a-uuid"))), path + ": must be a UUID"});
     }
     if (f.kind == model::FieldKind::kString && r.email) {
-      edges.push_back({"email_inside", set(CppLiteral(kEmail)), ""});
+      edges.push_back({"email_inside", set(Literal(CppLiteral(kEmail))), ""});
       edges.push_back({"email_outside",
-                       set(CppLiteral("not-an-email")),
+                       set(Literal(CppLiteral("not-an-email"))),
                        path + ": must be a valid email address"});
     }
     if (model::IsNumeric(f.kind)) {
       bool integer = model::IsInteger(f.kind);
       auto num =
           [&](const char* rule, double bound, double inside, double outside, const char* op) {
-            std::string in = NumberLiteral(f.kind, inside), out = NumberLiteral(f.kind, outside);
-            if (!in.empty()) edges.push_back({std::string(rule) + "_inside", set(in), ""});
-            if (!out.empty()) {
+            std::optional<Data> in = NumberValue(f.kind, inside);
+            std::optional<Data> out = NumberValue(f.kind, outside);
+            if (in) edges.push_back({std::string(rule) + "_inside", set(*in), ""});
+            if (out) {
               edges.push_back({std::string(rule) + "_outside",
-                               set(out),
+                               set(*out),
                                path + ": must be " + op + " " + Bound(bound)});
             }
           };
@@ -299,9 +361,9 @@ class Writer {
       if (r.required && !f.proto3_optional) {
         bool zero_in_range = !(r.gte && *r.gte > 0) && !(r.gt && *r.gt >= 0) &&
                              !(r.lte && *r.lte < 0) && !(r.lt && *r.lt <= 0);
-        if (zero_in_range)
-          edges.push_back(
-              {"required_outside", set(NumberLiteral(f.kind, 0)), path + ": is required"});
+        std::optional<Data> zero = NumberValue(f.kind, 0);
+        if (zero_in_range && zero)
+          edges.push_back({"required_outside", set(*zero), path + ": is required"});
       }
     }
     if (f.kind == model::FieldKind::kEnum && r.enum_defined) {
@@ -309,20 +371,20 @@ class Writer {
       int max = 0;
       for (const auto& [name, number] : e.values) max = std::max(max, number);
       edges.push_back({"enum_defined_outside",
-                       set("static_cast<" + e.cpp_type + ">(" + std::to_string(max + 1) + ")"),
+                       set(Cast(e.cpp_type, std::to_string(max + 1))),
                        path + ": must be a defined value"});
     }
     if (r.required && !f.proto3_optional && text) {
       // Missing, and only that: no "shorter than min_len" besides.
-      edges.push_back({"required_outside", set("\"\""), path + ": is required"});
+      edges.push_back({"required_outside", set(Literal(CppLiteral(""))), path + ": is required"});
     }
     if (r.required && f.proto3_optional) {
       edges.push_back(
-          {"required_outside", {"m.clear_" + f.cpp_name + "();"}, path + ": is required"});
+          {"required_outside", Statement("clear", "", f.cpp_name), path + ": is required"});
     }
     if (r.required && f.kind == model::FieldKind::kMessage) {
       edges.push_back(
-          {"required_outside", {"m.clear_" + f.cpp_name + "();"}, path + ": is required"});
+          {"required_outside", Statement("clear", "", f.cpp_name), path + ": is required"});
     }
     return edges;
   }
@@ -407,19 +469,19 @@ class SuiteWriter {
     }
     Data fills = List();
     for (const std::string& type : order) {
-      std::vector<std::string> body;
+      std::vector<Data> body;
       std::string why;
       if (!w_.Fill(type, body, why)) {
         unfillable_[type] = why;
         continue;
       }
+      // A request with nothing to fill in: -Wunused-parameter.
+      if (body.empty()) body.push_back(Statement("unused"));
       Data fv;
       fv.set("type", w_.Type(type));
       fv.set("name", type);
       Data lines = List();
-      for (const std::string& l : body) lines.push_back(Data(l));
-      // A request with nothing to fill in: -Wunused-parameter.
-      if (body.empty()) lines.push_back(Data(std::string("(void)m;")));
+      for (const Data& st : body) lines.push_back(st);
       fv.set("body", lines);
       fills.push_back(fv);
     }
@@ -598,9 +660,7 @@ class SuiteWriter {
         for (const Writer::Edge& e : edges) {
           Data c;
           c.set("name", CppLiteral(e.name));
-          Data lines = List();
-          for (const std::string& l : e.set) lines.push_back(Data(l));
-          c.set("set", lines);
+          c.set("set", e.set);
           c.set("expected", CppLiteral(e.expected));
           cases.push_back(c);
         }

@@ -13,35 +13,37 @@ std::string Number(double value) {
   return text;
 }
 
-std::string RoleList(const std::vector<std::string>& roles) {
-  std::string out = "{";
-  for (size_t i = 0; i < roles.size(); ++i) out += (i ? ", " : "") + CppLiteral(roles[i]);
-  return out + "}";
-}
-
-// The statements that describe one route, before gateway.Add.
+// What describes one route, before gateway.Add
+// (templates/gateway/gateway.cc.mustache writes the statements).
 Data RouteView(const model::Service& s, const model::Method& m) {
   Data v;
   v.set("rpc", m.name);
+  v.set("service", s.name);
   v.set("client_class", s.client_class);
   v.set("route", m.http->verb + " " + m.http->path);
-  std::vector<std::string> lines = {"::cppsvc::impl::SetRoute(r, k" + s.name + ", " +
-                                    CppLiteral(m.name) + ", " + CppLiteral(m.http->verb) + ", " +
-                                    CppLiteral(m.http->path) + ");"};
-  if (!m.http->body.empty()) lines.push_back("r.body = " + CppLiteral(m.http->body) + ";");
-  if (!m.http->response_body.empty())
-    lines.push_back("r.response_body = " + CppLiteral(m.http->response_body) + ";");
-  if (m.is_public) lines.push_back("r.is_public = true;");
-  if (!m.is_public && !m.effective_roles.empty())
-    lines.push_back("r.roles = " + RoleList(m.effective_roles) + ";");
-  if (m.rate_limit) {
-    lines.push_back("r.rate_limit = {" + Number(m.rate_limit->requests_per_second) + ", " +
-                    std::to_string(m.rate_limit->burst) + ", " + CppLiteral(m.rate_limit->key) +
-                    "};");
+  v.set("rpc_literal", CppLiteral(m.name));
+  v.set("verb_literal", CppLiteral(m.http->verb));
+  v.set("path_literal", CppLiteral(m.http->path));
+  v.set("has_body", !m.http->body.empty());
+  v.set("body_literal", CppLiteral(m.http->body));
+  v.set("has_response_body", !m.http->response_body.empty());
+  v.set("response_body_literal", CppLiteral(m.http->response_body));
+  v.set("is_public", m.is_public);
+  v.set("has_roles", !m.is_public && !m.effective_roles.empty());
+  Data roles = List();
+  for (size_t i = 0; i < m.effective_roles.size(); ++i) {
+    Data role;
+    role.set("role", CppLiteral(m.effective_roles[i]));
+    role.set("last", i + 1 == m.effective_roles.size());
+    roles.push_back(role);
   }
-  Data statements = List();
-  for (const std::string& line : lines) statements.push_back(Data(line));
-  v.set("statements", statements);
+  v.set("roles", roles);
+  v.set("has_rate_limit", m.rate_limit.has_value());
+  if (m.rate_limit) {
+    v.set("rate_per_second", Number(m.rate_limit->requests_per_second));
+    v.set("rate_burst", std::to_string(m.rate_limit->burst));
+    v.set("rate_key_literal", CppLiteral(m.rate_limit->key));
+  }
   return v;
 }
 

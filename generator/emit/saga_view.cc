@@ -161,11 +161,16 @@ const model::Saga* FindSaga(const model::Model& model, const std::string& name) 
 Data OwnedSagasView(const model::Model& model,
                     const model::File& file,
                     const model::Service& service) {
-  Data list = List();
+  std::vector<Data> owned;
   for (const model::File& f : model.files) {
     for (const model::Saga& saga : f.sagas) {
-      if (saga.owner == service.short_name) list.push_back(OwnedSagaView(model, file, saga));
+      if (saga.owner == service.short_name) owned.push_back(OwnedSagaView(model, file, saga));
     }
+  }
+  Data list = List();
+  for (size_t i = 0; i < owned.size(); ++i) {
+    owned[i].set("last", Data(i + 1 == owned.size()));
+    list.push_back(owned[i]);
   }
   return list;
 }

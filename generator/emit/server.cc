@@ -7,7 +7,6 @@
 #include "emit/saga_view.h"
 #include "emit/template.h"
 #include "model/names.h"
-#include "text/join.h"
 
 namespace cppsvc::emit {
 namespace {
@@ -152,13 +151,6 @@ void EventsView(const model::Model& model,
   Data owned = OwnedSagasView(model, file, s);
   sv.set("owned_sagas", owned);
   sv.set("has_owned_sagas", Data(!owned.is_empty_list()));
-  std::vector<std::string> pointers;
-  for (const model::File& f : model.files) {
-    for (const model::Saga& saga : f.sagas) {
-      if (saga.owner == s.short_name) pointers.push_back("&handlers_." + saga.cpp_name + "Saga()");
-    }
-  }
-  sv.set("saga_pointers", text::Join(pointers, ", "));
   sv.set("publishes", Data(!s.published.empty()));
 }
 

@@ -32,6 +32,19 @@ std::string Number(double d) {
   return s;
 }
 
+// What a check reads of field `f`: `of` is get (`m.f()`), at_i (`m.f(i)`),
+// size, has, not_empty or nonzero; templates/validate/value.mustache
+// writes it. Every key is set, so none resolves to the check's own.
+Data Value(const model::Field& f, const char* of) {
+  Data v;
+  v.set("field", f.cpp_name);
+  for (const char* k : {"get", "at_i", "size", "has", "not_empty", "nonzero"})
+    v.set(k, Data(std::string_view(k) == of));
+  v.set("enum_valid", false);
+  v.set("enum_type", std::string());
+  return v;
+}
+
 // View data of the checks of one message; the statements are in
 // templates/validate/.
 class Writer {
@@ -51,7 +64,7 @@ class Writer {
                     const model::Field& f,
                     bool inner,
                     bool element,
-                    const std::string& value,
+                    const Data& value,
                     const std::string& arg = "") {
     Data c;
     c.set("check", check);
@@ -64,11 +77,7 @@ class Writer {
   }
 
   // Rules on one value (a singular field or one element).
-  void ValueChecks(const model::Field& f,
-                   bool inner,
-                   bool element,
-                   const std::string& value,
-                   Data& out) {
+  void ValueChecks(const model::Field& f, bool inner, bool element, const Data& value, Data& out) {
     const model::ValidationRules& r = f.validate;
     auto add = [&](const std::string& check, const std::string& arg = "") {
       out.push_back(Check(check, f, inner, element, value, arg));
@@ -103,8 +112,10 @@ class Writer {
       if (r.lt) add("CheckLt", Number(*r.lt));
     } else if (f.kind == model::FieldKind::kEnum && r.enum_defined) {
       const auto& e = model_.enums.at(f.type_name);
-      out.push_back(
-          Check("CheckEnumDefined", f, inner, element, e.cpp_type + "_IsValid(" + value + ")"));
+      Data valid = value;
+      valid.set("enum_valid", true);
+      valid.set("enum_type", e.cpp_type);
+      out.push_back(Check("CheckEnumDefined", f, inner, element, valid));
     }
   }
 
@@ -115,13 +126,12 @@ class Writer {
   }
 
   Data Field(const model::Field& f) {
-    const std::string acc = "m." + f.cpp_name + "()";
     const model::ValidationRules& r = f.validate;
     bool nested = f.kind == model::FieldKind::kMessage && !f.map && NeedsValidation(f.type_name);
     Data checks = List(), element_checks = List(), present_checks = List();
     bool each_element = false, nested_message = false;
     if (f.repeated) {
-      const std::string size = "m." + f.cpp_name + "_size()";
+      const Data size = Value(f, "size");
       if (r.required) checks.push_back(Check("CheckMinItems", f, false, false, size, "1"));
       if (r.min_items) {
         checks.push_back(
@@ -132,26 +142,22 @@ class Writer {
             Check("CheckMaxItems", f, false, false, size, std::to_string(*r.max_items)));
       }
       each_element = !f.map && (HasValueRules(f) || nested);
-      if (each_element && !nested)
-        ValueChecks(f, true, true, "m." + f.cpp_name + "(i)", element_checks);
+      if (each_element && !nested) ValueChecks(f, true, true, Value(f, "at_i"), element_checks);
     } else if (f.kind == model::FieldKind::kMessage) {
-      if (r.required)
-        checks.push_back(Check("CheckRequired", f, false, false, "m.has_" + f.cpp_name + "()"));
+      if (r.required) checks.push_back(Check("CheckRequired", f, false, false, Value(f, "has")));
       nested_message = nested;
     } else if (f.proto3_optional) {
-      if (r.required)
-        checks.push_back(Check("CheckRequired", f, false, false, "m.has_" + f.cpp_name + "()"));
-      ValueChecks(f, true, false, acc, present_checks);
+      if (r.required) checks.push_back(Check("CheckRequired", f, false, false, Value(f, "has")));
+      ValueChecks(f, true, false, Value(f, "get"), present_checks);
     } else {
       if (r.required) {
-        std::string present =
-            f.kind == model::FieldKind::kString || f.kind == model::FieldKind::kBytes
-                ? "!" + acc + ".empty()"
-            : f.kind == model::FieldKind::kBool ? acc
-                                                : acc + " != 0";
-        checks.push_back(Check("CheckRequired", f, false, false, present));
+        const char* present =
+            f.kind == model::FieldKind::kString || f.kind == model::FieldKind::kBytes ? "not_empty"
+            : f.kind == model::FieldKind::kBool                                       ? "get"
+                                                                                      : "nonzero";
+        checks.push_back(Check("CheckRequired", f, false, false, Value(f, present)));
       }
-      ValueChecks(f, false, false, acc, checks);
+      ValueChecks(f, false, false, Value(f, "get"), checks);
     }
     Data v;
     v.set("field", f.cpp_name);
