@@ -1,5 +1,7 @@
 #include "orders/orders_service.h"
 
+#include <algorithm>
+
 #include <pqxx/pqxx>
 
 #include "commerce/orders/v1/orders.cppsvc.repo.h"
@@ -30,13 +32,36 @@ std::vector<v1::CartItem> CartOf(cppsvc::db::Tx& tx, const std::string& user) {
   return v1::CartItemRepository(tx).List(filter, 1000).rows;
 }
 
-void FillCart(cppsvc::db::Tx& tx, const std::string& user, v1::Cart& cart) {
+bool HasLine(const std::vector<v1::CartItem>& cart, const std::string& product_id) {
+  return std::any_of(cart.begin(), cart.end(), [&](const v1::CartItem& item) {
+    return item.product_id() == product_id;
+  });
+}
+
+// The line of `product_id` in `cart` (in key order), a new empty one in its
+// place when there is none.
+v1::CartItem& LineOf(std::vector<v1::CartItem>& cart, const std::string& product_id) {
+  auto at = std::lower_bound(
+      cart.begin(),
+      cart.end(),
+      product_id,
+      [](const v1::CartItem& item, const std::string& id) { return item.product_id() < id; });
+  if (at == cart.end() || at->product_id() != product_id) at = cart.insert(at, v1::CartItem());
+  return *at;
+}
+
+// `items` (in key order) and their total as `cart`.
+void SetCart(std::vector<v1::CartItem> items, v1::Cart& cart) {
   int64_t total = 0;
-  for (v1::CartItem& item : CartOf(tx, user)) {
+  for (v1::CartItem& item : items) {
     total += item.unit_price_cents() * item.quantity();
     *cart.add_items() = std::move(item);
   }
   cart.set_total_cents(total);
+}
+
+void FillCart(cppsvc::db::Tx& tx, const std::string& user, v1::Cart& cart) {
+  SetCart(CartOf(tx, user), cart);
 }
 
 v1::Order NewOrder(const std::string& user,
@@ -116,20 +141,23 @@ Status OrdersService::AddCartItem(cppsvc::CallContext& ctx,
       return Status::NotFound("product " + request.product_id() + " does not exist");
     return s;
   }
-  v1::CartItemRepository carts(ctx.tx());
-  std::optional<v1::CartItem> line = carts.Find(user, request.product_id());
-  if (!line && CartOf(ctx.tx(), user).size() >= kMaxCartLines) {
+  // The cart is read once: the line is changed in it, and the response is
+  // the cart as written.
+  std::vector<v1::CartItem> cart = CartOf(ctx.tx(), user);
+  const bool added = !HasLine(cart, request.product_id());
+  if (added && cart.size() >= kMaxCartLines) {
     return Status::FailedPrecondition("the cart holds at most " + std::to_string(kMaxCartLines) +
                                       " products");
   }
-  v1::CartItem item = line.value_or(v1::CartItem());
-  item.set_user_id(user);
-  item.set_product_id(request.product_id());
-  item.set_product_name(product.name);
-  item.set_unit_price_cents(product.price_cents);
-  item.set_quantity(request.quantity());
-  line ? carts.Update(item) : carts.Insert(item);
-  FillCart(ctx.tx(), user, *response.mutable_cart());
+  v1::CartItem* line = &LineOf(cart, request.product_id());
+  line->set_user_id(user);
+  line->set_product_id(request.product_id());
+  line->set_product_name(product.name);
+  line->set_unit_price_cents(product.price_cents);
+  line->set_quantity(request.quantity());
+  v1::CartItemRepository carts(ctx.tx());
+  added ? carts.Insert(*line) : carts.Update(*line);
+  SetCart(std::move(cart), *response.mutable_cart());
   return Status::Ok();
 }
 

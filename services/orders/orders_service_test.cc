@@ -1,5 +1,6 @@
 #include "orders/orders_service.h"
 
+#include <cstdio>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -145,6 +146,39 @@ TEST_F(OrdersServiceTest, AddCartItemCopiesNameAndPriceAndReplacesTheQuantity) {
   ASSERT_TRUE(
       As(kBob, [&](cppsvc::CallContext& ctx) { return service_->GetCart(ctx, {}, bobs); }).ok());
   EXPECT_EQ(bobs.cart().items_size(), 0);
+}
+
+// AddCartItem answers with the cart it wrote, not a second read of it: the
+// answer must be what GetCart reads afterwards, lines in the same order.
+TEST_F(OrdersServiceTest, AddCartItemAnswersWithTheCartAsGetCartReadsIt) {
+  v1::Cart added;
+  ASSERT_TRUE(Add(kAlice, kInk, 1).ok());
+  ASSERT_TRUE(Add(kAlice, kPen, 2, &added).ok());  // before the ink line in key order
+  ASSERT_TRUE(Add(kAlice, kInk, 4, &added).ok());
+  v1::GetCartResponse read;
+  ASSERT_TRUE(
+      As(kAlice, [&](cppsvc::CallContext& ctx) { return service_->GetCart(ctx, {}, read); }).ok());
+  EXPECT_EQ(added.DebugString(), read.cart().DebugString());
+  ASSERT_EQ(added.items_size(), 2);
+  EXPECT_EQ(added.items(0).product_id(), kPen);
+  EXPECT_EQ(added.items(1).quantity(), 4);
+  EXPECT_EQ(added.total_cents(), 2 * 250 + 4 * 1000);
+}
+
+TEST_F(OrdersServiceTest, AddCartItemRefusesANewLineBeyondTheLimitButChangesAnExistingOne) {
+  for (size_t i = 0; i <= OrdersService::kMaxCartLines; ++i) {
+    char id[37];
+    std::snprintf(id, sizeof id, "00000000-0000-4000-8000-%012zu", i);
+    catalog_->products[id] = {id, "Item", 100};
+    const Status s = Add(kAlice, id, 1);
+    EXPECT_EQ(s.code(),
+              i < OrdersService::kMaxCartLines ? StatusCode::kOk : StatusCode::kFailedPrecondition)
+        << i;
+  }
+  v1::Cart cart;
+  ASSERT_TRUE(Add(kAlice, "00000000-0000-4000-8000-000000000007", 3, &cart).ok());
+  EXPECT_EQ(static_cast<size_t>(cart.items_size()), OrdersService::kMaxCartLines);
+  EXPECT_EQ(cart.items(7).quantity(), 3);
 }
 
 TEST_F(OrdersServiceTest, CheckoutPlacesAPendingOrderEmptiesTheCartAndEmitsOrderCreated) {
