@@ -47,21 +47,10 @@ Data MethodView(const model::Model& model,
                 const model::File& file,
                 const model::Service& s,
                 const model::Method& m) {
-  Data v;
-  const std::string request = CppTypeIn(model, file, m.input);
-  const std::string response = CppTypeIn(model, file, m.output);
-  v.set("name", m.name);
-  // Per service: rpcs of two services of a file may share a name, and the
-  // constants of all of them share the file's anonymous namespace.
-  v.set("constant", "k" + s.name + "_" + m.name);
-  v.set("full_name", s.full_name + "/" + m.name);
+  Data v = RpcView(model, file, s, m);
   v.set("subject", m.nats_subject);
-  v.set("timeout", std::to_string(m.effective_timeout_ms));
-  v.set("idempotent", Data(m.effective_idempotent));
   v.set("has_retry", Data(m.effective_retry.has_value()));
   if (m.effective_retry) SetRetry(*m.effective_retry, v);
-  v.set("request", request);
-  v.set("response", response);
   v.set("service", s.name);
   return v;
 }

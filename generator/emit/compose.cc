@@ -55,10 +55,7 @@ std::string ToRoot(const std::string& dir, std::string_view deploy_dir) {
 // The values of the rows services and the gateway share ("" for the others).
 std::string SharedValueIn(const DeployVariable& v) {
   const config::ServiceVariable* row = v.row;
-  if (row == &vars::kAdminAddress) return "0.0.0.0";
-  if (row == &vars::kDrainTimeoutMs) return std::to_string(kDrainTimeoutMs);
-  if (row == &vars::kShutdownDelayMs) return std::to_string(kShutdownDelayMs);
-  if (row == &vars::kNatsUrl) return "nats://nats:4222";
+  if (std::string common = CommonValueIn(v); !common.empty()) return common;
   if (row == &vars::kJwtAlgorithm) return "${CPPSVC_JWT_ALGORITHM:-ES256}";
   if (row == &vars::kJwtIssuer) return "${CPPSVC_JWT_ISSUER:-cppsvc}";
   if (row == &vars::kJwtAudience) return "${CPPSVC_JWT_AUDIENCE:-cppsvc}";

@@ -12,6 +12,7 @@
 #include "emit/saga_view.h"
 #include "emit/template.h"
 #include "model/names.h"
+#include "text/number.h"
 
 namespace cppsvc::emit {
 namespace {
@@ -68,19 +69,6 @@ class RoleReading {
   std::vector<std::string> bypassing_;
   std::map<std::string, std::set<std::string>> holders_;  // allowed roles, joined -> holders
 };
-
-std::string Bound(double d) {
-  char buf[64];
-  if (std::trunc(d) == d && std::fabs(d) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.0f", d);
-    return buf;
-  }
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
-    if (std::strtod(buf, nullptr) == d) break;
-  }
-  return buf;
-}
 
 bool IsUnsigned(model::FieldKind k) {
   return k == model::FieldKind::kUint32 || k == model::FieldKind::kUint64 ||
@@ -344,7 +332,7 @@ class Writer {
             if (out) {
               edges.push_back({std::string(rule) + "_outside",
                                set(*out),
-                               path + ": must be " + op + " " + Bound(bound)});
+                               path + ": must be " + op + " " + text::Number(bound)});
             }
           };
       auto below = [&](double b) { return integer ? b - 1 : std::nextafter(b, -INFINITY); };

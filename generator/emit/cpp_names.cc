@@ -62,4 +62,19 @@ std::string CppLiteral(const std::string& s) {
   return out + "\"";
 }
 
+Data RpcView(const model::Model& model,
+             const model::File& file,
+             const model::Service& s,
+             const model::Method& m) {
+  Data v;
+  v.set("name", m.name);
+  v.set("constant", "k" + s.name + "_" + m.name);
+  v.set("full_name", s.full_name + "/" + m.name);
+  v.set("request", CppTypeIn(model, file, m.input));
+  v.set("response", CppTypeIn(model, file, m.output));
+  v.set("timeout", std::to_string(m.effective_timeout_ms));
+  v.set("idempotent", Data(m.effective_idempotent));
+  return v;
+}
+
 }  // namespace cppsvc::emit

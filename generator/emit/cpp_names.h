@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "emit/template.h"
 #include "model/model.h"
 
 namespace cppsvc::emit {
@@ -22,5 +23,14 @@ std::string AccessorChain(const model::Model& model,
 
 // `s` as a C++ string literal, quotes included.
 std::string CppLiteral(const std::string& s);
+
+// What the client's and the server's views of an rpc share: name,
+// constant (k<Service>_<Rpc>: rpcs of two services of a file may share a
+// name, and their constants share the file's anonymous namespace),
+// full_name, request, response, timeout and idempotent.
+Data RpcView(const model::Model& model,
+             const model::File& file,
+             const model::Service& s,
+             const model::Method& m);
 
 }  // namespace cppsvc::emit

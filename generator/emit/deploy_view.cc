@@ -199,4 +199,13 @@ Data DeployFileView(const model::File& file) {
   return v;
 }
 
+std::string CommonValueIn(const DeployVariable& v) {
+  namespace vars = config::vars;
+  if (v.row == &vars::kAdminAddress) return "0.0.0.0";
+  if (v.row == &vars::kDrainTimeoutMs) return std::to_string(kDrainTimeoutMs);
+  if (v.row == &vars::kShutdownDelayMs) return std::to_string(kShutdownDelayMs);
+  if (v.row == &vars::kNatsUrl) return "nats://nats:4222";
+  return "";
+}
+
 }  // namespace cppsvc::emit

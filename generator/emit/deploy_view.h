@@ -57,6 +57,11 @@ std::vector<DeployVariable> VariablesOf(const model::Service& s);
 // to its default. Each deployment artifact passes its own.
 using ValueOf = std::function<std::string(const DeployVariable&)>;
 
+// The values compose and Kubernetes both give: the admin address, the
+// drain and shutdown delays, and NATS by its service name ("" for the
+// other rows, whose values each deployment names its own way).
+std::string CommonValueIn(const DeployVariable& v);
+
 // View data of one service shared by the deployment templates: name,
 // dns_name, full_name, prefix, grpc_port, admin_port, has_database,
 // database, variables (name, doc, fallback), and `settings`: the variables

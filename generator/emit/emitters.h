@@ -86,8 +86,9 @@ void EmitContractTest(const EmitInput& in, Rendered& out);
 // file without tables, so build systems know the names up front).
 void EmitRepository(const EmitInput& in, Rendered& out);
 
-// Every role of the system, sorted by name, each as `spec`: a C++
-// initializer of ::cppsvc::auth::RoleSpec.
+// Every role of the system, sorted by name: role (a C++ literal), includes
+// (each a role), bypass_ownership; templates/server/role_spec.mustache
+// writes it as a ::cppsvc::auth::RoleSpec.
 kainjow::mustache::data RoleViews(const model::Model& model);
 
 // <file>.openapi.json: the OpenAPI 3.0 document of the routes (rpcs with an

@@ -3,15 +3,10 @@
 #include "emit/cpp_names.h"
 #include "emit/emitters.h"
 #include "emit/template.h"
+#include "text/number.h"
 
 namespace cppsvc::emit {
 namespace {
-
-std::string Number(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%g", value);
-  return text;
-}
 
 // What describes one route, before gateway.Add
 // (templates/gateway/gateway.cc.mustache writes the statements).
@@ -40,7 +35,7 @@ Data RouteView(const model::Service& s, const model::Method& m) {
   v.set("roles", roles);
   v.set("has_rate_limit", m.rate_limit.has_value());
   if (m.rate_limit) {
-    v.set("rate_per_second", Number(m.rate_limit->requests_per_second));
+    v.set("rate_per_second", text::Number(m.rate_limit->requests_per_second));
     v.set("rate_burst", std::to_string(m.rate_limit->burst));
     v.set("rate_key_literal", CppLiteral(m.rate_limit->key));
   }

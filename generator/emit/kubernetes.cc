@@ -18,10 +18,7 @@ constexpr const char* kJwtDir = "/var/run/secrets/cppsvc/jwt";
 // The values of the rows services and the gateway share ("" for the others).
 std::string SharedValueIn(const DeployVariable& v) {
   const config::ServiceVariable* row = v.row;
-  if (row == &vars::kAdminAddress) return "0.0.0.0";
-  if (row == &vars::kDrainTimeoutMs) return std::to_string(kDrainTimeoutMs);
-  if (row == &vars::kShutdownDelayMs) return std::to_string(kShutdownDelayMs);
-  if (row == &vars::kNatsUrl) return "nats://nats:4222";
+  if (std::string common = CommonValueIn(v); !common.empty()) return common;
   if (row == &vars::kJwtAlgorithm) return "ES256";
   if (row == &vars::kJwtIssuer || row == &vars::kJwtAudience) return "cppsvc";
   if (row == &vars::kJwtKeyFile) return std::string(kJwtDir) + "/key";

@@ -7,44 +7,34 @@
 #include "emit/saga_view.h"
 #include "emit/template.h"
 #include "model/names.h"
+#include "text/number.h"
 
 namespace cppsvc::emit {
 namespace {
-
-std::string StringList(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + CppLiteral(items[i]);
-  return out + "}";
-}
 
 Data MethodView(const model::Model& model,
                 const model::File& file,
                 const model::Service& s,
                 const model::Method& m) {
-  Data v;
-  const std::string request = CppTypeIn(model, file, m.input);
-  const std::string response = CppTypeIn(model, file, m.output);
-  v.set("name", m.name);
-  // Per service: rpcs of two services of a file may share a name, and the
-  // constants and helpers of all of them share the file's anonymous namespace.
+  Data v = RpcView(model, file, s, m);
+  // Per service, as the constant: helpers share the anonymous namespace too.
   v.set("stem", s.name + "_" + m.name);
-  v.set("constant", "k" + s.name + "_" + m.name);
-  v.set("full_name", s.full_name + "/" + m.name);
-  v.set("request", request);
-  v.set("response", response);
   v.set("public", Data(m.is_public));
-  v.set("roles", StringList(m.effective_roles));
-  v.set("timeout", std::to_string(m.effective_timeout_ms));
-  v.set("idempotent", Data(m.effective_idempotent));
+  Data roles = List();
+  for (size_t i = 0; i < m.effective_roles.size(); ++i) {
+    Data role;
+    role.set("role", CppLiteral(m.effective_roles[i]));
+    role.set("last", Data(i + 1 == m.effective_roles.size()));
+    roles.push_back(role);
+  }
+  v.set("allowed_roles", roles);
   v.set("version_conflict_retries",
         m.version_conflict_retries == 0 ? Data(false)
                                         : Data(std::to_string(m.version_conflict_retries)));
   bool has_rate = m.rate_limit.has_value();
   v.set("has_rate", Data(has_rate));
   if (has_rate) {
-    char rate[32];
-    std::snprintf(rate, sizeof rate, "%g", m.rate_limit->requests_per_second);
-    v.set("rate", rate);
+    v.set("rate", text::Number(m.rate_limit->requests_per_second));
     v.set("burst", std::to_string(m.rate_limit->burst));
     v.set("rate_key",
           m.rate_limit->key == "global" ? "kGlobal"
@@ -165,9 +155,16 @@ Data RoleViews(const model::Model& model) {
   Data role_list = List();
   for (const auto& [name, r] : roles) {
     Data rv;
-    rv.set("spec",
-           "{" + CppLiteral(name) + ", " + StringList(r->includes) + ", " +
-               (r->bypass_ownership ? "true" : "false") + "}");
+    rv.set("role", CppLiteral(name));
+    Data includes = List();
+    for (size_t i = 0; i < r->includes.size(); ++i) {
+      Data inc;
+      inc.set("role", CppLiteral(r->includes[i]));
+      inc.set("last", Data(i + 1 == r->includes.size()));
+      includes.push_back(inc);
+    }
+    rv.set("includes", includes);
+    rv.set("bypass_ownership", Data(r->bypass_ownership));
     role_list.push_back(rv);
   }
   return role_list;

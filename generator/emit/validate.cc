@@ -11,23 +11,15 @@
 #include "emit/template.h"
 #include "model/names.h"
 #include "text/join.h"
+#include "text/number.h"
 
 namespace cppsvc::emit {
 
 namespace {
 
+// `d` as a double literal, so the call is never ambiguous.
 std::string Number(double d) {
-  char buf[64];
-  if (std::trunc(d) == d && std::fabs(d) < 1e15) {
-    std::snprintf(buf, sizeof buf, "%.1f", d);
-    return buf;
-  }
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
-    if (std::strtod(buf, nullptr) == d) break;
-  }
-  std::string s = buf;
-  // A double literal, so the call is never ambiguous.
+  std::string s = text::Number(d);
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
   return s;
 }

@@ -7,6 +7,7 @@
 
 #include "model/checker.h"
 #include "model/graph.h"
+#include "text/number.h"
 
 namespace cppsvc::model::checks {
 
@@ -116,13 +117,13 @@ void Checker::CheckNumericRange(const ValidationRules& v,
   for (const auto& [name, bound] : all) {
     if (bound && !std::isfinite(*bound)) {
       Error(At(span, {{"validate"}, {name}}),
-            what + ": " + name + " " + FormatNumber(*bound) +
+            what + ": " + name + " " + text::Number(*bound) +
                 " is not a finite number: no value compares with it as intended");
     }
   }
   if (!lower || !upper || !std::isfinite(*lower) || !std::isfinite(*upper)) return;
-  std::string bounds = std::string(lower_name) + " " + FormatNumber(*lower) + " and " + upper_name +
-                       " " + FormatNumber(*upper);
+  std::string bounds = std::string(lower_name) + " " + text::Number(*lower) + " and " + upper_name +
+                       " " + text::Number(*upper);
   const Span range_span = At(span, {{"validate"}, {lower_name}});
   if (*lower > *upper) {
     Error(range_span,

@@ -11,6 +11,7 @@
 #include "cppsvc/resilience/circuit_breaker.h"
 #include "cppsvc/status_code_names.h"
 #include "model/checker.h"
+#include "text/number.h"
 
 namespace cppsvc::model::checks {
 namespace {
@@ -45,12 +46,12 @@ void Checker::CheckRetryPolicy(const RetryPolicy& p,
   const Span multiplier_span = At(span, {{key}, {"backoff_multiplier"}});
   if (!std::isfinite(m) || m < 0) {
     Error(multiplier_span,
-          what + ": backoff_multiplier " + FormatNumber(m) +
+          what + ": backoff_multiplier " + text::Number(m) +
               " must be a finite number of at least 1 (0 = the default, " +
-              FormatNumber(defaults::kRetryMultiplier) + ")");
+              text::Number(defaults::kRetryMultiplier) + ")");
   } else if (m > 0 && m < 1) {
     Error(multiplier_span,
-          what + ": backoff_multiplier " + FormatNumber(m) +
+          what + ": backoff_multiplier " + text::Number(m) +
               " below 1 would shrink the backoff after each attempt: use at least 1");
   }
   // Compared as the client will use them, defaults included.
@@ -90,7 +91,7 @@ void Checker::CheckRateLimit(const RateLimit& r, const Span& span, const std::st
   if (!std::isfinite(r.requests_per_second) || r.requests_per_second <= 0) {
     Error(span,
           what + ": rate_limit.requests_per_second must be a finite number > 0, found " +
-              FormatNumber(r.requests_per_second));
+              text::Number(r.requests_per_second));
   }
 }
 
@@ -101,9 +102,9 @@ void Checker::CheckCircuitBreaker(const CircuitBreaker& b,
   const double t = b.failure_rate_threshold;
   if (!std::isfinite(t) || t < 0 || t > 1) {
     Error(At(span, {{"circuit_breaker"}, {"failure_rate_threshold"}}),
-          what + ": failure_rate_threshold " + FormatNumber(t) +
+          what + ": failure_rate_threshold " + text::Number(t) +
               " is not a fraction of calls: it must be above 0 and at most 1 (0 = the default, " +
-              FormatNumber(defaults.failure_rate_threshold) + ")");
+              text::Number(defaults.failure_rate_threshold) + ")");
   }
   // Compared as the client will use them, defaults included.
   const size_t window = b.window != 0 ? b.window : defaults.window;

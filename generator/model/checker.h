@@ -18,9 +18,6 @@ namespace cppsvc::model::checks {
 // 'name', the way every message quotes an element.
 std::string Quote(const std::string& s);
 
-// A number as a contract would write it: 5, 0.25, 1e+30, nan, inf.
-std::string FormatNumber(double d);
-
 // A SQL identifier of a table, column or index, and where it comes from.
 struct SqlName {
   std::string name;
