@@ -21,6 +21,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -277,138 +278,125 @@ void ExpectStock(products::ProductsServiceClient& client,
   Line("anyone", call, got);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::string env_file = std::getenv("SHOP_ENV") ? std::getenv("SHOP_ENV") : "";
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      return 0;
-    } else if (arg == "--env" && i + 1 < argc) {
-      env_file = argv[++i];
-    } else if (arg == "--timeout" && i + 1 < argc) {
-      poll_timeout = std::chrono::seconds(std::atoi(argv[++i]));
-    } else {
-      std::cerr << "shop_scenario: unknown argument '" << arg << "'\n" << kUsage;
-      return 2;
+// The story's state: the clients, this run's names and what each chapter
+// leaves for the next.
+class Story {
+ public:
+  Story()
+      : auth_(At("AUTH_ADDRESS")),
+        products_(At("PRODUCTS_ADDRESS")),
+        orders_(At("ORDERS_ADDRESS")),
+        payments_(At("PAYMENTS_ADDRESS")),
+        notifications_(At("NOTIFICATIONS_ADDRESS")),
+        decline_above_(std::atoll(Setting("SHOP_DECLINE_ABOVE_CENTS").c_str())),
+        // Names unique to this run, so the scenario runs again on the same shop.
+        run_(Uuid().substr(0, 6)) {
+    if (decline_above_ <= 0) {
+      std::cerr << "shop_scenario: SHOP_DECLINE_ABOVE_CENTS is not set (see --env)\n";
+      std::exit(2);
     }
   }
-  if (!env_file.empty() && !LoadEnvFile(env_file)) {
-    std::cerr << "shop_scenario: cannot read " << env_file << "\n";
-    return 2;
+
+  void Tell() {
+    const auto started = Clock::now();
+    std::printf("The shop's story (run %s)\n\n", run_.c_str());
+    SeedCatalog();
+    RegisterAndLogIn();
+    Search();
+    CheckoutAccepted();
+    CheckoutDeclined();
+    ReadNotifications();
+    LogOut();
+    PrintOrders();
+    PrintStock();
+    PrintPayments();
+    std::printf("\nEvery step as expected (%s).\n", Secs(SecondsSince(started)).c_str());
   }
 
-  auth::AuthServiceClient auth_client(At("AUTH_ADDRESS"));
-  products::ProductsServiceClient products_client(At("PRODUCTS_ADDRESS"));
-  orders::OrdersServiceClient orders_client(At("ORDERS_ADDRESS"));
-  payments::PaymentsServiceClient payments_client(At("PAYMENTS_ADDRESS"));
-  notifications::NotificationsServiceClient notifications_client(At("NOTIFICATIONS_ADDRESS"));
-
-  const int64_t decline_above = std::atoll(Setting("SHOP_DECLINE_ABOVE_CENTS").c_str());
-  if (decline_above <= 0) {
-    std::cerr << "shop_scenario: SHOP_DECLINE_ABOVE_CENTS is not set (see --env)\n";
-    return 2;
-  }
-  // Names unique to this run, so the scenario runs again on the same shop.
-  const std::string run = Uuid().substr(0, 6);
-  const auto started = Clock::now();
-  std::printf("The shop's story (run %s)\n\n", run.c_str());
-
+ private:
   // --- the catalog, seeded by an admin ----------------------------------------
-  const std::string admin = MintToken("shop-admin-" + run, {"admin"});
-  products::Category category;
-  {
+  void SeedCatalog() {
+    admin_ = MintToken("shop-admin-" + run_, {"admin"});
     products::CreateCategoryRequest req;
-    req.set_name("Coffee " + run);
-    req.set_slug("coffee-" + run);
+    req.set_name("Coffee " + run_);
+    req.set_slug("coffee-" + run_);
     products::CreateCategoryResponse res;
     const std::string call = "products.CreateCategory(\"" + req.name() + "\")";
-    Must(products_client.CreateCategory(req, &res, As(admin)), "admin", call);
-    category = res.category();
-    Line("admin", call, "OK category " + Short(category.id()));
+    Must(products_.CreateCategory(req, &res, As(admin_)), "admin", call);
+    category_ = res.category();
+    Line("admin", call, "OK category " + Short(category_.id()));
+    SeedProduct("KETTLE",
+                "Pour-over coffee kettle",
+                "Gooseneck kettle for pour-over coffee",
+                3499,
+                10);
+    SeedProduct("MUG", "Ceramic coffee mug", "Stoneware mug for coffee, 350 ml", 1299, 25);
+    // Priced above what the simulated provider accepts (cents 13): payments'
+    // simulated provider declines its charge.
+    SeedProduct("ESPRESSO",
+                "Espresso machine",
+                "Dual boiler espresso and coffee machine",
+                decline_above_ + 49913,
+                5);
   }
-  std::vector<Seeded> seeded;
-  {
-    struct Item {
-      const char* sku;
-      const char* name;
-      const char* description;
-      int64_t price;
-      int stock;
-    };
-    const Item items[] = {
-        {"KETTLE", "Pour-over coffee kettle", "Gooseneck kettle for pour-over coffee", 3499, 10},
-        {"MUG", "Ceramic coffee mug", "Stoneware mug for coffee, 350 ml", 1299, 25},
-        // Priced above what the simulated provider accepts: its charge is declined.
-        {"ESPRESSO",
-         "Espresso machine",
-         "Dual boiler espresso and coffee machine",
-         decline_above + 49913,  // cents 13: payments' simulated provider declines it
-         5},
-    };
-    for (const Item& item : items) {
-      products::CreateProductRequest req;
-      req.set_sku(std::string(item.sku) + "-" + [&] {
-        std::string up = run;
-        for (char& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        return up;
-      }());
-      req.set_name(item.name);
-      req.set_description(item.description);
-      req.set_category_id(category.id());
-      req.set_price_cents(item.price);
-      req.set_stock(item.stock);
-      products::CreateProductResponse res;
-      const std::string call = "products.CreateProduct(\"" + req.name() + "\", " +
-                               Money(item.price) + ", stock " + std::to_string(item.stock) + ")";
-      Must(products_client.CreateProduct(req, &res, As(admin)), "admin", call);
-      seeded.push_back({res.product(), item.stock});
-      Line("admin", call, "OK product " + Short(res.product().id()));
-    }
+
+  void SeedProduct(const std::string& sku,
+                   const std::string& name,
+                   const std::string& description,
+                   int64_t price,
+                   int stock) {
+    std::string run = run_;
+    for (char& c : run) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    products::CreateProductRequest req;
+    req.set_sku(sku + "-" + run);
+    req.set_name(name);
+    req.set_description(description);
+    req.set_category_id(category_.id());
+    req.set_price_cents(price);
+    req.set_stock(stock);
+    products::CreateProductResponse res;
+    const std::string call = "products.CreateProduct(\"" + name + "\", " + Money(price) +
+                             ", stock " + std::to_string(stock) + ")";
+    Must(products_.CreateProduct(req, &res, As(admin_)), "admin", call);
+    seeded_.push_back({res.product(), stock});
+    Line("admin", call, "OK product " + Short(res.product().id()));
   }
-  const Seeded& kettle = seeded[0];
-  const Seeded& mug = seeded[1];
-  const Seeded& espresso = seeded[2];
 
   // --- register, log in, search -------------------------------------------------
-  const std::string email = "ada-" + run + "@example.com";
-  const std::string password = "correct horse battery staple";
-  std::string user_id;
-  {
-    auth::RegisterRequest req;
-    req.set_email(email);
-    req.set_password(password);
-    req.set_display_name("Ada");
-    auth::RegisterResponse res;
+  void RegisterAndLogIn() {
+    const std::string email = "ada-" + run_ + "@example.com";
+    const std::string password = "correct horse battery staple";
+    auth::RegisterRequest reg;
+    reg.set_email(email);
+    reg.set_password(password);
+    reg.set_display_name("Ada");
+    auth::RegisterResponse registered;
     const std::string call = "auth.Register(" + email + ")";
-    Must(auth_client.Register(req, &res), "visitor", call);
-    user_id = res.user().id();
-    Line("visitor", call, "OK user " + Short(user_id));
-  }
-  std::string access, refresh;
-  {
+    Must(auth_.Register(reg, &registered), "visitor", call);
+    user_id_ = registered.user().id();
+    Line("visitor", call, "OK user " + Short(user_id_));
+
     auth::LoginRequest req;
     req.set_email(email);
     req.set_password(password);
     auth::LoginResponse res;
-    const std::string call = "auth.Login(" + email + ")";
-    Must(auth_client.Login(req, &res), "visitor", call);
-    access = res.tokens().access_token();
-    refresh = res.tokens().refresh_token();
-    if (access.empty() || refresh.empty())
-      Fail("visitor", call, "OK without tokens", "an access and a refresh token");
-    Line("visitor", call, "OK access token (ES256 JWT) and refresh token");
+    const std::string login = "auth.Login(" + email + ")";
+    Must(auth_.Login(req, &res), "visitor", login);
+    access_ = res.tokens().access_token();
+    refresh_ = res.tokens().refresh_token();
+    if (access_.empty() || refresh_.empty())
+      Fail("visitor", login, "OK without tokens", "an access and a refresh token");
+    Line("visitor", login, "OK access token (ES256 JWT) and refresh token");
   }
-  {
+
+  void Search() {
     products::SearchProductsRequest req;
     req.set_query("coffee");
-    req.set_category_id(category.id());
+    req.set_category_id(category_.id());
     products::SearchProductsResponse res;
     const std::string call =
-        "products.SearchProducts(\"coffee\", category " + Short(category.id()) + ")";
-    Must(products_client.SearchProducts(req, &res, As(access)), "customer", call);
+        "products.SearchProducts(\"coffee\", category " + Short(category_.id()) + ")";
+    Must(products_.SearchProducts(req, &res, As(access_)), "customer", call);
     std::string got = std::to_string(res.products_size()) + " found:";
     for (const auto& p : res.products()) got += " " + p.name() + " " + Money(p.price_cents()) + ";";
     got.pop_back();
@@ -417,92 +405,107 @@ int main(int argc, char** argv) {
   }
 
   // --- a checkout the provider accepts -------------------------------------------
-  auto add = [&](const Seeded& s, int quantity) {
+  orders::Cart Add(const Seeded& s, int quantity) {
     orders::AddCartItemRequest req;
     req.set_product_id(s.product.id());
     req.set_quantity(quantity);
     orders::AddCartItemResponse res;
     const std::string call =
         "orders.AddCartItem(" + s.product.name() + " x" + std::to_string(quantity) + ")";
-    Must(orders_client.AddCartItem(req, &res, As(access)), "customer", call);
+    Must(orders_.AddCartItem(req, &res, As(access_)), "customer", call);
     Line("customer",
          call,
          "OK cart: " + std::to_string(res.cart().items_size()) +
              (res.cart().items_size() == 1 ? " line, " : " lines, ") +
              Money(res.cart().total_cents()));
     return res.cart();
-  };
-  add(kettle, 1);
-  const orders::Cart cart = add(mug, 2);
-  if (cart.total_cents() != kettle.product.price_cents() + 2 * mug.product.price_cents())
-    Fail("customer", "cart total", Money(cart.total_cents()), "the sum of the lines");
+  }
 
-  auto checkout = [&](const std::string& request_id, const std::string& label) {
+  orders::Order Checkout(const std::string& request_id, const std::string& label) {
     orders::CheckoutRequest req;
     req.set_request_id(request_id);
     orders::CheckoutResponse res;
     const std::string call = "orders.Checkout(request " + Short(request_id) + ")" + label;
-    Must(orders_client.Checkout(req, &res, As(access)), "customer", call);
+    Must(orders_.Checkout(req, &res, As(access_)), "customer", call);
     Line("customer",
          call,
          "OK order " + Short(res.order().id()) + " " + StatusName(res.order().status()) + ", " +
              Money(res.order().total_cents()));
     return res.order();
-  };
-  const std::string good_request = Uuid();
-  const orders::Order good = checkout(good_request, "");
-  {
+  }
+
+  void CheckoutAccepted() {
+    const Seeded& kettle = seeded_[0];
+    const Seeded& mug = seeded_[1];
+    Add(kettle, 1);
+    const orders::Cart cart = Add(mug, 2);
+    if (cart.total_cents() != kettle.product.price_cents() + 2 * mug.product.price_cents())
+      Fail("customer", "cart total", Money(cart.total_cents()), "the sum of the lines");
+    const std::string request = Uuid();
+    const orders::Order good = Checkout(request, "");
     // The same request again (a client retrying): the same order, no second one.
-    const orders::Order again = checkout(good_request, " again");
+    const orders::Order again = Checkout(request, " again");
     if (again.id() != good.id())
       Fail("customer",
            "orders.Checkout again",
            "order " + Short(again.id()),
            "order " + Short(good.id()));
+    confirmed_ = AwaitOrder(orders_,
+                            access_,
+                            good.id(),
+                            orders::ORDER_STATUS_CONFIRMED,
+                            "orders.GetOrder(" + Short(good.id()) + ") until the saga ends");
+    ExpectStock(products_,
+                kettle,
+                kettle.initial_stock - 1,
+                std::to_string(kettle.initial_stock) + ", 1 sold");
+    ExpectStock(products_,
+                mug,
+                mug.initial_stock - 2,
+                std::to_string(mug.initial_stock) + ", 2 sold");
   }
-  const orders::Order confirmed =
-      AwaitOrder(orders_client,
-                 access,
-                 good.id(),
-                 orders::ORDER_STATUS_CONFIRMED,
-                 "orders.GetOrder(" + Short(good.id()) + ") until the saga ends");
-  ExpectStock(products_client,
-              kettle,
-              kettle.initial_stock - 1,
-              std::to_string(kettle.initial_stock) + ", 1 sold");
-  ExpectStock(products_client,
-              mug,
-              mug.initial_stock - 2,
-              std::to_string(mug.initial_stock) + ", 2 sold");
 
   // --- a checkout the provider declines ------------------------------------------
-  add(espresso, 1);
-  const orders::Order bad = checkout(Uuid(), "");
-  if (bad.total_cents() <= decline_above)
-    Fail("customer",
-         "orders.Checkout",
-         Money(bad.total_cents()),
-         "a total above " + Money(decline_above));
-  const orders::Order cancelled =
-      AwaitOrder(orders_client,
-                 access,
-                 bad.id(),
-                 orders::ORDER_STATUS_CANCELLED,
-                 "orders.GetOrder(" + Short(bad.id()) + ") until the saga ends");
-  if (cancelled.cancellation_reason() != orders::CANCELLATION_REASON_PAYMENT_FAILED)
-    Fail("customer",
-         "cancellation reason",
-         orders::CancellationReason_Name(cancelled.cancellation_reason()),
-         "PAYMENT_FAILED");
-  ExpectStock(products_client,
-              espresso,
-              espresso.initial_stock,
-              std::to_string(espresso.initial_stock) + ": reserved, then released");
+  void CheckoutDeclined() {
+    const Seeded& espresso = seeded_[2];
+    Add(espresso, 1);
+    const orders::Order bad = Checkout(Uuid(), "");
+    if (bad.total_cents() <= decline_above_)
+      Fail("customer",
+           "orders.Checkout",
+           Money(bad.total_cents()),
+           "a total above " + Money(decline_above_));
+    cancelled_ = AwaitOrder(orders_,
+                            access_,
+                            bad.id(),
+                            orders::ORDER_STATUS_CANCELLED,
+                            "orders.GetOrder(" + Short(bad.id()) + ") until the saga ends");
+    if (cancelled_.cancellation_reason() != orders::CANCELLATION_REASON_PAYMENT_FAILED)
+      Fail("customer",
+           "cancellation reason",
+           orders::CancellationReason_Name(cancelled_.cancellation_reason()),
+           "PAYMENT_FAILED");
+    ExpectStock(products_,
+                espresso,
+                espresso.initial_stock,
+                std::to_string(espresso.initial_stock) + ": reserved, then released");
+  }
 
   // --- notifications ------------------------------------------------------------
-  {
+  // Whether `res` holds a notification of each kind in `wanted`.
+  static bool HasAll(const notifications::ListNotificationsResponse& res,
+                     const std::vector<notifications::NotificationKind>& wanted) {
+    for (auto kind : wanted) {
+      bool found = false;
+      for (const auto& n : res.notifications()) found = found || n.kind() == kind;
+      if (!found) return false;
+    }
+    return true;
+  }
+
+  void ReadNotifications() {
     notifications::ListNotificationsRequest req;
-    req.set_user_id(user_id);
+    req.set_user_id(user_id_);
     notifications::ListNotificationsResponse res;
     Status last;
     const std::vector<notifications::NotificationKind> wanted = {
@@ -510,23 +513,15 @@ int main(int argc, char** argv) {
         notifications::NOTIFICATION_KIND_ORDER_CONFIRMED,
         notifications::NOTIFICATION_KIND_PAYMENT_FAILED,
         notifications::NOTIFICATION_KIND_ORDER_CANCELLED};
-    auto has_all = [&] {
-      for (auto kind : wanted) {
-        bool found = false;
-        for (const auto& n : res.notifications()) found = found || n.kind() == kind;
-        if (!found) return false;
-      }
-      return true;
-    };
     Poll([&] {
       res.Clear();
-      last = notifications_client.ListNotifications(req, &res, As(access));
-      return last.ok() && has_all();
+      last = notifications_.ListNotifications(req, &res, As(access_));
+      return last.ok() && HasAll(res, wanted);
     });
-    const std::string call = "notifications.ListNotifications(" + Short(user_id) + ")";
+    const std::string call = "notifications.ListNotifications(" + Short(user_id_) + ")";
     if (!last.ok()) Fail("customer", call, Describe(last), "OK");
     std::string got = std::to_string(res.notifications_size()) + " notifications";
-    if (!has_all() || res.notifications_size() != static_cast<int>(wanted.size()))
+    if (!HasAll(res, wanted) || res.notifications_size() != static_cast<int>(wanted.size()))
       Fail("customer",
            call,
            got,
@@ -542,19 +537,18 @@ int main(int argc, char** argv) {
   }
 
   // --- log out; the token is refused elsewhere -----------------------------------
-  {
+  void LogOut() {
     auth::LogoutRequest req;
-    req.set_refresh_token(refresh);
+    req.set_refresh_token(refresh_);
     auth::LogoutResponse res;
-    Must(auth_client.Logout(req, &res, As(access)), "customer", "auth.Logout");
+    Must(auth_.Logout(req, &res, As(access_)), "customer", "auth.Logout");
     Line("customer", "auth.Logout", "OK");
-  }
-  {
+
     const auto start = Clock::now();
     Status last;
     Poll([&] {
-      orders::GetCartResponse res;
-      last = orders_client.GetCart(orders::GetCartRequest(), &res, As(access));
+      orders::GetCartResponse cart;
+      last = orders_.GetCart(orders::GetCartRequest(), &cart, As(access_));
       return last.code() == StatusCode::kUnauthenticated;
     });
     const std::string call = "orders.GetCart with the logged-out token";
@@ -564,37 +558,47 @@ int main(int argc, char** argv) {
   }
 
   // --- the table ----------------------------------------------------------------
-  std::printf("\nOrders\n  %-10s %-10s %10s  %s\n", "order", "status", "total", "payment / reason");
-  for (const orders::Order* o : {&confirmed, &cancelled}) {
-    std::string note = o->status() == orders::ORDER_STATUS_CONFIRMED
-                           ? "payment " + Short(o->payment_id())
-                           : o->cancellation_detail();
-    std::printf("  %-10s %-10s %10s  %s\n",
-                Short(o->id()).c_str(),
-                StatusName(o->status()).c_str(),
-                Money(o->total_cents()).c_str(),
-                note.c_str());
+  void PrintOrders() {
+    std::printf("\nOrders\n  %-10s %-10s %10s  %s\n",
+                "order",
+                "status",
+                "total",
+                "payment / reason");
+    for (const orders::Order* o : {&confirmed_, &cancelled_}) {
+      std::string note = o->status() == orders::ORDER_STATUS_CONFIRMED
+                             ? "payment " + Short(o->payment_id())
+                             : o->cancellation_detail();
+      std::printf("  %-10s %-10s %10s  %s\n",
+                  Short(o->id()).c_str(),
+                  StatusName(o->status()).c_str(),
+                  Money(o->total_cents()).c_str(),
+                  note.c_str());
+    }
   }
-  std::printf("\nStock\n  %-26s %8s %8s\n", "product", "before", "now");
-  for (const Seeded& s : seeded) {
-    std::printf("  %-26s %8d %8d\n",
-                s.product.name().c_str(),
-                s.initial_stock,
-                StockOf(products_client, s.product.id()));
+
+  void PrintStock() {
+    std::printf("\nStock\n  %-26s %8s %8s\n", "product", "before", "now");
+    for (const Seeded& s : seeded_) {
+      std::printf("  %-26s %8d %8d\n",
+                  s.product.name().c_str(),
+                  s.initial_stock,
+                  StockOf(products_, s.product.id()));
+    }
   }
-  std::printf("\nPayments\n  %-10s %-10s %10s  %s\n", "payment", "status", "amount", "order");
-  {
+
+  void PrintPayments() {
+    std::printf("\nPayments\n  %-10s %-10s %10s  %s\n", "payment", "status", "amount", "order");
     payments::GetPaymentRequest req;
-    req.set_payment_id(confirmed.payment_id());
+    req.set_payment_id(confirmed_.payment_id());
     payments::GetPaymentResponse res;
-    Status s = payments_client.GetPayment(req, &res, As(admin));
+    Status s = payments_.GetPayment(req, &res, As(admin_));
     if (!s.ok())
       Fail("admin",
-           "payments.GetPayment(" + Short(confirmed.payment_id()) + ")",
+           "payments.GetPayment(" + Short(confirmed_.payment_id()) + ")",
            Describe(s),
            "OK");
     if (res.payment().status() != payments::PAYMENT_STATUS_SUCCEEDED ||
-        res.payment().amount_cents() != confirmed.total_cents())
+        res.payment().amount_cents() != confirmed_.total_cents())
       Fail("admin",
            "payments.GetPayment",
            payments::PaymentStatus_Name(res.payment().status()),
@@ -605,14 +609,58 @@ int main(int argc, char** argv) {
                     .substr(std::string("PAYMENT_STATUS_").size())
                     .c_str(),
                 Money(res.payment().amount_cents()).c_str(),
-                Short(confirmed.id()).c_str());
+                Short(confirmed_.id()).c_str());
     std::printf("  %-10s %-10s %10s  %s (%s)\n",
                 "-",
                 "DECLINED",
-                Money(cancelled.total_cents()).c_str(),
-                Short(cancelled.id()).c_str(),
-                cancelled.cancellation_detail().c_str());
+                Money(cancelled_.total_cents()).c_str(),
+                Short(cancelled_.id()).c_str(),
+                cancelled_.cancellation_detail().c_str());
   }
-  std::printf("\nEvery step as expected (%s).\n", Secs(SecondsSince(started)).c_str());
+
+  auth::AuthServiceClient auth_;
+  products::ProductsServiceClient products_;
+  orders::OrdersServiceClient orders_;
+  payments::PaymentsServiceClient payments_;
+  notifications::NotificationsServiceClient notifications_;
+  const int64_t decline_above_;
+  const std::string run_;
+  std::string admin_;
+  products::Category category_;
+  std::vector<Seeded> seeded_;  // kettle, mug, espresso
+  std::string user_id_, access_, refresh_;
+  orders::Order confirmed_, cancelled_;
+};
+
+// Reads the flags; returns the exit code when the process should end now.
+std::optional<int> ParseFlags(int argc, char** argv) {
+  std::string env_file = std::getenv("SHOP_ENV") ? std::getenv("SHOP_ENV") : "";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (arg == "--env" && i + 1 < argc) {
+      env_file = argv[++i];
+    } else if (arg == "--timeout" && i + 1 < argc) {
+      poll_timeout = std::chrono::seconds(std::atoi(argv[++i]));
+    } else {
+      std::cerr << "shop_scenario: unknown argument '" << arg << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (!env_file.empty() && !LoadEnvFile(env_file)) {
+    std::cerr << "shop_scenario: cannot read " << env_file << "\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (std::optional<int> exit_code = ParseFlags(argc, argv)) return *exit_code;
+  Story().Tell();
   return 0;
 }

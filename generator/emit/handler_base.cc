@@ -98,13 +98,9 @@ bool AddSagaViews(const model::Model& model,
   return abortable;
 }
 
-}  // namespace
-
-void EmitHandlerBase(const EmitInput& in, Rendered& out) {
-  const model::Model& model = in.model;
-  const model::File& file = in.file;
-  // The file's own .pb.h and those of event types from other files, sorted
-  // (as clang-format orders an include block).
+// The file's own .pb.h and those of event types from other files, sorted
+// (as clang-format orders an include block).
+Data Includes(const model::Model& model, const model::File& file) {
   std::set<std::string> includes = {file.pb_header};
   for (const model::Service& s : file.services) {
     for (const model::Subscription& sub : s.subscriptions) {
@@ -117,54 +113,71 @@ void EmitHandlerBase(const EmitInput& in, Rendered& out) {
     }
     AddSagaHeaders(model, s, includes);
   }
+  Data list = List();
+  for (const std::string& inc : includes) list.push_back(Data(inc));
+  return list;
+}
 
+// The Emit overloads of the events `s` publishes; whether it has any.
+bool SetEmits(const model::Model& model,
+              const model::File& file,
+              const model::Service& s,
+              Data& sv) {
+  Data emits = List();
+  bool has_emits = false;
+  for (const model::PublishedEvent& p : s.published) {
+    if (const model::Message* m = model.FindEvent(p.event)) {
+      Data ev = EmitView(model, file, *m);
+      ev.set("blank", Data(has_emits));
+      AddSagaStarts(model, s, p.event, ev);
+      emits.push_back(ev);
+      has_emits = true;
+    }
+  }
+  sv.set("has_emits", Data(has_emits));
+  sv.set("emits", emits);
+  return has_emits;
+}
+
+Data ServiceView(const model::Model& model, const model::File& file, const model::Service& s) {
+  Data sv;
+  sv.set("base_class", s.base_class);
+  sv.set("full_name", s.full_name);
+  sv.set("short_name", s.short_name);
+  sv.set("foreign_resources",
+         s.effective_foreign_resources == ForeignResources::kNotFound ? "kNotFound"
+                                                                      : "kPermissionDenied");
+  Data methods = List();
+  for (const model::Method& m : s.methods) methods.push_back(MethodView(model, file, m));
+  sv.set("methods", methods);
+  Data subs = List();
+  for (const model::Subscription& sub : s.subscriptions) {
+    if (model.FindEvent(sub.event) != nullptr) subs.push_back(SubscriptionView(model, file, sub));
+  }
+  sv.set("subscriptions", subs);
+  const bool has_emits = SetEmits(model, file, s, sv);
+  const bool abortable = AddSagaViews(model, file, s, sv);
+  sv.set("has_protected", Data(abortable || has_emits));
+  return sv;
+}
+
+}  // namespace
+
+void EmitHandlerBase(const EmitInput& in, Rendered& out) {
+  const model::File& file = in.file;
   Data view;
   view.set("source", file.name);
-  Data include_list = List();
-  for (const std::string& inc : includes) include_list.push_back(Data(inc));
-  view.set("includes", include_list);
+  view.set("includes", Includes(in.model, file));
   view.set("has_namespace", !file.cpp_namespace.empty() && !file.services.empty());
   view.set("namespace", file.cpp_namespace);
-
   Data services = List();
   bool uses_sagas = false;
   for (const model::Service& s : file.services) {
-    Data sv;
-    sv.set("base_class", s.base_class);
-    sv.set("full_name", s.full_name);
-    sv.set("short_name", s.short_name);
-    sv.set("foreign_resources",
-           s.effective_foreign_resources == ForeignResources::kNotFound ? "kNotFound"
-                                                                        : "kPermissionDenied");
-    Data methods = List();
-    for (const model::Method& m : s.methods) methods.push_back(MethodView(model, file, m));
-    sv.set("methods", methods);
-    Data subs = List();
-    for (const model::Subscription& sub : s.subscriptions) {
-      if (model.FindEvent(sub.event) != nullptr) subs.push_back(SubscriptionView(model, file, sub));
-    }
-    sv.set("subscriptions", subs);
-    Data emits = List();
-    bool has_emits = false;
-    for (const model::PublishedEvent& p : s.published) {
-      if (const model::Message* m = model.FindEvent(p.event)) {
-        Data ev = EmitView(model, file, *m);
-        ev.set("blank", Data(has_emits));
-        AddSagaStarts(model, s, p.event, ev);
-        emits.push_back(ev);
-        has_emits = true;
-      }
-    }
-    sv.set("has_emits", Data(has_emits));
-    sv.set("emits", emits);
-    bool abortable = AddSagaViews(model, file, s, sv);
-    sv.set("has_protected", Data(abortable || has_emits));
+    services.push_back(ServiceView(in.model, file, s));
     uses_sagas = uses_sagas || !s.saga_routes.empty();
-    services.push_back(sv);
   }
   view.set("services", services);
   view.set("uses_sagas", Data(uses_sagas));
-
   out.outputs.push_back(Render("handler_base/handler_base.h.mustache", view));
 }
 

@@ -139,53 +139,47 @@ std::vector<std::string> SagaDiagram(const model::Saga& saga) {
   return lines;
 }
 
-}  // namespace
+Data EventRow(const model::Message& m) {
+  Data row;
+  row.set("name", m.name);
+  row.set("subject", Code(m.event->subject));
+  row.set("key", m.event->key.empty() ? "none" : Code(m.event->key));
+  row.set("doc", Cell(m.event->description.empty() ? m.comment : m.event->description));
+  return row;
+}
 
-void EmitServiceDoc(const EmitInput& in, Rendered& out) {
-  const model::Model& model = in.model;
-  const model::File& file = in.file;
-  Data view;
-  view.set("source", file.name);
-  view.set("package", file.package.empty() ? "(no package)" : file.package);
+Data TableRow(const model::Message& m) {
+  Data row;
+  row.set("name", Code(m.table->name));
+  row.set("message", m.name);
+  row.set("primary_key", Code(text::Join(m.table->primary_key, ", ")));
+  std::vector<std::string> indexes;
+  for (const model::Index& idx : m.table->indexes) {
+    const std::string kind = !idx.text_search.empty() ? "text search (" + idx.text_search + ") "
+                             : idx.unique             ? "unique "
+                                                      : "";
+    indexes.push_back(kind + Code(text::Join(idx.fields, ", ")));
+  }
+  row.set("indexes", indexes.empty() ? "none" : text::Join(indexes, ", "));
+  row.set("versioned", m.table->versioned ? "yes" : "no");
+  return row;
+}
 
-  Data services = List();
-  for (const model::Service& s : file.services) services.push_back(ServiceView(model, s));
-  view.set("has_services", Bool(!file.services.empty()));
-  view.set("services", services);
-
+// The file's events and tables, in the order of its messages.
+void SetEventsAndTables(const model::Model& model, const model::File& file, Data& view) {
   Data events = List(), tables = List();
   for (const std::string& name : file.messages) {
     const model::Message& m = model.messages.at(name);
-    if (m.event) {
-      Data row;
-      row.set("name", m.name);
-      row.set("subject", Code(m.event->subject));
-      row.set("key", m.event->key.empty() ? "none" : Code(m.event->key));
-      row.set("doc", Cell(m.event->description.empty() ? m.comment : m.event->description));
-      events.push_back(row);
-    }
-    if (m.table) {
-      Data row;
-      row.set("name", Code(m.table->name));
-      row.set("message", m.name);
-      row.set("primary_key", Code(text::Join(m.table->primary_key, ", ")));
-      std::vector<std::string> indexes;
-      for (const model::Index& idx : m.table->indexes) {
-        const std::string kind = !idx.text_search.empty() ? "text search (" + idx.text_search + ") "
-                                 : idx.unique             ? "unique "
-                                                          : "";
-        indexes.push_back(kind + Code(text::Join(idx.fields, ", ")));
-      }
-      row.set("indexes", indexes.empty() ? "none" : text::Join(indexes, ", "));
-      row.set("versioned", m.table->versioned ? "yes" : "no");
-      tables.push_back(row);
-    }
+    if (m.event) events.push_back(EventRow(m));
+    if (m.table) tables.push_back(TableRow(m));
   }
   view.set("has_events", Bool(!events.is_empty_list()));
   view.set("events", events);
   view.set("has_tables", Bool(!tables.is_empty_list()));
   view.set("tables", tables);
+}
 
+Data RoleRows(const model::File& file) {
   Data roles = List();
   for (const model::Role& r : file.roles) {
     Data row;
@@ -195,44 +189,60 @@ void EmitServiceDoc(const EmitInput& in, Rendered& out) {
     row.set("doc", Cell(r.description));
     roles.push_back(row);
   }
-  view.set("has_roles", Bool(!file.roles.empty()));
-  view.set("roles", roles);
+  return roles;
+}
 
-  Data sagas = List();
-  for (const model::Saga& saga : file.sagas) {
-    Data sv;
-    sv.set("name", saga.name);
-    sv.set("owner", Code(saga.owner));
-    sv.set("trigger", Code(saga.trigger));
-    sv.set("timeout", saga.timeout_ms ? std::to_string(saga.timeout_ms) + " ms" : "none");
-    sv.set("description", saga.description);
-    Data diagram = List();
-    if (!saga.steps.empty()) {
-      for (const std::string& line : SagaDiagram(saga)) diagram.push_back(Data(line));
-    }
-    sv.set("diagram", diagram);
-    Data steps = List();
-    for (size_t i = 0; i < saga.steps.size(); ++i) {
-      const model::SagaStep& st = saga.steps[i];
-      Data row;
-      row.set("number", std::to_string(i + 1));
-      row.set("name", st.name);
-      row.set("participant", Code(st.participant));
-      row.set("on", Code(model::ShortName(st.on)));
-      row.set("success", Code(model::ShortName(st.success_event)));
-      row.set("failure",
-              st.failure_event.empty() ? "cannot fail" : Code(model::ShortName(st.failure_event)));
-      row.set("compensation",
-              st.has_compensation ? "until " + Code(model::ShortName(st.compensation_done_event))
-                                  : "none");
-      steps.push_back(row);
-    }
-    sv.set("steps", steps);
-    sagas.push_back(sv);
+Data StepRow(const model::SagaStep& st, size_t number) {
+  Data row;
+  row.set("number", std::to_string(number));
+  row.set("name", st.name);
+  row.set("participant", Code(st.participant));
+  row.set("on", Code(model::ShortName(st.on)));
+  row.set("success", Code(model::ShortName(st.success_event)));
+  row.set("failure",
+          st.failure_event.empty() ? "cannot fail" : Code(model::ShortName(st.failure_event)));
+  row.set(
+      "compensation",
+      st.has_compensation ? "until " + Code(model::ShortName(st.compensation_done_event)) : "none");
+  return row;
+}
+
+Data SagaView(const model::Saga& saga) {
+  Data sv;
+  sv.set("name", saga.name);
+  sv.set("owner", Code(saga.owner));
+  sv.set("trigger", Code(saga.trigger));
+  sv.set("timeout", saga.timeout_ms ? std::to_string(saga.timeout_ms) + " ms" : "none");
+  sv.set("description", saga.description);
+  Data diagram = List();
+  if (!saga.steps.empty()) {
+    for (const std::string& line : SagaDiagram(saga)) diagram.push_back(Data(line));
   }
+  sv.set("diagram", diagram);
+  Data steps = List();
+  for (size_t i = 0; i < saga.steps.size(); ++i) steps.push_back(StepRow(saga.steps[i], i + 1));
+  sv.set("steps", steps);
+  return sv;
+}
+
+}  // namespace
+
+void EmitServiceDoc(const EmitInput& in, Rendered& out) {
+  const model::File& file = in.file;
+  Data view;
+  view.set("source", file.name);
+  view.set("package", file.package.empty() ? "(no package)" : file.package);
+  Data services = List();
+  for (const model::Service& s : file.services) services.push_back(ServiceView(in.model, s));
+  view.set("has_services", Bool(!file.services.empty()));
+  view.set("services", services);
+  SetEventsAndTables(in.model, file, view);
+  view.set("has_roles", Bool(!file.roles.empty()));
+  view.set("roles", RoleRows(file));
+  Data sagas = List();
+  for (const model::Saga& saga : file.sagas) sagas.push_back(SagaView(saga));
   view.set("has_sagas", Bool(!file.sagas.empty()));
   view.set("sagas", sagas);
-
   out.outputs.push_back(Render("service_doc/service_doc.md.mustache", view));
 }
 

@@ -56,7 +56,15 @@ struct AdminServer::Impl {
   void Start();
   void Stop();
   void DoAccept();
-  http::response<http::string_body> Handle(const http::request<http::string_body>& req) const;
+  using Response = http::response<http::string_body>;
+  using Request = http::request<http::string_body>;
+  Response Handle(const Request& req) const;
+  // A route added with Route(), behind `authorize`.
+  Response HandleRoute(const Handler& handler, const Request& req, Response res) const;
+  // /healthz, /readyz, /metrics.
+  Response HandleBuiltIn(std::string_view path, Response res) const;
+  // Whether the readiness check passes; `why` says why not.
+  bool Ready(std::string& why) const;
 
   std::vector<std::pair<std::string, Handler>> routes;
   Authorize authorize;  // of the routes; none: open
@@ -145,81 +153,98 @@ class AdminServer::Impl::Session : public std::enable_shared_from_this<Session> 
   http::response<http::string_body> res_;
 };
 
-http::response<http::string_body> AdminServer::Impl::Handle(
-    const http::request<http::string_body>& req) const {
-  http::response<http::string_body> res;
+namespace {
+
+http::response<http::string_body> Answer(http::response<http::string_body> res,
+                                         http::status status,
+                                         std::string body) {
+  res.result(status);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+AdminServer::Impl::Response AdminServer::Impl::Handle(const Request& req) const {
+  Response res;
   res.version(req.version() == 10 ? 10 : 11);
   res.keep_alive(req.keep_alive());
   res.set(http::field::server, "cppsvc-admin");
   res.set(http::field::content_type, "text/plain; charset=utf-8");
-  auto reply = [&res](http::status status, std::string body) {
-    res.result(status);
-    res.body() = std::move(body);
-    res.prepare_payload();
-    return std::move(res);
-  };
-
   std::string_view target(req.target().data(), req.target().size());
   std::string_view path = target.substr(0, target.find('?'));
-
   for (const auto& [prefix, handler] : routes) {
-    if (path.rfind(prefix, 0) != 0) continue;
-    Reply r;
-    res.set(http::field::content_type, "application/json");
-    if (authorize) {
-      std::optional<std::string_view> header;
-      if (auto it = req.find(http::field::authorization); it != req.end())
-        header = std::string_view(it->value().data(), it->value().size());
-      std::string why;
-      if (const int status = authorize(header, why); status != 0) {
-        if (status == 401) res.set(http::field::www_authenticate, "Bearer");
-        return reply(static_cast<http::status>(status),
-                     nlohmann::json({{"error", why}}).dump() + "\n");
-      }
-    }
-    try {
-      r = handler(std::string_view(req.method_string().data(), req.method_string().size()),
-                  target,
-                  req.body());
-    } catch (const std::exception& e) {
-      r = {500, nlohmann::json({{"error", e.what()}}).dump()};
-    }
-    return reply(static_cast<http::status>(r.status), r.body + "\n");
+    if (path.rfind(prefix, 0) == 0) return HandleRoute(handler, req, std::move(res));
   }
   if (req.method() != http::verb::get) {
     res.set(http::field::allow, "GET");
-    return reply(http::status::method_not_allowed, "method not allowed\n");
+    return Answer(std::move(res), http::status::method_not_allowed, "method not allowed\n");
   }
-  if (path == "/healthz") return reply(http::status::ok, "ok\n");
+  return HandleBuiltIn(path, std::move(res));
+}
+
+AdminServer::Impl::Response AdminServer::Impl::HandleRoute(const Handler& handler,
+                                                           const Request& req,
+                                                           Response res) const {
+  res.set(http::field::content_type, "application/json");
+  if (authorize) {
+    std::optional<std::string_view> header;
+    if (auto it = req.find(http::field::authorization); it != req.end())
+      header = std::string_view(it->value().data(), it->value().size());
+    std::string why;
+    if (const int status = authorize(header, why); status != 0) {
+      if (status == 401) res.set(http::field::www_authenticate, "Bearer");
+      return Answer(std::move(res),
+                    static_cast<http::status>(status),
+                    nlohmann::json({{"error", why}}).dump() + "\n");
+    }
+  }
+  Reply r;
+  try {
+    r = handler(std::string_view(req.method_string().data(), req.method_string().size()),
+                std::string_view(req.target().data(), req.target().size()),
+                req.body());
+  } catch (const std::exception& e) {
+    r = {500, nlohmann::json({{"error", e.what()}}).dump()};
+  }
+  return Answer(std::move(res), static_cast<http::status>(r.status), r.body + "\n");
+}
+
+AdminServer::Impl::Response AdminServer::Impl::HandleBuiltIn(std::string_view path,
+                                                             Response res) const {
+  if (path == "/healthz") return Answer(std::move(res), http::status::ok, "ok\n");
   if (path == "/readyz") {
     std::string why;
-    bool ok = true;
-    if (ready) {
-      try {
-        ok = ready(why);
-      } catch (const std::exception& e) {
-        ok = false;
-        why = std::string("readiness check failed: ") + e.what();
-      } catch (...) {
-        ok = false;
-        why = "readiness check failed";
-      }
-    }
-    if (ok) return reply(http::status::ok, "ready\n");
-    if (why.empty()) why = "not ready";
-    return reply(http::status::service_unavailable, why + "\n");
+    if (Ready(why)) return Answer(std::move(res), http::status::ok, "ready\n");
+    return Answer(std::move(res), http::status::service_unavailable, why + "\n");
   }
   if (path == "/metrics") {
     std::string body;
     try {
       if (metrics) body = metrics->Serialize();
     } catch (const std::exception& e) {
-      return reply(http::status::internal_server_error, std::string(e.what()) + "\n");
+      return Answer(std::move(res),
+                    http::status::internal_server_error,
+                    std::string(e.what()) + "\n");
     }
     res.set(http::field::content_type, "text/plain; version=0.0.4");
-    return reply(http::status::ok, std::move(body));
+    return Answer(std::move(res), http::status::ok, std::move(body));
   }
-  return reply(http::status::not_found, "not found\n");
+  return Answer(std::move(res), http::status::not_found, "not found\n");
+}
+
+bool AdminServer::Impl::Ready(std::string& why) const {
+  if (!ready) return true;
+  try {
+    if (ready(why)) return true;
+  } catch (const std::exception& e) {
+    why = std::string("readiness check failed: ") + e.what();
+  } catch (...) {
+    why = "readiness check failed";
+  }
+  if (why.empty()) why = "not ready";
+  return false;
 }
 
 void AdminServer::Route(std::string prefix, Handler handler) {

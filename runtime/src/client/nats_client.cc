@@ -53,6 +53,82 @@ std::string_view ConnectionState(natsConnStatus status) {
   }
 }
 
+// The request message: payload, the call's headers and the time left.
+Status RequestMessage(const std::string& subject,
+                      const std::string& payload,
+                      const Headers& headers,
+                      std::chrono::milliseconds remaining,
+                      MsgPtr& msg) {
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw,
+                                subject.c_str(),
+                                nullptr,
+                                payload.data(),
+                                static_cast<int>(payload.size()));
+  if (s != NATS_OK)
+    return {StatusCode::kInternal, std::string("NATS message: ") + natsStatus_GetText(s)};
+  msg.reset(raw);
+  for (const auto& [key, value] : headers) {
+    if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), key.c_str(), value.c_str());
+  }
+  if (s == NATS_OK)
+    s = natsMsgHeader_Set(msg.get(),
+                          "cppsvc-timeout-ms",
+                          std::to_string(remaining.count()).c_str());
+  if (s != NATS_OK)
+    return {StatusCode::kInternal, std::string("NATS headers: ") + natsStatus_GetText(s)};
+  return Status::Ok();
+}
+
+// The reply's status (cppsvc-status, cppsvc-message headers) and, when OK,
+// its payload parsed into `response`.
+Status ReadReply(natsMsg* reply, const std::string& subject, google::protobuf::Message* response) {
+  const char* value = nullptr;
+  if (natsMsgHeader_Get(reply, "cppsvc-status", &value) != NATS_OK || value == nullptr)
+    return {StatusCode::kInternal, "reply on " + subject + " has no cppsvc-status"};
+  std::string_view text(value);
+  int code = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), code);
+  if (ec != std::errc() || end != text.data() + text.size() || code < 0 || code > 16)
+    return {StatusCode::kInternal, "reply on " + subject + " has an invalid cppsvc-status"};
+  if (code != 0) {
+    std::string message;
+    if (natsMsgHeader_Get(reply, "cppsvc-message", &value) == NATS_OK && value != nullptr)
+      message = value;
+    return {static_cast<StatusCode>(code), std::move(message)};
+  }
+  if (response != nullptr &&
+      !response->ParseFromArray(natsMsg_GetData(reply), natsMsg_GetDataLength(reply)))
+    return {StatusCode::kInternal, "malformed reply payload on " + subject};
+  return Status::Ok();
+}
+
+// One request and its reply, within `remaining`.
+Status Request(natsConnection* conn,
+               const std::string& subject,
+               const std::string& payload,
+               const Headers& headers,
+               std::chrono::milliseconds remaining,
+               google::protobuf::Message* response) {
+  MsgPtr msg;
+  if (Status made = RequestMessage(subject, payload, headers, remaining, msg); !made.ok())
+    return made;
+  natsMsg* raw_reply = nullptr;
+  natsStatus s = natsConnection_RequestMsg(&raw_reply, conn, msg.get(), remaining.count());
+  MsgPtr reply(raw_reply);
+  switch (s) {
+    case NATS_OK:
+      return ReadReply(reply.get(), subject, response);
+    case NATS_TIMEOUT:
+      return {StatusCode::kDeadlineExceeded, "no reply on " + subject + " before the deadline"};
+    case NATS_NO_RESPONDERS:
+      return {StatusCode::kUnavailable, "no responders on " + subject};
+    default:
+      return {StatusCode::kUnavailable,
+              std::string("NATS request failed: ") + natsStatus_GetText(s)};
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<ClientRuntime::Nats> ClientRuntime::ConnectNats(const ClientOptions& options) {
@@ -105,77 +181,20 @@ Status ClientRuntime::CallNats(const ClientMethodSpec& method,
   const std::string subject(method.nats_subject);
   natsConnection* conn = nats_->conn;
 
-  return Run(
-      method,
-      call,
-      [&](size_t, const Headers& headers, Clock::time_point deadline) -> Status {
-        natsConnStatus state = natsConnection_Status(conn);
-        if (state != NATS_CONN_STATUS_CONNECTED) {
-          return {StatusCode::kUnavailable,
-                  "NATS connection is " + std::string(ConnectionState(state))};
-        }
-        auto remaining = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-        if (remaining.count() <= 0) return {StatusCode::kDeadlineExceeded, "deadline exceeded"};
-
-        natsMsg* raw = nullptr;
-        natsStatus s = natsMsg_Create(&raw,
-                                      subject.c_str(),
-                                      nullptr,
-                                      payload.data(),
-                                      static_cast<int>(payload.size()));
-        if (s != NATS_OK)
-          return {StatusCode::kInternal, std::string("NATS message: ") + natsStatus_GetText(s)};
-        MsgPtr msg(raw);
-        for (const auto& [key, value] : headers) {
-          if (s == NATS_OK) s = natsMsgHeader_Set(msg.get(), key.c_str(), value.c_str());
-        }
-        if (s == NATS_OK)
-          s = natsMsgHeader_Set(msg.get(),
-                                "cppsvc-timeout-ms",
-                                std::to_string(remaining.count()).c_str());
-        if (s != NATS_OK)
-          return {StatusCode::kInternal, std::string("NATS headers: ") + natsStatus_GetText(s)};
-
-        natsMsg* raw_reply = nullptr;
-        s = natsConnection_RequestMsg(&raw_reply, conn, msg.get(), remaining.count());
-        MsgPtr reply(raw_reply);
-        switch (s) {
-          case NATS_OK:
-            break;
-          case NATS_TIMEOUT:
-            return {StatusCode::kDeadlineExceeded,
-                    "no reply on " + subject + " before the deadline"};
-          case NATS_NO_RESPONDERS:
-            return {StatusCode::kUnavailable, "no responders on " + subject};
-          default:
-            return {StatusCode::kUnavailable,
-                    std::string("NATS request failed: ") + natsStatus_GetText(s)};
-        }
-
-        const char* value = nullptr;
-        if (natsMsgHeader_Get(reply.get(), "cppsvc-status", &value) != NATS_OK ||
-            value == nullptr) {
-          return {StatusCode::kInternal, "reply on " + subject + " has no cppsvc-status"};
-        }
-        std::string_view text(value);
-        int code = 0;
-        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), code);
-        if (ec != std::errc() || end != text.data() + text.size() || code < 0 || code > 16) {
-          return {StatusCode::kInternal, "reply on " + subject + " has an invalid cppsvc-status"};
-        }
-        if (code != 0) {
-          std::string message;
-          if (natsMsgHeader_Get(reply.get(), "cppsvc-message", &value) == NATS_OK &&
-              value != nullptr)
-            message = value;
-          return {static_cast<StatusCode>(code), std::move(message)};
-        }
-        if (response != nullptr && !response->ParseFromArray(natsMsg_GetData(reply.get()),
-                                                             natsMsg_GetDataLength(reply.get()))) {
-          return {StatusCode::kInternal, "malformed reply payload on " + subject};
-        }
-        return Status::Ok();
-      });
+  return Run(method,
+             call,
+             [&](size_t, const Headers& headers, Clock::time_point deadline) -> Status {
+               natsConnStatus state = natsConnection_Status(conn);
+               if (state != NATS_CONN_STATUS_CONNECTED) {
+                 return {StatusCode::kUnavailable,
+                         "NATS connection is " + std::string(ConnectionState(state))};
+               }
+               auto remaining =
+                   std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+               if (remaining.count() <= 0)
+                 return {StatusCode::kDeadlineExceeded, "deadline exceeded"};
+               return Request(conn, subject, payload, headers, remaining, response);
+             });
 }
 
 }  // namespace cppsvc::impl

@@ -69,77 +69,95 @@ std::string Sha256Hex(std::string_view data) {
   return hex;
 }
 
-MigrationReport ApplyMigrations(const std::string& conninfo,
-                                const std::vector<Migration>& migrations) {
-  CheckNames(migrations);
-  std::unique_ptr<pqxx::connection> connection;
+namespace {
+
+// Takes the migration lock (held until unlocked or the connection closes,
+// also on errors) and makes sure the record table exists.
+void LockAndPrepare(pqxx::connection& connection) {
+  pqxx::nontransaction tx(connection);
+  tx.exec(std::string("SELECT pg_advisory_lock(") + kLockKey + ")");
+  tx.exec(kAdoptOldTable);
+  tx.exec(
+      "CREATE TABLE IF NOT EXISTS cppsvc_schema_migrations ("
+      "name text PRIMARY KEY, checksum text NOT NULL, "
+      "applied_at timestamptz NOT NULL DEFAULT now())");
+}
+
+std::map<std::string, std::string> RecordedChecksums(pqxx::connection& connection) {
+  std::map<std::string, std::string> recorded;  // name -> checksum
+  pqxx::nontransaction tx(connection);
+  for (const auto& row : tx.exec("SELECT name, checksum FROM cppsvc_schema_migrations"))
+    recorded[row[0].as<std::string>()] = row[1].as<std::string>();
+  return recorded;
+}
+
+// The migrations still to apply, in order; throws when an applied one was
+// changed or a later one was applied before them. Everything is checked
+// before anything is applied.
+std::vector<const Migration*> Pending(const std::vector<Migration>& migrations,
+                                      const std::map<std::string, std::string>& recorded,
+                                      MigrationReport& report) {
+  std::vector<const Migration*> pending;
+  for (const Migration& migration : migrations) {
+    auto it = recorded.find(migration.name);
+    if (it == recorded.end()) {
+      pending.push_back(&migration);
+      continue;
+    }
+    const std::string checksum = Sha256Hex(migration.sql);
+    if (it->second != checksum) {
+      throw MigrationError("migration " + migration.name +
+                           " was changed after it was applied: recorded checksum " + it->second +
+                           ", now " + checksum +
+                           "; restore it and add a new migration instead (if nobody edited "
+                           "it, it was generated without the schema lock it was first "
+                           "generated with: restore <file>.schema.lock.json beside the proto "
+                           "and regenerate)");
+    }
+    if (!pending.empty()) {
+      throw MigrationError("migration " + pending.front()->name +
+                           " is not applied but the later migration " + migration.name +
+                           " is; add new migrations after the last applied one");
+    }
+    ++report.already_applied;
+  }
+  return pending;
+}
+
+void Apply(pqxx::connection& connection, const Migration& migration) {
+  pqxx::work tx(connection);
+  tx.exec(migration.sql);
+  tx.exec_params("INSERT INTO cppsvc_schema_migrations (name, checksum) VALUES ($1, $2)",
+                 migration.name,
+                 Sha256Hex(migration.sql));
+  tx.commit();
+}
+
+std::unique_ptr<pqxx::connection> Connect(const std::string& conninfo) {
   try {
-    connection = std::make_unique<pqxx::connection>(conninfo);
+    return std::make_unique<pqxx::connection>(conninfo);
   } catch (const std::exception& e) {
     throw MigrationError("cannot connect to the database to apply migrations: " +
                          FirstLine(e.what()));
   }
+}
 
+}  // namespace
+
+MigrationReport ApplyMigrations(const std::string& conninfo,
+                                const std::vector<Migration>& migrations) {
+  CheckNames(migrations);
+  std::unique_ptr<pqxx::connection> connection = Connect(conninfo);
   MigrationReport report;
   std::string current;  // the migration being applied, for error messages
   try {
-    {
-      // Held until unlocked below or the connection closes (also on errors).
-      pqxx::nontransaction tx(*connection);
-      tx.exec(std::string("SELECT pg_advisory_lock(") + kLockKey + ")");
-      tx.exec(kAdoptOldTable);
-      tx.exec(
-          "CREATE TABLE IF NOT EXISTS cppsvc_schema_migrations ("
-          "name text PRIMARY KEY, checksum text NOT NULL, "
-          "applied_at timestamptz NOT NULL DEFAULT now())");
-    }
-
-    std::map<std::string, std::string> recorded;  // name -> checksum
-    {
-      pqxx::nontransaction tx(*connection);
-      for (const auto& row : tx.exec("SELECT name, checksum FROM cppsvc_schema_migrations")) {
-        recorded[row[0].as<std::string>()] = row[1].as<std::string>();
-      }
-    }
-
-    // Everything is checked before anything is applied.
-    std::vector<const Migration*> pending;
-    for (const Migration& migration : migrations) {
-      auto it = recorded.find(migration.name);
-      if (it == recorded.end()) {
-        pending.push_back(&migration);
-        continue;
-      }
-      const std::string checksum = Sha256Hex(migration.sql);
-      if (it->second != checksum) {
-        throw MigrationError("migration " + migration.name +
-                             " was changed after it was applied: recorded checksum " + it->second +
-                             ", now " + checksum +
-                             "; restore it and add a new migration instead (if nobody edited "
-                             "it, it was generated without the schema lock it was first "
-                             "generated with: restore <file>.schema.lock.json beside the proto "
-                             "and regenerate)");
-      }
-      if (!pending.empty()) {
-        throw MigrationError("migration " + pending.front()->name +
-                             " is not applied but the later migration " + migration.name +
-                             " is; add new migrations after the last applied one");
-      }
-      ++report.already_applied;
-    }
-
-    for (const Migration* migration : pending) {
+    LockAndPrepare(*connection);
+    for (const Migration* migration : Pending(migrations, RecordedChecksums(*connection), report)) {
       current = migration->name;
-      pqxx::work tx(*connection);
-      tx.exec(migration->sql);
-      tx.exec_params("INSERT INTO cppsvc_schema_migrations (name, checksum) VALUES ($1, $2)",
-                     migration->name,
-                     Sha256Hex(migration->sql));
-      tx.commit();
+      Apply(*connection, *migration);
       report.applied.push_back(migration->name);
     }
     current.clear();
-
     pqxx::nontransaction tx(*connection);
     tx.exec(std::string("SELECT pg_advisory_unlock(") + kLockKey + ")");
   } catch (const MigrationError&) {

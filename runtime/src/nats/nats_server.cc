@@ -259,6 +259,63 @@ void Shutdown(const std::shared_ptr<NatsServerState>& state, const std::string& 
   }
 }
 
+// A connection named after `service` that reconnects for ever.
+natsConnection* Connect(const std::string& url, const std::string& service) {
+  natsOptions* raw_opts = nullptr;
+  Check(natsOptions_Create(&raw_opts), "nats options");
+  std::unique_ptr<natsOptions, void (*)(natsOptions*)> opts(raw_opts, natsOptions_Destroy);
+  Check(natsOptions_SetURL(opts.get(), url.c_str()), "nats url " + url);
+  Check(natsOptions_SetName(opts.get(), ("cppsvc-" + service).c_str()), "nats name");
+  Check(natsOptions_SetSendAsap(opts.get(), true), "nats send-asap");
+  Check(natsOptions_SetAllowReconnect(opts.get(), true), "nats reconnect");
+  Check(natsOptions_SetMaxReconnect(opts.get(), -1), "nats max reconnect");
+  Check(natsOptions_SetReconnectWait(opts.get(), 250), "nats reconnect wait");
+  Check(natsOptions_SetTimeout(opts.get(), 2000), "nats connect timeout");
+  natsConnection* conn = nullptr;
+  natsStatus s = natsConnection_Connect(&conn, opts.get());
+  if (s != NATS_OK)
+    throw std::runtime_error("nats connect to " + url + ": " + natsStatus_GetText(s));
+  return conn;
+}
+
+// Subscribes `r` in the service's queue group; the subscription is counted
+// open until its completion callback.
+void Subscribe(const std::shared_ptr<NatsServerState>& state,
+               const NatsRoute& r,
+               const std::string& service) {
+  if (r.method == nullptr || !r.new_request || !r.new_response || !r.invoke)
+    throw std::runtime_error("nats: incomplete route");
+  auto route = std::make_unique<NatsServerState::Route>();
+  route->state = state.get();
+  route->route = r;
+  route->subject = NatsSubject(service, r.method->name);
+  NatsServerState::Route* closure = route.get();
+  state->routes.push_back(std::move(route));
+  natsStatus s = natsConnection_QueueSubscribe(&closure->sub,
+                                               state->conn,
+                                               closure->subject.c_str(),
+                                               service.c_str(),
+                                               &NatsServerState::OnMessage,
+                                               closure);
+  if (s != NATS_OK) {
+    closure->sub = nullptr;
+    throw std::runtime_error("nats subscribe " + closure->subject + ": " + natsStatus_GetText(s));
+  }
+  {
+    std::lock_guard<std::mutex> state_lock(state->mu);
+    ++state->open_subs;
+  }
+  s = natsSubscription_SetOnCompleteCB(closure->sub, &NatsServerState::OnComplete, state.get());
+  if (s != NATS_OK) {
+    // Closed already (the connection went away): nothing will call back.
+    {
+      std::lock_guard<std::mutex> state_lock(state->mu);
+      --state->open_subs;
+    }
+    throw std::runtime_error("nats subscribe " + closure->subject + ": " + natsStatus_GetText(s));
+  }
+}
+
 }  // namespace
 
 void NatsServer::Start() {
@@ -266,63 +323,11 @@ void NatsServer::Start() {
   if (impl_->state) return;
   const std::string& service = impl_->runtime.options().service;
   if (service.empty()) throw std::runtime_error("nats: the service name (queue group) is empty");
-
-  natsOptions* raw_opts = nullptr;
-  Check(natsOptions_Create(&raw_opts), "nats options");
-  std::unique_ptr<natsOptions, void (*)(natsOptions*)> opts(raw_opts, natsOptions_Destroy);
-  Check(natsOptions_SetURL(opts.get(), impl_->url.c_str()), "nats url " + impl_->url);
-  Check(natsOptions_SetName(opts.get(), ("cppsvc-" + service).c_str()), "nats name");
-  Check(natsOptions_SetSendAsap(opts.get(), true), "nats send-asap");
-  Check(natsOptions_SetAllowReconnect(opts.get(), true), "nats reconnect");
-  Check(natsOptions_SetMaxReconnect(opts.get(), -1), "nats max reconnect");
-  Check(natsOptions_SetReconnectWait(opts.get(), 250), "nats reconnect wait");
-  Check(natsOptions_SetTimeout(opts.get(), 2000), "nats connect timeout");
-
   auto state = std::make_shared<NatsServerState>();
   state->runtime = &impl_->runtime;
-  natsStatus s = natsConnection_Connect(&state->conn, opts.get());
-  if (s != NATS_OK) {
-    state->conn = nullptr;
-    throw std::runtime_error("nats connect to " + impl_->url + ": " + natsStatus_GetText(s));
-  }
-
+  state->conn = Connect(impl_->url, service);
   try {
-    for (const NatsRoute& r : impl_->routes) {
-      if (r.method == nullptr || !r.new_request || !r.new_response || !r.invoke) {
-        throw std::runtime_error("nats: incomplete route");
-      }
-      auto route = std::make_unique<NatsServerState::Route>();
-      route->state = state.get();
-      route->route = r;
-      route->subject = NatsSubject(service, r.method->name);
-      NatsServerState::Route* closure = route.get();
-      state->routes.push_back(std::move(route));
-      s = natsConnection_QueueSubscribe(&closure->sub,
-                                        state->conn,
-                                        closure->subject.c_str(),
-                                        service.c_str(),
-                                        &NatsServerState::OnMessage,
-                                        closure);
-      if (s != NATS_OK) {
-        closure->sub = nullptr;
-        throw std::runtime_error("nats subscribe " + closure->subject + ": " +
-                                 natsStatus_GetText(s));
-      }
-      {
-        std::lock_guard<std::mutex> state_lock(state->mu);
-        ++state->open_subs;
-      }
-      s = natsSubscription_SetOnCompleteCB(closure->sub, &NatsServerState::OnComplete, state.get());
-      if (s != NATS_OK) {
-        // Closed already (the connection went away): nothing will call back.
-        {
-          std::lock_guard<std::mutex> state_lock(state->mu);
-          --state->open_subs;
-        }
-        throw std::runtime_error("nats subscribe " + closure->subject + ": " +
-                                 natsStatus_GetText(s));
-      }
-    }
+    for (const NatsRoute& r : impl_->routes) Subscribe(state, r, service);
     // The subscriptions reach the server before Start returns.
     Check(natsConnection_FlushTimeout(state->conn, 5000), "nats flush");
   } catch (...) {

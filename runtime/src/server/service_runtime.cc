@@ -288,6 +288,20 @@ void ServiceRuntime::Refuse(const IncomingCall& call,
   Finish(method, call.Transport(), Caller::Anonymous(), trace_id, start, status, done);
 }
 
+namespace {
+
+// The caller's deadline, capped by the contract's timeout.
+Clock::time_point DeadlineOf(const IncomingCall& call,
+                             const MethodSpec& method,
+                             Clock::time_point now) {
+  Clock::time_point deadline = now + method.timeout;
+  if (std::optional<Clock::time_point> own = call.Deadline(); own && *own < deadline)
+    deadline = *own;
+  return deadline;
+}
+
+}  // namespace
+
 void ServiceRuntime::Dispatch(const IncomingCall& call,
                               const MethodSpec& method,
                               const Message& request,
@@ -301,16 +315,11 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
   std::array<char, observability::kTraceparentLength> traceparent;
   observability::ContinueOrStart(call.Metadata("traceparent"), traceparent);
   const std::string_view traceparent_view(traceparent.data(), traceparent.size());
-  const std::string_view trace_id = observability::TraceIdOf(traceparent_view);
 
-  // Deadline: the caller's, capped by the contract's timeout.
   // One reading of the wall clock serves the deadline and the token's
   // time checks.
   const Clock::time_point now = Clock::now();
-  Clock::time_point deadline = now + method.timeout;
-  if (std::optional<Clock::time_point> own = call.Deadline(); own && *own < deadline)
-    deadline = *own;
-
+  const Clock::time_point deadline = DeadlineOf(call, method, now);
   std::shared_ptr<const Credentials> credentials;
   const std::optional<std::string_view> authorization = call.Metadata("authorization");
   Status admitted = draining_ ? Status(StatusCode::kUnavailable, "server is shutting down")
@@ -318,52 +327,89 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
                         ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
                         : Admit(call, method, request, authorization, now, credentials);
   if (!admitted.ok()) {
+    const std::string_view trace_id = observability::TraceIdOf(traceparent_view);
     Finish(method, call.Transport(), CallerOf(credentials), trace_id, start, admitted, done);
     return;
   }
-
-  // The context shares the caller and its token with the token verifier
-  // and names the method by the contract's constant: nothing is copied.
-  auto make_context = [&] {
-    CallContext ctx(std::move(credentials), deadline, method.full_name);
-    ctx.set_traceparent(traceparent_view);
-    if (call.IdentifiesPeers()) {
-      ctx.set_client_address(
-          ClientAddress(call.Peer(), call.Metadata("x-forwarded-for"), options_.trusted_proxies));
-    }
-    // A public RPC's token, not verified, is still passed on to calls
-    // made on the caller's behalf.
-    if (authorization && ctx.bearer_token().empty()) {
-      if (std::string_view token = BearerToken(*authorization); !token.empty())
-        ctx.set_bearer_token(std::string(token));
-    }
-    return ctx;
+  auto context = [&] {
+    return MakeContext(call,
+                       method,
+                       std::move(credentials),
+                       deadline,
+                       traceparent_view,
+                       authorization);
   };
-
   // Inline handlers (ServiceOptions::inline_handlers): with a slot free, the
   // handler runs here, on the transport's thread, and nothing is packed up
   // to run later.
   if (options_.inline_handlers && call.MayRunInline() && bulkhead_->TryEnterInline()) {
-    struct Slot {
-      resilience::Bulkhead& bulkhead;
-      ~Slot() { bulkhead.ExitInline(); }
-    } slot{*bulkhead_};
-    CallContext ctx = make_context();
-    Status status = RunHandler(method, request, response, handler, ctx);
-    if (!status.ok()) response.Clear();
-    Finish(method, call.Transport(), ctx.caller(), ctx.trace_id(), start, status, done);
+    RunInline(call.Transport(), method, request, response, handler, context(), start, done);
     return;
   }
+  Submit(call.Transport(),
+         method,
+         request,
+         response,
+         std::move(handler),
+         std::make_shared<CallContext>(context()),
+         start,
+         std::move(done));
+}
 
-  auto ctx = std::make_shared<CallContext>(make_context());
+// The context shares the caller and its token with the token verifier and
+// names the method by the contract's constant: nothing is copied.
+CallContext ServiceRuntime::MakeContext(const IncomingCall& call,
+                                        const MethodSpec& method,
+                                        std::shared_ptr<const Credentials> credentials,
+                                        Clock::time_point deadline,
+                                        std::string_view traceparent,
+                                        std::optional<std::string_view> authorization) const {
+  CallContext ctx(std::move(credentials), deadline, method.full_name);
+  ctx.set_traceparent(traceparent);
+  if (call.IdentifiesPeers()) {
+    ctx.set_client_address(
+        ClientAddress(call.Peer(), call.Metadata("x-forwarded-for"), options_.trusted_proxies));
+  }
+  // A public RPC's token, not verified, is still passed on to calls made on
+  // the caller's behalf.
+  if (authorization && ctx.bearer_token().empty()) {
+    if (std::string_view token = BearerToken(*authorization); !token.empty())
+      ctx.set_bearer_token(std::string(token));
+  }
+  return ctx;
+}
 
-  // The handler runs on the bulkhead; `call` is only valid until Dispatch
-  // returns, so its transport name is captured by value.
-  auto finish = [this, &method, transport = std::string(call.Transport()), ctx, start, done](
-                    const Status& status) {
-    Finish(method, transport, ctx->caller(), ctx->trace_id(), start, status, done);
-  };
+void ServiceRuntime::RunInline(std::string_view transport,
+                               const MethodSpec& method,
+                               const Message& request,
+                               Message& response,
+                               const Handler& handler,
+                               CallContext ctx,
+                               std::chrono::steady_clock::time_point start,
+                               const Done& done) {
+  struct Slot {
+    resilience::Bulkhead& bulkhead;
+    ~Slot() { bulkhead.ExitInline(); }
+  } slot{*bulkhead_};
+  Status status = RunHandler(method, request, response, handler, ctx);
+  if (!status.ok()) response.Clear();
+  Finish(method, transport, ctx.caller(), ctx.trace_id(), start, status, done);
+}
 
+// The handler runs on the bulkhead; the call is only valid until Dispatch
+// returns, so its transport name is captured by value.
+void ServiceRuntime::Submit(std::string_view transport,
+                            const MethodSpec& method,
+                            const Message& request,
+                            Message& response,
+                            Handler handler,
+                            std::shared_ptr<CallContext> ctx,
+                            std::chrono::steady_clock::time_point start,
+                            Done done) {
+  auto finish =
+      [this, &method, transport = std::string(transport), ctx, start, done](const Status& status) {
+        Finish(method, transport, ctx->caller(), ctx->trace_id(), start, status, done);
+      };
   bool accepted = bulkhead_->TrySubmit(
       [this, &method, &request, &response, handler = std::move(handler), ctx, finish]() {
         if (ctx->expired()) {
@@ -377,7 +423,7 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
   if (!accepted) {
     if (options_.metrics) options_.metrics->BulkheadRejected();
     Finish(method,
-           call.Transport(),
+           transport,
            ctx->caller(),
            ctx->trace_id(),
            start,

@@ -176,17 +176,42 @@ class ServiceRuntime {
   bool OwnsResponse(const MethodSpec& method, const Message& response, const Caller& caller) const;
   // The status of a call on a resource the caller may not see.
   Status ForeignResource() const;
+  // The bucket of a call in a per-method rate limiter.
+  std::string RateLimitKey(const IncomingCall& call, RateKey rate_key, const Caller& caller) const;
   // `authorization`: the call's authorization header, if any; `now`: the
   // time the call arrived; `credentials`: set to the caller's when the
   // token passes (left null for public RPCs).
-  // The bucket of a call in a per-method rate limiter.
-  std::string RateLimitKey(const IncomingCall& call, RateKey rate_key, const Caller& caller) const;
   Status Admit(const IncomingCall& call,
                const MethodSpec& method,
                const Message& request,
                std::optional<std::string_view> authorization,
                Clock::time_point now,
                std::shared_ptr<const Credentials>& credentials) const;
+  // Dispatch's steps once a call is admitted.
+  CallContext MakeContext(const IncomingCall& call,
+                          const MethodSpec& method,
+                          std::shared_ptr<const Credentials> credentials,
+                          Clock::time_point deadline,
+                          std::string_view traceparent,
+                          std::optional<std::string_view> authorization) const;
+  // The handler on this thread, in the inline slot Dispatch took.
+  void RunInline(std::string_view transport,
+                 const MethodSpec& method,
+                 const Message& request,
+                 Message& response,
+                 const Handler& handler,
+                 CallContext ctx,
+                 std::chrono::steady_clock::time_point start,
+                 const Done& done);
+  // The handler on the bulkhead's workers, or RESOURCE_EXHAUSTED when full.
+  void Submit(std::string_view transport,
+              const MethodSpec& method,
+              const Message& request,
+              Message& response,
+              Handler handler,
+              std::shared_ptr<CallContext> ctx,
+              std::chrono::steady_clock::time_point start,
+              Done done);
   void Finish(const MethodSpec& method,
               std::string_view transport,
               const Caller& caller,
