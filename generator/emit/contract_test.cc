@@ -109,9 +109,7 @@ std::string NumberText(model::FieldKind kind, double v) {
 // The values and statements below are view data: their C++ is written by
 // contract_test/value.mustache and contract_test/statement.mustache.
 Data ValueView(const char* kind) {
-  Data v;
-  for (const char* k : {"literal", "repeat", "cast"}) v.set(k, Data(std::string_view(k) == kind));
-  return v;
+  return OneOf({"literal", "repeat", "cast"}, kind);
 }
 
 // A literal (a number, `true`, a quoted string) as it is written.
@@ -149,9 +147,7 @@ std::optional<Data> NumberValue(model::FieldKind kind, double v) {
 // added), clear, unused (`(void)m;`) or resize (`count` elements, each
 // `element`).
 Data Statement(const char* kind, const std::string& access = "", const std::string& field = "") {
-  Data st;
-  for (const char* k : {"fill", "touch", "assign", "clear", "unused", "resize"})
-    st.set(k, Data(std::string_view(k) == kind));
+  Data st = OneOf({"fill", "touch", "assign", "clear", "unused", "resize"}, kind);
   st.set("access", access);
   st.set("field", field);
   return st;

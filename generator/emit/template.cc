@@ -171,6 +171,12 @@ Data List() {
   return Data(Data::type::list);
 }
 
+Data OneOf(std::initializer_list<const char*> forms, std::string_view chosen) {
+  Data v;
+  for (const char* form : forms) v.set(form, Data(chosen == form));
+  return v;
+}
+
 std::string Render(std::string_view name, const Data& data) {
   return RenderWith(Parsed(name), name, data);
 }

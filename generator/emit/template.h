@@ -10,6 +10,7 @@
 //   {{>dir/name}}                      templates/dir/name.mustache as a partial
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,11 @@ using Data = kainjow::mustache::data;
 
 // A list value for Data::set.
 Data List();
+
+// A view of one thing that takes one of several forms: a flag per form, only
+// `chosen` true, so a template writes each form in its own {{#form}} section.
+// Every flag is set, so none resolves to an outer value of the same name.
+Data OneOf(std::initializer_list<const char*> forms, std::string_view chosen);
 
 // Renders the embedded template `name` (its path under templates/, e.g.
 // "handler_base/handler_base.h.mustache"). Throws std::logic_error for an

@@ -28,10 +28,8 @@ std::string Number(double d) {
 // size, has, not_empty or nonzero; templates/validate/value.mustache
 // writes it. Every key is set, so none resolves to the check's own.
 Data Value(const model::Field& f, const char* of) {
-  Data v;
+  Data v = OneOf({"get", "at_i", "size", "has", "not_empty", "nonzero"}, of);
   v.set("field", f.cpp_name);
-  for (const char* k : {"get", "at_i", "size", "has", "not_empty", "nonzero"})
-    v.set(k, Data(std::string_view(k) == of));
   v.set("enum_valid", false);
   v.set("enum_type", std::string());
   return v;

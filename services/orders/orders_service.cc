@@ -32,22 +32,14 @@ std::vector<v1::CartItem> CartOf(cppsvc::db::Tx& tx, const std::string& user) {
   return v1::CartItemRepository(tx).List(filter, 1000).rows;
 }
 
-bool HasLine(const std::vector<v1::CartItem>& cart, const std::string& product_id) {
-  return std::any_of(cart.begin(), cart.end(), [&](const v1::CartItem& item) {
-    return item.product_id() == product_id;
-  });
-}
-
-// The line of `product_id` in `cart` (in key order), a new empty one in its
-// place when there is none.
-v1::CartItem& LineOf(std::vector<v1::CartItem>& cart, const std::string& product_id) {
-  auto at = std::lower_bound(
+// Where the line of `product_id` is in `cart` (in key order), or would go.
+std::vector<v1::CartItem>::iterator LineAt(std::vector<v1::CartItem>& cart,
+                                           const std::string& product_id) {
+  return std::lower_bound(
       cart.begin(),
       cart.end(),
       product_id,
       [](const v1::CartItem& item, const std::string& id) { return item.product_id() < id; });
-  if (at == cart.end() || at->product_id() != product_id) at = cart.insert(at, v1::CartItem());
-  return *at;
 }
 
 // `items` (in key order) and their total as `cart`.
@@ -144,12 +136,13 @@ Status OrdersService::AddCartItem(cppsvc::CallContext& ctx,
   // The cart is read once: the line is changed in it, and the response is
   // the cart as written.
   std::vector<v1::CartItem> cart = CartOf(ctx.tx(), user);
-  const bool added = !HasLine(cart, request.product_id());
+  auto line = LineAt(cart, request.product_id());
+  const bool added = line == cart.end() || line->product_id() != request.product_id();
   if (added && cart.size() >= kMaxCartLines) {
     return Status::FailedPrecondition("the cart holds at most " + std::to_string(kMaxCartLines) +
                                       " products");
   }
-  v1::CartItem* line = &LineOf(cart, request.product_id());
+  if (added) line = cart.insert(line, v1::CartItem());
   line->set_user_id(user);
   line->set_product_id(request.product_id());
   line->set_product_name(product.name);

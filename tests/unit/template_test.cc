@@ -21,6 +21,17 @@ Data View() {
   return d;
 }
 
+// A form the chosen one is not stays false inside it, even where an outer
+// value of the same name is true.
+TEST(Template, OneOfSetsEveryFormSoNoneComesFromOutside) {
+  Data d;
+  d.set("fill", true);
+  d.set("item", OneOf({"fill", "clear"}, "clear"));
+  EXPECT_EQ(RenderText("{{#item}}{{#fill}}F{{/fill}}{{#clear}}C{{/clear}}{{/item}}", d), "C");
+  d.set("item", OneOf({"fill", "clear"}, "fill"));
+  EXPECT_EQ(RenderText("{{#item}}{{#fill}}F{{/fill}}{{#clear}}C{{/clear}}{{/item}}", d), "F");
+}
+
 TEST(Template, StandaloneSectionLinesVanishWhetherOrNotRendered) {
   EXPECT_EQ(RenderText("a\n{{#no}}\nF\n{{/no}}\nb\n", View()), "a\nb\n");
   EXPECT_EQ(RenderText("a\n{{#empty}}\nE\n{{/empty}}\nb\n", View()), "a\nb\n");

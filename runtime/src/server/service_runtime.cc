@@ -300,6 +300,13 @@ Clock::time_point DeadlineOf(const IncomingCall& call,
   return deadline;
 }
 
+// Gives back the inline slot Bulkhead::TryEnterInline took, however the
+// inline run ends.
+struct InlineSlot {
+  resilience::Bulkhead& bulkhead;
+  ~InlineSlot() { bulkhead.ExitInline(); }
+};
+
 }  // namespace
 
 void ServiceRuntime::Dispatch(const IncomingCall& call,
@@ -343,6 +350,7 @@ void ServiceRuntime::Dispatch(const IncomingCall& call,
   // handler runs here, on the transport's thread, and nothing is packed up
   // to run later.
   if (options_.inline_handlers && call.MayRunInline() && bulkhead_->TryEnterInline()) {
+    const InlineSlot slot{*bulkhead_};
     RunInline(call.Transport(), method, request, response, handler, context(), start, done);
     return;
   }
@@ -387,10 +395,6 @@ void ServiceRuntime::RunInline(std::string_view transport,
                                CallContext ctx,
                                std::chrono::steady_clock::time_point start,
                                const Done& done) {
-  struct Slot {
-    resilience::Bulkhead& bulkhead;
-    ~Slot() { bulkhead.ExitInline(); }
-  } slot{*bulkhead_};
   Status status = RunHandler(method, request, response, handler, ctx);
   if (!status.ok()) response.Clear();
   Finish(method, transport, ctx.caller(), ctx.trace_id(), start, status, done);

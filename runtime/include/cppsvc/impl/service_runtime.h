@@ -194,7 +194,7 @@ class ServiceRuntime {
                           Clock::time_point deadline,
                           std::string_view traceparent,
                           std::optional<std::string_view> authorization) const;
-  // The handler on this thread, in the inline slot Dispatch took.
+  // The handler on this thread, in the inline slot Dispatch holds.
   void RunInline(std::string_view transport,
                  const MethodSpec& method,
                  const Message& request,
